@@ -1,0 +1,363 @@
+"""Layer schema machinery shared by every zoning layer kind.
+
+A :class:`LayerSpec` says which standard fields a layer has, which source
+column names (Chinese, English, national 成果数据 codes) map onto them, and
+which value synonyms normalise onto canonical values.  ``normalise`` turns a
+raw GeoDataFrame into the standard shape, collecting *every* offending row
+before raising, so a planner fixes the data once rather than row by row.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from spatial.errors import SchemaError
+from spatial.errors import DataWarning
+
+__all__ = ["FieldSpec", "LayerSpec", "clean_key", "format_rows"]
+
+FieldKind = Literal["text", "enum", "number"]
+GeometryKind = Literal["polygon", "line_or_polygon", "any"]
+
+_SPACE = re.compile(r"[\s\u3000]+")
+
+
+def clean_key(value: Any) -> str:
+    """Fold a column name or value for matching: NFKC, no spaces, lower case.
+
+    Parameters
+    ----------
+    value : Any
+        A column name or attribute value.
+
+    Returns
+    -------
+    str
+        The folded text ('' for missing values); ``1.0`` folds to ``'1'``.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value))
+    return _SPACE.sub("", text).lower()
+
+
+def format_rows(rows: list[Any], limit: int = 30) -> str:
+    """List offending rows compactly, eliding past ``limit``.
+
+    Parameters
+    ----------
+    rows : list
+        Row labels or descriptions.
+    limit : int, default 30
+        How many to show before '… (N more)'.
+
+    Returns
+    -------
+    str
+        Comma-separated listing.
+    """
+    shown = ", ".join(str(r) for r in rows[:limit])
+    if len(rows) > limit:
+        shown += f", … (+{len(rows) - limit})"
+    return shown
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One standard field of a layer.
+
+    Parameters
+    ----------
+    name : str
+        Standard field name.
+    label_zh : str
+        Chinese label used in messages and maps.
+    aliases : tuple of str
+        Source column names recognised without a manifest (matched folded).
+    kind : {'text', 'enum', 'number'}
+        How values are normalised.
+    values : mapping
+        For enums: canonical value -> synonyms (the canonical value itself is
+        always accepted).
+    required : bool
+        A layer without this column (and no default) is an error.
+    default : Any
+        Value used when the column is absent or a cell is empty.
+    """
+
+    name: str
+    label_zh: str
+    aliases: tuple[str, ...] = ()
+    kind: FieldKind = "text"
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    required: bool = False
+    default: Any = None
+
+    def lookup(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Return the folded-synonym -> canonical value table for an enum.
+
+        Parameters
+        ----------
+        extra : mapping, optional
+            Additional synonyms from a manifest (``source value: canonical``).
+
+        Returns
+        -------
+        dict
+            Folded synonym to canonical value.
+        """
+        table: dict[str, str] = {}
+        for canon, syns in self.values.items():
+            for s in (canon, *syns):
+                table[clean_key(s)] = canon
+        for src, canon in (extra or {}).items():
+            table[clean_key(src)] = str(canon)
+        return table
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Schema of one standard zoning layer.
+
+    Parameters
+    ----------
+    name : str
+        Standard layer name (``redline``, ``control_unit`` ...).
+    label_zh, label_en : str
+        Human names.
+    geometry : {'polygon', 'line_or_polygon', 'any'}
+        Geometry family the layer must hold.
+    fields : tuple of FieldSpec
+        Standard fields.
+    aliases : tuple of str
+        Layer names (GeoPackage layer or file stem) recognised as this layer.
+    id_field, name_field : str or None
+        Which standard field identifies / names a feature in reports.
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    geometry: GeometryKind
+    fields: tuple[FieldSpec, ...]
+    aliases: tuple[str, ...] = ()
+    id_field: str | None = "id"
+    name_field: str | None = "name"
+
+    @property
+    def field_names(self) -> list[str]:
+        """Standard field names in schema order."""
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> FieldSpec:
+        """Return the spec of standard field ``name``.
+
+        Parameters
+        ----------
+        name : str
+            Standard field name.
+
+        Returns
+        -------
+        FieldSpec
+            Its spec.
+        """
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def match_columns(
+        self, columns: list[str], field_map: Mapping[str, str] | None = None, *, source: str = ""
+    ) -> dict[str, str]:
+        """Decide which source column feeds each standard field.
+
+        Parameters
+        ----------
+        columns : list of str
+            The source's attribute columns.
+        field_map : mapping, optional
+            Explicit ``standard: source`` mapping from a manifest; wins.
+        source : str
+            File name for messages.
+
+        Returns
+        -------
+        dict
+            Standard field -> source column, for the fields found.
+        """
+        folded = {clean_key(c): c for c in columns}
+        found: dict[str, str] = {}
+        for std, src in (field_map or {}).items():
+            if std not in self.field_names:
+                raise SchemaError(
+                    f"{source}：清单中的字段 '{std}' 不是图层 {self.name}（{self.label_zh}）的标准字段；"
+                    f"可用：{', '.join(self.field_names)}",
+                    f"{source}: '{std}' is not a standard field of layer {self.name}; "
+                    f"valid: {', '.join(self.field_names)}",
+                )
+            if src not in columns and clean_key(src) not in folded:
+                raise SchemaError(
+                    f"{source}：清单把 {self.name}.{std} 映射到字段 '{src}'，但文件中没有该字段；"
+                    f"文件中的字段：{', '.join(columns)}",
+                    f"{source}: the manifest maps {self.name}.{std} to '{src}', which the file "
+                    f"lacks; its fields: {', '.join(columns)}",
+                )
+            found[std] = src if src in columns else folded[clean_key(src)]
+        used = set(found.values())
+        for f in self.fields:
+            if f.name in found:
+                continue
+            for cand in (f.name, *f.aliases):
+                col = folded.get(clean_key(cand))
+                if col is not None and col not in used:
+                    found[f.name] = col
+                    used.add(col)
+                    break
+        return found
+
+    def normalise(
+        self,
+        gdf: gpd.GeoDataFrame,
+        *,
+        field_map: Mapping[str, str] | None = None,
+        value_map: Mapping[str, Mapping[str, str]] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        source: str = "",
+    ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+        """Return the layer in standard shape, plus the field mapping used.
+
+        Standard columns come first with canonical values, then a unique
+        ``feature_id``, then the source's other columns (kept for popups),
+        then ``geometry``.
+
+        Parameters
+        ----------
+        gdf : GeoDataFrame
+            The layer as read.
+        field_map : mapping, optional
+            Manifest ``fields``.
+        value_map : mapping, optional
+            Manifest ``values``: standard field -> {source value: canonical}.
+        defaults : mapping, optional
+            Manifest ``defaults``: standard field -> value for absent/empty cells.
+        source : str
+            File (and layer) name for messages.
+
+        Returns
+        -------
+        (GeoDataFrame, dict)
+            The normalised layer and the standard->source field mapping.
+
+        Raises
+        ------
+        SchemaError
+            Required fields missing, or values not in the vocabulary (every
+            offending row listed).
+        """
+        defaults = dict(defaults or {})
+        mapping = self.match_columns([c for c in gdf.columns if c != gdf.geometry.name], field_map, source=source)
+        out = pd.DataFrame(index=gdf.index)
+        problems: list[tuple[str, str]] = []
+        for f in self.fields:
+            default = defaults.get(f.name, f.default)
+            if f.name not in mapping:
+                if f.required and default is None:
+                    problems.append(
+                        (
+                            f"缺少必需字段 {f.name}（{f.label_zh}）；在清单 fields 中写 `{f.name}: 源字段名`，"
+                            f"或在 defaults 中给默认值。可识别的字段名：{', '.join(f.aliases[:8])}",
+                            f"required field {f.name} missing; map it in the manifest "
+                            f"(`fields: {{{f.name}: SOURCE}}`) or give `defaults`",
+                        )
+                    )
+                    continue
+                out[f.name] = default if f.kind != "number" else pd.to_numeric(default)
+                continue
+            raw = gdf[mapping[f.name]]
+            if f.kind == "enum":
+                out[f.name], bad = _normalise_enum(raw, f, (value_map or {}).get(f.name), default)
+                if bad:
+                    valid = "、".join(f"{c}（{'/'.join(s[:3])}）" for c, s in f.values.items())
+                    problems.append(
+                        (
+                            f"字段 {mapping[f.name]}→{f.name}（{f.label_zh}）有无法识别的取值，行：{format_rows(bad)}。"
+                            f"有效取值：{valid}；或在清单 values 中补充同义词",
+                            f"unrecognised {f.name} values in rows {format_rows(bad)}; valid: "
+                            f"{', '.join(f.values)}; or add synonyms under the manifest's `values`",
+                        )
+                    )
+            elif f.kind == "number":
+                num = pd.to_numeric(raw, errors="coerce")
+                bad = [f"{i}: {raw[i]!r}" for i in raw.index[num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")]]
+                if bad:
+                    problems.append(
+                        (
+                            f"字段 {mapping[f.name]}→{f.name} 应为数值，行：{format_rows(bad)}",
+                            f"field {f.name} must be numeric; rows {format_rows(bad)}",
+                        )
+                    )
+                out[f.name] = num if default is None else num.fillna(default)
+            else:
+                txt = raw.astype("string").str.strip()
+                out[f.name] = txt.where(txt.notna() & (txt != ""), default)
+        if problems:
+            zh = "；\n".join(p[0] for p in problems)
+            en = "; ".join(p[1] for p in problems)
+            raise SchemaError(
+                f"{source}（图层 {self.name} {self.label_zh}）：{zh}",
+                f"{source} (layer {self.name}): {en}",
+            )
+        out["feature_id"] = self._feature_ids(out, gdf.index, source)
+        extra = [c for c in gdf.columns if c != gdf.geometry.name and c not in mapping.values() and c not in out.columns]
+        for c in extra:
+            out[c] = gdf[c]
+        result = gpd.GeoDataFrame(out, geometry=gdf.geometry.values, crs=gdf.crs)
+        return result.reset_index(drop=True), mapping
+
+    def _feature_ids(self, out: pd.DataFrame, index: pd.Index, source: str) -> pd.Series:
+        """Unique string ids: the id field where present, row numbers otherwise."""
+        if self.id_field and self.id_field in out and out[self.id_field].notna().any():
+            ids = out[self.id_field].astype("string")
+            ids = ids.where(ids.notna(), pd.Series([f"{self.name}-{i + 1}" for i in range(len(ids))], index=ids.index))
+            dup = ids.duplicated(keep=False)
+            if dup.any():
+                rows = [f"{ids[i]}" for i in ids.index[dup]]
+                warnings.warn(
+                    f"{source}：图层 {self.name} 的编号重复（{format_rows(sorted(set(rows)))}），已追加序号区分；"
+                    f"可运行 ecozone validate 查看。 / duplicate ids in layer {self.name}; suffixed to keep them apart",
+                    DataWarning,
+                    stacklevel=3,
+                )
+                n = ids.groupby(ids).cumcount()
+                ids = ids.where(~dup | (n == 0), ids + "#" + (n + 1).astype(str))
+            return ids.astype(str)
+        return pd.Series([f"{self.name}-{i + 1}" for i in range(len(index))], index=out.index, dtype=str)
+
+
+def _normalise_enum(
+    raw: pd.Series, spec: FieldSpec, extra: Mapping[str, str] | None, default: Any
+) -> tuple[pd.Series, list[str]]:
+    """Map raw enum values to canonical ones; return the bad rows too."""
+    table = spec.lookup(extra)
+    folded = raw.map(clean_key)
+    mapped = folded.map(table)
+    empty = folded == ""
+    bad_mask = mapped.isna() & ~empty
+    mapped = mapped.where(~empty, default)
+    bad = [f"{i}: {raw[i]!r}" for i in raw.index[bad_mask]]
+    if spec.required and default is None:
+        bad += [f"{i}: (空/empty)" for i in raw.index[empty]]
+    return mapped.astype(object), bad

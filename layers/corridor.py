@@ -1,0 +1,98 @@
+"""生态廊道 ecological corridors (rivers, roads, green ways) and their buffers.
+
+Default widths, each side, follow 《连州市创建国家生态文明建设示范市规划》 L956:
+road corridors match the 《公路安全保护条例》 building-control zone (高速 30 m,
+国道 20 m, 省道 15 m, 县道 10 m); water corridors "宜控制在20米以上".
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers._common import id_field, name_field
+from layers.base import FieldSpec, LayerSpec
+
+__all__ = ["SPEC", "KINDS", "ROAD_CLASSES", "DEFAULT_WIDTH_M", "widths", "buffer_zones"]
+
+KINDS = {
+    "river": ("河流", "水系", "水系廊道", "河道", "河", "江", "water", "stream"),
+    "road": ("道路", "公路", "交通", "交通廊道", "道路廊道", "highway"),
+    "green": ("绿道", "绿廊", "生态绿廊", "greenway", "绿带"),
+}
+ROAD_CLASSES = {
+    "expressway": ("高速公路", "高速", "motorway", "高速路"),
+    "national": ("国道", "national_road", "trunk"),
+    "provincial": ("省道", "provincial_road"),
+    "county": ("县道", "county_road"),
+}
+#: Metres each side; basis: 连州 plan L956.
+DEFAULT_WIDTH_M = {
+    "expressway": 30.0,
+    "national": 20.0,
+    "provincial": 15.0,
+    "county": 10.0,
+    "river": 20.0,
+    "green": 20.0,
+    "road": 10.0,  # a road of unknown class gets the narrowest statutory width
+}
+
+SPEC = LayerSpec(
+    name="corridor",
+    label_zh="生态廊道",
+    label_en="Ecological corridor",
+    geometry="line_or_polygon",
+    fields=(
+        id_field("ldbh"),
+        name_field("ldmc", "廊道名称", "河流名称", "道路名称", "hlmc", "dlmc"),
+        FieldSpec("kind", "廊道类型", ("ldlx", "廊道类型", "类型", "lx", "type"), "enum", KINDS, required=True),
+        FieldSpec("road_class", "道路等级", ("dldj", "道路等级", "公路等级", "等级", "gldj"), "enum", ROAD_CLASSES),
+        FieldSpec("width_m", "控制宽度(米)", ("width", "宽度", "廊道宽度", "控制宽度", "kd"), "number"),
+    ),
+    aliases=("corridor", "corridors", "生态廊道", "廊道", "stld"),
+)
+
+
+def widths(layer: pd.DataFrame) -> np.ndarray:
+    """Buffer width (metres, each side) of every corridor feature.
+
+    ``width_m`` overrides; otherwise roads by class, rivers and green ways by
+    kind.
+
+    Parameters
+    ----------
+    layer : DataFrame
+        A normalised corridor layer.
+
+    Returns
+    -------
+    ndarray of float
+        Widths in metres.
+    """
+    by_class = layer["road_class"].map(DEFAULT_WIDTH_M)
+    by_kind = layer["kind"].map(DEFAULT_WIDTH_M)
+    w = by_class.where(layer["kind"] == "road", by_kind).fillna(by_kind)
+    override = pd.to_numeric(layer["width_m"], errors="coerce")
+    return override.where(override > 0, w).to_numpy(dtype=float)
+
+
+def buffer_zones(layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Return each corridor's control zone: the feature buffered by its width.
+
+    The layer must be in a metric CRS.  Polygons (double-line rivers) are
+    buffered from their banks, lines from their centre line.
+
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        A normalised corridor layer in a projected CRS.
+
+    Returns
+    -------
+    GeoSeries
+        Buffer polygons aligned with ``layer``.
+    """
+    zones = shapely.buffer(layer.geometry.values, widths(layer), quad_segs=16)
+    return gpd.GeoSeries(zones, index=layer.index, crs=layer.crs)

@@ -1,0 +1,26 @@
+"""生态保护红线 ecological protection red line (陆域 / 海洋)."""
+
+from __future__ import annotations
+
+from layers._common import id_field, name_field
+from layers.base import FieldSpec, LayerSpec
+
+__all__ = ["SPEC", "KINDS"]
+
+KINDS = {
+    "land": ("陆域", "陆地", "陆域生态保护红线", "陆域红线", "terrestrial"),
+    "marine": ("海洋", "海域", "海洋生态保护红线", "海洋红线", "sea"),
+}
+
+SPEC = LayerSpec(
+    name="redline",
+    label_zh="生态保护红线",
+    label_en="Ecological protection red line",
+    geometry="polygon",
+    fields=(
+        id_field("hxbh", "红线编号"),
+        name_field("hxmc", "红线名称"),
+        FieldSpec("kind", "类型", ("hxlx", "红线类型", "类型", "lx", "type"), "enum", KINDS, default="land"),
+    ),
+    aliases=("redline", "red_line", "生态保护红线", "生态红线", "红线", "sthx", "stbhhx", "eco_redline"),
+)

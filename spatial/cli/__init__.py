@@ -1,0 +1,95 @@
+"""The ``ecozone`` command line: one sub-command module each.
+
+User errors (:class:`spatial.errors.EcozoneError`) print one bilingual
+message and exit 2; ``--debug`` shows the traceback.  Warnings print as one
+line each on stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from spatial._version import __version__
+from spatial.errors import EcozoneError
+
+__all__ = ["main", "cli"]
+
+#: sub-command -> module under spatial.cli (imported on first use, so `ecozone --help` is fast).
+COMMANDS = {
+    "demo": "Run the whole pipeline on the bundled 连州 demo data.",
+    "layers": "List the layers of a zoning package.",
+    "screen": "Screen project sites against the zoning rules.",
+    "indicators": "Compute area indicators against targets.",
+    "diff": "Audit a red-line change (面积不减少).",
+    "validate": "Check a zoning package's integrity.",
+    "map": "Draw an interactive zoning map.",
+    "convert": "Convert vector files between CRSs, incl. GCJ-02/BD-09.",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands live in their own modules."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return sub-command names whose module is present."""
+        return [n for n in COMMANDS if importlib.util.find_spec(f"spatial.cli.cmd_{n}") is not None]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import and return a sub-command."""
+        if cmd_name not in COMMANDS or importlib.util.find_spec(f"spatial.cli.cmd_{cmd_name}") is None:
+            return None
+        return importlib.import_module(f"spatial.cli.cmd_{cmd_name}").command
+
+
+def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    click.secho(f"警告/warning: {message}", fg="yellow", err=True)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ecozone")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors (显示详细错误).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Ecological zoning checks for Chinese planning / 生态环境分区管控符合性分析."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user errors into exit status 2.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        cli.main(args=args, prog_name="ecozone", standalone_mode=False)
+    except EcozoneError as exc:
+        if debug:
+            raise
+        click.secho(f"错误/error: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("已中止 / aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("已中止 / interrupted", err=True)
+        sys.exit(130)
+    finally:
+        warnings.showwarning = previous
+    sys.exit(0)

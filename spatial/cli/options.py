@@ -1,0 +1,45 @@
+"""Options shared by several sub-commands, defined once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+__all__ = ["zoning_option", "out_dir_option", "force_option", "sites_crs_option"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def zoning_option(f: F) -> F:
+    """``--zoning``: GeoPackage, zoning.yaml manifest or folder (default: bundled demo)."""
+    return click.option(
+        "--zoning",
+        "-z",
+        type=click.Path(exists=True, path_type=Path),
+        default=None,
+        help="Zoning package: GeoPackage, zoning.yaml manifest or folder (分区数据; default: bundled 连州 demo).",
+    )(f)
+
+
+def out_dir_option(f: F) -> F:
+    """``--out DIR`` (required)."""
+    return click.option(
+        "--out", "-o", "out", type=click.Path(path_type=Path), required=True, help="Output directory (输出目录)."
+    )(f)
+
+
+def force_option(f: F) -> F:
+    """``--force``: overwrite existing outputs."""
+    return click.option("--force", is_flag=True, help="Overwrite existing outputs (覆盖已有输出).")(f)
+
+
+def sites_crs_option(f: F) -> F:
+    """``--sites-crs``: CRS of site coordinates."""
+    return click.option(
+        "--sites-crs",
+        default=None,
+        help="CRS of the sites when the file has none or lies: EPSG code, cgcs2000, wgs84, gcj02 (高德), bd09 (百度).",
+    )(f)

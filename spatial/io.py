@@ -1,0 +1,374 @@
+"""Reading and writing files: encodings, hashes and atomic outputs.
+
+Reading never modifies an input.  Writing always goes to a temporary file in
+the destination directory and is renamed into place on success, so an
+interrupted run leaves either the old file or nothing, never half a file; an
+existing output is kept unless the caller passes ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import struct
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from spatial.errors import CRSError, DataWarning, FileFormatError, InputError, OutputExistsError
+
+__all__ = [
+    "read_vector",
+    "list_layers",
+    "detect_dbf_encoding",
+    "detect_text_encoding",
+    "file_sha256",
+    "atomic_output",
+    "ensure_writable",
+    "write_vector_layers",
+    "write_csv",
+]
+
+#: DBF language-driver ids (byte 29) for the Chinese code pages.
+_LDID_CHINESE = {0x4D: "gb18030", 0x7A: "gb18030"}
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 hex digest of a file (streamed).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_text_encoding(data: bytes) -> str:
+    """Guess the encoding of Chinese text bytes: UTF-8 first, then GB18030.
+
+    GB18030 is a superset of GBK and GB2312, so it decodes what Chinese
+    Windows software writes.
+
+    Parameters
+    ----------
+    data : bytes
+        Raw bytes.
+
+    Returns
+    -------
+    str
+        ``'utf-8-sig'``, ``'utf-8'`` or ``'gb18030'``.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if _decodes(data, "utf-8"):
+        return "utf-8"
+    if _decodes(data, "gb18030"):
+        return "gb18030"
+    # Truncation can split a multi-byte character at the end: retry shorter.
+    if _decodes(data[:-3], "utf-8"):
+        return "utf-8"
+    return "gb18030"
+
+
+def detect_dbf_encoding(shp: str | os.PathLike[str]) -> str | None:
+    """Work out the text encoding of a Shapefile's DBF.
+
+    Order: the ``.cpg`` file if present (GDAL reads it itself, so ``None`` is
+    returned), the DBF language-driver byte for Chinese code pages, then the
+    bytes of the records: UTF-8 if they decode as UTF-8, else GB18030.
+
+    Parameters
+    ----------
+    shp : path-like
+        Path to the ``.shp`` (or ``.dbf``).
+
+    Returns
+    -------
+    str or None
+        An encoding name for pyogrio, or None to let GDAL decide (.cpg).
+    """
+    base = Path(shp).with_suffix("")
+    for ext in (".cpg", ".CPG"):
+        if base.with_suffix(ext).exists():
+            return None
+    dbf = next((base.with_suffix(e) for e in (".dbf", ".DBF") if base.with_suffix(e).exists()), None)
+    if dbf is None:
+        return None
+    with open(dbf, "rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            return None
+        header_len, record_len = struct.unpack("<HH", head[8:12])
+        ldid = head[29]
+        fh.seek(header_len)
+        body = fh.read(min(record_len * 20000, 64 << 20))
+    if ldid in _LDID_CHINESE:
+        return _LDID_CHINESE[ldid]
+    if body.isascii():
+        return "utf-8"
+    return "utf-8" if detect_text_encoding(body) in ("utf-8", "utf-8-sig") else "gb18030"
+
+
+def list_layers(path: str | os.PathLike[str]) -> list[str]:
+    """Names of the vector layers in a file.
+
+    Parameters
+    ----------
+    path : path-like
+        Any file pyogrio can open.
+
+    Returns
+    -------
+    list of str
+        Layer names.
+    """
+    try:
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many types
+        raise FileFormatError(
+            f"无法读取 {path}：{exc}。请确认文件完整、格式为 GeoPackage/Shapefile/GeoJSON 等 GDAL 可读格式。",
+            f"cannot read {path}: {exc}; check the file is complete and in a GDAL-readable format",
+        ) from exc
+
+
+def read_vector(
+    path: str | os.PathLike[str],
+    layer: str | int | None = None,
+    *,
+    encoding: str | None = None,
+    crs: str | CRS | None = None,
+    where: str | None = None,
+    require_crs: bool = True,
+) -> gpd.GeoDataFrame:
+    """Read a vector layer, decoding Chinese text and checking its CRS.
+
+    Parameters
+    ----------
+    path : path-like
+        File to read (GeoPackage, Shapefile, GeoJSON, KML, DXF, ...).
+    layer : str or int, optional
+        Layer within the file.
+    encoding : str, optional
+        Text encoding override (otherwise detected for Shapefiles).
+    crs : str or CRS, optional
+        CRS to assign when the file has none (a declared CRS is never
+        silently replaced: a conflicting override is an error).
+    where : str, optional
+        OGR SQL attribute filter.
+    require_crs : bool, default True
+        Raise when neither the file nor ``crs`` gives a CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer as stored (not yet normalised).
+
+    Raises
+    ------
+    InputError, FileFormatError, CRSError
+        Missing file, unreadable file, or missing CRS (with the fix).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"找不到文件：{path}", f"file not found: {path}")
+    kwargs: dict[str, object] = {}
+    if encoding is None and path.suffix.lower() in (".shp", ".dbf"):
+        encoding = detect_dbf_encoding(path)
+        if encoding == "gb18030":
+            warnings.warn(
+                f"{path.name}：没有 .cpg 文件，按 GBK/GB18030 解码属性；如有误请在清单中设置 encoding。"
+                f" / no .cpg: attributes decoded as GBK/GB18030; set `encoding` in the manifest if wrong",
+                DataWarning,
+                stacklevel=2,
+            )
+    if encoding:
+        kwargs["encoding"] = encoding
+    if layer is not None:
+        kwargs["layer"] = layer
+    if where:
+        kwargs["where"] = where
+    try:
+        with warnings.catch_warnings():
+            # GDAL chatter (e.g. "Measured geometries not supported") is not the user's concern.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = pyogrio.read_dataframe(path, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        raise FileFormatError(
+            f"无法读取 {path}{'（图层 ' + str(layer) + '）' if layer is not None else ''}：{exc}",
+            f"cannot read {path}{' layer ' + str(layer) if layer is not None else ''}: {exc}",
+        ) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
+        raise FileFormatError(f"{path} 不含几何字段。", f"{path} has no geometry column")
+    if crs is not None:
+        user = CRS.from_user_input(crs)
+        if gdf.crs is None:
+            gdf = gdf.set_crs(user)
+        elif not CRS.from_user_input(gdf.crs).equals(user, ignore_axis_order=True):
+            raise CRSError(
+                f"{path} 已声明坐标系 {gdf.crs.to_string()}，与清单中的 crs={user.to_string()} 不一致；"
+                "crs 只用于缺少 .prj 的文件，请删除该项或核对数据。",
+                f"{path} declares {gdf.crs.to_string()} but the manifest says {user.to_string()}; "
+                "`crs` is only for files without one",
+            )
+    if gdf.crs is None and require_crs and len(gdf):
+        raise CRSError(
+            f"{path} 没有坐标系（缺少 .prj 或 CRS 定义）。请在清单中为该图层写 `crs: EPSG:4526` 之类，"
+            "或用 --sites-crs 指定（如 EPSG:4490、EPSG:4547、cgcs2000、wgs84、gcj02）。",
+            f"{path} has no CRS (missing .prj); add `crs: EPSG:...` for this layer in the manifest "
+            "or pass --sites-crs",
+        )
+    return gdf
+
+
+def ensure_writable(paths: list[Path], force: bool) -> None:
+    """Refuse to start when outputs exist and ``force`` is not set.
+
+    Checking before the work starts means a long run never ends in a refusal.
+
+    Parameters
+    ----------
+    paths : list of Path
+        Outputs about to be written.
+    force : bool
+        Overwrite allowed.
+
+    Raises
+    ------
+    OutputExistsError
+        Listing every existing output.
+    """
+    existing = [str(p) for p in paths if Path(p).exists()]
+    if existing and not force:
+        raise OutputExistsError(
+            f"输出已存在：{', '.join(existing)}。换一个输出位置，或加 --force 覆盖。",
+            f"output exists: {', '.join(existing)}; choose another location or pass --force to overwrite",
+        )
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str], *, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path that replaces ``path`` only on success.
+
+    Parameters
+    ----------
+    path : path-like
+        Final output path; its directory is created if needed.
+    force : bool, default False
+        Allow replacing an existing file.
+
+    Yields
+    ------
+    Path
+        Temporary path (same directory and suffix) to write to.
+
+    Raises
+    ------
+    OutputExistsError
+        When ``path`` exists and ``force`` is False.
+    """
+    path = Path(path)
+    ensure_writable([path], force)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # writers such as GDAL want to create the file themselves
+    tmp_path = Path(tmp)
+    # A Shapefile is several files (.shp .shx .dbf .prj .cpg): move them all.
+    tmp_stem = tmp_path.name[: -len(path.suffix)] if path.suffix else tmp_path.name
+    try:
+        yield tmp_path
+        if path.suffix.lower() == ".shp":
+            for side in path.parent.glob(tmp_stem + ".*"):
+                os.replace(side, path.with_suffix(side.suffix))
+        else:
+            os.replace(tmp_path, path)
+    finally:
+        for leftover in path.parent.glob(tmp_stem + "*"):
+            leftover.unlink()
+
+
+def write_vector_layers(
+    path: str | os.PathLike[str], layers: Mapping[str, gpd.GeoDataFrame], *, force: bool = False
+) -> Path:
+    """Write several layers into one GeoPackage (or one layer to any format) atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file; the driver follows the extension (``.gpkg``,
+        ``.geojson``, ``.shp``, ``.parquet``/``.geoparquet`` for GeoParquet).
+    layers : mapping of str to GeoDataFrame
+        Layer name -> data (multi-layer needs GeoPackage).
+    force : bool, default False
+        Allow overwriting.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".geoparquet"):
+        if len(layers) != 1:
+            raise InputError("GeoParquet 只能写一个图层。", "GeoParquet holds one layer only")
+        with atomic_output(path, force=force) as tmp:
+            next(iter(layers.values())).to_parquet(tmp)
+        return path
+    if len(layers) > 1 and suffix != ".gpkg":
+        raise InputError(f"{path}：多个图层需要 .gpkg。", f"{path}: several layers need a .gpkg")
+    with atomic_output(path, force=force) as tmp:
+        for name, gdf in layers.items():
+            opts: dict[str, object] = {"layer": name} if suffix == ".gpkg" else {}
+            if suffix == ".shp":
+                opts["encoding"] = "UTF-8"  # also writes a .cpg so the next reader knows
+            pyogrio.write_dataframe(gdf, tmp, **opts)
+    return path
+
+
+def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame, *, force: bool = False) -> Path:
+    """Write a CSV that Excel opens with Chinese intact (UTF-8 with BOM), atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file.
+    frame : DataFrame
+        Table to write (no index).
+    force : bool, default False
+        Allow overwriting.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    with atomic_output(path, force=force) as tmp:
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return Path(path)

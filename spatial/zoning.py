@@ -1,0 +1,322 @@
+"""Load a zoning package into standard, reprojected, validated layers.
+
+A zoning package is one of
+
+* a GeoPackage whose layer names are standard names or recognised synonyms
+  (``生态保护红线``, ``环境管控单元`` ...);
+* a YAML manifest (``zoning.yaml``) mapping each standard layer to a file,
+  with optional source ``layer``, ``fields``, ``values``, ``defaults``,
+  ``encoding``, ``crs`` (only for files lacking one) and ``where``;
+* a folder of vector files whose names are standard names or synonyms.
+
+Every layer is normalised by its :mod:`layers` spec, reprojected to one
+metric working CRS chosen from the boundary, and cleaned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import yaml
+from pyproj import CRS
+
+from layers import LAYER_ORDER, REGISTRY, generic_spec, spec_for_layer_name
+from layers.base import LayerSpec
+from spatial.crs import WGS84, describe_crs, to_crs_geoms, working_crs_for
+from spatial.errors import InputError, SchemaError
+from spatial.geometry import clean_geometries
+from spatial.io import file_sha256, list_layers, read_vector
+
+__all__ = ["Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "VECTOR_SUFFIXES"]
+
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".gml", ".fgb", ".parquet", ".geoparquet", ".dxf")
+_MANIFEST_KEYS = {"path", "layer", "fields", "values", "defaults", "encoding", "crs", "where"}
+
+
+def demo_zoning_path() -> Path:
+    """Path of the bundled 连州 demo zoning GeoPackage.
+
+    Returns
+    -------
+    Path
+        ``spatial/data/lianzhou_demo.gpkg`` inside the installed package.
+    """
+    return Path(str(resources.files("spatial") / "data" / "lianzhou_demo.gpkg"))
+
+
+def demo_sites_path() -> Path:
+    """Path of the bundled 连州 demo project sites.
+
+    Returns
+    -------
+    Path
+        ``spatial/data/lianzhou_sites.gpkg`` inside the installed package.
+    """
+    return Path(str(resources.files("spatial") / "data" / "lianzhou_sites.gpkg"))
+
+
+@dataclass
+class LayerSource:
+    """Where a layer came from, for ``ecozone layers`` and report audits."""
+
+    layer: str
+    path: str
+    source_layer: str | None
+    sha256: str
+    crs: str
+    n_features: int
+    fields: dict[str, str]
+    encoding: str | None = None
+
+
+@dataclass
+class Zoning:
+    """A loaded zoning package.
+
+    Attributes
+    ----------
+    layers : dict of str to GeoDataFrame
+        Standard layer name -> normalised layer in ``crs``.
+    crs : pyproj.CRS
+        The metric working CRS.
+    sources : list of LayerSource
+        Provenance of each layer.
+    path : Path
+        The package (GeoPackage, manifest or folder) it was loaded from.
+    """
+
+    layers: dict[str, gpd.GeoDataFrame]
+    crs: CRS
+    sources: list[LayerSource] = field(default_factory=list)
+    path: Path | None = None
+    _wgs84: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
+
+    def __contains__(self, name: str) -> bool:
+        """Return whether the package has a non-empty layer ``name``."""
+        return name in self.layers and len(self.layers[name]) > 0
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        """Return layer ``name`` in the working CRS."""
+        return self.layers[name]
+
+    @property
+    def boundary(self) -> gpd.GeoDataFrame:
+        """The planning boundary layer."""
+        return self.layers["boundary"]
+
+    def spec(self, name: str) -> LayerSpec:
+        """Return the schema spec of layer ``name``.
+
+        Parameters
+        ----------
+        name : str
+            Layer name.
+
+        Returns
+        -------
+        LayerSpec
+            Standard spec, or a generic one for extra layers.
+        """
+        return REGISTRY.get(name) or generic_spec(name)
+
+    def to_wgs84(self, name: str) -> gpd.GeoDataFrame:
+        """Return layer ``name`` in WGS84 (for web maps), cached.
+
+        Parameters
+        ----------
+        name : str
+            Layer name.
+
+        Returns
+        -------
+        GeoDataFrame
+            The layer in EPSG:4326.
+        """
+        if name not in self._wgs84:
+            self._wgs84[name] = self.layers[name].to_crs(WGS84)
+        return self._wgs84[name]
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of every source file and mapping: the cache key for prepared indexes."""
+        h = hashlib.sha256()
+        for s in sorted(self.sources, key=lambda s: s.layer):
+            h.update(json.dumps([s.layer, s.sha256, s.source_layer, s.fields, s.encoding], sort_keys=True).encode())
+        h.update(self.crs.to_wkt().encode())
+        return h.hexdigest()
+
+
+def load_zoning(
+    path: str | os.PathLike[str] | None = None, *, working_crs: str | CRS | None = None
+) -> Zoning:
+    """Load a zoning package (GeoPackage, YAML manifest or folder).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The package; the bundled 连州 demo when omitted.
+    working_crs : str or CRS, optional
+        Override the metric working CRS (must be projected).
+
+    Returns
+    -------
+    Zoning
+        Normalised layers in the working CRS.
+
+    Raises
+    ------
+    InputError, SchemaError, CRSError, FileFormatError
+        With the file, the problem and the fix.
+    """
+    path = Path(path) if path is not None else demo_zoning_path()
+    if not path.exists():
+        raise InputError(
+            f"找不到分区数据：{path}。--zoning 接受 GeoPackage、zoning.yaml 清单或图层文件夹。",
+            f"zoning not found: {path}; --zoning takes a GeoPackage, a zoning.yaml manifest or a folder",
+        )
+    entries = _entries_for(path)
+    if "boundary" not in entries:
+        raise SchemaError(
+            f"{path}：缺少必需的 boundary（行政区）图层。请在 GeoPackage 中加入名为 boundary/行政区 的图层，"
+            "或在清单 layers 下写 boundary: {path: ...}。",
+            f"{path}: the required boundary layer is missing; add a layer named boundary "
+            "(or 行政区) or a `boundary:` entry in the manifest",
+        )
+    raw: dict[str, tuple[gpd.GeoDataFrame, dict[str, Any]]] = {}
+    for name, entry in entries.items():
+        gdf = read_vector(
+            entry["path"], entry.get("layer"), encoding=entry.get("encoding"), crs=entry.get("crs"), where=entry.get("where")
+        )
+        raw[name] = (gdf, entry)
+    boundary = raw["boundary"][0]
+    if working_crs is not None:
+        wcrs = CRS.from_user_input(working_crs)
+        if wcrs.is_geographic:
+            raise InputError("工作坐标系必须是投影坐标系（米）。", "the working CRS must be projected (metres)")
+    else:
+        wcrs = working_crs_for(boundary.geometry.values, CRS.from_user_input(boundary.crs))
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    sources: list[LayerSource] = []
+    for name in sorted(raw, key=lambda n: (LAYER_ORDER.index(n) if n in LAYER_ORDER else 99, n)):
+        gdf, entry = raw[name]
+        spec = REGISTRY.get(name) or generic_spec(name)
+        label = f"{Path(entry['path']).name}{':' + str(entry['layer']) if entry.get('layer') is not None else ''}"
+        norm, mapping = spec.normalise(
+            gdf,
+            field_map=entry.get("fields"),
+            value_map=entry.get("values"),
+            defaults=entry.get("defaults"),
+            source=label,
+        )
+        if len(norm):
+            norm = gpd.GeoDataFrame(
+                norm.drop(columns=norm.geometry.name),
+                geometry=to_crs_geoms(norm.geometry.values.to_numpy(), CRS.from_user_input(gdf.crs), wcrs),
+                crs=wcrs,
+            )
+            norm = clean_geometries(norm, spec.geometry, label=f"{label}（{spec.label_zh}）")
+        else:
+            norm = norm.set_crs(wcrs, allow_override=True)
+        layers[name] = norm
+        sources.append(
+            LayerSource(
+                layer=name,
+                path=str(entry["path"]),
+                source_layer=None if entry.get("layer") is None else str(entry["layer"]),
+                sha256=file_sha256(entry["path"]),
+                crs=describe_crs(gdf.crs),
+                n_features=len(norm),
+                fields=mapping,
+                encoding=entry.get("encoding"),
+            )
+        )
+    return Zoning(layers=layers, crs=wcrs, sources=sources, path=path)
+
+
+def _entries_for(path: Path) -> dict[str, dict[str, Any]]:
+    """Resolve a package path into per-layer read instructions."""
+    if path.is_dir():
+        return _entries_from_folder(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _entries_from_manifest(path)
+    return _entries_from_container(path)
+
+
+def _standard_name(name: str) -> str:
+    spec = spec_for_layer_name(name)
+    return spec.name if spec else name
+
+
+def _entries_from_container(path: Path) -> dict[str, dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    for lyr in list_layers(path):
+        std = _standard_name(lyr)
+        if std in entries:
+            raise SchemaError(
+                f"{path}：图层 '{entries[std]['layer']}' 和 '{lyr}' 都被识别为 {std}；请改名或使用清单指定。",
+                f"{path}: layers '{entries[std]['layer']}' and '{lyr}' both map to {std}; rename one or use a manifest",
+            )
+        entries[std] = {"path": path, "layer": lyr}
+    return entries
+
+
+def _entries_from_folder(path: Path) -> dict[str, dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    for f in sorted(path.iterdir()):
+        if f.suffix.lower() in VECTOR_SUFFIXES and not f.name.startswith("."):
+            std = _standard_name(f.stem)
+            if std in entries:
+                raise SchemaError(
+                    f"{path}：文件 {entries[std]['path'].name} 和 {f.name} 都被识别为 {std}；请改名或使用清单。",
+                    f"{path}: {entries[std]['path'].name} and {f.name} both map to {std}; rename one or use a manifest",
+                )
+            entries[std] = {"path": f}
+    if not entries:
+        raise InputError(f"文件夹 {path} 中没有矢量文件。", f"no vector files in folder {path}")
+    return entries
+
+
+def _entries_from_manifest(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"清单 {path} 不是有效的 UTF-8 YAML：{exc}", f"manifest {path} is not valid UTF-8 YAML: {exc}"
+        ) from exc
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("layers"), Mapping):
+        raise SchemaError(
+            f"清单 {path} 需要顶层键 layers:，其下每个标准图层一项（如 boundary: {{path: 边界.shp}}）。",
+            f"manifest {path} needs a top-level `layers:` mapping (e.g. boundary: {{path: boundary.shp}})",
+        )
+    entries: dict[str, dict[str, Any]] = {}
+    for name, spec in doc["layers"].items():
+        if isinstance(spec, str):
+            spec = {"path": spec}
+        if not isinstance(spec, Mapping) or "path" not in spec:
+            raise SchemaError(
+                f"清单 {path}：图层 {name} 需要 path。", f"manifest {path}: layer {name} needs a `path`"
+            )
+        unknown = set(spec) - _MANIFEST_KEYS
+        if unknown:
+            raise SchemaError(
+                f"清单 {path}：图层 {name} 有未知键 {sorted(unknown)}；可用：{sorted(_MANIFEST_KEYS)}",
+                f"manifest {path}: layer {name} has unknown keys {sorted(unknown)}; valid: {sorted(_MANIFEST_KEYS)}",
+            )
+        std = _standard_name(str(name))
+        entry = dict(spec)
+        entry["path"] = (path.parent / str(spec["path"])).resolve()
+        for key in ("fields", "values", "defaults"):
+            if key in entry and not isinstance(entry[key], Mapping):
+                raise SchemaError(
+                    f"清单 {path}：{name}.{key} 应为映射（键: 值）。", f"manifest {path}: {name}.{key} must be a mapping"
+                )
+        entries[std] = entry
+    return entries
