@@ -69,6 +69,7 @@ def clean_geometries(
     *,
     label: str,
     id_column: str = "feature_id",
+    source_invalid: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Repair and tidy a layer's geometries in its (metric) CRS.
 
@@ -86,6 +87,11 @@ def clean_geometries(
         Layer and file for messages.
     id_column : str
         Column naming features in messages.
+    source_invalid : ndarray of bool, optional
+        Which features were invalid as stored.  Features that only became
+        invalid through reprojection (a self-touching ring nudged into a
+        self-intersection) are repaired without a warning: that is our
+        artefact, not a fault in the planner's data.
 
     Returns
     -------
@@ -105,6 +111,11 @@ def clean_geometries(
         g = shapely.force_2d(g)
     invalid = ~shapely.is_valid(g) & ~shapely.is_empty(g)
     alert = ""
+    quiet = invalid & ~source_invalid if source_invalid is not None else np.zeros(len(g), dtype=bool)
+    if quiet.any():
+        g = g.copy()
+        g[quiet] = polygonal_part(shapely.make_valid(g[quiet], method="structure", keep_collapsed=False), SLIVER_M2) if kind == "polygon" else shapely.make_valid(g[quiet])
+        invalid &= ~quiet
     if invalid.any():
         before = shapely.area(g[invalid]).sum()
         g = g.copy()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import shapely
 import yaml
 from pyproj import CRS
 
@@ -217,12 +218,13 @@ def load_zoning(
             source=label,
         )
         if len(norm):
+            src_invalid = ~shapely.is_valid(norm.geometry.values.to_numpy()) & ~shapely.is_empty(norm.geometry.values.to_numpy())
             norm = gpd.GeoDataFrame(
                 norm.drop(columns=norm.geometry.name),
                 geometry=to_crs_geoms(norm.geometry.values.to_numpy(), CRS.from_user_input(gdf.crs), wcrs),
                 crs=wcrs,
             )
-            norm = clean_geometries(norm, spec.geometry, label=f"{label}（{spec.label_zh}）")
+            norm = clean_geometries(norm, spec.geometry, label=f"{label}（{spec.label_zh}）", source_invalid=src_invalid)
         else:
             norm = norm.set_crs(wcrs, allow_override=True)
         layers[name] = norm

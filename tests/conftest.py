@@ -6,7 +6,7 @@ south-west corner ``ORIGIN``.  Layers carry Chinese values and national
 成果数据 field names so every test also exercises normalisation.
 
 Known answers (planar, in the GK plane):
-* red line: squares [2,4]x[2,4] and [3,5]x[3,5] overlap in 1 km² -> union 7 km²,
+* red line (the holed one is marine): squares [2,4]x[2,4] and [3,5]x[3,5] overlap in 1 km² -> union 7 km²,
   plus [12,16]x[2,6] with a hole [13,15]x[3,5] -> 16 - 4 = 12 km².  Total 19 km².
 * protected area: core [10,11]x[10,11] (1 km²), general ring [9,12]x[9,12] minus core (8 km²).
 * water source: level 1 [15,16]x[15,16], level 2 ring [14,17]x[14,17] minus level 1,
@@ -55,7 +55,7 @@ def toy_layers() -> dict[str, gpd.GeoDataFrame]:
     boundary = gpd.GeoDataFrame({"XZQMC": ["示例县"], "XZQDM": ["441899"]}, geometry=[km_box(0, 0, 20, 20)], crs=crs)
     holed = km_box(12, 2, 16, 6).difference(km_box(13, 3, 15, 5))
     redline = gpd.GeoDataFrame(
-        {"BSM": ["HX001", "HX002", "HX003"], "HXMC": ["红线甲", "红线乙", "红线丙"], "HXLX": ["陆域", "陆域", "陆域"]},
+        {"BSM": ["HX001", "HX002", "HX003"], "HXMC": ["红线甲", "红线乙", "红线丙"], "HXLX": ["陆域", "陆域", "海洋"]},
         geometry=[km_box(2, 2, 4, 4), km_box(3, 3, 5, 5), holed],
         crs=crs,
     )

@@ -17,7 +17,7 @@ import click
 from spatial._version import __version__
 from spatial.errors import EcozoneError
 
-__all__ = ["main", "cli"]
+__all__ = ["main", "cli", "UserError"]
 
 #: sub-command -> module under spatial.cli (imported on first use, so `ecozone --help` is fast).
 COMMANDS = {
@@ -32,6 +32,16 @@ COMMANDS = {
 }
 
 
+class UserError(click.ClickException):
+    """An :class:`EcozoneError` as the CLI shows it: one message, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        """Print the bilingual message in red on stderr."""
+        click.secho(f"错误/error: {self.message}", fg="red", err=True)
+
+
 class LazyGroup(click.Group):
     """A click group whose sub-commands live in their own modules."""
 
@@ -44,6 +54,19 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS or importlib.util.find_spec(f"spatial.cli.cmd_{cmd_name}") is None:
             return None
         return importlib.import_module(f"spatial.cli.cmd_{cmd_name}").command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run a sub-command; user errors become one message and exit 2."""
+        previous = warnings.showwarning
+        warnings.showwarning = _show_warning
+        try:
+            return super().invoke(ctx)
+        except EcozoneError as exc:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            raise UserError(str(exc)) from exc
+        finally:
+            warnings.showwarning = previous
 
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
@@ -61,35 +84,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning user errors into exit status 2.
+    """Entry point of the ``ecozone`` console script.
 
     Parameters
     ----------
     argv : list of str, optional
         Arguments (default ``sys.argv[1:]``).
     """
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
-    previous = warnings.showwarning
-    warnings.showwarning = _show_warning
-    try:
-        cli.main(args=args, prog_name="ecozone", standalone_mode=False)
-    except EcozoneError as exc:
-        if debug:
-            raise
-        click.secho(f"错误/error: {exc}", fg="red", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("已中止 / aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("已中止 / interrupted", err=True)
-        sys.exit(130)
-    finally:
-        warnings.showwarning = previous
-    sys.exit(0)
+    cli.main(args=sys.argv[1:] if argv is None else argv, prog_name="ecozone")

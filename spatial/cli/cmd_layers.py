@@ -20,7 +20,7 @@ __all__ = ["command"]
 def command(zoning: Path | None) -> None:
     """List layers, feature counts, CRS and field mapping (图层清单)."""
     z = load_zoning(zoning)
-    console = Console()
+    console = Console(width=max(Console().width, 140))
     table = Table(title=f"{z.path}  →  working CRS 工作坐标系: {describe_crs(z.crs)}")
     for col in ("layer 图层", "名称", "features", "source 来源", "source CRS", "fields 字段映射"):
         table.add_column(col)
@@ -28,5 +28,5 @@ def command(zoning: Path | None) -> None:
         spec = z.spec(s.layer)
         fields = ", ".join(f"{k}←{v}" for k, v in s.fields.items()) or "—"
         src = Path(s.path).name + (f":{s.source_layer}" if s.source_layer else "")
-        table.add_row(s.layer, spec.label_zh, str(s.n_features), src, s.crs, fields)
+        table.add_row(s.layer, spec.label_zh, str(s.n_features), src, s.crs.split(" ")[0], fields)
     console.print(table)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["zoning_option", "out_dir_option", "force_option", "sites_crs_option"]
+__all__ = ["zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,4 +42,16 @@ def sites_crs_option(f: F) -> F:
         "--sites-crs",
         default=None,
         help="CRS of the sites when the file has none or lies: EPSG code, cgcs2000, wgs84, gcj02 (高德), bd09 (百度).",
+    )(f)
+
+
+def tolerance_option(f: F) -> F:
+    """``--tolerance M2``: sliver area (m²) below which gaps, overlaps and changes are noise."""
+    return click.option(
+        "--tolerance",
+        "tolerance_m2",
+        type=click.FloatRange(min=0.0),
+        default=1.0,
+        show_default=True,
+        help="Sliver tolerance in m²: smaller gaps/overlaps/changes are ignored and reported (碎片容差，平方米).",
     )(f)

@@ -1,0 +1,117 @@
+"""``ecozone screen``: verdicts for proposed project sites."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from spatial.cli.options import force_option, out_dir_option, sites_crs_option, zoning_option
+from spatial.cli.progress import progress_bar
+from spatial.errors import InputError
+from spatial.io import ensure_writable
+from spatial.output import screening_outputs, write_screening
+from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
+from spatial.rules import load_rules
+from spatial.screen import screen
+from spatial.zoning import load_zoning
+
+__all__ = ["command", "print_summary"]
+
+
+def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
+    """Print verdict counts and the worst sites.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        Screening output.
+    """
+    counts = result.sites["verdict"].value_counts()
+    parts = [f"{VERDICT_ZH[v]} {v}: {int(counts.get(v, 0))}" for v in reversed(VERDICTS)]
+    click.echo(f"地块 {len(result.sites)} 个 / sites screened — " + "；".join(parts))
+
+
+@click.command("screen")
+@click.argument("sites", type=click.Path(exists=True, path_type=Path))
+@zoning_option
+@click.option("--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件; default: shipped catalogue).")
+@click.option("--project-type", "-t", default=None, help="Project type for every site, e.g. chemical / 化工.")
+@click.option("--type-field", default=None, help="Field holding each site's project type (default project_type / 项目类型).")
+@click.option("--id-field", default=None, help="Field holding site ids (default site_id, else id, else row number).")
+@sites_crs_option
+@click.option("--layer", default=None, help="Layer of a multi-layer sites file.")
+@out_dir_option
+@force_option
+@click.option("--fail-on", type=click.Choice(["prohibited", "restricted"]), default=None, help="Exit 3 when any site reaches this verdict.")
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg", help="Spatial output: screening.gpkg or GeoParquet.")
+@click.option("--no-map", is_flag=True, help="Skip map.html and report.html.")
+def command(
+    sites: Path,
+    zoning: Path | None,
+    rules: Path | None,
+    project_type: str | None,
+    type_field: str | None,
+    id_field: str | None,
+    sites_crs: str | None,
+    layer: str | None,
+    out: Path,
+    force: bool,
+    fail_on: str | None,
+    fmt: str,
+    no_map: bool,
+) -> None:
+    """Screen project SITES against the zoning (选址符合性筛查)."""
+    if project_type and type_field:
+        raise InputError("--project-type 与 --type-field 只能选一个。", "use either --project-type or --type-field")
+    planned = list(screening_outputs(out, fmt).values())
+    if not no_map:
+        planned += [out / "map.html", out / "report.html", out / "report.xlsx"]
+    ensure_writable(planned, force)
+    z = load_zoning(zoning)
+    ruleset = load_rules(rules)
+    if layer:
+        from spatial.sites import read_sites
+
+        source = read_sites(sites, sites_crs=sites_crs, layer=layer)
+    else:
+        source = sites
+    with progress_bar("筛查 screening") as tick:
+        result = screen(source, z, ruleset, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, progress=tick)
+    files = write_screening(result, out, force=force, fmt=fmt)
+    if not no_map:
+        files.update(write_visuals(result, out, force=force))
+    print_summary(result)
+    for p in files.values():
+        click.echo(f"  → {p}")
+    if fail_on and (result.sites["verdict"].map(VERDICT_RANK) >= VERDICT_RANK[fail_on]).any():
+        click.echo(f"存在“{VERDICT_ZH[fail_on]}”及以上结论的地块 / sites at or above {fail_on}: exit 3", err=True)
+        sys.exit(3)
+
+
+def write_visuals(result, out: Path, *, force: bool, indicators=None) -> dict[str, Path]:  # noqa: ANN001
+    """Write map.html and report.html/.xlsx when the maps package provides them.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        Screening output.
+    out : Path
+        Output directory.
+    force : bool
+        Overwrite.
+    indicators : DataFrame, optional
+        Indicator table for the report.
+
+    Returns
+    -------
+    dict
+        Name -> written path.
+    """
+    from maps.report import write_report
+    from maps.zoning_map import save_map
+
+    files = {"map": save_map(result.zoning, out / "map.html", result=result, force=force)}
+    files.update(write_report(result, out, indicators=indicators, force=force))
+    return files

@@ -1,0 +1,73 @@
+"""Write a screening result: sites.csv, hits.csv, screening.gpkg (+ map/report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from spatial.io import ensure_writable, write_csv, write_vector_layers
+from spatial.screen import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
+
+__all__ = ["screening_outputs", "write_screening"]
+
+
+def screening_outputs(out_dir: Path, fmt: str = "gpkg") -> dict[str, Path]:
+    """The files a screening run writes into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Output directory.
+    fmt : {'gpkg', 'parquet'}
+        Spatial output format.
+
+    Returns
+    -------
+    dict
+        Name -> path.
+    """
+    files = {"sites_csv": out_dir / "sites.csv", "hits_csv": out_dir / "hits.csv"}
+    if fmt == "parquet":
+        files["sites_spatial"] = out_dir / "sites.parquet"
+        files["hits_spatial"] = out_dir / "hits.parquet"
+    else:
+        files["screening_gpkg"] = out_dir / "screening.gpkg"
+    return files
+
+
+def write_screening(result: ScreeningResult, out_dir: Path, *, force: bool = False, fmt: str = "gpkg") -> dict[str, Path]:
+    """Write the tables and the GeoPackage (or GeoParquet) atomically.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        Screening output.
+    out_dir : Path
+        Directory (created if needed).
+    force : bool, default False
+        Overwrite existing outputs.
+    fmt : {'gpkg', 'parquet'}
+        Spatial output format.
+
+    Returns
+    -------
+    dict
+        Name -> written path.
+    """
+    files = screening_outputs(out_dir, fmt)
+    ensure_writable(list(files.values()), force)
+    extra = [c for c in ("area_m2", "length_m") if c in result.sites]
+    sites_tab = pd.DataFrame(result.sites[SITE_COLUMNS + extra])
+    write_csv(files["sites_csv"], sites_tab, force=force)
+    write_csv(files["hits_csv"], pd.DataFrame(result.hits[HIT_COLUMNS]), force=force)
+    sites_layer = result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", "geometry"]]
+    hits_geo = result.hits[[*HIT_COLUMNS, "geometry"]].copy() if "geometry" in result.hits else result.hits[HIT_COLUMNS].assign(geometry=None)
+    hits_layer = gpd.GeoDataFrame(hits_geo, geometry="geometry", crs=result.sites.crs)
+    if fmt == "parquet":
+        write_vector_layers(files["sites_spatial"], {"sites": sites_layer}, force=force)
+        write_vector_layers(files["hits_spatial"], {"hits": hits_layer}, force=force)
+    else:
+        write_vector_layers(files["screening_gpkg"], {"sites": sites_layer, "hits": hits_layer}, force=force)
+    return files

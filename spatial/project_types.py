@@ -1,0 +1,282 @@
+"""Project types: an extensible vocabulary with Chinese synonyms and parents.
+
+A rule on a parent type covers its sub-types (a rule on ``industrial``
+covers ``chemical``).  Groups such as ``two_high`` (两高) expand to several
+types.  Planners extend the vocabulary in a rule catalogue's
+``project_types:`` section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from layers.base import clean_key, format_rows
+from spatial.errors import RuleError
+
+__all__ = ["ProjectTypes", "DEFAULT_TYPES", "VERDICTS", "VERDICT_ZH", "VERDICT_RANK", "verdict_rank"]
+
+#: Verdicts from mildest to worst; the worst wins per site.
+VERDICTS = ("compatible", "notice", "restricted", "prohibited")
+VERDICT_ZH = {"compatible": "符合", "notice": "关注", "restricted": "限制", "prohibited": "禁止"}
+VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
+_VERDICT_SYNONYMS = {
+    **{v: v for v in VERDICTS},
+    **{zh: v for v, zh in VERDICT_ZH.items()},
+    "禁止类": "prohibited",
+    "限制类": "restricted",
+    "允许": "compatible",
+}
+
+
+def verdict_rank(value: str) -> int:
+    """Rank of a verdict (Chinese or English), for worst-wins.
+
+    Parameters
+    ----------
+    value : str
+        Verdict name.
+
+    Returns
+    -------
+    int
+        0 (compatible) .. 3 (prohibited).
+    """
+    key = _VERDICT_SYNONYMS.get(clean_key(value))
+    if key is None:
+        raise RuleError(
+            f"未知的结论 '{value}'；可用：{', '.join(VERDICTS)}（{'/'.join(VERDICT_ZH.values())}）",
+            f"unknown verdict '{value}'; valid: {', '.join(VERDICTS)}",
+        )
+    return VERDICT_RANK[key]
+
+
+#: name -> (parent or None, Chinese synonyms)
+_BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "industrial": (None, ("工业", "工业项目", "制造业", "工业企业")),
+    "thermal_power": ("industrial", ("火电", "燃煤电厂", "火力发电", "燃煤发电", "电厂")),
+    "petrochemical": ("industrial", ("石化", "石油化工", "炼油", "石油加工")),
+    "chemical": ("industrial", ("化工", "化学工业", "化学原料", "化学制品", "重化工")),
+    "steel": ("industrial", ("钢铁", "炼钢", "炼铁")),
+    "nonferrous_smelting": ("industrial", ("有色冶炼", "有色金属冶炼", "有色", "冶炼")),
+    "building_materials": ("industrial", ("建材", "水泥", "平板玻璃", "陶瓷", "石材", "石材加工")),
+    "electroplating": ("industrial", ("电镀",)),
+    "dyeing": ("industrial", ("印染", "纺织印染")),
+    "tanning": ("industrial", ("制革", "鞣革", "皮革")),
+    "papermaking": ("industrial", ("造纸", "化学制浆", "制浆")),
+    "mining": (None, ("采矿", "采石", "采砂", "取土", "矿山", "矿产资源开发", "采矿业")),
+    "hydropower": (None, ("小水电", "水电", "水电站")),
+    "livestock": (None, ("畜禽养殖", "养殖", "养猪场", "畜牧")),
+    "reclamation": (None, ("围填海", "填海", "围海")),
+    "linear_infrastructure": (None, ("线性基础设施", "线性工程", "道路", "公路", "铁路", "管线", "输电线路", "管道", "输油管道", "输气管道", "电力线路")),
+    "municipal_utility": (None, ("市政设施", "市政", "污水处理", "垃圾处理", "市政公用设施")),
+    "water_supply": (None, ("供水设施", "供水", "水厂", "取水", "自来水厂")),
+    "ecological": (None, ("生态修复", "景观", "湿地保护", "生态保护修复", "生态建设", "生态景观")),
+    "research": (None, ("科研监测", "科研", "监测", "科学研究", "科学实验", "教学研究")),
+    "tourism": (None, ("旅游", "旅游设施", "文旅", "生态旅游")),
+    "residential": (None, ("城镇建设", "住宅", "居住", "房地产", "城镇开发")),
+    "commercial": (None, ("商业", "商服", "商业服务")),
+    "agriculture": (None, ("农业", "种植", "农业设施", "农田建设", "高标准农田")),
+    "national_strategic": (None, ("国家重大战略项目", "国家重大项目", "重大战略项目", "国家战略")),
+}
+
+#: Named groups usable anywhere a type is (rule applies_to / except / by_type).
+_GROUPS = {
+    "two_high": (
+        ("两高", "两高项目", "高耗能高排放"),
+        ("thermal_power", "petrochemical", "chemical", "steel", "nonferrous_smelting", "building_materials"),
+    ),
+}
+
+
+@dataclass
+class ProjectTypes:
+    """The project-type vocabulary.
+
+    Attributes
+    ----------
+    parents : dict
+        Type -> parent type (or None).
+    synonyms : dict
+        Folded synonym -> type or group name.
+    groups : dict
+        Group name -> member types.
+    """
+
+    parents: dict[str, str | None] = field(default_factory=dict)
+    synonyms: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def default(cls) -> ProjectTypes:
+        """Return the built-in vocabulary."""
+        pt = cls()
+        for name, (parent, syns) in _BASE.items():
+            pt.add(name, parent, syns)
+        for name, (syns, members) in _GROUPS.items():
+            pt.groups[name] = members
+            for s in (name, *syns):
+                pt.synonyms[clean_key(s)] = name
+        return pt
+
+    def copy(self) -> ProjectTypes:
+        """Return an independent copy (a catalogue may extend it)."""
+        return ProjectTypes(dict(self.parents), dict(self.synonyms), dict(self.groups))
+
+    def add(self, name: str, parent: str | None = None, synonyms: Iterable[str] = ()) -> None:
+        """Add (or extend) a type.
+
+        Parameters
+        ----------
+        name : str
+            Canonical type name.
+        parent : str, optional
+            Parent type.
+        synonyms : iterable of str
+            Chinese/English synonyms.
+        """
+        if parent is not None and parent not in self.parents:
+            raise RuleError(
+                f"项目类型 {name} 的上级类型 {parent} 不存在；可用：{', '.join(self.parents)}",
+                f"parent type {parent} of {name} is unknown; valid: {', '.join(self.parents)}",
+            )
+        self.parents[name] = parent if parent is not None else self.parents.get(name)
+        for s in (name, *synonyms):
+            self.synonyms[clean_key(s)] = name
+
+    @property
+    def names(self) -> list[str]:
+        """Canonical type names."""
+        return list(self.parents)
+
+    def resolve(self, value: str) -> str | None:
+        """Canonical type or group for a name or synonym (None if unknown).
+
+        Parameters
+        ----------
+        value : str
+            A type name or synonym.
+
+        Returns
+        -------
+        str or None
+            Canonical name.
+        """
+        return self.synonyms.get(clean_key(value))
+
+    def expand(self, values: Iterable[str], *, where: str = "") -> set[str]:
+        """Expand names/synonyms/groups to canonical types (groups to members).
+
+        Parameters
+        ----------
+        values : iterable of str
+            Names, synonyms or groups (``all`` is kept as ``all``).
+        where : str
+            Context for the error message.
+
+        Returns
+        -------
+        set of str
+            Canonical names.
+        """
+        out: set[str] = set()
+        bad = []
+        for v in values:
+            if clean_key(v) in ("all", "全部", "所有", "*"):
+                out.add("all")
+                continue
+            r = self.resolve(v)
+            if r is None:
+                bad.append(v)
+            elif r in self.groups:
+                out.update(self.groups[r])
+            else:
+                out.add(r)
+        if bad:
+            raise RuleError(
+                f"{where}未知的项目类型：{', '.join(map(str, bad))}。可用类型：{', '.join(self.names)}；分组：{', '.join(self.groups)}",
+                f"{where}unknown project type(s): {', '.join(map(str, bad))}; valid: {', '.join(self.names)}",
+            )
+        return out
+
+    def lineage(self, name: str) -> list[str]:
+        """The type and its ancestors, most specific first.
+
+        Parameters
+        ----------
+        name : str
+            Canonical type.
+
+        Returns
+        -------
+        list of str
+            E.g. ``['chemical', 'industrial']``.
+        """
+        chain = []
+        cur: str | None = name
+        while cur is not None and cur not in chain:
+            chain.append(cur)
+            cur = self.parents.get(cur)
+        return chain
+
+    def normalise(self, values: pd.Series, *, source: str = "") -> pd.Series:
+        """Map a column of project types to canonical names.
+
+        Parameters
+        ----------
+        values : Series
+            Raw project types (Chinese or English).
+        source : str
+            File name for the error message.
+
+        Returns
+        -------
+        Series of str
+            Canonical types.
+
+        Raises
+        ------
+        RuleError
+            Listing every row with an empty or unknown type and the valid choices.
+        """
+        folded = values.map(clean_key)
+        mapped = folded.map(self.synonyms)
+        is_group = mapped.isin(list(self.groups))
+        bad = mapped.isna() | is_group
+        if bad.any():
+            rows = [f"{i}: {values[i]!r}" if folded[i] else f"{i}: (空/empty)" for i in values.index[bad]]
+            choices = "、".join(f"{n}（{_BASE[n][1][0]}）" if n in _BASE else n for n in self.names)
+            raise RuleError(
+                f"{source}项目类型缺失或无法识别，行：{format_rows(rows)}。可用类型：{choices}。"
+                "可用 --project-type 为全部地块指定类型，或用 --type-field 指定字段。",
+                f"{source}missing or unknown project types in rows {format_rows(rows)}; valid: "
+                f"{', '.join(self.names)}; use --project-type or --type-field",
+            )
+        return mapped.astype(str)
+
+    def ancestry_matrix(self, types: np.ndarray, targets: Mapping[str, object]) -> np.ndarray:
+        """For each site type, the value of the most specific key in ``targets``.
+
+        Parameters
+        ----------
+        types : ndarray of str
+            Canonical site types.
+        targets : mapping
+            Type -> value (e.g. a verdict), keys canonical.
+
+        Returns
+        -------
+        ndarray of object
+            Value per site (None where no key matches its lineage).
+        """
+        uniq, inv = np.unique(types, return_inverse=True)
+        per = np.array(
+            [next((targets[t] for t in self.lineage(u) if t in targets), None) for u in uniq], dtype=object
+        )
+        return per[inv] if len(uniq) else np.array([], dtype=object)
+
+
+DEFAULT_TYPES = ProjectTypes.default()

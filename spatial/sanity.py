@@ -1,0 +1,155 @@
+"""Catch coordinates that are wrong in the usual ways, before they mislead.
+
+A site that lands 3 000 km away because its lat/lon were swapped would be
+reported as merely "outside the boundary" — a quiet wrong answer.  These
+checks look for the classic mistakes and stop with a message that says what
+to fix ("did you mean …?"):
+
+* projected numbers (metres) labelled as geographic degrees;
+* latitude/longitude swapped;
+* Gauss-Kruger eastings with the zone prefix (38 500 000) under a CRS
+  without it, or the reverse.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from layers.base import format_rows
+from spatial.crs import to_crs_geoms
+from spatial.errors import CRSError, CRSWarning
+from spatial.zoning import Zoning
+
+__all__ = ["check_sites_against_zoning", "gk_alternatives", "EXTENT_MARGIN_M"]
+
+#: Sites farther than this from the zoning's bounding box are "outside the extent".
+EXTENT_MARGIN_M = 50_000.0
+
+
+def _reps(geoms: np.ndarray) -> np.ndarray:
+    """A representative point per geometry, to place it."""
+    return shapely.point_on_surface(geoms)
+
+
+def gk_alternatives(x: np.ndarray, y: np.ndarray, crs: CRS) -> list[tuple[str, CRS, np.ndarray, np.ndarray]]:
+    """Plausible re-readings of projected coordinates (zone prefix added/removed).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Eastings and northings as given.
+    crs : pyproj.CRS
+        The CRS they claim.
+
+    Returns
+    -------
+    list of (label, CRS, x, y)
+        Alternative CRSs to try, with the coordinates to use.
+    """
+    out: list[tuple[str, CRS, np.ndarray, np.ndarray]] = []
+    med = float(np.nanmedian(x)) if len(x) else 0.0
+    if med > 1e7:  # zone prefix present: 38 500 000
+        zone = int(med // 1e6)
+        if 25 <= zone <= 45:
+            out.append((f"EPSG:{4513 + zone - 25}", CRS.from_epsg(4513 + zone - 25), x, y))
+            out.append((f"EPSG:{4534 + zone - 25}（去掉带号 {zone}）", CRS.from_epsg(4534 + zone - 25), x - zone * 1e6, y))
+        if 13 <= zone <= 23:
+            out.append((f"EPSG:{4491 + zone - 13}", CRS.from_epsg(4491 + zone - 13), x, y))
+    elif 1e5 <= med < 1e6 and 1e6 < float(np.nanmedian(y)) < 1e7:
+        for epsg in range(4534, 4555):  # 3-degree zones without prefix
+            out.append((f"EPSG:{epsg}", CRS.from_epsg(epsg), x, y))
+    return out
+
+
+def check_sites_against_zoning(raw: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, zoning: Zoning, *, source: str = "") -> None:
+    """Stop on coordinates that are implausible for their CRS or the zoning.
+
+    Parameters
+    ----------
+    raw : GeoDataFrame
+        Sites in their own CRS (as read).
+    sites : GeoDataFrame
+        The same sites reprojected to the zoning CRS, with ``site_id``.
+    zoning : Zoning
+        Zoning to compare against.
+    source : str
+        File name for messages.
+
+    Raises
+    ------
+    CRSError
+        Naming the rows, what looks wrong and the fix.
+    """
+    if not len(raw):
+        return
+    label = source or "地块/sites"
+    crs = CRS.from_user_input(raw.crs)
+    g = np.asarray(raw.geometry.values, dtype=object)
+    rp = _reps(g)
+    x, y = shapely.get_x(rp), shapely.get_y(rp)
+    ids = sites["site_id"].to_numpy()
+    if crs.is_geographic:
+        impossible = (np.abs(x) > 180) | (np.abs(y) > 90)
+        if impossible.any():
+            rows = [f"{ids[i]} ({x[i]:.1f}, {y[i]:.1f})" for i in np.flatnonzero(impossible)]
+            hint = _hint_projected(x[impossible], y[impossible], zoning)
+            raise CRSError(
+                f"{label}：坐标数值是以米为单位的投影坐标，却被当作经纬度（{crs.name}）：{format_rows(rows, 10)}。{hint[0]}",
+                f"{label}: projected (metre) coordinates labelled as geographic ({crs.name}): {format_rows(rows, 10)}. {hint[1]}",
+            )
+    x0, y0, x1, y1 = shapely.total_bounds(zoning.boundary.geometry.values)
+    extent = shapely.buffer(shapely.box(x0, y0, x1, y1), EXTENT_MARGIN_M)
+    shapely.prepare(extent)
+    sg = np.asarray(sites.geometry.values, dtype=object)
+    far = ~shapely.intersects(extent, sg)
+    if not far.any():
+        return
+    boundary = shapely.union_all(zoning.boundary.geometry.values)
+    shapely.prepare(boundary)
+    fx, fy = x[far], y[far]
+    far_ids = ids[far]
+    # Alternative readings: swapped axes, zone prefix added/removed.
+    candidates: list[tuple[str, str, CRS, np.ndarray, np.ndarray]] = [("经纬度/XY 颠倒（交换两列）", "axes swapped", crs, fy, fx)]
+    if not crs.is_geographic:
+        candidates += [(f"坐标系应为 {lab}", f"CRS should be {lab}", c, ax, ay) for lab, c, ax, ay in gk_alternatives(fx, fy, crs)]
+    for zh, en, c, ax, ay in candidates:
+        pts = to_crs_geoms(shapely.points(ax, ay), c, zoning.crs)
+        ok = shapely.intersects(boundary, pts)
+        if ok.mean() >= 0.5:
+            rows = [str(i) for i in far_ids[ok]]
+            fix = "请交换经纬度两列后重试" if "颠倒" in zh else f"请用 --sites-crs {c.to_epsg() and 'EPSG:' + str(c.to_epsg())} 或在数据中修正坐标系"
+            fix_en = "swap the two coordinate columns" if "颠倒" in zh else f"pass --sites-crs EPSG:{c.to_epsg()} or fix the file's CRS"
+            raise CRSError(
+                f"{label}：{int(far.sum())} 个地块远离分区数据范围；看起来是{zh}（按此解读落在规划范围内）：{format_rows(rows, 10)}。{fix}。",
+                f"{label}: {int(far.sum())} sites lie far outside the zoning; did you mean {en}? "
+                f"(read that way they fall inside the boundary): {format_rows(rows, 10)}. Fix: {fix_en}",
+            )
+    if far.all():
+        warnings.warn(
+            f"{label}：全部 {len(far)} 个地块都远离分区数据范围（>{EXTENT_MARGIN_M / 1000:.0f} km）。请确认 --zoning 与地块坐标系是否正确。"
+            f" / all sites lie far outside the zoning's extent: check --zoning and the sites' CRS",
+            CRSWarning,
+            stacklevel=3,
+        )
+
+
+def _hint_projected(x: np.ndarray, y: np.ndarray, zoning: Zoning) -> tuple[str, str]:
+    """Suggest the projected CRS these numbers probably are in."""
+    boundary = shapely.union_all(zoning.boundary.geometry.values)
+    best = None
+    for lab, c, ax, ay in gk_alternatives(x, y, CRS.from_epsg(4547)):
+        pts = to_crs_geoms(shapely.points(ax, ay), c, zoning.crs)
+        share = shapely.intersects(boundary, pts).mean()
+        if share > 0.5 and (best is None or share > best[1]):
+            best = (lab.split("（")[0], share)
+    if best:
+        return (f"看起来是 {best[0]}，请用 --sites-crs {best[0]}。", f"Looks like {best[0]}: pass --sites-crs {best[0]}.")
+    return (
+        "请用 --sites-crs 指定正确的投影坐标系（如 EPSG:4547 为 CGCS2000 3度带 114°E 不带带号）。",
+        "pass --sites-crs with the right projected CRS (e.g. EPSG:4547).",
+    )
