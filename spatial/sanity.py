@@ -95,6 +95,9 @@ def check_sites_against_zoning(raw: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, z
     ids = sites["site_id"].to_numpy()
     if crs.is_geographic:
         impossible = (np.abs(x) > 180) | (np.abs(y) > 90)
+        swappable = impossible & (np.abs(y) <= 180) & (np.abs(x) <= 90)
+        if swappable.any():
+            _raise_if_swapped(x[swappable], y[swappable], ids[swappable], crs, zoning, label)
         if impossible.any():
             rows = [f"{ids[i]} ({x[i]:.1f}, {y[i]:.1f})" for i in np.flatnonzero(impossible)]
             hint = _hint_projected(x[impossible], y[impossible], zoning)
@@ -118,17 +121,7 @@ def check_sites_against_zoning(raw: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, z
     if not crs.is_geographic:
         candidates += [(f"坐标系应为 {lab}", f"CRS should be {lab}", c, ax, ay) for lab, c, ax, ay in gk_alternatives(fx, fy, crs)]
     for zh, en, c, ax, ay in candidates:
-        pts = to_crs_geoms(shapely.points(ax, ay), c, zoning.crs)
-        ok = shapely.intersects(boundary, pts)
-        if ok.mean() >= 0.5:
-            rows = [str(i) for i in far_ids[ok]]
-            fix = "请交换经纬度两列后重试" if "颠倒" in zh else f"请用 --sites-crs {c.to_epsg() and 'EPSG:' + str(c.to_epsg())} 或在数据中修正坐标系"
-            fix_en = "swap the two coordinate columns" if "颠倒" in zh else f"pass --sites-crs EPSG:{c.to_epsg()} or fix the file's CRS"
-            raise CRSError(
-                f"{label}：{int(far.sum())} 个地块远离分区数据范围；看起来是{zh}（按此解读落在规划范围内）：{format_rows(rows, 10)}。{fix}。",
-                f"{label}: {int(far.sum())} sites lie far outside the zoning; did you mean {en}? "
-                f"(read that way they fall inside the boundary): {format_rows(rows, 10)}. Fix: {fix_en}",
-            )
+        _raise_if_inside(zh, en, c, ax, ay, far_ids, zoning, label, boundary)
     if far.all():
         warnings.warn(
             f"{label}：全部 {len(far)} 个地块都远离分区数据范围（>{EXTENT_MARGIN_M / 1000:.0f} km）。请确认 --zoning 与地块坐标系是否正确。"
@@ -136,6 +129,30 @@ def check_sites_against_zoning(raw: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, z
             CRSWarning,
             stacklevel=3,
         )
+
+
+def _raise_if_swapped(x: np.ndarray, y: np.ndarray, ids: np.ndarray, crs: CRS, zoning: Zoning, label: str) -> None:
+    boundary = shapely.union_all(zoning.boundary.geometry.values)
+    _raise_if_inside("经纬度/XY 颠倒（交换两列）", "axes swapped", crs, y, x, ids, zoning, label, boundary)
+
+
+def _raise_if_inside(
+    zh: str, en: str, crs: CRS, x: np.ndarray, y: np.ndarray, ids: np.ndarray, zoning: Zoning, label: str, boundary: shapely.Geometry
+) -> None:
+    """Raise 'did you mean' when most sites fall inside the boundary read another way."""
+    pts = to_crs_geoms(shapely.points(x, y), crs, zoning.crs)
+    ok = shapely.intersects(boundary, pts)
+    if not len(ok) or ok.mean() < 0.5:
+        return
+    rows = [str(i) for i in ids[ok]]
+    swap = "颠倒" in zh
+    fix = "请交换经纬度（X/Y）两列后重试" if swap else f"请用 --sites-crs EPSG:{crs.to_epsg()} 或在数据中修正坐标系"
+    fix_en = "swap the two coordinate columns" if swap else f"pass --sites-crs EPSG:{crs.to_epsg()} or fix the file's CRS"
+    raise CRSError(
+        f"{label}：{len(ids)} 个地块的坐标不在分区数据范围内；看起来是{zh}（按此解读落在规划范围内）：{format_rows(rows, 10)}。{fix}。",
+        f"{label}: {len(ids)} sites do not fit the zoning; did you mean {en}? "
+        f"(read that way they fall inside the boundary): {format_rows(rows, 10)}. Fix: {fix_en}",
+    )
 
 
 def _hint_projected(x: np.ndarray, y: np.ndarray, zoning: Zoning) -> tuple[str, str]:

@@ -1,0 +1,89 @@
+"""The `ecozone screen` / `layers` contract other tools script against."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from click.testing import CliRunner
+from conftest import km_point
+
+from spatial.cli import cli
+
+
+def _sites_file(tmp_path, types=("住宅", "商业")):  # noqa: ANN001, ANN202
+    gdf = gpd.GeoDataFrame(
+        {"site_id": ["RL", "OK"], "project_type": list(types)},
+        geometry=[km_point(3.5, 3.5), km_point(18, 19)],
+        crs="EPSG:4547",
+    ).to_crs(4326)
+    path = tmp_path / "sites.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:  # noqa: ANN001
+    sites = _sites_file(tmp_path)
+    before = hash_tree(toy_gpkg.parent) | hash_tree(sites.parent)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["screen", str(sites), "--zoning", str(toy_gpkg), "--out", str(out), "--no-map"])
+    assert res.exit_code == 0, res.output
+    s = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert {"site_id", "project_type", "verdict", "verdict_zh", "n_hits", "summary_zh"} <= set(s.columns)
+    assert dict(zip(s.site_id, s.verdict)) == {"RL": "prohibited", "OK": "compatible"}
+    h = pd.read_csv(out / "hits.csv", encoding="utf-8-sig")
+    assert set(h.columns) >= {"site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "overlap_m2", "overlap_pct", "length_m", "distance_m", "basis", "message_zh"}
+    assert set(h[h.site_id == "RL"].rule_id) == {"RL-DEV"}
+    assert not (h.site_id == "OK").any()
+    assert sorted(pyogrio.list_layers(out / "screening.gpkg")[:, 0]) == ["hits", "sites"]
+    # inputs untouched (the sites folder now also holds out/, compare only what was there)
+    after = hash_tree(toy_gpkg.parent) | hash_tree(sites.parent)
+    assert {k: after[k] for k in before} == before
+
+
+def test_screen_refuses_overwrite_then_force(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
+    sites = _sites_file(tmp_path)
+    out = tmp_path / "out"
+    args = ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(out), "--no-map"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    stamp = (out / "sites.csv").stat().st_mtime_ns
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2
+    assert "--force" in res.output and "Traceback" not in res.output
+    assert (out / "sites.csv").stat().st_mtime_ns == stamp
+    assert CliRunner().invoke(cli, [*args, "--force"]).exit_code == 0
+
+
+def test_fail_on_exit_code(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
+    sites = _sites_file(tmp_path)
+    base = ["screen", str(sites), "-z", str(toy_gpkg), "--no-map"]
+    assert CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "a"), "--fail-on", "prohibited"]).exit_code == 3
+    (tmp_path / "b").mkdir()
+    research = _sites_file(tmp_path / "b", types=("科研监测", "科研监测"))  # red line -> restricted only
+    args = ["screen", str(research), "-z", str(toy_gpkg), "--no-map"]
+    assert CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "c"), "--fail-on", "prohibited"]).exit_code == 0
+    assert CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "d"), "--fail-on", "restricted"]).exit_code == 3
+
+
+def test_project_type_override_and_unknown(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
+    sites = _sites_file(tmp_path)
+    res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--no-map", "--out", str(tmp_path / "o"), "-t", "火星基地"])
+    assert res.exit_code == 2
+    assert "火星基地" in res.output and "industrial" in res.output
+    assert not (tmp_path / "o" / "sites.csv").exists()
+
+
+def test_user_error_has_no_traceback_unless_debug(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
+    bad = tmp_path / "bad.gpkg"
+    bad.write_bytes(b"not a geopackage")
+    res = CliRunner().invoke(cli, ["screen", str(bad), "-z", str(toy_gpkg), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "bad.gpkg" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["--debug", "screen", str(bad), "-z", str(toy_gpkg), "--out", str(tmp_path / "o")])
+    assert res.exit_code != 0 and res.exception is not None
+
+
+def test_layers_lists_mapping(toy_gpkg) -> None:  # noqa: ANN001
+    res = CliRunner().invoke(cli, ["layers", "--zoning", str(toy_gpkg)])
+    assert res.exit_code == 0, res.output
+    for word in ("redline", "control_unit", "category←ZHGKDYFL", "EPSG:4547"):
+        assert word in res.output

@@ -1,0 +1,129 @@
+"""Each default rule: a site that triggers it and one that just escapes it.
+
+Sites are given in WGS84 and the toy zoning is in Gauss-Kruger (EPSG:4547),
+so every case also exercises reprojection.  Escapes are 10 m (polygons) or
+0.1 m (buffers) beyond the edge.  Coordinates are km from the toy origin; see
+tests/conftest.py for the layout.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from conftest import km_point
+
+from spatial.screen import screen
+
+# rule, project type, trigger (x, y) km, escape (x, y) km, verdict when triggered
+CASES = [
+    ("PA-CORE", "commercial", (10.5, 10.5), (10.5, 11.01), "prohibited"),
+    ("PA-GENERAL", "commercial", (9.5, 9.5), (8.99, 9.5), "prohibited"),
+    ("RL-DEV", "residential", (3.5, 3.5), (1.99, 3.0), "prohibited"),
+    ("RL-LIMITED", "research", (3.5, 3.5), (5.01, 4.0), "restricted"),
+    ("RL-MARINE", "reclamation", (12.5, 2.5), (11.99, 2.5), "prohibited"),
+    ("WS-1", "residential", (15.5, 15.5), (16.01, 15.5), "prohibited"),
+    ("WS-2", "chemical", (14.5, 14.5), (13.99, 14.5), "prohibited"),
+    ("WS-Q", "chemical", (13.5, 13.5), (12.99, 13.5), "prohibited"),
+    ("FARM", "residential", (3.0, 15.0), (6.01, 15.0), "prohibited"),
+    ("COR-RIVER", "residential", (19.0, 8.0199), (19.0, 8.0201), "prohibited"),
+    ("COR-ROAD", "residential", (7.5299, 1.0), (7.5301, 1.0), "restricted"),
+    ("COR-MINING", "mining", (19.0, 8.0199), (19.0, 8.0201), "prohibited"),
+    ("CU-BANNED", "electroplating", (18.0, 1.0), (9.99, 1.0), "prohibited"),
+    ("CU-PRIORITY", "industrial", (1.0, 1.0), (10.01, 1.0), "restricted"),
+    ("NEAR", "commercial", (5.49, 4.0), (5.51, 4.0), "notice"),
+    ("OUTSIDE", "commercial", (-0.01, 5.0), (0.01, 5.0), "notice"),
+]
+
+
+def _sites(points: list[tuple[float, float]], project_type: str) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"site_id": [f"S{i}" for i in range(len(points))], "project_type": project_type},
+        geometry=[km_point(x, y) for x, y in points],
+        crs="EPSG:4547",
+    ).to_crs(4326)
+
+
+@pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict"), CASES, ids=[c[0] for c in CASES])
+def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verdict) -> None:  # noqa: ANN001
+    result = screen(_sites([hit, miss], ptype), toy_zoning)
+    hits = result.hits
+    mine = hits[(hits.site_id == "S0") & (hits.rule_id == rule)]
+    assert len(mine) >= 1, f"{rule} should fire at {hit}"
+    assert set(mine.verdict) == {verdict}
+    assert not ((hits.site_id == "S1") & (hits.rule_id == rule)).any(), f"{rule} should not fire at {miss}"
+
+
+def test_hole_is_respected(toy_zoning) -> None:  # noqa: ANN001
+    # (14, 4) sits in the hole of the marine red line [12,16]x[2,6] - [13,15]x[3,5].
+    result = screen(_sites([(14.0, 4.0)], "residential"), toy_zoning)
+    assert not result.hits.layer.eq("redline").any()
+    # The hole is 2 km across: its centre is 1 km from the red line, beyond NEAR's 500 m.
+    assert result.sites.verdict[0] == "compatible"
+    assert result.layer_status.set_index("layer").status_zh["redline"] == "不涉及"
+
+
+@pytest.mark.parametrize(
+    ("ptype", "expected"),
+    [("tourism", "restricted"), ("research", "restricted"), ("ecological", "restricted"), ("commercial", "prohibited"), ("旅游", "restricted")],
+)
+def test_pa_general_exceptions(toy_zoning, ptype, expected) -> None:  # noqa: ANN001
+    result = screen(_sites([(9.5, 9.5)], ptype), toy_zoning)
+    assert result.sites.verdict[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("ptype", "expected"),
+    [("agriculture", "compatible"), ("national_strategic", "restricted"), ("linear_infrastructure", "restricted"), ("commercial", "prohibited")],
+)
+def test_farmland_by_type(toy_zoning, ptype, expected) -> None:  # noqa: ANN001
+    result = screen(_sites([(3.0, 15.0)], ptype), toy_zoning)
+    assert result.sites.verdict[0] == expected
+    assert result.hits.rule_id.eq("FARM").any()  # the farmland hit is listed even when compatible
+
+
+@pytest.mark.parametrize(("ptype", "expected"), [("chemical", "prohibited"), ("mining", "prohibited"), ("commercial", "restricted")])
+def test_ws2_industrial_subtypes_prohibited(toy_zoning, ptype, expected) -> None:  # noqa: ANN001
+    result = screen(_sites([(14.5, 14.5)], ptype), toy_zoning)
+    assert result.sites.verdict[0] == expected
+
+
+def test_ws1_water_supply_exempt(toy_zoning) -> None:  # noqa: ANN001
+    result = screen(_sites([(15.5, 15.5)], "water_supply"), toy_zoning)
+    assert not result.hits.rule_id.eq("WS-1").any()
+    assert result.layer_status.query("site_id == 'S0' and layer == 'water_source'").status_zh.item() == "涉及"
+
+
+def test_worst_verdict_wins(toy_zoning) -> None:  # noqa: ANN001
+    # Inside the red line (prohibited) and the priority unit (restricted for industry).
+    result = screen(_sites([(3.5, 3.5)], "chemical"), toy_zoning)
+    assert set(result.hits.rule_id) >= {"RL-DEV", "CU-PRIORITY"}
+    assert result.sites.verdict[0] == "prohibited"
+    assert result.sites.verdict_zh[0] == "禁止"
+
+
+def test_point_on_shared_edge_hits_both_units(toy_zoning) -> None:  # noqa: ANN001
+    result = screen(_sites([(10.0, 5.0)], "commercial"), toy_zoning)
+    assert sorted(result.units.code) == ["ZH44189910001", "ZH44189920001"]
+
+
+def test_negatives_are_stated(toy_zoning) -> None:  # noqa: ANN001
+    result = screen(_sites([(18.0, 1.0)], "commercial"), toy_zoning)
+    status = result.layer_status.set_index("layer").status_zh
+    assert status["redline"] == "不涉及" and status["protected_area"] == "不涉及"
+    assert "不涉及生态保护红线" in result.sites.summary_zh[0]
+    assert result.sites.verdict[0] == "compatible"
+
+
+def test_unit_ban_covers_subtypes_via_parent(tmp_path) -> None:  # noqa: ANN001
+    from conftest import toy_layers
+
+    from spatial.zoning import load_zoning
+
+    layers = toy_layers()
+    layers["control_unit"].loc[1, "JZHY"] = "工业"  # SE key unit bans all industry
+    path = tmp_path / "z.gpkg"
+    for name, gdf in layers.items():
+        gdf.to_file(path, layer=name, driver="GPKG")
+    result = screen(_sites([(18.0, 1.0)], "化工"), load_zoning(path))
+    assert result.hits.rule_id.tolist() == ["CU-BANNED"]
+    assert result.sites.verdict[0] == "prohibited"
