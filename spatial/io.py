@@ -149,7 +149,9 @@ def list_layers(path: str | os.PathLike[str]) -> list[str]:
         Layer names.
     """
     try:
-        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL chatter from its C error handler
+            return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types
         raise FileFormatError(
             f"无法读取 {path}：{exc}。请确认文件完整、格式为 GeoPackage/Shapefile/GeoJSON 等 GDAL 可读格式。",
@@ -165,6 +167,7 @@ def read_vector(
     crs: str | CRS | None = None,
     where: str | None = None,
     require_crs: bool = True,
+    force_crs: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer, decoding Chinese text and checking its CRS.
 
@@ -183,6 +186,8 @@ def read_vector(
         OGR SQL attribute filter.
     require_crs : bool, default True
         Raise when neither the file nor ``crs`` gives a CRS.
+    force_crs : bool, default False
+        Let ``crs`` replace a CRS the file declares (for a wrong .prj).
 
     Returns
     -------
@@ -227,14 +232,14 @@ def read_vector(
         raise FileFormatError(f"{path} 不含几何字段。", f"{path} has no geometry column")
     if crs is not None:
         user = CRS.from_user_input(crs)
-        if gdf.crs is None:
-            gdf = gdf.set_crs(user)
+        if gdf.crs is None or force_crs:
+            gdf = gdf.set_crs(user, allow_override=True)
         elif not CRS.from_user_input(gdf.crs).equals(user, ignore_axis_order=True):
             raise CRSError(
                 f"{path} 已声明坐标系 {gdf.crs.to_string()}，与清单中的 crs={user.to_string()} 不一致；"
-                "crs 只用于缺少 .prj 的文件，请删除该项或核对数据。",
+                "crs 只用于缺少 .prj 的文件；若 .prj 确实有误，请同时写 force_crs: true。",
                 f"{path} declares {gdf.crs.to_string()} but the manifest says {user.to_string()}; "
-                "`crs` is only for files without one",
+                "`crs` is for files without one; add `force_crs: true` if the .prj is wrong",
             )
     if gdf.crs is None and require_crs and len(gdf):
         raise CRSError(

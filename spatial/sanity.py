@@ -21,11 +21,18 @@ import shapely
 from pyproj import CRS
 
 from layers.base import format_rows
-from spatial.crs import to_crs_geoms
-from spatial.errors import CRSError, CRSWarning
-from spatial.zoning import Zoning
+from typing import TYPE_CHECKING
 
-__all__ = ["check_sites_against_zoning", "gk_alternatives", "EXTENT_MARGIN_M"]
+from spatial.crs import WGS84, to_crs_geoms
+from spatial.errors import CRSError, CRSWarning
+
+if TYPE_CHECKING:  # zoning imports this module
+    from spatial.zoning import Zoning
+
+__all__ = ["check_sites_against_zoning", "check_boundary_plausible", "check_layer_extent", "gk_alternatives", "EXTENT_MARGIN_M"]
+
+#: Rough bounding box of China (lon, lat) for plausibility checks.
+CHINA_LONLAT = (72.0, 0.8, 137.9, 55.9)
 
 #: Sites farther than this from the zoning's bounding box are "outside the extent".
 EXTENT_MARGIN_M = 50_000.0
@@ -169,4 +176,103 @@ def _hint_projected(x: np.ndarray, y: np.ndarray, zoning: Zoning) -> tuple[str, 
     return (
         "请用 --sites-crs 指定正确的投影坐标系（如 EPSG:4547 为 CGCS2000 3度带 114°E 不带带号）。",
         "pass --sites-crs with the right projected CRS (e.g. EPSG:4547).",
+    )
+
+
+def _in_china(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    try:
+        pts = to_crs_geoms(shapely.point_on_surface(geoms), crs, WGS84)
+    except Exception:  # noqa: BLE001 - an impossible transform is itself the finding
+        return np.zeros(len(geoms), dtype=bool)
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    lo_x, lo_y, hi_x, hi_y = CHINA_LONLAT
+    return np.isfinite(x) & np.isfinite(y) & (x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y)
+
+
+def check_boundary_plausible(boundary: gpd.GeoDataFrame, label: str) -> None:
+    """Stop when the planning boundary does not land in China in its declared CRS.
+
+    Parameters
+    ----------
+    boundary : GeoDataFrame
+        Boundary layer as read (its own CRS).
+    label : str
+        File name for messages.
+
+    Raises
+    ------
+    CRSError
+        With the likely right CRS where one fits.
+    """
+    g = np.asarray(boundary.geometry.values, dtype=object)
+    g = g[~shapely.is_empty(g) & ~shapely.is_missing(g)]
+    if not len(g):
+        return
+    crs = CRS.from_user_input(boundary.crs)
+    if _in_china(g, crs).mean() >= 0.5:
+        return
+    pts = shapely.point_on_surface(g)
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    tries: list[tuple[str, CRS, np.ndarray, np.ndarray]] = []
+    if crs.is_geographic:
+        tries.append(("经纬度颠倒 / axes swapped", crs, y, x))
+    tries += gk_alternatives(x, y, crs) if not crs.is_geographic or np.nanmax(np.abs(x)) > 180 else []
+    if crs.is_geographic and np.nanmax(np.abs(x)) > 180:
+        tries += gk_alternatives(x, y, CRS.from_epsg(4547))
+    for lab, c, ax, ay in tries:
+        if _in_china(shapely.points(ax, ay), c).mean() >= 0.5:
+            raise CRSError(
+                f"{label}：按声明的坐标系 {crs.name}，边界不在中国境内；看起来应为 {lab}。"
+                "请修正 .prj，或在清单中为该图层写 crs: … 并加 force_crs: true。",
+                f"{label}: in its declared CRS ({crs.name}) the boundary is not in China; did you mean {lab}? "
+                "Fix the .prj, or set `crs:` with `force_crs: true` in the manifest",
+            )
+    raise CRSError(
+        f"{label}：按声明的坐标系 {crs.name}，边界不在中国境内。请检查坐标系（.prj）是否正确。",
+        f"{label}: in its declared CRS ({crs.name}) the boundary is not in China; check its CRS",
+    )
+
+
+def check_layer_extent(raw: gpd.GeoDataFrame, working: np.ndarray, boundary: shapely.Geometry, wcrs: CRS, label: str) -> None:
+    """Stop when a zoning layer lies wholly away from the boundary (wrong CRS).
+
+    Parameters
+    ----------
+    raw : GeoDataFrame
+        The layer as read (its own CRS).
+    working : ndarray
+        Its geometries reprojected to the working CRS.
+    boundary : shapely.Geometry
+        Union of the boundary in the working CRS.
+    wcrs : pyproj.CRS
+        Working CRS.
+    label : str
+        File and layer for messages.
+
+    Raises
+    ------
+    CRSError
+        With the likely right CRS where one fits.
+    """
+    if not len(working):
+        return
+    extent = shapely.buffer(shapely.envelope(boundary), EXTENT_MARGIN_M)
+    if shapely.intersects(extent, working).any():
+        return
+    crs = CRS.from_user_input(raw.crs)
+    pts = shapely.point_on_surface(np.asarray(raw.geometry.values, dtype=object))
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    tries = [("经纬度颠倒 / axes swapped", crs, y, x)] if crs.is_geographic else gk_alternatives(x, y, crs)
+    for lab, c, ax, ay in tries:
+        moved = to_crs_geoms(shapely.points(ax, ay), c, wcrs)
+        if shapely.intersects(boundary, moved).mean() >= 0.5:
+            raise CRSError(
+                f"{label}：全部要素都远离行政区边界；看起来坐标系应为 {lab}（声明的是 {crs.name}）。"
+                "请修正 .prj，或在清单中为该图层写 crs: … 并加 force_crs: true。",
+                f"{label}: every feature lies far from the boundary; did you mean {lab} (declared {crs.name})? "
+                "Fix the .prj, or set `crs:` with `force_crs: true` in the manifest",
+            )
+    raise CRSError(
+        f"{label}：全部要素都远离行政区边界（>{EXTENT_MARGIN_M / 1000:.0f} km），坐标系（{crs.name}）可能有误，或不是同一地区的数据。",
+        f"{label}: every feature lies more than {EXTENT_MARGIN_M / 1000:.0f} km from the boundary; wrong CRS ({crs.name}) or wrong area?",
     )

@@ -35,11 +35,12 @@ from spatial.crs import WGS84, describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries
 from spatial.io import file_sha256, list_layers, read_vector
+from spatial.sanity import check_boundary_plausible, check_layer_extent
 
 __all__ = ["Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "VECTOR_SUFFIXES"]
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".gml", ".fgb", ".parquet", ".geoparquet", ".dxf")
-_MANIFEST_KEYS = {"path", "layer", "fields", "values", "defaults", "encoding", "crs", "where"}
+_MANIFEST_KEYS = {"path", "layer", "fields", "values", "defaults", "encoding", "crs", "force_crs", "where"}
 
 
 def demo_zoning_path() -> Path:
@@ -194,10 +195,16 @@ def load_zoning(
     raw: dict[str, tuple[gpd.GeoDataFrame, dict[str, Any]]] = {}
     for name, entry in entries.items():
         gdf = read_vector(
-            entry["path"], entry.get("layer"), encoding=entry.get("encoding"), crs=entry.get("crs"), where=entry.get("where")
+            entry["path"],
+            entry.get("layer"),
+            encoding=entry.get("encoding"),
+            crs=entry.get("crs"),
+            where=entry.get("where"),
+            force_crs=bool(entry.get("force_crs", False)),
         )
         raw[name] = (gdf, entry)
     boundary = raw["boundary"][0]
+    check_boundary_plausible(boundary, _label(raw["boundary"][1]))
     if working_crs is not None:
         wcrs = CRS.from_user_input(working_crs)
         if wcrs.is_geographic:
@@ -206,10 +213,11 @@ def load_zoning(
         wcrs = working_crs_for(boundary.geometry.values, CRS.from_user_input(boundary.crs))
     layers: dict[str, gpd.GeoDataFrame] = {}
     sources: list[LayerSource] = []
+    boundary_union = shapely.Polygon()
     for name in sorted(raw, key=lambda n: (LAYER_ORDER.index(n) if n in LAYER_ORDER else 99, n)):
         gdf, entry = raw[name]
         spec = REGISTRY.get(name) or generic_spec(name)
-        label = f"{Path(entry['path']).name}{':' + str(entry['layer']) if entry.get('layer') is not None else ''}"
+        label = _label(entry)
         norm, mapping = spec.normalise(
             gdf,
             field_map=entry.get("fields"),
@@ -225,6 +233,10 @@ def load_zoning(
                 crs=wcrs,
             )
             norm = clean_geometries(norm, spec.geometry, label=f"{label}（{spec.label_zh}）", source_invalid=src_invalid)
+            if name == "boundary":
+                boundary_union = shapely.union_all(norm.geometry.values)
+            else:
+                check_layer_extent(gdf, norm.geometry.values.to_numpy(), boundary_union, wcrs, f"{label}（{spec.label_zh}）")
         else:
             norm = norm.set_crs(wcrs, allow_override=True)
         layers[name] = norm
@@ -241,6 +253,11 @@ def load_zoning(
             )
         )
     return Zoning(layers=layers, crs=wcrs, sources=sources, path=path)
+
+
+def _label(entry: dict[str, Any]) -> str:
+    """File (and layer) name for messages."""
+    return f"{Path(entry['path']).name}{':' + str(entry['layer']) if entry.get('layer') is not None else ''}"
 
 
 def _entries_for(path: Path) -> dict[str, dict[str, Any]]:
