@@ -21,8 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial.errors import SchemaError
-from spatial.errors import DataWarning
+from spatial.errors import DataWarning, SchemaError
 
 __all__ = ["FieldSpec", "LayerSpec", "clean_key", "format_rows"]
 
@@ -328,7 +327,7 @@ class LayerSpec:
         return result.reset_index(drop=True), mapping
 
     def _feature_ids(self, out: pd.DataFrame, index: pd.Index, source: str) -> pd.Series:
-        """Unique string ids: the id field where present, row numbers otherwise."""
+        """Return unique string ids: the id field where present, row numbers otherwise."""
         if self.id_field and self.id_field in out and out[self.id_field].notna().any():
             ids = out[self.id_field].astype("string")
             ids = ids.where(ids.notna(), pd.Series([f"{self.name}-{i + 1}" for i in range(len(ids))], index=ids.index))

@@ -43,7 +43,7 @@ SPEC = LayerSpec(
         FieldSpec(
             "category",
             "单元类别",
-            ("zhgkdyfl", "gkdylb", "单元类别", "管控单元类别", "单元分类", "类别", "分类", "dylb", "gkdyfl"),
+            ("zhgkdyfl", "gkdylb", "单元类别", "管控单元类别", "单元分类", "管控类别", "单元类型", "管控单元类型", "类别", "分类", "dylb", "gkdyfl", "gklb", "dylx"),
             "enum",
             CATEGORIES,
             required=True,

@@ -47,9 +47,9 @@ SPEC = LayerSpec(
     fields=(
         id_field("ldbh"),
         name_field("ldmc", "廊道名称", "河流名称", "道路名称", "hlmc", "dlmc"),
-        FieldSpec("kind", "廊道类型", ("ldlx", "廊道类型", "类型", "lx", "type"), "enum", KINDS, required=True),
+        FieldSpec("kind", "廊道类型", ("ldlx", "廊道类型", "廊道类别", "类型", "类别", "lx", "type"), "enum", KINDS, required=True),
         FieldSpec("road_class", "道路等级", ("dldj", "道路等级", "公路等级", "等级", "gldj"), "enum", ROAD_CLASSES),
-        FieldSpec("width_m", "控制宽度(米)", ("width", "宽度", "廊道宽度", "控制宽度", "kd"), "number"),
+        FieldSpec("width_m", "控制宽度(米)", ("width", "宽度", "宽度(米)", "宽度（米）", "廊道宽度", "控制宽度", "控制宽度(m)", "kd", "kzkd"), "number"),
     ),
     aliases=("corridor", "corridors", "生态廊道", "廊道", "stld"),
 )

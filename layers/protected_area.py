@@ -34,9 +34,9 @@ SPEC = LayerSpec(
     fields=(
         id_field("bhdbh", "保护地编号", "zrbhdbm"),
         name_field("bhdmc", "保护地名称", "zrbhdmc", "保护区名称"),
-        FieldSpec("type", "类型", ("bhdlx", "保护地类型", "类型", "lx", "zrbhdlx"), "enum", TYPES, default="other"),
+        FieldSpec("type", "类型", ("bhdlx", "保护地类型", "保护地类别", "类型", "类别", "lx", "zrbhdlx"), "enum", TYPES, default="other"),
         FieldSpec(
-            "zone", "功能分区", ("gnfq", "功能分区", "分区", "gkfq", "管控分区", "功能区"), "enum", ZONES, required=True
+            "zone", "功能分区", ("gnfq", "功能分区", "分区", "gkfq", "管控分区", "功能区", "fqmc", "分区名称", "fqlx", "分区类型"), "enum", ZONES, required=True
         ),
     ),
     aliases=("protected_area", "protected_areas", "自然保护地", "保护地", "自然保护区", "zrbhd", "pa"),

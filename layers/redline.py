@@ -20,7 +20,7 @@ SPEC = LayerSpec(
     fields=(
         id_field("hxbh", "红线编号"),
         name_field("hxmc", "红线名称"),
-        FieldSpec("kind", "类型", ("hxlx", "红线类型", "类型", "lx", "type"), "enum", KINDS, default="land"),
+        FieldSpec("kind", "类型", ("hxlx", "红线类型", "红线类别", "类型", "lx", "type", "hxlb"), "enum", KINDS, default="land"),
     ),
     aliases=("redline", "red_line", "生态保护红线", "生态红线", "红线", "sthx", "stbhhx", "eco_redline"),
 )

@@ -22,7 +22,7 @@ SPEC = LayerSpec(
         id_field("bhqbh"),
         name_field("bhqmc", "保护区名称", "水源地名称", "syd"),
         FieldSpec(
-            "level", "级别", ("bhqjb", "级别", "保护区级别", "保护级别", "jb", "bhqlb", "类别"), "enum", LEVELS, required=True
+            "level", "级别", ("bhqjb", "级别", "保护区级别", "保护级别", "jb", "bhqlb", "类别", "bhqlx", "保护区类型", "分级", "fj", "bhjb", "level_"), "enum", LEVELS, required=True
         ),
     ),
     aliases=("water_source", "水源保护区", "饮用水水源保护区", "饮用水源保护区", "sybhq", "water"),

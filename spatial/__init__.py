@@ -9,38 +9,44 @@ Public API::
 
 from __future__ import annotations
 
-from spatial._version import __version__
-from spatial.errors import (
-    CRSError,
-    EcozoneError,
-    FileFormatError,
-    InputError,
-    OutputExistsError,
-    RuleError,
-    SchemaError,
-)
-from spatial.rules import RuleSet, load_rules
-from spatial.screen import ScreeningResult
-from spatial.screen import screen as screen  # the function shadows the module name on purpose: spatial.screen(...)
-from spatial.sites import read_sites
-from spatial.zoning import Zoning, demo_sites_path, demo_zoning_path, load_zoning
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "__version__",
-    "screen",
-    "ScreeningResult",
-    "load_zoning",
-    "Zoning",
-    "load_rules",
-    "RuleSet",
-    "read_sites",
-    "demo_zoning_path",
-    "demo_sites_path",
-    "EcozoneError",
-    "InputError",
-    "CRSError",
-    "SchemaError",
-    "RuleError",
-    "OutputExistsError",
-    "FileFormatError",
-]
+from spatial._version import __version__
+
+# Lazy re-exports (PEP 562): `import spatial.errors` (done by layers/) must not pull in the
+# whole engine, which itself imports layers/ - eager imports here would be circular.
+_EXPORTS = {
+    "screen": "spatial.screen",
+    "ScreeningResult": "spatial.screen",
+    "load_zoning": "spatial.zoning",
+    "Zoning": "spatial.zoning",
+    "demo_zoning_path": "spatial.zoning",
+    "demo_sites_path": "spatial.zoning",
+    "load_rules": "spatial.rules",
+    "RuleSet": "spatial.rules",
+    "read_sites": "spatial.sites",
+    "EcozoneError": "spatial.errors",
+    "InputError": "spatial.errors",
+    "CRSError": "spatial.errors",
+    "SchemaError": "spatial.errors",
+    "RuleError": "spatial.errors",
+    "OutputExistsError": "spatial.errors",
+    "FileFormatError": "spatial.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first use; ``spatial.screen`` is the function."""
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # the function replaces the submodule attribute: spatial.screen(...)
+        return value
+    raise AttributeError(f"module 'spatial' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """List the public API."""
+    return sorted(__all__)

@@ -14,7 +14,7 @@ __all__ = ["screening_outputs", "write_screening"]
 
 
 def screening_outputs(out_dir: Path, fmt: str = "gpkg") -> dict[str, Path]:
-    """The files a screening run writes into ``out_dir``.
+    """List the files a screening run writes into ``out_dir``.
 
     Parameters
     ----------

@@ -203,7 +203,7 @@ class ProjectTypes:
         return out
 
     def lineage(self, name: str) -> list[str]:
-        """The type and its ancestors, most specific first.
+        """Return the type and its ancestors, most specific first.
 
         Parameters
         ----------

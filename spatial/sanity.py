@@ -14,6 +14,7 @@ to fix ("did you mean …?"):
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -21,8 +22,6 @@ import shapely
 from pyproj import CRS
 
 from layers.base import format_rows
-from typing import TYPE_CHECKING
-
 from spatial.crs import WGS84, to_crs_geoms
 from spatial.errors import CRSError, CRSWarning
 
@@ -39,7 +38,7 @@ EXTENT_MARGIN_M = 50_000.0
 
 
 def _reps(geoms: np.ndarray) -> np.ndarray:
-    """A representative point per geometry, to place it."""
+    """Return a representative point per geometry, to place it."""
     return shapely.point_on_surface(geoms)
 
 
