@@ -1,0 +1,1101 @@
+"""Interactive zoning map: every zoning layer, screened sites, legend, offline HTML.
+
+:func:`build_map` draws a :class:`~spatial.zoning.Zoning` (and optionally a
+screening result or plain sites) as a Folium/Leaflet map:
+
+* one toggleable overlay per zoning layer, coloured by :mod:`maps.style`
+  (corridors with their control buffer), extra layers (``town``) hidden at start;
+* Chinese popups with every attribute (long 准入清单 text cut at
+  :data:`POPUP_TEXT_LIMIT` characters behind a 更多/more toggle) and tooltips;
+* sites coloured by verdict, labelled, with a popup listing every hit (rule,
+  basis, measurement), and the overlap parts of polygon/line sites highlighted;
+* a bilingual legend, a metric scale bar, full-screen, measure and mouse-position
+  controls;
+* basemaps ``osm`` (default), ``none`` (nothing from the network), ``amap``
+  (高德, GCJ-02: every overlay is shifted WGS84 -> GCJ-02 so it lines up with the
+  tiles) and ``tianditu`` (天地图, needs a key).
+
+Geometries are simplified *for display only* (the zoning's layers are never
+touched), reprojected to WGS84 and rounded to 6 decimals (~0.1 m) before they
+are written as GeoJSON; a vertex budget keeps big packages under ~10 MB of HTML.
+:func:`save_map` writes one self-contained file via :func:`maps.offline.save_offline`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import quote
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.plugins import Fullscreen, MeasureControl, MousePosition
+from folium.template import Template
+from pyproj import CRS
+
+from layers import LAYER_ORDER
+from layers.corridor import buffer_zones
+from layers.corridor import widths as corridor_widths
+from maps import style as st
+from maps.offline import save_offline
+from spatial.crs import WGS84, to_crs_geoms
+from spatial.errors import InputError
+from spatial.webcrs import transform_geometries
+
+__all__ = [
+    "BASEMAPS",
+    "TIANDITU_ENV",
+    "POPUP_TEXT_LIMIT",
+    "VERTEX_BUDGET",
+    "Basemap",
+    "basemap_spec",
+    "build_map",
+    "save_map",
+    "display_tolerance",
+    "display_geometries",
+    "read_sites_for_map",
+    "truncate_html",
+    "measure_zh",
+]
+
+BASEMAPS: tuple[str, ...] = ("osm", "none", "amap", "tianditu")
+#: Environment variable holding the 天地图 key (same as ``--tianditu-key``).
+TIANDITU_ENV = "ECOZONE_TIANDITU_KEY"
+#: Characters of long attribute text shown before the 更多/more toggle.
+POPUP_TEXT_LIMIT = 120
+#: Display vertices above which the simplification tolerance is raised; at
+#: ~25 bytes per rounded vertex this keeps a map of any size under ~10 MB.
+VERTEX_BUDGET = 300_000
+#: Decimals of displayed lon/lat: 1e-6 degree is ~0.1 m.
+COORD_DECIMALS = 6
+#: Extra (non-standard) source columns shown in a popup, at most.
+MAX_EXTRA_FIELDS = 10
+#: Zoom from which site labels show the name as well as the id.
+LABEL_NAMES_ZOOM = 12
+#: Permanent site labels only for maps with at most this many sites.
+MAX_LABELLED_SITES = 60
+
+#: Width (px) the legend and layer control take on the right; the boundary is fitted beside them.
+_RIGHT_PANEL_PX = 330
+_SITES_PANE = "ecoSites"
+_OVERLAP_PANE = "ecoOverlap"
+# Drawing order, bottom first: big background units under the small strict zones.
+_DRAW_ORDER = ("control_unit", "farmland", "urban_boundary", "water_source", "protected_area", "redline", "corridor", "boundary")
+
+
+# --------------------------------------------------------------------------- basemaps
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """A basemap choice.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`BASEMAPS`.
+    label_zh, label_en : str
+        Shown in the legend.
+    offset : {'wgs84', 'gcj02'}
+        Coordinate system the tiles are drawn in; overlays are converted to it.
+    tiles : tuple of dict
+        ``folium.TileLayer`` keyword arguments; the first is the base layer,
+        the others are overlays (天地图 annotation).
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    offset: str = "wgs84"
+    tiles: tuple[Mapping[str, Any], ...] = ()
+
+
+_AMAP_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+_TDT_URL = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+    "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+
+
+def basemap_spec(basemap: str = "osm", tianditu_key: str | None = None) -> Basemap:
+    """Resolve a basemap name (and the 天地图 key) into tiles and a legend line.
+
+    Parameters
+    ----------
+    basemap : {'osm', 'none', 'amap', 'tianditu'}
+        Basemap name (高德/gaode and 天地图 are accepted as aliases).
+    tianditu_key : str, optional
+        天地图 key; falls back to the ``ECOZONE_TIANDITU_KEY`` environment variable.
+
+    Returns
+    -------
+    Basemap
+        The resolved choice.
+
+    Raises
+    ------
+    InputError
+        Unknown name, or 天地图 without a key (naming both ways to give one).
+    """
+    key = str(basemap or "osm").strip().lower()
+    key = {"高德": "amap", "gaode": "amap", "autonavi": "amap", "天地图": "tianditu", "tdt": "tianditu",
+           "openstreetmap": "osm", "无": "none", "offline": "none"}.get(key, key)  # fmt: skip
+    if key == "osm":
+        return Basemap(
+            "osm",
+            "OpenStreetMap（WGS84）",
+            "OpenStreetMap (WGS84)",
+            tiles=({"tiles": "OpenStreetMap", "name": "OpenStreetMap 底图", "max_zoom": 19},),
+        )
+    if key == "none":
+        return Basemap("none", "无（离线，无需网络）", "none (offline, no network)")
+    if key == "amap":
+        return Basemap(
+            "amap",
+            "高德（GCJ-02，叠加图层已偏移对齐）",
+            "AMap (GCJ-02; overlays shifted to match)",
+            offset="gcj02",
+            tiles=(
+                {
+                    "tiles": _AMAP_URL,
+                    "attr": "&copy; 高德地图 AutoNavi",
+                    "name": "高德地图 底图",
+                    "subdomains": "1234",
+                    "max_zoom": 18,
+                },
+            ),
+        )
+    if key == "tianditu":
+        tk = tianditu_key or os.environ.get(TIANDITU_ENV) or ""
+        if not tk.strip():
+            raise InputError(
+                f"天地图底图需要密钥：请用 --tianditu-key 指定，或设置环境变量 {TIANDITU_ENV}"
+                "（在 https://console.tianditu.gov.cn 申请“浏览器端”密钥）。",
+                f"the tianditu basemap needs a key: pass --tianditu-key or set {TIANDITU_ENV}",
+            )
+        tk = quote(tk.strip(), safe="")
+        attr = "&copy; 天地图 / National Platform for Common GeoSpatial Information Services"
+        common = {"attr": attr, "subdomains": "01234567", "max_zoom": 18}
+        return Basemap(
+            "tianditu",
+            "天地图（CGCS2000，无需偏移）",
+            "Tianditu (CGCS2000, no offset)",
+            tiles=(
+                {"tiles": _TDT_URL.format(s="{s}", layer="vec", key=tk), "name": "天地图 矢量底图", **common},
+                {"tiles": _TDT_URL.format(s="{s}", layer="cva", key=tk), "name": "天地图 注记", "overlay": True,
+                 "control": False, **common},  # fmt: skip
+            ),
+        )
+    raise InputError(
+        f"未知底图 '{basemap}'；可选：{'、'.join(BASEMAPS)}（osm 默认，none 离线，amap 高德，tianditu 天地图）。",
+        f"unknown basemap '{basemap}'; choose one of {', '.join(BASEMAPS)}",
+    )
+
+
+# --------------------------------------------------------------------------- geometry for display
+
+
+def display_tolerance(zoning: Any) -> float:
+    """Display simplification tolerance (metres) tied to the map's zoom range.
+
+    The map opens fitted to the boundary (about 1000 px across), so one screen
+    pixel at three zoom levels closer (8x) covers ``extent / 8000`` metres;
+    simplifying by that much is invisible until the user zooms far in.  Clipped
+    to 2-20 m: never coarser than a 1:50 000 map's line width.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        The package (its boundary or, failing that, all layers set the extent).
+
+    Returns
+    -------
+    float
+        Tolerance in the zoning's (metric) units.
+    """
+    layers = [zoning.layers[n] for n in ("boundary",) if n in zoning.layers and len(zoning.layers[n])]
+    layers = layers or [g for g in zoning.layers.values() if len(g)]
+    if not layers:
+        return 2.0
+    b = np.array([g.total_bounds for g in layers])
+    extent = max(b[:, 2].max() - b[:, 0].min(), b[:, 3].max() - b[:, 1].min())
+    if not np.isfinite(extent):
+        return 2.0
+    return float(np.clip(extent / 8000.0, 2.0, 20.0))
+
+
+def display_geometries(
+    geoms: Any, crs: Any, *, tolerance: float = 0.0, offset: str = "wgs84", decimals: int = COORD_DECIMALS
+) -> np.ndarray:
+    """Return geometries ready for a web map (a copy; the input is untouched).
+
+    Simplify in the source (metric) CRS, reproject to WGS84, shift to GCJ-02
+    for 高德 tiles, round coordinates.
+
+    Parameters
+    ----------
+    geoms : array_like of shapely geometries
+        Geometries in ``crs``.
+    crs : CRS-like
+        Their CRS (projected for a meaningful ``tolerance``).
+    tolerance : float, default 0
+        Douglas-Peucker tolerance in CRS units (topology preserving); 0 = none.
+    offset : {'wgs84', 'gcj02'}
+        Target web coordinate system.
+    decimals : int, default 6
+        Decimals kept.
+
+    Returns
+    -------
+    ndarray of shapely geometries
+        Lon/lat geometries.
+    """
+    g = np.asarray(geoms, dtype=object)
+    if tolerance > 0:
+        g = shapely.simplify(g, tolerance, preserve_topology=True)
+    src = CRS.from_user_input(crs)
+    g = to_crs_geoms(g, src, WGS84)
+    if offset == "gcj02":
+        g = np.asarray(transform_geometries(g, "wgs84", "gcj02"), dtype=object)
+    factor = 10.0**decimals
+    return shapely.transform(g, lambda c: np.round(c * factor) / factor)
+
+
+def _num_vertices(geoms: np.ndarray) -> int:
+    return int(shapely.get_num_coordinates(geoms).sum()) if len(geoms) else 0
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def truncate_html(text: Any, limit: int = POPUP_TEXT_LIMIT) -> str:
+    """HTML-escape text, hiding the part past ``limit`` behind a 更多/more toggle.
+
+    Parameters
+    ----------
+    text : Any
+        Text (``None``/NaN give ``''``).
+    limit : int, default POPUP_TEXT_LIMIT
+        Characters shown before the toggle.
+
+    Returns
+    -------
+    str
+        Escaped HTML; ``<details>`` when the text is longer than ``limit``.
+    """
+    s = _text(text)
+    if len(s) <= limit:
+        return html.escape(s)
+    return (
+        '<details class="eco-more"><summary><span class="eco-trunc">'
+        f"{html.escape(s[:limit])}…</span> <span class=\"eco-more-on\">更多 / more</span>"
+        '<span class="eco-more-off">收起 / less</span></summary>'
+        f"{html.escape(s)}</details>"
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else f"{value:.6g}"
+    return str(value).strip()
+
+
+def _js(value: Any) -> str:
+    """JSON for inline ``<script>``: UTF-8 text, ``<`` escaped so markup can't end it."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _js_safe(text)
+
+
+def _js_safe(text: str) -> str:
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _feature_collection(geoms: np.ndarray, props: Sequence[Mapping[str, Any]]) -> str:
+    """GeoJSON text from display geometries and per-feature properties (empty ones dropped)."""
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) else np.zeros(0, bool)
+    gj = shapely.to_geojson(geoms[ok]) if ok.any() else []
+    kept = [p for p, k in zip(props, ok, strict=True) if k]
+    feats = [
+        '{"type":"Feature","geometry":' + g + ',"properties":' + json.dumps(p, ensure_ascii=False, separators=(",", ":"), default=str) + "}"
+        for g, p in zip(gj, kept, strict=True)
+    ]
+    return _js_safe('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}")
+
+
+def _fmt_num(value: Any, digits: int = 1) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(v):
+        return ""
+    return f"{v:,.{digits}f}"
+
+
+def measure_zh(row: Mapping[str, Any]) -> str:
+    """Describe a hit's measurement in Chinese (重叠/长度/距离).
+
+    Parameters
+    ----------
+    row : mapping
+        A hit with ``overlap_m2``, ``overlap_pct``, ``length_m``, ``distance_m``.
+
+    Returns
+    -------
+    str
+        E.g. ``重叠 1.23 公顷（45.6%）``; ``''`` when nothing was measured.
+    """
+    parts = []
+    m2 = pd.to_numeric(pd.Series([row.get("overlap_m2")]), errors="coerce").iloc[0]
+    if pd.notna(m2) and m2 > 0:
+        pct = pd.to_numeric(pd.Series([row.get("overlap_pct")]), errors="coerce").iloc[0]
+        ha = f"{m2 / 10_000:,.2f} 公顷" if m2 >= 1000 else f"{m2:,.1f} m²"
+        parts.append(f"重叠 {ha}" + (f"（占地块 {pct:.1f}%）" if pd.notna(pct) else ""))
+    length = _fmt_num(row.get("length_m"))
+    if length and float(row.get("length_m")) > 0:
+        parts.append(f"长度 {length} m")
+    dist = _fmt_num(row.get("distance_m"))
+    if dist and float(row.get("distance_m")) > 0:
+        parts.append(f"距离 {dist} m")
+    return "；".join(parts)
+
+
+# --------------------------------------------------------------------------- folium elements
+
+
+class _Helpers(MacroElement):
+    """Page-wide JavaScript helpers (escaping, popups, GeoJSON layers) and test hooks."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style data-ecozone="map">{{ this.css }}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function(){
+          var map = {{ this._parent.get_name() }};
+          var E = window.ecozone = {map: map, layers: {}, groups: {}, sites: {}, basemap: {{ this.basemap|tojson }},
+                                    limit: {{ this.limit }}, tolerance_m: {{ this.tolerance }}};
+          var ESC = {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'};
+          E.esc = function(s){ return String(s).replace(/[&<>"']/g, function(c){ return ESC[c]; }); };
+          E.more = function(v){
+            var s = String(v);
+            if (s.length <= E.limit) return E.esc(s);
+            return '<details class="eco-more"><summary><span class="eco-trunc">' + E.esc(s.slice(0, E.limit)) +
+              '…</span> <span class="eco-more-on">更多 / more</span><span class="eco-more-off">收起 / less</span>' +
+              '</summary>' + E.esc(s) + '</details>';
+          };
+          E.popup = function(title, fields, values){
+            var h = '<div class="eco-pop"><div class="eco-pop-title">' + E.esc(title) + '</div><table>';
+            for (var i = 0; i < fields.length; i++) {
+              var v = values[i];
+              if (v === null || v === undefined || v === '') continue;
+              h += '<tr><th>' + E.esc(fields[i]) + '</th><td>' + E.more(v) + '</td></tr>';
+            }
+            return h + '</table></div>';
+          };
+          E.addGeoJson = function(group, name, data, o){
+            var styles = o.styles || {}, point = o.point || {};
+            function styleOf(f){
+              var s = styles[f.properties.k] || o.fallback || {};
+              var t = f.geometry && f.geometry.type;
+              if (t === 'Point' || t === 'MultiPoint') {
+                s = Object.assign({}, s, point, {fillColor: s.fillColor || s.color});
+              }
+              return s;
+            }
+            var layer = L.geoJson(data, {
+              pane: o.pane || 'overlayPane',
+              interactive: o.interactive !== false,
+              style: styleOf,
+              pointToLayer: function(f, ll){
+                return L.circleMarker(ll, Object.assign({pane: o.pane || 'overlayPane'}, styleOf(f)));
+              },
+              onEachFeature: function(f, l){
+                var p = f.properties;
+                if (o.interactive === false) return;
+                var content = p.p || (o.fields ? E.popup(o.title + (p.n ? '：' + p.n : ''), o.fields, p.v || []) : null);
+                if (content) l.bindPopup(content, {maxWidth: 460, minWidth: 240, maxHeight: 420, autoPanPadding: [40, 40]});
+                if (p.t) {
+                  var tip = o.label ? '<span class="eco-lbl-id">' + E.esc(p.id) + '</span><span class="eco-lbl-name"> ' +
+                    E.esc(p.t) + '</span>' : E.esc(p.t);
+                  l.bindTooltip(tip, o.label ?
+                    {permanent: true, direction: 'right', offset: [9, 0], className: 'eco-site-label'} :
+                    {sticky: true, className: 'eco-tip'});
+                }
+                if (o.register && p.id !== undefined) E.sites[p.id] = l;
+              }
+            });
+            layer.addTo(group);
+            (E.layers[name] = E.layers[name] || []).push(layer);
+            E.groups[name] = group;
+            return layer;
+          };
+          function near(){ L.DomUtil[map.getZoom() >= {{ this.label_zoom }} ? 'addClass' : 'removeClass'](map.getContainer(), 'eco-near'); }
+          map.on('zoomend', near); map.whenReady(near);
+          L.control.scale({imperial: false, maxWidth: 160, position: 'bottomleft'}).addTo(map);
+          {% if this.title %}
+          var t = L.DomUtil.create('div', 'eco-title', map.getContainer());
+          t.innerHTML = {{ this.title_js }};
+          {% endif %}
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, basemap: str, tolerance: float, title: str, background: str | None) -> None:
+        super().__init__()
+        self._name = "EcozoneHelpers"
+        self.basemap = basemap
+        self.tolerance = round(float(tolerance), 2)
+        self.limit = POPUP_TEXT_LIMIT
+        self.label_zoom = LABEL_NAMES_ZOOM
+        self.title = title
+        self.title_js = _js(title)
+        self.css = _MAP_CSS + (f".leaflet-container{{background:{background};}}" if background else "")
+
+
+class _GeoJsonOverlay(MacroElement):
+    """A GeoJSON layer added to its parent FeatureGroup by ``ecozone.addGeoJson``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.ecozone.addGeoJson({{ this._parent.get_name() }}, {{ this.layer|tojson }},
+          {{ this.data_js }}, {{ this.options_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: str, data_js: str, options: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._name = "EcozoneGeoJson"
+        self.layer = layer
+        self.data_js = data_js
+        self.options_js = _js(dict(options))
+
+
+class _Finish(MacroElement):
+    """Stack the zoning groups in drawing order, now and whenever one is re-enabled."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){
+          var E = window.ecozone, order = {{ this.order|tojson }};
+          E.drawOrder = order;
+          E.restack = function(){
+            for (var i = 0; i < order.length; i++) {
+              var g = E.groups[order[i]];
+              if (g && E.map.hasLayer(g)) g.bringToFront();
+            }
+          };
+          E.restack();
+          E.map.on('overlayadd', E.restack);
+          E.ready = true;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, order: list[str]) -> None:
+        super().__init__()
+        self._name = "EcozoneFinish"
+        self.order = order
+
+
+class _Legend(MacroElement):
+    """The legend, as a Leaflet control (stays inside the map in full-screen)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){
+          var c = L.control({position: 'bottomright'});
+          c.onAdd = function(){
+            var d = L.DomUtil.create('div', 'eco-legend leaflet-control');
+            d.innerHTML = {{ this.html_js }};
+            L.DomEvent.disableClickPropagation(d);
+            L.DomEvent.disableScrollPropagation(d);
+            return d;
+          };
+          c.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, legend_html: str) -> None:
+        super().__init__()
+        self._name = "EcozoneLegend"
+        self.html = legend_html
+        self.html_js = _js(legend_html)
+
+
+_FONT = (
+    "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC','Hiragino Sans GB',"
+    "'WenQuanYi Micro Hei',system-ui,'Segoe UI',Arial,sans-serif"
+)
+_MAP_CSS = (
+    f".leaflet-container{{font-family:{_FONT};font-size:13px;}}"
+    f".leaflet-pane.leaflet-{_SITES_PANE}-pane>svg,.leaflet-pane.leaflet-{_OVERLAP_PANE}-pane>svg{{pointer-events:none;}}"
+    ".eco-legend{background:rgba(255,255,255,.94);padding:6px 10px 6px 8px;border-radius:5px;"
+    "box-shadow:0 1px 5px rgba(0,0,0,.35);font-size:12.5px;line-height:1.35;max-height:calc(100vh - 150px);"
+    "overflow-y:auto;color:#222;}"
+    ".eco-legend summary{cursor:pointer;font-weight:600;font-size:13.5px;margin-bottom:2px;}"
+    ".eco-legend .eco-lg-body{column-count:2;column-gap:16px;}"
+    ".eco-legend .eco-lg-group{break-inside:avoid;padding-bottom:3px;}"
+    ".eco-legend .eco-lg-head{font-weight:600;margin-top:3px;}"
+    ".eco-legend .eco-lg-row{display:flex;align-items:center;gap:6px;white-space:nowrap;}"
+    ".eco-legend .eco-lg-row.sub{padding-left:10px;}"
+    ".eco-legend .eco-lg-row.top{font-weight:600;margin-top:3px;}"
+    ".eco-legend .eco-swatch{flex:none;}"
+    ".eco-en{color:#666;font-size:11px;font-weight:normal;}"
+    ".eco-legend .eco-lg-note{margin-top:6px;padding-top:4px;border-top:1px solid #ddd;font-size:11.5px;"
+    "color:#333;white-space:normal;}"
+    ".eco-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:800;pointer-events:none;"
+    "background:rgba(255,255,255,.9);padding:4px 14px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);"
+    "font-size:16px;font-weight:600;white-space:nowrap;}"
+    ".eco-pop{font-size:12.5px;max-width:440px;}"
+    ".eco-pop-title{font-weight:600;font-size:14px;margin-bottom:4px;}"
+    ".eco-pop table{border-collapse:collapse;width:100%;}"
+    ".eco-pop th{text-align:left;vertical-align:top;white-space:nowrap;color:#555;padding:2px 8px 2px 0;font-weight:normal;}"
+    ".eco-pop td{padding:2px 0;vertical-align:top;word-break:break-all;}"
+    ".eco-pop tr+tr th,.eco-pop tr+tr td{border-top:1px solid #eee;}"
+    ".eco-badge{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;font-size:12px;font-weight:600;"
+    "text-shadow:0 0 2px rgba(0,0,0,.4);}"
+    ".eco-hits{margin:6px 0 0;padding-left:18px;}.eco-hits li{margin-bottom:5px;}"
+    ".eco-basis{color:#555;font-size:11.5px;}"
+    ".eco-summary{margin-top:4px;}"
+    ".eco-more summary{cursor:pointer;list-style:none;display:inline;}"
+    ".eco-more summary::-webkit-details-marker{display:none;}"
+    ".eco-more-on,.eco-more-off{color:#0b62a4;white-space:nowrap;}"
+    ".eco-more-off,.eco-more[open] .eco-more-on,.eco-more[open] .eco-trunc{display:none;}"
+    ".eco-more[open] .eco-more-off{display:inline;}"
+    ".eco-site-label{background:rgba(255,255,255,.85);border:none;box-shadow:none;padding:0 3px;font-size:11.5px;"
+    "font-weight:600;color:#222;border-radius:2px;}"
+    ".eco-site-label:before{display:none;}"
+    ".eco-lbl-name{display:none;font-weight:normal;}.eco-near .eco-lbl-name{display:inline;}"
+    ".eco-tip{font-size:12px;}"
+)
+
+
+# --------------------------------------------------------------------------- layer content
+
+
+def _layer_label(zoning: Any, name: str) -> tuple[str, str]:
+    return st.layer_label(name, zoning.spec(name))
+
+
+def _popup_fields(zoning: Any, name: str, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Columns shown in a layer's popups and their Chinese labels."""
+    spec = zoning.spec(name)
+    cols, labels = [], []
+    for f in spec.fields:
+        if f.name in frame and frame[f.name].notna().any():
+            cols.append(f.name)
+            labels.append(f.label_zh)
+    if name == "corridor" and "width_m" not in cols:
+        cols.append("width_m")
+        labels.append(spec.field("width_m").label_zh)
+    skip = set(spec.field_names) | {"feature_id", frame.geometry.name}
+    extras = [c for c in frame.columns if c not in skip and not str(c).startswith("_") and frame[c].notna().any()]
+    for c in extras[:MAX_EXTRA_FIELDS]:
+        cols.append(c)
+        labels.append(str(c))
+    if not cols or (spec.id_field not in cols and "code" not in cols and "id" not in cols):
+        cols.append("feature_id")
+        labels.append("要素编号")
+    return cols, labels
+
+
+def _layer_props(zoning: Any, name: str, frame: pd.DataFrame, keys: np.ndarray, cols: list[str]) -> list[dict[str, Any]]:
+    """Per-feature properties: class key ``k``, display name ``n``, tooltip ``t``, values ``v``."""
+    spec = zoning.spec(name)
+    shown = []
+    for c in cols:
+        series = frame[c] if c in frame else pd.Series([None] * len(frame), index=frame.index)
+        if c in spec.field_names:
+            shown.append([st.value_label(spec, c, v) or None for v in series.tolist()])
+        else:
+            shown.append([_text(v) or None for v in series.tolist()])
+    names = frame["name"] if "name" in frame else pd.Series([None] * len(frame), index=frame.index)
+    ids = frame["feature_id"].astype(str).tolist() if "feature_id" in frame else [""] * len(frame)
+    out = []
+    label = _layer_label(zoning, name)[0]
+    for i, (nm, fid, k) in enumerate(zip(names.tolist(), ids, keys.tolist(), strict=True)):
+        disp = _text(nm) or fid
+        cs = st.CLASS_STYLES.get(str(k))
+        cls = cs.label_zh if cs is not None and ":" in str(k) else ""
+        tip = f"{label}{'·' + cls if cls else ''}：{disp}" if disp else label
+        out.append({"k": k, "n": disp, "t": tip, "v": [col[i] for col in shown]})
+    return out
+
+
+def _add_zoning_layer(m: folium.Map, zoning: Any, name: str, tol: float, offset: str, legend_keys: dict[str, list[str]]) -> int:
+    """Add one zoning layer as a FeatureGroup; return the vertices drawn."""
+    frame = zoning.layers[name]
+    label_zh, label_en = _layer_label(zoning, name)
+    show = name not in st.HIDDEN_BY_DEFAULT and (name in LAYER_ORDER)
+    group = folium.FeatureGroup(name=f'{html.escape(label_zh)} <span class="eco-en">{html.escape(label_en)}</span>', show=show)
+    keys = st.class_keys(name, frame) if name in LAYER_ORDER else np.full(len(frame), name, dtype=object)
+    frame = frame.copy()
+    if name == "corridor" and len(frame):
+        frame["width_m"] = corridor_widths(frame)
+    cols, labels = _popup_fields(zoning, name, frame)
+    props = _layer_props(zoning, name, frame, keys, cols)
+    geoms = display_geometries(frame.geometry.values, zoning.crs, tolerance=tol, offset=offset)
+    n_vertices = _num_vertices(geoms)
+    styles = {k: st.class_style(k) for k in dict.fromkeys(keys.tolist())}
+    title = label_zh
+    used: list[str] = []
+    if name == "corridor" and len(frame):
+        zones = buffer_zones(zoning.layers[name]).values
+        bgeoms = display_geometries(zones, zoning.crs, tolerance=tol, offset=offset)
+        n_vertices += _num_vertices(bgeoms)
+        bkeys = np.array([f"{k}{st.BUFFER_SUFFIX}" for k in keys.tolist()], dtype=object)
+        bprops = [dict(p, k=bk, t=p["t"] + "（控制范围）") for p, bk in zip(props, bkeys.tolist(), strict=True)]
+        bstyles = {k: st.class_style(k) for k in dict.fromkeys(bkeys.tolist())}
+        _GeoJsonOverlay(name, _feature_collection(bgeoms, bprops), {"styles": bstyles, "fields": labels, "title": title}).add_to(group)
+        used += [k for pair in zip(keys.tolist(), bkeys.tolist(), strict=True) for k in pair]
+    else:
+        used += keys.tolist()
+    _GeoJsonOverlay(name, _feature_collection(geoms, props), {"styles": styles, "fields": labels, "title": title,
+                                                             "fallback": st.EXTRA_LAYER_STYLE}).add_to(group)  # fmt: skip
+    group.add_to(m)
+    legend_keys[name] = list(dict.fromkeys(used))
+    return n_vertices
+
+
+# --------------------------------------------------------------------------- sites
+
+
+def _site_frame(result: Any, sites: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    if result is not None and getattr(result, "sites", None) is not None:
+        return result.sites, getattr(result, "hits", None)
+    return sites, None
+
+
+def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels: Mapping[str, str]) -> str:
+    sid = _text(row.get("site_id"))
+    name = _text(row.get("name")) or sid
+    verdict = _text(row.get("verdict"))
+    e = html.escape
+    parts = [f'<div class="eco-pop eco-site"><div class="eco-pop-title">{e(name)}']
+    if verdict in st.VERDICT_COLOURS:
+        vz = _text(row.get("verdict_zh")) or st.VERDICT_ZH[verdict]
+        parts.append(f' <span class="eco-badge" data-verdict="{verdict}" style="background:{st.VERDICT_COLOURS[verdict]}">{e(vz)}</span>')
+    parts.append("</div><table>")
+    rows = [("编号", sid)]
+    ptype = _text(row.get("project_type"))
+    if ptype:
+        zh = st.project_type_zh(ptype)
+        rows.append(("项目类型", f"{zh}（{ptype}）" if zh != ptype else ptype))
+    if verdict in st.VERDICT_COLOURS:
+        rows.append(("结论", f"{_text(row.get('verdict_zh')) or st.VERDICT_ZH[verdict]} / {verdict}"))
+        rows.append(("命中规则", _text(row.get("n_hits")) or "0"))
+    parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows]
+    parts.append("</table>")
+    summary = _text(row.get("summary_zh"))
+    if summary:
+        parts.append(f'<div class="eco-summary">{truncate_html(summary)}</div>')
+    if hits is not None and len(hits):
+        parts.append('<ol class="eco-hits">')
+        for h in hits.to_dict("records"):
+            hv = _text(h.get("verdict"))
+            badge = (
+                f'<span class="eco-badge" style="background:{st.VERDICT_COLOURS[hv]}">{st.VERDICT_ZH[hv]}</span> '
+                if hv in st.VERDICT_COLOURS
+                else ""
+            )
+            layer = _text(h.get("layer"))
+            feat = _text(h.get("feature_name")) or _text(h.get("feature_id"))
+            meas = measure_zh(h)
+            parts.append(
+                f"<li><b>{e(_text(h.get('rule_id')))}</b> {badge}{e(layer_labels.get(layer, layer))}"
+                f"{'：' + e(feat) if feat else ''}"
+                + (f"<br>{e(meas)}" if meas else "")
+                + (f"<br>{truncate_html(h.get('message_zh'))}" if _text(h.get("message_zh")) else "")
+                + (f'<br><span class="eco-basis">依据：{truncate_html(h.get("basis"))}</span>' if _text(h.get("basis")) else "")
+                + "</li>"
+            )
+        parts.append("</ol>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _add_sites(
+    m: folium.Map, zoning: Any, sites: gpd.GeoDataFrame, hits: pd.DataFrame | None, offset: str
+) -> tuple[list[str], bool]:
+    """Add the sites layer (and overlap highlights); return verdict keys used and whether screened."""
+    sites = sites.reset_index(drop=True)
+    crs = sites.crs or zoning.crs
+    screened = "verdict" in sites and sites["verdict"].isin(list(st.VERDICT_COLOURS)).any()
+    geoms = display_geometries(sites.geometry.values, crs, tolerance=0.0, offset=offset)
+    layer_labels = {n: _layer_label(zoning, n)[0] for n in zoning.layers}
+    if "site_id" in sites:
+        ids = sites["site_id"].astype(str).tolist()
+    else:
+        idcol = next((c for c in ("id", "编号", "ID", "fid") if c in sites), None)
+        ids = sites[idcol].astype(str).tolist() if idcol else [f"site-{i + 1}" for i in range(len(sites))]
+        sites = sites.assign(site_id=ids)
+    if "name" not in sites:
+        ncol = next((c for c in ("名称", "项目名称", "NAME", "Name") if c in sites), None)
+        sites = sites.assign(name=sites[ncol] if ncol else None)
+    by_site: dict[str, pd.DataFrame] = {}
+    if hits is not None and len(hits) and "site_id" in hits:
+        hs = pd.DataFrame(hits.drop(columns=[c for c in ("geometry",) if c in hits]))
+        hs["site_id"] = hs["site_id"].astype(str)
+        by_site = {k: g for k, g in hs.groupby("site_id", sort=False)}
+    keys = sites["verdict"].astype(str).where(sites["verdict"].isin(list(st.VERDICT_COLOURS)), "site").tolist() if screened else ["site"] * len(sites)
+    label = len(sites) <= MAX_LABELLED_SITES
+    props = []
+    for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
+        row["site_id"] = ids[i]
+        disp = _text(row.get("name")) or ids[i]
+        props.append({"k": keys[i], "id": ids[i], "t": disp, "p": _site_popup(row, by_site.get(ids[i]), layer_labels)})
+    styles: dict[str, Any] = {
+        k: {"color": c, "weight": 3, "opacity": 1, "fillColor": c, "fillOpacity": 0.25} for k, c in st.VERDICT_COLOURS.items()
+    }
+    styles["site"] = {"color": st.UNSCREENED_COLOUR, "weight": 3, "opacity": 1, "fillColor": st.UNSCREENED_COLOUR, "fillOpacity": 0.25}
+    point = {"radius": 8, "color": "#ffffff", "weight": 2, "opacity": 1, "fillOpacity": 0.95}
+
+    if hits is not None and "geometry" in hits and len(hits):
+        hg = hits[hits["geometry"].notna()] if hasattr(hits["geometry"], "notna") else hits
+        if len(hg):
+            arr = np.asarray(hg["geometry"].values, dtype=object)
+            dims = shapely.get_dimensions(arr)
+            keep = dims >= 1  # overlap parts of line/polygon sites; points add nothing
+            if keep.any():
+                hcrs = hits.crs if isinstance(hits, gpd.GeoDataFrame) and hits.crs is not None else crs
+                og = display_geometries(arr[keep], hcrs, tolerance=0.0, offset=offset)
+                ov = hg["verdict"].astype(str).to_numpy()[keep] if "verdict" in hg else np.full(keep.sum(), "notice")
+                oprops = [{"k": v if v in st.VERDICT_COLOURS else "notice"} for v in ov.tolist()]
+                ostyles = {
+                    k: {**st.OVERLAP_STYLE, "color": c, "fillColor": c, "weight": 2.5} for k, c in st.VERDICT_COLOURS.items()
+                }
+                og_group = folium.FeatureGroup(name='地块重叠部分 <span class="eco-en">Overlaps</span>', show=True)
+                _GeoJsonOverlay("overlaps", _feature_collection(og, oprops),
+                                {"styles": ostyles, "pane": _OVERLAP_PANE, "interactive": False}).add_to(og_group)  # fmt: skip
+                og_group.add_to(m)
+
+    n = len(sites)
+    group = folium.FeatureGroup(name=f'项目选址（{n} 处） <span class="eco-en">Sites</span>', show=True)
+    _GeoJsonOverlay(
+        "sites",
+        _feature_collection(geoms, props),
+        {"styles": styles, "point": point, "pane": _SITES_PANE, "label": label, "register": True},
+    ).add_to(group)
+    group.add_to(m)
+    return list(dict.fromkeys(keys)), bool(screened)
+
+
+# --------------------------------------------------------------------------- legend
+
+
+def _legend_html(
+    zoning: Any, legend_keys: Mapping[str, list[str]], site_keys: list[str], screened: bool, bm: Basemap, tol: float
+) -> str:
+    e = html.escape
+    out = ['<details open><summary>图例 <span class="eco-en">Legend</span></summary><div class="eco-lg-body">']
+    for name, keys in legend_keys.items():
+        label_zh, label_en = _layer_label(zoning, name)
+        entries = st.legend_entries(keys) if name in LAYER_ORDER else [(name, st.ClassStyle(label_zh, label_en, st.EXTRA_LAYER_STYLE, "outline"))]
+        single = len(entries) == 1 and (":" not in entries[0][0] or name not in st.LAYER_CLASS_FIELD)
+        out.append(f'<div class="eco-lg-group" data-layer="{e(name)}">')
+        if single:
+            cs = entries[0][1]
+            out.append(
+                f'<div class="eco-lg-row top">{st.swatch_html(cs)}<span>{e(label_zh)} '
+                f'<span class="eco-en">{e(label_en)}</span></span></div>'
+            )
+        else:
+            out.append(f'<div class="eco-lg-head">{e(label_zh)} <span class="eco-en">{e(label_en)}</span></div>')
+            for _, cs in entries:
+                out.append(
+                    f'<div class="eco-lg-row sub">{st.swatch_html(cs)}<span>{e(cs.label_zh)} '
+                    f'<span class="eco-en">{e(cs.label_en)}</span></span></div>'
+                )
+        out.append("</div>")
+    if site_keys:
+        out.append('<div class="eco-lg-group" data-layer="sites">')
+        if screened:
+            out.append('<div class="eco-lg-head">项目选址结论 <span class="eco-en">Site verdict</span></div>')
+            for v in st.VERDICT_ORDER:
+                sw = st.swatch_html({"fillColor": st.VERDICT_COLOURS[v], "color": "#fff"}, "point")
+                out.append(
+                    f'<div class="eco-lg-row sub" data-verdict="{v}">{sw}<span>{st.VERDICT_ZH[v]} '
+                    f'<span class="eco-en">{st.VERDICT_EN[v]}</span></span></div>'
+                )
+            out.append(
+                f'<div class="eco-lg-row sub">{st.swatch_html({"color": "#d7191c", "fillColor": "#d7191c", "fillOpacity": 0.45, "weight": 1.2, "dashArray": "3 2"})}'
+                '<span>地块重叠部分 <span class="eco-en">overlap</span></span></div>'
+            )
+        else:
+            sw = st.swatch_html({"fillColor": st.UNSCREENED_COLOUR, "color": "#fff"}, "point")
+            out.append(f'<div class="eco-lg-row top">{sw}<span>项目地块 <span class="eco-en">Sites (not screened)</span></span></div>')
+        out.append("</div>")
+    out.append("</div>")
+    out.append(
+        f'<div class="eco-lg-note" data-basemap="{e(bm.name)}">底图：{e(bm.label_zh)}<br>'
+        f'<span class="eco-en">Basemap: {e(bm.label_en)}</span><br>'
+        f"显示已简化（容差 {tol:.0f} m），分析使用原始数据"
+        f'<br><span class="eco-en">Display simplified ({tol:.0f} m); analysis uses full data</span></div>'
+    )
+    out.append("</details>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def build_map(
+    zoning: Any,
+    result: Any = None,
+    *,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    tolerance: float | None = None,
+) -> folium.Map:
+    """Build the interactive zoning map.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        Loaded zoning package (layers in a metric CRS).
+    result : ScreeningResult or similar, optional
+        Anything with ``sites`` (GeoDataFrame with ``site_id``, ``verdict`` ...)
+        and optionally ``hits`` (with an overlap ``geometry`` column for highlights).
+    basemap : {'osm', 'none', 'amap', 'tianditu'}, default 'osm'
+        Basemap; ``amap`` shifts every overlay to GCJ-02.
+    tianditu_key : str, optional
+        天地图 key (else ``$ECOZONE_TIANDITU_KEY``); required for ``tianditu``.
+    sites : GeoDataFrame, optional
+        Plain sites to plot when there is no ``result`` (coloured by a
+        ``verdict`` column if present).
+    title : str, optional
+        Map title; default ``<boundary name> 生态环境分区管控图``.
+    tolerance : float, optional
+        Display simplification tolerance in metres; default
+        :func:`display_tolerance`, raised if the map would exceed
+        :data:`VERTEX_BUDGET` vertices.  0 disables simplification.
+
+    Returns
+    -------
+    folium.Map
+        Render with :func:`maps.offline.offline_html` or save with :func:`save_map`.
+
+    Raises
+    ------
+    InputError
+        Unknown basemap, or 天地图 without a key.
+    """
+    bm = basemap_spec(basemap, tianditu_key)
+    names = [n for n in LAYER_ORDER if n in zoning.layers] + [n for n in zoning.layers if n not in LAYER_ORDER]
+    names = [n for n in names if len(zoning.layers[n])]
+    tol = display_tolerance(zoning) if tolerance is None else float(tolerance)
+    if tolerance is None:
+        tol = _fit_budget(zoning, names, tol)
+
+    bounds = _bounds(zoning, bm.offset)
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    m = folium.Map(location=center, zoom_start=10, tiles=None, control_scale=False, max_zoom=19, zoom_snap=0.25)
+    folium.map.CustomPane(_OVERLAP_PANE, z_index=620, pointer_events=False).add_to(m)
+    folium.map.CustomPane(_SITES_PANE, z_index=630, pointer_events=True).add_to(m)
+    if title is None:
+        bname = ""
+        if "boundary" in zoning.layers and "name" in zoning.layers["boundary"] and len(zoning.layers["boundary"]):
+            bname = "、".join(dict.fromkeys(_text(v) for v in zoning.layers["boundary"]["name"].tolist() if _text(v)))
+        title = f"{bname + ' ' if bname else ''}生态环境分区管控图"
+    _Helpers(basemap=bm.name, tolerance=tol, title=title, background="#f4f3ef" if bm.name == "none" else None).add_to(m)
+    for i, tile in enumerate(bm.tiles):
+        opts = dict(tile)
+        folium.TileLayer(opts.pop("tiles"), overlay=opts.pop("overlay", False), control=opts.pop("control", i == 0), **opts).add_to(m)
+
+    legend_keys: dict[str, list[str]] = {}
+    # Listed (layer control, legend) in the conventional order; stacked in _DRAW_ORDER by _Finish.
+    for name in names:
+        _add_zoning_layer(m, zoning, name, tol, bm.offset, legend_keys)
+
+    site_frame, hits = _site_frame(result, sites)
+    site_keys: list[str] = []
+    screened = False
+    if site_frame is not None and len(site_frame):
+        site_keys, screened = _add_sites(m, zoning, site_frame, hits, bm.offset)
+
+    Fullscreen(position="topleft", title="全屏 / full screen", title_cancel="退出全屏 / exit").add_to(m)
+    MeasureControl(
+        position="topleft",
+        primary_length_unit="meters",
+        secondary_length_unit="kilometers",
+        primary_area_unit="sqmeters",
+        secondary_area_unit="hectares",
+    ).add_to(m)
+    MousePosition(
+        position="bottomleft",
+        separator=" , ",
+        prefix="GCJ-02 经度,纬度" if bm.offset == "gcj02" else "经度,纬度 lon,lat",
+        lng_first=True,
+        num_digits=6,
+        empty_string="",
+    ).add_to(m)
+    _Legend(_legend_html(zoning, legend_keys, site_keys, screened, bm, tol)).add_to(m)
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    _Finish([n for n in _DRAW_ORDER if n in legend_keys] + [n for n in legend_keys if n not in _DRAW_ORDER]).add_to(m)
+    # keep the county clear of the title (top) and the legend/layer panel (right)
+    m.fit_bounds(bounds, padding_top_left=(20, 50), padding_bottom_right=(_RIGHT_PANEL_PX, 20))
+    return m
+
+
+def _bounds(zoning: Any, offset: str) -> list[list[float]]:
+    src = zoning.layers.get("boundary")
+    if src is None or not len(src):
+        frames = [g for g in zoning.layers.values() if len(g)]
+        geoms = np.concatenate([np.asarray(g.geometry.values, dtype=object) for g in frames]) if frames else np.array([], dtype=object)
+    else:
+        geoms = np.asarray(src.geometry.values, dtype=object)
+    if not len(geoms):
+        return [[18.0, 73.0], [54.0, 135.0]]
+    env = shapely.envelope(shapely.union_all(shapely.envelope(geoms)))
+    # densify the envelope so its projected extent is right on curved meridians
+    ring = shapely.segmentize(env, max(shapely.length(env) / 200.0, 1.0))
+    g = display_geometries([ring], zoning.crs, offset=offset)[0]
+    minx, miny, maxx, maxy = shapely.bounds(g)
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def _fit_budget(zoning: Any, names: Iterable[str], tol: float) -> float:
+    """Raise the tolerance (x2 steps) until the display vertices fit :data:`VERTEX_BUDGET`."""
+    names = list(names)
+    for _ in range(8):
+        total = 0
+        for n in names:
+            g = shapely.simplify(np.asarray(zoning.layers[n].geometry.values, dtype=object), tol, preserve_topology=True)
+            total += _num_vertices(g) * (3 if n == "corridor" else 1)
+        if total <= VERTEX_BUDGET:
+            break
+        tol *= 2.0
+    return tol
+
+
+def save_map(
+    zoning: Any,
+    path: str | os.PathLike[str],
+    result: Any = None,
+    *,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Build the map and write it as one self-contained HTML file.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        Loaded zoning package.
+    path : path-like
+        Output ``.html`` file.
+    result : ScreeningResult or similar, optional
+        Screened sites and hits (see :func:`build_map`).
+    basemap : {'osm', 'none', 'amap', 'tianditu'}, default 'osm'
+        Basemap.
+    tianditu_key : str, optional
+        天地图 key (else ``$ECOZONE_TIANDITU_KEY``).
+    sites : GeoDataFrame, optional
+        Plain sites when there is no ``result``.
+    title : str, optional
+        Map title.
+    force : bool, default False
+        Overwrite an existing file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is False (checked before any work).
+    """
+    from spatial.io import ensure_writable
+
+    path = Path(path)
+    ensure_writable([path], force)
+    m = build_map(zoning, result, basemap=basemap, tianditu_key=tianditu_key, sites=sites, title=title)
+    return save_offline(m, path, force=force)
+
+
+def read_sites_for_map(path: str | os.PathLike[str]) -> SimpleNamespace:
+    """Read ``--sites`` for ``ecozone map``: a screening output folder or a sites file.
+
+    Parameters
+    ----------
+    path : path-like
+        A folder written by ``ecozone screen`` (``screening.gpkg`` layers
+        ``sites``/``hits``, else ``hits.csv``), a ``screening.gpkg`` itself, or
+        any sites file :func:`spatial.sites.read_sites` reads.  Sites keep
+        their own CRS; :func:`build_map` reprojects them.
+
+    Returns
+    -------
+    SimpleNamespace
+        ``sites`` (GeoDataFrame) and ``hits`` (DataFrame or None).
+
+    Raises
+    ------
+    InputError
+        Missing path or a folder without screening outputs.
+    """
+    from spatial.io import list_layers, read_vector
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"找不到 --sites：{p}", f"--sites not found: {p}")
+    if p.is_dir() and not (p / "screening.gpkg").exists() and (p / "sites.parquet").exists():
+        # `ecozone screen --format parquet` writes GeoParquet instead of the GeoPackage
+        sites = gpd.read_parquet(p / "sites.parquet")
+        hits = gpd.read_parquet(p / "hits.parquet") if (p / "hits.parquet").exists() else None
+        sites["site_id"] = sites["site_id"].astype(str)
+        return SimpleNamespace(sites=sites, hits=hits)
+    gpkg = p / "screening.gpkg" if p.is_dir() else p
+    if p.is_dir() and not gpkg.exists():
+        raise InputError(
+            f"{p} 中没有 screening.gpkg；--sites 接受 ecozone screen 的输出目录或地块矢量文件。",
+            f"{p} has no screening.gpkg; --sites takes an `ecozone screen` output folder or a sites file",
+        )
+    hits: pd.DataFrame | None = None
+    if gpkg.suffix.lower() == ".gpkg" and "sites" in (layers := list_layers(gpkg)):
+        sites = read_vector(gpkg, "sites")
+        if "hits" in layers:
+            hits = read_vector(gpkg, "hits", require_crs=False)
+        csv = gpkg.parent / "hits.csv"
+        if hits is None and csv.exists():
+            hits = pd.read_csv(csv, encoding="utf-8-sig", dtype={"site_id": str, "feature_id": str})
+    else:
+        from spatial.sites import read_sites
+
+        sites = read_sites(p)
+    if "site_id" in sites:
+        sites["site_id"] = sites["site_id"].astype(str)
+    return SimpleNamespace(sites=sites, hits=hits)
+
