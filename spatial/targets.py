@@ -22,9 +22,9 @@ A targets file is YAML::
         scope: each                          # also judge every sub-area (default: 全域 only)
 
 A bare number is refused: a target must say which way it points.  A value
-meets a comparator target when the value, rounded to the number of decimals
-the target is written with, satisfies it (``21.305`` meets ``>= 21.31``: the
-plans report two decimals).  Status is ``met``, ``not_met`` or
+meets a comparator target when the value, rounded to the precision the plans
+report (two decimals, or more if the target is written with more), satisfies
+it: ``21.305`` meets ``>= 21.31``, ``4.75`` does not meet ``>= 5``.  Status is ``met``, ``not_met`` or
 ``no_target``; a target whose indicator was not computed (e.g. cover without
 a raster) is listed in the notes instead.
 """
@@ -55,12 +55,15 @@ __all__ = [
     "TERRAIN_THRESHOLDS",
     "TERRAIN_ZH",
     "STATUSES",
+    "REPORT_DECIMALS",
     "parse_comparator",
     "load_targets",
     "apply_targets",
     "demo_targets_path",
 ]
 
+#: Decimals values are rounded to before a comparator is applied (the plans' precision).
+REPORT_DECIMALS = 2
 #: Possible ``status`` values.
 STATUSES = ("met", "not_met", "no_target")
 
@@ -198,7 +201,8 @@ class Target:
     value : float or None
         Threshold for the comparator.
     decimals : int or None
-        Decimals the threshold was written with (values are rounded to it).
+        Decimals the threshold was written with (values are rounded to
+        ``max(decimals, REPORT_DECIMALS)`` before comparing).
     rule : {'not_reduced', 'not_increased'} or None
         Qualitative rule relative to ``baseline``.
     baseline : dict of str to float
@@ -290,7 +294,7 @@ class Target:
         if value is None or math.isnan(value):
             return "not_met"
         assert self.comparator is not None and self.value is not None
-        v = _round(value, self.decimals) if self.decimals is not None else value
+        v = _round(value, max(self.decimals or 0, REPORT_DECIMALS))
         return "met" if _compare(v, self.comparator, self.value) else "not_met"
 
 

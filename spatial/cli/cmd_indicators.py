@@ -15,9 +15,9 @@ from spatial.errors import SchemaError
 from spatial.indicators import WHOLE, IndicatorTable, compute_indicators
 from spatial.io import atomic_output, ensure_writable, write_csv
 from spatial.targets import apply_targets, demo_targets_path, load_targets
-from spatial.zoning import Zoning, load_zoning
+from spatial.zoning import Zoning, demo_zoning_path, load_zoning
 
-__all__ = ["command", "format_value"]
+__all__ = ["command", "format_value", "run_indicators"]
 
 _STATUS_STYLE = {"met": "green", "not_met": "bold red", "no_target": "dim"}
 _STATUS_ZH = {"met": "达标 met", "not_met": "未达标 not met", "no_target": "—"}
@@ -96,6 +96,77 @@ def _print(table: IndicatorTable, console: Console) -> None:
         console.print(f"[yellow]注意/note:[/] {note}")
 
 
+def run_indicators(
+    zoning: Zoning | Path | None,
+    *,
+    out: Path,
+    force: bool = False,
+    targets: Path | None = None,
+    by: str | None = None,
+    by_layer: str | None = None,
+    raster: Path | None = None,
+    forest_classes: str | None = None,
+    grass_classes: str | None = None,
+    band: int = 1,
+    console: Console | None = None,
+) -> IndicatorTable:
+    """Compute, judge, write and print the indicators (the body of ``ecozone indicators``).
+
+    Parameters
+    ----------
+    zoning : Zoning or Path or None
+        Loaded package, a path, or None for the bundled demo.
+    out : Path
+        Output directory for ``indicators.csv`` and ``indicators.json``.
+    force : bool, default False
+        Overwrite existing outputs.
+    targets : Path, optional
+        Targets YAML; the bundled 连州 targets when the zoning is the demo.
+    by, by_layer : str, optional
+        Sub-areas: ``by`` is a boundary field or a layer name; ``by_layer`` a layer.
+    raster : Path, optional
+        Land-cover GeoTIFF.
+    forest_classes, grass_classes : str, optional
+        Comma-separated class codes (else from the targets file).
+    band : int, default 1
+        Raster band.
+    console : rich Console, optional
+        Where to print (default stdout).
+
+    Returns
+    -------
+    IndicatorTable
+        The judged table.
+    """
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped/logged output: do not squeeze the table to 80 columns
+            console = Console(width=160)
+    csv_path, json_path = out / "indicators.csv", out / "indicators.json"
+    ensure_writable([csv_path, json_path], force)  # refuse before the work, not after
+    zoning_path = zoning.path if isinstance(zoning, Zoning) else zoning
+    is_demo = zoning_path is None or Path(zoning_path).resolve() == demo_zoning_path().resolve()
+    if targets is None and is_demo and demo_targets_path().exists():
+        targets = demo_targets_path()
+        console.print(f"[dim]目标文件 targets: {targets}（内置连州规划目标 / bundled 连州 targets）[/]")
+    tset = load_targets(targets) if targets is not None else None
+    z = zoning if isinstance(zoning, Zoning) else load_zoning(zoning)
+    by_field, by_layer = _resolve_by(z, by, by_layer)
+    forest = forest_classes if forest_classes is not None else (tset.forest_classes if tset else None)
+    grass = grass_classes if grass_classes is not None else (tset.grass_classes if tset else None)
+    table = compute_indicators(
+        z, by_layer=by_layer, by_field=by_field, raster=raster, forest_classes=forest, grass_classes=grass, raster_band=band
+    )
+    if tset is not None:
+        table = apply_targets(table, tset)
+    write_csv(csv_path, table.frame, force=force)
+    with atomic_output(json_path, force=force) as tmp:
+        tmp.write_text(json.dumps(table.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    _print(table, console)
+    console.print(f"已写出 / wrote: {csv_path}, {json_path}")
+    return table
+
+
 @click.command("indicators")
 @zoning_option
 @click.option(
@@ -134,25 +205,18 @@ def command(
 
     Writes OUT/indicators.csv (UTF-8 BOM) and OUT/indicators.json; areas are
     ellipsoidal (CGCS2000/GRS80), layers dissolved and clipped to the boundary.
+    The bundled demo is judged against the 连州 plan's targets unless
+    --targets is given.
     """
-    console = Console()
-    csv_path, json_path = out / "indicators.csv", out / "indicators.json"
-    ensure_writable([csv_path, json_path], force)  # refuse before the work, not after
-    if targets is None and zoning is None and demo_targets_path().exists():
-        targets = demo_targets_path()
-        console.print(f"[dim]目标文件 targets: {targets}（内置连州规划目标 / bundled 连州 targets）[/]")
-    tset = load_targets(targets) if targets is not None else None
-    z = load_zoning(zoning)
-    by_field, by_layer = _resolve_by(z, by, by_layer)
-    forest = forest_classes if forest_classes is not None else (tset.forest_classes if tset else None)
-    grass = grass_classes if grass_classes is not None else (tset.grass_classes if tset else None)
-    table = compute_indicators(
-        z, by_layer=by_layer, by_field=by_field, raster=raster, forest_classes=forest, grass_classes=grass, raster_band=band
+    run_indicators(
+        zoning,
+        out=out,
+        force=force,
+        targets=targets,
+        by=by,
+        by_layer=by_layer,
+        raster=raster,
+        forest_classes=forest_classes,
+        grass_classes=grass_classes,
+        band=band,
     )
-    if tset is not None:
-        table = apply_targets(table, tset)
-    write_csv(csv_path, table.frame, force=force)
-    with atomic_output(json_path, force=force) as tmp:
-        tmp.write_text(json.dumps(table.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
-    _print(table, console)
-    console.print(f"已写出 / wrote: {csv_path}, {json_path}")

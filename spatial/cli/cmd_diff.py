@@ -1,0 +1,100 @@
+"""``ecozone diff OLD NEW``: audit a red-line adjustment (面积不减少)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from spatial.cli.options import force_option, out_dir_option, tolerance_option
+from spatial.diff import DiffResult, diff_layers
+from spatial.io import atomic_output, ensure_writable, write_csv, write_vector_layers
+
+__all__ = ["command"]
+
+
+def _print(result: DiffResult, console: Console) -> None:
+    d = result.to_dict()
+    t = Table(title=f"{result.layer} 变化审计 / change audit")
+    t.add_column("项目 item")
+    t.add_column("km²", justify="right")
+    t.add_column("%", justify="right")
+    pct = d["net_pct"]
+    t.add_row("原面积 old", f"{d['old_km2']:.4f}", "")
+    t.add_row("新面积 new", f"{d['new_km2']:.4f}", "")
+    t.add_row("新增 added", f"{d['added_km2']:.4f}", "")
+    t.add_row("减少 removed", f"{d['removed_km2']:.4f}", "")
+    t.add_row("净变化 net", f"{d['net_km2']:+.4f}", "—" if pct is None else f"{pct:+.3f}")
+    t.add_row(
+        f"碎片 noise（<{result.tolerance_m2:g} m² 或宽/width <{result.sliver_width_m:g} m）",
+        f"{d['noise_m2'] / 1e6:.6f}",
+        f"{d['noise_pieces']} 块/pieces",
+    )
+    console.print(t)
+    verdict = "[green]通过 pass[/]" if result.area_not_reduced else "[bold red]未通过 FAIL[/]"
+    console.print(f"面积不减少 / area not reduced: {verdict}  (area_not_reduced={str(result.area_not_reduced).lower()})")
+    if len(result.breakdown):
+        b = Table(title="按单元/乡镇 / by unit and town")
+        for col in ("by", "code", "name", "added km²", "removed km²", "net km²"):
+            b.add_column(col, justify="right" if "km²" in col else "left")
+        for rec in result.breakdown.head(20).to_dict("records"):
+            b.add_row(
+                str(rec["by"]),
+                str(rec["code"]),
+                str(rec["name"]),
+                f"{rec['added_km2']:.4f}",
+                f"{rec['removed_km2']:.4f}",
+                f"{rec['net_km2']:+.4f}",
+            )
+        console.print(b)
+        if len(result.breakdown) > 20:
+            console.print(f"[dim]… 共 {len(result.breakdown)} 行，见 diff_breakdown.csv / see diff_breakdown.csv[/]")
+    for note in result.notes:
+        console.print(f"[yellow]注意/note:[/] {note}")
+
+
+@click.command("diff")
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--layer", default="redline", show_default=True, help="Layer to compare (比较的图层).")
+@tolerance_option
+@click.option(
+    "--fail-on-reduction",
+    is_flag=True,
+    help="Exit with status 1 when the area is reduced (面积减少时退出码为 1，便于流水线).",
+)
+@out_dir_option
+@force_option
+def command(
+    old: Path, new: Path, layer: str, tolerance_m2: float, fail_on_reduction: bool, out: Path, force: bool
+) -> None:
+    """Compare OLD and NEW versions of a layer (default the red line).
+
+    OLD/NEW are zoning packages or plain vector files holding just the layer.
+    Writes OUT/diff.json, OUT/diff.gpkg (layers added, removed, noise) and
+    OUT/diff_breakdown.csv.  Exit status 0 (1 with --fail-on-reduction when
+    面积不减少 fails).
+    """
+    console = Console()
+    if not console.is_terminal:  # piped/logged output: do not squeeze the table to 80 columns
+        console = Console(width=160)
+    outputs = [out / "diff.json", out / "diff.gpkg", out / "diff_breakdown.csv"]
+    ensure_writable(outputs, force)
+    result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
+    p = result.pieces
+    layers = {
+        "added": p[(p["change"] == "added") & ~p["noise"]],
+        "removed": p[(p["change"] == "removed") & ~p["noise"]],
+        "noise": p[p["noise"]],
+    }
+    write_vector_layers(outputs[1], {k: v.reset_index(drop=True) for k, v in layers.items()}, force=force)
+    write_csv(outputs[2], result.breakdown, force=force)
+    with atomic_output(outputs[0], force=force) as tmp:
+        tmp.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    _print(result, console)
+    console.print(f"已写出 / wrote: {', '.join(str(o) for o in outputs)}")
+    if fail_on_reduction and not result.area_not_reduced:
+        raise click.exceptions.Exit(1)
