@@ -584,6 +584,7 @@ _CSS = (
     "h3{font-size:11.5pt;margin:12px 0 4px;}"
     ".meta{text-align:center;color:#555;font-size:9.5pt;margin-bottom:10px;}"
     "table{border-collapse:collapse;width:100%;margin:4px 0 10px;font-size:9pt;}"
+    ".summary{table-layout:fixed;}.summary td{word-break:break-word;}"
     "th,td{border:1px solid #999;padding:3px 5px;vertical-align:top;text-align:left;}"
     "th{background:#eef2f6;font-weight:600;}"
     "thead{display:table-header-group;}"
@@ -626,7 +627,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {% for v in order %}<span><span class="badge" style="background:{{ colours[v] }}">{{ verdict_zh[v] }}</span> {{ counts[v] }} 处</span>{% endfor %}
 </p>
 <table class="summary">
-<thead><tr><th>序号</th><th>编号</th><th>名称</th><th>项目类型</th><th>结论</th><th>命中</th><th>涉及图层</th><th>摘要</th></tr></thead>
+<thead><tr><th style="width:7mm">序号</th><th style="width:15mm">编号</th><th style="width:26mm">名称</th><th style="width:20mm">项目类型</th><th style="width:11mm">结论</th><th style="width:9mm">命中</th><th style="width:26mm">涉及图层</th><th>摘要</th></tr></thead>
 <tbody>
 {% for r in summary %}
 <tr data-site="{{ r['地块编号'] }}"><td class="num">{{ r['序号'] }}</td><td class="id">{{ r['地块编号'] }}</td><td>{{ r['名称'] }}</td><td>{{ r['项目类型'] }}</td>

@@ -198,7 +198,7 @@ def carve_disjoint(geoms: Sequence[BaseGeometry], min_area: float = 0.0) -> list
 
 def bisect_scale(fn: Callable[[float], float], target: float, lo: float, hi: float,
                  rtol: float = CALIBRATION_RTOL, max_iter: int = 60) -> float:
-    """Find the scale ``s`` in ``[lo, hi]`` with ``fn(s) ≈ target`` (``fn`` increasing).
+    """Find the scale ``s`` in ``[lo, hi]`` with ``target <= fn(s) <= target (1 + rtol)`` (``fn`` increasing).
 
     Parameters
     ----------
@@ -221,16 +221,18 @@ def bisect_scale(fn: Callable[[float], float], target: float, lo: float, hi: flo
     f_lo, f_hi = fn(lo), fn(hi)
     if not f_lo < target < f_hi:
         raise RuntimeError(f"calibration bracket [{lo}, {hi}] gives [{f_lo:.6g}, {f_hi:.6g}], target {target:.6g}")
+    # Converge from above: a calibrated figure must not read as "below the plan" (e.g.
+    # 568.729 km² against a target of >= 568.74 km²) when compared at the plan's precision.
     for _ in range(max_iter):
         mid = 0.5 * (lo + hi)
         f_mid = fn(mid)
-        if abs(f_mid - target) <= rtol * target:
+        if 0 <= f_mid - target <= rtol * target:
             return mid
         if f_mid < target:
             lo = mid
         else:
             hi = mid
-    return 0.5 * (lo + hi)
+    return hi
 
 
 @dataclass(frozen=True)

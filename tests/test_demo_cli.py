@@ -1,0 +1,32 @@
+"""`ecozone demo` runs the whole pipeline on the bundled data (README set-up command 1)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from click.testing import CliRunner
+
+from spatial.cli import cli
+from spatial.zoning import demo_sites_path
+
+
+def test_demo_end_to_end(tmp_path) -> None:  # noqa: ANN001
+    out = tmp_path / "demo_out"
+    res = CliRunner().invoke(cli, ["demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for name in ("sites.csv", "hits.csv", "screening.gpkg", "map.html", "report.html", "report.xlsx", "indicators.csv", "indicators.json"):
+        assert (out / name).stat().st_size > 0, name
+    sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    n_demo = len(__import__("geopandas").read_file(demo_sites_path()))
+    assert len(sites) == n_demo
+    assert set(sites.verdict) == {"prohibited", "restricted", "notice", "compatible"}  # the demo covers every verdict
+    ind = json.loads((out / "indicators.json").read_text(encoding="utf-8"))
+    text = json.dumps(ind, ensure_ascii=False)
+    assert "redline_ratio_pct" in text and "21.31" in text
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert all(sid in report for sid in sites.site_id)
+    assert "禁止" in res.output and "sites screened" in res.output
+    # a second run refuses to overwrite, naming --force
+    again = CliRunner().invoke(cli, ["demo", "--out", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
