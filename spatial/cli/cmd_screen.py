@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from spatial.cache import load_zoning_cached
 from spatial.cli.options import force_option, out_dir_option, sites_crs_option, zoning_option
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
@@ -14,10 +15,12 @@ from spatial.io import ensure_writable
 from spatial.output import screening_outputs, write_screening
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
 from spatial.rules import load_rules
-from spatial.screen import screen
-from spatial.zoning import load_zoning
+from spatial.screen import PARQUET_SUFFIXES, screen
 
-__all__ = ["command", "print_summary"]
+__all__ = ["command", "print_summary", "MAP_MAX_SITES"]
+
+#: Above this many sites map.html/report.html are skipped (a browser cannot draw them usefully).
+MAP_MAX_SITES = 20_000
 
 
 def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
@@ -45,8 +48,25 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
 @out_dir_option
 @force_option
 @click.option("--fail-on", type=click.Choice(["prohibited", "restricted"]), default=None, help="Exit 3 when any site reaches this verdict.")
-@click.option("--format", "fmt", type=click.Choice(["gpkg", "parquet"]), default="gpkg", help="Spatial output: screening.gpkg or GeoParquet.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["gpkg", "parquet"]),
+    default=None,
+    help="Spatial output: screening.gpkg or sites/hits.parquet (default: GeoParquet when SITES is .parquet, else GeoPackage).",
+)
 @click.option("--no-map", is_flag=True, help="Skip map.html and report.html.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Run here (vectorised, multi-threaded) or on a Dask cluster.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Dask: local worker processes (default 2).")
+@click.option(
+    "--scheduler",
+    envvar="ECOZONE_DASK_SCHEDULER",
+    default=None,
+    help="Dask: address of an existing scheduler, e.g. tcp://10.0.0.5:8786 (env ECOZONE_DASK_SCHEDULER).",
+)
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Local engine threads (default: usable cores, env ECOZONE_THREADS).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=250_000, show_default=True, help="Sites screened per chunk (bounds memory).")
+@click.option("--no-cache", is_flag=True, help="Load the zoning afresh and do not use or write the zoning cache (分区数据缓存).")
 def command(
     sites: Path,
     zoning: Path | None,
@@ -59,28 +79,59 @@ def command(
     out: Path,
     force: bool,
     fail_on: str | None,
-    fmt: str,
+    fmt: str | None,
     no_map: bool,
+    engine: str,
+    workers: int | None,
+    scheduler: str | None,
+    threads: int | None,
+    chunk_size: int,
+    no_cache: bool,
 ) -> None:
-    """Screen project SITES against the zoning (选址符合性筛查)."""
+    """Screen project SITES against the zoning (选址符合性筛查).
+
+    \b
+    Large runs: the zoning is cached after the first load (--no-cache to skip),
+    sites are screened in chunks on all cores, GeoParquet is read and written
+    (--format parquet).  --engine dask spreads the sites over a Dask cluster:
+    a local one (--workers N) or an existing one (--scheduler ADDRESS).
+    """
     if project_type and type_field:
         raise InputError("--project-type 与 --type-field 只能选一个。", "use either --project-type or --type-field")
+    if engine == "local" and (workers or scheduler):
+        click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
+    fmt = fmt or ("parquet" if sites.suffix.lower() in PARQUET_SUFFIXES else "gpkg")
     planned = list(screening_outputs(out, fmt).values())
     if not no_map:
         planned += [out / "map.html", out / "report.html", out / "report.xlsx"]
     ensure_writable(planned, force)
-    z = load_zoning(zoning)
+    info: dict = {}
+    z = load_zoning_cached(zoning, use_cache=not no_cache, info=info)
+    if info.get("status") in ("hit", "miss", "rebuilt"):
+        click.echo(f"分区数据缓存 zoning cache: {info['status']} ({info.get('seconds', 0):.1f} s)", err=True)
     ruleset = load_rules(rules)
-    if layer:
+    if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
         from spatial.sites import read_sites
 
         source = read_sites(sites, sites_crs=sites_crs, layer=layer)
     else:
         source = sites
+    opts = {"project_type": project_type, "id_field": id_field, "type_field": type_field, "sites_crs": sites_crs}
     with progress_bar("筛查 screening") as tick:
-        result = screen(source, z, ruleset, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, progress=tick)
+        if engine == "dask":
+            from spatial.engine_dask import screen_dask
+
+            result = screen_dask(source, z, ruleset, workers=workers, scheduler=scheduler, progress=tick, **opts)
+        else:
+            result = screen(source, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
     files = write_screening(result, out, force=force, fmt=fmt)
-    if not no_map:
+    if not no_map and len(result.sites) > MAP_MAX_SITES:
+        click.echo(
+            f"地块超过 {MAP_MAX_SITES} 个，未生成 map.html/report.html（请用 GIS 打开空间输出）。"
+            f" / more than {MAP_MAX_SITES} sites: map and report skipped, open the spatial output in a GIS",
+            err=True,
+        )
+    elif not no_map:
         files.update(write_visuals(result, out, force=force))
     print_summary(result)
     for p in files.values():
