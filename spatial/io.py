@@ -9,6 +9,7 @@ existing output is kept unless the caller passes ``force``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import struct
@@ -41,7 +42,9 @@ _LDID_CHINESE = {0x4D: "gb18030", 0x7A: "gb18030"}
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Return the SHA-256 hex digest of a file (streamed).
+    """Return the SHA-256 hex digest of a file (streamed; memoised on path, size and mtime).
+
+    A GeoPackage holding eight layers is hashed once, not eight times.
 
     Parameters
     ----------
@@ -53,6 +56,12 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     str
         Hex digest.
     """
+    st = os.stat(path)
+    return _sha256_cached(os.path.realpath(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

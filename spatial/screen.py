@@ -139,18 +139,10 @@ def prepare_zoning(zoning: Zoning, types: ProjectTypes) -> PreparedZoning:
     bans: list[set[str]] = []
     unknown: list[str] = []
     if "control_unit" in attrs and "prohibited" in attrs["control_unit"]:
-        for text in attrs["control_unit"]["prohibited"].fillna("").astype(str):
-            terms = [t for t in pd.Series([text]).str.split(_SPLIT, regex=True)[0] if t]
-            found = set()
-            for t in terms:
-                r = types.resolve(t)
-                if r is None:
-                    unknown.append(t)
-                elif r in types.groups:
-                    found.update(types.groups[r])
-                else:
-                    found.add(r)
-            bans.append(found)
+        for terms in attrs["control_unit"]["prohibited"].fillna("").astype(str).str.split(_SPLIT, regex=True):
+            found, bad = types.parse(t for t in terms if t)
+            bans.append(found - {"all"})
+            unknown.extend(bad)
     pieces = {name: _split_lines(g) for name, g in geoms.items() if name != "boundary" and _has_lines(g)}
     return PreparedZoning(zoning, geoms, attrs, labels, widths, boundary, types, bans, sorted(set(unknown)), pieces)
 

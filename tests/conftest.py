@@ -132,6 +132,12 @@ def write_toy_gpkg(path: Path, crs: str = TOY_CRS, chinese_names: bool = True) -
     return path
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the prepared-zoning cache out of the user's ~/.cache during tests."""
+    monkeypatch.setenv("ECOZONE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ecozone-cache"))
+
+
 @pytest.fixture(scope="session")
 def toy_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The toy county as a GeoPackage with Chinese layer names (EPSG:4547)."""
