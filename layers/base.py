@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -94,6 +94,9 @@ class FieldSpec:
         A layer without this column (and no default) is an error.
     default : Any
         Value used when the column is absent or a cell is empty.
+    derive : callable, optional
+        When the column is absent, compute the field from the other,
+        already normalised fields (a warning says so).
     """
 
     name: str
@@ -103,6 +106,7 @@ class FieldSpec:
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     required: bool = False
     default: Any = None
+    derive: Callable[[pd.DataFrame], pd.Series] | None = None
 
     def lookup(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """Return the folded-synonym -> canonical value table for an enum.
@@ -273,6 +277,8 @@ class LayerSpec:
         for f in self.fields:
             default = defaults.get(f.name, f.default)
             if f.name not in mapping:
+                if f.derive is not None and default is None:
+                    continue  # filled in below, once the fields it reads are normalised
                 if f.required and default is None:
                     problems.append(
                         (
@@ -312,6 +318,15 @@ class LayerSpec:
             else:
                 txt = raw.astype("string").str.strip()
                 out[f.name] = txt.where(txt.notna() & (txt != ""), default)
+        for f in self.fields:
+            if f.name not in out and f.derive is not None and not problems:
+                out[f.name] = f.derive(out)
+                warnings.warn(
+                    f"{source}：图层 {self.name} 没有 {f.name}（{f.label_zh}）字段，已根据其他字段推断；"
+                    f"如有误请在清单 fields 中指定。 / {self.name}.{f.name} missing: inferred from other fields",
+                    DataWarning,
+                    stacklevel=3,
+                )
         if problems:
             zh = "；\n".join(p[0] for p in problems)
             en = "; ".join(p[1] for p in problems)

@@ -39,6 +39,12 @@ DEFAULT_WIDTH_M = {
     "road": 10.0,  # a road of unknown class gets the narrowest statutory width
 }
 
+def _infer_kind(fields: pd.DataFrame) -> pd.Series:
+    """A corridor with a road class is a road; without one it is taken as a river."""
+    road_class = fields["road_class"] if "road_class" in fields else pd.Series([None] * len(fields), index=fields.index)
+    return pd.Series(np.where(road_class.notna(), "road", "river"), index=fields.index, dtype=object)
+
+
 SPEC = LayerSpec(
     name="corridor",
     label_zh="生态廊道",
@@ -47,7 +53,15 @@ SPEC = LayerSpec(
     fields=(
         id_field("ldbh"),
         name_field("ldmc", "廊道名称", "河流名称", "道路名称", "hlmc", "dlmc"),
-        FieldSpec("kind", "廊道类型", ("ldlx", "廊道类型", "廊道类别", "类型", "类别", "lx", "type"), "enum", KINDS, required=True),
+        FieldSpec(
+            "kind",
+            "廊道类型",
+            ("ldlx", "廊道类型", "廊道类别", "类型", "类别", "lx", "type"),
+            "enum",
+            KINDS,
+            required=True,
+            derive=_infer_kind,
+        ),
         FieldSpec("road_class", "道路等级", ("dldj", "道路等级", "公路等级", "等级", "gldj"), "enum", ROAD_CLASSES),
         FieldSpec("width_m", "控制宽度(米)", ("width", "宽度", "宽度(米)", "宽度（米）", "廊道宽度", "控制宽度", "控制宽度(m)", "kd", "kzkd"), "number"),
     ),

@@ -134,3 +134,16 @@ def test_geodesic_area_known_answer() -> None:
     assert a / 1e6 == pytest.approx(12308.78, rel=1e-4)
     a2 = geodesic_area(cell.to_crs(3857).values, 3857)[0]  # same cell via Web Mercator
     assert a2 == pytest.approx(a, rel=1e-3)
+
+
+def test_corridor_kind_inferred_from_road_class(tmp_path) -> None:  # noqa: ANN001
+    from spatial.errors import DataWarning
+
+    layers = toy_layers()
+    layers["corridor"] = layers["corridor"].drop(columns=["LX"])  # no kind column, road class only
+    for name, gdf in layers.items():
+        gdf.to_file(tmp_path / "z.gpkg", layer=name, driver="GPKG")
+    with pytest.warns(DataWarning, match="推断"):
+        z = load_zoning(tmp_path / "z.gpkg")
+    assert z["corridor"].kind.tolist() == ["river", "road"]
+    assert z["corridor"].road_class.tolist()[1] == "expressway"
