@@ -87,3 +87,16 @@ def test_layers_lists_mapping(toy_gpkg) -> None:  # noqa: ANN001
     assert res.exit_code == 0, res.output
     for word in ("redline", "control_unit", "category←ZHGKDYFL", "EPSG:4547"):
         assert word in res.output
+
+
+def test_unexpected_errors_are_one_message(tmp_path, toy_gpkg, monkeypatch) -> None:  # noqa: ANN001
+    import spatial.cli.cmd_screen as cmd
+
+    def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("GEOS said no")
+
+    monkeypatch.setattr(cmd, "screen", boom)
+    sites = _sites_file(tmp_path)
+    res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map"])
+    assert res.exit_code == 2
+    assert "GEOS said no" in res.output and "--debug" in res.output and "Traceback" not in res.output

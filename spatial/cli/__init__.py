@@ -65,6 +65,24 @@ class LazyGroup(click.Group):
             if (ctx.obj or {}).get("debug"):
                 raise
             raise UserError(str(exc)) from exc
+        except click.exceptions.ClickException:
+            raise
+        except OSError as exc:  # disk full, permission denied, a file vanished mid-run
+            if (ctx.obj or {}).get("debug"):
+                raise
+            raise UserError(
+                f"读写文件失败：{exc}。请检查路径、权限和磁盘空间。\nfile I/O failed: {exc}; check the path, permissions and free space"
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
+            if (ctx.obj or {}).get("debug"):
+                raise
+            sub = ctx.invoked_subcommand or ""
+            raise UserError(
+                f"处理时出错（ecozone {sub}）：{type(exc).__name__}: {exc}。输入数据可能有未识别的问题，请先运行 "
+                f"ecozone validate 检查分区数据；如仍失败，请加 --debug 重试并报告此问题。\n"
+                f"ecozone {sub} failed: {type(exc).__name__}: {exc}. Run `ecozone validate` on the zoning; "
+                "if it persists, rerun with --debug and report it"
+            ) from exc
         finally:
             warnings.showwarning = previous
 
