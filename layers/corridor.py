@@ -40,7 +40,7 @@ DEFAULT_WIDTH_M = {
 }
 
 def _infer_kind(fields: pd.DataFrame) -> pd.Series:
-    """A corridor with a road class is a road; without one it is taken as a river."""
+    """Infer the kind: a corridor with a road class is a road, without one a river."""
     road_class = fields["road_class"] if "road_class" in fields else pd.Series([None] * len(fields), index=fields.index)
     return pd.Series(np.where(road_class.notna(), "road", "river"), index=fields.index, dtype=object)
 

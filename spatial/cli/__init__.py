@@ -65,8 +65,8 @@ class LazyGroup(click.Group):
             if (ctx.obj or {}).get("debug"):
                 raise
             raise UserError(str(exc)) from exc
-        except click.exceptions.ClickException:
-            raise
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own control flow (usage errors, ctx.exit(1), Ctrl-C)
         except OSError as exc:  # disk full, permission denied, a file vanished mid-run
             if (ctx.obj or {}).get("debug"):
                 raise
