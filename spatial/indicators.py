@@ -206,10 +206,7 @@ class IndicatorTable:
         KeyError
             When the indicator was not computed for that area.
         """
-        rows = self.frame[(self.frame["indicator"] == indicator) & (self.frame["area_name"] == area_name)]
-        if rows.empty:
-            raise KeyError(f"{indicator} @ {area_name}")
-        return float(rows["value"].iloc[0])
+        return float(self.row(indicator, area_name)["value"])
 
     def row(self, indicator: str, area_name: str = WHOLE) -> dict[str, Any]:
         """Return one indicator's row as a dict.
