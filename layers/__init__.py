@@ -19,7 +19,7 @@ from layers import (
 )
 from layers.base import FieldSpec, LayerSpec, clean_key
 
-__all__ = ["REGISTRY", "LAYER_ORDER", "FieldSpec", "LayerSpec", "spec_for_layer_name", "generic_spec"]
+__all__ = ["REGISTRY", "LAYER_ORDER", "FieldSpec", "LayerSpec", "spec_for_layer_name", "generic_spec", "status_layers"]
 
 REGISTRY: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC
@@ -27,6 +27,17 @@ REGISTRY: dict[str, LayerSpec] = {
 }
 #: Display and processing order.
 LAYER_ORDER = list(REGISTRY)
+
+
+def status_layers() -> list[str]:
+    """Return the layers every site is told 涉及/不涉及 about, in the order they are listed.
+
+    Returns
+    -------
+    list of str
+        Names of the specs with a ``status`` position, by that position.
+    """
+    return sorted((n for n, s in REGISTRY.items() if s.status is not None), key=lambda n: REGISTRY[n].status)
 
 
 def spec_for_layer_name(name: str) -> LayerSpec | None:

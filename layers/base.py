@@ -148,6 +148,15 @@ class LayerSpec:
         Layer names (GeoPackage layer or file stem) recognised as this layer.
     id_field, name_field : str or None
         Which standard field identifies / names a feature in reports.
+    reach : callable, optional
+        Metres each feature reaches beyond its drawn geometry (a corridor's
+        control width), from the normalised attribute table.  A site within
+        that distance counts as touching the feature.
+    status : int or None
+        Position in every site's 涉及/不涉及 list (None: not listed).
+    summary : {'involved', 'unit'}
+        How the layer enters a site's summary sentence: in the 涉及/不涉及
+        lists, or as the site's own unit (所在管控单元).
     """
 
     name: str
@@ -158,6 +167,9 @@ class LayerSpec:
     aliases: tuple[str, ...] = ()
     id_field: str | None = "id"
     name_field: str | None = "name"
+    reach: Callable[[pd.DataFrame], np.ndarray] | None = None
+    status: int | None = None
+    summary: Literal["involved", "unit"] = "involved"
 
     @property
     def field_names(self) -> list[str]:

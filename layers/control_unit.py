@@ -61,6 +61,8 @@ SPEC = LayerSpec(
     ),
     aliases=("control_unit", "control_units", "环境管控单元", "管控单元", "hjgkdy", "zhgkdy", "三线一单"),
     id_field="code",
+    status=7,
+    summary="unit",
 )
 
 

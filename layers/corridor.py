@@ -45,6 +45,11 @@ def _infer_kind(fields: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(road_class.notna(), "road", "river"), index=fields.index, dtype=object)
 
 
+def _reach(layer: pd.DataFrame) -> np.ndarray:
+    """Each corridor's control width: how far it reaches beyond its line (see :func:`widths`)."""
+    return widths(layer)
+
+
 SPEC = LayerSpec(
     name="corridor",
     label_zh="生态廊道",
@@ -66,6 +71,8 @@ SPEC = LayerSpec(
         FieldSpec("width_m", "控制宽度(米)", ("width", "宽度", "宽度(米)", "宽度（米）", "廊道宽度", "控制宽度", "控制宽度(m)", "kd", "kzkd"), "number"),
     ),
     aliases=("corridor", "corridors", "生态廊道", "廊道", "stld"),
+    reach=_reach,  # a site within a corridor's width touches it
+    status=6,
 )
 
 

@@ -15,4 +15,5 @@ SPEC = LayerSpec(
     fields=(id_field("jbntbh", "基本农田编号", "tbbh", "图斑编号"),),
     aliases=("farmland", "永久基本农田", "基本农田", "yjjbnt", "jbnt", "jbntbhtb"),
     name_field=None,
+    status=4,
 )

@@ -40,4 +40,5 @@ SPEC = LayerSpec(
         ),
     ),
     aliases=("protected_area", "protected_areas", "自然保护地", "保护地", "自然保护区", "zrbhd", "pa"),
+    status=2,
 )

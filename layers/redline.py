@@ -23,4 +23,5 @@ SPEC = LayerSpec(
         FieldSpec("kind", "类型", ("hxlx", "红线类型", "红线类别", "类型", "lx", "type", "hxlb"), "enum", KINDS, default="land"),
     ),
     aliases=("redline", "red_line", "生态保护红线", "生态红线", "红线", "sthx", "stbhhx", "eco_redline"),
+    status=1,
 )

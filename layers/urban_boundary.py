@@ -15,4 +15,5 @@ SPEC = LayerSpec(
     fields=(id_field(),),
     aliases=("urban_boundary", "城镇开发边界", "开发边界", "czkfbj", "ubg"),
     name_field=None,
+    status=5,
 )

@@ -26,4 +26,5 @@ SPEC = LayerSpec(
         ),
     ),
     aliases=("water_source", "水源保护区", "饮用水水源保护区", "饮用水源保护区", "sybhq", "water"),
+    status=3,
 )

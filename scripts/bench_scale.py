@@ -13,7 +13,7 @@ measurement only.  Per case (10⁴, 10⁵, 10⁶ point sites; 10⁵ polygon site
 read
     ``geopandas.read_parquet`` of the sites file (same for both sides).
 engine
-    ``spatial.screen.screen(sites, zoning, rules)``: all default rules,
+    ``spatial.screen(sites, zoning, rules)``: all default rules,
     measurements, summaries and report tables (zoning from the warm cache).
 write
     ``write_screening(..., fmt="parquet")``: sites/hits CSV and GeoParquet.
@@ -91,9 +91,10 @@ def child_case(data: Path, cache: Path, sites_path: Path, threads: int | None) -
     """Engine, output writing and bare sjoin on one sites file, in this process."""
     import geopandas as gpd
 
+    from spatial.engine.parallel import default_threads
     from spatial.output import write_screening
     from spatial.rules import load_rules
-    from spatial.screen import default_threads, screen
+    from spatial.screening import screen
 
     zoning = _zoning(data, cache)
     rules = load_rules()
@@ -148,7 +149,7 @@ def child_dask(data: Path, cache: Path, sites_path: Path, workers: int) -> dict[
     """Time the largest point case on a local Dask cluster (workers = processes, 1 thread each)."""
     import geopandas as gpd
 
-    from spatial.engine_dask import screen_dask
+    from spatial.engine.dask import screen_dask
 
     zoning = _zoning(data, cache)
     sites = gpd.read_parquet(sites_path)

@@ -10,7 +10,7 @@ reprojection.
 Measured in the same process, each ``--repeat`` times (best time reported):
 
 engine
-    ``spatial.screen.screen(sites, zoning, rules)``: every default rule
+    ``spatial.screen(sites, zoning, rules)``: every default rule
     (touch, near 500 m, corridor buffers, outside-boundary, control-unit
     bans), measurements for the pairs that hit, the summary sentence per
     site and the report tables — the whole result.
@@ -23,7 +23,7 @@ bare sjoin
 
 The engine time is also split into its phases (best of ``--repeat`` each):
 input checks (ids, project types, CRS sanity), rule evaluation (prepare the
-zoning, query, measure, apply every rule: :func:`spatial.screen.screen_core`)
+zoning, query, measure, apply every rule: :func:`spatial.engine.evaluate.screen_core`)
 and the report tables (summary sentence per site, hit table, canonical order).
 
 Target (screening issue): engine within 2x of the bare join.
@@ -50,9 +50,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatial.engine.assemble import assemble_result
+from spatial.engine.evaluate import screen_core
+from spatial.engine.parallel import default_threads
+from spatial.engine.prepared import prepare_zoning, release_prepared
 from spatial.project_types import DEFAULT_TYPES
 from spatial.rules import load_rules
-from spatial.screen import assemble_result, default_threads, prepare_inputs, prepare_zoning, release_prepared, screen, screen_core
+from spatial.screening import prepare_inputs, screen
 from spatial.zoning import demo_zoning_path, load_zoning
 
 __all__ = ["demo_sites", "bare_sjoin", "main"]

@@ -17,8 +17,8 @@ from spatial._version import __version__
 # Lazy re-exports (PEP 562): `import spatial.errors` (done by layers/) must not pull in the
 # whole engine, which itself imports layers/ - eager imports here would be circular.
 _EXPORTS = {
-    "screen": "spatial.screen",
-    "ScreeningResult": "spatial.screen",
+    "screen": "spatial.screening",
+    "ScreeningResult": "spatial.screening",
     "load_zoning": "spatial.zoning",
     "Zoning": "spatial.zoning",
     "demo_zoning_path": "spatial.zoning",
@@ -42,10 +42,10 @@ __all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
-    """Import public names on first use; ``spatial.screen`` is the function."""
+    """Import public names on first use (``spatial.screen`` is the function; its module is ``spatial.screening``)."""
     if name in _EXPORTS:
         value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value  # the function replaces the submodule attribute: spatial.screen(...)
+        globals()[name] = value
         return value
     raise AttributeError(f"module 'spatial' has no attribute {name!r}")
 

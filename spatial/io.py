@@ -35,9 +35,12 @@ __all__ = [
     "ensure_writable",
     "write_vector_layers",
     "write_csv",
+    "PARQUET_SUFFIXES",
 ]
 
 #: DBF language-driver ids (byte 29) for the Chinese code pages.
+#: Suffixes read and written as GeoParquet, through pyarrow.
+PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 _LDID_CHINESE = {0x4D: "gb18030", 0x7A: "gb18030"}
 
 
@@ -211,6 +214,8 @@ def read_vector(
     path = Path(path)
     if not path.exists():
         raise InputError(f"找不到文件：{path}", f"file not found: {path}")
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return _read_parquet(path, crs=crs, require_crs=require_crs, force_crs=force_crs)
     kwargs: dict[str, object] = {}
     if encoding is None and path.suffix.lower() in (".shp", ".dbf"):
         encoding = detect_dbf_encoding(path)
@@ -239,6 +244,20 @@ def read_vector(
         ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         raise FileFormatError(f"{path} 不含几何字段。", f"{path} has no geometry column")
+    return _check_crs(gdf, path, crs=crs, require_crs=require_crs, force_crs=force_crs)
+
+
+def _read_parquet(path: Path, *, crs: str | CRS | None, require_crs: bool, force_crs: bool) -> gpd.GeoDataFrame:
+    """Read GeoParquet through pyarrow (GDAL builds often lack the Parquet driver)."""
+    try:
+        gdf = gpd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow/geopandas raise many types
+        raise FileFormatError(f"无法读取 GeoParquet 文件 {path}：{exc}", f"cannot read GeoParquet {path}: {exc}") from exc
+    return _check_crs(gdf, path, crs=crs, require_crs=require_crs, force_crs=force_crs)
+
+
+def _check_crs(gdf: gpd.GeoDataFrame, path: Path, *, crs: str | CRS | None, require_crs: bool, force_crs: bool) -> gpd.GeoDataFrame:
+    """Apply a manifest CRS and refuse a missing one (see :func:`read_vector`)."""
     if crs is not None:
         user = CRS.from_user_input(crs)
         if gdf.crs is None or force_crs:
@@ -349,7 +368,7 @@ def write_vector_layers(
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".parquet", ".geoparquet"):
+    if suffix in PARQUET_SUFFIXES:
         if len(layers) != 1:
             raise InputError("GeoParquet 只能写一个图层。", "GeoParquet holds one layer only")
         with atomic_output(path, force=force) as tmp:

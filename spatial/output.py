@@ -8,8 +8,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.io import atomic_output, ensure_writable, write_csv, write_vector_layers
-from spatial.screen import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 
 __all__ = ["screening_outputs", "write_screening"]
 

@@ -14,24 +14,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import yaml
 
 from layers import REGISTRY
 from layers.base import clean_key
+from spatial.engine.modes import MODES, mode_keys
 from spatial.errors import RuleError
 from spatial.project_types import DEFAULT_TYPES, VERDICTS, ProjectTypes, verdict_rank
 
-__all__ = ["Rule", "RuleSet", "load_rules", "default_rules_path", "MODES"]
+__all__ = ["Rule", "RuleSet", "load_rules", "default_rules_path"]
 
-Mode = Literal["intersects", "buffer", "near", "outside", "unit_prohibited"]
-MODES = ("intersects", "buffer", "near", "outside", "unit_prohibited")
-_RULE_KEYS = {
-    "id", "layer", "where", "mode", "buffer_m", "distance_m", "applies_to", "except",
-    "by_type", "verdict", "message_zh", "message_en", "basis",
-}  # fmt: skip
+#: Keys every rule may have; each mode adds its own (:func:`spatial.engine.modes.mode_keys`).
+_COMMON_KEYS = {"id", "layer", "where", "mode", "applies_to", "except", "by_type", "verdict", "message_zh", "message_en", "basis"}
 
 
 def default_rules_path() -> Path:
@@ -58,7 +55,7 @@ class Rule:
     where : dict
         Field -> allowed canonical values.
     mode : str
-        One of :data:`MODES`.
+        A registered mode (:data:`spatial.engine.modes.MODES`).
     buffer_m : float or 'width' or None
         Buffer distance for ``buffer`` mode.
     distance_m : float or None
@@ -69,12 +66,14 @@ class Rule:
         Headline verdict.
     message_zh, message_en, basis : str
         Texts for reports.
+    params : dict
+        Further parameters the rule's mode validated.
     """
 
     id: str
     layers: tuple[str, ...]
     where: dict[str, tuple[str, ...]]
-    mode: Mode
+    mode: str
     buffer_m: float | str | None
     distance_m: float | None
     type_verdicts: dict[str, str | None]
@@ -82,6 +81,7 @@ class Rule:
     message_zh: str
     message_en: str
     basis: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def verdicts_for(self, types: np.ndarray) -> np.ndarray:
         """Verdict of this rule for each canonical project type (None: n/a).
@@ -202,11 +202,12 @@ def _parse_rule(raw: Any, i: int, vocab: ProjectTypes, path: Path) -> Rule:
     label = f"{path.name} 规则 {rid or '#' + str(i)}"
     if not rid:
         raise RuleError(f"{where_txt}缺少 id。", f"{path.name} rule {i} lacks an id")
-    unknown = set(raw) - _RULE_KEYS
+    keys = _COMMON_KEYS | mode_keys()
+    unknown = set(raw) - keys
     if unknown:
         raise RuleError(
-            f"{label}：未知的键 {sorted(unknown)}；可用：{sorted(_RULE_KEYS)}",
-            f"{label}: unknown keys {sorted(unknown)}; valid: {sorted(_RULE_KEYS)}",
+            f"{label}：未知的键 {sorted(unknown)}；可用：{sorted(keys)}",
+            f"{label}: unknown keys {sorted(unknown)}; valid: {sorted(keys)}",
         )
     layers = tuple(str(x) for x in _as_list(raw.get("layer")))
     bad_layers = [x for x in layers if x not in REGISTRY]
@@ -218,18 +219,7 @@ def _parse_rule(raw: Any, i: int, vocab: ProjectTypes, path: Path) -> Rule:
     mode = str(raw.get("mode", "intersects"))
     if mode not in MODES:
         raise RuleError(f"{label}：mode '{mode}' 无效；可用：{', '.join(MODES)}", f"{label}: invalid mode '{mode}'; valid: {', '.join(MODES)}")
-    buffer_m = raw.get("buffer_m")
-    if mode == "buffer":
-        if buffer_m == "width":
-            if layers != ("corridor",):
-                raise RuleError(f"{label}：buffer_m: width 只适用于 corridor 图层。", f"{label}: buffer_m: width needs layer corridor")
-        elif not isinstance(buffer_m, (int, float)) or buffer_m < 0:
-            raise RuleError(f"{label}：buffer 模式需要 buffer_m（米，≥0）或 width。", f"{label}: buffer mode needs buffer_m (metres >= 0) or width")
-    distance_m = raw.get("distance_m")
-    if mode == "near" and (not isinstance(distance_m, (int, float)) or distance_m <= 0):
-        raise RuleError(f"{label}：near 模式需要 distance_m（米，>0）。", f"{label}: near mode needs distance_m (metres > 0)")
-    if mode == "unit_prohibited" and layers != ("control_unit",):
-        raise RuleError(f"{label}：unit_prohibited 只适用于 control_unit 图层。", f"{label}: unit_prohibited needs layer control_unit")
+    params = dict(MODES[mode].validate(raw, layers, label))
     where: dict[str, tuple[str, ...]] = {}
     for fname, vals in (raw.get("where") or {}).items():
         where[str(fname)] = _where_values(label, layers, str(fname), _as_list(vals))
@@ -252,14 +242,15 @@ def _parse_rule(raw: Any, i: int, vocab: ProjectTypes, path: Path) -> Rule:
         id=rid,
         layers=layers,
         where=where,
-        mode=mode,  # type: ignore[arg-type]
-        buffer_m=buffer_m if mode == "buffer" else None,
-        distance_m=float(distance_m) if mode == "near" else None,
+        mode=mode,
+        buffer_m=params.pop("buffer_m", None),
+        distance_m=params.pop("distance_m", None),
         type_verdicts=type_verdicts,
         verdict=verdict,
         message_zh=str(raw.get("message_zh", "")),
         message_en=str(raw.get("message_en", "")),
         basis=str(raw.get("basis", "")),
+        params=params,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +26,10 @@ from spatial.io import detect_text_encoding, read_vector
 from spatial.project_types import DEFAULT_TYPES, ProjectTypes
 from spatial.webcrs import parse_crs_alias, to_wgs84_gdf
 
-__all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES"]
+if TYPE_CHECKING:
+    from spatial.zoning import Zoning
+
+__all__ = ["read_sites", "prepare_sites", "load_sites", "apply_crs", "TABLE_SUFFIXES"]
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls")
 _LON = ("lon", "lng", "long", "longitude", "经度", "东经", "jd")
@@ -113,6 +117,10 @@ def read_sites(
     -------
     GeoDataFrame
         Raw attributes and geometry, CRS set.
+
+    Notes
+    -----
+    GeoParquet (``.parquet``/``.geoparquet``) is read through pyarrow.
     """
     path = Path(path)
     if not path.exists():
@@ -124,10 +132,32 @@ def read_sites(
         gdf = _read_table(path, sites_crs)
     else:
         gdf = read_vector(path, layer, require_crs=False)
-    return _apply_crs(gdf, sites_crs, path.name)
+    return apply_crs(gdf, sites_crs, path.name)
 
 
-def _apply_crs(gdf: gpd.GeoDataFrame, sites_crs: str | None, label: str) -> gpd.GeoDataFrame:
+def apply_crs(gdf: gpd.GeoDataFrame, sites_crs: str | None, label: str) -> gpd.GeoDataFrame:
+    """Give sites their CRS: ``sites_crs`` (overriding a declared one, with a warning) or the file's own.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Sites as read.
+    sites_crs : str, optional
+        EPSG code, ``cgcs2000``, ``wgs84``, ``gcj02`` or ``bd09``; web-map
+        coordinates are converted to WGS84.
+    label : str
+        File name for messages.
+
+    Returns
+    -------
+    GeoDataFrame
+        Sites with a CRS.
+
+    Raises
+    ------
+    CRSError
+        No CRS at all, or a web-map CRS for projected coordinates.
+    """
     if sites_crs is not None:
         kind, crs = parse_crs_alias(sites_crs)
         if kind in ("gcj02", "bd09"):
@@ -268,3 +298,55 @@ def prepare_sites(
     for c in rest.columns:
         result[c] = rest[c].to_numpy()
     return result
+
+
+def load_sites(
+    sites: gpd.GeoDataFrame | str | os.PathLike[str],
+    zoning: Zoning,
+    *,
+    types: ProjectTypes = DEFAULT_TYPES,
+    project_type: str | None = None,
+    id_field: str | None = None,
+    type_field: str | None = None,
+    sites_crs: str | None = None,
+    layer: str | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Read (or take), prepare, reproject and sanity-check sites for screening against ``zoning``.
+
+    The one sites reader every engine and command goes through, so they
+    validate and reject inputs identically.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame or path-like
+        Sites in any CRS, or a file :func:`read_sites` reads.
+    zoning : Zoning
+        The zoning (its working CRS and boundary).
+    types : ProjectTypes
+        Vocabulary (the rule catalogue's).
+    project_type, id_field, type_field, sites_crs, layer
+        As for :func:`prepare_sites` and :func:`read_sites`.
+
+    Returns
+    -------
+    (GeoDataFrame, dict)
+        Prepared sites in the zoning's working CRS, and the input's audit record.
+    """
+    from spatial.crs import describe_crs, to_crs_geoms
+    from spatial.io import file_sha256
+    from spatial.sanity import check_sites_against_zoning
+
+    if isinstance(sites, (str, os.PathLike)):
+        path = Path(sites)
+        raw = read_sites(path, sites_crs=sites_crs, layer=layer)
+        audit = {"path": str(path), "sha256": file_sha256(path), "crs": describe_crs(raw.crs), "n_features": len(raw)}
+        source = path.name
+    else:
+        raw = sites if sites.crs is not None else apply_crs(sites, sites_crs, "sites")
+        audit = {"path": "(in memory)", "sha256": "", "crs": describe_crs(raw.crs), "n_features": len(raw)}
+        source = ""
+    prep = prepare_sites(raw, id_field=id_field, type_field=type_field, project_type=project_type, types=types, source=source)
+    geoms = to_crs_geoms(np.asarray(prep.geometry.values, dtype=object), CRS.from_user_input(prep.crs), zoning.crs)
+    prep = prep.set_geometry(gpd.GeoSeries(geoms, index=prep.index, crs=zoning.crs), crs=zoning.crs)
+    check_sites_against_zoning(raw, prep, zoning, source=source)
+    return prep, audit

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from test_scale import SMALL, _script, assert_same_result, toy_sites
 
-from spatial.screen import screen
+from spatial.screening import screen
 from spatial.zoning import load_zoning
 
 pytest.importorskip("dask_geopandas")
@@ -25,14 +25,14 @@ pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def client():  # noqa: ANN201 - distributed.Client
     """A 2-worker in-process cluster shared by the tests of this module."""
-    from spatial.engine_dask import dask_client
+    from spatial.engine.dask import dask_client
 
     with dask_client(workers=2, processes=False) as c:
         yield c
 
 
 def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:  # noqa: ANN001
-    from spatial.engine_dask import screen_dask
+    from spatial.engine.dask import screen_dask
 
     sites = toy_sites()
     local = screen(sites, toy_zoning)
@@ -42,7 +42,7 @@ def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:  # noqa: A
 
 
 def test_dask_equals_local_on_small_province(tmp_path: Path, client) -> None:  # noqa: ANN001
-    from spatial.engine_dask import screen_dask
+    from spatial.engine.dask import screen_dask
 
     _script("make_province").make_province(tmp_path, seed=11, quiet=True, **SMALL)
     z = load_zoning(tmp_path / "province_zoning.gpkg")
@@ -56,7 +56,7 @@ def test_dask_equals_local_on_small_province(tmp_path: Path, client) -> None:  #
 
 
 def test_dask_no_sites(toy_zoning, client) -> None:  # noqa: ANN001
-    from spatial.engine_dask import screen_dask
+    from spatial.engine.dask import screen_dask
 
     empty = toy_sites().iloc[:0]
     assert len(screen_dask(empty, toy_zoning, client=client).sites) == 0

@@ -32,7 +32,7 @@ GEOD = Geod(ellps="WGS84")
 @pytest.fixture(scope="module")
 def toy_result(toy_zoning):  # noqa: ANN001, ANN201 - ScreeningResult
     """Four screened sites on the toy county: point, polygon (overlap), line, plain."""
-    from spatial.screen import screen
+    from spatial.screening import screen
 
     sites = gpd.GeoDataFrame(
         {"site_id": ["RL", "BAN", "ROAD", "OK"], "name": ["红线<内>点", "电镀厂", "跨河道路", None],

@@ -34,7 +34,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def screened(toy_zoning):  # noqa: ANN001, ANN201 - ScreeningResult
     """The demo zoning with the demo sites screened (toy county when the demo is absent)."""
-    from spatial.screen import screen
+    from spatial.screening import screen
 
     if _HAS_DEMO:
         from spatial.zoning import demo_sites_path, load_zoning

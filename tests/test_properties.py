@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from spatial.project_types import DEFAULT_TYPES
-from spatial.screen import screen
+from spatial.screening import screen
 from spatial.zoning import load_zoning
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

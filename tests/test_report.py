@@ -172,7 +172,7 @@ def test_report_refuses_overwrite(tmp_path: Path, toy_zoning) -> None:  # noqa: 
 def test_report_end_to_end_with_screen(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
     """Real screening on the toy county: report and map list every site, hit and touched unit."""
     from maps.zoning_map import save_map
-    from spatial.screen import screen
+    from spatial.screening import screen
 
     sites = gpd.GeoDataFrame(
         {"site_id": ["RL", "BAN", "ROAD", "OK"], "project_type": ["住宅", "电镀", "道路", "商业"]},
@@ -203,7 +203,7 @@ DEMO = Path(__file__).resolve().parents[1] / "spatial" / "data"
 @pytest.mark.skipif(not (DEMO / "lianzhou_sites.gpkg").exists(), reason="demo data not built")
 def test_demo_report_lists_everything(tmp_path: Path) -> None:
     """The demo report contains every site, every hit and every touched unit's 准入清单."""
-    from spatial.screen import screen
+    from spatial.screening import screen
     from spatial.zoning import demo_sites_path, load_zoning
 
     with warnings.catch_warnings():

@@ -20,7 +20,10 @@ from click.testing import CliRunner
 from conftest import km_box, km_line, km_point
 
 from spatial.cache import cache_key, load_zoning_cached
-from spatial.screen import _features_per_site, _query, _split_lines, prepare_zoning, screen
+from spatial.engine.prepared import prepare_zoning, split_lines
+from spatial.engine.queries import query_pairs
+from spatial.engine.text import features_per_site
+from spatial.screening import screen
 from spatial.zoning import load_zoning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +136,7 @@ def test_line_pieces_are_exact() -> None:
     tree = shapely.STRtree(pts)
     for d in (25.0, np.array([20.0, 300.0, 5.0])):
         f0, s0 = tree.query(geoms, predicate="dwithin", distance=d)
-        f1, s1 = _query(tree, geoms, d, _split_lines(geoms))
+        f1, s1 = query_pairs(tree, geoms, d, split_lines(geoms))
         assert len(f0) > 100
         assert sorted(zip(f0.tolist(), s0.tolist())) == list(zip(f1.tolist(), s1.tolist()))
 
@@ -144,12 +147,12 @@ def test_features_per_site_matches_groupby() -> None:
     slow = pairs.groupby("s", sort=True)["label"].agg(lambda s: "、".join(dict.fromkeys(s)))
     expected = np.full(320, "", dtype=object)
     expected[slow.index.to_numpy()] = slow.to_numpy()
-    assert (_features_per_site(pairs, 320) == expected).all()
+    assert (features_per_site(pairs, 320) == expected).all()
 
 
 def test_prepared_reuse_and_release(toy_zoning) -> None:  # noqa: ANN001
+    from spatial.engine.prepared import release_prepared
     from spatial.rules import load_rules
-    from spatial.screen import release_prepared
 
     rules = load_rules()
     prepared = prepare_zoning(toy_zoning, rules.types)
@@ -261,9 +264,9 @@ def test_geoparquet_sites_and_outputs(tmp_path: Path, toy_gpkg: Path, monkeypatc
 def test_gpkg_output_same_as_plain_writer(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
     import pyogrio
 
+    from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS
     from spatial.io import write_vector_layers
     from spatial.output import write_screening
-    from spatial.screen import HIT_COLUMNS, SITE_COLUMNS
 
     result = screen(toy_sites(), toy_zoning)
     fast = write_screening(result, tmp_path / "fast")["screening_gpkg"]

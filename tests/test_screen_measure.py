@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 from conftest import km_box, km_line, km_point
 
-from spatial.screen import screen
+from spatial.screening import screen
 
 
 def _one(geom, ptype: str = "residential") -> gpd.GeoDataFrame:  # noqa: ANN001

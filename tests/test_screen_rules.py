@@ -12,7 +12,7 @@ import geopandas as gpd
 import pytest
 from conftest import km_point
 
-from spatial.screen import screen
+from spatial.screening import screen
 
 # rule, project type, trigger (x, y) km, escape (x, y) km, verdict when triggered
 CASES = [

@@ -8,7 +8,7 @@ import pytest
 from conftest import ORIGIN, km_point
 
 from spatial.errors import CRSError, InputError, RuleError
-from spatial.screen import screen
+from spatial.screening import screen
 from spatial.sites import read_sites
 
 # Three sites: red line (prohibited for residential), farmland, plain general unit.

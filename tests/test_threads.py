@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_scale import assert_same_result
 
-from spatial.screen import screen
+from spatial.screening import screen
 
 
 def _with_corridor(zoning, geoms: list[shapely.Geometry], kinds: list[str]):  # noqa: ANN001, ANN202 - Zoning

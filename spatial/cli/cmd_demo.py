@@ -11,7 +11,7 @@ from spatial.cli.cmd_screen import print_summary, write_visuals
 from spatial.cli.options import force_option
 from spatial.io import ensure_writable
 from spatial.output import screening_outputs, write_screening
-from spatial.screen import screen
+from spatial.screening import screen
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
 __all__ = ["command"]

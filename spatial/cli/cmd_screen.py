@@ -11,11 +11,11 @@ from spatial.cache import load_zoning_cached
 from spatial.cli.options import force_option, out_dir_option, sites_crs_option, zoning_option
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
-from spatial.io import ensure_writable
+from spatial.io import PARQUET_SUFFIXES, ensure_writable
 from spatial.output import screening_outputs, write_screening
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
 from spatial.rules import load_rules
-from spatial.screen import PARQUET_SUFFIXES, screen
+from spatial.screening import screen
 
 __all__ = ["command", "print_summary", "MAP_MAX_SITES"]
 
@@ -110,20 +110,14 @@ def command(
     if info.get("status") in ("hit", "miss", "rebuilt"):
         click.echo(f"分区数据缓存 zoning cache: {info['status']} ({info.get('seconds', 0):.1f} s)", err=True)
     ruleset = load_rules(rules)
-    if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
-        from spatial.sites import read_sites
-
-        source = read_sites(sites, sites_crs=sites_crs, layer=layer)
-    else:
-        source = sites
-    opts = {"project_type": project_type, "id_field": id_field, "type_field": type_field, "sites_crs": sites_crs}
+    opts = {"project_type": project_type, "id_field": id_field, "type_field": type_field, "sites_crs": sites_crs, "layer": layer}
     with progress_bar("筛查 screening") as tick:
         if engine == "dask":
-            from spatial.engine_dask import screen_dask
+            from spatial.engine.dask import screen_dask
 
-            result = screen_dask(source, z, ruleset, workers=workers, scheduler=scheduler, progress=tick, **opts)
+            result = screen_dask(sites, z, ruleset, workers=workers, scheduler=scheduler, progress=tick, **opts)
         else:
-            result = screen(source, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
+            result = screen(sites, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
     files = write_screening(result, out, force=force, fmt=fmt)
     if not no_map and len(result.sites) > MAP_MAX_SITES:
         click.echo(

@@ -2,10 +2,10 @@
 
 For audits that outgrow one machine (millions of sites, or many screenings
 against one province), :func:`screen_dask` runs the same engine core
-(:func:`spatial.screen.screen_core`) on a Dask cluster:
+(:func:`spatial.engine.evaluate.screen_core`) on a Dask cluster:
 
 1. sites are read, validated and reprojected once on the client, exactly as
-   :func:`spatial.screen.screen` does (same errors, same warnings);
+   :func:`spatial.screen` does (same errors, same warnings);
 2. they are sorted along a Hilbert curve and cut into equal partitions (the
    partitioning ``dask_geopandas`` ``spatial_shuffle(by="hilbert")`` makes,
    computed where the sites already are), so each partition covers a compact
@@ -39,17 +39,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from spatial.engine.assemble import ScreeningResult, assemble_result
+from spatial.engine.evaluate import screen_core
+from spatial.engine.prepared import PreparedZoning, prepare_zoning, release_prepared, warn_unknown_bans
 from spatial.rules import RuleSet
-from spatial.screen import (
-    PreparedZoning,
-    ScreeningResult,
-    assemble_result,
-    prepare_inputs,
-    prepare_zoning,
-    release_prepared,
-    screen_core,
-    warn_unknown_bans,
-)
 from spatial.zoning import Zoning
 
 __all__ = ["screen_dask", "dask_client", "SCHEDULER_ENV"]
@@ -188,6 +181,7 @@ def screen_dask(
     id_field: str | None = None,
     type_field: str | None = None,
     sites_crs: str | None = None,
+    layer: str | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     npartitions: int | None = None,
@@ -196,12 +190,12 @@ def screen_dask(
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScreeningResult:
-    """Screen sites on a Dask cluster; the result equals :func:`spatial.screen.screen`'s.
+    """Screen sites on a Dask cluster; the result equals :func:`spatial.screen`'s.
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs
-        As for :func:`spatial.screen.screen`.
+    sites, zoning, rules, project_type, id_field, type_field, sites_crs, layer
+        As for :func:`spatial.screen`.
     workers : int, optional
         Worker processes of the local cluster (default 2).
     scheduler : str, optional
@@ -225,8 +219,10 @@ def screen_dask(
     """
     t0 = time.perf_counter()
     started = datetime.now(UTC).astimezone()
+    from spatial.screening import prepare_inputs
+
     prep_sites, zoning, rules, sites_audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer
     )
     prepared = prepare_zoning(zoning, rules.types)  # client side: labels and attributes for the report tables
     release_prepared(prepared)  # no queries here: drop the GEOS indexes straight away

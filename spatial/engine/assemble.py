@@ -1,0 +1,224 @@
+"""The :class:`ScreeningResult`: coded hits expanded into the tables users read.
+
+Row order is canonical: sites as given; hits by site, then rule, then
+feature; touched pairs by site then feature — so a chunked, threaded or
+Dask run returns the same tables.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.control_unit import DIMENSIONS
+from spatial._version import __version__
+from spatial.crs import describe_crs
+from spatial.engine.evaluate import rule_table
+from spatial.engine.prepared import PreparedZoning
+from spatial.engine.queries import obj
+from spatial.engine.text import layer_status, summaries
+from spatial.project_types import VERDICT_ZH, VERDICTS
+from spatial.rules import RuleSet
+from spatial.zoning import Zoning
+
+__all__ = ["ScreeningResult", "assemble_result", "expand_hits", "HIT_COLUMNS", "SITE_COLUMNS"]
+
+SITE_COLUMNS = ["site_id", "name", "project_type", "verdict", "verdict_zh", "n_hits", "summary_zh"]
+HIT_COLUMNS = [
+    "site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "overlap_m2",
+    "overlap_pct", "length_m", "distance_m", "basis", "message_zh",
+]  # fmt: skip
+
+
+@dataclass
+class ScreeningResult:
+    """What :func:`spatial.screen` returns.
+
+    Attributes
+    ----------
+    sites : GeoDataFrame
+        One row per site: ``site_id``, ``name``, ``project_type``, ``verdict``,
+        ``verdict_zh``, ``n_hits``, ``summary_zh``, ``area_m2``, ``length_m``
+        and geometry in the working CRS.
+    hits : DataFrame
+        One row per site x rule x feature (:data:`HIT_COLUMNS` plus the
+        overlap ``geometry`` for highlighting).
+    zoning : Zoning
+        The zoning used.
+    rules : RuleSet
+        The rules used.
+    audit : dict
+        Inputs, hashes, versions and timing for the report.
+    """
+
+    sites: gpd.GeoDataFrame
+    hits: pd.DataFrame
+    zoning: Zoning
+    rules: RuleSet
+    audit: dict[str, Any]
+    _touch: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def units(self) -> pd.DataFrame:
+        """Control units touched per site, with their 准入清单 (information, no verdict)."""
+        pairs = self._touch.get("control_unit")
+        cols = ["site_id", "code", "name", "category", "prohibited", "requirements", *DIMENSIONS, "overlap_m2", "overlap_pct", "length_m"]
+        if pairs is None or not len(pairs):
+            return pd.DataFrame(columns=cols)
+        ua = self.zoning["control_unit"].drop(columns="geometry").reset_index(drop=True)
+        out = pd.DataFrame({"site_id": self.sites["site_id"].to_numpy()[pairs["s"].to_numpy()]})
+        for c in ("code", "name", "category", "prohibited", "requirements", *DIMENSIONS):
+            out[c] = ua[c].to_numpy()[pairs["f"].to_numpy()] if c in ua else None
+        for c in ("overlap_m2", "overlap_pct", "length_m"):
+            out[c] = pairs[c].to_numpy()
+        return out[cols]
+
+    @cached_property
+    def layer_status(self) -> pd.DataFrame:
+        """Site x layer 涉及/不涉及 table for every listed layer present."""
+        return layer_status(self.sites["site_id"].to_numpy(), self._touch, list(self.zoning.layers))
+
+
+def _text(codes: np.ndarray, values: list[str]) -> pd.Series:
+    """Return a str column from per-row codes into a small table of values."""
+    return pd.Series(np.asarray(values, dtype=object)[codes], dtype="str")
+
+
+def expand_hits(coded: pd.DataFrame, prepared: PreparedZoning, rules: RuleSet) -> pd.DataFrame:
+    """Turn coded hits into the :data:`HIT_COLUMNS` table (site index ``s`` first, ``geometry`` last).
+
+    Parameters
+    ----------
+    coded : DataFrame
+        Output of :func:`spatial.engine.evaluate.screen_core`.
+    prepared : PreparedZoning
+        Zoning arrays the hits refer to.
+    rules : RuleSet
+        Rules the hits refer to.
+
+    Returns
+    -------
+    DataFrame
+        ``s``, ``rule_id`` ... ``message_zh``, ``geometry``.
+    """
+    table = rule_table(rules)
+    k = coded["k"].to_numpy()
+    f = coded["f"].to_numpy()
+    fid = np.full(len(coded), "", dtype=object)
+    fname = np.full(len(coded), "", dtype=object)
+    for layer in dict.fromkeys(layer for _, layer in table):
+        rows = np.flatnonzero(np.isin(k, [j for j, (_, lay) in enumerate(table) if lay == layer]))
+        if not len(rows):
+            continue
+        attrs = prepared.attrs[layer]
+        if "feature_id" in attrs:
+            fid[rows] = attrs["feature_id"].to_numpy(dtype=object)[f[rows]]
+        fname[rows] = prepared.labels[layer][f[rows]]
+    out = pd.DataFrame({"s": coded["s"].to_numpy()})
+    out["rule_id"] = _text(k, [r.id for r, _ in table])
+    out["layer"] = _text(k, [lay for _, lay in table])
+    out["feature_id"] = pd.Series(fid, dtype="str")
+    out["feature_name"] = pd.Series(fname, dtype="str")
+    out["verdict"] = _text(coded["v"].to_numpy(np.int64), list(VERDICTS))
+    for c in ("overlap_m2", "overlap_pct", "length_m", "distance_m"):
+        out[c] = coded[c].to_numpy()
+    out["basis"] = _text(k, [r.basis for r, _ in table])
+    out["message_zh"] = _text(k, [r.message_zh for r, _ in table])
+    out["geometry"] = obj(coded["geometry"].to_numpy())
+    return out
+
+
+def _canonical_touch(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Touched pairs sorted by site, then feature (independent of chunking)."""
+    order = np.lexsort((pairs["f"].to_numpy(), pairs["s"].to_numpy()))
+    return pairs.take(order).reset_index(drop=True)
+
+
+def assemble_result(
+    prep_sites: gpd.GeoDataFrame,
+    hits: pd.DataFrame,
+    touch: dict[str, pd.DataFrame],
+    rank: np.ndarray,
+    prepared: PreparedZoning,
+    rules: RuleSet,
+    sites_audit: dict[str, Any],
+    *,
+    t0: float,
+    started: datetime,
+) -> ScreeningResult:
+    """Build the :class:`ScreeningResult` from the engine's raw output (all engines).
+
+    Parameters
+    ----------
+    prep_sites : GeoDataFrame
+        Prepared sites in the working CRS, in input order.
+    hits : DataFrame
+        Coded hits with the site index ``s`` (rows of one site in rule, then feature order).
+    touch : dict
+        Layer -> touched (feature, site) pairs.
+    rank : ndarray
+        Worst verdict rank per site.
+    prepared : PreparedZoning
+        Zoning used (the hits' feature indexes refer to it).
+    rules : RuleSet
+        Rules used.
+    sites_audit : dict
+        Audit record of the sites input.
+    t0 : float
+        ``time.perf_counter()`` at the start (for the duration).
+    started : datetime
+        Start time.
+
+    Returns
+    -------
+    ScreeningResult
+        The result in canonical row order.
+    """
+    n = len(prep_sites)
+    zoning = prepared.zoning
+    touch = {k: _canonical_touch(v) for k, v in touch.items()}
+    verdict = np.array(VERDICTS, dtype=object)[rank]
+    counts = np.bincount(hits["s"].to_numpy(np.int64), minlength=n) if len(hits) else np.zeros(n, dtype=int)
+    out = prep_sites.copy()
+    out.insert(3, "verdict", verdict)
+    out.insert(4, "verdict_zh", np.array([VERDICT_ZH[v] for v in VERDICTS], dtype=object)[rank])
+    out.insert(5, "n_hits", counts[:n])
+    if len(hits):
+        # Site order (site ids are unique, so the site index orders them), stable within a site.
+        s_idx = hits["s"].to_numpy(np.int64)
+        if (s_idx[1:] < s_idx[:-1]).any():
+            hits = hits.take(np.argsort(s_idx, kind="stable")).reset_index(drop=True)
+    rule_ids = [r.id for r, _ in rule_table(rules)]
+    text = summaries(n, rank, hits, rule_ids, touch, list(zoning.layers)) if n else np.array([], dtype=object)
+    out.insert(6, "summary_zh", text)
+    dims = shapely.get_dimensions(np.asarray(out.geometry.values, dtype=object))
+    out.insert(7, "area_m2", np.where(dims == 2, shapely.area(out.geometry.values), np.nan))
+    out.insert(8, "length_m", np.where(dims == 1, shapely.length(out.geometry.values), np.nan))
+    if len(hits):
+        hits = expand_hits(hits, prepared, rules)
+        hits.insert(0, "site_id", out["site_id"].to_numpy()[hits["s"].to_numpy()])
+        hits = hits.drop(columns="s")
+    else:
+        hits = pd.DataFrame(columns=[*HIT_COLUMNS, "geometry"])
+    audit = {
+        "ecozone_version": __version__,
+        "run_at": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - t0, 3),
+        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": str(rules.path)},
+        "zoning": [
+            {"layer": s.layer, "path": s.path, "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features} for s in zoning.sources
+        ],
+        "working_crs": describe_crs(zoning.crs),
+        "sites": sites_audit,
+    }
+    if n == 0:
+        audit["note"] = "无地块 / no sites"
+    return ScreeningResult(sites=out, hits=hits, zoning=zoning, rules=rules, audit=audit, _touch=touch)

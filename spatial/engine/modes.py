@@ -1,0 +1,280 @@
+"""Rule modes: one small object per ``mode:`` of the catalogue.
+
+A mode knows two things: which catalogue keys it reads and how to check
+them (:meth:`RuleMode.validate`, called by :func:`spatial.rules.load_rules`),
+and which (feature, site) pairs are its candidates (:meth:`RuleMode.jobs`:
+extra queries, or ``None`` for the pairs touching the layer, and
+:meth:`RuleMode.select` to narrow them).  The engine loops over the rules
+and asks each rule's mode; it never tests a mode's name.
+
+Add a mode: subclass :class:`RuleMode`, decorate it with :func:`register`,
+list its keys, write ``validate`` and ``jobs``/``select`` (see CONTRIBUTING.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers import REGISTRY as LAYERS
+from spatial.engine.prepared import PreparedZoning
+from spatial.engine.queries import TOUCH_M, distance_pairs, feature_ranges, outside_pairs
+from spatial.errors import RuleError
+
+if TYPE_CHECKING:
+    from spatial.rules import Rule
+
+__all__ = ["RuleMode", "QueryContext", "Job", "MODES", "register", "mode_keys"]
+
+#: ``(group key, function, *args)``: jobs with the same key run on one thread, in order
+#: (they query the same prepared geometries, which two threads must not share).
+Job = tuple[Any, ...]
+
+
+@dataclass
+class QueryContext:
+    """What a mode's query sees: one chunk of sites and the prepared zoning.
+
+    Attributes
+    ----------
+    tree : shapely.STRtree
+        Tree over the chunk's site geometries.
+    sites : ndarray
+        Site geometries (working CRS).
+    prepared : PreparedZoning
+        Prepared zoning.
+    touch : dict
+        Layer -> pairs touching a site (already computed for every layer).
+    threads : int
+        Threads of the run.
+    ranges : dict
+        Layer -> feature ranges (:func:`~spatial.engine.queries.feature_ranges`).
+    """
+
+    tree: shapely.STRtree
+    sites: np.ndarray
+    prepared: PreparedZoning
+    touch: dict[str, pd.DataFrame]
+    threads: int
+    ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def layer_ranges(self, layer: str) -> list[tuple[int, int]]:
+        """Feature ranges of ``layer`` (computed for layers outside the touch phase).
+
+        Parameters
+        ----------
+        layer : str
+            Layer name.
+
+        Returns
+        -------
+        list of (int, int)
+            Half-open feature ranges.
+        """
+        return self.ranges.get(layer) or feature_ranges(self.prepared, layer, self.threads)
+
+
+class RuleMode:
+    """A rule mode.  The base class is ``intersects``: candidates are the pairs touching the layer."""
+
+    #: The ``mode:`` value in the catalogue.
+    name: ClassVar[str] = ""
+    #: Catalogue keys this mode reads (besides the keys every rule has).
+    keys: ClassVar[tuple[str, ...]] = ()
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:
+        """Check the mode's own keys of one catalogue rule.
+
+        Parameters
+        ----------
+        raw : mapping
+            The rule as written in the catalogue.
+        layers : tuple of str
+            The rule's (valid) layers.
+        label : str
+            ``file 规则 ID`` for messages.
+
+        Returns
+        -------
+        dict
+            Normalised parameters stored on the :class:`~spatial.rules.Rule`
+            (``buffer_m`` and ``distance_m`` become attributes, the rest go to ``params``).
+
+        Raises
+        ------
+        RuleError
+            Naming the rule and the fix.
+        """
+        return {}
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:
+        """Extra queries giving this rule's candidate pairs on ``layer``.
+
+        Parameters
+        ----------
+        rule : Rule
+            The rule.
+        layer : str
+            One of its layers (present and not empty).
+        ctx : QueryContext
+            The chunk being screened.
+
+        Returns
+        -------
+        list of Job or None
+            None: the candidates are the pairs touching the layer.
+        """
+        return None
+
+    def select(self, rule: Rule, layer: str, prepared: PreparedZoning, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
+        """Narrow the candidate pairs beyond the rule's ``where`` and project types.
+
+        Parameters
+        ----------
+        rule : Rule
+            The rule.
+        layer : str
+            The layer.
+        prepared : PreparedZoning
+            Prepared zoning.
+        f : ndarray
+            Feature index of each candidate pair.
+        types : (ndarray, ndarray)
+            Distinct site types and each pair's index into them.
+
+        Returns
+        -------
+        ndarray of bool or None
+            Pairs to keep (None: all).
+        """
+        return None
+
+
+#: Mode name -> mode object, in registration order.
+MODES: dict[str, RuleMode] = {}
+
+
+def register(cls: type[RuleMode]) -> type[RuleMode]:
+    """Class decorator: add a mode to :data:`MODES`.
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`RuleMode` subclass with a unique ``name``.
+
+    Returns
+    -------
+    type
+        ``cls`` unchanged.
+    """
+    if not cls.name or cls.name in MODES:
+        raise ValueError(f"rule mode needs a new name, got {cls.name!r}")
+    MODES[cls.name] = cls()
+    return cls
+
+
+def mode_keys() -> set[str]:
+    """Catalogue keys read by any registered mode.
+
+    Returns
+    -------
+    set of str
+        Keys.
+    """
+    return {k for mode in MODES.values() for k in mode.keys}
+
+
+def _distance_jobs(rule: Rule, layer: str, ctx: QueryContext, distance: float, away: np.ndarray | None) -> list[Job]:
+    """One distance query per feature range of ``layer``."""
+    query: Callable[..., pd.DataFrame] = distance_pairs
+    return [((layer, lo, hi), query, ctx.tree, ctx.sites, ctx.prepared, layer, lo, hi, distance, away) for lo, hi in ctx.layer_ranges(layer)]
+
+
+@register
+class Intersects(RuleMode):
+    """``intersects`` (the default): the site touches a feature (or its reach, e.g. a corridor's width)."""
+
+    name = "intersects"
+
+
+@register
+class Buffer(RuleMode):
+    """``buffer``: within ``buffer_m`` metres of a feature, or within each feature's own reach (``width``)."""
+
+    name = "buffer"
+    keys = ("buffer_m",)
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        buffer_m = raw.get("buffer_m")
+        if buffer_m == "width":
+            wide = [name for name, spec in LAYERS.items() if spec.reach is not None]
+            if not layers or any(layer not in wide for layer in layers):
+                raise RuleError(
+                    f"{label}：buffer_m: width 只适用于 {', '.join(wide)} 图层。", f"{label}: buffer_m: width needs layer {', '.join(wide)}"
+                )
+        elif not isinstance(buffer_m, (int, float)) or isinstance(buffer_m, bool) or buffer_m < 0:
+            raise RuleError(f"{label}：buffer 模式需要 buffer_m（米，≥0）或 width。", f"{label}: buffer mode needs buffer_m (metres >= 0) or width")
+        return {"buffer_m": buffer_m}
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
+        if rule.buffer_m == "width":
+            return None  # the touched pairs already reach each feature's width
+        return _distance_jobs(rule, layer, ctx, float(rule.buffer_m) + TOUCH_M, None)
+
+
+@register
+class Near(RuleMode):
+    """``near``: outside the layer but within ``distance_m`` metres of a feature."""
+
+    name = "near"
+    keys = ("distance_m",)
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        distance_m = raw.get("distance_m")
+        if not isinstance(distance_m, (int, float)) or isinstance(distance_m, bool) or distance_m <= 0:
+            raise RuleError(f"{label}：near 模式需要 distance_m（米，>0）。", f"{label}: near mode needs distance_m (metres > 0)")
+        return {"distance_m": float(distance_m)}
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
+        away = None
+        touched = ctx.touch.get(layer)
+        if touched is not None and len(touched):
+            away = np.ones(len(ctx.sites), dtype=bool)
+            away[touched["s"].to_numpy()] = False
+        return _distance_jobs(rule, layer, ctx, float(rule.distance_m), away)
+
+
+@register
+class Outside(RuleMode):
+    """``outside``: some part of the site lies beyond the planning boundary."""
+
+    name = "outside"
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
+        return [(("boundary", 0, 0), outside_pairs, ctx.prepared, ctx.sites)]
+
+
+@register
+class UnitProhibited(RuleMode):
+    """``unit_prohibited``: the control unit's own 准入清单 bans the site's project type."""
+
+    name = "unit_prohibited"
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        if layers != ("control_unit",):
+            raise RuleError(f"{label}：unit_prohibited 只适用于 control_unit 图层。", f"{label}: unit_prohibited needs layer control_unit")
+        return {}
+
+    def select(self, rule: Rule, layer: str, prepared: PreparedZoning, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:  # noqa: D102
+        bans = prepared.unit_bans
+        if not bans:
+            return np.zeros(len(f), dtype=bool)
+        uniq, code = types
+        lineage = [set(prepared.types.lineage(t)) for t in uniq]
+        matrix = np.array([[bool(ban & lin) for lin in lineage] for ban in bans], dtype=bool)  # units x distinct types
+        return matrix[f, code]

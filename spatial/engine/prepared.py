@@ -1,0 +1,222 @@
+"""Zoning arrays built once per screening: prepared geometries, labels, reach, ban lists."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from spatial.errors import DataWarning
+from spatial.project_types import ProjectTypes
+from spatial.zoning import Zoning
+
+__all__ = ["PreparedZoning", "prepare_zoning", "release_prepared", "split_lines", "warn_unknown_bans", "PIECE_VERTICES"]
+
+#: Vertices per piece when long zoning lines are split for querying.
+PIECE_VERTICES = 16
+#: Separators of a control unit's 禁止类 list.
+_SPLIT = r"[;；,，、/\s]+"
+
+
+@dataclass
+class PreparedZoning:
+    """Zoning arrays ready for bulk queries; build once, screen many times.
+
+    Attributes
+    ----------
+    zoning : Zoning
+        The source package.
+    geoms : dict
+        Layer -> ndarray of prepared geometries (working CRS).
+    attrs : dict
+        Layer -> attribute DataFrame aligned with ``geoms``.
+    labels : dict
+        Layer -> feature display names.
+    reach : dict
+        Layer -> metres each feature reaches beyond its geometry (corridor
+        widths), for the layers whose :class:`~layers.base.LayerSpec` has a ``reach``.
+    boundary : shapely.Geometry
+        Prepared union of the boundary.
+    types : ProjectTypes
+        Vocabulary the bans were parsed with.
+    unit_bans : list of set
+        Per control unit, the canonical project types its 准入清单 bans.
+    unknown_bans : list of str
+        Banned terms the vocabulary does not know.
+    pieces : dict
+        Layer -> (line pieces, owner feature) for layers with lines.
+    """
+
+    zoning: Zoning
+    geoms: dict[str, np.ndarray]
+    attrs: dict[str, pd.DataFrame]
+    labels: dict[str, np.ndarray]
+    reach: dict[str, np.ndarray]
+    boundary: shapely.Geometry
+    types: ProjectTypes
+    unit_bans: list[set[str]] = field(default_factory=list)
+    unknown_bans: list[str] = field(default_factory=list)
+    pieces: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _where: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def crs(self) -> CRS:
+        """Working CRS."""
+        return self.zoning.crs
+
+
+def prepare_zoning(zoning: Zoning, types: ProjectTypes) -> PreparedZoning:
+    """Build the arrays the engine queries (prepared geometries, ban lists).
+
+    Parameters
+    ----------
+    zoning : Zoning
+        Loaded package.
+    types : ProjectTypes
+        Vocabulary for parsing units' ``prohibited`` lists.
+
+    Returns
+    -------
+    PreparedZoning
+        Ready for :func:`spatial.engine.evaluate.screen_core`.
+    """
+    geoms: dict[str, np.ndarray] = {}
+    attrs: dict[str, pd.DataFrame] = {}
+    labels: dict[str, np.ndarray] = {}
+    reach: dict[str, np.ndarray] = {}
+    for name, layer in zoning.layers.items():
+        g = np.asarray(layer.geometry.values, dtype=object)
+        shapely.prepare(g)
+        geoms[name] = g
+        attrs[name] = pd.DataFrame(layer.drop(columns=layer.geometry.name)).reset_index(drop=True)
+        spec = zoning.spec(name)
+        nm = attrs[name][spec.name_field] if spec.name_field and spec.name_field in attrs[name] else None
+        fid = attrs[name]["feature_id"].astype(str)
+        labels[name] = (nm.astype("string").fillna(fid).astype(str) if nm is not None else fid).to_numpy()
+        if spec.reach is not None:
+            reach[name] = spec.reach(attrs[name]) if len(attrs[name]) else np.zeros(0)
+    boundary = shapely.union_all(geoms["boundary"])
+    shapely.prepare(boundary)
+    bans: list[set[str]] = []
+    unknown: list[str] = []
+    if "control_unit" in attrs and "prohibited" in attrs["control_unit"]:
+        for terms in attrs["control_unit"]["prohibited"].fillna("").astype(str).str.split(_SPLIT, regex=True):
+            found, bad = types.parse(t for t in terms if t)
+            bans.append(found - {"all"})
+            unknown.extend(bad)
+    pieces = {name: split_lines(g) for name, g in geoms.items() if name != "boundary" and _has_lines(g)}
+    return PreparedZoning(zoning, geoms, attrs, labels, reach, boundary, types, bans, sorted(set(unknown)), pieces)
+
+
+def release_prepared(prepared: PreparedZoning) -> None:
+    """Free the GEOS indexes built on the zoning's geometries (the next screening re-prepares them).
+
+    Parameters
+    ----------
+    prepared : PreparedZoning
+        Prepared zoning no longer needed for queries.
+    """
+    for g in prepared.geoms.values():
+        shapely.destroy_prepared(g)
+    for g, _ in prepared.pieces.values():
+        shapely.destroy_prepared(g)
+    shapely.destroy_prepared(prepared.boundary)
+    _trim_heap()
+
+
+def ensure_prepared(prepared: PreparedZoning, layer: str, lo: int, hi: int) -> None:
+    """Prepare features ``lo:hi`` again if :func:`release_prepared` dropped them (a no-op otherwise).
+
+    Parameters
+    ----------
+    prepared : PreparedZoning
+        Prepared zoning.
+    layer : str
+        Layer name.
+    lo, hi : int
+        Feature range.
+    """
+    shapely.prepare(prepared.geoms[layer][lo:hi])
+    if layer in prepared.pieces and (lo, hi) == (0, len(prepared.geoms[layer])):
+        shapely.prepare(prepared.pieces[layer][0])
+
+
+def warn_unknown_bans(prepared: PreparedZoning) -> None:
+    """Warn about banned project types in control units that the vocabulary does not know.
+
+    Parameters
+    ----------
+    prepared : PreparedZoning
+        Prepared zoning (its ``unknown_bans``).
+    """
+    if prepared.unknown_bans:
+        warnings.warn(
+            f"环境管控单元禁止类中有无法识别的项目类型，未用于判定：{'、'.join(prepared.unknown_bans[:20])}；"
+            "可在规则文件 project_types 中补充同义词。 / unrecognised banned types in control units were ignored",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+def _trim_heap() -> None:
+    """Give freed C heap memory back to the OS (glibc only; a no-op elsewhere).
+
+    GEOS frees its indexes into the C heap, but Python's own small-object
+    allocator takes fresh memory from the OS instead of reusing it, so without
+    a trim the freed gigabyte still counts towards the peak.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _has_lines(geoms: np.ndarray) -> bool:
+    """Whether any geometry is (multi)linear."""
+    return bool(len(geoms)) and bool(np.isin(shapely.get_type_id(geoms), [1, 2, 5]).any())
+
+
+def split_lines(geoms: np.ndarray, size: int = PIECE_VERTICES) -> tuple[np.ndarray, np.ndarray]:
+    """Cut lines into pieces of at most ``size`` vertices (sharing end vertices), for querying.
+
+    A river 200 km long has a bounding box that catches every site in a
+    county; its 16-vertex pieces have tight boxes.  The distance to a line is
+    the minimum over its segments, so "within d of some piece" is exactly
+    "within d of the line".  Polygons are kept whole.
+
+    Parameters
+    ----------
+    geoms : ndarray
+        Layer geometries.
+    size : int
+        Maximum vertices per piece.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Prepared piece geometries and the index of the feature each came from.
+    """
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    tid = shapely.get_type_id(parts)
+    line = np.isin(tid, [1, 2])
+    coords, pidx = shapely.get_coordinates(parts[line], return_index=True)
+    nv = np.bincount(pidx, minlength=int(line.sum()))
+    nseg = np.maximum(nv - 1, 1)
+    npieces = -(-nseg // (size - 1))
+    part_of_piece = np.repeat(np.arange(len(nv)), npieces)
+    k = np.arange(len(part_of_piece)) - np.repeat(np.cumsum(npieces) - npieces, npieces)
+    first = np.repeat(np.cumsum(nv) - nv, npieces) + k * (size - 1)
+    length = np.minimum(size - 1, nseg[part_of_piece] - k * (size - 1)) + 1
+    vidx = np.repeat(first, length) + (np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length))
+    piece_geoms = shapely.linestrings(coords[vidx], indices=np.repeat(np.arange(len(first)), length))
+    geoms_out = np.concatenate([piece_geoms, parts[~line]])
+    owner_out = np.concatenate([owner[line][part_of_piece], owner[~line]])
+    shapely.prepare(geoms_out)
+    return geoms_out, owner_out

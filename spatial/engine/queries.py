@@ -1,0 +1,270 @@
+"""Bulk spatial queries: (feature, site) pairs that touch or lie within a distance, measured.
+
+One STRtree over the *sites*, queried with each zoning layer's (prepared)
+geometries — the fast orientation for complex polygons.  Long zoning lines
+are queried as short pieces so their bounding boxes do not sweep up every
+site.  Every function returns a pair table with columns ``f`` (feature
+index), ``s`` (site index) and the measurements its query produces.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial.engine.prepared import PreparedZoning, ensure_prepared
+
+__all__ = ["TOUCH_M", "query_pairs", "measure", "touch_pairs", "distance_pairs", "outside_pairs", "feature_ranges", "obj"]
+
+#: Sites closer than this (m) to a feature count as touching it: a point
+#: digitised on a shared edge in WGS84 lands a few nanometres off after
+#: reprojection, and must still hit both units.
+TOUCH_M = 1e-3
+
+
+def obj(values: np.ndarray) -> pd.Series:
+    """Wrap values as an object-dtype column (pandas would otherwise convert strings to its str dtype on every frame).
+
+    Parameters
+    ----------
+    values : ndarray
+        Values.
+
+    Returns
+    -------
+    Series
+        Object-dtype series over the same values.
+    """
+    return pd.Series(values, dtype=object, copy=False)
+
+
+def query_pairs(
+    site_tree: shapely.STRtree,
+    geoms: np.ndarray,
+    distance: float | np.ndarray,
+    pieces: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(feature, site) index pairs within ``distance``, in feature order.
+
+    The zoning side is the (prepared) query geometry: the fast orientation.
+    With ``pieces`` the layer's lines are queried piecewise and the hits
+    mapped back to their features.
+
+    Parameters
+    ----------
+    site_tree : shapely.STRtree
+        Tree over the site geometries.
+    geoms : ndarray
+        Zoning geometries (the query side).
+    distance : float or ndarray
+        Distance, or one per feature.
+    pieces : (ndarray, ndarray), optional
+        Line pieces of ``geoms`` and their owner feature (:func:`~spatial.engine.prepared.split_lines`).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Feature and site indexes.
+    """
+    if not len(geoms):
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if pieces is None:
+        return site_tree.query(geoms, predicate="dwithin", distance=distance)
+    pg, owner = pieces
+    d = distance[owner] if isinstance(distance, np.ndarray) else distance
+    pf, s = site_tree.query(pg, predicate="dwithin", distance=d)
+    key = np.unique(owner[pf].astype(np.int64) * (len(site_tree.geometries) + 1) + s)
+    return (key // (len(site_tree.geometries) + 1)).astype(np.intp), (key % (len(site_tree.geometries) + 1)).astype(np.intp)
+
+
+def measure(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np.ndarray) -> pd.DataFrame:
+    """Overlap area/%, length inside for (feature, site) pairs that intersect.
+
+    Parameters
+    ----------
+    site_geoms, feat_geoms : ndarray
+        Site and feature geometries (working CRS, metres).
+    f, s : ndarray
+        Feature and site index of each pair.
+
+    Returns
+    -------
+    DataFrame
+        ``overlap_m2``, ``overlap_pct``, ``length_m``, ``inside`` (the feature
+        contains the site) and ``geometry`` (the part of the site inside).
+    """
+    n = len(f)
+    area = np.full(n, np.nan)
+    pct = np.full(n, np.nan)
+    length = np.full(n, np.nan)
+    if not n:
+        return pd.DataFrame({"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": np.zeros(0, dtype=bool)})
+    sg, fg = site_geoms[s], feat_geoms[f]
+    dim = shapely.get_dimensions(sg)
+    # Prepared contains_properly skips the costly intersection.  For a single
+    # point it equals contains (a point on the edge is in neither) and needs
+    # only the point locator, not the segment index contains_properly builds.
+    pt = shapely.get_type_id(sg) == 0
+    inside = np.empty(n, dtype=bool)
+    inside[pt] = shapely.contains(fg[pt], sg[pt])
+    inside[~pt] = shapely.contains_properly(fg[~pt], sg[~pt])
+    poly, line = dim == 2, dim == 1
+    inter = np.full(n, None, dtype=object)
+    need = (poly | line) & ~inside
+    if need.any():
+        inter[need] = shapely.intersection(sg[need], fg[need])
+    site_area = shapely.area(sg)
+    area[poly] = np.where(inside[poly], site_area[poly], shapely.area(inter[poly]) if poly.any() else 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct[poly] = np.where(site_area[poly] > 0, 100.0 * area[poly] / site_area[poly], np.nan)
+    if line.any():
+        length[line] = np.where(inside[line], shapely.length(sg[line]), shapely.length(inter[line]))
+    out = pd.DataFrame({"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": inside})
+    out["geometry"] = np.where(inside, sg, inter)
+    return out
+
+
+def feature_ranges(prepared: PreparedZoning, layer: str, threads: int) -> list[tuple[int, int]]:
+    """Split a layer's features into contiguous ranges of similar vertex counts.
+
+    GEOS prepared geometries are not thread-safe (their indexes are built
+    lazily and carry state), so a feature range is only ever worked on by
+    one thread at a time; ranges let big layers spread over threads.
+
+    Parameters
+    ----------
+    prepared : PreparedZoning
+        Prepared zoning.
+    layer : str
+        Layer name.
+    threads : int
+        Threads that will share the work.
+
+    Returns
+    -------
+    list of (int, int)
+        Half-open feature ranges covering the layer.
+    """
+    n = len(prepared.geoms[layer])
+    if threads <= 1 or n < 2 or layer in prepared.pieces:
+        return [(0, n)]
+    nv = shapely.get_num_coordinates(prepared.geoms[layer]).astype(np.float64)
+    total = sum(float(shapely.get_num_coordinates(g).sum()) for g in prepared.geoms.values())
+    # At least one range per thread (a layer's cost also grows with the sites it meets), more for big layers.
+    k = int(min(n, max(threads, round(3 * threads * nv.sum() / max(total, 1.0)))))
+    if k == 1:
+        return [(0, n)]
+    cuts = np.searchsorted(np.cumsum(nv), nv.sum() * np.arange(1, k) / k)
+    edges = np.unique(np.r_[0, np.clip(cuts, 1, n - 1), n])
+    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def touch_pairs(tree: shapely.STRtree, sg: np.ndarray, prepared: PreparedZoning, layer: str, lo: int, hi: int) -> pd.DataFrame:
+    """Pairs of features ``lo:hi`` of ``layer`` touching a site (within TOUCH_M, or the feature's reach), measured.
+
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        Tree over ``sg``.
+    sg : ndarray
+        Site geometries.
+    prepared : PreparedZoning
+        Prepared zoning.
+    layer : str
+        Layer name.
+    lo, hi : int
+        Feature range (one thread works on it).
+
+    Returns
+    -------
+    DataFrame
+        ``f``, ``s``, measurements (:func:`measure`; ``distance_m`` for
+        layers with a reach) and ``label``.
+    """
+    geoms = prepared.geoms[layer]
+    ensure_prepared(prepared, layer, lo, hi)
+    # Only features lo:hi: another task owns the rest of the layer (a corridor layer of
+    # polygons is split into ranges like any other, so it must not query all of it).
+    pieces = prepared.pieces.get(layer) if (lo, hi) == (0, len(geoms)) else None
+    if layer in prepared.reach:
+        f, s = query_pairs(tree, geoms[lo:hi], prepared.reach[layer][lo:hi] + TOUCH_M, pieces)
+        f = f + lo
+        pairs = pd.DataFrame({"f": f, "s": s, "distance_m": shapely.distance(geoms[f], sg[s])})
+    else:
+        f, s = query_pairs(tree, geoms[lo:hi], TOUCH_M, pieces)
+        f = f + lo
+        pairs = pd.concat([pd.DataFrame({"f": f, "s": s}), measure(sg, geoms, f, s)], axis=1)
+    pairs["label"] = obj(prepared.labels[layer][pairs["f"].to_numpy()])
+    return pairs
+
+
+def distance_pairs(
+    tree: shapely.STRtree, sg: np.ndarray, prepared: PreparedZoning, layer: str, lo: int, hi: int, distance: float, away: np.ndarray | None
+) -> pd.DataFrame:
+    """Pairs of features ``lo:hi`` within ``distance`` of a site, with the distance.
+
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        Tree over ``sg``.
+    sg : ndarray
+        Site geometries.
+    prepared : PreparedZoning
+        Prepared zoning.
+    layer : str
+        Layer name.
+    lo, hi : int
+        Feature range.
+    distance : float
+        Metres.
+    away : ndarray of bool or None
+        Sites to keep (None: all), e.g. those not touching the layer.
+
+    Returns
+    -------
+    DataFrame
+        ``f``, ``s``, ``distance_m``, ``label``.
+    """
+    geoms = prepared.geoms[layer]
+    ensure_prepared(prepared, layer, lo, hi)
+    f, s = query_pairs(tree, geoms[lo:hi], distance, None if (lo, hi) != (0, len(geoms)) else prepared.pieces.get(layer))
+    f = f + lo
+    if away is not None:
+        keep = away[s]
+        f, s = f[keep], s[keep]
+    pairs = pd.DataFrame({"f": f, "s": s, "distance_m": shapely.distance(geoms[f], sg[s])})
+    pairs["label"] = obj(prepared.labels[layer][f])
+    return pairs
+
+
+def outside_pairs(prepared: PreparedZoning, sg: np.ndarray) -> pd.DataFrame:
+    """Sites not inside the boundary: any part beyond TOUCH_M outside it.
+
+    Parameters
+    ----------
+    prepared : PreparedZoning
+        Prepared zoning (its boundary).
+    sg : ndarray
+        Site geometries.
+
+    Returns
+    -------
+    DataFrame
+        ``f`` (0: the boundary), ``s``, ``distance_m``, ``label``.
+    """
+    shapely.prepare(prepared.boundary)
+    # covers() with the prepared boundary first: covered_by(sites, boundary) would
+    # test every site against the unprepared boundary (one full scan of its vertices each).
+    cand = np.flatnonzero(~shapely.covers(prepared.boundary, sg))
+    g = sg[cand]
+    dist = shapely.distance(prepared.boundary, g)
+    dim = shapely.get_dimensions(g)
+    outside_part = shapely.difference(g[dim > 0], prepared.boundary)
+    beyond = dist > TOUCH_M
+    beyond[dim == 2] |= shapely.area(outside_part[dim[dim > 0] == 2]) > TOUCH_M**2
+    beyond[dim == 1] |= shapely.length(outside_part[dim[dim > 0] == 1]) > TOUCH_M
+    s = cand[beyond]
+    pairs = pd.DataFrame({"f": np.zeros(len(s), dtype=np.intp), "s": s, "distance_m": dist[beyond]})
+    pairs["label"] = obj(np.full(len(s), prepared.labels["boundary"][0] if len(prepared.labels["boundary"]) else "", dtype=object))
+    return pairs
