@@ -7,7 +7,7 @@ line each on stderr.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import sys
 import warnings
 from typing import Any
