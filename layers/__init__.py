@@ -19,7 +19,7 @@ from layers import (
 )
 from layers.base import FieldSpec, LayerSpec, clean_key
 
-__all__ = ["REGISTRY", "LAYER_ORDER", "FieldSpec", "LayerSpec", "spec_for_layer_name", "generic_spec", "status_layers"]
+__all__ = ["REGISTRY", "LAYER_ORDER", "FieldSpec", "LayerSpec", "spec_for_layer_name", "generic_spec", "status_layers", "draw_order"]
 
 REGISTRY: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC
@@ -27,6 +27,17 @@ REGISTRY: dict[str, LayerSpec] = {
 }
 #: Display and processing order.
 LAYER_ORDER = list(REGISTRY)
+
+
+def draw_order() -> list[str]:
+    """Return the standard layers in map stacking order, bottom first.
+
+    Returns
+    -------
+    list of str
+        Names sorted by ``LayerSpec.draw_order``.
+    """
+    return sorted(REGISTRY, key=lambda n: REGISTRY[n].draw_order)
 
 
 def status_layers() -> list[str]:

@@ -20,10 +20,14 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from spatial.errors import DataWarning, SchemaError
 
-__all__ = ["FieldSpec", "LayerSpec", "clean_key", "format_rows"]
+__all__ = ["FieldSpec", "LayerSpec", "ClassStyle", "IndicatorRole", "fill_style", "REACH_SUFFIX", "clean_key", "format_rows"]
+
+#: Class-key suffix of the zone a feature reaches (a corridor's control buffer).
+REACH_SUFFIX = ":buffer"
 
 FieldKind = Literal["text", "enum", "number"]
 GeometryKind = Literal["polygon", "line_or_polygon", "any"]
@@ -131,6 +135,70 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class ClassStyle:
+    """Map style of one legend class of a layer.
+
+    Parameters
+    ----------
+    label_zh, label_en : str
+        Legend text.
+    style : mapping
+        Leaflet path options (``color``, ``weight``, ``fillColor``,
+        ``fillOpacity``, ``dashArray`` ...); the static maps read the same keys.
+    kind : {'fill', 'line', 'outline'}
+        How the legend swatch is drawn.
+    """
+
+    label_zh: str
+    label_en: str
+    style: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "fill"
+
+
+def fill_style(colour: str, opacity: float, *, line: str | None = None, weight: float = 1.0) -> dict[str, Any]:
+    """Leaflet options of a filled polygon class.
+
+    Parameters
+    ----------
+    colour : str
+        Fill colour (and outline colour unless ``line`` is given).
+    opacity : float
+        Fill opacity.
+    line : str, optional
+        Outline colour.
+    weight : float, default 1.0
+        Outline width (px).
+
+    Returns
+    -------
+    dict
+        Path options.
+    """
+    return {"color": line or colour, "weight": weight, "opacity": 0.9, "fillColor": colour, "fillOpacity": opacity}
+
+
+@dataclass(frozen=True)
+class IndicatorRole:
+    """How ``ecozone indicators`` measures a layer.
+
+    Parameters
+    ----------
+    kind : {'area', 'count', 'length'}
+        Dissolved area (and share of the land area); units counted and
+        measured per ``category``; corridor length per ``kind``.
+    area : str, optional
+        Indicator name of the dissolved area in km² (``area`` kind;
+        default ``<layer>_area_km2``).
+    ratio : str, optional
+        Indicator name of the area's share of the land area in % (none: not reported).
+    """
+
+    kind: Literal["area", "count", "length"] = "area"
+    area: str | None = None
+    ratio: str | None = None
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """Schema of one standard zoning layer.
 
@@ -157,6 +225,19 @@ class LayerSpec:
     summary : {'involved', 'unit'}
         How the layer enters a site's summary sentence: in the 涉及/不涉及
         lists, or as the site's own unit (所在管控单元).
+    short_en : str
+        Short English name for map layer controls and legends.
+    draw_order : int
+        Stacking on maps, bottom first: big background units under small strict zones.
+    class_field : str, optional
+        Standard field that splits the layer into legend classes.
+    styles : mapping
+        Class key (``layer`` or ``layer:value``; ``+ REACH_SUFFIX`` for the
+        reach zone) -> :class:`ClassStyle`, in legend order.
+    hidden : bool
+        Listed but not shown when the interactive map opens.
+    indicator : IndicatorRole, optional
+        How indicators measure the layer (None: not measured).
     """
 
     name: str
@@ -170,6 +251,33 @@ class LayerSpec:
     reach: Callable[[pd.DataFrame], np.ndarray] | None = None
     status: int | None = None
     summary: Literal["involved", "unit"] = "involved"
+    short_en: str = ""
+    draw_order: int = 100
+    class_field: str | None = None
+    styles: Mapping[str, ClassStyle] = field(default_factory=dict)
+    hidden: bool = False
+    indicator: IndicatorRole | None = None
+
+    def reach_zones(self, layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
+        """Return each feature's reach zone: the feature buffered by its :attr:`reach`.
+
+        The layer must be in a metric CRS.  Polygons (double-line rivers) are
+        buffered from their edges, lines from their centre line.
+
+        Parameters
+        ----------
+        layer : GeoDataFrame
+            The normalised layer in a projected CRS.
+
+        Returns
+        -------
+        GeoSeries
+            Buffer polygons aligned with ``layer`` (the features themselves without a reach).
+        """
+        if self.reach is None:
+            return layer.geometry
+        zones = shapely.buffer(layer.geometry.values, self.reach(layer), quad_segs=16)
+        return gpd.GeoSeries(zones, index=layer.index, crs=layer.crs)
 
     @property
     def field_names(self) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers._common import code_field, name_field
-from layers.base import LayerSpec
+from layers.base import ClassStyle, LayerSpec
 
 __all__ = ["SPEC"]
 
@@ -18,4 +18,7 @@ SPEC = LayerSpec(
     ),
     aliases=("boundary", "行政区", "行政区划", "行政边界", "xzq", "县域", "规划范围", "admin"),
     id_field="code",
+    short_en="Boundary",
+    draw_order=80,
+    styles={"boundary": ClassStyle("行政区", "boundary", {"color": "#000000", "weight": 2.5, "opacity": 1, "fill": False}, "outline")},
 )

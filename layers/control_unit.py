@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from layers._common import code_field, name_field
-from layers.base import FieldSpec, LayerSpec
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
 
 __all__ = ["SPEC", "CATEGORIES", "CATEGORY_DIGIT", "DIMENSIONS", "CODE_PATTERN", "code_matches_category"]
 
@@ -63,6 +63,16 @@ SPEC = LayerSpec(
     id_field="code",
     status=7,
     summary="unit",
+    short_en="Control units",
+    draw_order=10,
+    class_field="category",
+    styles={
+        "control_unit:priority": ClassStyle("优先保护单元", "priority", fill_style("#31a354", 0.22, line="#238b45", weight=1.0)),
+        "control_unit:key": ClassStyle("重点管控单元", "key control", fill_style("#fd8d3c", 0.3, line="#e6550d", weight=1.0)),
+        "control_unit:general": ClassStyle("一般管控单元", "general control", fill_style("#d9d9a0", 0.3, line="#a5a57a", weight=1.0)),
+        "control_unit": ClassStyle("其他单元", "other", fill_style("#bdbdbd", 0.25, line="#969696")),
+    },
+    indicator=IndicatorRole("count"),
 )
 
 

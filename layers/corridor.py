@@ -7,15 +7,13 @@ road corridors match the 《公路安全保护条例》 building-control zone (�
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from layers._common import id_field, name_field
-from layers.base import FieldSpec, LayerSpec
+from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
 
-__all__ = ["SPEC", "KINDS", "ROAD_CLASSES", "DEFAULT_WIDTH_M", "widths", "buffer_zones"]
+__all__ = ["SPEC", "KINDS", "ROAD_CLASSES", "DEFAULT_WIDTH_M", "widths"]
 
 KINDS = {
     "river": ("河流", "水系", "水系廊道", "河道", "河", "江", "water", "stream"),
@@ -73,6 +71,18 @@ SPEC = LayerSpec(
     aliases=("corridor", "corridors", "生态廊道", "廊道", "stld"),
     reach=_reach,  # a site within a corridor's width touches it
     status=6,
+    short_en="Corridors",
+    draw_order=70,
+    class_field="kind",
+    styles={
+        "corridor:river": ClassStyle("河流", "river", {"color": "#1f78b4", "weight": 2.5, "opacity": 1}, "line"),
+        "corridor:river" + REACH_SUFFIX: ClassStyle("河流控制范围", "river buffer", fill_style("#a6cee3", 0.45, line="#6baed6", weight=0.5)),
+        "corridor:road": ClassStyle("道路", "road", {"color": "#8c510a", "weight": 2.5, "opacity": 1}, "line"),
+        "corridor:road" + REACH_SUFFIX: ClassStyle("道路控制范围", "road buffer", fill_style("#bdb3a4", 0.45, line="#8c7b6b", weight=0.5)),
+        "corridor:green": ClassStyle("绿道", "greenway", {"color": "#4d9221", "weight": 2.5, "opacity": 1}, "line"),
+        "corridor:green" + REACH_SUFFIX: ClassStyle("绿道控制范围", "greenway buffer", fill_style("#b8e186", 0.45, line="#7fbc41", weight=0.5)),
+    },
+    indicator=IndicatorRole("length"),
 )
 
 
@@ -97,23 +107,3 @@ def widths(layer: pd.DataFrame) -> np.ndarray:
     w = by_class.where(layer["kind"] == "road", by_kind).fillna(by_kind)
     override = pd.to_numeric(layer["width_m"], errors="coerce")
     return override.where(override > 0, w).to_numpy(dtype=float)
-
-
-def buffer_zones(layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """Return each corridor's control zone: the feature buffered by its width.
-
-    The layer must be in a metric CRS.  Polygons (double-line rivers) are
-    buffered from their banks, lines from their centre line.
-
-    Parameters
-    ----------
-    layer : GeoDataFrame
-        A normalised corridor layer in a projected CRS.
-
-    Returns
-    -------
-    GeoSeries
-        Buffer polygons aligned with ``layer``.
-    """
-    zones = shapely.buffer(layer.geometry.values, widths(layer), quad_segs=16)
-    return gpd.GeoSeries(zones, index=layer.index, crs=layer.crs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers._common import id_field
-from layers.base import LayerSpec
+from layers.base import ClassStyle, IndicatorRole, LayerSpec, fill_style
 
 __all__ = ["SPEC"]
 
@@ -16,4 +16,8 @@ SPEC = LayerSpec(
     aliases=("farmland", "永久基本农田", "基本农田", "yjjbnt", "jbnt", "jbntbhtb"),
     name_field=None,
     status=4,
+    short_en="Basic farmland",
+    draw_order=20,
+    styles={"farmland": ClassStyle("永久基本农田", "farmland", fill_style("#ffd92f", 0.55, line="#d4b000", weight=0.6))},
+    indicator=IndicatorRole("area", "farmland_area_km2"),
 )

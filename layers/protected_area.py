@@ -8,7 +8,7 @@ Old-style reserves are zoned 核心区 / 缓冲区 / 实验区; under the 2019
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import FieldSpec, LayerSpec
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
 
 __all__ = ["SPEC", "TYPES", "ZONES"]
 
@@ -41,4 +41,12 @@ SPEC = LayerSpec(
     ),
     aliases=("protected_area", "protected_areas", "自然保护地", "保护地", "自然保护区", "zrbhd", "pa"),
     status=2,
+    short_en="Protected areas",
+    draw_order=50,
+    class_field="zone",
+    styles={
+        "protected_area:core": ClassStyle("核心保护区", "core zone", fill_style("#006d2c", 0.55)),
+        "protected_area:general": ClassStyle("一般控制区", "general zone", fill_style("#74c476", 0.5, line="#31a354")),
+    },
+    indicator=IndicatorRole("area", "protected_area_km2", "protected_ratio_pct"),
 )

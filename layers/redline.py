@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import FieldSpec, LayerSpec
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
 
 __all__ = ["SPEC", "KINDS"]
 
@@ -24,4 +24,8 @@ SPEC = LayerSpec(
     ),
     aliases=("redline", "red_line", "生态保护红线", "生态红线", "红线", "sthx", "stbhhx", "eco_redline"),
     status=1,
+    short_en="Red line",
+    draw_order=60,
+    styles={"redline": ClassStyle("生态保护红线", "red line", fill_style("#e60000", 0.35, line="#b30000", weight=1.2))},
+    indicator=IndicatorRole("area", "redline_area_km2", "redline_ratio_pct"),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers._common import id_field
-from layers.base import LayerSpec
+from layers.base import ClassStyle, IndicatorRole, LayerSpec
 
 __all__ = ["SPEC"]
 
@@ -16,4 +16,15 @@ SPEC = LayerSpec(
     aliases=("urban_boundary", "城镇开发边界", "开发边界", "czkfbj", "ubg"),
     name_field=None,
     status=5,
+    short_en="Urban boundary",
+    draw_order=30,
+    styles={
+        "urban_boundary": ClassStyle(
+            "城镇开发边界",
+            "urban boundary",
+            {"color": "#7b3294", "weight": 2.2, "opacity": 1, "dashArray": "8 5", "fill": True, "fillColor": "#7b3294", "fillOpacity": 0.04},
+            "outline",
+        )
+    },
+    indicator=IndicatorRole("area", "urban_boundary_area_km2"),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import FieldSpec, LayerSpec
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
 
 __all__ = ["SPEC", "LEVELS"]
 
@@ -27,4 +27,13 @@ SPEC = LayerSpec(
     ),
     aliases=("water_source", "水源保护区", "饮用水水源保护区", "饮用水源保护区", "sybhq", "water"),
     status=3,
+    short_en="Water sources",
+    draw_order=40,
+    class_field="level",
+    styles={
+        "water_source:1": ClassStyle("一级保护区", "level 1", fill_style("#08519c", 0.6)),
+        "water_source:2": ClassStyle("二级保护区", "level 2", fill_style("#4292c6", 0.5)),
+        "water_source:quasi": ClassStyle("准保护区", "quasi", fill_style("#9ecae1", 0.5, line="#6baed6")),
+    },
+    indicator=IndicatorRole("area", "water_source_area_km2"),
 )

@@ -16,13 +16,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import shapely
 
-from layers.corridor import buffer_zones
+from layers import draw_order
 from maps import style as st
 
 __all__ = ["StaticMap", "site_map_svg", "svg_path"]
 
-#: Layers drawn, bottom first.
-DRAW_ORDER = ("control_unit", "farmland", "urban_boundary", "water_source", "protected_area", "redline", "corridor", "boundary")
 _FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
 _NICE = (10, 20, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000, 100_000)
 
@@ -154,7 +152,7 @@ def site_map_svg(
     window = shapely.box(x0, y0, x1, y1)
     body: list[str] = []
     keys: list[str] = []
-    for name in DRAW_ORDER:
+    for name in draw_order():
         layer = zoning.layers.get(name)
         if layer is None or not len(layer):
             continue
@@ -164,8 +162,9 @@ def site_map_svg(
         sub = layer.iloc[np.sort(idx)]
         ks = st.class_keys(name, sub)
         geoms = np.asarray(sub.geometry.values, dtype=object)
-        if name == "corridor":
-            zones = np.asarray(buffer_zones(sub).values, dtype=object)
+        spec = zoning.spec(name)
+        if spec.reach is not None:
+            zones = np.asarray(spec.reach_zones(sub).values, dtype=object)
             _draw(body, keys, zones, [f"{k}{st.BUFFER_SUFFIX}" for k in ks], window, tol, x0, y1, scale, line=False)
             _draw(body, keys, geoms, list(ks), window, tol, x0, y1, scale, line=True)
         else:

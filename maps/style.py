@@ -1,9 +1,11 @@
-"""Map colours, layer styles and legend entries: the one place they are defined.
+"""Map colours, verdict styles and legend entries; layer styles gathered from the layer specs.
 
-Colours follow the conventions Chinese planning maps use (红线 red, 自然保护地
-greens, 水源保护区 blues, 三线一单 units green/orange/yellow-grey, 基本农田
-yellow) so a planner reads the map without studying the legend.  Verdict colours
-are ColorBrewer's diverging RdYlBu/RdYlGn end points (colour-blind safe in pairs).
+Each zoning layer's class styles live in its ``layers/`` module
+(``LayerSpec.styles``), following the conventions Chinese planning maps use
+(红线 red, 自然保护地 greens, 水源保护区 blues, 三线一单 units
+green/orange/yellow-grey, 基本农田 yellow) so a planner reads the map without
+studying the legend.  Verdict colours are ColorBrewer's diverging
+RdYlBu/RdYlGn end points (colour-blind safe in pairs).
 
 Every zoning feature gets a *class key* (:func:`class_keys`): ``redline``,
 ``protected_area:core``, ``control_unit:key`` ... ; :data:`CLASS_STYLES` maps a
@@ -13,11 +15,13 @@ key to a Leaflet path style and :func:`legend_entries` lists the keys present.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from layers import REGISTRY
+from layers.base import REACH_SUFFIX, ClassStyle
 
 __all__ = [
     "VERDICT_COLOURS",
@@ -62,99 +66,16 @@ VERDICT_ORDER: tuple[str, ...] = ("prohibited", "restricted", "notice", "compati
 #: Colour of a plain site (no screening verdict).
 UNSCREENED_COLOUR = "#6a3d9a"
 
-#: Which standard field splits a layer into legend classes.
-LAYER_CLASS_FIELD: dict[str, str] = {
-    "protected_area": "zone",
-    "water_source": "level",
-    "control_unit": "category",
-    "corridor": "kind",
-}
+#: Which standard field splits a layer into legend classes (from the layer specs).
+LAYER_CLASS_FIELD: dict[str, str] = {name: spec.class_field for name, spec in REGISTRY.items() if spec.class_field}
 #: Layers not shown when the map opens (still listed in the layer control).
-HIDDEN_BY_DEFAULT: frozenset[str] = frozenset()
-#: Class-key suffix of a corridor's buffer polygons.
-BUFFER_SUFFIX = ":buffer"
-
-
-@dataclass(frozen=True)
-class ClassStyle:
-    """Style of one legend class.
-
-    Parameters
-    ----------
-    label_zh, label_en : str
-        Legend text.
-    style : mapping
-        Leaflet path options (``color``, ``weight``, ``fillColor``,
-        ``fillOpacity``, ``dashArray`` ...).
-    kind : {'fill', 'line', 'outline'}
-        How the legend swatch is drawn.
-    """
-
-    label_zh: str
-    label_en: str
-    style: Mapping[str, Any] = field(default_factory=dict)
-    kind: str = "fill"
-
-
-def _fill(colour: str, opacity: float, *, line: str | None = None, weight: float = 1.0) -> dict[str, Any]:
-    return {"color": line or colour, "weight": weight, "opacity": 0.9, "fillColor": colour, "fillOpacity": opacity}
-
-
-#: Class key -> style.  Keys are ``layer`` or ``layer:value``.
-CLASS_STYLES: dict[str, ClassStyle] = {
-    "boundary": ClassStyle(
-        "行政区", "boundary", {"color": "#000000", "weight": 2.5, "opacity": 1, "fill": False}, "outline"
-    ),
-    "redline": ClassStyle("生态保护红线", "red line", _fill("#e60000", 0.35, line="#b30000", weight=1.2)),
-    "protected_area:core": ClassStyle("核心保护区", "core zone", _fill("#006d2c", 0.55)),
-    "protected_area:general": ClassStyle(
-        "一般控制区", "general zone", _fill("#74c476", 0.5, line="#31a354")
-    ),
-    "water_source:1": ClassStyle("一级保护区", "level 1", _fill("#08519c", 0.6)),
-    "water_source:2": ClassStyle("二级保护区", "level 2", _fill("#4292c6", 0.5)),
-    "water_source:quasi": ClassStyle(
-        "准保护区", "quasi", _fill("#9ecae1", 0.5, line="#6baed6")
-    ),
-    "control_unit:priority": ClassStyle(
-        "优先保护单元", "priority", _fill("#31a354", 0.22, line="#238b45", weight=1.0)
-    ),
-    "control_unit:key": ClassStyle("重点管控单元", "key control", _fill("#fd8d3c", 0.3, line="#e6550d", weight=1.0)),
-    "control_unit:general": ClassStyle(
-        "一般管控单元", "general control", _fill("#d9d9a0", 0.3, line="#a5a57a", weight=1.0)
-    ),
-    "control_unit": ClassStyle("其他单元", "other", _fill("#bdbdbd", 0.25, line="#969696")),
-    "farmland": ClassStyle("永久基本农田", "farmland", _fill("#ffd92f", 0.55, line="#d4b000", weight=0.6)),
-    "urban_boundary": ClassStyle(
-        "城镇开发边界",
-        "urban boundary",
-        {"color": "#7b3294", "weight": 2.2, "opacity": 1, "dashArray": "8 5", "fill": True, "fillColor": "#7b3294", "fillOpacity": 0.04},
-        "outline",
-    ),
-    "corridor:river": ClassStyle("河流", "river", {"color": "#1f78b4", "weight": 2.5, "opacity": 1}, "line"),
-    "corridor:river" + BUFFER_SUFFIX: ClassStyle(
-        "河流控制范围", "river buffer", _fill("#a6cee3", 0.45, line="#6baed6", weight=0.5)
-    ),
-    "corridor:road": ClassStyle("道路", "road", {"color": "#8c510a", "weight": 2.5, "opacity": 1}, "line"),
-    "corridor:road" + BUFFER_SUFFIX: ClassStyle(
-        "道路控制范围", "road buffer", _fill("#bdb3a4", 0.45, line="#8c7b6b", weight=0.5)
-    ),
-    "corridor:green": ClassStyle("绿道", "greenway", {"color": "#4d9221", "weight": 2.5, "opacity": 1}, "line"),
-    "corridor:green" + BUFFER_SUFFIX: ClassStyle(
-        "绿道控制范围", "greenway buffer", _fill("#b8e186", 0.45, line="#7fbc41", weight=0.5)
-    ),
-}
-#: Short English layer names for the layer control and legend (the specs' are long).
-LAYER_SHORT_EN: dict[str, str] = {
-    "boundary": "Boundary",
-    "redline": "Red line",
-    "protected_area": "Protected areas",
-    "water_source": "Water sources",
-    "control_unit": "Control units",
-    "farmland": "Basic farmland",
-    "urban_boundary": "Urban boundary",
-    "corridor": "Corridors",
-    "town": "Townships",
-}
+HIDDEN_BY_DEFAULT: frozenset[str] = frozenset(name for name, spec in REGISTRY.items() if spec.hidden)
+#: Class-key suffix of a layer's reach zone (a corridor's control buffer).
+BUFFER_SUFFIX = REACH_SUFFIX
+#: Class key -> style, in legend order: every layer spec's ``styles``, in registry order.
+CLASS_STYLES: dict[str, ClassStyle] = {key: cs for spec in REGISTRY.values() for key, cs in spec.styles.items()}
+#: Short English layer names for the layer control and legend (the specs' labels are long).
+LAYER_SHORT_EN: dict[str, str] = {**{name: spec.short_en for name, spec in REGISTRY.items() if spec.short_en}, "town": "Townships"}
 #: Chinese names of common extra layers.
 EXTRA_LABELS_ZH: dict[str, str] = {"town": "乡镇界", "village": "村界", "county": "县界"}
 #: Extra layers (``town`` ...): thin grey outline.
@@ -180,8 +101,6 @@ def layer_label(name: str, spec: Any = None) -> tuple[str, str]:
         ``(label_zh, label_en)``.
     """
     if spec is None:
-        from layers import REGISTRY
-
         spec = REGISTRY.get(name)
     zh = EXTRA_LABELS_ZH.get(name) or (spec.label_zh if spec is not None else name)
     en = LAYER_SHORT_EN.get(name) or (spec.label_en if spec is not None else name)

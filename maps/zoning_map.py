@@ -44,9 +44,7 @@ from folium.plugins import Fullscreen, MeasureControl, MousePosition
 from folium.template import Template
 from pyproj import CRS
 
-from layers import LAYER_ORDER
-from layers.corridor import buffer_zones
-from layers.corridor import widths as corridor_widths
+from layers import LAYER_ORDER, draw_order
 from maps import style as st
 from maps.offline import save_offline
 from spatial.crs import WGS84, to_crs_geoms
@@ -90,8 +88,6 @@ MAX_LABELLED_SITES = 60
 _RIGHT_PANEL_PX = 330
 _SITES_PANE = "ecoSites"
 _OVERLAP_PANE = "ecoOverlap"
-# Drawing order, bottom first: big background units under the small strict zones.
-_DRAW_ORDER = ("control_unit", "farmland", "urban_boundary", "water_source", "protected_area", "redline", "corridor", "boundary")
 
 
 # --------------------------------------------------------------------------- basemaps
@@ -610,9 +606,9 @@ def _popup_fields(zoning: Any, name: str, frame: pd.DataFrame) -> tuple[list[str
         if f.name in frame and frame[f.name].notna().any():
             cols.append(f.name)
             labels.append(f.label_zh)
-    if name == "corridor" and "width_m" not in cols:
+    if spec.reach is not None and "width_m" not in cols:
         cols.append("width_m")
-        labels.append(spec.field("width_m").label_zh)
+        labels.append(spec.field("width_m").label_zh if "width_m" in spec.field_names else "控制宽度(米)")
     skip = set(spec.field_names) | {"feature_id", frame.geometry.name}
     extras = [c for c in frame.columns if c not in skip and not str(c).startswith("_") and frame[c].notna().any()]
     for c in extras[:MAX_EXTRA_FIELDS]:
@@ -655,8 +651,9 @@ def _add_zoning_layer(m: folium.Map, zoning: Any, name: str, tol: float, offset:
     group = folium.FeatureGroup(name=f'{html.escape(label_zh)} <span class="eco-en">{html.escape(label_en)}</span>', show=show)
     keys = st.class_keys(name, frame) if name in LAYER_ORDER else np.full(len(frame), name, dtype=object)
     frame = frame.copy()
-    if name == "corridor" and len(frame):
-        frame["width_m"] = corridor_widths(frame)
+    spec = zoning.spec(name)
+    if spec.reach is not None and len(frame):
+        frame["width_m"] = spec.reach(frame)
     cols, labels = _popup_fields(zoning, name, frame)
     props = _layer_props(zoning, name, frame, keys, cols)
     geoms = display_geometries(frame.geometry.values, zoning.crs, tolerance=tol, offset=offset)
@@ -664,8 +661,8 @@ def _add_zoning_layer(m: folium.Map, zoning: Any, name: str, tol: float, offset:
     styles = {k: st.class_style(k) for k in dict.fromkeys(keys.tolist())}
     title = label_zh
     used: list[str] = []
-    if name == "corridor" and len(frame):
-        zones = buffer_zones(zoning.layers[name]).values
+    if spec.reach is not None and len(frame):
+        zones = spec.reach_zones(zoning.layers[name]).values
         bgeoms = display_geometries(zones, zoning.crs, tolerance=tol, offset=offset)
         n_vertices += _num_vertices(bgeoms)
         bkeys = np.array([f"{k}{st.BUFFER_SUFFIX}" for k in keys.tolist()], dtype=object)
@@ -930,7 +927,7 @@ def build_map(
         folium.TileLayer(opts.pop("tiles"), overlay=opts.pop("overlay", False), control=opts.pop("control", i == 0), **opts).add_to(m)
 
     legend_keys: dict[str, list[str]] = {}
-    # Listed (layer control, legend) in the conventional order; stacked in _DRAW_ORDER by _Finish.
+    # Listed (layer control, legend) in the conventional order; stacked in draw order by _Finish.
     for name in names:
         _add_zoning_layer(m, zoning, name, tol, bm.offset, legend_keys)
 
@@ -958,7 +955,8 @@ def build_map(
     ).add_to(m)
     _Legend(_legend_html(zoning, legend_keys, site_keys, screened, bm, tol)).add_to(m)
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
-    _Finish([n for n in _DRAW_ORDER if n in legend_keys] + [n for n in legend_keys if n not in _DRAW_ORDER]).add_to(m)
+    stack = draw_order()
+    _Finish([n for n in stack if n in legend_keys] + [n for n in legend_keys if n not in stack]).add_to(m)
     # keep the county clear of the title (top) and the legend/layer panel (right)
     m.fit_bounds(bounds, padding_top_left=(20, 50), padding_bottom_right=(_RIGHT_PANEL_PX, 20))
     return m
@@ -988,7 +986,7 @@ def _fit_budget(zoning: Any, names: Iterable[str], tol: float) -> float:
         total = 0
         for n in names:
             g = shapely.simplify(np.asarray(zoning.layers[n].geometry.values, dtype=object), tol, preserve_topology=True)
-            total += _num_vertices(g) * (3 if n == "corridor" else 1)
+            total += _num_vertices(g) * (3 if zoning.spec(n).reach is not None else 1)  # line, reach zone, its outline
         if total <= VERTEX_BUDGET:
             break
         tol *= 2.0

@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from layers import REGISTRY
 from layers.control_unit import CATEGORIES, CATEGORY_ZH
 from layers.corridor import KINDS as CORRIDOR_KINDS
 from spatial.crs import CGCS2000, GEOD, geodesic_area, to_crs_geoms
@@ -151,8 +152,30 @@ def _catalogue() -> dict[str, IndicatorDef]:
     return {d.name: d for d in defs}
 
 
+def _role_layers(kind: str) -> list[str]:
+    """Return the standard layers whose spec says indicators measure them as ``kind``."""
+    return [name for name, spec in REGISTRY.items() if spec.indicator is not None and spec.indicator.kind == kind]
+
+
+def _area_name(layer: str) -> str:
+    """Return the name of an area layer's km² indicator."""
+    return REGISTRY[layer].indicator.area or f"{layer}_area_km2"
+
+
+def _layer_defs() -> list[IndicatorDef]:
+    """Return default definitions for the area indicators of every area layer kind."""
+    defs = []
+    for layer in _role_layers("area"):
+        spec, role = REGISTRY[layer], REGISTRY[layer].indicator
+        defs.append(IndicatorDef(_area_name(layer), f"{spec.label_zh}面积", f"{spec.label_en} area", "km²"))
+        if role.ratio:
+            defs.append(IndicatorDef(role.ratio, f"{spec.label_zh}占国土面积比例", f"{spec.label_en} share of land area", "%"))
+    return defs
+
+
 #: Every indicator ecozone computes, by machine name (valid names in a targets file).
 INDICATORS: dict[str, IndicatorDef] = _catalogue()
+INDICATORS.update({d.name: d for d in _layer_defs() if d.name not in INDICATORS})  # a new area layer kind
 
 
 @dataclass
@@ -650,32 +673,24 @@ def compute_indicators(
         pieces = _polygonal(shapely.intersection(union, areas.geoms))
         return ellipsoidal_area(pieces, crs)
 
+    # Area layers (LayerSpec.indicator kind 'area'): dissolved, clipped, km² and optional share.
     unions: dict[str, shapely.Geometry] = {}
-    for layer in ("redline", "protected_area", "water_source", "farmland", "urban_boundary"):
+    for layer in _role_layers("area"):
         if layer in zoning:
             unions[layer] = dissolve(zoning[layer].geometry.values)
         else:
             notes.append(f"分区数据中没有 {layer} 图层，相关指标不计算。 / no {layer} layer: its indicators are skipped")
-    if "redline" in unions:
-        m2 = clipped_m2(unions["redline"])
-        values["redline_area_km2"] = m2 / 1e6
-        values["redline_ratio_pct"] = ratio(m2)
-    if "protected_area" in unions:
-        m2 = clipped_m2(unions["protected_area"])
-        values["protected_area_km2"] = m2 / 1e6
-        values["protected_ratio_pct"] = ratio(m2)
-    if "redline" in unions or "protected_area" in unions:
-        both = dissolve([g for k, g in unions.items() if k in ("redline", "protected_area")])
-        m2 = clipped_m2(both)
-        values["protected_or_redline_km2"] = m2 / 1e6
-        values["protected_or_redline_ratio_pct"] = ratio(m2)
-    for layer, name in (
-        ("water_source", "water_source_area_km2"),
-        ("farmland", "farmland_area_km2"),
-        ("urban_boundary", "urban_boundary_area_km2"),
-    ):
-        if layer in unions:
-            values[name] = clipped_m2(unions[layer]) / 1e6
+    for layer, union in unions.items():
+        role = REGISTRY[layer].indicator
+        m2 = clipped_m2(union)
+        values[_area_name(layer)] = m2 / 1e6
+        if role.ratio:
+            values[role.ratio] = ratio(m2)
+        if layer == "protected_area" or (layer == "redline" and "protected_area" not in unions):
+            both = dissolve([g for k, g in unions.items() if k in ("redline", "protected_area")])
+            m2 = clipped_m2(both)
+            values["protected_or_redline_km2"] = m2 / 1e6
+            values["protected_or_redline_ratio_pct"] = ratio(m2)
 
     if "control_unit" in zoning:
         units = zoning["control_unit"]

@@ -1,0 +1,73 @@
+"""What describes a layer lives in its ``layers/`` module, and every consumer reads it from there.
+
+A new layer kind must pass these checks: they are the contract the maps,
+reports, indicators and screening rely on.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+
+import layers
+from layers import REGISTRY
+from layers.base import REACH_SUFFIX
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_spec_is_complete(name: str) -> None:
+    spec = REGISTRY[name]
+    assert spec.name == name
+    assert spec.label_zh and spec.label_en and spec.short_en
+    assert spec.styles, f"{name}: no map style"
+    for key in spec.styles:
+        assert key == name or key.startswith(name + ":"), f"{name}: style key {key} must start with the layer name"
+    if spec.class_field:
+        field = spec.field(spec.class_field)
+        for value in field.values:
+            assert f"{name}:{value}" in spec.styles, f"{name}: no style for {spec.class_field}={value}"
+    if spec.reach is not None:
+        assert any(k.endswith(REACH_SUFFIX) for k in spec.styles), f"{name}: a layer with a reach needs a style for its reach zone"
+    if spec.indicator is not None and spec.indicator.kind == "area":
+        from spatial.indicators import INDICATORS
+
+        assert (spec.indicator.area or f"{name}_area_km2") in INDICATORS
+
+
+def test_draw_and_status_orders_are_unambiguous() -> None:
+    orders = [s.draw_order for s in REGISTRY.values()]
+    assert len(set(orders)) == len(orders)
+    status = [s.status for s in REGISTRY.values() if s.status is not None]
+    assert len(set(status)) == len(status)
+    assert layers.draw_order()[0] == "control_unit" and layers.draw_order()[-1] == "boundary"
+
+
+def test_maps_read_the_registry() -> None:
+    from maps import style as st
+
+    for name, spec in REGISTRY.items():
+        for key, cs in spec.styles.items():
+            assert st.CLASS_STYLES[key] is cs
+        assert st.layer_label(name) == (spec.label_zh, spec.short_en)
+        if spec.class_field:
+            assert st.LAYER_CLASS_FIELD[name] == spec.class_field
+
+
+def test_status_lists_follow_the_specs(toy_zoning) -> None:  # noqa: ANN001
+    from spatial.screening import screen
+
+    site = gpd.GeoDataFrame({"site_id": ["S"], "project_type": ["commercial"]}, geometry=[shapely.Point(400_500, 2_740_500)], crs="EPSG:4547")
+    status = screen(site, toy_zoning).layer_status
+    assert status["layer"].tolist() == [n for n in layers.status_layers() if n in toy_zoning.layers]
+    assert status["label_zh"].tolist() == [REGISTRY[n].label_zh for n in status["layer"]]
+
+
+def test_reach_zones_buffer_by_width(toy_zoning) -> None:  # noqa: ANN001
+    spec = REGISTRY["corridor"]
+    cor = toy_zoning["corridor"]
+    zones = spec.reach_zones(cor)
+    # River 20 km long, 20 m each side (round caps add pi*r^2).
+    river = zones[cor["kind"] == "river"].iloc[0]
+    assert river.area == pytest.approx(20_000 * 40 + 3.14159 * 20**2, rel=1e-3)
+    assert REGISTRY["redline"].reach_zones(toy_zoning["redline"]).equals(toy_zoning["redline"].geometry)
