@@ -30,7 +30,6 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -62,7 +61,6 @@ __all__ = [
     "save_map",
     "display_tolerance",
     "display_geometries",
-    "read_sites_for_map",
     "truncate_html",
     "measure_zh",
 ]
@@ -1041,59 +1039,3 @@ def save_map(
     ensure_writable([path], force)
     m = build_map(zoning, result, basemap=basemap, tianditu_key=tianditu_key, sites=sites, title=title)
     return save_offline(m, path, force=force)
-
-
-def read_sites_for_map(path: str | os.PathLike[str]) -> SimpleNamespace:
-    """Read ``--sites`` for ``ecozone map``: a screening output folder or a sites file.
-
-    Parameters
-    ----------
-    path : path-like
-        A folder written by ``ecozone screen`` (``screening.gpkg`` layers
-        ``sites``/``hits``, else ``hits.csv``), a ``screening.gpkg`` itself, or
-        any sites file :func:`spatial.sites.read_sites` reads.  Sites keep
-        their own CRS; :func:`build_map` reprojects them.
-
-    Returns
-    -------
-    SimpleNamespace
-        ``sites`` (GeoDataFrame) and ``hits`` (DataFrame or None).
-
-    Raises
-    ------
-    InputError
-        Missing path or a folder without screening outputs.
-    """
-    from spatial.io import list_layers, read_vector
-
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"找不到 --sites：{p}", f"--sites not found: {p}")
-    if p.is_dir() and not (p / "screening.gpkg").exists() and (p / "sites.parquet").exists():
-        # `ecozone screen --format parquet` writes GeoParquet instead of the GeoPackage
-        sites = gpd.read_parquet(p / "sites.parquet")
-        hits = gpd.read_parquet(p / "hits.parquet") if (p / "hits.parquet").exists() else None
-        sites["site_id"] = sites["site_id"].astype(str)
-        return SimpleNamespace(sites=sites, hits=hits)
-    gpkg = p / "screening.gpkg" if p.is_dir() else p
-    if p.is_dir() and not gpkg.exists():
-        raise InputError(
-            f"{p} 中没有 screening.gpkg；--sites 接受 ecozone screen 的输出目录或地块矢量文件。",
-            f"{p} has no screening.gpkg; --sites takes an `ecozone screen` output folder or a sites file",
-        )
-    hits: pd.DataFrame | None = None
-    if gpkg.suffix.lower() == ".gpkg" and "sites" in (layers := list_layers(gpkg)):
-        sites = read_vector(gpkg, "sites")
-        if "hits" in layers:
-            hits = read_vector(gpkg, "hits", require_crs=False)
-        csv = gpkg.parent / "hits.csv"
-        if hits is None and csv.exists():
-            hits = pd.read_csv(csv, encoding="utf-8-sig", dtype={"site_id": str, "feature_id": str})
-    else:
-        from spatial.sites import read_sites
-
-        sites = read_sites(p)
-    if "site_id" in sites:
-        sites["site_id"] = sites["site_id"].astype(str)
-    return SimpleNamespace(sites=sites, hits=hits)
-

@@ -20,7 +20,6 @@ from maps.zoning_map import (
     TIANDITU_ENV,
     build_map,
     display_geometries,
-    read_sites_for_map,
     truncate_html,
 )
 from spatial.errors import InputError
@@ -195,12 +194,12 @@ def test_display_geometries_copy_and_round(toy_zoning) -> None:  # noqa: ANN001
     assert (np.abs(xy[:, 0] - 113) < 1).all() and np.allclose(xy, np.round(xy, 6))
 
 
-def test_read_sites_for_map(tmp_path: Path, toy_zoning, toy_result) -> None:  # noqa: ANN001
+def test_read_screening(tmp_path: Path, toy_zoning, toy_result) -> None:  # noqa: ANN001
     """--sites takes a screening output folder (verdicts + hits) or a plain sites file."""
-    from spatial.output import write_screening
+    from spatial.output import read_screening, write_screening
 
     write_screening(toy_result, tmp_path / "out")
-    res = read_sites_for_map(tmp_path / "out")
+    res = read_screening(tmp_path / "out")
     assert set(res.sites.site_id) == {"RL", "BAN", "ROAD", "OK"} and "verdict" in res.sites
     assert res.hits is not None and set(res.hits.rule_id) >= {"RL-DEV", "CU-BANNED"}
     m = build_map(toy_zoning, res, basemap="none")
@@ -208,12 +207,12 @@ def test_read_sites_for_map(tmp_path: Path, toy_zoning, toy_result) -> None:  # 
     assert sites["BAN"]["k"] == "prohibited" and "CU-BANNED" in sites["BAN"]["p"]
     plain = tmp_path / "plain.geojson"
     gpd.GeoDataFrame({"名称": ["甲"]}, geometry=[km_point(5, 5)], crs=toy_zoning.crs).to_crs(4326).to_file(plain)
-    res2 = read_sites_for_map(plain)
+    res2 = read_screening(plain)
     m2 = build_map(toy_zoning, res2, basemap="none")
     feats = _geojson(m2, "sites")["features"]
     assert feats[0]["properties"]["k"] == "site" and feats[0]["properties"]["t"] == "甲"
     with pytest.raises(InputError, match="screening.gpkg"):
-        read_sites_for_map(tmp_path)
+        read_screening(tmp_path)
 
 
 def test_cli_map(tmp_path: Path, toy_gpkg, toy_result, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001

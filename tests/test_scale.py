@@ -261,27 +261,6 @@ def test_geoparquet_sites_and_outputs(tmp_path: Path, toy_gpkg: Path, monkeypatc
     assert list((tmp_path / "cache").iterdir())  # the CLI used (and filled) the zoning cache
 
 
-def test_gpkg_output_same_as_plain_writer(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
-    import pyogrio
-
-    from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS
-    from spatial.io import write_vector_layers
-    from spatial.output import write_screening
-
-    result = screen(toy_sites(), toy_zoning)
-    fast = write_screening(result, tmp_path / "fast")["screening_gpkg"]
-    sites_layer = result.sites[[*SITE_COLUMNS, "area_m2", "length_m", "project_type_raw", "geometry"]]
-    hits_layer = gpd.GeoDataFrame(result.hits[[*HIT_COLUMNS, "geometry"]].copy(), geometry="geometry", crs=result.sites.crs)
-    plain = write_vector_layers(tmp_path / "plain.gpkg", {"sites": sites_layer, "hits": hits_layer})
-    for layer in ("sites", "hits"):
-        a, b = pyogrio.read_info(fast, layer=layer), pyogrio.read_info(plain, layer=layer)
-        assert (a["geometry_type"], list(a["fields"]), list(a["dtypes"]), a["crs"]) == (b["geometry_type"], list(b["fields"]), list(b["dtypes"]), b["crs"])
-        fa, fb = pyogrio.read_dataframe(fast, layer=layer), pyogrio.read_dataframe(plain, layer=layer)
-        pd.testing.assert_frame_equal(pd.DataFrame(fa.drop(columns="geometry")), pd.DataFrame(fb.drop(columns="geometry")))
-        ga, gb = np.asarray(fa.geometry.values), np.asarray(fb.geometry.values)
-        assert (pd.isna(ga) == pd.isna(gb)).all() and (shapely.to_wkb(ga[~pd.isna(ga)]) == shapely.to_wkb(gb[~pd.isna(gb)])).all()
-
-
 def test_two_distance_rules_on_one_layer_threaded(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
     # Rules sharing a layer's prepared geometries run in one task: same answers with threads.
     from spatial.rules import default_rules_path, load_rules

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import click
 
-from spatial.cli.cmd_screen import print_summary, write_visuals
 from spatial.cli.context import working_on
+from spatial.cli.helpers import print_summary, run_indicators
 from spatial.cli.options import force_option
 from spatial.io import ensure_writable
-from spatial.output import screening_outputs, write_screening
+from spatial.output import output_path, screening_outputs, visual_outputs, write_screening, write_visuals
 from spatial.screening import screen
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
@@ -23,24 +22,17 @@ __all__ = ["command"]
 @force_option
 def command(out: Path, force: bool) -> None:
     """Run screening, indicators, map and report on the 连州 demo (演示)."""
-    has_indicators = importlib.util.find_spec("spatial.indicators") is not None
-    planned = [*screening_outputs(out).values(), out / "map.html", out / "report.html", out / "report.xlsx"]
-    if has_indicators:
-        planned += [out / "indicators.csv", out / "indicators.json"]
+    screening = screening_outputs(out)
+    planned = [*screening.values(), *visual_outputs(out).values(), output_path(out, "indicators_csv"), output_path(out, "indicators_json")]
     ensure_writable(planned, force)
     click.echo(f"分区数据 zoning: {demo_zoning_path().name}（连州市 441882；边界、河流为真实数据，其余为合成演示数据）")
     working_on("zoning", None)
     zoning = load_zoning(demo_zoning_path())
-    indicators = None
-    if has_indicators:
-        from spatial.cli.cmd_indicators import run_indicators
-
-        indicators = run_indicators(zoning, out=out, force=force)
+    indicators = run_indicators(zoning, out=out, force=force)
     working_on("sites", demo_sites_path().name)
     result = screen(demo_sites_path(), zoning)
     working_on("outputs", out)
     write_screening(result, out, force=force)
     write_visuals(result, out, force=force, indicators=indicators)
     print_summary(result)
-    click.echo(f"输出 outputs: {out}/ (sites.csv, hits.csv, screening.gpkg, map.html, report.html, report.xlsx"
-               + (", indicators.csv" if has_indicators else "") + ")")
+    click.echo(f"输出 outputs: {out}/ ({', '.join(p.name for p in planned)})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -10,9 +9,11 @@ from rich.console import Console
 from rich.table import Table
 
 from spatial.cli.context import working_on
+from spatial.cli.helpers import make_console
 from spatial.cli.options import force_option, out_dir_option, tolerance_option
 from spatial.diff import DiffResult, diff_layers
-from spatial.io import atomic_output, ensure_writable, write_csv, write_vector_layers
+from spatial.io import ensure_writable, write_csv, write_vector_layers
+from spatial.output import output_path, write_json
 
 __all__ = ["command"]
 
@@ -79,10 +80,8 @@ def command(
     OUT/diff_breakdown.csv.  Exit status 0 (1 with --fail-on-reduction when
     面积不减少 fails).
     """
-    console = Console()
-    if not console.is_terminal:  # piped/logged output: do not squeeze the table to 80 columns
-        console = Console(width=160)
-    outputs = [out / "diff.json", out / "diff.gpkg", out / "diff_breakdown.csv"]
+    console = make_console()
+    outputs = [output_path(out, k) for k in ("diff_json", "diff_gpkg", "diff_breakdown_csv")]
     ensure_writable(outputs, force)
     working_on("input", f"{old} / {new}")
     result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
@@ -94,8 +93,7 @@ def command(
     }
     write_vector_layers(outputs[1], {k: v.reset_index(drop=True) for k, v in layers.items()}, force=force)
     write_csv(outputs[2], result.breakdown, force=force)
-    with atomic_output(outputs[0], force=force) as tmp:
-        tmp.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json(outputs[0], result.to_dict(), force=force)
     _print(result, console)
     console.print(f"已写出 / wrote: {', '.join(str(o) for o in outputs)}")
     if fail_on_reduction and not result.area_not_reduced:

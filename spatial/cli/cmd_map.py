@@ -40,8 +40,9 @@ __all__ = ["command"]
 @force_option
 def command(zoning: Path | None, sites: Path | None, out: Path, basemap: str, tianditu_key: str | None, force: bool) -> None:
     """Draw the zoning layers (and screened sites) as one offline HTML map (分区管控图)."""
-    from maps.zoning_map import basemap_spec, read_sites_for_map, save_map
+    from maps.zoning_map import basemap_spec, save_map
     from spatial.io import ensure_writable
+    from spatial.output import read_screening
     from spatial.zoning import load_zoning
 
     # fail fast, before loading anything: existing output, missing 天地图 key
@@ -50,7 +51,7 @@ def command(zoning: Path | None, sites: Path | None, out: Path, basemap: str, ti
     working_on("zoning", zoning)
     z = load_zoning(zoning)
     working_on("sites", sites)
-    result = read_sites_for_map(sites) if sites is not None else None
+    result = read_screening(sites) if sites is not None else None
     working_on("outputs", out)
     path = save_map(z, out, result, basemap=basemap, tianditu_key=tianditu_key, force=force)
     size = path.stat().st_size

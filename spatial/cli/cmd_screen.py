@@ -9,32 +9,20 @@ import click
 
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
+from spatial.cli.helpers import print_summary, print_written
 from spatial.cli.options import force_option, out_dir_option, sites_crs_option, zoning_option
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
-from spatial.io import PARQUET_SUFFIXES, ensure_writable
-from spatial.output import screening_outputs, write_screening
-from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
+from spatial.io import ensure_writable
+from spatial.output import screening_format, screening_outputs, visual_outputs, write_screening, write_visuals
+from spatial.project_types import VERDICT_RANK, VERDICT_ZH
 from spatial.rules import load_rules
 from spatial.screening import screen
 
-__all__ = ["command", "print_summary", "MAP_MAX_SITES"]
+__all__ = ["command", "MAP_MAX_SITES"]
 
 #: Above this many sites map.html/report.html are skipped (a browser cannot draw them usefully).
 MAP_MAX_SITES = 20_000
-
-
-def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
-    """Print verdict counts and the worst sites.
-
-    Parameters
-    ----------
-    result : ScreeningResult
-        Screening output.
-    """
-    counts = result.sites["verdict"].value_counts()
-    parts = [f"{VERDICT_ZH[v]} {v}: {int(counts.get(v, 0))}" for v in reversed(VERDICTS)]
-    click.echo(f"地块 {len(result.sites)} 个 / sites screened — " + "；".join(parts))
 
 
 @click.command("screen")
@@ -54,7 +42,7 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
     "fmt",
     type=click.Choice(["gpkg", "parquet"]),
     default=None,
-    help="Spatial output: screening.gpkg or sites/hits.parquet (default: GeoParquet when SITES is .parquet, else GeoPackage).",
+    help="Spatial output: screening.gpkg or sites/hits.parquet (default: GeoParquet when SITES is .parquet or has more than 100 000 sites, else GeoPackage).",
 )
 @click.option(
     "--no-map",
@@ -105,10 +93,8 @@ def command(
         raise InputError("--project-type 与 --type-field 只能选一个。", "use either --project-type or --type-field")
     if engine == "local" and (workers or scheduler):
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
-    fmt = fmt or ("parquet" if sites.suffix.lower() in PARQUET_SUFFIXES else "gpkg")
-    planned = list(screening_outputs(out, fmt).values())
-    if not no_map:
-        planned += [out / "map.html", out / "report.html", out / "report.xlsx"]
+    # The format may depend on the number of sites: refuse now if either set would be overwritten.
+    planned = list(screening_outputs(out, fmt).values()) + ([] if no_map else list(visual_outputs(out).values()))
     ensure_writable(planned, force)
     info: dict = {}
     working_on("zoning", zoning)
@@ -127,7 +113,7 @@ def command(
         else:
             result = screen(sites, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
     working_on("outputs", out)
-    files = write_screening(result, out, force=force, fmt=fmt)
+    files = write_screening(result, out, force=force, fmt=screening_format(fmt, len(result.sites), sites))
     if not no_map and len(result.sites) > MAP_MAX_SITES:
         click.echo(
             f"地块超过 {MAP_MAX_SITES} 个，未生成 map.html/report.html（请用 GIS 打开空间输出）。"
@@ -137,35 +123,8 @@ def command(
     elif not no_map:
         files.update(write_visuals(result, out, force=force))
     print_summary(result)
-    for p in files.values():
-        click.echo(f"  → {p}")
+    print_written(files)
     if fail_on and (result.sites["verdict"].map(VERDICT_RANK) >= VERDICT_RANK[fail_on]).any():
         click.echo(f"存在“{VERDICT_ZH[fail_on]}”及以上结论的地块 / sites at or above {fail_on}: exit 3", err=True)
         sys.exit(3)
 
-
-def write_visuals(result, out: Path, *, force: bool, indicators=None) -> dict[str, Path]:  # noqa: ANN001
-    """Write map.html and report.html/.xlsx when the maps package provides them.
-
-    Parameters
-    ----------
-    result : ScreeningResult
-        Screening output.
-    out : Path
-        Output directory.
-    force : bool
-        Overwrite.
-    indicators : DataFrame, optional
-        Indicator table for the report.
-
-    Returns
-    -------
-    dict
-        Name -> written path.
-    """
-    from maps.report import write_report
-    from maps.zoning_map import save_map
-
-    files = {"map": save_map(result.zoning, out / "map.html", result=result, force=force)}
-    files.update(write_report(result, out, indicators=indicators, force=force))
-    return files

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -10,8 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from spatial.cli.context import working_on
+from spatial.cli.helpers import make_console
 from spatial.cli.options import ZoningPath, force_option, tolerance_option
-from spatial.io import atomic_output, ensure_writable, write_vector_layers
+from spatial.io import ensure_writable, write_vector_layers
+from spatial.output import output_path, write_json
 from spatial.validate import ValidationReport, validate_zoning
 
 __all__ = ["command"]
@@ -60,10 +61,8 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
     the boundary, farmland/urban/mining inside protected areas or the red
     line.  Exit status: 0 clean, 1 findings, 2 unusable input.
     """
-    console = Console()
-    if not console.is_terminal:  # piped/logged output: do not squeeze the table to 80 columns
-        console = Console(width=160)
-    outputs = [out / "validate.json", out / "validate.gpkg"] if out is not None else []
+    console = make_console()
+    outputs = [output_path(out, "validate_json"), output_path(out, "validate_gpkg")] if out is not None else []
     ensure_writable(outputs, force)
     working_on("zoning", zoning)
     report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
@@ -76,8 +75,7 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
             {"gaps": report.gaps, "overlaps": report.overlaps, "findings": with_geom},
             force=force,
         )
-        with atomic_output(outputs[0], force=force) as tmp:
-            tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        write_json(outputs[0], report.to_dict(), force=force)
     _print(report, console)
     if out is not None:
         console.print(f"已写出 / wrote: {', '.join(str(o) for o in outputs)}")
