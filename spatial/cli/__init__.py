@@ -55,6 +55,11 @@ class LazyGroup(click.Group):
             return None
         return importlib.import_module(f"spatial.cli.cmd_{cmd_name}").command
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Remember the command line (for each output set's run.json)."""
+        ctx.meta["ecozone.argv"] = ["ecozone", *args]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run a sub-command; user errors become one message and exit 2."""
         previous = warnings.showwarning
