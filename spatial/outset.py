@@ -175,7 +175,7 @@ def _files_below(root: Path, limit: int = 100_000) -> Iterator[Path]:
 
 
 def _input_files(inputs: Iterable[str | os.PathLike[str] | None]) -> list[Path]:
-    """The input files of a run (a folder input contributes the files in it)."""
+    """List the input files of a run (a folder input contributes the files in it)."""
     out: list[Path] = []
     for p in inputs:
         if p is None:
@@ -249,7 +249,7 @@ def _hash_inputs(files: list[Path]) -> list[dict[str, object]]:
 
 
 def _previous_set(out: Path) -> set[str] | None:
-    """Relative paths of the files the previous set wrote (None when ``out`` holds no set)."""
+    """Return the relative paths of the files the previous set wrote (None when ``out`` holds no set)."""
     record = out / RUN_FILE
     if record.is_file():
         try:

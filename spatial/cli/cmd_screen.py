@@ -11,8 +11,8 @@ from spatial.cache import load_zoning_cached
 from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option, zoning_option
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
-from spatial.outset import output_set
 from spatial.output import write_screening
+from spatial.outset import output_set
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
 from spatial.rules import load_rules
 from spatial.screen import PARQUET_SUFFIXES, screen
