@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from spatial.cli.cmd_screen import print_summary, write_visuals
+from spatial.cli.context import working_on
 from spatial.cli.options import command_line, force_option
 from spatial.output import write_screening
 from spatial.outset import output_set
@@ -26,13 +27,16 @@ def command(out: Path, force: bool) -> None:
     with output_set(out, force=force, inputs=[demo_zoning_path(), demo_sites_path()], argv=command_line()) as oset:
         stage = oset.staging
         click.echo(f"分区数据 zoning: {demo_zoning_path().name}（连州市 441882；边界、河流为真实数据，其余为合成演示数据）")
+        working_on("zoning", None)
         zoning = load_zoning(demo_zoning_path())
         indicators = None
         if has_indicators:
             from spatial.cli.cmd_indicators import run_indicators
 
             indicators = run_indicators(zoning, out=stage, force=force)
+        working_on("sites", demo_sites_path().name)
         result = screen(demo_sites_path(), zoning)
+        working_on("outputs", out)
         write_screening(result, stage, force=force)
         write_visuals(result, stage, force=force, indicators=indicators)
     print_summary(result)

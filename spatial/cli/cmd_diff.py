@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from spatial.cli.context import working_on
 from spatial.cli.options import command_line, force_option, out_dir_option, tolerance_option
 from spatial.diff import DiffResult, diff_layers
 from spatial.io import atomic_output, write_csv, write_vector_layers
@@ -85,6 +86,7 @@ def command(
     names = ["diff.json", "diff.gpkg", "diff_breakdown.csv"]
     with output_set(out, force=force, inputs=[old, new], argv=command_line()) as oset:
         outputs = [oset.staging / n for n in names]
+        working_on("input", f"{old} / {new}")
         result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
         p = result.pieces
         layers = {

@@ -10,7 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from spatial.cli.options import command_line, force_option, tolerance_option
+from spatial.cli.context import working_on
+from spatial.cli.options import ZoningPath, command_line, force_option, tolerance_option
 from spatial.io import atomic_output, write_vector_layers
 from spatial.outset import output_set
 from spatial.validate import ValidationReport, validate_zoning
@@ -41,7 +42,7 @@ def _print(report: ValidationReport, console: Console) -> None:
 
 
 @click.command("validate")
-@click.argument("zoning", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("zoning", required=False, type=ZoningPath())
 @click.option(
     "--out",
     "-o",
@@ -66,7 +67,9 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
         console = Console(width=160)
     names = ["validate.json", "validate.gpkg"]
     with output_set(out, force=force, inputs=[zoning], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
+        working_on("zoning", zoning)
         report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
+        working_on("outputs", out)
         if oset is not None:
             with_geom = report.to_geodataframe()
             with_geom = with_geom[with_geom.geometry.notna()].reset_index(drop=True)
