@@ -30,7 +30,7 @@ __all__ = ["FieldSpec", "LayerSpec", "ClassStyle", "IndicatorRole", "fill_style"
 REACH_SUFFIX = ":buffer"
 
 FieldKind = Literal["text", "enum", "number"]
-GeometryKind = Literal["polygon", "line_or_polygon", "any"]
+GeometryKind = Literal["polygon", "line_or_polygon", "point_or_polygon", "any"]
 
 _SPACE = re.compile(r"[\s\u3000]+")
 
@@ -208,7 +208,7 @@ class LayerSpec:
         Standard layer name (``redline``, ``control_unit`` ...).
     label_zh, label_en : str
         Human names.
-    geometry : {'polygon', 'line_or_polygon', 'any'}
+    geometry : {'polygon', 'line_or_polygon', 'point_or_polygon', 'any'}
         Geometry family the layer must hold.
     fields : tuple of FieldSpec
         Standard fields.
@@ -238,6 +238,13 @@ class LayerSpec:
         Listed but not shown when the interactive map opens.
     indicator : IndicatorRole, optional
         How indicators measure the layer (None: not measured).
+    column_defaults : mapping
+        Source column name -> ``{field: value}`` defaults that apply when the
+        source has that column (national 成果 codes such as ``DQHJGKFQBM``
+        say which element a layer holds).  A manifest's ``defaults`` win.
+    check : callable, optional
+        Cross-field validation of the normalised fields: returns
+        ``(zh, en)`` problems naming the offending rows.
     """
 
     name: str
@@ -257,6 +264,9 @@ class LayerSpec:
     styles: Mapping[str, ClassStyle] = field(default_factory=dict)
     hidden: bool = False
     indicator: IndicatorRole | None = None
+
+    column_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    check: Callable[[pd.DataFrame], list[tuple[str, str]]] | None = None
 
     def reach_zones(self, layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
         """Return each feature's reach zone: the feature buffered by its :attr:`reach`.
@@ -391,7 +401,13 @@ class LayerSpec:
             offending row listed).
         """
         defaults = dict(defaults or {})
-        mapping = self.match_columns([c for c in gdf.columns if c != gdf.geometry.name], field_map, source=source)
+        columns = [c for c in gdf.columns if c != gdf.geometry.name]
+        present = {clean_key(c) for c in columns}
+        for col, implied in self.column_defaults.items():
+            if clean_key(col) in present:
+                for k, v in implied.items():
+                    defaults.setdefault(k, v)
+        mapping = self.match_columns(columns, field_map, source=source)
         out = pd.DataFrame(index=gdf.index)
         problems: list[tuple[str, str]] = []
         for f in self.fields:
@@ -447,6 +463,8 @@ class LayerSpec:
                     DataWarning,
                     stacklevel=3,
                 )
+        if self.check is not None and not problems:
+            problems.extend(self.check(out))
         if problems:
             zh = "；\n".join(p[0] for p in problems)
             en = "; ".join(p[1] for p in problems)

@@ -99,6 +99,8 @@ FILES: dict[str, OutputFile] = {
     "map": OutputFile("map.html", "交互地图"),
     "report_html": OutputFile("report.html", "筛查报告"),
     "report_xlsx": OutputFile("report.xlsx", "筛查报告表格"),
+    "report_docx": OutputFile("report.docx", "筛查报告（Word）"),
+    "report_pdf": OutputFile("report.pdf", "筛查报告（PDF）"),
     "indicators_csv": OutputFile("indicators.csv", "指标表"),
     "indicators_json": OutputFile("indicators.json", "指标（JSON）"),
     "validate_json": OutputFile("validate.json", "数据检查结果"),

@@ -8,9 +8,9 @@ import click
 
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, run_indicators
-from spatial.cli.options import force_option
-from spatial.io import ensure_writable
+from spatial.cli.options import command_line, force_option
 from spatial.output import output_path, screening_outputs, visual_outputs, write_screening, write_visuals
+from spatial.outset import RUN_FILE, output_set
 from spatial.screening import screen
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
@@ -22,17 +22,17 @@ __all__ = ["command"]
 @force_option
 def command(out: Path, force: bool) -> None:
     """Run screening, indicators, map and report on the 连州 demo (演示)."""
-    screening = screening_outputs(out)
-    planned = [*screening.values(), *visual_outputs(out).values(), output_path(out, "indicators_csv"), output_path(out, "indicators_json")]
-    ensure_writable(planned, force)
-    click.echo(f"分区数据 zoning: {demo_zoning_path().name}（连州市 441882；边界、河流为真实数据，其余为合成演示数据）")
-    working_on("zoning", None)
-    zoning = load_zoning(demo_zoning_path())
-    indicators = run_indicators(zoning, out=out, force=force)
-    working_on("sites", demo_sites_path().name)
-    result = screen(demo_sites_path(), zoning)
-    working_on("outputs", out)
-    write_screening(result, out, force=force)
-    write_visuals(result, out, force=force, indicators=indicators)
+    with output_set(out, force=force, inputs=[demo_zoning_path(), demo_sites_path()], argv=command_line()) as oset:
+        stage = oset.staging
+        click.echo(f"分区数据 zoning: {demo_zoning_path().name}（连州市 441882；边界、河流为真实数据，其余为合成演示数据）")
+        working_on("zoning", None)
+        zoning = load_zoning(demo_zoning_path())
+        indicators = run_indicators(zoning, out=stage, force=force)
+        working_on("sites", demo_sites_path().name)
+        result = screen(demo_sites_path(), zoning)
+        working_on("outputs", out)
+        write_screening(result, stage, force=force)
+        write_visuals(result, stage, force=force, indicators=indicators)
     print_summary(result)
-    click.echo(f"输出 outputs: {out}/ ({', '.join(p.name for p in planned)})")
+    written = [*screening_outputs(out).values(), *visual_outputs(out).values(), output_path(out, "indicators_csv"), output_path(out, "indicators_json")]
+    click.echo(f"输出 outputs: {out}/ ({', '.join(p.name for p in written)}, {RUN_FILE})")

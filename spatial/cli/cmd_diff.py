@@ -10,10 +10,11 @@ from rich.table import Table
 
 from spatial.cli.context import working_on
 from spatial.cli.helpers import make_console
-from spatial.cli.options import force_option, out_dir_option, tolerance_option
+from spatial.cli.options import command_line, force_option, out_dir_option, tolerance_option
 from spatial.diff import DiffResult, diff_layers
-from spatial.io import ensure_writable, write_csv, write_vector_layers
+from spatial.io import write_csv, write_vector_layers
 from spatial.output import output_path, write_json
+from spatial.outset import RUN_FILE, output_set
 
 __all__ = ["command"]
 
@@ -81,20 +82,21 @@ def command(
     面积不减少 fails).
     """
     console = make_console()
-    outputs = [output_path(out, k) for k in ("diff_json", "diff_gpkg", "diff_breakdown_csv")]
-    ensure_writable(outputs, force)
-    working_on("input", f"{old} / {new}")
-    result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
-    p = result.pieces
-    layers = {
-        "added": p[(p["change"] == "added") & ~p["noise"]],
-        "removed": p[(p["change"] == "removed") & ~p["noise"]],
-        "noise": p[p["noise"]],
-    }
-    write_vector_layers(outputs[1], {k: v.reset_index(drop=True) for k, v in layers.items()}, force=force)
-    write_csv(outputs[2], result.breakdown, force=force)
-    write_json(outputs[0], result.to_dict(), force=force)
+    keys = ("diff_json", "diff_gpkg", "diff_breakdown_csv")
+    with output_set(out, force=force, inputs=[old, new], argv=command_line()) as oset:
+        outputs = [output_path(oset.staging, k) for k in keys]
+        working_on("input", f"{old} / {new}")
+        result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
+        p = result.pieces
+        layers = {
+            "added": p[(p["change"] == "added") & ~p["noise"]],
+            "removed": p[(p["change"] == "removed") & ~p["noise"]],
+            "noise": p[p["noise"]],
+        }
+        write_vector_layers(outputs[1], {k: v.reset_index(drop=True) for k, v in layers.items()}, force=force)
+        write_csv(outputs[2], result.breakdown, force=force)
+        write_json(outputs[0], result.to_dict(), force=force)
     _print(result, console)
-    console.print(f"已写出 / wrote: {', '.join(str(o) for o in outputs)}")
+    console.print(f"已写出 / wrote: {', '.join(str(p) for p in [*(output_path(out, k) for k in keys), out / RUN_FILE])}")
     if fail_on_reduction and not result.area_not_reduced:
         raise click.exceptions.Exit(1)

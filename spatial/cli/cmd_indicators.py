@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 
 from spatial.cli.helpers import run_indicators
-from spatial.cli.options import force_option, out_dir_option, zoning_option
+from spatial.cli.options import command_line, force_option, out_dir_option, zoning_option
+from spatial.output import output_path
+from spatial.outset import RUN_FILE, output_set
 
 __all__ = ["command"]
+
 
 @click.command("indicators")
 @zoning_option
@@ -52,15 +55,17 @@ def command(
     The bundled demo is judged against the 连州 plan's targets unless
     --targets is given.
     """
-    run_indicators(
-        zoning,
-        out=out,
-        force=force,
-        targets=targets,
-        by=by,
-        by_layer=by_layer,
-        raster=raster,
-        forest_classes=forest_classes,
-        grass_classes=grass_classes,
-        band=band,
-    )
+    with output_set(out, force=force, inputs=[zoning, targets, raster], argv=command_line()) as oset:
+        run_indicators(
+            zoning,
+            out=oset.staging,
+            force=force,
+            targets=targets,
+            by=by,
+            by_layer=by_layer,
+            raster=raster,
+            forest_classes=forest_classes,
+            grass_classes=grass_classes,
+            band=band,
+        )
+    click.echo(f"已写出 / wrote: {output_path(out, 'indicators_csv')}, {output_path(out, 'indicators_json')}, {out / RUN_FILE}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -10,9 +11,10 @@ from rich.table import Table
 
 from spatial.cli.context import working_on
 from spatial.cli.helpers import make_console
-from spatial.cli.options import ZoningPath, force_option, tolerance_option
-from spatial.io import ensure_writable, write_vector_layers
+from spatial.cli.options import ZoningPath, command_line, force_option, tolerance_option
+from spatial.io import write_vector_layers
 from spatial.output import output_path, write_json
+from spatial.outset import RUN_FILE, output_set
 from spatial.validate import ValidationReport, validate_zoning
 
 __all__ = ["command"]
@@ -62,22 +64,22 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
     line.  Exit status: 0 clean, 1 findings, 2 unusable input.
     """
     console = make_console()
-    outputs = [output_path(out, "validate_json"), output_path(out, "validate_gpkg")] if out is not None else []
-    ensure_writable(outputs, force)
-    working_on("zoning", zoning)
-    report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
-    working_on("outputs", out)
-    if out is not None:
-        with_geom = report.to_geodataframe()
-        with_geom = with_geom[with_geom.geometry.notna()].reset_index(drop=True)
-        write_vector_layers(
-            outputs[1],
-            {"gaps": report.gaps, "overlaps": report.overlaps, "findings": with_geom},
-            force=force,
-        )
-        write_json(outputs[0], report.to_dict(), force=force)
+    keys = ("validate_json", "validate_gpkg")
+    with output_set(out, force=force, inputs=[zoning], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
+        working_on("zoning", zoning)
+        report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
+        working_on("outputs", out)
+        if oset is not None:
+            with_geom = report.to_geodataframe()
+            with_geom = with_geom[with_geom.geometry.notna()].reset_index(drop=True)
+            write_vector_layers(
+                output_path(oset.staging, "validate_gpkg"),
+                {"gaps": report.gaps, "overlaps": report.overlaps, "findings": with_geom},
+                force=force,
+            )
+            write_json(output_path(oset.staging, "validate_json"), report.to_dict(), force=force)
     _print(report, console)
     if out is not None:
-        console.print(f"已写出 / wrote: {', '.join(str(o) for o in outputs)}")
+        console.print(f"已写出 / wrote: {', '.join(str(p) for p in [*(output_path(out, k) for k in keys), out / RUN_FILE])}")
     if report.exit_code:
         ctx.exit(report.exit_code)

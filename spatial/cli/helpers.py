@@ -203,7 +203,4 @@ def run_indicators(
     write_csv(csv_path, table.frame, force=force)
     write_json(json_path, table.to_dict(), force=force)
     _print(table, console)
-    console.print(f"已写出 / wrote: {csv_path}, {json_path}")
     return table
-
-
