@@ -1,10 +1,10 @@
-"""Coordinate reference systems: working-CRS choice and ellipsoidal areas.
+"""Coordinate reference systems: working-CRS choice and reprojection of geometry arrays.
 
 Analysis runs in one metric CRS per zoning package, the CGCS2000 3-degree
 Gauss-Kruger zone (no zone prefix, EPSG:4534-4554) whose central meridian is
 nearest the data; at 1.5 degrees from the central meridian in Guangdong the
 scale error is ~0.03 %, well inside the 0.5 % measuring tolerance.  Reported
-areas are ellipsoidal on GRS80 (CGCS2000's ellipsoid) via ``pyproj.Geod``.
+areas are ellipsoidal on GRS80 (CGCS2000's ellipsoid): see :mod:`spatial.measure`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ __all__ = [
     "GEOD",
     "gk_crs_for_lon",
     "working_crs_for",
-    "geodesic_area",
     "to_crs_geoms",
     "describe_crs",
 ]
@@ -103,35 +102,6 @@ def to_crs_geoms(geoms: np.ndarray, src: CRS, dst: CRS) -> np.ndarray:
         return np.asarray(geoms)
     tr = _transformer(src, dst)
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-
-
-def geodesic_area(geoms: np.ndarray | list | shapely.Geometry, crs: CRS) -> np.ndarray:
-    """Ellipsoidal area (m²) on GRS80 of each geometry.
-
-    Geometries are moved to CGCS2000 geographic coordinates and measured with
-    ``pyproj.Geod.geometry_area_perimeter`` (Karney's algorithm), so results do
-    not depend on the projection they arrived in.  Dissolve first when the
-    geometries may overlap.
-
-    Parameters
-    ----------
-    geoms : geometry or array of geometries
-        Polygonal geometries (others measure 0).
-    crs : pyproj.CRS
-        Their CRS.
-
-    Returns
-    -------
-    ndarray of float
-        Areas in square metres.
-    """
-    arr = np.atleast_1d(np.asarray(geoms, dtype=object))
-    geo = to_crs_geoms(arr, CRS.from_user_input(crs), CGCS2000)
-    out = np.zeros(len(geo))
-    for i, g in enumerate(geo):  # one call per (dissolved) geometry; the ring maths runs in C
-        if g is not None and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon", "GeometryCollection"):
-            out[i] = abs(GEOD.geometry_area_perimeter(g)[0])
-    return out
 
 
 def describe_crs(crs: CRS | None) -> str:

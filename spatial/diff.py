@@ -36,8 +36,8 @@ from layers import REGISTRY, generic_spec, spec_for_layer_name
 from spatial.crs import describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries, polygonal_part
-from spatial.indicators import SLIVER_WIDTH_M, dissolve, ellipsoidal_area
 from spatial.io import list_layers, read_vector
+from spatial.measure import SLIVER_WIDTH_M, dissolve, ellipsoidal_area
 from spatial.zoning import Zoning, load_zoning
 
 __all__ = ["DiffResult", "diff_layers", "load_layer"]

@@ -1,7 +1,7 @@
 """Spatial indicators a plan reports: red-line, protected-area and cover ratios.
 
 Every area is ellipsoidal (GRS80, CGCS2000's ellipsoid) via
-:func:`spatial.crs.geodesic_area`; every layer is dissolved before it is
+:func:`spatial.measure.ellipsoidal_area`; every layer is dissolved before it is
 measured, so overlapping features are counted once, and clipped to the
 planning boundary (the union of its features) before ratios are taken.
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,9 @@ from pyproj import CRS
 from layers import REGISTRY
 from layers.control_unit import CATEGORIES, CATEGORY_ZH
 from layers.corridor import KINDS as CORRIDOR_KINDS
-from spatial.crs import CGCS2000, GEOD, geodesic_area, to_crs_geoms
+from spatial.crs import to_crs_geoms
 from spatial.errors import CRSError, FileFormatError, InputError, SchemaError
-from spatial.geometry import polygonal_part
+from spatial.measure import SEGMENT_M, dissolve, ellipsoidal_area, geodesic_length, polygonal
 from spatial.zoning import Zoning, load_zoning
 
 __all__ = [
@@ -52,23 +52,11 @@ __all__ = [
     "IndicatorTable",
     "TABLE_COLUMNS",
     "compute_indicators",
-    "dissolve",
-    "significant_parts",
-    "SLIVER_WIDTH_M",
-    "ellipsoidal_area",
-    "geodesic_length",
     "land_cover_fractions",
 ]
 
 #: ``area_name`` of the rows for the whole planning area.
 WHOLE = "全域"
-#: Edges longer than this (working-CRS metres) are split before measuring: Geod measures
-#: edges as geodesics, which bow away from straight Gauss-Kruger edges; at 200 m the lens
-#: between them is below 1e-9 of the area (at 1 km, ~1e-7 on a 1 km² square).
-_SEGMENT_M = 200.0
-#: Pieces thinner than this on average (2·area/perimeter, metres) are slivers: reprojecting
-#: shared edges between Gauss-Kruger zones leaves millimetre-wide lenses of several m².
-SLIVER_WIDTH_M = 0.1
 #: Intersections smaller than this (m²) do not make a control unit "present" in a sub-area.
 _PRESENCE_M2 = 1.0
 
@@ -286,156 +274,6 @@ class IndicatorTable:
         }
 
 
-# --------------------------------------------------------------------------- geometry helpers
-def dissolve(geoms: Iterable[shapely.Geometry] | np.ndarray) -> shapely.Geometry:
-    """Union geometries so overlaps count once.
-
-    ``shapely.coverage_union_all`` is used only after
-    ``shapely.coverage_is_valid`` has proved the polygons a clean coverage
-    (on overlapping input it returns an invalid shape whose area
-    double-counts); otherwise ``shapely.union_all``.
-
-    Parameters
-    ----------
-    geoms : iterable of geometries
-        Any geometries; missing and empty ones are ignored.
-
-    Returns
-    -------
-    shapely.Geometry
-        The union (an empty polygon when nothing is left).
-    """
-    arr = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms, dtype=object)
-    if arr.size == 0:
-        return shapely.Polygon()
-    arr = arr[~shapely.is_missing(arr)]
-    arr = arr[~shapely.is_empty(arr)]
-    if arr.size == 0:
-        return shapely.Polygon()
-    if arr.size == 1 and shapely.is_valid(arr[0]):
-        return arr[0]
-    polygonal = np.isin(shapely.get_type_id(arr), [3, 6]).all()
-    if polygonal and shapely.is_valid(arr).all():
-        try:
-            if shapely.coverage_is_valid(arr):
-                merged = shapely.coverage_union_all(arr)
-                if shapely.is_valid(merged):
-                    return merged
-        except shapely.errors.GEOSException:  # pragma: no cover - GEOS refused: general union is always right
-            pass
-    return shapely.union_all(arr)
-
-
-def ellipsoidal_area(geoms: np.ndarray | shapely.Geometry, crs: CRS) -> np.ndarray:
-    """Ellipsoidal area (m², GRS80) of each geometry, long edges split first.
-
-    Edges are split at 1 km in ``crs`` before :func:`spatial.crs.geodesic_area`
-    measures them, so a long straight projected edge and the geodesic it is
-    measured as do not drift apart.
-
-    Parameters
-    ----------
-    geoms : geometry or array of geometries
-        Polygonal geometries (dissolve first if they may overlap).
-    crs : pyproj.CRS
-        Their (projected) CRS.
-
-    Returns
-    -------
-    ndarray of float
-        Areas in square metres.
-    """
-    arr = np.atleast_1d(np.asarray(geoms, dtype=object))
-    return geodesic_area(shapely.segmentize(arr, _SEGMENT_M), crs)
-
-
-def significant_parts(
-    geoms: np.ndarray, crs: CRS, tolerance_m2: float, width_m: float = SLIVER_WIDTH_M
-) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """Split geometries into polygon parts and drop sliver noise.
-
-    A part is noise when its ellipsoidal area is at most ``tolerance_m2`` or
-    its mean width ``2·area/perimeter`` is below ``width_m`` (long hair-thin
-    lenses from reprojection or re-digitising can exceed any area tolerance).
-
-    Parameters
-    ----------
-    geoms : ndarray of geometries
-        Results of differences/intersections (any geometry type).
-    crs : pyproj.CRS
-        Their projected CRS (metres).
-    tolerance_m2 : float
-        Area tolerance in m².
-    width_m : float, default :data:`SLIVER_WIDTH_M`
-        Mean-width tolerance in metres.
-
-    Returns
-    -------
-    (ndarray, ndarray, int, float)
-        Per input: the significant parts (empty geometry when none) and their
-        ellipsoidal area (m²); then the number and total area (m², planar
-        for the clearly negligible ones) of noise parts.
-    """
-    arr = np.atleast_1d(np.asarray(geoms, dtype=object))
-    out = np.empty(len(arr), dtype=object)
-    out[:] = [shapely.MultiPolygon()] * len(arr)
-    area = np.zeros(len(arr))
-    if not len(arr):
-        return out, area, 0, 0.0
-    parts, idx = shapely.get_parts(_polygonal(arr), return_index=True)
-    if not len(parts):
-        return out, area, 0, 0.0
-    planar = shapely.area(parts)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        width = 2.0 * planar / shapely.length(parts)
-    # Planar and ellipsoidal areas differ by < 0.1 % here: measure on the ellipsoid only the
-    # parts that could pass, so thousands of reprojection slivers cost nothing.
-    m2 = planar.copy()
-    cand = (planar > 0.99 * tolerance_m2) & (width >= width_m)
-    if cand.any():
-        m2[cand] = ellipsoidal_area(parts[cand], crs)
-    keep = cand & (m2 > tolerance_m2)
-    np.add.at(area, idx[keep], m2[keep])
-    if keep.any():
-        order = np.argsort(idx[keep], kind="stable")
-        shapely.multipolygons(parts[keep][order], indices=idx[keep][order], out=out)
-        single = shapely.get_num_geometries(out) == 1
-        out[single] = shapely.get_geometry(out[single], 0)
-    return out, area, int((~keep).sum()), float(m2[~keep].sum())
-
-
-def geodesic_length(geoms: np.ndarray | shapely.Geometry, crs: CRS) -> np.ndarray:
-    """Ellipsoidal length (m) on GRS80 of the linear parts of each geometry.
-
-    Parameters
-    ----------
-    geoms : geometry or array of geometries
-        Line geometries (polygon parts are ignored: a polygon has no length).
-    crs : pyproj.CRS
-        Their CRS.
-
-    Returns
-    -------
-    ndarray of float
-        Lengths in metres.
-    """
-    arr = np.atleast_1d(np.asarray(geoms, dtype=object))
-    out = np.zeros(len(arr))
-    parts, idx = shapely.get_parts(arr, return_index=True)
-    lines = np.isin(shapely.get_type_id(parts), [1, 2])
-    if not lines.any():
-        return out
-    geo = to_crs_geoms(shapely.segmentize(parts[lines], _SEGMENT_M), CRS.from_user_input(crs), CGCS2000)
-    lengths = np.array([GEOD.geometry_length(g) for g in geo])  # per dissolved part; the maths runs in C
-    np.add.at(out, idx[lines], lengths)
-    return out
-
-
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Polygon parts of each geometry (intersections may add lines/points)."""
-    return polygonal_part(np.atleast_1d(np.asarray(geoms, dtype=object)))
-
-
 # --------------------------------------------------------------------------- sub-areas
 @dataclass
 class _Areas:
@@ -457,7 +295,7 @@ def _group_areas(gdf: gpd.GeoDataFrame, key: pd.Series, code: pd.Series | None, 
         else:
             codes.append("")
         geoms.append(part)
-    clipped = _polygonal(shapely.intersection(np.asarray(geoms, dtype=object), clip))
+    clipped = polygonal(shapely.intersection(np.asarray(geoms, dtype=object), clip))
     return names, codes, list(clipped)
 
 
@@ -560,7 +398,7 @@ def land_cover_fractions(
 
             src = RasterioRasterSource(ds, band)
             # Split long edges first so the reprojected outline keeps its shape.
-            poly = to_crs_geoms(shapely.segmentize(np.asarray(geoms, dtype=object), _SEGMENT_M), CRS.from_user_input(crs), rcrs)
+            poly = to_crs_geoms(shapely.segmentize(np.asarray(geoms, dtype=object), SEGMENT_M), CRS.from_user_input(crs), rcrs)
             gdf = gpd.GeoDataFrame({"area_idx": np.arange(len(poly))}, geometry=list(poly), crs=rcrs)
             if rcrs.is_geographic:
                 ops = ["unique", "frac(coverage_weight=area_spherical_m2)", "count(coverage_weight=area_spherical_m2)"]
@@ -670,7 +508,7 @@ def compute_indicators(
             return np.where(area_m2 > 0, 100.0 * part_m2 / area_m2, np.nan)
 
     def clipped_m2(union: shapely.Geometry) -> np.ndarray:
-        pieces = _polygonal(shapely.intersection(union, areas.geoms))
+        pieces = polygonal(shapely.intersection(union, areas.geoms))
         return ellipsoidal_area(pieces, crs)
 
     # Area layers (LayerSpec.indicator kind 'area'): dissolved, clipped, km² and optional share.

@@ -45,12 +45,7 @@ from layers.base import clean_key, format_rows
 from layers.control_unit import CATEGORY_DIGIT, CATEGORY_ZH, CODE_PATTERN
 from spatial.crs import describe_crs
 from spatial.errors import CRSWarning, DataWarning, GeometryRepairWarning
-from spatial.indicators import (
-    SLIVER_WIDTH_M,
-    dissolve,
-    ellipsoidal_area,
-    significant_parts,
-)
+from spatial.measure import SLIVER_WIDTH_M, dissolve, ellipsoidal_area, significant_parts
 from spatial.zoning import Zoning, load_zoning
 
 __all__ = ["Finding", "ValidationReport", "validate_zoning", "MINING_LAYER_NAMES"]

@@ -23,9 +23,8 @@ from spatial.indicators import (
     TABLE_COLUMNS,
     WHOLE,
     compute_indicators,
-    dissolve,
-    ellipsoidal_area,
 )
+from spatial.measure import dissolve, ellipsoidal_area
 from spatial.zoning import demo_zoning_path, load_zoning
 
 GEOD = Geod(ellps="GRS80")

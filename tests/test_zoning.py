@@ -9,8 +9,8 @@ import shapely
 import yaml
 from conftest import toy_layers, write_toy_gpkg
 
-from spatial.crs import geodesic_area
 from spatial.errors import CRSError, SchemaError
+from spatial.measure import ellipsoidal_area
 from spatial.zoning import demo_zoning_path, load_zoning
 
 
@@ -104,7 +104,7 @@ def test_real_lianzhou_boundary_working_crs(tmp_path, lianzhou_boundary) -> None
     z = load_zoning(tmp_path / "z.gpkg")
     assert z.crs.to_epsg() == 4546  # 连州 is centred at ~112.4E: CM 111E is nearer than 114E
     assert z.boundary.name.item() == "连州市" and z.boundary.code.item() == "441882"
-    area_km2 = geodesic_area(z.boundary.geometry.values, z.crs).sum() / 1e6
+    area_km2 = ellipsoidal_area(z.boundary.geometry.values, z.crs).sum() / 1e6
     independent = abs(__import__("pyproj").Geod(ellps="GRS80").geometry_area_perimeter(lianzhou_boundary.geometry.iloc[0])[0]) / 1e6
     assert area_km2 == pytest.approx(independent, rel=1e-4)
     assert area_km2 == pytest.approx(2663.33, rel=0.005)
@@ -113,11 +113,11 @@ def test_real_lianzhou_boundary_working_crs(tmp_path, lianzhou_boundary) -> None
 def test_demo_package_figures() -> None:
     z = load_zoning(demo_zoning_path())
     b = shapely.union_all(z.boundary.geometry.values)
-    area = geodesic_area(b, z.crs)[0] / 1e6
+    area = ellipsoidal_area(b, z.crs)[0] / 1e6
     assert area == pytest.approx(2663.33, rel=0.005)
-    redline = geodesic_area(shapely.intersection(shapely.union_all(z["redline"].geometry.values), b), z.crs)[0] / 1e6
+    redline = ellipsoidal_area(shapely.intersection(shapely.union_all(z["redline"].geometry.values), b), z.crs)[0] / 1e6
     assert redline == pytest.approx(568.74, rel=0.01)
-    pa = geodesic_area(shapely.union_all(z["protected_area"].geometry.values), z.crs)[0] / 1e6
+    pa = ellipsoidal_area(shapely.union_all(z["protected_area"].geometry.values), z.crs)[0] / 1e6
     assert pa == pytest.approx(303.71, rel=0.01)
     cats = z["control_unit"].category.value_counts().to_dict()
     assert cats == {"priority": 12, "key": 6, "general": 10}
@@ -130,9 +130,9 @@ def test_demo_package_figures() -> None:
 def test_geodesic_area_known_answer() -> None:
     # A 1 degree x 1 degree cell at the equator on GRS80: 12,308.78 km² (Karney), independent of projection.
     cell = gpd.GeoSeries([shapely.box(0, 0, 1, 1)], crs=4490)
-    a = geodesic_area(cell.values, cell.crs)[0]
+    a = ellipsoidal_area(cell.values, cell.crs)[0]
     assert a / 1e6 == pytest.approx(12308.78, rel=1e-4)
-    a2 = geodesic_area(cell.to_crs(3857).values, 3857)[0]  # same cell via Web Mercator
+    a2 = ellipsoidal_area(cell.to_crs(3857).values, 3857)[0]  # same cell via Web Mercator
     assert a2 == pytest.approx(a, rel=1e-3)
 
 
