@@ -39,7 +39,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spatial.errors import EcozoneError
+from spatial.errors import OfflineAssetError
 
 if TYPE_CHECKING:
     import os
@@ -63,10 +63,6 @@ __all__ = [
 _PACKAGE = "maps"
 _VENDOR = "vendor"
 _MANIFEST = "MANIFEST.json"
-
-
-class OfflineAssetError(EcozoneError, RuntimeError):
-    """The map HTML needs a script/stylesheet that cannot be served offline."""
 
 
 @dataclass(frozen=True)

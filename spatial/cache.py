@@ -130,10 +130,10 @@ def _code_hash() -> str:
 
 def _input_files(path: Path) -> list[Path]:
     """Every file whose bytes shape the loaded zoning (package, manifest targets, side-cars)."""
-    from spatial.zoning import _entries_for  # the loader's own resolution of a package
+    from spatial.zoning import package_entries  # the loader's own resolution of a package
 
     files = {path.resolve()} if path.is_file() else set()
-    for entry in _entries_for(path).values():
+    for entry in package_entries(path).values():
         p = Path(entry["path"]).resolve()
         files.add(p)
         if p.suffix.lower() == ".shp":  # attributes, CRS and encoding live next to it

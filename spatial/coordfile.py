@@ -42,7 +42,7 @@ import pyproj
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from spatial.errors import CRSError, FileFormatError
+from spatial.errors import CoordFileWarning, CRSError, FileFormatError
 
 __all__ = [
     "AreaMismatchWarning",
@@ -54,10 +54,6 @@ __all__ = [
 
 _SECTION_ATTR = "属性描述"
 _SECTION_COORDS = "地块坐标"
-
-
-class CoordFileWarning(UserWarning):
-    """A 坐标文件 is readable but inconsistent (e.g. wrong point count)."""
 
 
 class AreaMismatchWarning(CoordFileWarning):

@@ -20,6 +20,8 @@ __all__ = [
     "DataWarning",
     "GeometryRepairWarning",
     "CRSWarning",
+    "CoordFileWarning",
+    "OfflineAssetError",
 ]
 
 
@@ -80,3 +82,11 @@ class GeometryRepairWarning(EcozoneWarning):
 
 class CRSWarning(EcozoneWarning):
     """Coordinates look wrong for their CRS (swapped, zone prefix, offset)."""
+
+
+class CoordFileWarning(EcozoneWarning):
+    """A 坐标文件 is readable but inconsistent (e.g. wrong point count)."""
+
+
+class OfflineAssetError(EcozoneError, RuntimeError):
+    """The map HTML needs a script/stylesheet that cannot be served offline."""

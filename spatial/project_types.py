@@ -218,6 +218,22 @@ class ProjectTypes:
                 out.add(r)
         return out, unknown
 
+    def label_zh(self, name: str) -> str:
+        """Chinese name of a canonical type (its first synonym), or the name itself.
+
+        Parameters
+        ----------
+        name : str
+            Canonical project type.
+
+        Returns
+        -------
+        str
+            E.g. ``化工`` for ``chemical``.
+        """
+        syns = _BASE.get(name, (None, ()))[1]
+        return syns[0] if syns else name
+
     def lineage(self, name: str) -> list[str]:
         """Return the type and its ancestors, most specific first.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -127,7 +127,7 @@ class RuleSet:
     version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def __iter__(self):  # noqa: ANN204 - iterator of Rule
+    def __iter__(self) -> Iterator[Rule]:
         """Iterate over rules."""
         return iter(self.rules)
 

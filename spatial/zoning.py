@@ -184,7 +184,7 @@ def load_zoning(
             f"找不到分区数据：{path}。--zoning 接受 GeoPackage、zoning.yaml 清单或图层文件夹。",
             f"zoning not found: {path}; --zoning takes a GeoPackage, a zoning.yaml manifest or a folder",
         )
-    entries = _entries_for(path)
+    entries = package_entries(path)
     if "boundary" not in entries:
         raise SchemaError(
             f"{path}：缺少必需的 boundary（行政区）图层。请在 GeoPackage 中加入名为 boundary/行政区 的图层，"
@@ -260,8 +260,19 @@ def _label(entry: dict[str, Any]) -> str:
     return f"{Path(entry['path']).name}{':' + str(entry['layer']) if entry.get('layer') is not None else ''}"
 
 
-def _entries_for(path: Path) -> dict[str, dict[str, Any]]:
-    """Resolve a package path into per-layer read instructions."""
+def package_entries(path: Path) -> dict[str, dict[str, Any]]:
+    """Resolve a package path into per-layer read instructions (also what the zoning cache hashes).
+
+    Parameters
+    ----------
+    path : Path
+        GeoPackage (or other container), ``zoning.yaml`` manifest, or folder.
+
+    Returns
+    -------
+    dict
+        Standard layer name -> read instructions (``path``, ``layer``, manifest options).
+    """
     if path.is_dir():
         return _entries_from_folder(path)
     if path.suffix.lower() in (".yaml", ".yml"):

@@ -145,7 +145,7 @@ def toy_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def toy_zoning(toy_gpkg: Path):  # noqa: ANN201 - Zoning
+def toy_zoning(toy_gpkg: Path):
     """The toy county loaded by ecozone."""
     from spatial.zoning import load_zoning
 

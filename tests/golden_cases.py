@@ -81,14 +81,14 @@ def toy_sites() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"site_id": ids, "project_type": types}, geometry=geoms, crs=TOY_CRS)
 
 
-def _load_script(name: str):  # noqa: ANN202 - a module
+def _load_script(name: str):
     spec = importlib.util.spec_from_file_location(f"_golden_{name}", ROOT / "scripts" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-def _frame(result) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001 - ScreeningResult
+def _frame(result) -> tuple[pd.DataFrame, pd.DataFrame]:
     sites = pd.DataFrame(result.sites[SITE_KEYS]).reset_index(drop=True)
     hits = pd.DataFrame(result.hits)[HIT_KEYS].reset_index(drop=True)
     return sites, hits

@@ -23,7 +23,7 @@ from spatial.cli import cli  # noqa: E402
 
 @pytest.mark.filterwarnings("always::spatial.errors.EcozoneWarning")  # the CLI prints them; we assert on its output
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_input(case: Case, tmp_path: Path, hash_tree) -> None:  # noqa: ANN001
+def test_bad_input(case: Case, tmp_path: Path, hash_tree) -> None:
     src = tmp_path / "in"
     src.mkdir()
     zoning, sites, extra = case.build(src)

@@ -11,7 +11,7 @@ from conftest import km_point
 from spatial.cli import cli
 
 
-def _sites_file(tmp_path, types=("住宅", "商业")):  # noqa: ANN001, ANN202
+def _sites_file(tmp_path, types=("住宅", "商业")):
     gdf = gpd.GeoDataFrame(
         {"site_id": ["RL", "OK"], "project_type": list(types)},
         geometry=[km_point(3.5, 3.5), km_point(18, 19)],
@@ -22,7 +22,7 @@ def _sites_file(tmp_path, types=("住宅", "商业")):  # noqa: ANN001, ANN202
     return path
 
 
-def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:  # noqa: ANN001
+def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:
     sites = _sites_file(tmp_path)
     before = hash_tree(toy_gpkg.parent) | hash_tree(sites.parent)
     out = tmp_path / "out"
@@ -43,7 +43,7 @@ def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:  #
     assert {k: after[k] for k in before} == before
 
 
-def test_screen_refuses_overwrite_then_force(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
+def test_screen_refuses_overwrite_then_force(tmp_path, toy_gpkg) -> None:
     sites = _sites_file(tmp_path)
     out = tmp_path / "out"
     args = ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(out), "--no-map"]
@@ -56,7 +56,7 @@ def test_screen_refuses_overwrite_then_force(tmp_path, toy_gpkg) -> None:  # noq
     assert CliRunner().invoke(cli, [*args, "--force"]).exit_code == 0
 
 
-def test_fail_on_exit_code(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
+def test_fail_on_exit_code(tmp_path, toy_gpkg) -> None:
     sites = _sites_file(tmp_path)
     base = ["screen", str(sites), "-z", str(toy_gpkg), "--no-map"]
     assert CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "a"), "--fail-on", "prohibited"]).exit_code == 3
@@ -67,7 +67,7 @@ def test_fail_on_exit_code(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
     assert CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "d"), "--fail-on", "restricted"]).exit_code == 3
 
 
-def test_project_type_override_and_unknown(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
+def test_project_type_override_and_unknown(tmp_path, toy_gpkg) -> None:
     sites = _sites_file(tmp_path)
     res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--no-map", "--out", str(tmp_path / "o"), "-t", "火星基地"])
     assert res.exit_code == 2
@@ -75,7 +75,7 @@ def test_project_type_override_and_unknown(tmp_path, toy_gpkg) -> None:  # noqa:
     assert not (tmp_path / "o" / "sites.csv").exists()
 
 
-def test_user_error_has_no_traceback_unless_debug(tmp_path, toy_gpkg) -> None:  # noqa: ANN001
+def test_user_error_has_no_traceback_unless_debug(tmp_path, toy_gpkg) -> None:
     bad = tmp_path / "bad.gpkg"
     bad.write_bytes(b"not a geopackage")
     res = CliRunner().invoke(cli, ["screen", str(bad), "-z", str(toy_gpkg), "--out", str(tmp_path / "o")])
@@ -84,17 +84,17 @@ def test_user_error_has_no_traceback_unless_debug(tmp_path, toy_gpkg) -> None:  
     assert res.exit_code != 0 and res.exception is not None
 
 
-def test_layers_lists_mapping(toy_gpkg) -> None:  # noqa: ANN001
+def test_layers_lists_mapping(toy_gpkg) -> None:
     res = CliRunner().invoke(cli, ["layers", "--zoning", str(toy_gpkg)])
     assert res.exit_code == 0, res.output
     for word in ("redline", "control_unit", "category←ZHGKDYFL", "EPSG:4547"):
         assert word in res.output
 
 
-def test_unexpected_errors_are_one_message(tmp_path, toy_gpkg, monkeypatch) -> None:  # noqa: ANN001
+def test_unexpected_errors_are_one_message(tmp_path, toy_gpkg, monkeypatch) -> None:
     import spatial.cli.cmd_screen as cmd
 
-    def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def boom(*args, **kwargs):
         raise RuntimeError("GEOS said no")
 
     monkeypatch.setattr(cmd, "screen", boom)

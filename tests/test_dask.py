@@ -23,7 +23,7 @@ pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
-def client():  # noqa: ANN201 - distributed.Client
+def client():
     """A 2-worker in-process cluster shared by the tests of this module."""
     from spatial.engine.dask import dask_client
 
@@ -31,7 +31,7 @@ def client():  # noqa: ANN201 - distributed.Client
         yield c
 
 
-def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:  # noqa: ANN001
+def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:
     from spatial.engine.dask import screen_dask
 
     sites = toy_sites()
@@ -41,7 +41,7 @@ def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:  # noqa: A
     assert_same_result(local, remote)
 
 
-def test_dask_equals_local_on_small_province(tmp_path: Path, client) -> None:  # noqa: ANN001
+def test_dask_equals_local_on_small_province(tmp_path: Path, client) -> None:
     from spatial.engine.dask import screen_dask
 
     _script("make_province").make_province(tmp_path, seed=11, quiet=True, **SMALL)
@@ -55,7 +55,7 @@ def test_dask_equals_local_on_small_province(tmp_path: Path, client) -> None:  #
     assert_same_result(local, screen_dask(path, z, client=client, npartitions=3))
 
 
-def test_dask_no_sites(toy_zoning, client) -> None:  # noqa: ANN001
+def test_dask_no_sites(toy_zoning, client) -> None:
     from spatial.engine.dask import screen_dask
 
     empty = toy_sites().iloc[:0]

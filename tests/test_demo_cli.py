@@ -11,7 +11,7 @@ from spatial.cli import cli
 from spatial.zoning import demo_sites_path
 
 
-def test_demo_end_to_end(tmp_path) -> None:  # noqa: ANN001
+def test_demo_end_to_end(tmp_path) -> None:
     out = tmp_path / "demo_out"
     res = CliRunner().invoke(cli, ["demo", "--out", str(out)])
     assert res.exit_code == 0, res.output

@@ -51,7 +51,7 @@ def test_unknown_mode_lists_the_registered_ones(tmp_path: Path) -> None:
         load_rules(path)
 
 
-def test_numeric_buffer_on_corridor_uses_the_distance(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_numeric_buffer_on_corridor_uses_the_distance(tmp_path: Path, toy_zoning) -> None:
     # The river runs along y = 8 km (width 20 m).  A 100 m buffer reaches 8.0999 km, not 8.03.
     path = _catalogue(tmp_path, {"id": "B100", "layer": "corridor", "where": {"kind": "river"}, "mode": "buffer", "buffer_m": 100, "verdict": "notice"})
     rules = load_rules(path)
@@ -62,7 +62,7 @@ def test_numeric_buffer_on_corridor_uses_the_distance(tmp_path: Path, toy_zoning
     assert outside.hits.empty
 
 
-def test_a_new_mode_is_one_registered_object(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_a_new_mode_is_one_registered_object(tmp_path: Path, toy_zoning) -> None:
     """A ``beyond`` mode: sites farther than ``min_m`` from every feature of the layer."""
     import pandas as pd
     import shapely
@@ -71,13 +71,13 @@ def test_a_new_mode_is_one_registered_object(tmp_path: Path, toy_zoning) -> None
         name = "beyond"
         keys = ("min_m",)
 
-        def validate(self, raw, layers, label):  # noqa: ANN001, ANN202, D102
+        def validate(self, raw, layers, label):  # noqa: D102
             if not isinstance(raw.get("min_m"), (int, float)):
                 raise RuleError(f"{label}：beyond 需要 min_m", f"{label}: beyond needs min_m")
             return {"min_m": float(raw["min_m"])}
 
-        def jobs(self, rule, layer, ctx):  # noqa: ANN001, ANN202, D102
-            def far(prepared, sg):  # noqa: ANN001, ANN202
+        def jobs(self, rule, layer, ctx):  # noqa: D102
+            def far(prepared, sg):
                 d = shapely.distance(shapely.union_all(prepared.geoms[layer]), sg)
                 s = np.flatnonzero(d > rule.params["min_m"])
                 return pd.DataFrame({"f": np.zeros(len(s), dtype=np.intp), "s": s, "distance_m": d[s]})
@@ -91,7 +91,7 @@ def test_a_new_mode_is_one_registered_object(tmp_path: Path, toy_zoning) -> None
         del modes.MODES["beyond"]
 
 
-def _check_beyond(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def _check_beyond(tmp_path: Path, toy_zoning) -> None:
     with pytest.raises(RuleError, match="min_m"):
         load_rules(_catalogue(tmp_path, {"id": "F", "layer": "urban_boundary", "mode": "beyond", "verdict": "notice"}))
     rules = load_rules(_catalogue(tmp_path, {"id": "F", "layer": "urban_boundary", "mode": "beyond", "min_m": 1000, "verdict": "notice"}))

@@ -47,11 +47,11 @@ def independent_length_km(gdf: gpd.GeoDataFrame) -> float:
 
 
 @pytest.fixture(scope="module")
-def toy_table(toy_zoning):  # noqa: ANN001, ANN201
+def toy_table(toy_zoning):
     return compute_indicators(toy_zoning)
 
 
-def test_columns_and_whole_rows(toy_table) -> None:  # noqa: ANN001
+def test_columns_and_whole_rows(toy_table) -> None:
     assert list(toy_table.frame.columns) == TABLE_COLUMNS
     assert list(toy_table.frame.columns[:6]) == ["indicator", "label_zh", "value", "unit", "target", "status"]
     assert set(toy_table.frame["area_name"]) == {WHOLE}
@@ -70,7 +70,7 @@ def test_columns_and_whole_rows(toy_table) -> None:  # noqa: ANN001
         ("urban_boundary_area_km2", "urban_boundary", 9.0),
     ],
 )
-def test_areas_match_independent_ellipsoidal_and_closed_form(toy_table, indicator: str, layer: str, planar_km2: float) -> None:  # noqa: ANN001
+def test_areas_match_independent_ellipsoidal_and_closed_form(toy_table, indicator: str, layer: str, planar_km2: float) -> None:
     raw = toy_layers()
     expected = independent_area_km2(raw[layer], raw["boundary"])
     got = toy_table.value(indicator)
@@ -80,7 +80,7 @@ def test_areas_match_independent_ellipsoidal_and_closed_form(toy_table, indicato
     assert got < planar_km2
 
 
-def test_ratios_and_union_counted_once(toy_table) -> None:  # noqa: ANN001
+def test_ratios_and_union_counted_once(toy_table) -> None:
     raw = toy_layers()
     both = pd.concat([raw["redline"], raw["protected_area"]])
     assert toy_table.value("protected_or_redline_km2") == pytest.approx(independent_area_km2(both, raw["boundary"]), rel=5e-4)
@@ -90,7 +90,7 @@ def test_ratios_and_union_counted_once(toy_table) -> None:  # noqa: ANN001
     assert toy_table.value("protected_ratio_pct") == pytest.approx(100 * 9 / 400, rel=5e-3)
 
 
-def test_control_units_and_corridors(toy_table) -> None:  # noqa: ANN001
+def test_control_units_and_corridors(toy_table) -> None:
     assert toy_table.value("control_unit_count") == 4
     assert toy_table.value("control_unit_count_priority") == 1
     assert toy_table.value("control_unit_count_key") == 1
@@ -233,7 +233,7 @@ def test_raster_in_geographic_crs(tmp_path: Path) -> None:
     assert table.value("forest_cover_pct") == pytest.approx(expected, rel=2e-3)
 
 
-def test_raster_needs_classes(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_raster_needs_classes(tmp_path: Path, toy_zoning) -> None:
     raster = _write_raster(tmp_path / "lc.tif")
     with pytest.raises(InputError, match="forest"):
         compute_indicators(toy_zoning, raster=raster)

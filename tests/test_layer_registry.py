@@ -54,7 +54,7 @@ def test_maps_read_the_registry() -> None:
             assert st.LAYER_CLASS_FIELD[name] == spec.class_field
 
 
-def test_status_lists_follow_the_specs(toy_zoning) -> None:  # noqa: ANN001
+def test_status_lists_follow_the_specs(toy_zoning) -> None:
     from spatial.screening import screen
 
     site = gpd.GeoDataFrame({"site_id": ["S"], "project_type": ["commercial"]}, geometry=[shapely.Point(400_500, 2_740_500)], crs="EPSG:4547")
@@ -63,7 +63,7 @@ def test_status_lists_follow_the_specs(toy_zoning) -> None:  # noqa: ANN001
     assert status["label_zh"].tolist() == [REGISTRY[n].label_zh for n in status["layer"]]
 
 
-def test_reach_zones_buffer_by_width(toy_zoning) -> None:  # noqa: ANN001
+def test_reach_zones_buffer_by_width(toy_zoning) -> None:
     spec = REGISTRY["corridor"]
     cor = toy_zoning["corridor"]
     zones = spec.reach_zones(cor)

@@ -29,7 +29,7 @@ GEOD = Geod(ellps="WGS84")
 
 
 @pytest.fixture(scope="module")
-def toy_result(toy_zoning):  # noqa: ANN001, ANN201 - ScreeningResult
+def toy_result(toy_zoning):
     """Four screened sites on the toy county: point, polygon (overlap), line, plain."""
     from spatial.screening import screen
 
@@ -49,11 +49,11 @@ def _overlays(html: str) -> list[str]:
     return [json.loads(k) for k in re.findall(r'("(?:[^"\\]|\\.)*")\s*:', block.group(1))]
 
 
-def _geojson(m, layer: str) -> dict:  # noqa: ANN001
+def _geojson(m, layer: str) -> dict:
     """The GeoJSON data of one ecozone overlay in a built map."""
     from maps.zoning_map import _GeoJsonOverlay
 
-    def walk(el):  # noqa: ANN001, ANN202
+    def walk(el):
         for child in el._children.values():
             if isinstance(child, _GeoJsonOverlay) and child.layer == layer:
                 yield json.loads(child.data_js)
@@ -64,7 +64,7 @@ def _geojson(m, layer: str) -> dict:  # noqa: ANN001
     return found[-1]
 
 
-def test_layers_legend_and_offline(toy_zoning, toy_result) -> None:  # noqa: ANN001
+def test_layers_legend_and_offline(toy_zoning, toy_result) -> None:
     """Every zoning layer is in the layer control and the legend; nothing external but tiles."""
     m = build_map(toy_zoning, toy_result)
     html = offline_html(m)
@@ -91,7 +91,7 @@ def test_layers_legend_and_offline(toy_zoning, toy_result) -> None:  # noqa: ANN
     assert "corridor:river:buffer" in html
 
 
-def test_popups_chinese_escaped_truncated(toy_zoning, toy_result) -> None:  # noqa: ANN001
+def test_popups_chinese_escaped_truncated(toy_zoning, toy_result) -> None:
     """Attribute labels are Chinese; long text gets 更多/more; '<' never reaches the page as markup."""
     m = build_map(toy_zoning, toy_result, basemap="none")
     units = _geojson(m, "control_unit")
@@ -118,7 +118,7 @@ def test_popups_chinese_escaped_truncated(toy_zoning, toy_result) -> None:  # no
     assert truncate_html("短<文>") == "短&lt;文&gt;"
 
 
-def test_amap_shifts_overlays_to_gcj02(toy_zoning) -> None:  # noqa: ANN001
+def test_amap_shifts_overlays_to_gcj02(toy_zoning) -> None:
     """In 高德 mode a known vertex (the boundary's SW corner) moves by the GCJ-02 offset."""
     osm = _geojson(build_map(toy_zoning, basemap="osm"), "boundary")
     amap_map = build_map(toy_zoning, basemap="amap")
@@ -136,7 +136,7 @@ def test_amap_shifts_overlays_to_gcj02(toy_zoning) -> None:  # noqa: ANN001
     assert "autonavi.com" in offline_html(amap_map)
 
 
-def test_tianditu_needs_key(toy_zoning, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_tianditu_needs_key(toy_zoning, monkeypatch: pytest.MonkeyPatch) -> None:
     """天地图 without a key names both ways to give one; the env var works."""
     monkeypatch.delenv(TIANDITU_ENV, raising=False)
     with pytest.raises(InputError) as err:
@@ -147,7 +147,7 @@ def test_tianditu_needs_key(toy_zoning, monkeypatch: pytest.MonkeyPatch) -> None
     assert "tianditu.gov.cn/vec_w/wmts" in html and "tianditu.gov.cn/cva_w/wmts" in html and "tk=k3y" in html
 
 
-def test_none_basemap_has_no_tiles(toy_zoning) -> None:  # noqa: ANN001
+def test_none_basemap_has_no_tiles(toy_zoning) -> None:
     """The 'none' basemap creates no tile layer at all."""
     html = offline_html(build_map(toy_zoning, basemap="none"))
     assert "L.tileLayer(" not in html and "底图：无" in html
@@ -185,7 +185,7 @@ def test_big_zoning_stays_under_10_mb_and_untouched() -> None:
     assert round(x, 6) == x
 
 
-def test_display_geometries_copy_and_round(toy_zoning) -> None:  # noqa: ANN001
+def test_display_geometries_copy_and_round(toy_zoning) -> None:
     """Display geometries are simplified copies in lon/lat, rounded."""
     red = toy_zoning["redline"]
     out = display_geometries(red.geometry.values, toy_zoning.crs, tolerance=5.0)
@@ -194,7 +194,7 @@ def test_display_geometries_copy_and_round(toy_zoning) -> None:  # noqa: ANN001
     assert (np.abs(xy[:, 0] - 113) < 1).all() and np.allclose(xy, np.round(xy, 6))
 
 
-def test_read_screening(tmp_path: Path, toy_zoning, toy_result) -> None:  # noqa: ANN001
+def test_read_screening(tmp_path: Path, toy_zoning, toy_result) -> None:
     """--sites takes a screening output folder (verdicts + hits) or a plain sites file."""
     from spatial.output import read_screening, write_screening
 
@@ -215,7 +215,7 @@ def test_read_screening(tmp_path: Path, toy_zoning, toy_result) -> None:  # noqa
         read_screening(tmp_path)
 
 
-def test_cli_map(tmp_path: Path, toy_gpkg, toy_result, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_cli_map(tmp_path: Path, toy_gpkg, toy_result, monkeypatch: pytest.MonkeyPatch) -> None:
     """`ecozone map` writes one offline file, refuses to overwrite, needs a 天地图 key."""
     from spatial.cli import cli
     from spatial.output import write_screening

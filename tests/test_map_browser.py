@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from browser import browser_unavailable_reason, open_page
 from pyproj import CRS
 
-from maps.browser import browser_unavailable_reason, open_page
 from maps.style import VERDICT_ZH, layer_label
 from maps.zoning_map import save_map
 from spatial.crs import WGS84, to_crs_geoms
@@ -32,7 +32,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def screened(toy_zoning):  # noqa: ANN001, ANN201 - ScreeningResult
+def screened(toy_zoning):
     """The demo zoning with the demo sites screened (toy county when the demo is absent)."""
     from spatial.screening import screen
 
@@ -59,7 +59,7 @@ def _lonlat(geom: shapely.Geometry, crs: CRS) -> tuple[float, float]:
     return p.x, p.y
 
 
-def _click(page, lon: float, lat: float, zoom: float) -> None:  # noqa: ANN001
+def _click(page, lon: float, lat: float, zoom: float) -> None:
     """Centre the map on a point at ``zoom`` and click it (after any open popup is gone)."""
     page.evaluate("window.ecozone.map.closePopup()")
     page.wait_for_function("!document.querySelector('.leaflet-popup')")
@@ -76,7 +76,7 @@ def _click(page, lon: float, lat: float, zoom: float) -> None:  # noqa: ANN001
     page.mouse.click(x, y)
 
 
-def test_map_in_chromium(tmp_path: Path, screened) -> None:  # noqa: ANN001
+def test_map_in_chromium(tmp_path: Path, screened) -> None:
     """No JS errors but blocked tiles; all layers in control + legend; site click -> verdict popup."""
     zoning, sites = screened.zoning, screened.sites
     html_path = save_map(zoning, tmp_path / "map.html", screened)
@@ -139,7 +139,7 @@ def test_map_in_chromium(tmp_path: Path, screened) -> None:  # noqa: ANN001
     print(f"screenshot: {shot}  map: {html_path} ({html_path.stat().st_size / 1e6:.2f} MB)")
 
 
-def test_amap_map_in_chromium_long_text_toggle(tmp_path: Path, screened) -> None:  # noqa: ANN001
+def test_amap_map_in_chromium_long_text_toggle(tmp_path: Path, screened) -> None:
     """高德 basemap page runs clean; a control unit popup truncates 准入清单 text with 更多/more."""
     zoning = screened.zoning
     html_path = save_map(zoning, tmp_path / "amap.html", screened, basemap="amap")

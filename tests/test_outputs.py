@@ -30,7 +30,7 @@ def test_every_output_name_is_unique() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "parquet"])
-def test_lean_tables_and_reading_back(tmp_path: Path, toy_zoning, fmt: str) -> None:  # noqa: ANN001
+def test_lean_tables_and_reading_back(tmp_path: Path, toy_zoning, fmt: str) -> None:
     result = screen(_sites(points_only=False), toy_zoning)
     files = output.write_screening(result, tmp_path, fmt=fmt)
     hits = pd.read_csv(files["hits_csv"], encoding="utf-8-sig", dtype={"site_id": str})
@@ -47,7 +47,7 @@ def test_lean_tables_and_reading_back(tmp_path: Path, toy_zoning, fmt: str) -> N
     assert not pd.isna(geoms[box]).any() and pd.isna(geoms[~box]).all()  # only the polygon site's hits carry geometry
 
 
-def test_point_sites_write_hits_as_a_plain_table(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_point_sites_write_hits_as_a_plain_table(tmp_path: Path, toy_zoning) -> None:
     result = screen(_sites(points_only=True), toy_zoning)
     gpkg = output.write_screening(result, tmp_path)["screening_gpkg"]
     assert pyogrio.read_info(gpkg, layer="hits")["geometry_type"] is None
@@ -56,7 +56,7 @@ def test_point_sites_write_hits_as_a_plain_table(tmp_path: Path, toy_zoning) -> 
     assert len(back.hits) == len(result.hits) and back.hits["basis"].str.len().gt(0).all()
 
 
-def test_large_runs_default_to_geoparquet(tmp_path: Path, toy_gpkg, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_large_runs_default_to_geoparquet(tmp_path: Path, toy_gpkg, monkeypatch: pytest.MonkeyPatch) -> None:
     from spatial.cli import cli
 
     assert output.screening_format(None, output.PARQUET_AUTO_SITES) == "gpkg"

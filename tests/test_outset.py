@@ -36,11 +36,11 @@ def _inputs(folder: Path) -> Path:
     return path
 
 
-def _screen(sites: Path, zoning: Path, out: Path, *extra: str):  # noqa: ANN202 - click Result
+def _screen(sites: Path, zoning: Path, out: Path, *extra: str):
     return CliRunner().invoke(cli, ["screen", str(sites), "-z", str(zoning), "--out", str(out), *extra])
 
 
-def test_set_carries_run_json_tracing_every_file(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:  # noqa: ANN001
+def test_set_carries_run_json_tracing_every_file(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     before = hash_tree(tmp_path / "in") | hash_tree(toy_gpkg.parent)
     out = tmp_path / "out"
@@ -59,7 +59,7 @@ def test_set_carries_run_json_tracing_every_file(tmp_path: Path, toy_gpkg: Path,
     assert hash_tree(tmp_path / "in") | hash_tree(toy_gpkg.parent) == before
 
 
-def test_second_run_on_locked_out_fails_at_once_and_touches_nothing(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:  # noqa: ANN001
+def test_second_run_on_locked_out_fails_at_once_and_touches_nothing(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     out = tmp_path / "out"
     assert _screen(sites, toy_gpkg, out, "--no-map").exit_code == 0
@@ -70,7 +70,7 @@ def test_second_run_on_locked_out_fails_at_once_and_touches_nothing(tmp_path: Pa
     assert hash_tree(out) | hash_tree(tmp_path / "in") == before
 
 
-def test_two_processes_started_together_only_one_writes(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:  # noqa: ANN001
+def test_two_processes_started_together_only_one_writes(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     before = hash_tree(tmp_path / "in")
     out = tmp_path / "out"
@@ -104,7 +104,7 @@ def test_two_processes_started_together_only_one_writes(tmp_path: Path, toy_gpkg
 
 
 @pytest.mark.parametrize("force", [False, True])
-def test_out_equal_to_input_folder_is_refused(tmp_path: Path, toy_gpkg: Path, hash_tree, force: bool) -> None:  # noqa: ANN001
+def test_out_equal_to_input_folder_is_refused(tmp_path: Path, toy_gpkg: Path, hash_tree, force: bool) -> None:
     sites = _inputs(tmp_path / "project")
     before = hash_tree(tmp_path / "project")
     res = _screen(sites, toy_gpkg, tmp_path / "project", "--no-map", *(["--force"] if force else []))
@@ -112,7 +112,7 @@ def test_out_equal_to_input_folder_is_refused(tmp_path: Path, toy_gpkg: Path, ha
     assert hash_tree(tmp_path / "project") == before
 
 
-def test_hard_link_and_symlink_to_input_folder_are_refused(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:  # noqa: ANN001
+def test_hard_link_and_symlink_to_input_folder_are_refused(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     before = hash_tree(tmp_path / "in")
     (tmp_path / "alias").symlink_to(tmp_path / "in", target_is_directory=True)
@@ -137,7 +137,7 @@ def test_out_that_is_a_file_is_refused(tmp_path: Path, toy_gpkg: Path) -> None:
 
 @pytest.mark.parametrize("interruption", [KeyboardInterrupt, RuntimeError])
 def test_interrupted_force_rerun_leaves_previous_set_exactly(
-    tmp_path: Path, toy_gpkg: Path, hash_tree, monkeypatch: pytest.MonkeyPatch, interruption: type[BaseException]  # noqa: ANN001
+    tmp_path: Path, toy_gpkg: Path, hash_tree, monkeypatch: pytest.MonkeyPatch, interruption: type[BaseException]
 ) -> None:
     sites = _inputs(tmp_path / "in")
     out = tmp_path / "out"
@@ -155,7 +155,7 @@ def test_interrupted_force_rerun_leaves_previous_set_exactly(
     assert not list(tmp_path.glob(".out.*"))
 
 
-def test_disk_full_leaves_no_partial_set(tmp_path: Path, toy_gpkg: Path, hash_tree, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_disk_full_leaves_no_partial_set(tmp_path: Path, toy_gpkg: Path, hash_tree, monkeypatch: pytest.MonkeyPatch) -> None:
     sites = _inputs(tmp_path / "in")
     before = hash_tree(tmp_path / "in")
     import spatial.output as output
@@ -197,7 +197,7 @@ def test_force_rerun_removes_stale_files_and_keeps_user_files(
     assert (out / "我的笔记.txt").read_text(encoding="utf-8") == "planner's own notes"
 
 
-def test_existing_set_without_force_is_refused_untouched(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:  # noqa: ANN001
+def test_existing_set_without_force_is_refused_untouched(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     out = tmp_path / "out"
     assert _screen(sites, toy_gpkg, out, "--no-map").exit_code == 0
@@ -230,7 +230,7 @@ def test_lock_is_exclusive_in_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["diff", "validate", "indicators"])
-def test_other_commands_write_sets(tmp_path: Path, toy_gpkg: Path, hash_tree, command: str) -> None:  # noqa: ANN001
+def test_other_commands_write_sets(tmp_path: Path, toy_gpkg: Path, hash_tree, command: str) -> None:
     before = hash_tree(toy_gpkg.parent)
     out = tmp_path / "o"
     args = {
@@ -246,7 +246,7 @@ def test_other_commands_write_sets(tmp_path: Path, toy_gpkg: Path, hash_tree, co
     assert hash_tree(toy_gpkg.parent) == before
 
 
-def test_convert_and_map_never_replace_their_input(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:  # noqa: ANN001
+def test_convert_and_map_never_replace_their_input(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     gj = tmp_path / "in" / "s.geojson"
     gpd.GeoDataFrame({"a": [1]}, geometry=[km_point(1, 1)], crs=4547).to_crs(4326).to_file(gj)

@@ -26,7 +26,7 @@ coords = st.tuples(st.floats(0.05, 19.95), st.floats(0.05, 19.95))
 
 
 @pytest.fixture(scope="module")
-def zonings(tmp_path_factory):  # noqa: ANN001, ANN201
+def zonings(tmp_path_factory):
     """The toy county stored in three CRSs."""
     d = tmp_path_factory.mktemp("crs")
     return {crs: load_zoning(write_toy_gpkg(d / f"{crs.replace(':', '_')}.gpkg", crs=crs)) for crs in ("EPSG:4547", "EPSG:4526", "EPSG:4490")}
@@ -54,7 +54,7 @@ def _sites(points: list[tuple[float, float]], types: list[str]) -> gpd.GeoDataFr
 
 @SETTINGS
 @given(st.lists(st.tuples(coords, st.sampled_from(TYPES)), min_size=2, max_size=25), st.randoms())
-def test_order_independent(zonings, data, rnd) -> None:  # noqa: ANN001
+def test_order_independent(zonings, data, rnd) -> None:
     sites = _sites([p for p, _ in data], [t for _, t in data])
     z = zonings["EPSG:4547"]
     a = screen(sites, z)
@@ -68,7 +68,7 @@ def test_order_independent(zonings, data, rnd) -> None:  # noqa: ANN001
 
 @SETTINGS
 @given(st.lists(st.tuples(coords, st.sampled_from(TYPES)), min_size=1, max_size=20))
-def test_zoning_crs_independent(zonings, data) -> None:  # noqa: ANN001
+def test_zoning_crs_independent(zonings, data) -> None:
     pts = [p for p, _ in data]
     # Reprojection bends straight edges by millimetres: keep sites 2 m clear of every edge.
     assume(all(shapely.distance(EDGES, km_point(x, y)) > 2.0 for x, y in pts))
@@ -82,7 +82,7 @@ inside_box = st.tuples(st.floats(0.01, 0.99), st.floats(0.01, 0.99))
 
 @SETTINGS
 @given(inside_box, st.sampled_from(TYPES), st.sampled_from([(3.0, 3.0, 5.0, 5.0), (10.0, 10.0, 11.0, 11.0)]))
-def test_strictly_inside_prohibited_polygon_never_compatible(zonings, frac, ptype, box) -> None:  # noqa: ANN001
+def test_strictly_inside_prohibited_polygon_never_compatible(zonings, frac, ptype, box) -> None:
     x0, y0, x1, y1 = box  # red line HX002, or the protected-area core zone
     x, y = x0 + frac[0] * (x1 - x0), y0 + frac[1] * (y1 - y0)
     result = screen(_sites([(x, y)], [ptype]), zonings["EPSG:4547"])
@@ -91,7 +91,7 @@ def test_strictly_inside_prohibited_polygon_never_compatible(zonings, frac, ptyp
 
 @SETTINGS
 @given(st.floats(0.0, 2 * np.pi), st.floats(0.0, 60.0), st.floats(5.0, 60.0), st.floats(-0.4, 0.4))
-def test_buffer_flags_exactly_within_width(tmp_path_factory, angle, dist, width, along) -> None:  # noqa: ANN001
+def test_buffer_flags_exactly_within_width(tmp_path_factory, angle, dist, width, along) -> None:
     assume(abs(dist - width) > 1e-3)
     layers = toy_layers()
     ox, oy = ORIGIN

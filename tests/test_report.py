@@ -21,7 +21,7 @@ from spatial.errors import OutputExistsError
 NASTY = "要求<b>不得</b>超过 5 < 6 & 7 > 3"
 
 
-def _hand_result(zoning) -> SimpleNamespace:  # noqa: ANN001
+def _hand_result(zoning) -> SimpleNamespace:
     """A ScreeningResult-shaped object built by hand on the toy county."""
     crs = zoning.crs
     sites = gpd.GeoDataFrame(
@@ -95,7 +95,7 @@ def _hand_result(zoning) -> SimpleNamespace:  # noqa: ANN001
     return SimpleNamespace(sites=sites, hits=hits, units=units, layer_status=status, audit=audit, zoning=zoning, rules=None)
 
 
-def test_report_has_every_site_hit_and_unit_dimension(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_report_has_every_site_hit_and_unit_dimension(tmp_path: Path, toy_zoning) -> None:
     """HTML: summary + a section per site, every hit's rule, each unit's four dimension texts, audit."""
     res = _hand_result(toy_zoning)
     paths = write_report(res, tmp_path)
@@ -130,7 +130,7 @@ def test_report_has_every_site_hit_and_unit_dimension(tmp_path: Path, toy_zoning
     assert "ab" * 32 in text and "0.0-test" in text and "ecozone-default" in text
 
 
-def test_report_xlsx_sheets(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_report_xlsx_sheets(tmp_path: Path, toy_zoning) -> None:
     """XLSX: one sheet per table; the unit sheet has a row per dimension with an empty 项目情况."""
     res = _hand_result(toy_zoning)
     ind = pd.DataFrame(
@@ -157,7 +157,7 @@ def test_report_xlsx_sheets(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
     assert "生态保护红线占比" in text and 'id="indicators"' in text
 
 
-def test_report_refuses_overwrite(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_report_refuses_overwrite(tmp_path: Path, toy_zoning) -> None:
     """Existing reports are kept unless forced; nothing half-written is left."""
     res = _hand_result(toy_zoning)
     paths = write_report(res, tmp_path)
@@ -169,7 +169,7 @@ def test_report_refuses_overwrite(tmp_path: Path, toy_zoning) -> None:  # noqa: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.xlsx"]
 
 
-def test_report_end_to_end_with_screen(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_report_end_to_end_with_screen(tmp_path: Path, toy_zoning) -> None:
     """Real screening on the toy county: report and map list every site, hit and touched unit."""
     from maps.zoning_map import save_map
     from spatial.screening import screen

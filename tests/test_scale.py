@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TYPES = ["住宅", "化工", "电镀", "科研监测", "线性基础设施", "农业", "采矿", "供水设施", "旅游", "commercial", "industrial", "围填海"]
 
 
-def _script(name: str):  # noqa: ANN202 - module
+def _script(name: str):
     spec = importlib.util.spec_from_file_location(f"_ecozone_{name}", ROOT / "scripts" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod
@@ -61,7 +61,7 @@ def toy_sites() -> gpd.GeoDataFrame:
     ).to_crs(4326)
 
 
-def assert_same_result(a, b) -> None:  # noqa: ANN001 - ScreeningResult
+def assert_same_result(a, b) -> None:
     """Sites, hits, units and layer status equal: values, dtypes and row order."""
     pd.testing.assert_frame_equal(pd.DataFrame(a.sites.drop(columns="geometry")), pd.DataFrame(b.sites.drop(columns="geometry")))
     assert (shapely.to_wkb(a.sites.geometry.values) == shapely.to_wkb(b.sites.geometry.values)).all()
@@ -109,7 +109,7 @@ def test_generator_shapes_and_determinism(province: Path, tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- engine invariance
 
 
-def test_chunks_and_threads_do_not_change_results(toy_zoning) -> None:  # noqa: ANN001
+def test_chunks_and_threads_do_not_change_results(toy_zoning) -> None:
     sites = toy_sites()
     base = screen(sites, toy_zoning, threads=1)
     assert len(base.hits) > 100 and set(base.sites.verdict) == {"compatible", "notice", "restricted", "prohibited"}
@@ -150,7 +150,7 @@ def test_features_per_site_matches_groupby() -> None:
     assert (features_per_site(pairs, 320) == expected).all()
 
 
-def test_prepared_reuse_and_release(toy_zoning) -> None:  # noqa: ANN001
+def test_prepared_reuse_and_release(toy_zoning) -> None:
     from spatial.engine.prepared import release_prepared
     from spatial.rules import load_rules
 
@@ -165,7 +165,7 @@ def test_prepared_reuse_and_release(toy_zoning) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- cache
 
 
-def _same_zoning(a, b) -> None:  # noqa: ANN001 - Zoning
+def _same_zoning(a, b) -> None:
     assert list(a.layers) == list(b.layers) and a.crs == b.crs and a.sources == b.sources and a.path == b.path
     assert a.content_hash == b.content_hash
     for name in a.layers:
@@ -261,7 +261,7 @@ def test_geoparquet_sites_and_outputs(tmp_path: Path, toy_gpkg: Path, monkeypatc
     assert list((tmp_path / "cache").iterdir())  # the CLI used (and filled) the zoning cache
 
 
-def test_two_distance_rules_on_one_layer_threaded(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_two_distance_rules_on_one_layer_threaded(tmp_path: Path, toy_zoning) -> None:
     # Rules sharing a layer's prepared geometries run in one task: same answers with threads.
     from spatial.rules import default_rules_path, load_rules
 

@@ -44,7 +44,7 @@ def _sites(points: list[tuple[float, float]], project_type: str) -> gpd.GeoDataF
 
 
 @pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict"), CASES, ids=[c[0] for c in CASES])
-def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verdict) -> None:  # noqa: ANN001
+def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verdict) -> None:
     result = screen(_sites([hit, miss], ptype), toy_zoning)
     hits = result.hits
     mine = hits[(hits.site_id == "S0") & (hits.rule_id == rule)]
@@ -53,7 +53,7 @@ def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verd
     assert not ((hits.site_id == "S1") & (hits.rule_id == rule)).any(), f"{rule} should not fire at {miss}"
 
 
-def test_hole_is_respected(toy_zoning) -> None:  # noqa: ANN001
+def test_hole_is_respected(toy_zoning) -> None:
     # (14, 4) sits in the hole of the marine red line [12,16]x[2,6] - [13,15]x[3,5].
     result = screen(_sites([(14.0, 4.0)], "residential"), toy_zoning)
     assert not result.hits.layer.eq("redline").any()
@@ -66,7 +66,7 @@ def test_hole_is_respected(toy_zoning) -> None:  # noqa: ANN001
     ("ptype", "expected"),
     [("tourism", "restricted"), ("research", "restricted"), ("ecological", "restricted"), ("commercial", "prohibited"), ("旅游", "restricted")],
 )
-def test_pa_general_exceptions(toy_zoning, ptype, expected) -> None:  # noqa: ANN001
+def test_pa_general_exceptions(toy_zoning, ptype, expected) -> None:
     result = screen(_sites([(9.5, 9.5)], ptype), toy_zoning)
     assert result.sites.verdict[0] == expected
 
@@ -75,25 +75,25 @@ def test_pa_general_exceptions(toy_zoning, ptype, expected) -> None:  # noqa: AN
     ("ptype", "expected"),
     [("agriculture", "compatible"), ("national_strategic", "restricted"), ("linear_infrastructure", "restricted"), ("commercial", "prohibited")],
 )
-def test_farmland_by_type(toy_zoning, ptype, expected) -> None:  # noqa: ANN001
+def test_farmland_by_type(toy_zoning, ptype, expected) -> None:
     result = screen(_sites([(3.0, 15.0)], ptype), toy_zoning)
     assert result.sites.verdict[0] == expected
     assert result.hits.rule_id.eq("FARM").any()  # the farmland hit is listed even when compatible
 
 
 @pytest.mark.parametrize(("ptype", "expected"), [("chemical", "prohibited"), ("mining", "prohibited"), ("commercial", "restricted")])
-def test_ws2_industrial_subtypes_prohibited(toy_zoning, ptype, expected) -> None:  # noqa: ANN001
+def test_ws2_industrial_subtypes_prohibited(toy_zoning, ptype, expected) -> None:
     result = screen(_sites([(14.5, 14.5)], ptype), toy_zoning)
     assert result.sites.verdict[0] == expected
 
 
-def test_ws1_water_supply_exempt(toy_zoning) -> None:  # noqa: ANN001
+def test_ws1_water_supply_exempt(toy_zoning) -> None:
     result = screen(_sites([(15.5, 15.5)], "water_supply"), toy_zoning)
     assert not result.hits.rule_id.eq("WS-1").any()
     assert result.layer_status.query("site_id == 'S0' and layer == 'water_source'").status_zh.item() == "涉及"
 
 
-def test_worst_verdict_wins(toy_zoning) -> None:  # noqa: ANN001
+def test_worst_verdict_wins(toy_zoning) -> None:
     # Inside the red line (prohibited) and the priority unit (restricted for industry).
     result = screen(_sites([(3.5, 3.5)], "chemical"), toy_zoning)
     assert set(result.hits.rule_id) >= {"RL-DEV", "CU-PRIORITY"}
@@ -101,12 +101,12 @@ def test_worst_verdict_wins(toy_zoning) -> None:  # noqa: ANN001
     assert result.sites.verdict_zh[0] == "禁止"
 
 
-def test_point_on_shared_edge_hits_both_units(toy_zoning) -> None:  # noqa: ANN001
+def test_point_on_shared_edge_hits_both_units(toy_zoning) -> None:
     result = screen(_sites([(10.0, 5.0)], "commercial"), toy_zoning)
     assert sorted(result.units.code) == ["ZH44189910001", "ZH44189920001"]
 
 
-def test_negatives_are_stated(toy_zoning) -> None:  # noqa: ANN001
+def test_negatives_are_stated(toy_zoning) -> None:
     result = screen(_sites([(18.0, 1.0)], "commercial"), toy_zoning)
     status = result.layer_status.set_index("layer").status_zh
     assert status["redline"] == "不涉及" and status["protected_area"] == "不涉及"
@@ -114,7 +114,7 @@ def test_negatives_are_stated(toy_zoning) -> None:  # noqa: ANN001
     assert result.sites.verdict[0] == "compatible"
 
 
-def test_unit_ban_covers_subtypes_via_parent(tmp_path) -> None:  # noqa: ANN001
+def test_unit_ban_covers_subtypes_via_parent(tmp_path) -> None:
     from conftest import toy_layers
 
     from spatial.zoning import load_zoning

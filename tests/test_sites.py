@@ -25,12 +25,12 @@ def _lonlat() -> pd.DataFrame:
     return pd.DataFrame({"编号": gdf["编号"], "项目类型": gdf["项目类型"], "项目名称": gdf["项目名称"], "经度": gdf.geometry.x, "纬度": gdf.geometry.y})
 
 
-def _verdicts(result) -> dict[str, str]:  # noqa: ANN001
+def _verdicts(result) -> dict[str, str]:
     return dict(zip(result.sites.site_id, result.sites.verdict))
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk", "utf-8-sig"])
-def test_csv_lonlat_any_encoding(tmp_path, toy_zoning, encoding) -> None:  # noqa: ANN001
+def test_csv_lonlat_any_encoding(tmp_path, toy_zoning, encoding) -> None:
     path = tmp_path / "sites.csv"
     _lonlat().to_csv(path, index=False, encoding=encoding)
     result = screen(path, toy_zoning)
@@ -38,13 +38,13 @@ def test_csv_lonlat_any_encoding(tmp_path, toy_zoning, encoding) -> None:  # noq
     assert list(result.sites.name) == ["甲", "乙", "丙"]
 
 
-def test_xlsx_lonlat(tmp_path, toy_zoning) -> None:  # noqa: ANN001
+def test_xlsx_lonlat(tmp_path, toy_zoning) -> None:
     path = tmp_path / "sites.xlsx"
     _lonlat().to_excel(path, index=False)
     assert _verdicts(screen(path, toy_zoning)) == EXPECTED
 
 
-def test_csv_xy_needs_crs(tmp_path, toy_zoning) -> None:  # noqa: ANN001
+def test_csv_xy_needs_crs(tmp_path, toy_zoning) -> None:
     df = pd.DataFrame({"id": list(PTS_KM), "project_type": "residential"})
     df["x"] = [ORIGIN[0] + p[0] * 1000 for p in PTS_KM.values()]
     df["y"] = [ORIGIN[1] + p[1] * 1000 for p in PTS_KM.values()]
@@ -56,7 +56,7 @@ def test_csv_xy_needs_crs(tmp_path, toy_zoning) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("driver,suffix", [("GPKG", ".gpkg"), ("GeoJSON", ".geojson"), ("ESRI Shapefile", ".shp")])
-def test_vector_formats(tmp_path, toy_zoning, driver, suffix) -> None:  # noqa: ANN001
+def test_vector_formats(tmp_path, toy_zoning, driver, suffix) -> None:
     df = _lonlat()
     attrs = df[["编号", "项目类型"]]
     if suffix == ".shp":  # DBF names are <= 10 bytes: real shapefiles use pinyin initials
@@ -67,7 +67,7 @@ def test_vector_formats(tmp_path, toy_zoning, driver, suffix) -> None:  # noqa: 
     assert _verdicts(screen(path, toy_zoning)) == EXPECTED
 
 
-def test_coordfile_polygon_sites(tmp_path, toy_zoning) -> None:  # noqa: ANN001
+def test_coordfile_polygon_sites(tmp_path, toy_zoning) -> None:
     # A 1 km x 1 km 地块 inside the red line [3,5]x[3,5], written as a 界址点 file in zone 38 with prefix.
     x0, y0 = ORIGIN[1] + 3500, 38_000_000 + ORIGIN[0] + 3500  # X northing, Y easting with prefix
     ring = [(x0, y0), (x0, y0 + 1000), (x0 + 1000, y0 + 1000), (x0 + 1000, y0), (x0, y0)]
@@ -82,7 +82,7 @@ def test_coordfile_polygon_sites(tmp_path, toy_zoning) -> None:  # noqa: ANN001
     assert result.sites.area_m2[0] == pytest.approx(1_000_000, rel=0.001)
 
 
-def test_swapped_lonlat_is_caught(tmp_path, toy_zoning) -> None:  # noqa: ANN001
+def test_swapped_lonlat_is_caught(tmp_path, toy_zoning) -> None:
     df = _lonlat().rename(columns={"经度": "纬度", "纬度": "经度"})
     path = tmp_path / "swapped.csv"
     df.to_csv(path, index=False)
@@ -90,7 +90,7 @@ def test_swapped_lonlat_is_caught(tmp_path, toy_zoning) -> None:  # noqa: ANN001
         screen(path, toy_zoning)
 
 
-def test_duplicate_ids_listed(tmp_path, toy_zoning) -> None:  # noqa: ANN001
+def test_duplicate_ids_listed(tmp_path, toy_zoning) -> None:
     df = _lonlat()
     df["编号"] = ["A", "A", "C"]
     path = tmp_path / "dup.csv"
@@ -99,7 +99,7 @@ def test_duplicate_ids_listed(tmp_path, toy_zoning) -> None:  # noqa: ANN001
         screen(path, toy_zoning)
 
 
-def test_unknown_types_all_listed(tmp_path, toy_zoning) -> None:  # noqa: ANN001
+def test_unknown_types_all_listed(tmp_path, toy_zoning) -> None:
     df = _lonlat()
     df["项目类型"] = ["住宅", "火箭发射", "外星基地"]
     path = tmp_path / "types.csv"
@@ -110,7 +110,7 @@ def test_unknown_types_all_listed(tmp_path, toy_zoning) -> None:  # noqa: ANN001
     assert "residential" in str(err.value)  # lists the valid choices
 
 
-def test_gcj02_sites_converted(tmp_path, toy_zoning) -> None:  # noqa: ANN001
+def test_gcj02_sites_converted(tmp_path, toy_zoning) -> None:
     from spatial.webcrs import wgs84_to_gcj02
 
     df = _lonlat()
@@ -123,7 +123,7 @@ def test_gcj02_sites_converted(tmp_path, toy_zoning) -> None:  # noqa: ANN001
     assert _verdicts(screen(path, toy_zoning, sites_crs="gcj02")) == EXPECTED
 
 
-def test_empty_sites_give_empty_result(tmp_path, toy_zoning) -> None:  # noqa: ANN001
+def test_empty_sites_give_empty_result(tmp_path, toy_zoning) -> None:
     gdf = gpd.GeoDataFrame({"site_id": [], "project_type": []}, geometry=[], crs=4326)
     result = screen(gdf, toy_zoning)
     assert len(result.sites) == 0 and len(result.hits) == 0

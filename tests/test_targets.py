@@ -103,7 +103,7 @@ def test_default_terrain_and_errors(tmp_path: Path) -> None:
         load_targets(tmp_path / "missing.yaml")
 
 
-def test_not_reduced_against_previous_indicators_json(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_not_reduced_against_previous_indicators_json(tmp_path: Path, toy_zoning) -> None:
     table = compute_indicators(toy_zoning)
     base = tmp_path / "before" / "indicators.json"
     base.parent.mkdir()
@@ -128,7 +128,7 @@ def test_not_reduced_against_previous_indicators_json(tmp_path: Path, toy_zoning
         load_targets(_write(tmp_path, "indicators:\n  farmland_area_km2:\n    rule: 不减少\n", "m.yaml"))
 
 
-def test_apply_targets_statuses_and_unevaluated(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_apply_targets_statuses_and_unevaluated(tmp_path: Path, toy_zoning) -> None:
     path = _write(
         tmp_path,
         'indicators:\n  redline_ratio_pct: ">= 4.75"\n  urban_boundary_area_km2: "< 5"\n'
@@ -144,7 +144,7 @@ def test_apply_targets_statuses_and_unevaluated(tmp_path: Path, toy_zoning) -> N
     assert any("forest_cover_pct" in n for n in table.notes)  # no raster: named, not silently dropped
 
 
-def test_scope_each_judges_sub_areas(tmp_path: Path, toy_zoning) -> None:  # noqa: ANN001
+def test_scope_each_judges_sub_areas(tmp_path: Path, toy_zoning) -> None:
     from test_indicators import _with_town
 
     from spatial.zoning import load_zoning

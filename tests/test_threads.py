@@ -22,7 +22,7 @@ from test_scale import assert_same_result
 from spatial.screening import screen
 
 
-def _with_corridor(zoning, geoms: list[shapely.Geometry], kinds: list[str]):  # noqa: ANN001, ANN202 - Zoning
+def _with_corridor(zoning, geoms: list[shapely.Geometry], kinds: list[str]):
     """The toy zoning with its corridor layer replaced by ``geoms`` (normalised columns)."""
     n = len(geoms)
     layer = gpd.GeoDataFrame(
@@ -43,7 +43,7 @@ def _river_polygons() -> list[shapely.Geometry]:
     return [km_box(x, 0.5, x + 0.1, 19.5) for x in np.arange(1.0, 19.0, 1.5)]
 
 
-def test_polygon_corridor_hit_once_per_thread_count(toy_zoning) -> None:  # noqa: ANN001
+def test_polygon_corridor_hit_once_per_thread_count(toy_zoning) -> None:
     # A site 5 m from one double-line river: one hit, whatever the thread count (was one per thread).
     polys = _river_polygons()
     z = _with_corridor(toy_zoning, polys, ["river"] * len(polys))
@@ -66,7 +66,7 @@ _GEOM = st.sampled_from(["polygon", "line", "mixed"])
     sites=st.lists(st.tuples(st.floats(0.0, 20.0), st.floats(0.0, 20.0), st.sampled_from(["pt", "box", "line"])), min_size=1, max_size=40),
     threads=st.sampled_from([2, 3, 5, 8]),
 )
-def test_threads_never_change_results(toy_zoning, kind: str, xs: list[float], sites: list, threads: int) -> None:  # noqa: ANN001
+def test_threads_never_change_results(toy_zoning, kind: str, xs: list[float], sites: list, threads: int) -> None:
     geoms: list[shapely.Geometry] = []
     for i, x in enumerate(xs):
         as_poly = kind == "polygon" or (kind == "mixed" and i % 2 == 0)
@@ -86,7 +86,7 @@ def test_threads_never_change_results(toy_zoning, kind: str, xs: list[float], si
 
 
 @pytest.mark.parametrize("kind", ["polygon", "line", "mixed"])
-def test_same_hits_for_polygon_line_and_mixed_corridors(toy_zoning, kind: str) -> None:  # noqa: ANN001
+def test_same_hits_for_polygon_line_and_mixed_corridors(toy_zoning, kind: str) -> None:
     polys = _river_polygons()
     geoms = [p if kind == "polygon" or (kind == "mixed" and i % 2) else shapely.LineString(p.exterior.coords[:2]) for i, p in enumerate(polys)]
     z = _with_corridor(toy_zoning, geoms, ["river"] * len(geoms))

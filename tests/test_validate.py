@@ -34,7 +34,7 @@ def write(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
     return path
 
 
-def with_units(tmp_path: Path, edit) -> Path:  # noqa: ANN001 - callable editing the unit layer
+def with_units(tmp_path: Path, edit) -> Path:
     """Clean toy package with the control-unit layer edited."""
     layers = clean_layers()
     edit(layers["control_unit"])

@@ -149,14 +149,14 @@ def test_sensitive_receptor_kinds_and_required_kind() -> None:
         REGISTRY["sensitive_receptor"].normalise(raw.drop(columns="敏感目标类型"), source="敏感点.shp")
 
 
-def _toy_with(tmp_path, extra: dict[str, gpd.GeoDataFrame]):  # noqa: ANN001, ANN202
+def _toy_with(tmp_path, extra: dict[str, gpd.GeoDataFrame]):
     path = tmp_path / "z.gpkg"
     for name, gdf in {**toy_layers(), **extra}.items():
         gdf.to_file(path, layer=name, driver="GPKG")
     return load_zoning(path)
 
 
-def test_loader_reads_new_kinds_and_keeps_points_and_polygons(tmp_path) -> None:  # noqa: ANN001
+def test_loader_reads_new_kinds_and_keeps_points_and_polygons(tmp_path) -> None:
     receptors = gpd.GeoDataFrame(
         {"name": ["学校甲", "村乙", "线丙"], "kind": ["学校", "居民区", "其他"]},
         geometry=[km_point(5, 5), km_box(6, 6, 7, 7), km_line((1, 1), (2, 2))],

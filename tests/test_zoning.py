@@ -15,14 +15,14 @@ from spatial.zoning import demo_zoning_path, load_zoning
 
 
 @pytest.mark.parametrize("crs", ["EPSG:4547", "EPSG:4526", "EPSG:4490", "EPSG:4326", "EPSG:32649"])
-def test_any_source_crs_gives_same_working_layers(tmp_path, crs) -> None:  # noqa: ANN001
+def test_any_source_crs_gives_same_working_layers(tmp_path, crs) -> None:
     z = load_zoning(write_toy_gpkg(tmp_path / "z.gpkg", crs=crs))
     assert z.crs.to_epsg() == 4547  # nearest CGCS2000 3-degree zone to the toy county (113.0E)
     union = shapely.union_all(z["redline"].geometry.values)
     assert union.area == pytest.approx(19e6, rel=1e-4)  # 7 + 12 km², overlaps dissolved
 
 
-def test_values_normalised_from_chinese(toy_zoning) -> None:  # noqa: ANN001
+def test_values_normalised_from_chinese(toy_zoning) -> None:
     z = toy_zoning
     assert z["protected_area"].zone.tolist() == ["core", "general"]
     assert z["protected_area"]["type"].tolist() == ["nature_reserve", "nature_reserve"]  # .type is GeoPandas' geom type
@@ -34,7 +34,7 @@ def test_values_normalised_from_chinese(toy_zoning) -> None:  # noqa: ANN001
     assert z["control_unit"].feature_id.is_unique
 
 
-def _write_shapefiles(folder, names=None, keep_cpg=True):  # noqa: ANN001, ANN202
+def _write_shapefiles(folder, names=None, keep_cpg=True):
     paths = {}
     for name, gdf in toy_layers().items():
         stem = (names or {}).get(name, name)
@@ -46,7 +46,7 @@ def _write_shapefiles(folder, names=None, keep_cpg=True):  # noqa: ANN001, ANN20
     return paths
 
 
-def test_manifest_fields_values_defaults_crs(tmp_path) -> None:  # noqa: ANN001
+def test_manifest_fields_values_defaults_crs(tmp_path) -> None:
     paths = _write_shapefiles(tmp_path)
     paths["redline"].with_suffix(".prj").unlink()  # a delivery without .prj, fixed by the manifest
     gdf = toy_layers()["control_unit"].rename(columns={"ZHGKDYFL": "GKDYLB_X"})
@@ -74,7 +74,7 @@ def test_manifest_fields_values_defaults_crs(tmp_path) -> None:  # noqa: ANN001
     assert src["redline"].encoding == "gbk" and len(src["redline"].sha256) == 64
 
 
-def test_folder_with_chinese_file_names(tmp_path) -> None:  # noqa: ANN001
+def test_folder_with_chinese_file_names(tmp_path) -> None:
     from conftest import CHINESE_LAYER_NAMES
 
     _write_shapefiles(tmp_path, CHINESE_LAYER_NAMES, keep_cpg=False)
@@ -84,13 +84,13 @@ def test_folder_with_chinese_file_names(tmp_path) -> None:  # noqa: ANN001
     assert z["water_source"].name.tolist()[0] == "示例水库一级"
 
 
-def test_missing_boundary_is_an_error(tmp_path) -> None:  # noqa: ANN001
+def test_missing_boundary_is_an_error(tmp_path) -> None:
     toy_layers()["redline"].to_file(tmp_path / "z.gpkg", layer="redline", driver="GPKG")
     with pytest.raises(SchemaError, match="boundary"):
         load_zoning(tmp_path / "z.gpkg")
 
 
-def test_crs_conflict_needs_force(tmp_path) -> None:  # noqa: ANN001
+def test_crs_conflict_needs_force(tmp_path) -> None:
     _write_shapefiles(tmp_path)
     doc = {"layers": {"boundary": {"path": "boundary.shp"}, "redline": {"path": "redline.shp", "crs": "EPSG:4526"}}}
     (tmp_path / "z.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
@@ -98,7 +98,7 @@ def test_crs_conflict_needs_force(tmp_path) -> None:  # noqa: ANN001
         load_zoning(tmp_path / "z.yaml")
 
 
-def test_real_lianzhou_boundary_working_crs(tmp_path, lianzhou_boundary) -> None:  # noqa: ANN001
+def test_real_lianzhou_boundary_working_crs(tmp_path, lianzhou_boundary) -> None:
     b = lianzhou_boundary.rename(columns={"district_name": "名称", "district_adcode": "编码"})[["名称", "编码", "geometry"]]
     b.to_file(tmp_path / "z.gpkg", layer="行政区", driver="GPKG")
     z = load_zoning(tmp_path / "z.gpkg")
@@ -136,7 +136,7 @@ def test_geodesic_area_known_answer() -> None:
     assert a2 == pytest.approx(a, rel=1e-3)
 
 
-def test_corridor_kind_inferred_from_road_class(tmp_path) -> None:  # noqa: ANN001
+def test_corridor_kind_inferred_from_road_class(tmp_path) -> None:
     from spatial.errors import DataWarning
 
     layers = toy_layers()

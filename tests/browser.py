@@ -1,4 +1,4 @@
-"""Drive the system's headless Chromium for map tests and scripts.
+"""Drive the system's headless Chromium for the map tests (a test helper, not shipped).
 
 Uses Playwright's sync API with Debian's ``/usr/bin/chromium`` (or
 ``$ECOZONE_CHROMIUM``) instead of a Playwright-downloaded browser, so nothing is
@@ -8,7 +8,7 @@ offline, and collects console errors, uncaught page errors and failed requests.
 
 Examples
 --------
->>> from maps.browser import browser_unavailable_reason, open_page
+>>> from browser import browser_unavailable_reason, open_page  # tests/browser.py
 >>> if browser_unavailable_reason() is None:                     # doctest: +SKIP
 ...     with open_page("map.html") as (page, log):
 ...         assert page.evaluate("typeof L") == "object"
