@@ -1411,7 +1411,7 @@ def build_zone_kinds(ctx: ZoneContext, sites: gpd.GeoDataFrame) -> tuple[dict[st
     city_core = polygonal(shapely.difference(city, shapely.union_all([clear, old_yard.buffer(200)])))
 
     def village(near: tuple[float, float], r: float) -> BaseGeometry:
-        """A village footprint well inside the county."""
+        """Return a village footprint well inside the county."""
         return BlobShape.draw(rng, 0.5).polygon(inner_point(B, near, 2 * r).coords[0], r, n=24)
 
     receptors = [
