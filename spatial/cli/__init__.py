@@ -29,6 +29,7 @@ COMMANDS = {
     "validate": "Check a zoning package's integrity.",
     "map": "Draw an interactive zoning map.",
     "convert": "Convert vector files between CRSs, incl. GCJ-02/BD-09.",
+    "rules": "Show the effective rules, their levels and sources (--explain TYPE).",
 }
 
 
