@@ -58,6 +58,10 @@ def prepare_inputs(
     """
     zoning = zoning if isinstance(zoning, Zoning) else load_zoning(zoning)
     rules = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    if not rules.fixed:  # levels and local sources apply only where the package lies
+        from spatial.jurisdiction import zoning_adcode
+
+        rules = rules.for_adcode(*zoning_adcode(zoning))
     prep_sites, audit = load_sites(
         sites, zoning, types=rules.types, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer
     )
