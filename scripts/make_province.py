@@ -230,7 +230,7 @@ def random_inside(rng: np.random.Generator, region: shapely.Geometry, n: int) ->
     """
     shapely.prepare(region)
     x0, y0, x1, y1 = region.bounds
-    xs, ys, got = [], [], 0
+    xs, ys, got = [np.zeros(0)], [np.zeros(0)], 0  # n may be 0
     while got < n:  # a few rounds: ~70 % of the bounding box is inside
         m = int((n - got) * 1.6) + 16
         x = rng.uniform(x0, x1, m)
