@@ -356,7 +356,7 @@ class ProjectTypes:
             DataWarning,
             stacklevel=3,
         )
-        out = mapped.astype(object).to_numpy()
+        out = np.array(mapped.astype(object).to_numpy(), dtype=object)
         out[bad] = "other"
         return pd.Series(out, index=values.index).astype(str)
 

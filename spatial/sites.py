@@ -257,10 +257,11 @@ def read_sites_folder(folder: str | os.PathLike[str], *, sites_crs: str | None =
         frames = [g.to_crs(4490) for g in frames]  # several GK zones or datums: meet in CGCS2000 degrees
     out = pd.concat(frames, ignore_index=True)
     ids = out["site_id"].astype(str)
-    shared = ids.duplicated(keep=False) & (out.groupby(ids)["source_file"].transform("nunique") > 1)
-    if shared.any():
-        stems = out["source_file"].map(lambda n: Path(n).stem)
-        out.loc[shared, "site_id"] = stems[shared] + "-" + ids[shared]
+    shared = out.groupby(ids)["source_file"].transform("nunique") > 1
+    if shared.any():  # a file sharing any id with another file gets all its ids prefixed, for one consistent scheme
+        mask = out["source_file"].isin(set(out.loc[shared, "source_file"])).to_numpy()
+        stems = out.loc[mask, "source_file"].map(lambda n: Path(n).stem)
+        out.loc[mask, "site_id"] = [i if i.startswith(f"{s}-") else f"{s}-{i}" for s, i in zip(stems, ids[mask], strict=True)]
     return gpd.GeoDataFrame(out, geometry=frames[0].geometry.name, crs=frames[0].crs)
 
 

@@ -24,7 +24,8 @@ from spatial.io import detect_text_encoding
 
 __all__ = ["load_type_map"]
 
-_HEADER_WORDS = {"from", "to", "user", "value", "type", "ecozone", "ecozonetype", "用户类型", "本单位类型", "原类型", "类型", "对应类型", "项目类型"}
+#: A first row whose two cells both contain one of these is a header, not a mapping.
+_HEADER_WORDS = ("类型", "type", "from", "to", "ecozone", "user", "value", "原值", "对应")
 
 
 def load_type_map(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -86,7 +87,7 @@ def _from_table(path: Path) -> dict[str, str]:
             f"type map {path.name} needs two columns: your type, ecozone type",
         )
     first = [clean_key(str(c)) for c in df.iloc[0, :2]] if len(df) else []
-    start = 1 if first and all(c in {clean_key(w) for w in _HEADER_WORDS} for c in first) else 0
+    start = 1 if first and all(any(w in c for w in _HEADER_WORDS) for c in first) else 0
     out: dict[str, str] = {}
     bad = []
     for i in range(start, len(df)):
