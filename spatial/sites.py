@@ -36,6 +36,8 @@ __all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES", "ROW_COLUMN", "USER_
 #: Column a reader adds with each row's number as the user sees it (spreadsheet row or
 #: CSV line, header = 1; ``Sheet!row`` for workbooks).  prepare_sites uses it in messages and drops it.
 ROW_COLUMN = "_ecozone_row"
+#: Columns screening adds to the sites table; an input column of the same name is kept as ``<name>（原表）``.
+RESULT_COLUMNS = ("verdict", "verdict_zh", "n_hits", "summary_zh", "area_m2", "length_m")
 #: ``GeoDataFrame.attrs`` key listing the input's own columns (建设单位, 投资 …), in input order.
 USER_COLUMNS_ATTR = "ecozone_user_columns"
 ROWS_NOTE_ZH = "（行号同 Excel/文本编辑器所见，表头为第1行）"
@@ -406,6 +408,8 @@ def prepare_sites(
             stacklevel=2,
         )
     rest = out.drop(columns=[c for c in (out.geometry.name, "site_id", "name", "project_type") if c in out.columns])
+    # A previous run's screening.gpkg screened again carries verdict, n_hits …: keep them, renamed.
+    rest = rest.rename(columns={c: f"{c}（原表）" for c in rest.columns if c in RESULT_COLUMNS or c == "project_type_raw"})
     result = gpd.GeoDataFrame(
         {
             "site_id": ids.to_numpy(),

@@ -338,3 +338,12 @@ def test_readme_python_api_runs(tmp_path: Path) -> None:
     for name in ("sites.csv", "report.html", "report.xlsx", "map.html"):
         assert (tmp_path / "api_out" / name).stat().st_size > 0, name
     assert "LZ-001" in res.stdout and "summary_zh" in res.stdout
+
+
+def test_a_previous_result_can_be_screened_again(tmp_path: Path, toy_zoning: object) -> None:
+    """screening.gpkg fed back in: its verdict/n_hits columns are kept as 原表 columns, not a crash."""
+    gdf = gpd.GeoDataFrame({"site_id": ["A"], "project_type": ["光伏"], "建设单位": ["甲"]}, geometry=[km_point(8, 12)], crs=TOY_CRS)
+    first = screen(gdf, toy_zoning)
+    again = screen(first.sites, toy_zoning)
+    assert again.sites["verdict（原表）"].iloc[0] == first.sites["verdict"].iloc[0]
+    assert again.sites["verdict"].iloc[0] == first.sites["verdict"].iloc[0] and again.sites["建设单位"].iloc[0] == "甲"
