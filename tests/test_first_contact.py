@@ -75,13 +75,14 @@ def test_planner_types_have_parents_whose_rules_apply() -> None:
 
 
 def test_a_planner_type_inherits_its_parents_rule(tmp_path: Path, toy_zoning: object) -> None:
-    """采石场 is mining: COR-MINING (no quarrying within a corridor's width) applies, 10 m from the river."""
-    gdf = gpd.GeoDataFrame({"site_id": ["Q", "H"], "project_type": ["采石场", "医院"]}, geometry=[km_point(10, 8.01), km_point(10, 8.01)], crs=TOY_CRS)
+    """采石场 is mining: the rule on industry and mining in a priority unit (CU-PRIORITY) applies; 医院 is not."""
+    gdf = gpd.GeoDataFrame({"site_id": ["Q", "H"], "project_type": ["采石场", "医院"]}, geometry=[km_point(6, 7), km_point(6, 7)], crs=TOY_CRS)
     result = screen(gdf, toy_zoning)
     rules_q = set(result.hits.loc[result.hits.site_id == "Q", "rule_id"])
     rules_h = set(result.hits.loc[result.hits.site_id == "H", "rule_id"])
-    assert "COR-MINING" in rules_q and "COR-MINING" not in rules_h
-    assert result.sites.set_index("site_id").loc["Q", "verdict"] == "prohibited"
+    assert "CU-PRIORITY" in rules_q and "CU-PRIORITY" not in rules_h
+    verdicts = result.sites.set_index("site_id")["verdict"].map({"compatible": 0, "notice": 1, "restricted": 2, "prohibited": 3})
+    assert verdicts["Q"] > verdicts["H"]
 
 
 @pytest.mark.filterwarnings("default")
