@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -40,6 +40,9 @@ def prepare_inputs(
     type_field: str | None = None,
     sites_crs: str | None = None,
     layer: str | None = None,
+    xy_order: str | None = None,
+    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
+    strict_types: bool = False,
 ) -> tuple[gpd.GeoDataFrame, Zoning, RuleSet, dict[str, Any]]:
     """Run the readers: zoning, rules, then sites prepared and reprojected into the zoning's CRS.
 
@@ -47,7 +50,7 @@ def prepare_inputs(
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs, layer
+    sites, zoning, rules, project_type, id_field, type_field, sites_crs, layer, xy_order, type_map, strict_types
         As for :func:`screen`.
 
     Returns
@@ -63,8 +66,9 @@ def prepare_inputs(
 
         rules = rules.for_adcode(*zoning_adcode(zoning))
     prep_sites, audit = load_sites(
-        sites, zoning, types=rules.types, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer
-    )
+        sites, zoning, types=rules.types, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
+        layer=layer, xy_order=xy_order, type_map=type_map, strict_types=strict_types,
+    )  # fmt: skip
     return prep_sites, zoning, rules, audit
 
 
@@ -78,6 +82,9 @@ def screen(
     type_field: str | None = None,
     sites_crs: str | None = None,
     layer: str | None = None,
+    xy_order: str | None = None,
+    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
+    strict_types: bool = False,
     prepared: PreparedZoning | None = None,
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
@@ -101,6 +108,12 @@ def screen(
         CRS of the sites (EPSG, cgcs2000, wgs84, gcj02, bd09).
     layer : str, optional
         Layer of a multi-layer sites file.
+    xy_order : {'survey', 'gis'}, optional
+        Which of X/Y columns is the northing (default: decided from the numbers and the boundary).
+    type_map : mapping or path-like, optional
+        The bureau's own type names -> ecozone types (a dict, or a YAML/CSV file).
+    strict_types : bool, default False
+        Unknown project types are an error instead of ``other``.
     prepared : PreparedZoning, optional
         Reuse prepared zoning arrays (batch screening).
     chunk_size : int, default 250000
@@ -124,8 +137,9 @@ def screen(
     """
     t0 = time.perf_counter()
     prep_sites, zoning, rules, audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer
-    )
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer,
+        xy_order=xy_order, type_map=type_map, strict_types=strict_types,
+    )  # fmt: skip
     result = screen_sites(prep_sites, zoning, rules, sites_audit=audit, prepared=prepared, chunk_size=chunk_size, progress=progress, threads=threads)
     result.audit["duration_s"] = round(time.perf_counter() - t0, 3)  # reading included
     return result

@@ -27,7 +27,7 @@ from spatial.engine.queries import obj
 from spatial.engine.text import layer_status, summaries
 from spatial.project_types import VERDICT_ZH, VERDICTS
 from spatial.rules import RuleSet
-from spatial.zoning import Zoning
+from spatial.zoning import Zoning, display_path
 
 __all__ = ["ScreeningResult", "assemble_result", "expand_hits", "HIT_COLUMNS", "SITE_COLUMNS"]
 
@@ -212,9 +212,10 @@ def assemble_result(
         "ecozone_version": __version__,
         "run_at": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
-        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": str(rules.path)},
+        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": display_path(rules.path) if rules.path else ""},
         "zoning": [
-            {"layer": s.layer, "path": s.path, "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features} for s in zoning.sources
+            {"layer": s.layer, "path": display_path(s.path), "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features}
+            for s in zoning.sources
         ],
         "working_crs": describe_crs(zoning.crs),
         "sites": sites_audit,
