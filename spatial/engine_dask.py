@@ -188,6 +188,7 @@ def screen_dask(
     id_field: str | None = None,
     type_field: str | None = None,
     sites_crs: str | None = None,
+    read_options: dict[str, Any] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     npartitions: int | None = None,
@@ -200,7 +201,7 @@ def screen_dask(
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs
+    sites, zoning, rules, project_type, id_field, type_field, sites_crs, read_options
         As for :func:`spatial.screen.screen`.
     workers : int, optional
         Worker processes of the local cluster (default 2).
@@ -226,7 +227,8 @@ def screen_dask(
     t0 = time.perf_counter()
     started = datetime.now(UTC).astimezone()
     prep_sites, zoning, rules, sites_audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
+        read_options=read_options,
     )
     prepared = prepare_zoning(zoning, rules.types)  # client side: labels and attributes for the report tables
     release_prepared(prepared)  # no queries here: drop the GEOS indexes straight away

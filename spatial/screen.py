@@ -832,6 +832,7 @@ def screen(
     id_field: str | None = None,
     type_field: str | None = None,
     sites_crs: str | None = None,
+    read_options: dict[str, Any] | None = None,
     prepared: PreparedZoning | None = None,
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
@@ -853,6 +854,9 @@ def screen(
         Site id / project-type columns.
     sites_crs : str, optional
         CRS of the sites (EPSG, cgcs2000, wgs84, gcj02, bd09).
+    read_options : dict, optional
+        More options for :func:`spatial.sites.read_sites` (``layer``,
+        ``sheet``, ``coords``) when ``sites`` is a path.
     prepared : PreparedZoning, optional
         Reuse prepared zoning arrays (batch screening).
     chunk_size : int, default 250000
@@ -877,7 +881,8 @@ def screen(
     t0 = time.perf_counter()
     started = datetime.now(UTC).astimezone()
     prep_sites, zoning, rules, sites_audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
+        read_options=read_options,
     )
     own_prepared = prepared is None or prepared.zoning is not zoning or prepared.types is not rules.types
     if own_prepared:
@@ -935,6 +940,7 @@ def prepare_inputs(
     id_field: str | None = None,
     type_field: str | None = None,
     sites_crs: str | None = None,
+    read_options: dict[str, Any] | None = None,
 ) -> tuple[gpd.GeoDataFrame, Zoning, RuleSet, dict[str, Any]]:
     """Load what a screening needs: sites prepared and reprojected, zoning, rules.
 
@@ -942,7 +948,7 @@ def prepare_inputs(
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs
+    sites, zoning, rules, project_type, id_field, type_field, sites_crs, read_options
         As for :func:`screen`.
 
     Returns
@@ -955,7 +961,7 @@ def prepare_inputs(
     rules = rules if isinstance(rules, RuleSet) else load_rules(rules)
     if isinstance(sites, (str, os.PathLike)):
         path = Path(sites)
-        raw = read_sites_file(path, sites_crs=sites_crs)
+        raw = read_sites_file(path, sites_crs=sites_crs, **(read_options or {}))
         sites_audit = {"path": str(path), "sha256": file_sha256(path), "crs": describe_crs(raw.crs), "n_features": len(raw)}
         source = path.name
     else:
@@ -998,7 +1004,7 @@ def warn_unknown_bans(prepared: PreparedZoning) -> None:
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
 
-def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = None) -> gpd.GeoDataFrame:
+def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = None, **options: Any) -> gpd.GeoDataFrame:
     """Read a sites file: GeoParquet through pyarrow, anything else through :func:`read_sites`.
 
     Parameters
@@ -1007,6 +1013,8 @@ def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = Non
         Sites file.
     sites_crs : str, optional
         CRS override / fallback (see :func:`spatial.sites.read_sites`).
+    **options
+        ``layer``, ``sheet``, ``coords`` for :func:`spatial.sites.read_sites`.
 
     Returns
     -------
@@ -1015,7 +1023,7 @@ def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = Non
     """
     path = Path(path)
     if path.suffix.lower() not in PARQUET_SUFFIXES:
-        return read_sites(path, sites_crs=sites_crs)
+        return read_sites(path, sites_crs=sites_crs, **options)
     from spatial.errors import FileFormatError, InputError
     from spatial.sites import _apply_crs
 

@@ -23,6 +23,16 @@ from spatial.coordfile import is_coordfile, read_coordfile
 from spatial.errors import CRSError, GeometryRepairWarning, InputError
 from spatial.io import detect_text_encoding, read_vector
 from spatial.project_types import DEFAULT_TYPES, ProjectTypes
+from spatial.site_readers import (
+    check_coordinates,
+    check_lonlat_values,
+    check_text_table,
+    choose_pair,
+    parse_wkt,
+    read_dxf,
+    read_excel_sheets,
+    read_kml,
+)
 from spatial.webcrs import parse_crs_alias, to_wgs84_gdf
 
 __all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES"]
@@ -46,21 +56,32 @@ def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_table(path: Path, sites_crs: str | None) -> gpd.GeoDataFrame:
-    """CSV/XLSX with lon/lat, x/y or WKT columns -> GeoDataFrame."""
+def _has_coords(cols: list[str]) -> bool:
+    return bool((_find(cols, _LON) and _find(cols, _LAT)) or (_find(cols, _X) and _find(cols, _Y)) or _find(cols, _WKT))
+
+
+def _read_table(
+    path: Path, sites_crs: str | None, *, sheet: str | None = None, coords: str | None = None
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """CSV/XLSX with lon/lat, x/y or WKT columns -> GeoDataFrame and the row labels the user sees."""
     if path.suffix.lower() in (".xlsx", ".xls"):
-        df = pd.read_excel(path, dtype=object)
+        df, rows = read_excel_sheets(path, sheet, _has_coords, _ID)
     else:
         raw = path.read_bytes()
+        check_text_table(raw, path.name)
         enc = detect_text_encoding(raw[: 1 << 20])
         sep = "\t" if path.suffix.lower() == ".tsv" else None
         df = pd.read_csv(path, encoding=enc, sep=sep, engine="python", dtype=object, skipinitialspace=True)
+        rows = [str(i + 2) for i in range(len(df))]
     cols = [str(c) for c in df.columns]
     df.columns = cols
     lon, lat = _find(cols, _LON), _find(cols, _LAT)
     x, y = _find(cols, _X), _find(cols, _Y)
     wkt = _find(cols, _WKT)
     crs: CRS | None = None
+    if lon and lat and x and y:
+        pair = choose_pair(df, path.name, rows, (lon, lat), (x, y), sites_crs, coords)
+        lon, lat = (lon, lat) if pair == "lonlat" else (None, None)
     if lon and lat:
         xs, ys, crs = df[lon], df[lat], CRS.from_epsg(4326)
     elif x and y:
@@ -71,8 +92,7 @@ def _read_table(path: Path, sites_crs: str | None) -> gpd.GeoDataFrame:
             )
         xs, ys = df[x], df[y]
     elif wkt:
-        geoms = shapely.from_wkt(df[wkt].astype(str).to_numpy(), on_invalid="raise")
-        return gpd.GeoDataFrame(df.drop(columns=[wkt]), geometry=geoms, crs=None)
+        return gpd.GeoDataFrame(df.drop(columns=[wkt]), geometry=parse_wkt(df[wkt], rows, path.name), crs=None), rows
     else:
         raise InputError(
             f"{path.name} 中找不到坐标列。需要 经度/纬度（lon/lat），或 x/y 加 --sites-crs，或 WKT 列。现有列：{', '.join(cols)}",
@@ -80,15 +100,17 @@ def _read_table(path: Path, sites_crs: str | None) -> gpd.GeoDataFrame:
         )
     xn = pd.to_numeric(xs, errors="coerce")
     yn = pd.to_numeric(ys, errors="coerce")
-    bad = df.index[xn.isna() | yn.isna()]
+    bad = np.flatnonzero((xn.isna() | yn.isna()).to_numpy())
     if len(bad):
-        rows = [f"{i + 2}: ({xs[i]!r}, {ys[i]!r})" for i in bad]
+        listed = [f"{rows[i]}: ({xs.iloc[i]!r}, {ys.iloc[i]!r})" for i in bad]
         raise InputError(
-            f"{path.name} 有无法识别的坐标，行（含表头计）：{format_rows(rows)}。请填写数值坐标。",
-            f"{path.name}: non-numeric coordinates in rows {format_rows(rows)}",
+            f"{path.name} 有无法识别的坐标，行（含表头计）：{format_rows(listed)}。请填写数值坐标。",
+            f"{path.name}: non-numeric coordinates in rows {format_rows(listed)}",
         )
+    if crs is not None:
+        check_lonlat_values(xn.to_numpy(float), yn.to_numpy(float), rows, path.name, names=(str(lon), str(lat)))
     geoms = shapely.points(xn.to_numpy(float), yn.to_numpy(float))
-    return gpd.GeoDataFrame(df, geometry=geoms, crs=crs)
+    return gpd.GeoDataFrame(df, geometry=geoms, crs=crs), rows
 
 
 def read_sites(
@@ -96,6 +118,8 @@ def read_sites(
     *,
     sites_crs: str | None = None,
     layer: str | None = None,
+    sheet: str | None = None,
+    coords: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a sites file into a GeoDataFrame with a CRS (WGS84 for web-map inputs).
 
@@ -107,7 +131,11 @@ def read_sites(
         CRS when the file has none (or to override a wrong one): EPSG code,
         ``cgcs2000``, ``wgs84``, ``gcj02`` (高德/腾讯) or ``bd09`` (百度).
     layer : str, optional
-        Layer within a multi-layer file.
+        Layer within a multi-layer file; the CAD layer of a DXF; one folder of a KML.
+    sheet : str, optional
+        One sheet of a workbook (default: every sheet with coordinate columns).
+    coords : {'lonlat', 'xy'}, optional
+        Which pair to use when a table has both lon/lat and X/Y columns that disagree.
 
     Returns
     -------
@@ -117,14 +145,26 @@ def read_sites(
     path = Path(path)
     if not path.exists():
         raise InputError(f"找不到地块文件：{path}", f"sites file not found: {path}")
+    if path.is_dir():
+        raise InputError(
+            f"{path} 是一个文件夹，需要的是地块文件（CSV、XLSX、GPKG、SHP、KML、DXF、坐标文件 TXT）。",
+            f"{path} is a folder; give a sites file (CSV, XLSX, GPKG, SHP, KML, DXF, coordinate TXT)",
+        )
     suffix = path.suffix.lower()
+    rows = None
     if suffix == ".txt" and is_coordfile(path):
         gdf = read_coordfile(path)
     elif suffix in TABLE_SUFFIXES:
-        gdf = _read_table(path, sites_crs)
+        gdf, rows = _read_table(path, sites_crs, sheet=sheet, coords=coords)
+    elif suffix == ".dxf":
+        gdf = read_dxf(path, layer)
+    elif suffix in (".kml", ".kmz"):
+        gdf = read_kml(path, layer)
     else:
         gdf = read_vector(path, layer, require_crs=False)
-    return _apply_crs(gdf, sites_crs, path.name)
+    gdf = _apply_crs(gdf, sites_crs, path.name)
+    check_coordinates(gdf, path.name, rows)
+    return gdf
 
 
 def _apply_crs(gdf: gpd.GeoDataFrame, sites_crs: str | None, label: str) -> gpd.GeoDataFrame:

@@ -45,7 +45,14 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
 @click.option("--type-field", default=None, help="Field holding each site's project type (default project_type / 项目类型).")
 @click.option("--id-field", default=None, help="Field holding site ids (default site_id, else id, else row number).")
 @sites_crs_option
-@click.option("--layer", default=None, help="Layer of a multi-layer sites file.")
+@click.option("--layer", "--dxf-layer", "layer", default=None, help="Layer of a multi-layer sites file; the CAD layer of a DXF (图层/CAD 图层).")
+@click.option("--sheet", default=None, help="One sheet of an XLSX workbook (default: every sheet with coordinate columns; 工作表).")
+@click.option(
+    "--coords",
+    type=click.Choice(["lonlat", "xy"]),
+    default=None,
+    help="Which columns to use when a table has both 经度/纬度 and X/Y that disagree (坐标列).",
+)
 @out_dir_option
 @force_option
 @click.option("--fail-on", type=click.Choice(["prohibited", "restricted"]), default=None, help="Exit 3 when any site reaches this verdict.")
@@ -81,6 +88,8 @@ def command(
     id_field: str | None,
     sites_crs: str | None,
     layer: str | None,
+    sheet: str | None,
+    coords: str | None,
     out: Path,
     force: bool,
     fail_on: str | None,
@@ -116,13 +125,10 @@ def command(
         working_on("rules", rules)
         ruleset = load_rules(rules)
         working_on("sites", sites)
-        if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
-            from spatial.sites import read_sites
-
-            source = read_sites(sites, sites_crs=sites_crs, layer=layer)
-        else:
-            source = sites
+        read_options = {k: v for k, v in {"layer": layer, "sheet": sheet, "coords": coords}.items() if v is not None}
+        source = sites
         opts = {"project_type": project_type, "id_field": id_field, "type_field": type_field, "sites_crs": sites_crs}
+        opts["read_options"] = read_options if sites.suffix.lower() not in PARQUET_SUFFIXES else None
         with progress_bar("筛查 screening") as tick:
             if engine == "dask":
                 from spatial.engine_dask import screen_dask
