@@ -275,7 +275,7 @@ class ScreeningResult:
         rows = []
         ids = self.sites["site_id"].to_numpy()
         for layer in STATUS_LAYERS:
-            if layer not in self.zoning.layers:
+            if layer not in self.zoning:  # absent or empty: 不涉及 would claim what no data shows
                 continue
             feats = _features_per_site(self._touch.get(layer), len(ids))
             involved = feats != ""
@@ -796,7 +796,7 @@ def _summaries(
     missing = np.zeros(n, dtype=np.int64)
     labels: list[str] = []
     for layer in STATUS_LAYERS:
-        if layer not in zoning.layers or layer == "control_unit":
+        if layer not in zoning or layer == "control_unit":
             continue
         feats = _features_per_site(touch.get(layer), n)
         label = REGISTRY[layer].label_zh
@@ -975,9 +975,10 @@ def prepare_inputs(
     prep_sites = prepare_sites(raw, id_field=id_field, type_field=type_field, project_type=project_type, types=rules.types, source=source)
     geoms = to_crs_geoms(np.asarray(prep_sites.geometry.values, dtype=object), CRS.from_user_input(prep_sites.crs), zoning.crs)
     prep_sites = prep_sites.set_geometry(gpd.GeoSeries(geoms, index=prep_sites.index, crs=zoning.crs), crs=zoning.crs)
-    from spatial.sanity import check_sites_against_zoning
+    from spatial.sanity import check_sites_against_zoning, empty_layer_warnings
 
     check_sites_against_zoning(raw, prep_sites, zoning, source=source)
+    sites_audit["zoning_warnings"] = empty_layer_warnings(zoning, [layer for rule in rules for layer in rule.layers])
     return prep_sites, zoning, rules, sites_audit
 
 
@@ -1118,7 +1119,8 @@ def assemble_result(
             {"layer": s.layer, "path": s.path, "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features} for s in zoning.sources
         ],
         "working_crs": describe_crs(zoning.crs),
-        "sites": sites_audit,
+        "sites": {k: v for k, v in sites_audit.items() if k != "zoning_warnings"},
+        "warnings": list(sites_audit.get("zoning_warnings", [])),
     }
     if n == 0:
         audit["note"] = "无地块 / no sites"
