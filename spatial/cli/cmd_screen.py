@@ -15,8 +15,9 @@ from spatial.errors import InputError
 from spatial.output import write_screening
 from spatial.outset import output_set
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
-from spatial.rules import load_rules
+from spatial.rules import default_rules_path, load_rules
 from spatial.screen import PARQUET_SUFFIXES, screen
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command", "print_summary", "MAP_MAX_SITES"]
 
@@ -115,7 +116,7 @@ def command(
     if engine == "local" and (workers or scheduler):
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
     fmt = fmt or ("parquet" if sites.suffix.lower() in PARQUET_SUFFIXES else "gpkg")
-    with output_set(out, force=force, inputs=[sites, zoning, rules], argv=command_line()) as oset:
+    with output_set(out, force=force, inputs=[sites, zoning or demo_zoning_path(), rules or default_rules_path()], argv=command_line()) as oset:
         stage = oset.staging
         info: dict = {}
         working_on("zoning", zoning)
