@@ -32,10 +32,12 @@ def _one(red: gpd.GeoDataFrame, geom: shapely.Geometry) -> gpd.GeoDataFrame:
 
 
 def _diff(new: Path, out: Path, hash_tree) -> tuple[int, dict]:  # noqa: ANN001
-    before = hash_tree(new.parent)
+    from spatial.io import file_sha256
+
+    before = hash_tree(new.parent), file_sha256(demo_zoning_path())
     res = CliRunner().invoke(cli, ["diff", str(demo_zoning_path()), str(new), "--fail-on-reduction", "--out", str(out)])
     assert "Traceback" not in res.output
-    assert hash_tree(new.parent) == before
+    assert (hash_tree(new.parent), file_sha256(demo_zoning_path())) == before
     return res.exit_code, json.loads((out / "diff.json").read_text(encoding="utf-8"))
 
 

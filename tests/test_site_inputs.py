@@ -20,7 +20,7 @@ from pyproj import Transformer
 
 from spatial.cli import cli
 from spatial.errors import CRSError, InputError
-from spatial.sites import read_sites
+from spatial.sites import read_sites as _read_sites
 
 TO_WGS = Transformer.from_crs(4547, 4326, always_xy=True)
 #: The CLI prints warnings; tests assert on its output.
@@ -37,6 +37,17 @@ def _run(args: list[str], folder: Path, hash_tree) -> tuple[int, str]:  # noqa: 
     assert "Traceback" not in res.output
     assert hash_tree(folder) == before, "inputs must never be modified"
     return res.exit_code, res.output
+
+
+def read_sites(path: Path, **kwargs: object):  # noqa: ANN201 - GeoDataFrame
+    """``spatial.sites.read_sites`` with the input folder hashed before and after."""
+    from conftest import sha256_tree
+
+    before = sha256_tree(Path(path).parent)
+    try:
+        return _read_sites(path, **kwargs)
+    finally:
+        assert sha256_tree(Path(path).parent) == before, "inputs must never be modified"
 
 
 # --------------------------------------------------------------------------- coordinates
