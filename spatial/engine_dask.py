@@ -188,7 +188,6 @@ def screen_dask(
     id_field: str | None = None,
     type_field: str | None = None,
     sites_crs: str | None = None,
-    read_options: dict[str, Any] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     npartitions: int | None = None,
@@ -196,12 +195,13 @@ def screen_dask(
     processes: bool = True,
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    **site_options: Any,
 ) -> ScreeningResult:
     """Screen sites on a Dask cluster; the result equals :func:`spatial.screen.screen`'s.
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs, read_options
+    sites, zoning, rules, project_type, id_field, type_field, sites_crs
         As for :func:`spatial.screen.screen`.
     workers : int, optional
         Worker processes of the local cluster (default 2).
@@ -218,6 +218,8 @@ def screen_dask(
         Threads inside each partition task.
     progress : callable, optional
         Called with (done, total) partitions.
+    **site_options
+        ``xy_order``, ``type_map``, ``strict_types``, ``read_options``: as for :func:`spatial.screen.screen`.
 
     Returns
     -------
@@ -227,8 +229,7 @@ def screen_dask(
     t0 = time.perf_counter()
     started = datetime.now(UTC).astimezone()
     prep_sites, zoning, rules, sites_audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
-        read_options=read_options,
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, **site_options
     )
     prepared = prepare_zoning(zoning, rules.types)  # client side: labels and attributes for the report tables
     release_prepared(prepared)  # no queries here: drop the GEOS indexes straight away

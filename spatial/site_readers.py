@@ -308,16 +308,16 @@ def read_excel_sheets(
                 f"{path.name} 中没有工作表“{sheet}”。现有工作表：{'、'.join(names)}。",
                 f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(names)}",
             )
-        df = book[sheet]
+        df = book[sheet].dropna(how="all")
         df.columns = [str(c) for c in df.columns]
-        return df, [str(i + 2) for i in range(len(df))]
+        return df, [f"{sheet}!{int(i) + 2}" for i in df.index]
     for df in book.values():
         df.columns = [str(c) for c in df.columns]
     usable = [n for n in names if has_coordinates(list(book[n].columns)) and len(book[n].dropna(how="all"))]
     skipped = [n for n in names if n not in usable and len(book[n].dropna(how="all"))]
     if not usable:
-        first = book[names[0]] if names else pd.DataFrame()
-        return first, [str(i + 2) for i in range(len(first))]
+        first = book[names[0]].dropna(how="all") if names else pd.DataFrame()
+        return first, [f"{names[0]}!{int(i) + 2}" for i in first.index]
     if len(usable) == 1:
         if skipped:
             warnings.warn(
@@ -326,8 +326,8 @@ def read_excel_sheets(
                 DataWarning,
                 stacklevel=3,
             )
-        df = book[usable[0]]
-        return df, [str(i + 2) for i in range(len(df))]
+        df = book[usable[0]].dropna(how="all")
+        return df, [f"{usable[0]}!{int(i) + 2}" for i in df.index]
     frames, labels = [], []
     for n in usable:
         df = book[n].dropna(how="all").copy()
