@@ -355,7 +355,7 @@ def _with_rule_text(hits: pd.DataFrame | None, rules: pd.DataFrame | None) -> pd
     return hits
 
 
-def read_screening(path: str | os.PathLike[str]) -> SimpleNamespace:
+def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None) -> SimpleNamespace:
     """Read a screening output folder (or its ``screening.gpkg``) back, or any sites file.
 
     Parameters
@@ -364,6 +364,8 @@ def read_screening(path: str | os.PathLike[str]) -> SimpleNamespace:
         A folder written by ``ecozone screen`` (GeoPackage or GeoParquet
         set), its ``screening.gpkg``, or any sites file
         :func:`spatial.sites.read_sites` reads.  Sites keep their own CRS.
+    sites_crs : str, optional
+        CRS of a sites file that has none (a DXF, a CSV with X/Y).
 
     Returns
     -------
@@ -406,7 +408,7 @@ def read_screening(path: str | os.PathLike[str]) -> SimpleNamespace:
     else:
         from spatial.sites import read_sites
 
-        sites = read_sites(p)
+        sites = read_sites(p, sites_crs=sites_crs)
     if "site_id" in sites:
         sites["site_id"] = sites["site_id"].astype(str)
     return SimpleNamespace(sites=sites, hits=_with_rule_text(hits, rules))
