@@ -1,0 +1,503 @@
+"""Suitability: the county partitioned into areas by the verdict a site there would get.
+
+How the partition stays equal to ``screen`` by construction:
+
+1. every boundary a rule for the project type can react to is collected:
+   the edges of the polygon features of each layer a rule reads, and of
+   those features buffered by each distance a rule uses (``buffer_m``,
+   ``distance_m``, corridor widths), plus the county boundary and the steep
+   slope cells of an optional DEM;
+2. the boundaries are noded (``shapely.union_all``) and polygonised, tile by
+   tile, into faces.  No rule condition is crossed inside a face, so a site
+   anywhere in a face touches the same zones and distances as any other;
+3. one interior point per face (``shapely.point_on_surface``) is screened by
+   :func:`spatial.screen.screen` — the engine ``ecozone screen`` runs — and
+   the face takes that point's verdict and rules;
+4. faces are dissolved by class and rules, and measured on the ellipsoid.
+
+The partition is deliberately finer than the rules need (``where`` filters and
+ban lists are not pre-applied): only the engine decides verdicts, so a new
+rule mode or catalogue level changes the map with no change here.  Circular
+buffer arcs are drawn with enough segments to stay within
+:data:`ARC_TOLERANCE_M` of the true distance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from spatial.crs import geodesic_area
+from spatial.errors import InputError
+from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
+from spatial.rules import RuleSet
+from spatial.screen import PreparedZoning, prepare_zoning, screen
+from spatial.terrain import SLOPE_RULE_ID, Terrain, slope_label
+from spatial.zoning import Zoning
+
+__all__ = [
+    "Suitability",
+    "suitability",
+    "partition",
+    "screen_points",
+    "CLASSES",
+    "class_zh",
+    "ARC_TOLERANCE_M",
+    "AREA_TOLERANCE",
+]
+
+#: Largest gap (m) between a drawn buffer arc and the true distance circle.
+ARC_TOLERANCE_M = 0.02
+#: Relative tolerance within which the class areas must add up to the county.
+AREA_TOLERANCE = 1e-4
+#: Suitability classes, mildest first; the raster code is the position + 1 (0 = outside the county).
+CLASSES = ("compatible", "notice", "restricted_slope", "restricted", "prohibited")
+_CLASS_ZH = {**VERDICT_ZH, "restricted_slope": "限制"}
+#: Faces per engine call (bounds memory on a province).
+_SCREEN_CHUNK = 200_000
+
+
+def class_zh(cls: str, max_slope: float = 25.0) -> str:
+    """Chinese label of a suitability class (``限制（坡度>25°）`` for the slope class).
+
+    Parameters
+    ----------
+    cls : str
+        One of :data:`CLASSES`.
+    max_slope : float, default 25
+        Slope threshold in degrees.
+
+    Returns
+    -------
+    str
+        Label.
+    """
+    return f"限制（{slope_label(max_slope)}）" if cls == "restricted_slope" else _CLASS_ZH[cls]
+
+
+@dataclass
+class Suitability:
+    """Suitability partition for one project type.
+
+    Attributes
+    ----------
+    project_type : str
+        Canonical project type.
+    project_type_input : str
+        The type as the user wrote it.
+    areas : GeoDataFrame
+        Dissolved areas: ``class``, ``class_zh``, ``verdict``, ``verdict_zh``,
+        ``rules`` (rule ids hit, 、-joined), ``cause`` (the rules giving the
+        verdict), ``area_m2`` (ellipsoidal), geometry in the zoning CRS.
+    table : DataFrame
+        Per class: ``class``, ``class_zh``, ``code``, ``area_km2``, ``pct``.
+    county_m2 : float
+        Ellipsoidal area of the county (dissolved boundary).
+    faces : int
+        Faces screened before dissolving.
+    max_slope : float or None
+        Slope threshold when a DEM was used.
+    notes : list of str
+        Statements for the outputs (slope rule, DEM source).
+    """
+
+    project_type: str
+    project_type_input: str
+    areas: gpd.GeoDataFrame
+    table: pd.DataFrame
+    county_m2: float
+    faces: int
+    max_slope: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def crs(self) -> CRS:
+        """CRS of :attr:`areas`."""
+        return CRS.from_user_input(self.areas.crs)
+
+    def allowed_region(self, worst: str = "compatible") -> shapely.Geometry:
+        """Union of the areas whose class is no worse than ``worst``.
+
+        Parameters
+        ----------
+        worst : str, default 'compatible'
+            A verdict; the slope class counts as ``restricted``.
+
+        Returns
+        -------
+        shapely.Geometry
+            The region (possibly empty).
+        """
+        rank = self.areas["verdict"].map(VERDICT_RANK).to_numpy()
+        ok = rank <= VERDICT_RANK[worst]
+        return shapely.union_all(np.asarray(self.areas.geometry.values, dtype=object)[ok])
+
+
+def _arc_segments(distance: float) -> int:
+    """Segments per quarter circle keeping the chord within ARC_TOLERANCE_M of the arc."""
+    if distance <= ARC_TOLERANCE_M:
+        return 1
+    half = math.acos(1.0 - ARC_TOLERANCE_M / distance)
+    return max(8, math.ceil((math.pi / 2) / (2 * half)))
+
+
+def _rule_sources(zoning: Zoning, rules: RuleSet, ptype: str) -> dict[str, set[Any]]:
+    """Layer -> distances (None: the features themselves; 'width': corridor widths) the type's rules read."""
+    out: dict[str, set[Any]] = {}
+    for rule in rules:
+        if rule.type_verdicts.get(ptype) is None:
+            continue
+        for layer in rule.layers:
+            if layer not in zoning.layers or not len(zoning.layers[layer]) or layer == "boundary":
+                continue
+            dists = out.setdefault(layer, {None})
+            for attr in ("buffer_m", "distance_m"):
+                d = getattr(rule, attr, None)
+                if d == "width":
+                    dists.add("width")
+                elif isinstance(d, (int, float)) and d > 0:
+                    dists.add(float(d))
+            if layer == "corridor":  # the engine's corridor touch test is "within the width"
+                dists.add("width")
+    return out
+
+
+@dataclass
+class _Source:
+    """Geometries whose edges cut the partition, with their index."""
+
+    geoms: np.ndarray
+    tree: shapely.STRtree
+    reach: float  # how far outside a tile a feature may still matter
+    buffer: np.ndarray | float | None  # None: polygon edges; float/array: buffer distance(s)
+
+
+def _sources(zoning: Zoning, rules: RuleSet, ptype: str, extra: list[np.ndarray]) -> list[_Source]:
+    from layers.corridor import widths as corridor_widths
+
+    out = []
+    for layer, dists in _rule_sources(zoning, rules, ptype).items():
+        frame = zoning.layers[layer]
+        g = np.asarray(frame.geometry.values, dtype=object)
+        ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
+        g = g[ok]
+        for d in dists:
+            if d is None:
+                poly = shapely.get_dimensions(g) == 2
+                if poly.any():
+                    out.append(_Source(g[poly], shapely.STRtree(g[poly]), 0.0, None))
+            elif d == "width":
+                w = np.asarray(corridor_widths(frame), dtype=float)[ok]
+                out.append(_Source(g, shapely.STRtree(g), float(w.max()) if len(w) else 0.0, w))
+            else:
+                out.append(_Source(g, shapely.STRtree(g), float(d), float(d)))
+    for g in extra:
+        if len(g):
+            out.append(_Source(g, shapely.STRtree(g), 0.0, None))
+    return out
+
+
+def _tile_edges(src: _Source, tile: shapely.Geometry) -> np.ndarray:
+    """Edges of one source's regions that cross ``tile``, clipped to it."""
+    idx = src.tree.query(tile, predicate="dwithin", distance=src.reach + 1.0) if src.reach else src.tree.query(tile)
+    if not len(idx):
+        return np.zeros(0, dtype=object)
+    g = src.geoms[idx]
+    if src.buffer is not None:
+        d = src.buffer[idx] if isinstance(src.buffer, np.ndarray) else src.buffer
+        quad = _arc_segments(float(np.max(d)))
+        # Not dissolved: features of one layer may differ in what rules see (a river and a
+        # road in one corridor layer), so every feature's own buffer edge must cut the faces.
+        g = shapely.buffer(g, d, quad_segs=quad)
+    edges = shapely.boundary(g)
+    xmin, ymin, xmax, ymax = tile.bounds
+    return shapely.clip_by_rect(edges, xmin, ymin, xmax, ymax)
+
+
+def _tiles(county: shapely.Geometry, tile_m: float | None) -> list[shapely.Geometry]:
+    xmin, ymin, xmax, ymax = county.bounds
+    if not tile_m:
+        return [shapely.box(xmin - 1, ymin - 1, xmax + 1, ymax + 1)]
+    xs = np.arange(xmin - 1, xmax + 1, tile_m)
+    ys = np.arange(ymin - 1, ymax + 1, tile_m)
+    boxes = shapely.box(*np.meshgrid(xs, ys), *np.meshgrid(xs + tile_m, ys + tile_m)).ravel()
+    return list(boxes[shapely.intersects(boxes, county)])
+
+
+def partition(
+    zoning: Zoning,
+    rules: RuleSet,
+    project_type: str,
+    *,
+    extra: list[np.ndarray] | None = None,
+    tile_m: float | None = None,
+    clip: shapely.Geometry | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Faces of the county cut by every boundary the type's rules can react to.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        Loaded zoning (metric working CRS).
+    rules : RuleSet
+        Catalogue.
+    project_type : str
+        Canonical project type.
+    extra : list of ndarray, optional
+        More polygons whose edges cut the partition (steep-slope cells).
+    tile_m : float, optional
+        Work in square tiles of this size (bounds memory on a province).
+    clip : shapely.Geometry, optional
+        Only partition the county inside this area (alternative-site search).
+    progress : callable, optional
+        Called with (tiles done, tiles).
+
+    Returns
+    -------
+    ndarray of Polygon
+        Faces covering the county (or its part inside ``clip``), in the zoning CRS.
+    """
+    county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))
+    if clip is not None:
+        county = shapely.intersection(county, clip)
+    if county.is_empty:
+        return np.zeros(0, dtype=object)
+    shapely.prepare(county)
+    sources = _sources(zoning, rules, project_type, extra or [])
+    tiles = _tiles(county, tile_m)
+    faces: list[np.ndarray] = []
+    for i, tile in enumerate(tiles):
+        part = shapely.intersection(county, tile) if len(tiles) > 1 else county
+        lines = [shapely.boundary(np.array([part], dtype=object))]
+        for src in sources:
+            lines.append(_tile_edges(src, tile))
+        lines = np.concatenate(lines)
+        lines = lines[~shapely.is_empty(lines)]
+        noded = shapely.union_all(lines)
+        f = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+        if len(f):
+            inside = shapely.covers(part, shapely.point_on_surface(f))
+            faces.append(f[inside])
+        if progress is not None:
+            progress(i + 1, len(tiles))
+    return np.concatenate(faces) if faces else np.zeros(0, dtype=object)
+
+
+def screen_points(
+    points: np.ndarray,
+    zoning: Zoning,
+    rules: RuleSet,
+    project_type: str,
+    *,
+    prepared: PreparedZoning | None = None,
+    threads: int | None = None,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Screen sites of one type with the ``screen`` engine: verdict per site and the hits.
+
+    Parameters
+    ----------
+    points : ndarray of geometries
+        Sites in the zoning CRS (points or footprints).
+    zoning : Zoning
+        Zoning.
+    rules : RuleSet
+        Catalogue.
+    project_type : str
+        Project type (any name the vocabulary knows).
+    prepared : PreparedZoning, optional
+        Reused zoning arrays.
+    threads : int, optional
+        Engine threads.
+
+    Returns
+    -------
+    (ndarray, DataFrame)
+        Verdict per site, and the hits (``s`` site index, ``rule_id``,
+        ``verdict``, ``feature_id``, ``feature_name``, ``layer``, ``distance_m``).
+    """
+    n = len(points)
+    verdicts = np.empty(n, dtype=object)
+    frames = []
+    for start in range(0, max(n, 1), _SCREEN_CHUNK):
+        chunk = points[start : start + _SCREEN_CHUNK]
+        sites = gpd.GeoDataFrame({"site_id": np.arange(start, start + len(chunk)).astype(str)}, geometry=list(chunk), crs=zoning.crs)
+        res = screen(sites, zoning, rules, project_type=project_type, prepared=prepared, threads=threads)
+        verdicts[start : start + len(chunk)] = res.sites["verdict"].to_numpy(dtype=object)
+        if len(res.hits):
+            h = pd.DataFrame(res.hits[["site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "distance_m"]])
+            h.insert(0, "s", h.pop("site_id").astype(np.int64))
+            frames.append(h)
+    hits = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["s", "rule_id", "layer", "feature_id", "feature_name", "verdict", "distance_m"]
+    )
+    return verdicts, hits
+
+
+def _rule_sets(n: int, hits: pd.DataFrame, verdicts: np.ndarray, order: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per site: rule ids hit (above 符合) and those giving the verdict, each 、-joined in catalogue order."""
+    rules_txt = np.full(n, "", dtype=object)
+    cause_txt = np.full(n, "", dtype=object)
+    if not len(hits):
+        return rules_txt, cause_txt
+    rank = hits["verdict"].map(VERDICT_RANK).to_numpy()
+    h = hits.loc[rank > 0, ["s", "rule_id", "verdict"]].drop_duplicates(["s", "rule_id"])
+    if not len(h):
+        return rules_txt, cause_txt
+    present = set(h["rule_id"])
+    ids = np.array([r for r in dict.fromkeys(order) if r in present] + sorted(present - set(order)), dtype=object)
+    col = pd.Categorical(h["rule_id"], categories=ids).codes
+    s = h["s"].to_numpy(np.int64)
+    member = np.zeros((n, len(ids)), dtype=bool)
+    member[s, col] = True
+    cause = np.zeros((n, len(ids)), dtype=bool)
+    top = h["verdict"].to_numpy(dtype=object) == verdicts[s]
+    cause[s[top], col[top]] = True
+    # one string per distinct combination, not per site
+    for mat, out in ((member, rules_txt), (cause, cause_txt)):
+        combos, inv = np.unique(mat, axis=0, return_inverse=True)
+        text = np.array(["、".join(ids[row]) for row in combos], dtype=object)
+        out[:] = text[inv.ravel()]
+    return rules_txt, cause_txt
+
+
+def suitability(
+    zoning: Zoning,
+    rules: RuleSet,
+    project_type: str,
+    *,
+    terrain: Terrain | None = None,
+    max_slope: float = 25.0,
+    tile_m: float | None = None,
+    prepared: PreparedZoning | None = None,
+    threads: int | None = None,
+    clip: shapely.Geometry | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Suitability:
+    """Partition the county by the verdict a site of ``project_type`` would get.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        Loaded zoning.
+    rules : RuleSet
+        Catalogue (stacked levels already resolved).
+    project_type : str
+        Project type, any name or synonym the vocabulary knows (化工, chemical).
+    terrain : Terrain, optional
+        Slope grid; cells steeper than ``max_slope`` become at least 限制.
+    max_slope : float, default 25
+        Slope threshold in degrees.
+    tile_m : float, optional
+        Tile size in metres (default: one tile for a county, 50 km tiles
+        for anything larger than 200 km across).
+    prepared : PreparedZoning, optional
+        Zoning arrays reused across project types.
+    threads : int, optional
+        Engine threads.
+    clip : shapely.Geometry, optional
+        Only this part of the county (no area check then).
+    progress : callable, optional
+        Called with (tiles done, tiles).
+
+    Returns
+    -------
+    Suitability
+        Dissolved areas and the per-class table.
+
+    Raises
+    ------
+    InputError
+        Unknown project type, or no boundary layer.
+    """
+    canon = rules.types.resolve(project_type)
+    if canon is None or canon in rules.types.groups:
+        raise InputError(
+            f"--project-type {project_type}：未知的项目类型（或是分组）；可用：{', '.join(rules.types.names)}",
+            f"--project-type {project_type}: unknown project type (or a group); valid: {', '.join(rules.types.names)}",
+        )
+    if "boundary" not in zoning.layers or not len(zoning.layers["boundary"]):
+        raise InputError("分区数据缺少行政边界（boundary）图层，无法划分适宜性分区。", "the zoning has no boundary layer to partition")
+    county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))
+    if tile_m is None:
+        xmin, ymin, xmax, ymax = county.bounds
+        tile_m = 50_000.0 if max(xmax - xmin, ymax - ymin) > 200_000 else None
+    steep = terrain.steep_polygons(max_slope, zoning.crs) if terrain is not None else np.zeros(0, dtype=object)
+    faces = partition(zoning, rules, canon, extra=[steep], tile_m=tile_m, clip=clip, progress=progress)
+    own = prepared is None
+    if own:
+        prepared = prepare_zoning(zoning, rules.types)
+    pts = shapely.point_on_surface(faces)
+    verdicts, hits = screen_points(pts, zoning, rules, canon, prepared=prepared, threads=threads)
+    rules_txt, cause_txt = _rule_sets(len(faces), hits, verdicts, [rule.id for rule in rules])
+    cls = verdicts.astype(object).copy()
+    notes: list[str] = []
+    if terrain is not None:
+        label = slope_label(max_slope)
+        is_steep = np.zeros(len(faces), dtype=bool)
+        if len(steep):
+            tree = shapely.STRtree(steep)
+            p, _ = tree.query(pts, predicate="within")
+            is_steep[p] = True
+        below = np.array([VERDICT_RANK[v] for v in VERDICTS], dtype=np.int8)[
+            pd.Categorical(verdicts, categories=list(VERDICTS)).codes
+        ] < VERDICT_RANK["restricted"]
+        cls[is_steep & below] = "restricted_slope"
+        verdicts = np.where(is_steep & below, "restricted", verdicts)
+        add = np.where(rules_txt[is_steep] == "", SLOPE_RULE_ID, rules_txt[is_steep] + "、" + SLOPE_RULE_ID)
+        rules_txt[is_steep] = add
+        cause_txt[is_steep & below] = SLOPE_RULE_ID
+        notes.append(
+            f"坡度：{label} 的区域（高程数据 {terrain.path}，Horn 法，{abs(terrain.transform.a):g} m 格网）至少为“限制”，"
+            f"单列为“限制（{label}）”类。 / slope > {max_slope:g}° (DEM, Horn method) is at least restricted, "
+            "shown as its own class"
+        )
+    frame = gpd.GeoDataFrame({"class": cls, "verdict": verdicts, "rules": rules_txt, "cause": cause_txt}, geometry=list(faces), crs=zoning.crs)
+    areas = _dissolve(frame)
+    areas.insert(1, "class_zh", [class_zh(c, max_slope) for c in areas["class"]])
+    areas.insert(3, "verdict_zh", areas["verdict"].map(VERDICT_ZH))
+    table, county_m2 = _class_table(areas, county if clip is None else shapely.intersection(county, clip), zoning.crs, max_slope)
+    return Suitability(canon, project_type, areas, table, county_m2, len(faces), max_slope if terrain is not None else None, notes)
+
+
+def _dissolve(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Union the faces of each (class, rules) group; one loop step per group, not per face."""
+    key = frame["class"].astype(str) + "|" + frame["rules"].astype(str)
+    codes, uniq = pd.factorize(key)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(uniq)))]
+    g = np.asarray(frame.geometry.values, dtype=object)[order]
+    first = order[bounds[:-1]]
+    geoms = [shapely.union_all(g[bounds[i] : bounds[i + 1]]) for i in range(len(uniq))]
+    geoms = shapely.make_valid(np.array(geoms, dtype=object)) if geoms else np.zeros(0, dtype=object)
+    out = gpd.GeoDataFrame(frame.drop(columns="geometry").iloc[first].reset_index(drop=True), geometry=list(geoms), crs=frame.crs)
+    out["area_m2"] = geodesic_area(np.asarray(out.geometry.values, dtype=object), out.crs) if len(out) else []
+    rank = out["class"].map({c: i for i, c in enumerate(CLASSES)})
+    return out.assign(_r=-rank).sort_values(["_r", "area_m2"], ascending=[True, False]).drop(columns="_r").reset_index(drop=True)
+
+
+def _class_table(areas: gpd.GeoDataFrame, county: shapely.Geometry, crs: CRS, max_slope: float) -> tuple[pd.DataFrame, float]:
+    """km² and % of the county per class, each class dissolved before it is measured."""
+    county_m2 = float(geodesic_area(np.array([county], dtype=object), crs)[0])
+    g = np.asarray(areas.geometry.values, dtype=object)
+    present = [c for c in reversed(CLASSES) if (areas["class"] == c).any()]
+    merged = np.array([shapely.union_all(g[(areas["class"] == c).to_numpy()]) for c in present], dtype=object)
+    m2 = geodesic_area(merged, crs) if len(merged) else np.zeros(0)
+    table = pd.DataFrame(
+        {
+            "class": present,
+            "class_zh": [class_zh(c, max_slope) for c in present],
+            "code": [CLASSES.index(c) + 1 for c in present],
+            "area_km2": m2 / 1e6,
+            "pct": 100.0 * m2 / county_m2 if county_m2 > 0 else np.nan,
+        }
+    )
+    return table, county_m2
