@@ -29,6 +29,9 @@ COMMANDS = {
     "validate": "Check a zoning package's integrity.",
     "map": "Draw an interactive zoning map.",
     "convert": "Convert vector files between CRSs, incl. GCJ-02/BD-09.",
+    "suitability": "Map where a project type may go (适宜性分区).",
+    "alternatives": "Find alternative positions for a failing site (替代选址).",
+    "compare": "Screen the same sites under two zonings or catalogues (方案比选).",
 }
 
 
