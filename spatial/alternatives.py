@@ -66,7 +66,7 @@ class AlternativeSearch:
 
 
 def _footprints(geom: shapely.Geometry, centres: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The footprint rotated by each angle about its centroid and moved to each centre (vectorised).
+    """Rotate the footprint by each angle about its centroid and move it to each centre (vectorised).
 
     Returns the geometries and, per geometry, the index of its centre and angle.
     """

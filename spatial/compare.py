@@ -154,7 +154,7 @@ def compare(
 
 
 def _summary(changes: pd.DataFrame, trans: pd.DataFrame, red: Any, n_sites: int) -> str:
-    """The paragraph: red-line change, then how many projects move between verdicts."""
+    """Write the paragraph: red-line change, then how many projects move between verdicts."""
     parts = []
     if red is not None:
         parts.append(

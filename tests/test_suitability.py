@@ -132,8 +132,8 @@ def test_projected_dem_steep_half_becomes_slope_class(demo_zoning, tmp_path):
 
 def test_geographic_dem_is_reprojected_before_slope(demo_zoning, tmp_path):
     """A DEM in CGCS2000 degrees describing a 30° plane in metres gives ~30° after reprojection."""
-    from pyproj import Transformer
     from affine import Affine
+    from pyproj import Transformer
 
     tr = Transformer.from_crs("EPSG:4490", demo_zoning.crs, always_xy=True)
     lon0, lat0, step = 112.30, 24.80, 0.001
