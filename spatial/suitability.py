@@ -39,7 +39,7 @@ from spatial.crs import geodesic_area
 from spatial.errors import InputError
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
 from spatial.rules import RuleSet
-from spatial.screen import PreparedZoning, prepare_zoning, screen
+from spatial.screen import PreparedZoning, default_threads, prepare_zoning, screen
 from spatial.terrain import SLOPE_RULE_ID, Terrain, slope_label
 from spatial.zoning import Zoning
 
@@ -170,17 +170,27 @@ def _rule_sources(zoning: Zoning, rules: RuleSet, ptype: str) -> dict[str, set[A
     return out
 
 
-@dataclass
-class _Source:
-    """Geometries whose edges cut the partition, with their index."""
+def _buffered(g: np.ndarray, d: np.ndarray | float, threads: int) -> np.ndarray:
+    """Buffer each geometry by its distance, arcs within ARC_TOLERANCE_M, split over threads (GEOS releases the GIL)."""
+    quad = _arc_segments(float(np.max(d)) if np.size(d) else 0.0)
+    if threads <= 1 or len(g) < 64:
+        return shapely.buffer(g, d, quad_segs=quad)
+    from concurrent.futures import ThreadPoolExecutor
 
-    geoms: np.ndarray
-    tree: shapely.STRtree
-    reach: float  # how far outside a tile a feature may still matter
-    buffer: np.ndarray | float | None  # None: polygon edges; float/array: buffer distance(s)
+    cuts = np.array_split(np.arange(len(g)), threads)
+    dd = np.broadcast_to(np.asarray(d, dtype=float), (len(g),))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(lambda i: shapely.buffer(g[i], dd[i], quad_segs=quad), cuts))
+    return np.concatenate(parts)
 
 
-def _sources(zoning: Zoning, rules: RuleSet, ptype: str, extra: list[np.ndarray]) -> list[_Source]:
+def _edges(zoning: Zoning, rules: RuleSet, ptype: str, extra: list[np.ndarray], threads: int) -> np.ndarray:
+    """Collect every edge that may cut the partition.
+
+    These are the polygon rings of the layers the type's rules read, the rings of
+    their buffers at each rule distance, and those of ``extra`` polygons.  Buffers are not dissolved: features of one layer may differ in what rules see (a river
+    and a road in one corridor layer), so every feature's own buffer edge must cut the faces.
+    """
     from layers.corridor import widths as corridor_widths
 
     out = []
@@ -191,35 +201,14 @@ def _sources(zoning: Zoning, rules: RuleSet, ptype: str, extra: list[np.ndarray]
         g = g[ok]
         for d in dists:
             if d is None:
-                poly = shapely.get_dimensions(g) == 2
-                if poly.any():
-                    out.append(_Source(g[poly], shapely.STRtree(g[poly]), 0.0, None))
+                out.append(shapely.boundary(g[shapely.get_dimensions(g) == 2]))
             elif d == "width":
-                w = np.asarray(corridor_widths(frame), dtype=float)[ok]
-                out.append(_Source(g, shapely.STRtree(g), float(w.max()) if len(w) else 0.0, w))
+                out.append(shapely.boundary(_buffered(g, np.asarray(corridor_widths(frame), dtype=float)[ok], threads)))
             else:
-                out.append(_Source(g, shapely.STRtree(g), float(d), float(d)))
-    for g in extra:
-        if len(g):
-            out.append(_Source(g, shapely.STRtree(g), 0.0, None))
-    return out
-
-
-def _tile_edges(src: _Source, tile: shapely.Geometry) -> np.ndarray:
-    """Edges of one source's regions that cross ``tile``, clipped to it."""
-    idx = src.tree.query(tile, predicate="dwithin", distance=src.reach + 1.0) if src.reach else src.tree.query(tile)
-    if not len(idx):
-        return np.zeros(0, dtype=object)
-    g = src.geoms[idx]
-    if src.buffer is not None:
-        d = src.buffer[idx] if isinstance(src.buffer, np.ndarray) else src.buffer
-        quad = _arc_segments(float(np.max(d)))
-        # Not dissolved: features of one layer may differ in what rules see (a river and a
-        # road in one corridor layer), so every feature's own buffer edge must cut the faces.
-        g = shapely.buffer(g, d, quad_segs=quad)
-    edges = shapely.boundary(g)
-    xmin, ymin, xmax, ymax = tile.bounds
-    return shapely.clip_by_rect(edges, xmin, ymin, xmax, ymax)
+                out.append(shapely.boundary(_buffered(g, float(d), threads)))
+    out += [shapely.boundary(x) for x in extra if len(x)]
+    edges = np.concatenate(out) if out else np.zeros(0, dtype=object)
+    return edges[~shapely.is_empty(edges)]
 
 
 def _tiles(county: shapely.Geometry, tile_m: float | None) -> list[shapely.Geometry]:
@@ -240,6 +229,7 @@ def partition(
     extra: list[np.ndarray] | None = None,
     tile_m: float | None = None,
     clip: shapely.Geometry | None = None,
+    threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Faces of the county cut by every boundary the type's rules can react to.
@@ -258,6 +248,8 @@ def partition(
         Work in square tiles of this size (bounds memory on a province).
     clip : shapely.Geometry, optional
         Only partition the county inside this area (alternative-site search).
+    threads : int, optional
+        Threads for buffers and tiles (default: usable cores).
     progress : callable, optional
         Called with (tiles done, tiles).
 
@@ -272,23 +264,33 @@ def partition(
     if county.is_empty:
         return np.zeros(0, dtype=object)
     shapely.prepare(county)
-    sources = _sources(zoning, rules, project_type, extra or [])
+    threads = default_threads() if threads is None else max(1, int(threads))
+    edges = _edges(zoning, rules, project_type, extra or [], threads)
+    tree = shapely.STRtree(edges)
     tiles = _tiles(county, tile_m)
-    faces: list[np.ndarray] = []
-    for i, tile in enumerate(tiles):
+
+    def one(tile: shapely.Geometry) -> np.ndarray:
         part = shapely.intersection(county, tile) if len(tiles) > 1 else county
-        lines = [shapely.boundary(np.array([part], dtype=object))]
-        for src in sources:
-            lines.append(_tile_edges(src, tile))
-        lines = np.concatenate(lines)
+        xmin, ymin, xmax, ymax = tile.bounds
+        lines = np.concatenate([shapely.boundary(np.array([part], dtype=object)), shapely.clip_by_rect(edges[tree.query(tile)], xmin, ymin, xmax, ymax)])
         lines = lines[~shapely.is_empty(lines)]
-        noded = shapely.union_all(lines)
-        f = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-        if len(f):
-            inside = shapely.covers(part, shapely.point_on_surface(f))
-            faces.append(f[inside])
-        if progress is not None:
-            progress(i + 1, len(tiles))
+        f = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines))))
+        return f[shapely.covers(part, shapely.point_on_surface(f))] if len(f) else f
+
+    faces: list[np.ndarray] = []
+    if threads > 1 and len(tiles) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for i, f in enumerate(pool.map(one, tiles)):
+                faces.append(f)
+                if progress is not None:
+                    progress(i + 1, len(tiles))
+    else:
+        for i, tile in enumerate(tiles):  # a handful of tiles, each fully vectorised
+            faces.append(one(tile))
+            if progress is not None:
+                progress(i + 1, len(tiles))
     return np.concatenate(faces) if faces else np.zeros(0, dtype=object)
 
 
@@ -431,7 +433,7 @@ def suitability(
         xmin, ymin, xmax, ymax = county.bounds
         tile_m = 50_000.0 if max(xmax - xmin, ymax - ymin) > 200_000 else None
     steep = terrain.steep_polygons(max_slope, zoning.crs) if terrain is not None else np.zeros(0, dtype=object)
-    faces = partition(zoning, rules, canon, extra=[steep], tile_m=tile_m, clip=clip, progress=progress)
+    faces = partition(zoning, rules, canon, extra=[steep], tile_m=tile_m, clip=clip, threads=threads, progress=progress)
     own = prepared is None
     if own:
         prepared = prepare_zoning(zoning, rules.types)

@@ -149,3 +149,18 @@ def test_geographic_dem_is_reprojected_before_slope(demo_zoning, tmp_path):
     inner = t.slope[5:-5, 5:-5]
     inner = inner[np.isfinite(inner)]
     assert np.median(inner) == pytest.approx(30.0, abs=0.5)
+
+
+def test_tiles_give_the_same_areas(demo_zoning):
+    """Working in 8 km tiles (as on a province) changes no class area and keeps the areas dissolved."""
+    from spatial.rules import load_rules
+
+    rules = load_rules()
+    whole = suitability(demo_zoning, rules, "tourism")
+    tiled = suitability(demo_zoning, rules, "tourism", tile_m=8000.0, threads=2)
+    a = whole.table.set_index("class")["area_km2"]
+    b = tiled.table.set_index("class")["area_km2"]
+    assert list(a.index) == list(b.index)
+    assert np.allclose(a.to_numpy(), b.to_numpy(), rtol=1e-7, atol=1e-6)
+    assert tiled.faces > whole.faces
+    assert len(tiled.areas) == len(whole.areas)
