@@ -161,8 +161,17 @@ def test_cli_suitability_writes_all_outputs(tmp_path):
         assert ds.crs is not None and ds.res == (100.0, 100.0) and ds.count == 1
         band = ds.read(1)
         cmap = ds.colormap(1)
+        t = ds.transform
     assert set(np.unique(band)) <= {0, 1, 2, 3, 4, 5} and {1, 5} <= set(np.unique(band))
     assert cmap[5][:3] == (0xD7, 0x19, 0x1C)
+    # a pixel well inside each class carries that class's code
+    areas = pyogrio.read_dataframe(out / "suitability.gpkg", layer="chemical")
+    for cls, code in (("prohibited", 5), ("compatible", 1)):
+        g = areas[areas["class"] == cls].geometry.values
+        big = g[int(np.argmax(shapely.area(g)))]
+        p = shapely.point_on_surface(shapely.buffer(big, -300.0))
+        col, row = int((p.x - t.c) / t.a), int((p.y - t.f) / t.e)
+        assert band[row, col] == code, cls
     html = (out / "suitability.html").read_text(encoding="utf-8")
     assert "适宜性" in html and "https://unpkg" not in html
     again = _cli(["suitability", "-t", "化工", "--out", str(out)])
