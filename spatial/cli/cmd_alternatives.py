@@ -9,8 +9,10 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial.cache import load_zoning_cached
-from spatial.cli.options import force_option, out_dir_option, sites_crs_option, zoning_option
-from spatial.io import ensure_writable, write_csv, write_vector_layers
+from spatial.cli.context import working_on
+from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option, zoning_option
+from spatial.io import write_csv, write_vector_layers
+from spatial.outset import output_set
 from spatial.project_types import VERDICT_ZH
 from spatial.rules import load_rules
 from spatial.screen import prepare_inputs, prepare_zoning
@@ -67,47 +69,48 @@ def command(
     """
     from spatial.alternatives import find_alternatives
 
-    files = {k: out / v for k, v in ALTERNATIVES_FILES.items() if not (no_map and k == "map")}
-    ensure_writable(list(files.values()), force)
-    z = load_zoning_cached(zoning)
-    ruleset = load_rules(rules)
-    sites, z, ruleset, _ = prepare_inputs(site, z, ruleset, project_type=project_type, id_field=id_field, sites_crs=sites_crs)
-    terrain = None
-    if dem is not None:
-        from spatial.terrain import load_terrain
+    with output_set(out, force=force, inputs=[site, zoning, rules, dem], argv=command_line()) as oset:
+        files = {k: oset.staging / v for k, v in ALTERNATIVES_FILES.items() if not (no_map and k == "map")}
+        working_on("zoning", zoning)
+        z = load_zoning_cached(zoning)
+        ruleset = load_rules(rules)
+        sites, z, ruleset, _ = prepare_inputs(site, z, ruleset, project_type=project_type, id_field=id_field, sites_crs=sites_crs)
+        terrain = None
+        if dem is not None:
+            from spatial.terrain import load_terrain
 
-        terrain = load_terrain(dem, z.crs)
-    angles: tuple[float, ...] = (0.0,)
-    if rotate:
-        import numpy as np
+            terrain = load_terrain(dem, z.crs)
+        angles: tuple[float, ...] = (0.0,)
+        if rotate:
+            import numpy as np
 
-        angles = tuple(float(a) for a in np.arange(0.0, 180.0, rotate))
-    prepared = prepare_zoning(z, ruleset.types)
-    searches = []
-    for row in sites.itertuples():  # one search per input site (each is its own optimisation)
-        s = find_alternatives(
-            row.geometry, z, ruleset, project_type, site_id=str(row.site_id), max_distance_m=max_distance_km * 1000.0, n=n,
-            allow=allow, rotations=angles, terrain=terrain, max_slope=max_slope, prepared=prepared,
-        )  # fmt: skip
-        searches.append(s)
-        click.echo(s.message_zh if s.found else click.style(s.message_zh, fg="yellow"))
-    cand = pd.concat([s.candidates for s in searches], ignore_index=True)
-    cand = gpd.GeoDataFrame(cand, geometry="geometry", crs=z.crs)
-    originals = sites[["site_id", "geometry"]].copy()
-    originals["verdict"] = [s.verdict for s in searches]
-    originals["message_zh"] = [s.message_zh for s in searches]
-    write_vector_layers(files["gpkg"], {"candidates": cand, "sites": gpd.GeoDataFrame(originals, geometry="geometry", crs=z.crs)}, force=force)
-    write_csv(files["csv"], pd.DataFrame(cand.drop(columns="geometry")), force=force)
-    if "map" in files:
-        from maps.siting_map import save_sites_map
+            angles = tuple(float(a) for a in np.arange(0.0, 180.0, rotate))
+        prepared = prepare_zoning(z, ruleset.types)
+        searches = []
+        for row in sites.itertuples():  # one search per input site (each is its own optimisation)
+            s = find_alternatives(
+                row.geometry, z, ruleset, project_type, site_id=str(row.site_id), max_distance_m=max_distance_km * 1000.0, n=n,
+                allow=allow, rotations=angles, terrain=terrain, max_slope=max_slope, prepared=prepared,
+            )  # fmt: skip
+            searches.append(s)
+            click.echo(s.message_zh if s.found else click.style(s.message_zh, fg="yellow"))
+        cand = pd.concat([s.candidates for s in searches], ignore_index=True)
+        cand = gpd.GeoDataFrame(cand, geometry="geometry", crs=z.crs)
+        originals = sites[["site_id", "geometry"]].copy()
+        originals["verdict"] = [s.verdict for s in searches]
+        originals["message_zh"] = [s.message_zh for s in searches]
+        write_vector_layers(files["gpkg"], {"candidates": cand, "sites": gpd.GeoDataFrame(originals, geometry="geometry", crs=z.crs)}, force=force)
+        write_csv(files["csv"], pd.DataFrame(cand.drop(columns="geometry")), force=force)
+        if "map" in files:
+            from maps.siting_map import save_sites_map
 
-        orig = originals.assign(name=originals["site_id"] + "（原址）", verdict_zh=originals["verdict"].map(VERDICT_ZH), summary_zh=originals["message_zh"])
-        alt = cand.assign(
-            site_id=cand["candidate_id"],
-            name=cand["candidate_id"] + "（第" + cand["rank"].astype(str) + "名）",
-            summary_zh="距原址 " + cand["distance_m"].round(0).astype(int).astype(str) + " m；" + cand["findings"].where(cand["findings"] != "", "无遗留问题"),
-        )
-        both = gpd.GeoDataFrame(pd.concat([orig, alt[["site_id", "name", "verdict", "verdict_zh", "summary_zh", "geometry"]]], ignore_index=True), geometry="geometry", crs=z.crs)
-        save_sites_map(z, both, files["map"], title=f"替代选址：{project_type}", force=force)
+            orig = originals.assign(name=originals["site_id"] + "（原址）", verdict_zh=originals["verdict"].map(VERDICT_ZH), summary_zh=originals["message_zh"])
+            alt = cand.assign(
+                site_id=cand["candidate_id"],
+                name=cand["candidate_id"] + "（第" + cand["rank"].astype(str) + "名）",
+                summary_zh="距原址 " + cand["distance_m"].round(0).astype(int).astype(str) + " m；" + cand["findings"].where(cand["findings"] != "", "无遗留问题"),
+            )
+            both = gpd.GeoDataFrame(pd.concat([orig, alt[["site_id", "name", "verdict", "verdict_zh", "summary_zh", "geometry"]]], ignore_index=True), geometry="geometry", crs=z.crs)
+            save_sites_map(z, both, files["map"], title=f"替代选址：{project_type}", force=force)
     for p in files.values():
-        click.echo(f"  → {p}")
+        click.echo(f"  → {out / p.name}")

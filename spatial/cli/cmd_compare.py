@@ -8,9 +8,11 @@ import click
 import pandas as pd
 
 from spatial.cache import load_zoning_cached
-from spatial.cli.options import force_option, out_dir_option, sites_crs_option
+from spatial.cli.context import working_on
+from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option
 from spatial.errors import InputError
-from spatial.io import atomic_output, ensure_writable, write_csv
+from spatial.io import atomic_output, write_csv
+from spatial.outset import output_set
 from spatial.rules import load_rules
 from spatial.siting_output import COMPARE_FILES
 
@@ -55,29 +57,30 @@ def command(
             "请给两个 --zoning（调整前、调整后）和/或两个 --rules（修订前、修订后）。",
             "give --zoning twice (before, after) and/or --rules twice",
         )
-    files = {k: out / v for k, v in COMPARE_FILES.items() if not (no_map and k == "map")}
-    ensure_writable(list(files.values()), force)
-    zb = load_zoning_cached(zonings[0] if zonings else None)
-    za = load_zoning_cached(zonings[1]) if len(zonings) == 2 else zb
-    rb = load_rules(rules[0] if rules else None)
-    ra = load_rules(rules[1]) if len(rules) == 2 else rb
-    result = compare(sites, (zb, za), (rb, ra), project_type=project_type, type_field=type_field, id_field=id_field, sites_crs=sites_crs)
-    write_csv(files["csv"], pd.DataFrame(result.changes.drop(columns="geometry")), force=force)
-    if result.redline is not None:
-        write_csv(files["redline"], pd.DataFrame([{k: v for k, v in result.redline.to_dict().items() if k != "breakdown" and k != "notes"}]), force=force)
-    else:
-        files.pop("redline")
-    with atomic_output(files["summary"], force=force) as tmp:
-        tmp.write_text(result.summary_zh + "\n", encoding="utf-8")
-    if "map" in files:
-        from maps.siting_map import save_sites_map
+    with output_set(out, force=force, inputs=[sites, *zonings, *rules], argv=command_line()) as oset:
+        files = {k: oset.staging / v for k, v in COMPARE_FILES.items() if not (no_map and k == "map")}
+        working_on("zoning", zonings[0] if zonings else None)
+        zb = load_zoning_cached(zonings[0] if zonings else None)
+        za = load_zoning_cached(zonings[1]) if len(zonings) == 2 else zb
+        rb = load_rules(rules[0] if rules else None)
+        ra = load_rules(rules[1]) if len(rules) == 2 else rb
+        result = compare(sites, (zb, za), (rb, ra), project_type=project_type, type_field=type_field, id_field=id_field, sites_crs=sites_crs)
+        write_csv(files["csv"], pd.DataFrame(result.changes.drop(columns="geometry")), force=force)
+        if result.redline is not None:
+            write_csv(files["redline"], pd.DataFrame([{k: v for k, v in result.redline.to_dict().items() if k != "breakdown" and k != "notes"}]), force=force)
+        else:
+            files.pop("redline")
+        with atomic_output(files["summary"], force=force) as tmp:
+            tmp.write_text(result.summary_zh + "\n", encoding="utf-8")
+        if "map" in files:
+            from maps.siting_map import save_sites_map
 
-        ch = result.changes.assign(
-            verdict=result.changes["verdict_after"],
-            verdict_zh=result.changes["verdict_after_zh"],
-            summary_zh=result.changes["verdict_before_zh"] + " → " + result.changes["verdict_after_zh"] + "：" + result.changes["cause_zh"],
-        )
-        save_sites_map(za, ch, files["map"], title="方案比选：结论变化的项目", force=force)
+            ch = result.changes.assign(
+                verdict=result.changes["verdict_after"],
+                verdict_zh=result.changes["verdict_after_zh"],
+                summary_zh=result.changes["verdict_before_zh"] + " → " + result.changes["verdict_after_zh"] + "：" + result.changes["cause_zh"],
+            )
+            save_sites_map(za, ch, files["map"], title="方案比选：结论变化的项目", force=force)
     click.echo(result.summary_zh)
     for p in files.values():
-        click.echo(f"  → {p}")
+        click.echo(f"  → {out / p.name}")

@@ -7,11 +7,13 @@ from pathlib import Path
 import click
 
 from spatial.cache import load_zoning_cached
-from spatial.cli.options import force_option, out_dir_option, zoning_option
+from spatial.cli.context import working_on
+from spatial.cli.options import command_line, force_option, out_dir_option, zoning_option
 from spatial.cli.progress import progress_bar
+from spatial.outset import output_set
 from spatial.rules import load_rules
 from spatial.screen import prepare_zoning
-from spatial.siting_output import suitability_outputs, write_suitability
+from spatial.siting_output import write_suitability
 from spatial.suitability import AREA_TOLERANCE, suitability
 
 __all__ = ["command"]
@@ -47,27 +49,24 @@ def command(
     evaluated by the same engine as `ecozone screen`: a site placed anywhere
     in an area gets that area's verdict.  Areas are ellipsoidal (GRS80).
     """
-    ruleset = load_rules(rules)
-    canon = []
-    for t in project_types:
-        c = ruleset.types.resolve(t)
-        canon.append(c if c is not None else t)
-    ensure = suitability_outputs(out, canon, with_map=not no_map)
-    from spatial.io import ensure_writable
+    with output_set(out, force=force, inputs=[zoning, rules, dem], argv=command_line()) as oset:
+        working_on("rules", rules)
+        ruleset = load_rules(rules)
+        working_on("zoning", zoning)
+        z = load_zoning_cached(zoning)
+        terrain = None
+        if dem is not None:
+            from spatial.terrain import load_terrain
 
-    ensure_writable(list(ensure.values()), force)
-    z = load_zoning_cached(zoning)
-    terrain = None
-    if dem is not None:
-        from spatial.terrain import load_terrain
-
-        terrain = load_terrain(dem, z.crs)
-    prepared = prepare_zoning(z, ruleset.types)
-    results = []
-    for t in project_types:
-        with progress_bar(f"适宜性 {t}") as tick:
-            results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick))
-    files = write_suitability(results, out, resolution=resolution, force=force, zoning=None if no_map else z)
+            working_on("dem", dem)
+            terrain = load_terrain(dem, z.crs)
+        prepared = prepare_zoning(z, ruleset.types)
+        results = []
+        for t in project_types:
+            with progress_bar(f"适宜性 {t}") as tick:
+                results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick))
+        working_on("outputs", out)
+        files = write_suitability(results, oset.staging, resolution=resolution, force=force, zoning=None if no_map else z)
     for r in results:
         parts = [f"{row.class_zh} {row.area_km2:.2f} km² ({row.pct:.1f}%)" for row in r.table.itertuples()]
         total = r.table["area_km2"].sum() * 1e6
@@ -78,4 +77,4 @@ def command(
         for n in r.notes:
             click.echo(f"  {n}")
     for p in files.values():
-        click.echo(f"  → {p}")
+        click.echo(f"  → {out / p.name}")
