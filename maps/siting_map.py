@@ -20,7 +20,7 @@ import pandas as pd
 
 from maps import style as st
 from maps.offline import save_offline
-from maps.zoning_map import _feature_collection, _GeoJsonOverlay, _Legend, build_map, display_geometries
+from maps.zoning_map import _feature_collection, _Finish, _GeoJsonOverlay, _Legend, build_map, display_geometries
 from spatial.io import ensure_writable
 
 __all__ = ["save_suitability_map", "save_sites_map"]
@@ -87,6 +87,10 @@ def save_suitability_map(zoning: Any, results: list[Any], path: str | os.PathLik
         notes += [n.split(" / ")[0] for n in r.notes if n.split(" / ")[0] not in notes]
     order = [c for c in ("prohibited", "restricted", "restricted_slope", "notice", "compatible") if c in seen]
     _Legend(_class_legend([(seen[c], st.SUITABILITY_COLOURS[c]) for c in order], "适宜性 suitability", notes)).add_to(m)
+    # the layer control lists (and the finisher stacks) the groups that exist when their script runs: keep them last
+    for key, child in list(m._children.items()):
+        if isinstance(child, (folium.LayerControl, _Finish)):
+            m._children.move_to_end(key)
     return save_offline(m, path, force=force)
 
 

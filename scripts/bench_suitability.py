@@ -135,7 +135,7 @@ def _ensure_province(data: Path) -> None:
     if (data / "province_zoning.gpkg").exists():
         return
     subprocess.run(
-        [sys.executable, str(HERE / "make_province.py"), "--out", str(data), "--points", "10", "--polygons", "10", "--lines", "10"], check=True
+        [sys.executable, str(HERE / "make_province.py"), "--out", str(data), "--points", "1000", "--polygons", "100", "--lines", "100"], check=True
     )
 
 
