@@ -21,7 +21,7 @@ import shapely
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
 from spatial.rules import RuleSet
 from spatial.screen import PreparedZoning, prepare_zoning
-from spatial.suitability import screen_points, suitability
+from spatial.suitability import resolve_rules, screen_points, suitability
 from spatial.terrain import SLOPE_RULE_ID, Terrain, slope_label
 from spatial.zoning import Zoning
 
@@ -262,9 +262,9 @@ def find_alternatives(
     AlternativeSearch
         Candidates and a message.
     """
+    rules = resolve_rules(rules, zoning)
     canon = rules.types.resolve(project_type) or project_type
-    own = prepared is None
-    if own:
+    if prepared is None or prepared.types is not rules.types:
         prepared = prepare_zoning(zoning, rules.types)
     own_v, _ = screen_points(np.array([site], dtype=object), zoning, rules, canon, prepared=prepared)
     angles = np.asarray(rotations, dtype=float)

@@ -52,10 +52,13 @@ __all__ = [
     "class_zh",
     "ARC_TOLERANCE_M",
     "AREA_TOLERANCE",
+    "resolve_rules",
 ]
 
 #: Largest gap (m) between a drawn buffer arc and the true distance circle.
 ARC_TOLERANCE_M = 0.02
+#: Grid the edges are snap-rounded to when noded (m).
+NODING_GRID_M = 1e-3
 #: Relative tolerance within which the class areas must add up to the county.
 AREA_TOLERANCE = 1e-4
 #: Suitability classes, mildest first; the raster code is the position + 1 (0 = outside the county).
@@ -139,6 +142,28 @@ class Suitability:
         rank = self.areas["verdict"].map(VERDICT_RANK).to_numpy()
         ok = rank <= VERDICT_RANK[worst]
         return shapely.union_all(np.asarray(self.areas.geometry.values, dtype=object)[ok])
+
+
+def resolve_rules(rules: RuleSet, zoning: Zoning) -> RuleSet:
+    """Resolve a catalogue stack for the zoning's own jurisdiction, exactly as ``screen`` does.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        Loaded catalogue (levels not yet fixed to a place, or fixed by ``--adcode``).
+    zoning : Zoning
+        The package whose boundary decides which provincial and local rules apply.
+
+    Returns
+    -------
+    RuleSet
+        The rules ``screen`` would apply there.
+    """
+    if getattr(rules, "fixed", True):
+        return rules
+    from spatial.jurisdiction import zoning_adcode
+
+    return rules.for_adcode(*zoning_adcode(zoning))
 
 
 def _arc_segments(distance: float) -> int:
@@ -320,7 +345,8 @@ def partition(
         xmin, ymin, xmax, ymax = tile.bounds
         lines = np.concatenate([shapely.boundary(np.array([part], dtype=object)), shapely.clip_by_rect(edges[tree.query(tile)], xmin, ymin, xmax, ymax)])
         lines = lines[~shapely.is_empty(lines)]
-        f = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines))))
+        # snap-rounded to a 1 mm grid (the engine's touch distance): noding never drops a near-coincident edge
+        f = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines, grid_size=NODING_GRID_M))))
         return f[shapely.covers(part, shapely.point_on_surface(f))] if len(f) else f
 
     faces: list[np.ndarray] = []
@@ -466,6 +492,7 @@ def suitability(
     InputError
         Unknown project type, or no boundary layer.
     """
+    rules = resolve_rules(rules, zoning)
     canon = rules.types.resolve(project_type)
     if canon is None or canon in rules.types.groups:
         raise InputError(
@@ -480,8 +507,7 @@ def suitability(
         tile_m = 50_000.0 if max(xmax - xmin, ymax - ymin) > 200_000 else None
     steep = terrain.steep_polygons(max_slope, zoning.crs) if terrain is not None else np.zeros(0, dtype=object)
     faces = partition(zoning, rules, canon, extra=[steep], tile_m=tile_m, clip=clip, threads=threads, progress=progress)
-    own = prepared is None
-    if own:
+    if prepared is None or prepared.types is not rules.types:
         prepared = prepare_zoning(zoning, rules.types)
     pts = shapely.point_on_surface(faces)
     verdicts, hits = screen_points(pts, zoning, rules, canon, prepared=prepared, threads=threads)

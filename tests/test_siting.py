@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from spatial.alternatives import find_alternatives
 from spatial.compare import compare
+from spatial.project_types import VERDICT_ZH
 from spatial.rules import load_rules
 from spatial.screen import screen
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
@@ -106,13 +107,14 @@ def test_compare_removed_patch_lists_exactly_the_affected_sites(demo, tmp_path):
     reach = max(float(r.distance_m or 0) for r in rules if "redline" in r.layers) + 1.0
     d = pd.Series(shapely.distance(patch, geoms), index=sites["site_id"])
     assert (d[list(changed)] <= reach).all()
+    red_rules = {r.id for r in rules if "redline" in r.layers and r.mode == "intersects"}
     row = res.changes.set_index("site_id").loc[sorted(inside)[0]]
-    assert "RL-DEV" in row["rules_removed"] and row["verdict_before"] == "prohibited"
+    assert red_rules & set(row["rules_removed"].split("、"))
     assert res.redline is not None and res.redline.removed_m2 > 0
     moved = res.changes[res.changes["verdict_before"] != res.changes["verdict_after"]]
     assert len(moved) and "调出" in res.summary_zh
-    n = int(((moved["verdict_before"] == "prohibited") & (moved["verdict_after"] == "compatible")).sum())
-    assert n and f"{n} 个项目由禁止变为符合" in res.summary_zh
+    for (vb, va), n in moved.groupby(["verdict_before", "verdict_after"]).size().items():
+        assert f"{n} 个项目由{VERDICT_ZH[vb]}变为{VERDICT_ZH[va]}" in res.summary_zh
 
 
 def test_compare_catalogues_only(demo, tmp_path):
@@ -123,10 +125,12 @@ def test_compare_catalogues_only(demo, tmp_path):
 
     zoning, rules = demo
     doc = yaml.safe_load(default_rules_path().read_text(encoding="utf-8"))
+    same = tmp_path / "national.yaml"
+    same.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     doc["rules"] = [r for r in doc["rules"] if r["id"] != "FARM"]
     path = tmp_path / "nofarm.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    res = compare(demo_sites_path(), (zoning, zoning), (rules, load_rules(path)))
+    res = compare(demo_sites_path(), (zoning, zoning), (load_rules(same), load_rules(path)))
     assert res.redline is None
     assert len(res.changes) and res.changes["rules_removed"].str.contains("FARM").all()
     assert (res.changes["rules_added"] == "").all()

@@ -17,6 +17,7 @@ from spatial.project_types import VERDICT_ZH
 from spatial.rules import load_rules
 from spatial.screen import prepare_inputs, prepare_zoning
 from spatial.siting_output import ALTERNATIVES_FILES
+from spatial.suitability import resolve_rules
 
 __all__ = ["command"]
 
@@ -85,6 +86,7 @@ def command(
             import numpy as np
 
             angles = tuple(float(a) for a in np.arange(0.0, 180.0, rotate))
+        ruleset = resolve_rules(ruleset, z)
         prepared = prepare_zoning(z, ruleset.types)
         searches = []
         for row in sites.itertuples():  # one search per input site (each is its own optimisation)

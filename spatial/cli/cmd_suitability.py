@@ -14,7 +14,7 @@ from spatial.outset import output_set
 from spatial.rules import load_rules
 from spatial.screen import prepare_zoning
 from spatial.siting_output import write_suitability
-from spatial.suitability import AREA_TOLERANCE, suitability
+from spatial.suitability import AREA_TOLERANCE, resolve_rules, suitability
 
 __all__ = ["command"]
 
@@ -60,6 +60,7 @@ def command(
 
             working_on("dem", dem)
             terrain = load_terrain(dem, z.crs)
+        ruleset = resolve_rules(ruleset, z)
         prepared = prepare_zoning(z, ruleset.types)
         results = []
         for t in project_types:
