@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from spatial.facts import nearest_columns
 from spatial.io import atomic_output, ensure_writable, write_csv, write_vector_layers
 from spatial.screen import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 
@@ -60,10 +61,16 @@ def write_screening(result: ScreeningResult, out_dir: Path, *, force: bool = Fal
     files = screening_outputs(out_dir, fmt)
     ensure_writable(list(files.values()), force)
     extra = [c for c in ("area_m2", "length_m") if c in result.sites]
-    sites_tab = pd.DataFrame(result.sites[SITE_COLUMNS + extra])
+    # Distance (0 inside) and name of the nearest feature of every layer: what the report's 本项目情况 states.
+    near = nearest_columns(result.sites, result.zoning)
+    sites_tab = pd.concat([pd.DataFrame(result.sites[SITE_COLUMNS + extra]), near], axis=1)
     write_csv(files["sites_csv"], sites_tab, force=force)
     write_csv(files["hits_csv"], pd.DataFrame(result.hits[HIT_COLUMNS]), force=force)
-    sites_layer = result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", "geometry"]]
+    sites_layer = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(result.sites[[*SITE_COLUMNS, *extra, "project_type_raw"]]), near, result.sites[["geometry"]]], axis=1),
+        geometry="geometry",
+        crs=result.sites.crs,
+    )
     hits_geo = result.hits[[*HIT_COLUMNS, "geometry"]].copy() if "geometry" in result.hits else result.hits[HIT_COLUMNS].assign(geometry=None)
     hits_layer = gpd.GeoDataFrame(hits_geo, geometry="geometry", crs=result.sites.crs)
     if fmt == "parquet":
