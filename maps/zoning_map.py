@@ -193,8 +193,13 @@ def basemap_spec(basemap: str = "osm", tianditu_key: str | None = None) -> Basem
             "Tianditu (CGCS2000, no offset)",
             tiles=(
                 {"tiles": _TDT_URL.format(s="{s}", layer="vec", key=tk), "name": "天地图 矢量底图", **common},
-                {"tiles": _TDT_URL.format(s="{s}", layer="cva", key=tk), "name": "天地图 注记", "overlay": True,
-                 "control": False, **common},  # fmt: skip
+                {
+                    "tiles": _TDT_URL.format(s="{s}", layer="cva", key=tk),
+                    "name": "天地图 注记",
+                    "overlay": True,
+                    "control": False,
+                    **common,
+                },  # fmt: skip
             ),
         )
     raise InputError(
@@ -299,7 +304,7 @@ def truncate_html(text: Any, limit: int = POPUP_TEXT_LIMIT) -> str:
         return html.escape(s)
     return (
         '<details class="eco-more"><summary><span class="eco-trunc">'
-        f"{html.escape(s[:limit])}…</span> <span class=\"eco-more-on\">更多 / more</span>"
+        f'{html.escape(s[:limit])}…</span> <span class="eco-more-on">更多 / more</span>'
         '<span class="eco-more-off">收起 / less</span></summary>'
         f"{html.escape(s)}</details>"
     )
@@ -331,7 +336,11 @@ def _feature_collection(geoms: np.ndarray, props: Sequence[Mapping[str, Any]]) -
     gj = shapely.to_geojson(geoms[ok]) if ok.any() else []
     kept = [p for p, k in zip(props, ok, strict=True) if k]
     feats = [
-        '{"type":"Feature","geometry":' + g + ',"properties":' + json.dumps(p, ensure_ascii=False, separators=(",", ":"), default=str) + "}"
+        '{"type":"Feature","geometry":'
+        + g
+        + ',"properties":'
+        + json.dumps(p, ensure_ascii=False, separators=(",", ":"), default=str)
+        + "}"
         for g, p in zip(gj, kept, strict=True)
     ]
     return _js_safe('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}")
@@ -671,7 +680,9 @@ def _add_zoning_layer(m: folium.Map, zoning: Any, name: str, tol: float, offset:
         bkeys = np.array([f"{k}{st.BUFFER_SUFFIX}" for k in keys.tolist()], dtype=object)
         bprops = [dict(p, k=bk, t=p["t"] + "（控制范围）") for p, bk in zip(props, bkeys.tolist(), strict=True)]
         bstyles = {k: st.class_style(k) for k in dict.fromkeys(bkeys.tolist())}
-        _GeoJsonOverlay(name, _feature_collection(bgeoms, bprops), {"styles": bstyles, "fields": labels, "title": title}).add_to(group)
+        _GeoJsonOverlay(name, _feature_collection(bgeoms, bprops), {"styles": bstyles, "fields": labels, "title": title}).add_to(
+            group
+        )
         used += [k for pair in zip(keys.tolist(), bkeys.tolist(), strict=True) for k in pair]
     else:
         used += keys.tolist()
@@ -699,7 +710,9 @@ def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels:
     parts = [f'<div class="eco-pop eco-site"><div class="eco-pop-title">{e(name)}']
     if verdict in st.VERDICT_COLOURS:
         vz = _text(row.get("verdict_zh")) or st.VERDICT_ZH[verdict]
-        parts.append(f' <span class="eco-badge" data-verdict="{verdict}" style="background:{st.VERDICT_COLOURS[verdict]}">{e(vz)}</span>')
+        parts.append(
+            f' <span class="eco-badge" data-verdict="{verdict}" style="background:{st.VERDICT_COLOURS[verdict]}">{e(vz)}</span>'
+        )
     parts.append("</div><table>")
     rows = [("编号", sid)]
     ptype = _text(row.get("project_type"))
@@ -762,7 +775,11 @@ def _add_sites(
         hs = pd.DataFrame(hits.drop(columns=[c for c in ("geometry",) if c in hits]))
         hs["site_id"] = hs["site_id"].astype(str)
         by_site = {k: g for k, g in hs.groupby("site_id", sort=False)}
-    keys = sites["verdict"].astype(str).where(sites["verdict"].isin(list(st.VERDICT_COLOURS)), "site").tolist() if screened else ["site"] * len(sites)
+    keys = (
+        sites["verdict"].astype(str).where(sites["verdict"].isin(list(st.VERDICT_COLOURS)), "site").tolist()
+        if screened
+        else ["site"] * len(sites)
+    )
     label = len(sites) <= MAX_LABELLED_SITES
     props = []
     for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
@@ -772,7 +789,13 @@ def _add_sites(
     styles: dict[str, Any] = {
         k: {"color": c, "weight": 3, "opacity": 1, "fillColor": c, "fillOpacity": 0.25} for k, c in st.VERDICT_COLOURS.items()
     }
-    styles["site"] = {"color": st.UNSCREENED_COLOUR, "weight": 3, "opacity": 1, "fillColor": st.UNSCREENED_COLOUR, "fillOpacity": 0.25}
+    styles["site"] = {
+        "color": st.UNSCREENED_COLOUR,
+        "weight": 3,
+        "opacity": 1,
+        "fillColor": st.UNSCREENED_COLOUR,
+        "fillOpacity": 0.25,
+    }
     point = {"radius": 8, "color": "#ffffff", "weight": 2, "opacity": 1, "fillOpacity": 0.95}
 
     if hits is not None and "geometry" in hits and len(hits):
@@ -815,7 +838,11 @@ def _legend_html(
     out = ['<details open><summary>图例 <span class="eco-en">Legend</span></summary><div class="eco-lg-body">']
     for name, keys in legend_keys.items():
         label_zh, label_en = _layer_label(zoning, name)
-        entries = st.legend_entries(keys) if name in LAYER_ORDER else [(name, st.ClassStyle(label_zh, label_en, st.EXTRA_LAYER_STYLE, "outline"))]
+        entries = (
+            st.legend_entries(keys)
+            if name in LAYER_ORDER
+            else [(name, st.ClassStyle(label_zh, label_en, st.EXTRA_LAYER_STYLE, "outline"))]
+        )
         single = len(entries) == 1 and (":" not in entries[0][0] or name not in st.LAYER_CLASS_FIELD)
         out.append(f'<div class="eco-lg-group" data-layer="{e(name)}">')
         if single:
@@ -848,7 +875,9 @@ def _legend_html(
             )
         else:
             sw = st.swatch_html({"fillColor": st.UNSCREENED_COLOUR, "color": "#fff"}, "point")
-            out.append(f'<div class="eco-lg-row top">{sw}<span>项目地块 <span class="eco-en">Sites (not screened)</span></span></div>')
+            out.append(
+                f'<div class="eco-lg-row top">{sw}<span>项目地块 <span class="eco-en">Sites (not screened)</span></span></div>'
+            )
         out.append("</div>")
     out.append("</div>")
     out.append(
@@ -927,7 +956,9 @@ def build_map(
     _Helpers(basemap=bm.name, tolerance=tol, title=title, background="#f4f3ef" if bm.name == "none" else None).add_to(m)
     for i, tile in enumerate(bm.tiles):
         opts = dict(tile)
-        folium.TileLayer(opts.pop("tiles"), overlay=opts.pop("overlay", False), control=opts.pop("control", i == 0), **opts).add_to(m)
+        folium.TileLayer(
+            opts.pop("tiles"), overlay=opts.pop("overlay", False), control=opts.pop("control", i == 0), **opts
+        ).add_to(m)
 
     legend_keys: dict[str, list[str]] = {}
     # Listed (layer control, legend) in the conventional order; stacked in _DRAW_ORDER by _Finish.
@@ -968,7 +999,11 @@ def _bounds(zoning: Any, offset: str) -> list[list[float]]:
     src = zoning.layers.get("boundary")
     if src is None or not len(src):
         frames = [g for g in zoning.layers.values() if len(g)]
-        geoms = np.concatenate([np.asarray(g.geometry.values, dtype=object) for g in frames]) if frames else np.array([], dtype=object)
+        geoms = (
+            np.concatenate([np.asarray(g.geometry.values, dtype=object) for g in frames])
+            if frames
+            else np.array([], dtype=object)
+        )
     else:
         geoms = np.asarray(src.geometry.values, dtype=object)
     if not len(geoms):
@@ -1098,4 +1133,3 @@ def read_sites_for_map(path: str | os.PathLike[str]) -> SimpleNamespace:
     if "site_id" in sites:
         sites["site_id"] = sites["site_id"].astype(str)
     return SimpleNamespace(sites=sites, hits=hits)
-

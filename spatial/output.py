@@ -66,11 +66,7 @@ def write_screening(result: ScreeningResult, out_dir: Path, *, force: bool = Fal
     sites_tab = pd.concat([pd.DataFrame(result.sites[SITE_COLUMNS + extra]), near], axis=1)
     write_csv(files["sites_csv"], sites_tab, force=force)
     write_csv(files["hits_csv"], pd.DataFrame(result.hits[HIT_COLUMNS]), force=force)
-    sites_layer = gpd.GeoDataFrame(
-        pd.concat([pd.DataFrame(result.sites[[*SITE_COLUMNS, *extra, "project_type_raw"]]), near, result.sites[["geometry"]]], axis=1),
-        geometry="geometry",
-        crs=result.sites.crs,
-    )
+    sites_layer = result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", "geometry"]]
     hits_geo = result.hits[[*HIT_COLUMNS, "geometry"]].copy() if "geometry" in result.hits else result.hits[HIT_COLUMNS].assign(geometry=None)
     hits_layer = gpd.GeoDataFrame(hits_geo, geometry="geometry", crs=result.sites.crs)
     if fmt == "parquet":

@@ -22,8 +22,10 @@ __all__ = ["command"]
 @force_option
 def command(out: Path, force: bool) -> None:
     """Run screening, indicators, map and report on the 连州 demo (演示)."""
+    from maps.report import report_paths
+
     has_indicators = importlib.util.find_spec("spatial.indicators") is not None
-    planned = [*screening_outputs(out).values(), out / "map.html", out / "report.html", out / "report.xlsx"]
+    planned = [*screening_outputs(out).values(), out / "map.html", *report_paths(out).values()]
     if has_indicators:
         planned += [out / "indicators.csv", out / "indicators.json"]
     ensure_writable(planned, force)
@@ -38,5 +40,7 @@ def command(out: Path, force: bool) -> None:
     write_screening(result, out, force=force)
     write_visuals(result, out, force=force, indicators=indicators)
     print_summary(result)
-    click.echo(f"输出 outputs: {out}/ (sites.csv, hits.csv, screening.gpkg, map.html, report.html, report.xlsx"
-               + (", indicators.csv" if has_indicators else "") + ")")
+    written = ["sites.csv", "hits.csv", "screening.gpkg", "map.html", "report.html", "report.docx"]
+    written += ["report.pdf"] if (out / "report.pdf").exists() else []
+    written += ["report.xlsx", "附图/"] + (["indicators.csv"] if has_indicators else [])
+    click.echo(f"输出 outputs: {out}/ ({', '.join(written)})")

@@ -55,7 +55,7 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
     default=None,
     help="Spatial output: screening.gpkg or sites/hits.parquet (default: GeoParquet when SITES is .parquet, else GeoPackage).",
 )
-@click.option("--no-map", is_flag=True, help="Skip map.html and report.html.")
+@click.option("--no-map", is_flag=True, help="Skip map.html and the report (report.html/.docx/.pdf/.xlsx and 附图/).")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Run here (vectorised, multi-threaded) or on a Dask cluster.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Dask: local worker processes (default 2).")
 @click.option(
@@ -103,7 +103,9 @@ def command(
     fmt = fmt or ("parquet" if sites.suffix.lower() in PARQUET_SUFFIXES else "gpkg")
     planned = list(screening_outputs(out, fmt).values())
     if not no_map:
-        planned += [out / "map.html", out / "report.html", out / "report.xlsx"]
+        from maps.report import report_paths
+
+        planned += [out / "map.html", *report_paths(out).values()]
     ensure_writable(planned, force)
     info: dict = {}
     z = load_zoning_cached(zoning, use_cache=not no_cache, info=info)
@@ -142,7 +144,7 @@ def command(
 
 
 def write_visuals(result, out: Path, *, force: bool, indicators=None) -> dict[str, Path]:  # noqa: ANN001
-    """Write map.html and report.html/.xlsx when the maps package provides them.
+    """Write map.html and the report set (HTML, DOCX, PDF where Chromium is installed, XLSX, 附图 PNGs).
 
     Parameters
     ----------
