@@ -69,6 +69,8 @@ SECTION_TITLES = {
     "list": "生态环境准入清单",
     "other": "其他空间管控要求",
 }
+#: Layers a site should not be in: listed as 涉及 in the summary (inside the development boundary is not a problem).
+_CONSTRAINT_LAYERS = ("redline", "protected_area", "water_source", "general_eco_space", "farmland", "livestock_ban")
 #: Layers without a row of their own (context only).
 _NO_ROW = frozenset({"boundary", "town", "village", "county", "control_unit"})
 #: Local 三线一单 schemes by jurisdiction (adcode prefix), used until a sources registry names them.
@@ -519,10 +521,9 @@ def _site_units(result: Any, sid: str) -> pd.DataFrame:
 def _info_rows(
     row: Mapping[str, Any], coords: Mapping[str, Any], facts: SiteFacts, sid: str, dim: int, extra_cols: Sequence[str]
 ) -> list[tuple[str, str]]:
-    ptype = _s(row.get("project_type"))
-    ptype_zh = st.project_type_zh(ptype)
+    ptype_zh = st.project_type_zh(_s(row.get("project_type")))
     raw = _s(row.get("project_type_raw"))
-    info = [("项目类型", ptype_zh + (f"（原填写：{raw}）" if raw and raw != ptype_zh else ""))]
+    info = [("项目类型", f"{raw}（按“{ptype_zh}”类判定）" if raw and raw != ptype_zh else ptype_zh)]
     if dim == 2:
         info.append(("用地面积", area_zh(float(row.get("area_m2") or 0))))
     elif dim == 1:
@@ -668,19 +669,22 @@ def build_model(
                 figure=fig,
             )
         )
-        involved = [
-            _layer_zh(n)
-            for n in (*SECTION_LAYERS["redline"], "farmland", "urban_boundary", "corridor")
-            if (f := facts.get(sid, n)) is not None and f["inside"]
+        involved = [_layer_zh(n) for n in _CONSTRAINT_LAYERS if (f := facts.get(sid, n)) is not None and f["inside"]]
+        involved += [
+            f"{_layer_zh(n)}管控范围" for n in ("corridor", "sensitive_receptor") if (sh["layer"].astype(str) == n).any()
         ]
+        ub = facts.get(sid, "urban_boundary")
+        where = "位于城镇开发边界内" if ub is not None and ub["inside"] else ""
         summary_rows.append(
             {
                 "序号": i + 1,
                 "地块编号": sid,
                 "项目名称": name,
-                "项目类型": ptype_zh,
+                "项目类型": _s(row.get("project_type_raw")) or ptype_zh,
                 "符合性结论": word,
-                "涉及情况": "涉及" + "、".join(involved) if involved else "不涉及生态保护红线等空间管控区",
+                "涉及情况": "；".join(
+                    t for t in ("涉及" + "、".join(involved) if involved else "不涉及生态保护红线等空间管控区", where) if t
+                ),
                 "分项结论": _site_table_titles(tables),
             }
         )
