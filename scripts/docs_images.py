@@ -59,7 +59,10 @@ def main() -> None:
         site = args.site_page or next(i for i, p in enumerate(pages) if "生态保护红线符合性分析" in p) + 1
         for name, number in (("report-page-summary", summary), ("report-page-site", site)):
             stem = work / name
-            subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", str(number), "-l", str(number), "-singlefile", str(pdf), str(stem)], check=True)
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "90", "-f", str(number), "-l", str(number), "-singlefile", str(pdf), str(stem)],
+                check=True,
+            )
             shutil.copyfile(stem.with_suffix(".png"), args.out / f"{name}.png")
     print(f"wrote {args.out}/map.png, report-page-summary.png, report-page-site.png")
 

@@ -29,8 +29,11 @@ def screened(toy_zoning):  # noqa: ANN001, ANN201 - ScreeningResult
     from spatial.screen import screen
 
     sites = gpd.GeoDataFrame(
-        {"site_id": ["RL", "BAN", "ROAD", "OK", "NEAR"], "name": ["红线内住宅", "电镀厂", "县道", "商场", "商场二期"],
-         "project_type": ["住宅", "电镀", "道路", "商业", "商业"]},  # fmt: skip
+        {
+            "site_id": ["RL", "BAN", "ROAD", "OK", "NEAR"],
+            "name": ["红线内住宅", "电镀厂", "县道", "商场", "商场二期"],
+            "project_type": ["住宅", "电镀", "道路", "商业", "商业"],
+        },  # fmt: skip
         geometry=[km_point(3.5, 3.5), km_box(11, 1, 12, 2), km_line((1, 7), (1, 9)), km_point(18, 19), km_point(18.05, 19.02)],
         crs=toy_zoning.crs,
     )
@@ -116,7 +119,9 @@ def test_browser_labels_do_not_overlap_and_markers_have_no_focus_box(tmp_path: P
                     assert not (a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]), (zoom, a, b)
         assert page.locator(".eco-mark svg[data-verdict]").count() >= 2  # point sites are shaped markers
         assert page.locator(".eco-mark[tabindex]").count() == 0  # not focusable: no black focus box on click
-        fills = page.evaluate("Array.from(document.querySelectorAll('path.leaflet-interactive')).map(p => p.getAttribute('fill'))")
+        fills = page.evaluate(
+            "Array.from(document.querySelectorAll('path.leaflet-interactive')).map(p => p.getAttribute('fill'))"
+        )
         assert "url(#eco-hatch-red)" in fills
         assert page.locator("#eco-hatch-red").count() == 1 and page.locator(".eco-north").count() == 1
         assert page.locator(".leaflet-control-scale").count() == 1
