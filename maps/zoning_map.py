@@ -438,7 +438,7 @@ class _Helpers(MacroElement):
               pointToLayer: function(f, ll){
                 if (o.zlabel) {  // zone name at a point inside the feature; shown when zoomed in and when it fits
                   return L.marker(ll, {pane: 'eco-labels', interactive: false, keyboard: false,
-                    icon: L.divIcon({html: '<span>' + E.esc(f.properties.t) + '</span>', className: 'eco-zone-label eco-z-' + name,
+                    icon: L.divIcon({html: '<span>' + E.esc(f.properties.t) + '</span>', className: 'eco-zone-label eco-z-' + o.zlabel,
                                      iconSize: null})});
                 }
                 var shape = o.shapes && o.shapes[f.properties.k];
@@ -857,7 +857,7 @@ def _add_zone_labels(group: Any, zoning: Any, name: str, frame: gpd.GeoDataFrame
         county = _text(b["name"].iloc[0])
     shown = display_geometries(pts, zoning.crs, tolerance=0.0, offset=offset)
     props = [{"t": short_name(_text(v), county)} for v in sub["name"].tolist()]
-    _GeoJsonOverlay(name, _feature_collection(shown, props), {"zlabel": True, "interactive": False}).add_to(group)
+    _GeoJsonOverlay(f"{name}_labels", _feature_collection(shown, props), {"zlabel": name, "interactive": False}).add_to(group)
 
 
 # --------------------------------------------------------------------------- sites
