@@ -62,12 +62,22 @@ _BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "chemical": ("industrial", ("化工", "化学工业", "化学原料", "化学制品", "重化工")),
     "steel": ("industrial", ("钢铁", "炼钢", "炼铁")),
     "nonferrous_smelting": ("industrial", ("有色冶炼", "有色金属冶炼", "有色", "冶炼")),
-    "building_materials": ("industrial", ("建材", "水泥", "平板玻璃", "陶瓷", "石材", "石材加工")),
+    "building_materials": ("industrial", ("建材", "水泥", "陶瓷", "石材", "石材加工")),
+    # Types the plans name on their own (003 L711, L762, L875; 004 L272).
+    "flat_glass": ("building_materials", ("平板玻璃", "玻璃", "浮法玻璃")),
+    "coking": ("industrial", ("焦化", "炼焦")),
+    "printing": ("industrial", ("包装印刷", "印刷")),
+    "coating": ("industrial", ("工业涂装", "涂装", "喷涂")),
+    "pharmaceutical": ("industrial", ("医药制造", "制药", "医药")),
+    "lead_acid_battery": ("industrial", ("铅酸蓄电池", "铅酸蓄电池制造", "蓄电池")),
+    "e_waste_dismantling": ("industrial", ("废旧电子拆解", "电子废物拆解", "拆解")),
+    "hazardous_waste": ("industrial", ("危险废物处置", "危险废物处理处置", "危废处置", "危险废物")),
     "electroplating": ("industrial", ("电镀",)),
     "dyeing": ("industrial", ("印染", "纺织印染")),
     "tanning": ("industrial", ("制革", "鞣革", "皮革")),
     "papermaking": ("industrial", ("造纸", "化学制浆", "制浆")),
     "mining": (None, ("采矿", "采石", "采砂", "取土", "矿山", "矿产资源开发", "采矿业")),
+    "nonferrous_mining": ("mining", ("有色金属矿采选", "有色金属采选", "有色矿采选")),
     "hydropower": (None, ("小水电", "水电", "水电站")),
     "livestock": (None, ("畜禽养殖", "养殖", "养猪场", "畜牧")),
     "reclamation": (None, ("围填海", "填海", "围海")),
@@ -88,6 +98,19 @@ _GROUPS = {
     "two_high": (
         ("两高", "两高项目", "高耗能高排放"),
         ("thermal_power", "petrochemical", "chemical", "steel", "nonferrous_smelting", "building_materials"),
+    ),
+    # 003 L762: industries discharging heavy metals or persistent organic pollutants.
+    "heavy_metal": (
+        ("涉重金属", "重金属", "涉重金属行业", "重点行业"),
+        (
+            "nonferrous_mining", "nonferrous_smelting", "petrochemical", "chemical", "coking", "electroplating",
+            "tanning", "pharmaceutical", "lead_acid_battery", "e_waste_dismantling", "hazardous_waste",
+        ),
+    ),
+    # 003 L875 / 004 L272: new or expanded projects only in parks with a 规划环评.
+    "park_only": (
+        ("须入园", "入园类", "须入园项目"),
+        ("petrochemical", "chemical", "coking", "nonferrous_smelting", "flat_glass"),
     ),
 }
 
