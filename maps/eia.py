@@ -208,6 +208,8 @@ class Row:
         符合 / 不符合 / 有条件符合 / 待核实, or ``—`` when not applicable.
     rules : str
         Rule codes behind the row (for the rule column and the XLSX).
+    basis : str
+        The requirement's source (title, 文号, article or plan line), printed small under it.
     geometric : bool
         True when geometry decides the row (the situation states a measured fact).
     """
@@ -217,6 +219,7 @@ class Row:
     verdict: str
     rules: str = ""
     geometric: bool = False
+    basis: str = ""
 
 
 @dataclass
@@ -357,8 +360,8 @@ def _direction(d: str) -> str:
     return f"{'正' if len(d) == 1 else ''}{d}方向"
 
 
-def _requirement(rules: Sequence[Any], hits: pd.DataFrame, layer: str, ptype: str) -> tuple[str, str]:
-    """管控要求 text (messages with their basis) and rule codes for one layer row."""
+def _requirement(rules: Sequence[Any], hits: pd.DataFrame, layer: str, ptype: str) -> tuple[str, str, str]:
+    """管控要求 text, its basis and the rule codes for one layer row."""
     if len(hits):
         pairs = list(dict.fromkeys(zip(hits["message_zh"].astype(str), hits["basis"].astype(str), strict=True)))
         codes = "、".join(dict.fromkeys(hits["rule_id"].astype(str)))
@@ -368,10 +371,10 @@ def _requirement(rules: Sequence[Any], hits: pd.DataFrame, layer: str, ptype: st
         pairs = list(dict.fromkeys((r.message_zh, r.basis) for r in chosen[:1]))
         codes = "、".join(r.id for r in chosen[:1])
     if not pairs:
-        return f"{_layer_zh(layer)}：规则目录未设定管控要求。", ""
+        return f"{_layer_zh(layer)}：规则目录未设定管控要求。", "", ""
     text = "；".join(m.rstrip("。") for m, _ in pairs) + "。"
     basis = "；".join(dict.fromkeys(b for _, b in pairs if b))
-    return text + (f"（依据：{basis}）" if basis else ""), codes
+    return text, basis, codes
 
 
 def _clauses(text: str) -> list[str]:
@@ -404,19 +407,26 @@ def _layer_rows(
     ptype: str, figs: Mapping[str, int],
 ) -> list[Row]:  # fmt: skip
     rows = []
+    clear: list[str] = []  # layers the site is outside of and whose rules do not concern its type: one row for all
     for layer in layers:
-        if layer not in zoning.layers:
+        if layer not in zoning.layers or not len(zoning.layers[layer]):
             continue
         lh = hits[hits["layer"].astype(str) == layer]
-        req, codes = _requirement(rules, lh, layer, ptype)
         f = facts.get(sid, layer)
         label = _layer_zh(layer)
+        concerned = any(layer in r.layers and r.type_verdicts.get(ptype) is not None for r in rules)
+        if not len(lh) and not concerned and f is not None and not f["inside"] and layer != "corridor":
+            clear.append(_situation(f, label, dim, None).removeprefix("项目"))
+            continue
+        req, basis, codes = _requirement(rules, lh, layer, ptype)
         if layer == "corridor":
             situation = _corridor_situation(f, lh, figs.get(layer))
         else:
             situation = _situation(f, label, dim, figs.get(layer))
         verdict = _worst([eia_word(v) for v in lh["verdict"]]) if len(lh) else "符合"
-        rows.append(Row(req, situation, verdict, codes, geometric=True))
+        rows.append(Row(req, situation, verdict, codes, geometric=True, basis=basis))
+    if clear:
+        rows.append(Row("其他分区：规则目录未对本类项目设定管控要求。", "项目" + "；".join(clear) + "。", "符合", geometric=True))
     return rows
 
 
@@ -470,7 +480,7 @@ def _list_rows(
                 sit = f"项目类型为{ptype_zh}，列入{head}禁止准入类{_figure_ref(fig)}"
                 verdict = "不符合"
             else:
-                sit = f"项目类型为{ptype_zh}，不属于{head}禁止准入类（{'、'.join(tokens)}）{_figure_ref(fig)}"
+                sit = f"项目位于{head}，项目类型为{ptype_zh}，不属于本单元禁止准入类{_figure_ref(fig)}"
                 verdict = "符合"
             rows.append(
                 Row(
@@ -501,11 +511,12 @@ def _list_rows(
         for h in mine[~mine["rule_id"].astype(str).isin(banned_rules)].to_dict("records"):
             rows.append(
                 Row(
-                    f"{_s(h.get('message_zh'))}（依据：{_s(h.get('basis'))}）",
+                    _s(h.get("message_zh")),
                     f"项目位于{head}内，项目类型为{ptype_zh}{_figure_ref(fig)}",
                     eia_word(h.get("verdict")),
                     _s(h.get("rule_id")),
                     True,
+                    _s(h.get("basis")),
                 )
             )
     return rows

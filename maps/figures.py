@@ -449,11 +449,13 @@ def _legend(
         else:
             handles.append(Patch(facecolor=style.get("fillColor", "#ccc"), alpha=min(1.0, float(style.get("fillOpacity", 0.3)) * 1.4 + 0.1),
                                  edgecolor=style.get("color", "#333"), linewidth=0.8))  # fmt: skip
-        labels.append(
-            cs.label_zh
-            if key.split(":")[0] in ("redline", "farmland", "urban_boundary") or ":" not in key or key.startswith("control_unit")
-            else f"{st.layer_label(key.split(':')[0])[0]}·{cs.label_zh}"
-        )
+        layer_zh = st.layer_label(key.split(":")[0])[0]
+        if cs.label_zh == key:  # a layer kind without its own legend class: its Chinese name
+            labels.append(layer_zh)
+        elif ":" not in key or key.split(":")[0] in ("redline", "farmland", "urban_boundary", "control_unit"):
+            labels.append(cs.label_zh)
+        else:
+            labels.append(f"{layer_zh}·{cs.label_zh}")
     for v in VERDICT_MARKERS:
         if v in verdicts:
             m, text = VERDICT_MARKERS[v]
@@ -709,7 +711,7 @@ def render_site(
     minx, miny, maxx, maxy = shapely.bounds(site)
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     half = max((maxx - minx) * 1.3, (maxy - miny) * 1.3, min_extent_m) / 2
-    window = shapely.box(cx - half * 1.8, cy - half, cx + half * 1.8, cy + half)
+    window = shapely.box(cx - half * 1.9, cy - half, cx + half * 1.9, cy + half)
     layers = [n for n in _DRAW_ORDER if n in zoning.layers]
     county = _county_name(zoning)
 
@@ -731,5 +733,5 @@ def render_site(
         _north_arrow(ax)
         _legend(fig, ax, keys, [verdict], note, loc_x=0.69, overlap=bool(len(ov)))
 
-    draw.size = (17.0, 7.0)  # type: ignore[attr-defined]
+    draw.size = (17.0, 6.6)  # type: ignore[attr-defined]
     return _render(draw)

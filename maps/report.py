@@ -159,8 +159,8 @@ def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
         for t in s.tables:
             for i, r in enumerate(t.rows, start=1):
                 rows.append({"地块编号": s.site_id, "项目名称": s.name, "分析内容": t.title, "序号": i, "管控要求（清单内容）": r.requirement,
-                             "本项目情况": r.situation, "符合性": r.verdict, "规则编号": r.rules})  # fmt: skip
-    cols = ["地块编号", "项目名称", "分析内容", "序号", "管控要求（清单内容）", "本项目情况", "符合性", "规则编号"]
+                             "本项目情况": r.situation, "符合性": r.verdict, "依据": r.basis, "规则编号": r.rules})  # fmt: skip
+    cols = ["地块编号", "项目名称", "分析内容", "序号", "管控要求（清单内容）", "本项目情况", "符合性", "依据", "规则编号"]
     tables = {
         "汇总": model.summary,
         "三线一单对照": pd.DataFrame(rows, columns=cols),
@@ -378,6 +378,7 @@ _CSS = (
     "-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
     "figure{margin:2mm 0;text-align:center;break-inside:avoid;page-break-inside:avoid;}"
     "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}"
+    ".basis{color:#555;font-size:7.4pt;line-height:1.25;margin-top:0.4mm;}"
     ".concl{margin:0 0 2mm;font-size:9.5pt;}.final{font-weight:600;margin:2mm 0 4mm;}"
     ".site{border-top:1px dashed #bbb;padding-top:1mm;}"
     ".keep{break-inside:avoid;page-break-inside:avoid;}"
@@ -425,10 +426,10 @@ _TEMPLATE = """<!DOCTYPE html>
 {% for pair in s.info|pairs %}<tr>{% for k, v in pair %}<th>{{ k }}</th><td{% if pair|length == 1 %} colspan="3"{% endif %}>{{ v }}</td>{% endfor %}</tr>
 {% endfor %}
 </tbody></table>
+</div>
 {% if s.figure and s.figure in figs %}
 <figure><img src="{{ figs[s.figure].src }}" alt="{{ figs[s.figure].caption }}"><figcaption>{{ figs[s.figure].caption }}</figcaption></figure>
 {% endif %}
-</div>
 {% for t in s.tables %}
 <h3>（{{ "一二三四五六"[loop.index0] }}）{{ t.title }}符合性分析</h3>
 <table class="sxyd" data-table="{{ t.key }}">
@@ -436,7 +437,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <thead><tr><th>序号</th><th>管控要求（清单内容）</th><th>本项目情况</th><th>符合性</th></tr></thead>
 <tbody>
 {% for r in t.rows %}
-<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
+<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}{% if r.basis %}<div class="basis">依据：{{ r.basis }}</div>{% endif %}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
 {% endfor %}
 </tbody>
 </table>
@@ -466,13 +467,13 @@ _TEMPLATE = """<!DOCTYPE html>
 
 <h1 class="part appendix">附表{{ "二" if indicators else "一" }}　命中管控规则明细</h1>
 <table class="hits">
-<thead><tr><th>地块编号</th><th>规则编号</th><th>分区</th><th>要素</th><th>符合性</th><th>重叠面积（公顷）</th><th>距离（米）</th><th>依据</th></tr></thead>
+<thead><tr><th>地块编号</th><th>规则编号</th><th>分区</th><th>要素</th><th>符合性</th><th>重叠面积（公顷）</th><th>距离（米）</th></tr></thead>
 <tbody>
 {% for h in hits %}
 <tr data-rule="{{ h['规则编号'] }}"><td>{{ h['地块编号'] }}</td><td>{{ h['规则编号'] }}</td><td>{{ h['分区'] }}</td><td>{{ h['要素名称'] }}</td><td class="v {{ h['符合性']|vclass }}">{{ h['符合性'] }}</td>
-<td>{{ '' if h['重叠面积（公顷）'] != h['重叠面积（公顷）'] else h['重叠面积（公顷）'] }}</td><td>{{ '' if h['距离（米）'] != h['距离（米）'] else h['距离（米）'] }}</td><td>{{ h['依据'] }}</td></tr>
+<td>{{ '' if h['重叠面积（公顷）'] != h['重叠面积（公顷）'] else h['重叠面积（公顷）'] }}</td><td>{{ '' if h['距离（米）'] != h['距离（米）'] else h['距离（米）'] }}</td></tr>
 {% else %}
-<tr><td colspan="8">无。</td></tr>
+<tr><td colspan="7">无。</td></tr>
 {% endfor %}
 </tbody>
 </table>

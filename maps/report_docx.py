@@ -113,6 +113,17 @@ def _text(cell: Any, text: str, *, bold: bool = False, colour: tuple[int, int, i
             r.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
+def _basis(cell: Any, text: str) -> None:
+    """Add the requirement's source, small and grey, under it."""
+    from docx.shared import Pt, RGBColor
+
+    p = cell.add_paragraph()
+    p.paragraph_format.space_after = Pt(0)
+    r = p.add_run(f"依据：{text}")
+    r.font.size = Pt(7.5)
+    r.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+
+
 def _table(
     doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths_cm: Sequence[float], verdict_col: int | None = None
 ) -> Any:
@@ -224,13 +235,16 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
             _figure(doc, figs[s.figure])
         for i, t in enumerate(s.tables):
             doc.add_heading(f"（{_CN_NUM[i]}）{t.title}符合性分析", level=3)
-            _table(
+            table = _table(
                 doc,
                 ["序号", "管控要求（清单内容）", "本项目情况", "符合性"],
                 [[str(j), r.requirement, r.situation, r.verdict] for j, r in enumerate(t.rows, start=1)],
                 [1.1, 7.4, 6.5, 2.0],
                 verdict_col=3,
             )
+            for row, r in zip(table.rows[1:], t.rows, strict=True):
+                if r.basis:
+                    _basis(row.cells[1], r.basis)
             doc.add_paragraph(t.conclusion)
         p = doc.add_paragraph()
         p.add_run(s.conclusion).bold = True
