@@ -17,12 +17,15 @@ import pandas as pd
 from layers.base import clean_key, format_rows
 from spatial.errors import RuleError
 
-__all__ = ["ProjectTypes", "DEFAULT_TYPES", "VERDICTS", "VERDICT_ZH", "VERDICT_RANK", "verdict_rank"]
+__all__ = ["ProjectTypes", "DEFAULT_TYPES", "VERDICTS", "VERDICT_ZH", "VERDICT_EIA", "VERDICT_RANK", "verdict_rank"]
 
 #: Verdicts from mildest to worst; the worst wins per site.
 VERDICTS = ("compatible", "notice", "restricted", "prohibited")
 VERDICT_ZH = {"compatible": "符合", "notice": "关注", "restricted": "限制", "prohibited": "禁止"}
 VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
+#: The conclusion words of an EIA report (环评符合性结论) for each internal verdict:
+#: restricted = permitted only with approval and the listed conditions; notice = cannot be concluded yet.
+VERDICT_EIA = {"compatible": "符合", "notice": "待核实", "restricted": "有条件符合", "prohibited": "不符合"}
 _VERDICT_SYNONYMS = {
     **{v: v for v in VERDICTS},
     **{zh: v for v, zh in VERDICT_ZH.items()},
@@ -92,6 +95,24 @@ _BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "agriculture": (None, ("农业", "种植", "农业设施", "农田建设", "高标准农田")),
     "national_strategic": (None, ("国家重大战略项目", "国家重大项目", "重大战略项目", "国家战略")),
 }
+
+# Types the national exemptions name (issue 13): each is a clause's own category, so a rule can
+# treat it apart from its parent (a 旅游配套服务设施 is not a resort; 原住居民 farming is not new farmland).
+_BASE.update(
+    {
+        "tourism_service": ("tourism", ("旅游配套服务设施", "配套性服务设施", "参观旅游设施", "科普宣教设施", "游客服务中心", "观景台", "游步道")),
+        "resort": ("tourism", ("旅游度假区", "度假区", "度假酒店", "度假村", "旅游地产", "酒店")),
+        "flood_control": ("municipal_utility", ("防洪设施", "防洪工程", "防洪", "堤防", "防洪堤")),
+        "telecom": ("municipal_utility", ("通讯设施", "通信设施", "通讯", "通信基站", "基站", "通信线路")),
+        "indigenous_agriculture": ("agriculture", ("原住居民种植养殖", "原住居民农业", "原住民种植", "原住居民生产生活设施")),
+        "orchard": ("agriculture", ("林果业", "果园", "经济林果")),
+        "fish_pond": ("agriculture", ("挖塘养鱼", "鱼塘", "池塘养殖")),
+        "patrol": (None, ("管护巡护", "保护执法", "巡护设施", "管护设施")),
+        "disaster_prevention": (None, ("防灾减灾", "防灾减灾救灾", "应急救援", "应急抢险")),
+        "sewage_outfall": (None, ("排污口", "入河排污口", "排放口")),
+        "strategic_reclamation": ("reclamation", ("国家重大战略项目围填海", "国家重大战略围填海")),
+    }
+)
 
 #: Named groups usable anywhere a type is (rule applies_to / except / by_type).
 _GROUPS = {
