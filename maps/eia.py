@@ -34,6 +34,7 @@ import shapely
 from layers import REGISTRY
 from maps import style as st
 from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
+from spatial.project_types import VERDICT_EIA
 
 __all__ = [
     "EIA_WORDS",
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 #: Internal verdict -> the conclusion word an EIA report uses.
-EIA_WORDS: dict[str, str] = {"prohibited": "不符合", "restricted": "有条件符合", "notice": "待核实", "compatible": "符合"}
+EIA_WORDS: dict[str, str] = dict(VERDICT_EIA)
 #: Marks a cell a person must complete.
 TO_FILL = "【待填写】"
 PENDING = "待核实"
@@ -73,11 +74,6 @@ SECTION_TITLES = {
 _CONSTRAINT_LAYERS = ("redline", "protected_area", "water_source", "general_eco_space", "farmland", "livestock_ban")
 #: Layers without a row of their own (context only).
 _NO_ROW = frozenset({"boundary", "town", "village", "county", "control_unit"})
-#: Local 三线一单 schemes by jurisdiction (adcode prefix), used until a sources registry names them.
-_SCHEMES: tuple[tuple[str, str, str], ...] = (
-    ("44", "广东省“三线一单”生态环境分区管控方案", "粤府〔2020〕71号"),
-    ("4418", "清远市“三线一单”生态环境分区管控方案", ""),
-)
 _HINTS = {
     "emission_control": "项目主要污染物种类、排放量及治理措施",
     "resource_efficiency": "项目用水、用能及用地指标",
@@ -281,6 +277,9 @@ def _county(zoning: Any) -> tuple[str, str]:
 def scheme_citations(zoning: Any) -> list[str]:
     """List the 三线一单 schemes whose jurisdiction holds the zoning package, with 文号.
 
+    Taken from the sources registry (:mod:`spatial.sources`): a scheme is
+    named only when the package's adcode lies inside its jurisdiction.
+
     Parameters
     ----------
     zoning : Zoning
@@ -289,15 +288,14 @@ def scheme_citations(zoning: Any) -> list[str]:
     Returns
     -------
     list of str
-        E.g. ``《广东省“三线一单”生态环境分区管控方案》（粤府〔2020〕71号）``; a
-        local plan is cited only inside its own jurisdiction.
+        E.g. ``《广东省人民政府关于印发广东省“三线一单”生态环境分区管控方案的通知》（粤府〔2020〕71号）``.
     """
-    _, code = _county(zoning)
-    out = []
-    for prefix, title, number in _SCHEMES:
-        if code.startswith(prefix):
-            out.append(f"《{title}》" + (f"（{number}）" if number else ""))
-    return out
+    from spatial.jurisdiction import zoning_adcode
+    from spatial.sources import applies_in, default_registry
+
+    adcode, _ = zoning_adcode(zoning)
+    sources = default_registry().sources.values()
+    return [s.citation for s in sources if "三线一单" in s.title and s.jurisdiction is not None and applies_in(s.jurisdiction, adcode)]
 
 
 def _figure_ref(n: int | None) -> str:

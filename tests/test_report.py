@@ -159,7 +159,7 @@ def test_report_html_eia_format(tmp_path: Path, toy_zoning) -> None:  # noqa: AN
         assert sec.count("<th>序号</th><th>管控要求（清单内容）</th><th>本项目情况</th><th>符合性</th>") >= 3
         assert sec.count('class="concl"') >= 3 and "综上，本项目" in sec
         # the toy county (441899) is in Guangdong: the 综上 names the province's scheme with its 文号
-        assert "《广东省“三线一单”生态环境分区管控方案》（粤府〔2020〕71号）" in sec
+        assert re.search(r"综上，本项目.*《[^》]*广东省“三线一单”生态环境分区管控方案[^》]*》（粤府〔2020〕71号）", sec)
     for rid in res.hits.rule_id:
         assert f'<tr data-rule="{rid}">' in text  # rule codes live in the appendix's own column
     # '<' in real data is escaped, never markup
@@ -333,3 +333,12 @@ def test_demo_report_lists_everything(tmp_path: Path) -> None:
             if isinstance(u[d], str) and u[d].strip():
                 assert html_lib.escape(u[d].strip(), quote=True) in sec, (u["site_id"], u["code"], d)
     assert not ABSOLUTE.search(text)
+
+
+def test_schemes_cited_only_inside_their_jurisdiction(toy_zoning) -> None:  # noqa: ANN001
+    """A package outside Guangdong gets no 粤府 citation in its 综上."""
+    from maps.eia import scheme_citations
+
+    assert any("粤府〔2020〕71号" in c for c in scheme_citations(toy_zoning))  # 441899
+    elsewhere = SimpleNamespace(layers={**toy_zoning.layers, "boundary": toy_zoning.layers["boundary"].assign(code="110101")}, path=None)
+    assert scheme_citations(elsewhere) == []
