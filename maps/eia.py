@@ -34,6 +34,7 @@ import shapely
 from layers import REGISTRY
 from maps import style as st
 from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
+from spatial.output import user_columns
 from spatial.project_types import VERDICT_EIA
 
 __all__ = [
@@ -553,16 +554,10 @@ def _info_rows(
         info.append(
             ("所在环境管控单元", _feature_text(unit["inside_names"], unit["inside_codes"]).replace("“", "").replace("”", ""))
         )
-    for c in extra_cols:
-        v = _s(row.get(c))
-        if v:
-            info.append((c, v))
+    attrs = [f"{c}：{_s(row.get(c))}" for c in extra_cols if _s(row.get(c))]
+    if attrs:  # the planner's own columns (建设单位, 投资 …), unchanged
+        info.append(("项目信息", "；".join(attrs)))
     return info
-
-
-#: Site columns that are ecozone's own (anything else is the user's and is shown as given).
-_OWN_COLUMNS = frozenset({"site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "verdict_eia", "n_hits",
-                          "summary_zh", "area_m2", "length_m", "geometry", "source_file", "source_row"})  # fmt: skip
 
 
 def _site_table_titles(tables: list[Table]) -> str:
@@ -627,7 +622,7 @@ def build_model(
     dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
     coords = {r["site_id"]: r for r in facts.coords.to_dict("records")}
     plans = scheme_citations(zoning)
-    extra_cols = [c for c in sites.columns if c not in _OWN_COLUMNS and not str(c).endswith(("_distance_m", "_nearest"))]
+    extra_cols = user_columns(sites)
     other_layers = [n for n in zoning.layers if n not in _NO_ROW and not any(n in v for v in SECTION_LAYERS.values())]
     sections: list[SiteSection] = []
     summary_rows = []
@@ -700,6 +695,8 @@ def build_model(
     summary = pd.DataFrame(
         summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论"]
     )
+    for c in extra_cols:  # the planner's own columns, unchanged (renamed only on a clash)
+        summary[c if c not in summary.columns else f"{c}（原表）"] = sites[c].to_numpy()
     counts = {w: int((summary["符合性结论"] == w).sum()) for w in ("不符合", "有条件符合", "待核实", "符合")}
     run_at = datetime_zh((getattr(result, "audit", {}) or {}).get("run_at", ""))
     audit, files = _audit(getattr(result, "audit", {}) or {})
@@ -788,10 +785,14 @@ def _fact_table(facts: SiteFacts, names: Mapping[str, str]) -> pd.DataFrame:
 
 
 def _file_name(path: Any) -> str:
+    """Name a file as the report does: its name only (never a local path); the bundled demo says so."""
+    from spatial.zoning import display_path
+
     p = _s(path)
     if not p or p.startswith("("):
         return p or "—"
-    return PurePath(p.replace("\\", "/")).name
+    shown = display_path(p)
+    return shown if "内置数据" in shown else PurePath(p.replace("\\", "/")).name
 
 
 def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFrame]:
