@@ -217,7 +217,7 @@ def test_verdict_words_and_prefilled_facts(tmp_path: Path, toy_zoning) -> None: 
                 elif r.verdict == PENDING_ZH:
                     assert TO_FILL in r.situation
     # the user's own column is carried into the report's site facts
-    assert ("建设单位", "乙公司") in by_id["BAN"].info
+    assert ("项目信息", "建设单位：乙公司") in by_id["BAN"].info
     # polygon site: area in m², 公顷 and 亩
     assert any(k == "用地面积" and "公顷" in v and "亩" in v for k, v in by_id["BAN"].info)
 
