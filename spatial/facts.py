@@ -223,6 +223,74 @@ def _join_by_site(site: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+#: Vertices per boundary piece in the nearest-feature index (short pieces: cheap exact distances).
+PIECE_VERTICES = 16
+
+
+def _pieces(geoms: np.ndarray, size: int = PIECE_VERTICES) -> tuple[np.ndarray, np.ndarray]:
+    """Cut feature outlines into short lines (points stay points), with the feature each comes from.
+
+    Outside a polygon the distance to it is the distance to its boundary, so
+    the nearest feature is found among short boundary pieces: each exact
+    distance then costs ``size`` vertices, not the whole outline.
+    """
+    dims = shapely.get_dimensions(geoms)
+    outline = np.where(dims == 2, shapely.boundary(geoms), geoms)
+    parts, owner = shapely.get_parts(outline, return_index=True)
+    is_point = shapely.get_type_id(parts) == 0
+    lines, line_owner = parts[~is_point], owner[~is_point]
+    xy, part = shapely.get_coordinates(lines, return_index=True)
+    if not len(xy):
+        return parts[is_point], owner[is_point]
+    start = np.r_[0, np.flatnonzero(np.diff(part)) + 1]
+    count = np.diff(np.r_[start, len(xy)])
+    pos = np.arange(len(xy)) - np.repeat(start, count)
+    last = np.repeat(count - 1, count)
+    step = size - 1
+    # A vertex at a cut ends one piece and starts the next: repeat it.
+    cut = (pos % step == 0) & (pos > 0) & (pos < last)
+    rep = np.where(cut, 2, 1)
+    xy2 = np.repeat(xy, rep, axis=0)
+    pos2 = np.repeat(pos, rep)
+    part2 = np.repeat(part, rep)
+    second = np.zeros(len(xy2), dtype=bool)
+    second[np.cumsum(rep)[cut] - 1] = True  # the repeated copy starts the next piece
+    chunk = np.where(second, pos2 // step, np.maximum(pos2 - 1, 0) // step)
+    key = part2.astype(np.int64) * (int(last.max()) // step + 2) + chunk
+    _, piece_id = np.unique(key, return_inverse=True)
+    pieces = shapely.linestrings(xy2, indices=piece_id)
+    first = np.r_[0, np.flatnonzero(np.diff(piece_id)) + 1]
+    piece_owner = line_owner[part2[first]]
+    return np.concatenate([pieces, parts[is_point]]), np.concatenate([piece_owner, owner[is_point]])
+
+
+def _nearest(sg: np.ndarray, fg: np.ndarray, tree: shapely.STRtree | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest feature of every site: index (-1 when none), distance (0 inside) and a nearest piece (for bearings).
+
+    Sites inside a feature are found with one predicate query (prepared);
+    the others search the short boundary pieces of :func:`_pieces`.
+    """
+    n = len(sg)
+    nf = np.full(n, -1)
+    dist = np.full(n, np.nan)
+    piece = np.full(n, None, dtype=object)
+    if not n or not len(fg):
+        return nf, dist, piece
+    tree = tree if tree is not None else shapely.STRtree(fg)
+    s, f = tree.query(sg, predicate="intersects")
+    first = np.unique(s, return_index=True)[1]
+    nf[s[first]] = f[first]
+    dist[s[first]] = 0.0
+    out = np.flatnonzero(nf < 0)
+    if len(out):
+        pieces, owner = _pieces(fg)
+        idx, d = shapely.STRtree(pieces).query_nearest(sg[out], all_matches=False, return_distance=True)
+        nf[out[idx[0]]] = owner[idx[1]]
+        dist[out[idx[0]]] = d
+        piece[out[idx[0]]] = pieces[idx[1]]
+    return nf, dist, piece
+
+
 def _dissolved_overlap(site_geoms: np.ndarray, feat_geoms: np.ndarray, s: np.ndarray, f: np.ndarray, n: int) -> np.ndarray:
     """Per site, the union of its intersections with the given features (None where none)."""
     out = np.full(n, None, dtype=object)
@@ -289,22 +357,17 @@ def layer_facts(sites: gpd.GeoDataFrame, zoning: Any, layers: list[str] | None =
         if line.any():
             geo = to_crs_geoms(overlap[line], crs, CGCS2000)
             length[line] = [GEOD.geometry_length(g) for g in geo]  # noqa: C416 - pyproj measures one geometry per call
-        near = tree.query_nearest(sg, all_matches=False) if n else np.zeros((2, 0), int)
-        nf = np.full(n, -1)
-        nf[near[0]] = near[1]
+        nf, dist, piece = _nearest(sg, fg, tree)
         ok = nf >= 0
-        dist = np.full(n, np.nan)
         bearing = np.full(n, np.nan)
         edge = np.full(n, np.nan)
         if ok.any():
-            dist[ok] = shapely.distance(sg[ok], fg[nf[ok]])
-            dist[inside] = 0.0
             within = ok & inside
             # How deep inside: distance to the containing feature's edge (0 for a site crossing it).
             edge[within] = shapely.distance(sg[within], shapely.boundary(fg[nf[within]]))
             out = ok & ~inside
             if out.any():
-                bearing[out] = _bearing(shapely.shortest_line(sg[out], fg[nf[out]]))
+                bearing[out] = _bearing(shapely.shortest_line(sg[out], piece[out]))
         frames.append(
             pd.DataFrame(
                 {
@@ -338,7 +401,8 @@ def nearest_columns(sites: gpd.GeoDataFrame, zoning: Any) -> pd.DataFrame:
 
     The columns ``sites.csv`` gains: ``<layer>_distance_m`` and
     ``<layer>_nearest`` for every non-empty layer but the boundary.  One
-    ``STRtree.query_nearest`` per layer; cheap at 10^6 sites.
+    prepared ``intersects`` query and one ``query_nearest`` over short
+    boundary pieces per layer (:func:`_nearest`).
 
     Parameters
     ----------
@@ -361,12 +425,9 @@ def nearest_columns(sites: gpd.GeoDataFrame, zoning: Any) -> pd.DataFrame:
         label, _ = _labels(
             pd.DataFrame(layer.drop(columns=layer.geometry.name)), zoning.spec(name) if hasattr(zoning, "spec") else None
         )
-        dist = np.full(len(sg), np.nan)
-        nearest = np.full(len(sg), "", dtype=object)
-        if len(sg):
-            idx, d = shapely.STRtree(fg).query_nearest(sg, all_matches=False, return_distance=True)
-            dist[idx[0]] = np.round(d, 1)
-            nearest[idx[0]] = label[idx[1]]
+        nf, d, _ = _nearest(sg, fg)
+        dist = np.round(d, 1)
+        nearest = np.where(nf >= 0, label[np.maximum(nf, 0)], "").astype(object)
         cols[f"{name}_distance_m"] = dist
         cols[f"{name}_nearest"] = nearest
     return pd.DataFrame(cols, index=sites.index)

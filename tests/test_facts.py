@@ -163,3 +163,21 @@ def test_edge_distance_inside(toy_zoning) -> None:  # noqa: ANN001
     sites = _sites(km_point(10.3, 10.5)).to_crs(toy_zoning.crs)
     f = _fact(layer_facts(sites, toy_zoning), "S0", "protected_area")
     assert f["inside"] and f["edge_distance_m"] == pytest.approx(300, rel=1e-6)
+
+
+def test_nearest_by_boundary_pieces_equals_brute_force(toy_zoning) -> None:  # noqa: ANN001
+    """The piece index finds the same distance as measuring every feature (holes, lines, overlaps)."""
+    import shapely
+
+    from spatial.facts import _nearest
+
+    rng = np.random.default_rng(7)
+    xs, ys = rng.uniform(-2, 22, 400), rng.uniform(-2, 22, 400)
+    sg = np.array([km_point(x, y) for x, y in zip(xs, ys, strict=True)], dtype=object)
+    for name in ("redline", "protected_area", "water_source", "corridor", "farmland"):
+        fg = np.asarray(toy_zoning.layers[name].geometry.values, dtype=object)
+        fg = shapely.segmentize(fg, 137.0)  # many vertices: outlines cut into several pieces
+        nf, dist, _ = _nearest(sg, fg)
+        brute = shapely.distance(sg[:, None], fg[None, :])
+        np.testing.assert_allclose(dist, brute.min(axis=1), atol=1e-6)
+        np.testing.assert_allclose(brute[np.arange(len(sg)), nf], brute.min(axis=1), atol=1e-6)
