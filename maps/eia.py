@@ -264,6 +264,7 @@ class ReportModel:
     audit_files: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _county(zoning: Any) -> tuple[str, str]:
@@ -716,6 +717,7 @@ def build_model(
         audit=audit,
         audit_files=files,
         indicators=_indicator_frame(indicators),
+        warnings=[_s(w) for w in (getattr(result, "audit", {}) or {}).get("warnings") or [] if _s(w)],
     )
 
 
@@ -808,6 +810,7 @@ def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFram
             _s(rules.get("catalogue_id")) + (f"（版本 {_s(rules.get('version'))}）" if _s(rules.get("version")) else ""),
         ),
         ("面积量算", "CGCS2000 椭球面积（GRS80）；距离在工作坐标系（高斯-克吕格投影，米）中量算"),
+        ("数据警告", "；".join(_s(w) for w in audit.get("warnings") or []) or "—"),
     ]
     files = [
         {

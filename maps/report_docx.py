@@ -178,7 +178,7 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     from docx import Document
     from docx.enum.section import WD_SECTION
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
     sec = doc.sections[0]
@@ -210,6 +210,10 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     _page_number_footer(body)
 
     doc.add_heading("一、选址符合性结论汇总", level=1)
+    for w in model.warnings:
+        run = doc.add_paragraph().add_run(f"⚠ 数据警告：{w}")
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
     counts = "；".join(f"{w} {n} 个" for w, n in model.counts.items())
     plans = "、".join(model.plans) if model.plans else "所在地“三线一单”生态环境分区管控方案"
     doc.add_paragraph(f"本报告对照{plans}，逐个分析 {len(model.sites)} 个项目地块的符合性。结论：{counts}。")
