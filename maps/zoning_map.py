@@ -504,7 +504,10 @@ class _Helpers(MacroElement):
             document.querySelectorAll('.eco-zone-label').forEach(place);
             E.labelsShown = shown;
           };
-          map.on('zoomend moveend overlayadd overlayremove', function(){ setTimeout(E.declutter, 0); });
+          // after Leaflet has moved markers and tooltips to the new view
+          var pending = null;
+          E.redeclutter = function(){ clearTimeout(pending); pending = setTimeout(function(){ requestAnimationFrame(E.declutter); }, 60); };
+          map.on('zoomend moveend overlayadd overlayremove resize', E.redeclutter);
           L.control.scale({imperial: false, maxWidth: 160, position: 'bottomleft'}).addTo(map);
           var north = L.control({position: 'topleft'});
           north.onAdd = function(){
@@ -578,7 +581,7 @@ class _Finish(MacroElement):
           };
           E.restack();
           E.map.on('overlayadd', E.restack);
-          if (E.declutter) E.declutter();
+          if (E.declutter) { E.declutter(); E.redeclutter(); }
           E.ready = true;
         })();
         {% endmacro %}

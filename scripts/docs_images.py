@@ -44,8 +44,8 @@ def main() -> None:
         work = Path(tmp)
         res = screen(demo_sites_path(), load_zoning())
         html = save_map(res.zoning, work / "map.html", res)
-        with open_page(html, wait_for="window.ecozone && window.ecozone.ready", viewport=(1400, 900)) as (page, log):
-            page.wait_for_timeout(500)
+        with open_page(html, wait_for="window.ecozone && window.ecozone.ready", viewport=(1680, 1050)) as (page, log):
+            page.wait_for_timeout(1500)
             page.screenshot(path=str(args.out / "map.png"))
             if log.errors:
                 raise SystemExit(f"map page errors: {log.errors}")

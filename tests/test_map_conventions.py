@@ -105,7 +105,7 @@ def test_browser_labels_do_not_overlap_and_markers_have_no_focus_box(tmp_path: P
     with open_page(html_path, wait_for="window.ecozone && window.ecozone.ready", viewport=(1200, 800)) as (page, log):
         for zoom in (11, 14):
             page.evaluate(f"window.ecozone.map.setView(window.ecozone.sites['OK'].getLatLng(), {zoom}, {{animate: false}})")
-            page.wait_for_timeout(300)
+            page.wait_for_timeout(400)
             rects = page.evaluate(
                 """() => Array.from(document.querySelectorAll('.eco-site-label, .eco-zone-label'))
                      .filter(el => el.style.visibility !== 'hidden' && getComputedStyle(el).display !== 'none')
