@@ -40,6 +40,8 @@ from maps import style as st
 from maps.static_map import site_map_svg
 from spatial.crs import WGS84, to_crs_geoms
 from spatial.io import atomic_output, ensure_writable
+from spatial.project_types import VERDICT_EIA
+from spatial.rules import LEVEL_ZH
 
 __all__ = ["write_report", "report_tables", "render_report_html", "PENDING_ZH", "REPORT_TITLE"]
 
@@ -146,6 +148,7 @@ def report_tables(result: Any, indicators: Any = None) -> dict[str, pd.DataFrame
             "项目类型代码": [_s(v) for v in _col(sites, "project_type")],
             "结论": [_s(v) or st.VERDICT_ZH.get(_s(k), "") for v, k in zip(_col(sites, "verdict_zh"), _col(sites, "verdict"), strict=True)],
             "结论代码": [_s(v) for v in _col(sites, "verdict")],
+            "环评结论": [VERDICT_EIA.get(_s(v), "") for v in _col(sites, "verdict")],
             "命中规则数": [int(_num(v) or 0) for v in _col(sites, "n_hits")],
             "涉及图层": [involved.get(i, "") for i in ids],
             "摘要": [_s(v) for v in _col(sites, "summary_zh")],
@@ -169,17 +172,21 @@ def report_tables(result: Any, indicators: Any = None) -> dict[str, pd.DataFrame
                 "要素编号": _s(h.get("feature_id")),
                 "要素名称": _s(h.get("feature_name")),
                 "结论": st.VERDICT_ZH.get(_s(h.get("verdict")), _s(h.get("verdict"))),
+                "环评结论": VERDICT_EIA.get(_s(h.get("verdict")), ""),
+                "层级": LEVEL_ZH.get(_s(h.get("level")), _s(h.get("level"))),
                 "重叠面积(m²)": m2,
                 "重叠面积(公顷)": None if m2 is None else m2 / 10_000,
                 "占地块%": _num(h.get("overlap_pct")),
                 "长度(m)": _num(h.get("length_m")),
                 "距离(m)": _num(h.get("distance_m")),
                 "依据": _s(h.get("basis")),
+                "豁免条款": _s(h.get("exemption")),
+                "条件": _s(h.get("conditions_zh")),
                 "说明": _s(h.get("message_zh")),
             }
         )
-    hit_cols = ["地块编号", "地块名称", "规则", "图层", "要素编号", "要素名称", "结论", "重叠面积(m²)", "重叠面积(公顷)",
-                "占地块%", "长度(m)", "距离(m)", "依据", "说明"]  # fmt: skip
+    hit_cols = ["地块编号", "地块名称", "规则", "图层", "要素编号", "要素名称", "结论", "环评结论", "层级", "重叠面积(m²)",
+                "重叠面积(公顷)", "占地块%", "长度(m)", "距离(m)", "依据", "豁免条款", "条件", "说明"]  # fmt: skip
     tables: dict[str, pd.DataFrame] = {"汇总": summary, "命中": pd.DataFrame(hit_rows, columns=hit_cols)}
 
     unit_rows = []
@@ -337,6 +344,8 @@ def _audit_frame(audit: Mapping[str, Any]) -> pd.DataFrame:
     rows += [
         ("规则目录", _s(rules.get("catalogue_id")) + (f"（版本 {_s(rules.get('version'))}）" if _s(rules.get("version")) else "")),
         ("规则目录 SHA-256", _s(rules.get("sha256"))),
+        ("适用范围", _s(rules.get("jurisdiction"))),
+        ("适用层级", _s(rules.get("levels"))),
         ("规则文件", _s(rules.get("path"))),
     ]
     sites = audit.get("sites") or {}
@@ -400,7 +409,11 @@ def _site_sections(result: Any) -> list[dict[str, Any]]:
                         "feature_id": _s(r.get("feature_id")),
                         "verdict": _s(r.get("verdict")),
                         "verdict_zh": st.VERDICT_ZH.get(_s(r.get("verdict")), _s(r.get("verdict"))),
+                        "verdict_eia": VERDICT_EIA.get(_s(r.get("verdict")), ""),
+                        "level": LEVEL_ZH.get(_s(r.get("level")), _s(r.get("level"))),
                         "basis": _s(r.get("basis")),
+                        "exemption": _s(r.get("exemption")),
+                        "conditions": _s(r.get("conditions_zh")),
                         "area": "—" if m2 is None or m2 <= 0 else f"{m2:,.1f} / {m2 / 10_000:,.2f}",
                         "pct": _f(r.get("overlap_pct")),
                         "length": _f(r.get("length_m")),
@@ -447,6 +460,7 @@ def _site_sections(result: Any) -> list[dict[str, Any]]:
                 "ptype_raw": _s(row.get("project_type_raw")),
                 "verdict": verdict,
                 "verdict_zh": _s(row.get("verdict_zh")) or st.VERDICT_ZH.get(verdict, "未判定"),
+                "verdict_eia": VERDICT_EIA.get(verdict, ""),
                 "colour": st.VERDICT_COLOURS.get(verdict, st.UNSCREENED_COLOUR),
                 "n_hits": int(_num(row.get("n_hits")) or 0),
                 "summary": _s(row.get("summary_zh")),
@@ -636,7 +650,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endfor %}
 </tbody>
 </table>
-<p class="note">结论等级：禁止 &gt; 限制 &gt; 关注 &gt; 符合，取命中规则中最严格者。“{{ pending }}”表示须由编制单位对照项目实际情况逐项核实。</p>
+<p class="note">结论等级：禁止 &gt; 限制 &gt; 关注 &gt; 符合，取命中规则中最严格者；对应环评结论：禁止＝不符合，限制＝有条件符合（须依法批准并满足所列条件），关注＝待核实，符合＝符合。“{{ pending }}”表示须由编制单位对照项目实际情况逐项核实。</p>
 
 {% for s in sites %}
 <section class="site" id="site-{{ s.id }}" data-site="{{ s.id }}">
@@ -645,7 +659,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <table class="facts">
 <tr><th>地块编号</th><td>{{ s.id }}</td><th>项目类型</th><td>{{ s.ptype_zh }}{% if s.ptype and s.ptype != s.ptype_zh %}（{{ s.ptype }}）{% endif %}{% if s.ptype_raw and s.ptype_raw != s.ptype_zh %}；原填写：{{ s.ptype_raw }}{% endif %}</td></tr>
 <tr><th>几何</th><td>{{ s.geom }}{% if s.size %}，{{ s.size }}{% endif %}</td><th>位置</th><td>{{ s.lon }}, {{ s.lat }}（WGS84 经度, 纬度）</td></tr>
-<tr><th>结论</th><td colspan="3"><b>{{ s.verdict_zh }}</b>；命中规则 {{ s.n_hits }} 条。{{ s.summary }}</td></tr>
+<tr><th>结论</th><td colspan="3"><b>{{ s.verdict_zh }}</b>{% if s.verdict_eia %}（环评结论：{{ s.verdict_eia }}）{% endif %}；命中规则 {{ s.n_hits }} 条。{{ s.summary }}</td></tr>
 </table>
 {% if s.svg %}
 <div class="map">{{ s.svg }}<ul>{% for sw, label in s.legend %}<li>{{ sw }}{{ label }}</li>{% endfor %}</ul></div>
@@ -670,8 +684,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <tbody>
 {% for h in s.hits %}
 <tr data-rule="{{ h.rule_id }}"><td>{{ h.rule_id }}</td><td>{{ h.layer }}</td><td>{{ h.feature }}{% if h.feature_id and h.feature_id != h.feature %}<br><small>{{ h.feature_id }}</small>{% endif %}</td>
-<td><span class="badge" style="background:{{ colours.get(h.verdict, '#777') }}">{{ h.verdict_zh }}</span></td>
-<td>{{ h.basis }}</td><td class="num">{{ h.area }}</td><td class="num">{{ h.pct }}</td><td class="num">{{ h.length }}</td><td class="num">{{ h.distance }}</td><td>{{ h.message }}</td></tr>
+<td><span class="badge" style="background:{{ colours.get(h.verdict, '#777') }}">{{ h.verdict_zh }}</span>{% if h.verdict_eia %}<br><small>{{ h.verdict_eia }}</small>{% endif %}</td>
+<td>{{ h.basis }}{% if h.level %}<br><small>（{{ h.level }}级）</small>{% endif %}{% if h.exemption %}<br><b>豁免条款：</b>{{ h.exemption }}{% endif %}{% if h.conditions %}<br><b>条件：</b>{{ h.conditions }}{% endif %}</td><td class="num">{{ h.area }}</td><td class="num">{{ h.pct }}</td><td class="num">{{ h.length }}</td><td class="num">{{ h.distance }}</td><td>{{ h.message }}</td></tr>
 {% endfor %}
 </tbody>
 </table>
@@ -717,7 +731,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <tr><th>运行时间</th><td>{{ audit.get("run_at", "—") }}（耗时 {{ audit.get("duration_s", "—") }} 秒）</td></tr>
 <tr><th>报告生成时间</th><td>{{ generated }}</td></tr>
 <tr><th>工作坐标系</th><td>{{ audit.get("working_crs", "—") }}</td></tr>
-<tr><th>规则目录</th><td>{{ audit_rules.get("catalogue_id", "—") }}{% if audit_rules.get("version") %}（版本 {{ audit_rules.get("version") }}）{% endif %}<br>SHA-256：{{ audit_rules.get("sha256", "—") }}<br>{{ audit_rules.get("path", "") }}</td></tr>
+<tr><th>规则目录</th><td>{{ audit_rules.get("catalogue_id", "—") }}{% if audit_rules.get("version") %}（版本 {{ audit_rules.get("version") }}）{% endif %}{% if audit_rules.get("jurisdiction") %}<br>适用范围：{{ audit_rules.get("jurisdiction") }}{% endif %}{% if audit_rules.get("levels") %}<br>适用层级：{{ audit_rules.get("levels") }}{% endif %}<br>SHA-256：{{ audit_rules.get("sha256", "—") }}<br>{{ audit_rules.get("path", "") }}</td></tr>
 {% if audit_sites %}
 <tr><th>地块文件</th><td>{{ audit_sites.get("path", "—") }}<br>SHA-256：{{ audit_sites.get("sha256") or "—" }}<br>坐标系：{{ audit_sites.get("crs", "—") }}；要素数：{{ audit_sites.get("n_features", "—") }}</td></tr>
 {% endif %}
