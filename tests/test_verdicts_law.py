@@ -221,3 +221,10 @@ def test_river_corridor_stated_exceptions(toy_zoning) -> None:  # noqa: ANN001
     rules = load_rules(adcode="441882")
     got = _verdicts(toy_zoning, (19.0, 8.01), ["water_supply", "flood_control", "linear_infrastructure", "residential"], "COR-RIVER", rules)
     assert got == {"water_supply": {"restricted"}, "flood_control": {"restricted"}, "linear_infrastructure": {"restricted"}, "residential": {"prohibited"}}
+
+
+def test_redline_lodging_is_to_be_verified(toy_zoning) -> None:  # noqa: ANN001
+    """142号 一（一）5 allows "符合相关规划的配套性服务设施"; whether a 民宿/农家乐 is one is a fact for the reviewer,
+    so it is 关注 (待核实) — neither the resort's 禁止 nor a 符合.
+    """
+    assert _verdicts(toy_zoning, RED, ["tourism_lodging"], "RL") == {"tourism_lodging": {"notice"}}
