@@ -228,3 +228,23 @@ def test_redline_lodging_is_to_be_verified(toy_zoning) -> None:  # noqa: ANN001
     so it is 关注 (待核实) — neither the resort's 禁止 nor a 符合.
     """
     assert _verdicts(toy_zoning, RED, ["tourism_lodging"], "RL") == {"tourism_lodging": {"notice"}}
+
+
+def test_reclamation_banned_everywhere_but_national_strategic(toy_zoning) -> None:  # noqa: ANN001
+    """国发〔2018〕24号 二（三）: "除国家重大战略项目外，全面停止新增围填海项目审批。" — inside or outside any
+    zone (here: an unzoned spot, and 2 km off the county's edge), not only in the marine red line.
+    """
+    for where in ((18.0, 19.0), (22.0, 10.0)):
+        got = _verdicts(toy_zoning, where, ["reclamation", "strategic_reclamation", "commercial"], "RECLAIM")
+        assert got == {"reclamation": {"prohibited"}, "strategic_reclamation": {"restricted"}, "commercial": set()}
+
+
+def test_north_region_level_only_in_its_members(toy_zoning) -> None:  # noqa: ANN001
+    """北部生态发展区 (《连州市…规划》L876 "立足北部生态发展区的总体开发保护格局…'面上保护、点状开发'"): a
+    region-level notice for industry in 连州; the toy county's own code (441899) is not a stated member.
+    """
+    assert _verdicts(toy_zoning, (18.0, 19.0), ["chemical", "commercial"], "REG-NORTH") == {"chemical": set(), "commercial": set()}
+    lz = load_rules(adcode="441882")
+    got = _verdicts(toy_zoning, (18.0, 19.0), ["chemical", "commercial"], "REG-NORTH", lz)
+    assert got == {"chemical": {"notice"}, "commercial": set()}
+    assert lz["REG-NORTH"].level == "region"
