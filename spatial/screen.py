@@ -42,9 +42,10 @@ from layers.corridor import widths as corridor_widths
 from spatial._version import __version__
 from spatial.crs import describe_crs, to_crs_geoms
 from spatial.errors import DataWarning, SitesCRSMissing
-from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS, ProjectTypes
-from spatial.rules import Rule, RuleSet, load_rules
+from spatial.project_types import VERDICT_EIA, VERDICT_RANK, VERDICT_ZH, VERDICTS, ProjectTypes
+from spatial.rules import LEVEL_ZH, Rule, RuleSet, load_rules
 from spatial.sites import explain_missing_crs, input_sha256, prepare_sites, read_sites, site_types
+from spatial.verdicts import annotate_hits
 from spatial.xyorder import fit_xy_to_boundary
 from spatial.zoning import Zoning, display_path, load_zoning
 
@@ -56,10 +57,10 @@ __all__ = ["screen", "screen_frame", "ScreeningResult", "PreparedZoning", "prepa
 TOUCH_M = 1e-3
 #: Standard layers reported as 涉及/不涉及 for every site.
 STATUS_LAYERS = ("redline", "protected_area", "water_source", "farmland", "urban_boundary", "corridor", "control_unit")
-SITE_COLUMNS = ["site_id", "name", "project_type", "verdict", "verdict_zh", "n_hits", "summary_zh"]
+SITE_COLUMNS = ["site_id", "name", "project_type", "verdict", "verdict_zh", "verdict_eia", "n_hits", "summary_zh"]
 HIT_COLUMNS = [
-    "site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "overlap_m2",
-    "overlap_pct", "length_m", "distance_m", "basis", "message_zh",
+    "site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "verdict_eia", "level", "overlap_m2",
+    "overlap_pct", "length_m", "distance_m", "basis", "sources", "exemption", "conditions_zh", "message_zh",
 ]  # fmt: skip
 _SPLIT = r"[;；,，、/\s]+"
 
@@ -1121,27 +1122,38 @@ def assemble_result(
     out = prep_sites.copy()
     out.insert(3, "verdict", verdict)
     out.insert(4, "verdict_zh", np.array([VERDICT_ZH[v] for v in VERDICTS], dtype=object)[rank])
-    out.insert(5, "n_hits", counts[:n])
+    out.insert(5, "verdict_eia", np.array([VERDICT_EIA[v] for v in VERDICTS], dtype=object)[rank])
+    out.insert(6, "n_hits", counts[:n])
     if len(hits):
         # Site order (site ids are unique, so the site index orders them), stable within a site.
         s_idx = hits["s"].to_numpy(np.int64)
         if (s_idx[1:] < s_idx[:-1]).any():
             hits = hits.take(np.argsort(s_idx, kind="stable")).reset_index(drop=True)
-    out.insert(6, "summary_zh", _summaries(out, rank, hits, touch, zoning, rules) if n else np.array([], dtype=object))
+    out.insert(7, "summary_zh", _summaries(out, rank, hits, touch, zoning, rules) if n else np.array([], dtype=object))
     dims = shapely.get_dimensions(np.asarray(out.geometry.values, dtype=object))
-    out.insert(7, "area_m2", np.where(dims == 2, shapely.area(out.geometry.values), np.nan))
-    out.insert(8, "length_m", np.where(dims == 1, shapely.length(out.geometry.values), np.nan))
+    out.insert(8, "area_m2", np.where(dims == 2, shapely.area(out.geometry.values), np.nan))
+    out.insert(9, "length_m", np.where(dims == 1, shapely.length(out.geometry.values), np.nan))
     if len(hits):
         hits = expand_hits(hits, prepared, rules)
         hits.insert(0, "site_id", out["site_id"].to_numpy()[hits["s"].to_numpy()])
         hits = hits.drop(columns="s")
+        # Level, sources, exemption clause and conditions follow from the rule and the site's type.
+        hits = annotate_hits(hits, pd.Series(out["project_type"].to_numpy(), index=out["site_id"].to_numpy()), rules)
     else:
         hits = pd.DataFrame(columns=[*HIT_COLUMNS, "geometry"])
     audit = {
         "ecozone_version": __version__,
         "run_at": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
-        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": display_path(rules.path) if rules.path else ""},
+        "rules": {
+            "catalogue_id": rules.catalogue_id,
+            "version": rules.version,
+            "sha256": rules.sha256,
+            "path": display_path(rules.path) if rules.path else "",
+            "adcode": rules.adcode or "",
+            "jurisdiction": rules.adcode_note,
+            "levels": " → ".join(f"{LEVEL_ZH[lv['level']]}：{lv['title'] or lv['id']}" for lv in rules.levels if lv["applied"]),
+        },
         "zoning": [
             {"layer": s.layer, "path": display_path(s.path), "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features}
             for s in zoning.sources

@@ -248,3 +248,26 @@ def test_north_region_level_only_in_its_members(toy_zoning) -> None:  # noqa: AN
     got = _verdicts(toy_zoning, (18.0, 19.0), ["chemical", "commercial"], "REG-NORTH", lz)
     assert got == {"chemical": {"notice"}, "commercial": set()}
     assert lz["REG-NORTH"].level == "region"
+
+
+def test_exempted_hit_rows_show_clause_and_conditions(toy_zoning, tmp_path) -> None:  # noqa: ANN001
+    """An exempted type is never a silent 符合: its hit row names the rule, the exemption clause (142号 一（一）6:
+    "必须且无法避让、符合县级以上国土空间规划的…供水设施建设") and the conditions, with level, sources and the EIA word.
+    """
+    from spatial.output import write_screening
+
+    sites = gpd.GeoDataFrame({"site_id": ["W"], "project_type": ["water_supply"]}, geometry=[km_point(*RED)], crs="EPSG:4547")
+    res = screen(sites, toy_zoning)
+    rl = res.hits[res.hits.rule_id == "RL"].iloc[0]
+    assert rl.verdict == "restricted" and rl.verdict_eia == "有条件符合"
+    assert "142号）一（一）6" in rl.exemption and "必须且无法避让" in rl.conditions_zh
+    assert rl.level == "province" and "zrzf-2022-142:一（一）6" in rl.sources and "gd-redline-2023" in rl.sources
+    assert "一（一）" in rl.basis  # the rule's own prohibition is still cited
+    assert res.sites.verdict_eia[0] == "有条件符合"
+    files = write_screening(res, tmp_path / "out")
+    import pandas as pd
+
+    table = pd.read_csv(files["sites_csv"], encoding="utf-8-sig")
+    assert table.loc[0, "verdict_eia"] == "有条件符合" and table.loc[0, "verdict_zh"] == "限制"
+    hits = pd.read_csv(files["hits_csv"], encoding="utf-8-sig")
+    assert {"verdict_eia", "level", "sources", "exemption", "conditions_zh"} <= set(hits.columns)
