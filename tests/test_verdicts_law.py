@@ -239,17 +239,6 @@ def test_reclamation_banned_everywhere_but_national_strategic(toy_zoning) -> Non
         assert got == {"reclamation": {"prohibited"}, "strategic_reclamation": {"restricted"}, "commercial": set()}
 
 
-def test_north_region_level_only_in_its_members(toy_zoning) -> None:  # noqa: ANN001
-    """北部生态发展区 (《连州市…规划》L876 "立足北部生态发展区的总体开发保护格局…'面上保护、点状开发'"): a
-    region-level notice for industry in 连州; the toy county's own code (441899) is not a stated member.
-    """
-    assert _verdicts(toy_zoning, (18.0, 19.0), ["chemical", "commercial"], "REG-NORTH") == {"chemical": set(), "commercial": set()}
-    lz = load_rules(adcode="441882")
-    got = _verdicts(toy_zoning, (18.0, 19.0), ["chemical", "commercial"], "REG-NORTH", lz)
-    assert got == {"chemical": {"notice"}, "commercial": set()}
-    assert lz["REG-NORTH"].level == "region"
-
-
 def test_exempted_hit_rows_show_clause_and_conditions(toy_zoning, tmp_path) -> None:  # noqa: ANN001
     """An exempted type is never a silent 符合: its hit row names the rule, the exemption clause (142号 一（一）6:
     "必须且无法避让、符合县级以上国土空间规划的…供水设施建设") and the conditions, with level, sources and the EIA word.
