@@ -15,6 +15,7 @@ OTHER_PLACES = ("开平", "江门", "江海", "阳江", "四会")
 
 
 def test_demo_report_cites_only_its_own_jurisdiction() -> None:
+    from maps.eia import build_model
     from maps.report import render_report_html
 
     result = screen(demo_sites_path(), load_zoning(demo_zoning_path()))
@@ -25,7 +26,7 @@ def test_demo_report_cites_only_its_own_jurisdiction() -> None:
         assert j is None or j[0] in ("44", "4418", "441882"), sid
     basis = " ".join(result.hits["basis"].astype(str))
     assert "《连州市创建国家生态文明建设示范市规划》" in basis or "自然资发〔2022〕142号" in basis
-    html = render_report_html(result)
+    html = render_report_html(build_model(result), [])
     for place in OTHER_PLACES:
         assert not re.search(f"《[^》]*{place}[^》]*》", html), place
 
