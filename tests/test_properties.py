@@ -39,6 +39,9 @@ def _edges() -> shapely.Geometry:
     parts = [shapely.boundary(g) for name, gdf in layers.items() if name != "corridor" for g in gdf.geometry]
     cor = layers["corridor"]
     parts += [shapely.boundary(shapely.buffer(cor.geometry.iloc[0], 20)), shapely.boundary(shapely.buffer(cor.geometry.iloc[1], 30))]
+    # NEAR's 500 m reach around the red line and protected areas is an edge too (a site at 500.000 m flips with the CRS).
+    near = shapely.union_all([*layers["redline"].geometry, *layers["protected_area"].geometry])
+    parts.append(shapely.boundary(shapely.buffer(near, 500)))
     return shapely.union_all(parts)
 
 

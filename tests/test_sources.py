@@ -247,3 +247,23 @@ def test_explain_with_adcode_shows_levels() -> None:
     assert "COR-RIVER" in res.output and "《连州市创建国家生态文明建设示范市规划》L956" in res.output
     res = CliRunner().invoke(cli, ["rules", "--explain", "不存在的类型"])
     assert res.exit_code == 2 and "不存在的类型" in res.output
+
+
+def test_manifest_adcode_wins(tmp_path: Path) -> None:
+    from conftest import toy_layers
+
+    from spatial.jurisdiction import zoning_adcode
+    from spatial.zoning import load_zoning
+
+    layers = toy_layers()
+    for name, gdf in layers.items():
+        gdf.to_file(tmp_path / f"{name}.gpkg", driver="GPKG")
+    manifest = tmp_path / "zoning.yaml"
+    manifest.write_text("adcode: 441284\nlayers:\n" + "".join(f"  {n}: {n}.gpkg\n" for n in layers), encoding="utf-8")
+    code, note = zoning_adcode(load_zoning(manifest))
+    assert code == "441284" and "zoning.yaml" in note
+    manifest.write_text("adcode: 四会\nlayers:\n  boundary: boundary.gpkg\n", encoding="utf-8")
+    from spatial.errors import InputError
+
+    with pytest.raises(InputError, match="四会"):
+        zoning_adcode(load_zoning(manifest))

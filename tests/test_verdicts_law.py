@@ -221,3 +221,42 @@ def test_river_corridor_stated_exceptions(toy_zoning) -> None:
     rules = load_rules(adcode="441882")
     got = _verdicts(toy_zoning, (19.0, 8.01), ["water_supply", "flood_control", "linear_infrastructure", "residential"], "COR-RIVER", rules)
     assert got == {"water_supply": {"restricted"}, "flood_control": {"restricted"}, "linear_infrastructure": {"restricted"}, "residential": {"prohibited"}}
+
+
+def test_redline_lodging_is_to_be_verified(toy_zoning) -> None:  # noqa: ANN001
+    """142号 一（一）5 allows "符合相关规划的配套性服务设施"; whether a 民宿/农家乐 is one is a fact for the reviewer,
+    so it is 关注 (待核实) — neither the resort's 禁止 nor a 符合.
+    """
+    assert _verdicts(toy_zoning, RED, ["tourism_lodging"], "RL") == {"tourism_lodging": {"notice"}}
+
+
+def test_reclamation_banned_everywhere_but_national_strategic(toy_zoning) -> None:  # noqa: ANN001
+    """国发〔2018〕24号 二（三）: "除国家重大战略项目外，全面停止新增围填海项目审批。" — inside or outside any
+    zone (here: an unzoned spot, and 2 km off the county's edge), not only in the marine red line.
+    """
+    for where in ((18.0, 19.0), (22.0, 10.0)):
+        got = _verdicts(toy_zoning, where, ["reclamation", "strategic_reclamation", "commercial"], "RECLAIM")
+        assert got == {"reclamation": {"prohibited"}, "strategic_reclamation": {"restricted"}, "commercial": set()}
+
+
+def test_exempted_hit_rows_show_clause_and_conditions(toy_zoning, tmp_path) -> None:  # noqa: ANN001
+    """An exempted type is never a silent 符合: its hit row names the rule, the exemption clause (142号 一（一）6:
+    "必须且无法避让、符合县级以上国土空间规划的…供水设施建设") and the conditions, with level, sources and the EIA word.
+    """
+    from spatial.output import write_screening
+
+    sites = gpd.GeoDataFrame({"site_id": ["W"], "project_type": ["water_supply"]}, geometry=[km_point(*RED)], crs="EPSG:4547")
+    res = screen(sites, toy_zoning)
+    rl = res.hits[res.hits.rule_id == "RL"].iloc[0]
+    assert rl.verdict == "restricted" and rl.verdict_eia == "有条件符合"
+    assert "142号）一（一）6" in rl.exemption and "必须且无法避让" in rl.conditions_zh
+    assert rl.level == "province" and "zrzf-2022-142:一（一）6" in rl.sources and "gd-redline-2023" in rl.sources
+    assert "一（一）" in rl.basis  # the rule's own prohibition is still cited
+    assert res.sites.verdict_eia[0] == "有条件符合"
+    files = write_screening(res, tmp_path / "out")
+    import pandas as pd
+
+    table = pd.read_csv(files["sites_csv"], encoding="utf-8-sig")
+    assert table.loc[0, "verdict_eia"] == "有条件符合" and table.loc[0, "verdict_zh"] == "限制"
+    hits = pd.read_csv(files["hits_csv"], encoding="utf-8-sig")
+    assert {"verdict_eia", "level", "sources", "exemption", "conditions_zh"} <= set(hits.columns)

@@ -27,16 +27,17 @@ from spatial.engine.evaluate import rule_table
 from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import obj
 from spatial.engine.text import layer_status, summaries
-from spatial.project_types import VERDICT_ZH, VERDICTS
-from spatial.rules import RuleSet
+from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS
+from spatial.rules import LEVEL_ZH, RuleSet
+from spatial.verdicts import annotate_hits
 from spatial.zoning import Zoning, display_path
 
 __all__ = ["ScreeningResult", "assemble_result", "expand_hits", "HIT_COLUMNS", "SITE_COLUMNS"]
 
-SITE_COLUMNS = ["site_id", "name", "project_type", "verdict", "verdict_zh", "n_hits", "summary_zh"]
+SITE_COLUMNS = ["site_id", "name", "project_type", "verdict", "verdict_zh", "verdict_eia", "n_hits", "summary_zh"]
 HIT_COLUMNS = [
-    "site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "overlap_m2",
-    "overlap_pct", "length_m", "distance_m", "basis", "message_zh",
+    "site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "verdict_eia", "level", "overlap_m2",
+    "overlap_pct", "length_m", "distance_m", "basis", "sources", "exemption", "conditions_zh", "message_zh",
 ]  # fmt: skip
 
 
@@ -211,7 +212,8 @@ def assemble_result(
     out = prep_sites.copy()
     out.insert(3, "verdict", verdict)
     out.insert(4, "verdict_zh", np.array([VERDICT_ZH[v] for v in VERDICTS], dtype=object)[rank])
-    out.insert(5, "n_hits", counts[:n])
+    out.insert(5, "verdict_eia", np.array([VERDICT_EIA[v] for v in VERDICTS], dtype=object)[rank])
+    out.insert(6, "n_hits", counts[:n])
     if len(hits):
         # Site order (site ids are unique, so the site index orders them), stable within a site.
         s_idx = hits["s"].to_numpy(np.int64)
@@ -219,21 +221,31 @@ def assemble_result(
             hits = hits.take(np.argsort(s_idx, kind="stable")).reset_index(drop=True)
     rule_ids = [r.id for r, _ in rule_table(rules)]
     text = summaries(n, rank, hits, rule_ids, touch, _present(zoning)) if n else np.array([], dtype=object)
-    out.insert(6, "summary_zh", text)
+    out.insert(7, "summary_zh", text)
     dims = shapely.get_dimensions(np.asarray(out.geometry.values, dtype=object))
-    out.insert(7, "area_m2", np.where(dims == 2, shapely.area(out.geometry.values), np.nan))
-    out.insert(8, "length_m", np.where(dims == 1, shapely.length(out.geometry.values), np.nan))
+    out.insert(8, "area_m2", np.where(dims == 2, shapely.area(out.geometry.values), np.nan))
+    out.insert(9, "length_m", np.where(dims == 1, shapely.length(out.geometry.values), np.nan))
     if len(hits):
         hits = expand_hits(hits, prepared, rules)
         hits.insert(0, "site_id", out["site_id"].to_numpy()[hits["s"].to_numpy()])
         hits = hits.drop(columns="s")
+        # Level, sources, exemption clause and conditions follow from the rule and the site's type.
+        hits = annotate_hits(hits, pd.Series(out["project_type"].to_numpy(), index=out["site_id"].to_numpy()), rules)
     else:
         hits = pd.DataFrame(columns=[*HIT_COLUMNS, "geometry"])
     audit = {
         "ecozone_version": __version__,
         "run_at": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
-        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": display_path(rules.path) if rules.path else ""},
+        "rules": {
+            "catalogue_id": rules.catalogue_id,
+            "version": rules.version,
+            "sha256": rules.sha256,
+            "path": display_path(rules.path) if rules.path else "",
+            "adcode": rules.adcode or "",
+            "jurisdiction": rules.adcode_note,
+            "levels": " → ".join(f"{LEVEL_ZH[lv['level']]}：{lv['title'] or lv['id']}" for lv in rules.levels if lv["applied"]),
+        },
         "zoning": [
             {"layer": s.layer, "path": display_path(s.path), "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features}
             for s in zoning.sources
