@@ -27,4 +27,6 @@ SPEC = LayerSpec(
         )
     },
     indicator=IndicatorRole("area", "urban_boundary_area_km2"),
+    status_words=("位于城镇开发边界内", "位于城镇开发边界外"),
+    status_concern=False,
 )

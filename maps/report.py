@@ -252,7 +252,7 @@ def _involved_layers(status: Any) -> dict[str, str]:
     if status is None or not len(status):
         return {}
     f = pd.DataFrame(status)
-    f = f[f["involved"].astype(bool)]
+    f = f[f["concern"].astype(bool) if "concern" in f else f["involved"].astype(bool)]
     return {str(k): "、".join(g["label_zh"].astype(str)) for k, g in f.groupby(f["site_id"].astype(str), sort=False)}
 
 
@@ -418,7 +418,7 @@ def _site_sections(result: Any) -> list[dict[str, Any]]:
                 status.append(
                     {
                         "label": _s(r.get("label_zh")) or _layer_zh(_s(r.get("layer"))),
-                        "involved": bool(r.get("involved")),
+                        "involved": bool(r.get("concern", r.get("involved"))),
                         "status": _s(r.get("status_zh")) or ("涉及" if r.get("involved") else "不涉及"),
                         "features": _s(r.get("features")),
                     }

@@ -1,0 +1,194 @@
+"""Rules on the zone kinds the plans use: each triggers on one site and just misses the next.
+
+The toy county (tests/conftest.py) gains an industrial park with a 规划环评, one
+without and one whose status is unknown, a general ecological space, air,
+water and soil element zones, sensitive receptors and a livestock ban area.
+Coordinates are km from the toy origin; escapes are 10 m beyond an edge or
+0.1 m beyond a distance.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from conftest import km_box, km_point, toy_layers
+
+from spatial import screen
+from spatial.zoning import load_zoning
+
+CRS = "EPSG:4547"
+
+
+def zone_kind_layers() -> dict[str, gpd.GeoDataFrame]:
+    """The new layers of the toy county (raw, with Chinese and national field names)."""
+    parks = gpd.GeoDataFrame(
+        {
+            "园区名称": ["甲工业园", "乙产业园", "丙园区"],
+            "规划环评": ["是", "否", "不详"],
+            "主导产业": ["化工;电子;新材料", "建材", None],
+            "禁止类": ["造纸;电镀", None, None],
+        },
+        geometry=[km_box(8.0, 14.0, 9.0, 15.5), km_box(17.0, 9.5, 19.0, 11.5), km_box(1.0, 10.5, 2.0, 11.5)],
+        crs=CRS,
+    )
+    eco = gpd.GeoDataFrame({"MC": ["西北山地一般生态空间"]}, geometry=[km_box(0.2, 12.0, 1.8, 13.5)], crs=CRS)
+    zones = gpd.GeoDataFrame(
+        {
+            "FQMC": ["东北弱扩散区", "城区受体敏感区", "甲园高排放区", "北部水环境优先保护区", "西北农用地优先保护区", "城区污染地块"],
+            "HJYS": ["大气", "大气", "大气", "水", "土壤", "土壤"],
+            "ZHGKDYFL": ["重点管控区", "重点管控区", "重点管控区", "优先保护区", "优先保护区", "重点管控区"],
+            "YSXL": ["弱扩散", "受体敏感", "高排放", "水环境优先保护区", "农用地优先保护区", "建设用地污染风险重点管控区"],
+        },
+        geometry=[
+            km_box(18.0, 12.0, 19.5, 13.0),
+            km_box(6.0, 16.0, 8.0, 17.0),
+            km_box(8.0, 14.0, 9.0, 15.5),
+            km_box(12.0, 17.0, 13.0, 19.0),
+            km_box(1.7, 13.7, 6.3, 18.3),
+            km_box(6.2, 14.2, 6.8, 14.8),
+        ],
+        crs=CRS,
+    )
+    receptors = gpd.GeoDataFrame(
+        {"敏感目标名称": ["示例小学", "示例医院", "示例村"], "敏感目标类型": ["学校", "医院", "村庄"]},
+        geometry=[km_point(14.0, 7.0), km_box(17.5, 6.5, 18.0, 7.0), km_box(12.5, 6.6, 13.0, 7.0)],
+        crs=CRS,
+    )
+    ban = gpd.GeoDataFrame({"禁养区名称": ["示例禁养区"]}, geometry=[km_box(10.5, 16.0, 11.5, 17.0)], crs=CRS)
+    return {
+        "产业园区": parks,
+        "一般生态空间": eco,
+        "环境要素管控分区": zones,
+        "环境敏感目标": receptors,
+        "畜禽禁养区": ban,
+    }
+
+
+@pytest.fixture(scope="module")
+def zone_toy(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - Zoning
+    """The toy county with every zone kind."""
+    path = tmp_path_factory.mktemp("zone_toy") / "z.gpkg"
+    for name, gdf in {**toy_layers(), **zone_kind_layers()}.items():
+        gdf.to_file(path, layer=name, driver="GPKG")
+    return load_zoning(path)
+
+
+def _sites(points: list, project_type: str) -> gpd.GeoDataFrame:
+    geoms = [km_point(*p) if isinstance(p, tuple) else p for p in points]
+    return gpd.GeoDataFrame(
+        {"site_id": [f"S{i}" for i in range(len(points))], "project_type": project_type}, geometry=geoms, crs=CRS
+    ).to_crs(4326)
+
+
+# rule, project type, trigger, escape, verdict when triggered
+CASES = [
+    # 进园: industry outside every park; a 10 m step into 甲工业园 escapes.
+    ("IP-OUT", "industrial", (7.99, 14.5), (8.01, 14.5), "restricted"),
+    # 化工 outside every park whose 规划环评 is done (or unknown): inside 乙 (否) it is still outside.
+    ("IP-EIA", "chemical", (18.0, 10.5), (8.5, 14.5), "prohibited"),
+    ("IP-EIA", "flat_glass", (18.0, 10.5), (8.5, 14.5), "prohibited"),
+    ("IP-EIA-UNKNOWN", "chemical", (1.5, 11.0), (2.01, 11.0), "notice"),
+    ("IP-BANNED", "papermaking", (8.5, 14.5), (8.5, 15.51), "prohibited"),
+    ("UB-OUT", "residential", (5.99, 15.0), (6.01, 15.0), "restricted"),
+    ("UB-OUT", "tourism", (5.99, 15.0), (6.01, 15.0), "notice"),
+    ("GES", "industrial", (1.0, 12.5), (1.0, 13.51), "restricted"),
+    ("AIR-WEAK", "steel", (18.5, 12.5), (18.5, 13.01), "prohibited"),
+    ("AIR-RECEPTOR", "printing", (7.0, 16.5), (7.0, 17.01), "restricted"),
+    ("AIR-HIGH", "petrochemical", (5.0, 1.0), (8.5, 14.5), "restricted"),
+    ("WATER-PRIORITY", "industrial", (12.5, 18.0), (11.99, 18.0), "notice"),
+    ("SOIL-FARMLAND", "electroplating", (1.8, 14.0), (1.69, 14.0), "prohibited"),
+    ("SOIL-RISK", "residential", (6.5, 14.5), (6.81, 14.5), "notice"),
+    ("REC-HM", "electroplating", (12.7, 6.8), (11.4999, 6.8), "restricted"),
+    ("REC-2H", "steel", (14.8, 7.0), (15.0001, 7.0), "restricted"),
+    ("LB", "livestock", (11.0, 16.5), (11.51, 16.5), "prohibited"),
+]
+
+
+@pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_rule_triggers_and_just_escapes(zone_toy, rule, ptype, hit, miss, verdict) -> None:  # noqa: ANN001
+    result = screen(_sites([hit, miss], ptype), zone_toy)
+    hits = result.hits
+    mine = hits[(hits.site_id == "S0") & (hits.rule_id == rule)]
+    assert len(mine) >= 1, f"{rule} should fire at {hit}: {hits[hits.site_id == 'S0'].rule_id.tolist()}"
+    assert set(mine.verdict) == {verdict}
+    assert not ((hits.site_id == "S1") & (hits.rule_id == rule)).any(), f"{rule} should not fire at {miss}"
+
+
+def test_two_high_800_m_from_a_school_names_it(zone_toy) -> None:  # noqa: ANN001
+    """A 两高 plant 800 m from a school gets 限制 with the school's name and the distance."""
+    result = screen(_sites([(14.8, 7.0)], "steel"), zone_toy)
+    rec = result.hits[result.hits.rule_id == "REC-2H"]
+    assert len(rec) == 1  # the nearest receptor only
+    assert rec.feature_name.iloc[0] == "示例小学"
+    assert rec.distance_m.iloc[0] == pytest.approx(800.0, abs=0.05)  # reprojected WGS84 round trip
+    assert rec.verdict.iloc[0] == "restricted"
+
+
+def test_distance_rule_reports_the_nearest_receptor(zone_toy) -> None:  # noqa: ANN001
+    # 700 m from the village edge, 2.2 km from the school: the village is named.
+    result = screen(_sites([(11.8, 6.8)], "electroplating"), zone_toy)
+    rec = result.hits[result.hits.rule_id == "REC-HM"]
+    assert rec.feature_name.tolist() == ["示例村"]
+    assert rec.distance_m.iloc[0] == pytest.approx(700.0, abs=0.05)
+
+
+def test_inside_a_receptor_polygon_is_distance_zero(zone_toy) -> None:  # noqa: ANN001
+    result = screen(_sites([(12.7, 6.8)], "electroplating"), zone_toy)
+    rec = result.hits[result.hits.rule_id == "REC-HM"]
+    assert rec.distance_m.tolist() == [0.0]
+
+
+def test_chemical_in_eia_park_inside_boundary_has_no_park_or_boundary_finding(zone_toy) -> None:  # noqa: ANN001
+    result = screen(_sites([(8.5, 14.5)], "chemical"), zone_toy)
+    rules = set(result.hits.rule_id)
+    assert not rules & {"IP-OUT", "IP-EIA", "IP-EIA-UNKNOWN", "IP-BANNED", "UB-OUT"}, rules
+    status = result.layer_status.set_index("layer")
+    assert status.loc["urban_boundary", "status_zh"] == "位于城镇开发边界内"  # inside the boundary is no problem
+    assert not status.loc["urban_boundary", "concern"] and not status.loc["industrial_park", "concern"]
+    assert "位于城镇开发边界内" in result.sites.summary_zh[0] and "涉及城镇开发边界" not in result.sites.summary_zh[0]
+
+
+def test_industry_outside_parks_and_boundary_is_not_compatible(zone_toy) -> None:  # noqa: ANN001
+    """The LZ-015 / LZ-026 case: a 两高 plant in open country."""
+    result = screen(_sites([(18.0, 1.0)], "building_materials"), zone_toy)
+    assert result.sites.verdict[0] == "restricted"
+    assert {"IP-OUT", "UB-OUT"} <= set(result.hits.rule_id)
+
+
+def test_outside_hit_names_the_nearest_park_and_distance(zone_toy) -> None:  # noqa: ANN001
+    result = screen(_sites([(8.5, 13.0)], "industrial"), zone_toy)
+    hit = result.hits[result.hits.rule_id == "IP-OUT"].iloc[0]
+    assert hit.feature_name == "甲工业园"
+    assert hit.distance_m == pytest.approx(1000.0, abs=0.05)
+
+
+def test_polygon_partly_outside_the_boundary_reports_the_outside_part(zone_toy) -> None:  # noqa: ANN001
+    site = km_box(5.5, 14.5, 6.5, 15.5)  # half in the development boundary [6,9]x[14,17]
+    result = screen(_sites([site], "residential"), zone_toy)
+    hit = result.hits[result.hits.rule_id == "UB-OUT"].iloc[0]
+    assert hit.distance_m == 0.0
+    assert hit.overlap_pct == pytest.approx(50.0, abs=0.05)
+
+
+def test_site_beyond_the_county_gets_no_urban_boundary_finding(zone_toy) -> None:  # noqa: ANN001
+    result = screen(_sites([(-0.5, 5.0)], "residential"), zone_toy)
+    assert "UB-OUT" not in set(result.hits.rule_id)
+    assert "OUTSIDE" in set(result.hits.rule_id)
+
+
+def test_no_park_with_eia_still_fires_without_a_feature(tmp_path) -> None:  # noqa: ANN001
+    """With no park meeting the condition, a chemical plant is still outside every approved park."""
+    layers = {**toy_layers(), **zone_kind_layers()}
+    layers["产业园区"] = layers["产业园区"].assign(规划环评="否")
+    path = tmp_path / "z.gpkg"
+    for name, gdf in layers.items():
+        gdf.to_file(path, layer=name, driver="GPKG")
+    result = screen(_sites([(8.5, 14.5)], "chemical"), load_zoning(path))
+    hit = result.hits[result.hits.rule_id == "IP-EIA"]
+    assert len(hit) == 1 and hit.verdict.iloc[0] == "prohibited"
+    assert hit.feature_name.iloc[0] == ""
+
+
+def test_livestock_ban_layer_absent_means_no_finding(toy_zoning) -> None:  # noqa: ANN001
+    result = screen(_sites([(11.0, 16.5)], "livestock"), toy_zoning)
+    assert not set(result.hits.rule_id) & {"LB", "IP-OUT", "GES"}
