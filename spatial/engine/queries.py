@@ -306,11 +306,18 @@ def outside_layer_pairs(prepared: PreparedZoning, sg: np.ndarray, layer: str, se
     cand = np.flatnonzero(~shapely.covers(cover, sg)) if not shapely.is_empty(cover) else np.arange(len(sg))
     g = sg[cand]
     dim = shapely.get_dimensions(g)
-    inside_b = shapely.intersection(g, prepared.boundary)
-    outside = shapely.difference(inside_b, cover)
+    # The part inside the planning area; prepared covers() spares the overlay for most sites.
+    in_area = shapely.covers(prepared.boundary, g)
+    inside_b = g.copy()
+    partial = ~in_area & (dim > 0)
+    inside_b[partial] = shapely.intersection(g[partial], prepared.boundary)
+    inside_b[~in_area & (dim == 0)] = shapely.Point()
+    outside = np.full(len(g), None, dtype=object)
+    outside[dim > 0] = shapely.difference(inside_b[dim > 0], cover)
     area = np.where(dim == 2, shapely.area(outside), np.nan)
     length = np.where(dim == 1, shapely.length(outside), np.nan)
-    point_out = (dim == 0) & ~shapely.is_empty(inside_b) & ~(shapely.distance(cover, g) <= TOUCH_M)  # NaN: nothing selected
+    # A point on a feature's edge (within TOUCH_M) is inside it; with nothing selected every point is outside.
+    point_out = (dim == 0) & in_area & ~shapely.dwithin(cover, g, TOUCH_M)
     keep = point_out | (area > TOUCH_M**2) | (length > TOUCH_M)
     s, g = cand[keep], g[keep]
     if len(idx):
