@@ -10,8 +10,12 @@ Coordinates are km from the toy origin; escapes are 10 m beyond an edge or
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
+import shapely
 from conftest import km_box, km_point, toy_layers
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from spatial import screen
 from spatial.zoning import load_zoning
@@ -192,3 +196,50 @@ def test_no_park_with_eia_still_fires_without_a_feature(tmp_path) -> None:  # no
 def test_livestock_ban_layer_absent_means_no_finding(toy_zoning) -> None:  # noqa: ANN001
     result = screen(_sites([(11.0, 16.5)], "livestock"), toy_zoning)
     assert not set(result.hits.rule_id) & {"LB", "IP-OUT", "GES"}
+
+
+KM = 1000.0
+coords = st.tuples(st.floats(-1.0, 21.0), st.floats(-1.0, 21.0))
+
+
+def _raw_sites(points: list[tuple[float, float]], project_type: str) -> gpd.GeoDataFrame:
+    """Sites in the zoning's own CRS (no reprojection: distances compare exactly)."""
+    return gpd.GeoDataFrame(
+        {"site_id": [f"P{i}" for i in range(len(points))], "project_type": project_type},
+        geometry=[km_point(x, y) for x, y in points],
+        crs=CRS,
+    )
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(coords, min_size=1, max_size=40))
+def test_outside_fires_exactly_off_every_park_inside_the_county(zone_toy, points) -> None:  # noqa: ANN001
+    parks = zone_toy["industrial_park"].geometry.values
+    boundary = zone_toy["boundary"].geometry.values[0]
+    pts = [km_point(x, y) for x, y in points]
+    near_edge = [min(shapely.distance(shapely.boundary(g), p) for g in [*parks, boundary]) < 0.01 for p in pts]
+    assume(not any(near_edge))
+    result = screen(_raw_sites(points, "industrial"), zone_toy)
+    ip = result.hits[result.hits.rule_id == "IP-OUT"].set_index("site_id")
+    for i, p in enumerate(pts):
+        expected = boundary.contains(p) and not any(g.contains(p) for g in parks)
+        assert (f"P{i}" in ip.index) == expected, (points[i], expected)
+        if expected:
+            assert ip.loc[f"P{i}", "distance_m"] == pytest.approx(min(g.distance(p) for g in parks), abs=1e-6)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(coords, min_size=1, max_size=40))
+def test_within_reports_the_nearest_matching_receptor(zone_toy, points) -> None:  # noqa: ANN001
+    rec = zone_toy["sensitive_receptor"]
+    pts = [km_point(x, y) for x, y in points]
+    dists = [[g.distance(p) for g in rec.geometry] for p in pts]
+    assume(all(abs(d - KM) > 0.01 for row in dists for d in row))
+    result = screen(_raw_sites(points, "electroplating"), zone_toy)  # REC-HM: every receptor kind here counts
+    hm = result.hits[result.hits.rule_id == "REC-HM"].set_index("site_id")
+    assert hm.index.is_unique  # one hit per site: the nearest
+    for i, row in enumerate(dists):
+        assert (f"P{i}" in hm.index) == (min(row) <= KM)
+        if min(row) <= KM:
+            assert hm.loc[f"P{i}", "feature_name"] == rec["name"].iloc[int(np.argmin(row))]
+            assert hm.loc[f"P{i}", "distance_m"] == pytest.approx(min(row), abs=1e-6)
