@@ -70,7 +70,7 @@ class PreparedZoning:
         return self.zoning.crs
 
     def union_of(self, layer: str, idx: np.ndarray) -> shapely.Geometry:
-        """Prepared union of features ``idx`` of ``layer`` (cached: every chunk reuses it).
+        """Return the prepared union of features ``idx`` of ``layer`` (cached: every chunk reuses it).
 
         Parameters
         ----------
