@@ -13,11 +13,14 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import yaml
 from conftest import km_box, km_point, toy_layers
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from spatial import screen
+from spatial.errors import DataWarning, RuleError
+from spatial.rules import load_rules
 from spatial.zoning import load_zoning
 
 CRS = "EPSG:4547"
@@ -243,3 +246,31 @@ def test_within_reports_the_nearest_matching_receptor(zone_toy, points) -> None:
         if min(row) <= KM:
             assert hm.loc[f"P{i}", "feature_name"] == rec["name"].iloc[int(np.argmin(row))]
             assert hm.loc[f"P{i}", "distance_m"] == pytest.approx(min(row), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"id": "L", "layer": "industrial_park", "mode": "listed", "verdict": "notice"}, "list_field"),
+        ({"id": "L", "layer": "industrial_park", "mode": "listed", "list_field": "name", "verdict": "notice"}, "banned"),
+        ({"id": "L", "layer": "industrial_park", "mode": "listed", "list_field": "banned", "match": "some", "verdict": "notice"}, "unlisted"),
+        ({"id": "W", "layer": "sensitive_receptor", "mode": "within", "verdict": "notice"}, "distance_m"),
+        ({"id": "W", "layer": "sensitive_receptor", "mode": "within", "distance_m": -5, "verdict": "notice"}, "distance_m"),
+    ],
+)
+def test_new_modes_validate_their_keys(tmp_path, rule: dict, message: str) -> None:  # noqa: ANN001
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump({"rules": [rule]}, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RuleError, match=message):
+        load_rules(path)
+
+
+def test_unknown_park_list_terms_are_reported(tmp_path) -> None:  # noqa: ANN001
+    layers = {**toy_layers(), **zone_kind_layers()}
+    layers["产业园区"].loc[0, "禁止类"] = "造纸;焦炭加工"
+    path = tmp_path / "z.gpkg"
+    for name, gdf in layers.items():
+        gdf.to_file(path, layer=name, driver="GPKG")
+    with pytest.warns(DataWarning, match="产业园区禁止类项目：焦炭加工"):
+        result = screen(_sites([(8.5, 14.5)], "papermaking"), load_zoning(path))
+    assert "IP-BANNED" in set(result.hits.rule_id)  # the known term still counts
