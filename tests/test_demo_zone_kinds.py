@@ -16,28 +16,28 @@ from spatial.zoning import demo_sites_path
 
 
 @pytest.fixture(scope="module")
-def demo():  # noqa: ANN201 - ScreeningResult
+def demo():
     """The bundled demo screened with the default catalogue."""
     return screen(demo_sites_path())
 
 
-def _rules(result, site: str) -> set[str]:  # noqa: ANN001
+def _rules(result, site: str) -> set[str]:
     return set(result.hits.loc[result.hits.site_id == site, "rule_id"])
 
 
-def test_industry_in_open_country_is_no_longer_compatible(demo) -> None:  # noqa: ANN001
+def test_industry_in_open_country_is_no_longer_compatible(demo) -> None:
     verdict = dict(zip(demo.sites.site_id, demo.sites.verdict, strict=True))
     for site in ("LZ-015", "LZ-026"):
         assert verdict[site] != "compatible", site
         assert {"IP-OUT", "UB-OUT"} <= _rules(demo, site), site
 
 
-def test_chemical_plant_in_eia_park_inside_the_boundary_is_clean(demo) -> None:  # noqa: ANN001
+def test_chemical_plant_in_eia_park_inside_the_boundary_is_clean(demo) -> None:
     assert not _rules(demo, "LZ-032") & {"IP-OUT", "IP-EIA", "IP-EIA-UNKNOWN", "IP-BANNED", "IP-ALLOWED", "UB-OUT"}
     assert demo.sites.set_index("site_id").loc["LZ-032", "verdict"] == "compatible"
 
 
-def test_two_high_works_800_m_from_the_school(demo) -> None:  # noqa: ANN001
+def test_two_high_works_800_m_from_the_school(demo) -> None:
     hit = demo.hits[(demo.hits.site_id == "LZ-026") & (demo.hits.rule_id == "REC-2H")]
     assert hit.feature_name.tolist() == ["大路边镇中心小学"]
     assert hit.distance_m.iloc[0] == pytest.approx(800.0, abs=0.5)  # built in CM 114°E, screened in CM 111°E from WGS84
@@ -61,12 +61,12 @@ def test_two_high_works_800_m_from_the_school(demo) -> None:  # noqa: ANN001
         ("LZ-022", "IP-ALLOWED", "notice"),
     ],
 )
-def test_each_demo_site_triggers_its_rule(demo, site: str, rule: str, verdict: str) -> None:  # noqa: ANN001
+def test_each_demo_site_triggers_its_rule(demo, site: str, rule: str, verdict: str) -> None:
     hit = demo.hits[(demo.hits.site_id == site) & (demo.hits.rule_id == rule)]
     assert set(hit.verdict) == {verdict}, (site, rule, _rules(demo, site))
 
 
-def test_inside_the_boundary_reads_as_located_not_involved(demo) -> None:  # noqa: ANN001
+def test_inside_the_boundary_reads_as_located_not_involved(demo) -> None:
     status = pd.DataFrame(demo.layer_status).set_index(["site_id", "layer"])
     assert status.loc[("LZ-041", "urban_boundary"), "status_zh"] == "位于城镇开发边界内"
     assert not status.loc[("LZ-041", "urban_boundary"), "concern"]

@@ -73,7 +73,7 @@ def zone_kind_layers() -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def _write(path, adcode: str = "441882", **changes: gpd.GeoDataFrame):  # noqa: ANN001, ANN202 - Zoning
+def _write(path, adcode: str = "441882", **changes: gpd.GeoDataFrame):
     """Write the toy county with every zone kind, coded ``adcode``, and load it."""
     layers = {**toy_layers(), **zone_kind_layers(), **changes}
     layers["boundary"] = layers["boundary"].assign(XZQDM=adcode)
@@ -83,7 +83,7 @@ def _write(path, adcode: str = "441882", **changes: gpd.GeoDataFrame):  # noqa: 
 
 
 @pytest.fixture(scope="module")
-def zone_toy(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - Zoning
+def zone_toy(tmp_path_factory: pytest.TempPathFactory):
     """The toy county with every zone kind, in 连州's jurisdiction."""
     return _write(tmp_path_factory.mktemp("zone_toy") / "z.gpkg")
 
@@ -120,7 +120,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_rule_triggers_and_just_escapes(zone_toy, rule, ptype, hit, miss, verdict) -> None:  # noqa: ANN001
+def test_rule_triggers_and_just_escapes(zone_toy, rule, ptype, hit, miss, verdict) -> None:
     result = screen(_sites([hit, miss], ptype), zone_toy)
     hits = result.hits
     mine = hits[(hits.site_id == "S0") & (hits.rule_id == rule)]
@@ -129,7 +129,7 @@ def test_rule_triggers_and_just_escapes(zone_toy, rule, ptype, hit, miss, verdic
     assert not ((hits.site_id == "S1") & (hits.rule_id == rule)).any(), f"{rule} should not fire at {miss}"
 
 
-def test_two_high_800_m_from_a_school_names_it(zone_toy) -> None:  # noqa: ANN001
+def test_two_high_800_m_from_a_school_names_it(zone_toy) -> None:
     """A 两高 plant 800 m from a school gets 限制 with the school's name and the distance."""
     result = screen(_sites([(14.8, 7.0)], "steel"), zone_toy)
     rec = result.hits[result.hits.rule_id == "REC-2H"]
@@ -139,7 +139,7 @@ def test_two_high_800_m_from_a_school_names_it(zone_toy) -> None:  # noqa: ANN00
     assert rec.verdict.iloc[0] == "restricted"
 
 
-def test_distance_rule_reports_the_nearest_receptor(zone_toy) -> None:  # noqa: ANN001
+def test_distance_rule_reports_the_nearest_receptor(zone_toy) -> None:
     # 700 m from the village edge, 2.2 km from the school: the village is named.
     result = screen(_sites([(11.8, 6.8)], "electroplating"), zone_toy)
     rec = result.hits[result.hits.rule_id == "REC-HM"]
@@ -147,13 +147,13 @@ def test_distance_rule_reports_the_nearest_receptor(zone_toy) -> None:  # noqa: 
     assert rec.distance_m.iloc[0] == pytest.approx(700.0, abs=0.05)
 
 
-def test_inside_a_receptor_polygon_is_distance_zero(zone_toy) -> None:  # noqa: ANN001
+def test_inside_a_receptor_polygon_is_distance_zero(zone_toy) -> None:
     result = screen(_sites([(12.7, 6.8)], "electroplating"), zone_toy)
     rec = result.hits[result.hits.rule_id == "REC-HM"]
     assert rec.distance_m.tolist() == [0.0]
 
 
-def test_chemical_in_eia_park_inside_boundary_has_no_park_or_boundary_finding(zone_toy) -> None:  # noqa: ANN001
+def test_chemical_in_eia_park_inside_boundary_has_no_park_or_boundary_finding(zone_toy) -> None:
     result = screen(_sites([(8.5, 14.5)], "chemical"), zone_toy)
     rules = set(result.hits.rule_id)
     assert not rules & {"IP-OUT", "IP-EIA", "IP-EIA-UNKNOWN", "IP-BANNED", "UB-OUT"}, rules
@@ -163,21 +163,21 @@ def test_chemical_in_eia_park_inside_boundary_has_no_park_or_boundary_finding(zo
     assert "位于城镇开发边界内" in result.sites.summary_zh[0] and "涉及城镇开发边界" not in result.sites.summary_zh[0]
 
 
-def test_industry_outside_parks_and_boundary_is_not_compatible(zone_toy) -> None:  # noqa: ANN001
+def test_industry_outside_parks_and_boundary_is_not_compatible(zone_toy) -> None:
     """The LZ-015 / LZ-026 case: a 两高 plant in open country."""
     result = screen(_sites([(18.0, 1.0)], "building_materials"), zone_toy)
     assert result.sites.verdict[0] == "restricted"
     assert {"IP-OUT", "UB-OUT"} <= set(result.hits.rule_id)
 
 
-def test_outside_hit_names_the_nearest_park_and_distance(zone_toy) -> None:  # noqa: ANN001
+def test_outside_hit_names_the_nearest_park_and_distance(zone_toy) -> None:
     result = screen(_sites([(8.5, 13.0)], "industrial"), zone_toy)
     hit = result.hits[result.hits.rule_id == "IP-OUT"].iloc[0]
     assert hit.feature_name == "甲工业园"
     assert hit.distance_m == pytest.approx(1000.0, abs=0.05)
 
 
-def test_polygon_partly_outside_the_boundary_reports_the_outside_part(zone_toy) -> None:  # noqa: ANN001
+def test_polygon_partly_outside_the_boundary_reports_the_outside_part(zone_toy) -> None:
     site = km_box(5.5, 14.5, 6.5, 15.5)  # half in the development boundary [6,9]x[14,17]
     result = screen(_sites([site], "residential"), zone_toy)
     hit = result.hits[result.hits.rule_id == "UB-OUT"].iloc[0]
@@ -185,13 +185,13 @@ def test_polygon_partly_outside_the_boundary_reports_the_outside_part(zone_toy) 
     assert hit.overlap_pct == pytest.approx(50.0, abs=0.05)
 
 
-def test_site_beyond_the_county_gets_no_urban_boundary_finding(zone_toy) -> None:  # noqa: ANN001
+def test_site_beyond_the_county_gets_no_urban_boundary_finding(zone_toy) -> None:
     result = screen(_sites([(-0.5, 5.0)], "residential"), zone_toy)
     assert "UB-OUT" not in set(result.hits.rule_id)
     assert "OUTSIDE" in set(result.hits.rule_id)
 
 
-def test_no_park_with_eia_still_fires_without_a_feature(tmp_path) -> None:  # noqa: ANN001
+def test_no_park_with_eia_still_fires_without_a_feature(tmp_path) -> None:
     """With no park meeting the condition, a chemical plant is still outside every approved park."""
     parks = zone_kind_layers()["产业园区"].assign(规划环评="否")
     result = screen(_sites([(8.5, 14.5)], "chemical"), _write(tmp_path / "z.gpkg", 产业园区=parks))
@@ -200,7 +200,7 @@ def test_no_park_with_eia_still_fires_without_a_feature(tmp_path) -> None:  # no
     assert hit.feature_name.iloc[0] == ""
 
 
-def test_livestock_ban_layer_absent_means_no_finding(toy_zoning) -> None:  # noqa: ANN001
+def test_livestock_ban_layer_absent_means_no_finding(toy_zoning) -> None:
     result = screen(_sites([(11.0, 16.5)], "livestock"), toy_zoning)
     assert not set(result.hits.rule_id) & {"LB", "IP-OUT", "GES"}
 
@@ -220,7 +220,7 @@ def _raw_sites(points: list[tuple[float, float]], project_type: str) -> gpd.GeoD
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(coords, min_size=1, max_size=40))
-def test_outside_fires_exactly_off_every_park_inside_the_county(zone_toy, points) -> None:  # noqa: ANN001
+def test_outside_fires_exactly_off_every_park_inside_the_county(zone_toy, points) -> None:
     parks = zone_toy["industrial_park"].geometry.values
     boundary = zone_toy["boundary"].geometry.values[0]
     # Points within 1 cm of an edge are dropped (hypothesis likes round numbers, which sit on edges).
@@ -238,7 +238,7 @@ def test_outside_fires_exactly_off_every_park_inside_the_county(zone_toy, points
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(coords, min_size=1, max_size=40))
-def test_within_reports_the_nearest_matching_receptor(zone_toy, points) -> None:  # noqa: ANN001
+def test_within_reports_the_nearest_matching_receptor(zone_toy, points) -> None:
     rec = zone_toy["sensitive_receptor"]
     points = [xy for xy in points if all(abs(g.distance(km_point(*xy)) - KM) > 0.01 for g in rec.geometry)]
     assume(points)
@@ -264,14 +264,14 @@ def test_within_reports_the_nearest_matching_receptor(zone_toy, points) -> None:
         ({"id": "W", "layer": "sensitive_receptor", "mode": "within", "distance_m": -5, "verdict": "notice"}, "distance_m"),
     ],
 )
-def test_new_modes_validate_their_keys(tmp_path, rule: dict, message: str) -> None:  # noqa: ANN001
+def test_new_modes_validate_their_keys(tmp_path, rule: dict, message: str) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump({"rules": [rule]}, allow_unicode=True), encoding="utf-8")
     with pytest.raises(RuleError, match=message):
         load_rules(path)
 
 
-def test_unknown_park_list_terms_are_reported(tmp_path) -> None:  # noqa: ANN001
+def test_unknown_park_list_terms_are_reported(tmp_path) -> None:
     parks = zone_kind_layers()["产业园区"]
     parks.loc[0, "禁止类"] = "造纸;焦炭加工"
     zoning = _write(tmp_path / "z.gpkg", 产业园区=parks)
@@ -291,7 +291,7 @@ def test_unknown_park_list_terms_are_reported(tmp_path) -> None:  # noqa: ANN001
         ("441284", {"UB-OUT"}, {"IP-OUT", "REC-HM", "LB", "GES", "AIR-WEAK"}, None),
     ],
 )
-def test_local_rules_only_in_their_jurisdiction(tmp_path, adcode, present, absent, ges) -> None:  # noqa: ANN001
+def test_local_rules_only_in_their_jurisdiction(tmp_path, adcode, present, absent, ges) -> None:
     zoning = _write(tmp_path / "z.gpkg", adcode)
     industry = screen(_sites([(1.0, 12.5), (12.7, 6.8)], "industrial"), zoning)
     hm = screen(_sites([(12.7, 6.8)], "electroplating"), zoning)
