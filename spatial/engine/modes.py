@@ -284,8 +284,8 @@ class Outside(RuleMode):
         from spatial.engine.evaluate import where_mask  # evaluate imports this module
 
         selected = where_mask(rule, layer, ctx.prepared)
-        key = (layer, "outside", None if selected is None else selected.tobytes())
-        return [(key, outside_layer_pairs, ctx.prepared, ctx.sites, layer, selected)]
+        # Same group as the boundary job: both use the prepared boundary, which two threads must not share.
+        return [(("boundary", 0, 0), outside_layer_pairs, ctx.prepared, ctx.sites, layer, selected)]
 
 
 @register
