@@ -297,7 +297,8 @@ def outside_layer_pairs(prepared: PreparedZoning, sg: np.ndarray, layer: str, se
     DataFrame
         ``f`` (nearest selected feature; -1 when none is selected), ``s``,
         ``distance_m``, ``overlap_m2`` / ``overlap_pct`` (area of the site
-        outside, polygons) and ``length_m`` (length outside, lines), ``label``.
+        outside, polygons), ``length_m`` (length outside, lines), ``geometry``
+        (that outside part; None for points) and ``label``.
     """
     geoms = prepared.geoms[layer]
     idx = np.flatnonzero(selected) if selected is not None else np.arange(len(geoms))
@@ -333,6 +334,7 @@ def outside_layer_pairs(prepared: PreparedZoning, sg: np.ndarray, layer: str, se
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(site_area > 0, 100.0 * area[keep] / site_area, np.nan)
     pairs = pd.DataFrame({"f": f, "s": s, "distance_m": d, "overlap_m2": area[keep], "overlap_pct": pct, "length_m": length[keep]})
+    pairs["geometry"] = obj(outside[keep])  # the part outside, to highlight (None for points)
     labels = prepared.labels[layer]
     pairs["label"] = obj(np.where(f >= 0, labels[np.maximum(f, 0)] if len(labels) else "", ""))
     return pairs
