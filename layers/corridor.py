@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from layers._common import id_field, name_field
-from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
+from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style, format_rows
 
 __all__ = ["SPEC", "KINDS", "ROAD_CLASSES", "DEFAULT_WIDTH_M", "widths"]
 
@@ -50,6 +50,24 @@ def _infer_kind(fields: pd.DataFrame) -> pd.Series:
 def _reach(layer: pd.DataFrame) -> np.ndarray:
     """Each corridor's control width: how far it reaches beyond its line (see :func:`widths`)."""
     return widths(layer)
+
+
+def _check_width(fields: pd.DataFrame) -> list[tuple[str, str]]:
+    """Flag widths that are zero or negative (a given width is never silently replaced by the default)."""
+    if "width_m" not in fields:
+        return []
+    w = pd.to_numeric(fields["width_m"], errors="coerce")
+    bad = np.flatnonzero((fields["width_m"].notna() & (w <= 0)).to_numpy())
+    if not len(bad):
+        return []
+    ids = fields["id"] if "id" in fields else pd.Series([None] * len(fields), index=fields.index)
+    rows = [f"要素 {i + 1}{'（' + str(ids.iloc[i]) + '）' if pd.notna(ids.iloc[i]) else ''}: {w.iloc[i]:g}" for i in bad]
+    return [
+        (
+            f"控制宽度 width_m 须为正数（米，每侧），不能为零或负数：{format_rows(rows, 10)}。请改正；留空则按廊道类型/道路等级取默认宽度",
+            f"width_m must be a positive number of metres (each side): {format_rows(rows, 10)}; fix it, or leave it empty for the default",
+        )
+    ]
 
 
 SPEC = LayerSpec(
@@ -90,6 +108,9 @@ SPEC = LayerSpec(
         "corridor:green" + REACH_SUFFIX: ClassStyle("绿道控制范围", "greenway buffer", fill_style("#b8e186", 0.45, line="#7fbc41", weight=0.5)),
     },
     indicator=IndicatorRole("length"),
+
+
+    check=_check_width,
 )
 
 

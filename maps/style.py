@@ -258,6 +258,6 @@ def project_type_zh(name: Any) -> str:
     """
     if name is None or (isinstance(name, float) and np.isnan(name)):
         return ""
-    from spatial.project_types import DEFAULT_TYPES
+    from spatial.project_types import label_zh
 
-    return DEFAULT_TYPES.label_zh(str(name))
+    return label_zh(str(name))

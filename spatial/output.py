@@ -46,6 +46,7 @@ from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.errors import InputError
 from spatial.io import PARQUET_SUFFIXES, atomic_output, ensure_writable, list_layers, read_vector, write_csv, write_vector_layers
 from spatial.rules import RuleSet
+from spatial.sites import USER_COLUMNS_ATTR
 
 __all__ = [
     "FILES",
@@ -62,6 +63,7 @@ __all__ = [
     "write_json",
     "write_visuals",
     "read_screening",
+    "user_columns",
 ]
 
 #: Above this many sites a screening writes GeoParquet unless ``--format gpkg`` is given.
@@ -70,6 +72,38 @@ PARQUET_AUTO_SITES = 100_000
 HIT_FILE_COLUMNS = [c for c in HIT_COLUMNS if c not in ("basis", "message_zh")]
 #: Columns of rules.csv.
 RULE_COLUMNS = ["rule_id", "layer", "mode", "verdict", "message_zh", "message_en", "basis"]
+
+#: Columns ecozone itself adds to the sites table (everything else came from the user's file).
+_OWN_SITE_COLUMNS = (*SITE_COLUMNS, "area_m2", "length_m", "project_type_raw")
+
+
+def user_columns(sites: pd.DataFrame) -> list[str]:
+    """Return the columns of the user's own sites file (建设单位, 投资, 联系人 …), in input order.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        ``ScreeningResult.sites``.
+
+    Returns
+    -------
+    list of str
+        Columns every output carries through unchanged.
+    """
+    recorded = sites.attrs.get(USER_COLUMNS_ATTR)
+    geometry = sites.geometry.name if isinstance(sites, gpd.GeoDataFrame) else "geometry"
+    if recorded is not None:
+        return [c for c in recorded if c in sites.columns and c != geometry]
+    return [c for c in sites.columns if c not in _OWN_SITE_COLUMNS and c != geometry]
+
+
+def _gpkg_safe(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Mixed-type text columns as strings (GeoPackage fields have one type); numbers and dates stay typed."""
+    out = frame.copy()
+    for c in columns:
+        if out[c].dtype == object:
+            out[c] = out[c].astype("string")
+    return out
 
 
 @dataclass(frozen=True)
@@ -241,12 +275,13 @@ def write_screening(result: ScreeningResult, out_dir: str | os.PathLike[str], *,
     files = screening_outputs(out_dir, fmt)
     ensure_writable(list(files.values()), force)
     extra = [c for c in ("area_m2", "length_m") if c in result.sites]
-    write_csv(files["sites_csv"], pd.DataFrame(result.sites[SITE_COLUMNS + extra]), force=force)
+    mine = user_columns(result.sites)
+    write_csv(files["sites_csv"], pd.DataFrame(result.sites[SITE_COLUMNS + extra + mine]), force=force)
     hits = pd.DataFrame(result.hits[HIT_FILE_COLUMNS])
     write_csv(files["hits_csv"], hits, force=force)
     rules = rules_table(result.rules)
     write_csv(files["rules_csv"], rules, force=force)
-    sites_layer = result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", "geometry"]]
+    sites_layer = _gpkg_safe(result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", *mine, "geometry"]], mine)
     geoms = _hit_geometries(result)
     hits_layer: pd.DataFrame = hits if geoms is None else gpd.GeoDataFrame(hits, geometry=geoms, crs=result.sites.crs)
     if fmt == "parquet":
@@ -320,7 +355,7 @@ def _with_rule_text(hits: pd.DataFrame | None, rules: pd.DataFrame | None) -> pd
     return hits
 
 
-def read_screening(path: str | os.PathLike[str]) -> SimpleNamespace:
+def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None) -> SimpleNamespace:
     """Read a screening output folder (or its ``screening.gpkg``) back, or any sites file.
 
     Parameters
@@ -329,6 +364,8 @@ def read_screening(path: str | os.PathLike[str]) -> SimpleNamespace:
         A folder written by ``ecozone screen`` (GeoPackage or GeoParquet
         set), its ``screening.gpkg``, or any sites file
         :func:`spatial.sites.read_sites` reads.  Sites keep their own CRS.
+    sites_crs : str, optional
+        CRS of a sites file that has none (a DXF, a CSV with X/Y).
 
     Returns
     -------
@@ -371,7 +408,7 @@ def read_screening(path: str | os.PathLike[str]) -> SimpleNamespace:
     else:
         from spatial.sites import read_sites
 
-        sites = read_sites(p)
+        sites = read_sites(p, sites_crs=sites_crs)
     if "site_id" in sites:
         sites["site_id"] = sites["site_id"].astype(str)
     return SimpleNamespace(sites=sites, hits=_with_rule_text(hits, rules))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -24,6 +24,7 @@ from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.engine.chunks import screen_sites
 from spatial.engine.prepared import PreparedZoning, prepare_zoning
 from spatial.rules import RuleSet, load_rules
+from spatial.sanity import empty_layer_warnings
 from spatial.sites import load_sites
 from spatial.zoning import Zoning, load_zoning
 
@@ -40,6 +41,10 @@ def prepare_inputs(
     type_field: str | None = None,
     sites_crs: str | None = None,
     layer: str | None = None,
+    xy_order: str | None = None,
+    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
+    strict_types: bool = False,
+    read_options: Mapping[str, Any] | None = None,
 ) -> tuple[gpd.GeoDataFrame, Zoning, RuleSet, dict[str, Any]]:
     """Run the readers: zoning, rules, then sites prepared and reprojected into the zoning's CRS.
 
@@ -47,7 +52,7 @@ def prepare_inputs(
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs, layer
+    sites, zoning, rules, project_type, id_field, type_field, sites_crs, layer, xy_order, type_map, strict_types, read_options
         As for :func:`screen`.
 
     Returns
@@ -63,8 +68,10 @@ def prepare_inputs(
 
         rules = rules.for_adcode(*zoning_adcode(zoning))
     prep_sites, audit = load_sites(
-        sites, zoning, types=rules.types, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer
-    )
+        sites, zoning, types=rules.types, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
+        layer=layer, xy_order=xy_order, type_map=type_map, strict_types=strict_types, read_options=read_options,
+    )  # fmt: skip
+    audit["zoning_warnings"] = empty_layer_warnings(zoning, [layer for rule in rules for layer in rule.layers])
     return prep_sites, zoning, rules, audit
 
 
@@ -78,6 +85,10 @@ def screen(
     type_field: str | None = None,
     sites_crs: str | None = None,
     layer: str | None = None,
+    xy_order: str | None = None,
+    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
+    strict_types: bool = False,
+    read_options: Mapping[str, Any] | None = None,
     prepared: PreparedZoning | None = None,
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
@@ -101,6 +112,14 @@ def screen(
         CRS of the sites (EPSG, cgcs2000, wgs84, gcj02, bd09).
     layer : str, optional
         Layer of a multi-layer sites file.
+    xy_order : {'survey', 'gis'}, optional
+        Which of X/Y columns is the northing (default: decided from the numbers and the boundary).
+    type_map : mapping or path-like, optional
+        The bureau's own type names -> ecozone types (a dict, or a YAML/CSV file).
+    strict_types : bool, default False
+        Unknown project types are an error instead of ``other``.
+    read_options : mapping, optional
+        More options for :func:`spatial.sites.read_sites` (``sheet``, ``coords``) when ``sites`` is a path.
     prepared : PreparedZoning, optional
         Reuse prepared zoning arrays (batch screening).
     chunk_size : int, default 250000
@@ -124,8 +143,9 @@ def screen(
     """
     t0 = time.perf_counter()
     prep_sites, zoning, rules, audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer
-    )
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer,
+        xy_order=xy_order, type_map=type_map, strict_types=strict_types, read_options=read_options,
+    )  # fmt: skip
     result = screen_sites(prep_sites, zoning, rules, sites_audit=audit, prepared=prepared, chunk_size=chunk_size, progress=progress, threads=threads)
     result.audit["duration_s"] = round(time.perf_counter() - t0, 3)  # reading included
     return result

@@ -10,6 +10,7 @@ from spatial.cli.helpers import run_indicators
 from spatial.cli.options import command_line, force_option, out_dir_option, zoning_option
 from spatial.output import output_path
 from spatial.outset import RUN_FILE, output_set
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command"]
 
@@ -55,7 +56,7 @@ def command(
     The bundled demo is judged against the 连州 plan's targets unless
     --targets is given.
     """
-    with output_set(out, force=force, inputs=[zoning, targets, raster], argv=command_line()) as oset:
+    with output_set(out, force=force, inputs=[zoning or demo_zoning_path(), targets, raster], argv=command_line()) as oset:
         run_indicators(
             zoning,
             out=oset.staging,

@@ -16,8 +16,9 @@ from spatial.errors import InputError
 from spatial.output import screening_format, write_screening, write_visuals
 from spatial.outset import output_set
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
-from spatial.rules import load_rules
+from spatial.rules import default_rules_path, load_rules
 from spatial.screening import screen
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command", "MAP_MAX_SITES"]
 
@@ -31,9 +32,29 @@ MAP_MAX_SITES = 20_000
 @click.option("--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件; default: shipped catalogue).")
 @click.option("--project-type", "-t", default=None, help="Project type for every site, e.g. chemical / 化工.")
 @click.option("--type-field", default=None, help="Field holding each site's project type (default project_type / 项目类型).")
+@click.option(
+    "--type-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML or CSV mapping your own type names to ecozone types, e.g. 镇级污水站: 污水处理厂 (类型对照表).",
+)
+@click.option("--strict-types", is_flag=True, help="Stop on unknown project types instead of screening them as `other` (未知类型报错).")
+@click.option(
+    "--xy-order",
+    type=click.Choice(["survey", "gis"]),
+    default=None,
+    help="X/Y columns: survey = X is the northing (坐标成果表), gis = X is the easting; default: judged from the numbers.",
+)
 @click.option("--id-field", default=None, help="Field holding site ids (default site_id, else id, else row number).")
 @sites_crs_option
-@click.option("--layer", default=None, help="Layer of a multi-layer sites file.")
+@click.option("--layer", "--dxf-layer", "layer", default=None, help="Layer of a multi-layer sites file; the CAD layer of a DXF (图层/CAD 图层).")
+@click.option("--sheet", default=None, help="One sheet of an XLSX workbook (default: every sheet with coordinate columns; 工作表).")
+@click.option(
+    "--coords",
+    type=click.Choice(["lonlat", "xy"]),
+    default=None,
+    help="Which columns to use when a table has both 经度/纬度 and X/Y that disagree (坐标列).",
+)
 @out_dir_option
 @force_option
 @click.option("--fail-on", type=click.Choice(["prohibited", "restricted"]), default=None, help="Exit 3 when any site reaches this verdict.")
@@ -67,9 +88,14 @@ def command(
     rules: Path | None,
     project_type: str | None,
     type_field: str | None,
+    type_map: Path | None,
+    strict_types: bool,
+    xy_order: str | None,
     id_field: str | None,
     sites_crs: str | None,
     layer: str | None,
+    sheet: str | None,
+    coords: str | None,
     out: Path,
     force: bool,
     fail_on: str | None,
@@ -85,6 +111,9 @@ def command(
 ) -> None:
     """Screen project SITES against the zoning (选址符合性筛查).
 
+    SITES is a file (CSV/XLSX, 坐标文件 TXT, GPKG, SHP, KML, GeoParquet …) or a
+    folder: every sites file in it is screened in one run, ids made unique.
+
     \b
     Large runs: the zoning is cached after the first load (--no-cache to skip),
     sites are screened in chunks on all cores, GeoParquet is read and written
@@ -95,7 +124,7 @@ def command(
         raise InputError("--project-type 与 --type-field 只能选一个。", "use either --project-type or --type-field")
     if engine == "local" and (workers or scheduler):
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
-    with output_set(out, force=force, inputs=[sites, zoning, rules], argv=command_line()) as oset:
+    with output_set(out, force=force, inputs=[sites, zoning or demo_zoning_path(), rules or default_rules_path()], argv=command_line()) as oset:
         stage = oset.staging
         info: dict = {}
         working_on("zoning", zoning)
@@ -111,7 +140,18 @@ def command(
         else:
             ruleset = load_rules(rules)
         working_on("sites", sites)
-        opts = {"project_type": project_type, "id_field": id_field, "type_field": type_field, "sites_crs": sites_crs, "layer": layer}
+        read_options = {k: v for k, v in {"sheet": sheet, "coords": coords}.items() if v is not None}
+        opts = {
+            "project_type": project_type,
+            "id_field": id_field,
+            "type_field": type_field,
+            "sites_crs": sites_crs,
+            "layer": layer,
+            "xy_order": xy_order,
+            "type_map": type_map,
+            "strict_types": strict_types,
+            "read_options": read_options,
+        }
         with progress_bar("筛查 screening") as tick:
             if engine == "dask":
                 from spatial.engine.dask import screen_dask

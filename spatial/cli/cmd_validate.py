@@ -16,6 +16,7 @@ from spatial.io import write_vector_layers
 from spatial.output import output_path, write_json
 from spatial.outset import RUN_FILE, output_set
 from spatial.validate import ValidationReport, validate_zoning
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command"]
 
@@ -65,7 +66,7 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
     """
     console = make_console()
     keys = ("validate_json", "validate_gpkg")
-    with output_set(out, force=force, inputs=[zoning], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
+    with output_set(out, force=force, inputs=[zoning or demo_zoning_path()], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
         working_on("zoning", zoning)
         report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
         working_on("outputs", out)

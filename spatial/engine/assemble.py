@@ -27,7 +27,7 @@ from spatial.engine.queries import obj
 from spatial.engine.text import layer_status, summaries
 from spatial.project_types import VERDICT_ZH, VERDICTS
 from spatial.rules import RuleSet
-from spatial.zoning import Zoning
+from spatial.zoning import Zoning, display_path
 
 __all__ = ["ScreeningResult", "assemble_result", "expand_hits", "HIT_COLUMNS", "SITE_COLUMNS"]
 
@@ -84,7 +84,12 @@ class ScreeningResult:
     @cached_property
     def layer_status(self) -> pd.DataFrame:
         """Site x layer 涉及/不涉及 table for every listed layer present."""
-        return layer_status(self.sites["site_id"].to_numpy(), self._touch, list(self.zoning.layers))
+        return layer_status(self.sites["site_id"].to_numpy(), self._touch, _present(self.zoning))
+
+
+def _present(zoning: Zoning) -> list[str]:
+    """Layers with at least one feature: an empty layer cannot support 不涉及."""
+    return [name for name in zoning.layers if name in zoning]
 
 
 def _text(codes: np.ndarray, values: list[str]) -> pd.Series:
@@ -197,7 +202,7 @@ def assemble_result(
         if (s_idx[1:] < s_idx[:-1]).any():
             hits = hits.take(np.argsort(s_idx, kind="stable")).reset_index(drop=True)
     rule_ids = [r.id for r, _ in rule_table(rules)]
-    text = summaries(n, rank, hits, rule_ids, touch, list(zoning.layers)) if n else np.array([], dtype=object)
+    text = summaries(n, rank, hits, rule_ids, touch, _present(zoning)) if n else np.array([], dtype=object)
     out.insert(6, "summary_zh", text)
     dims = shapely.get_dimensions(np.asarray(out.geometry.values, dtype=object))
     out.insert(7, "area_m2", np.where(dims == 2, shapely.area(out.geometry.values), np.nan))
@@ -212,12 +217,14 @@ def assemble_result(
         "ecozone_version": __version__,
         "run_at": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
-        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": str(rules.path)},
+        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": display_path(rules.path) if rules.path else ""},
         "zoning": [
-            {"layer": s.layer, "path": s.path, "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features} for s in zoning.sources
+            {"layer": s.layer, "path": display_path(s.path), "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features}
+            for s in zoning.sources
         ],
         "working_crs": describe_crs(zoning.crs),
-        "sites": sites_audit,
+        "sites": {k: v for k, v in sites_audit.items() if k != "zoning_warnings"},
+        "warnings": list(sites_audit.get("zoning_warnings", [])),
     }
     if n == 0:
         audit["note"] = "无地块 / no sites"

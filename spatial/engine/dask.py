@@ -189,6 +189,7 @@ def screen_dask(
     processes: bool = True,
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    **site_options: Any,
 ) -> ScreeningResult:
     """Screen sites on a Dask cluster; the result equals :func:`spatial.screen`'s.
 
@@ -211,6 +212,8 @@ def screen_dask(
         Threads inside each partition task.
     progress : callable, optional
         Called with (done, total) partitions.
+    **site_options
+        ``xy_order``, ``type_map``, ``strict_types``, ``read_options``: as for :func:`spatial.screen`.
 
     Returns
     -------
@@ -222,8 +225,9 @@ def screen_dask(
     from spatial.screening import prepare_inputs
 
     prep_sites, zoning, rules, sites_audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer
-    )
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer,
+        **site_options,
+    )  # fmt: skip
     prepared = prepare_zoning(zoning, rules.types)  # client side: labels and attributes for the report tables
     release_prepared(prepared)  # no queries here: drop the GEOS indexes straight away
     warn_unknown_bans(prepared)

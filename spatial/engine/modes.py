@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,14 +26,20 @@ from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import TOUCH_M, distance_pairs, feature_ranges, outside_layer_pairs, outside_pairs
 from spatial.errors import RuleError
 
-if TYPE_CHECKING:
-    from spatial.rules import Rule
-
 __all__ = ["RuleMode", "QueryContext", "Job", "MODES", "register", "mode_keys"]
 
 #: ``(group key, function, *args)``: jobs with the same key run on one thread, in order
 #: (they query the same prepared geometries, which two threads must not share).
 Job = tuple[Any, ...]
+
+
+class Rule(Protocol):
+    """What a mode reads from a :class:`spatial.rules.Rule` (the rules loader depends on the modes, not back)."""
+
+    id: str
+    buffer_m: float | str | None
+    distance_m: float | None
+    params: Mapping[str, Any]
 
 
 @dataclass
