@@ -16,6 +16,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - registers pa.compute
 import shapely
 
 from layers.control_unit import DIMENSIONS
@@ -92,9 +94,23 @@ def _present(zoning: Zoning) -> list[str]:
     return [name for name in zoning.layers if name in zoning]
 
 
+#: pandas' default string dtype (Arrow-backed, NaN for missing).
+_STR = pd.StringDtype(na_value=np.nan)
+
+
 def _text(codes: np.ndarray, values: list[str]) -> pd.Series:
-    """Return a str column from per-row codes into a small table of values."""
-    return pd.Series(np.asarray(values, dtype=object)[codes], dtype="str")
+    """Return a str column from per-row codes into a small table of values.
+
+    Arrow's ``take`` builds the column without a Python object per row: 10^6
+    hits take milliseconds instead of the second pandas needs to convert them.
+    """
+    taken = pa.compute.take(pa.array(values, type=pa.large_string()), pa.array(np.asarray(codes, dtype=np.int64)))
+    return pd.Series(pd.arrays.ArrowStringArray(taken, dtype=_STR))
+
+
+def _strs(values: np.ndarray) -> pd.Series:
+    """Return a str column from an object array of str."""
+    return pd.Series(pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()), dtype=_STR))
 
 
 def expand_hits(coded: pd.DataFrame, prepared: PreparedZoning, rules: RuleSet) -> pd.DataFrame:
@@ -130,8 +146,8 @@ def expand_hits(coded: pd.DataFrame, prepared: PreparedZoning, rules: RuleSet) -
     out = pd.DataFrame({"s": coded["s"].to_numpy()})
     out["rule_id"] = _text(k, [r.id for r, _ in table])
     out["layer"] = _text(k, [lay for _, lay in table])
-    out["feature_id"] = pd.Series(fid, dtype="str")
-    out["feature_name"] = pd.Series(fname, dtype="str")
+    out["feature_id"] = _strs(fid)
+    out["feature_name"] = _strs(fname)
     out["verdict"] = _text(coded["v"].to_numpy(np.int64), list(VERDICTS))
     for c in ("overlap_m2", "overlap_pct", "length_m", "distance_m"):
         out[c] = coded[c].to_numpy()
