@@ -291,7 +291,7 @@ def test_layer_prj_wgs84_with_gauss_kruger_numbers(tmp_path: Path, toy_gpkg: Pat
     assert code == 2 and "z.gpkg:redline" in text and "EPSG:4547" in text and "force_crs" in text, text
 
 
-def test_screen_dxf_without_crs_names_the_zone_that_fits(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:  # noqa: ANN001
+def test_screen_dxf_without_crs_names_the_zone_that_fits(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     src = tmp_path / "in"
     src.mkdir()
     dxf = _dxf(src / "s.dxf")
