@@ -19,7 +19,7 @@ SPEC = LayerSpec(
     fields=(id_field("jyqbh", "禁养区编号"), name_field("jyqmc", "禁养区名称")),
     aliases=("livestock_ban", "畜禽禁养区", "畜禽养殖禁养区", "禽畜养殖禁养区", "禁养区", "jyq", "xqjyq"),
     short_en="Livestock ban areas",
-    draw_order=25,
+    draw_order=37,
     styles={"livestock_ban": ClassStyle("畜禽禁养区", "livestock ban area", fill_style("#a6761d", 0.3, line="#8c6d31", weight=0.8))},
     status=10,
 )

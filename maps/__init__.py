@@ -21,7 +21,9 @@ __all__ = [
     "basemap_spec",
     "BASEMAPS",
     "write_report",
-    "site_map_svg",
+    "make_figures",
+    "build_model",
+    "site_facts",
 ]
 
 _WHERE = {
@@ -34,7 +36,9 @@ _WHERE = {
     "basemap_spec": "maps.zoning_map",
     "BASEMAPS": "maps.zoning_map",
     "write_report": "maps.report",
-    "site_map_svg": "maps.static_map",
+    "make_figures": "maps.report",
+    "build_model": "maps.eia",
+    "site_facts": "spatial.facts",
 }
 
 

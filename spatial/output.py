@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -43,7 +44,8 @@ import pandas as pd
 import shapely
 
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
-from spatial.errors import InputError
+from spatial.errors import DataWarning, InputError
+from spatial.facts import nearest_columns
 from spatial.io import PARQUET_SUFFIXES, atomic_output, ensure_writable, list_layers, read_vector, write_csv, write_vector_layers
 from spatial.rules import RuleSet
 from spatial.sites import USER_COLUMNS_ATTR
@@ -73,6 +75,8 @@ HIT_FILE_COLUMNS = [c for c in HIT_COLUMNS if c not in ("basis", "message_zh")]
 #: Columns of rules.csv.
 RULE_COLUMNS = ["rule_id", "layer", "mode", "verdict", "message_zh", "message_en", "basis"]
 
+#: Above this many sites ``sites.csv`` leaves out the per-layer nearest-feature columns (about 0.1 ms per site and layer).
+NEAREST_MAX_SITES = 100_000
 #: Columns ecozone itself adds to the sites table (everything else came from the user's file).
 _OWN_SITE_COLUMNS = (*SITE_COLUMNS, "area_m2", "length_m", "project_type_raw")
 
@@ -276,7 +280,19 @@ def write_screening(result: ScreeningResult, out_dir: str | os.PathLike[str], *,
     ensure_writable(list(files.values()), force)
     extra = [c for c in ("area_m2", "length_m") if c in result.sites]
     mine = user_columns(result.sites)
-    write_csv(files["sites_csv"], pd.DataFrame(result.sites[SITE_COLUMNS + extra + mine]), force=force)
+    sites_tab = pd.DataFrame(result.sites[SITE_COLUMNS + extra + mine])
+    if len(result.sites) <= NEAREST_MAX_SITES:
+        # Distance (0 inside) and name of the nearest feature of every layer: what the report's 本项目情况 states.
+        sites_tab = pd.concat([sites_tab, nearest_columns(result.sites, result.zoning)], axis=1)
+    else:
+        warnings.warn(
+            f"地块超过 {NEAREST_MAX_SITES} 个：sites.csv 未写入各图层最近要素距离列（<图层>_distance_m/_nearest），"
+            "可分批运行或在 Python 中调用 spatial.facts.nearest_columns。"
+            f" / more than {NEAREST_MAX_SITES} sites: per-layer nearest-feature columns left out of sites.csv",
+            DataWarning,
+            stacklevel=2,
+        )
+    write_csv(files["sites_csv"], sites_tab, force=force)
     hits = pd.DataFrame(result.hits[HIT_FILE_COLUMNS])
     write_csv(files["hits_csv"], hits, force=force)
     rules = rules_table(result.rules)
@@ -339,9 +355,9 @@ def write_visuals(result: ScreeningResult, out_dir: str | os.PathLike[str], *, f
 
     paths = visual_outputs(out_dir)
     ensure_writable(list(paths.values()), force)
-    save_map(result.zoning, paths["map"], result=result, force=force)
-    write_report(result, out_dir, indicators=indicators, force=force)
-    return paths
+    files: dict[str, Path] = {"map": save_map(result.zoning, paths["map"], result=result, force=force)}
+    files.update(write_report(result, out_dir, indicators=indicators, force=force))  # HTML, DOCX, PDF, XLSX, 附图
+    return files
 
 
 def _with_rule_text(hits: pd.DataFrame | None, rules: pd.DataFrame | None) -> pd.DataFrame | None:

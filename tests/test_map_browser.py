@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from browser import browser_unavailable_reason, open_page
 from pyproj import CRS
 
+from maps.browser import browser_unavailable_reason, open_page
 from maps.style import VERDICT_ZH, layer_label
 from maps.zoning_map import save_map
 from spatial.crs import WGS84, to_crs_geoms

@@ -9,10 +9,10 @@ from pathlib import Path
 import folium
 import pytest
 from branca.element import MacroElement
-from browser import browser_unavailable_reason, open_page
 from folium.plugins import Fullscreen, MeasureControl, MousePosition
 from folium.template import Template
 
+from maps.browser import browser_unavailable_reason, open_page
 from maps.offline import (
     OfflineAssetError,
     find_external_resources,

@@ -9,8 +9,8 @@ import click
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, run_indicators
 from spatial.cli.options import command_line, force_option
-from spatial.output import output_path, screening_outputs, visual_outputs, write_screening, write_visuals
-from spatial.outset import RUN_FILE, output_set
+from spatial.output import write_screening, write_visuals
+from spatial.outset import output_set
 from spatial.screening import screen
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
@@ -34,5 +34,7 @@ def command(out: Path, force: bool) -> None:
         write_screening(result, stage, force=force)
         write_visuals(result, stage, force=force, indicators=indicators)
     print_summary(result)
-    written = [*screening_outputs(out).values(), *visual_outputs(out).values(), output_path(out, "indicators_csv"), output_path(out, "indicators_json")]
-    click.echo(f"输出 outputs: {out}/ ({', '.join(p.name for p in written)}, {RUN_FILE})")
+    written = ["sites.csv", "hits.csv", "rules.csv", "screening.gpkg", "map.html", "report.html", "report.docx"]
+    written += ["report.pdf"] if (out / "report.pdf").exists() else []
+    written += ["report.xlsx", "附图/"] + ["indicators.csv"] + ["run.json"]
+    click.echo(f"输出 outputs: {out}/ ({', '.join(written)})")

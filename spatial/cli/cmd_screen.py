@@ -68,7 +68,7 @@ MAP_MAX_SITES = 20_000
 @click.option(
     "--no-map",
     is_flag=True,
-    help="Do not write map.html, report.html or report.xlsx (faster); sites.csv, hits.csv and the spatial output are still written (不生成地图和报告).",
+    help="Do not write map.html, report.html or report.xlsx, nor report.docx, report.pdf and the 附图/ maps (faster); sites.csv, hits.csv and the spatial output are still written (不生成地图和报告).",
 )
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Run here (vectorised, multi-threaded) or on a Dask cluster.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Dask: local worker processes (default 2).")

@@ -1,4 +1,4 @@
-"""Drive the system's headless Chromium for the map tests (a test helper, not shipped).
+"""Drive the system's headless Chromium for map tests and scripts.
 
 Uses Playwright's sync API with Debian's ``/usr/bin/chromium`` (or
 ``$ECOZONE_CHROMIUM``) instead of a Playwright-downloaded browser, so nothing is
@@ -8,7 +8,7 @@ offline, and collects console errors, uncaught page errors and failed requests.
 
 Examples
 --------
->>> from browser import browser_unavailable_reason, open_page  # tests/browser.py
+>>> from maps.browser import browser_unavailable_reason, open_page
 >>> if browser_unavailable_reason() is None:                     # doctest: +SKIP
 ...     with open_page("map.html") as (page, log):
 ...         assert page.evaluate("typeof L") == "object"
@@ -236,9 +236,7 @@ def open_page(
         log.failed_requests.append(f"{req.url} ({req.failure})")
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=exe, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
-        )
+        browser = p.chromium.launch(executable_path=exe, headless=True, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             context = browser.new_context(
                 viewport={"width": viewport[0], "height": viewport[1]},
