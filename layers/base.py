@@ -29,7 +29,7 @@ __all__ = ["FieldSpec", "LayerSpec", "ClassStyle", "IndicatorRole", "fill_style"
 #: Class-key suffix of the zone a feature reaches (a corridor's control buffer).
 REACH_SUFFIX = ":buffer"
 
-FieldKind = Literal["text", "enum", "number"]
+FieldKind = Literal["text", "enum", "number", "types"]
 GeometryKind = Literal["polygon", "line_or_polygon", "point_or_polygon", "any"]
 
 _SPACE = re.compile(r"[\s\u3000]+")
@@ -89,8 +89,9 @@ class FieldSpec:
         Chinese label used in messages and maps.
     aliases : tuple of str
         Source column names recognised without a manifest (matched folded).
-    kind : {'text', 'enum', 'number'}
-        How values are normalised.
+    kind : {'text', 'enum', 'number', 'types'}
+        How values are normalised; ``types`` is text holding a list of
+        project types (a unit's 禁止类), read with the vocabulary when screening.
     values : mapping
         For enums: canonical value -> synonyms (the canonical value itself is
         always accepted).
@@ -238,6 +239,11 @@ class LayerSpec:
         Listed but not shown when the interactive map opens.
     indicator : IndicatorRole, optional
         How indicators measure the layer (None: not measured).
+    status_words : (str, str)
+        Status of a site inside / outside the layer (``涉及`` / ``不涉及``).
+    status_concern : bool
+        Whether being inside is a concern (a red 涉及).  Not for the
+        development boundary or a park: inside them is where a project belongs.
     column_defaults : mapping
         Source column name -> ``{field: value}`` defaults that apply when the
         source has that column (national 成果 codes such as ``DQHJGKFQBM``
@@ -264,7 +270,8 @@ class LayerSpec:
     styles: Mapping[str, ClassStyle] = field(default_factory=dict)
     hidden: bool = False
     indicator: IndicatorRole | None = None
-
+    status_words: tuple[str, str] = ("涉及", "不涉及")
+    status_concern: bool = True
     column_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     check: Callable[[pd.DataFrame], list[tuple[str, str]]] | None = None
 

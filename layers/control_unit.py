@@ -48,7 +48,7 @@ SPEC = LayerSpec(
             CATEGORIES,
             required=True,
         ),
-        FieldSpec("prohibited", "禁止类项目", ("jzhy", "禁止类", "禁止行业", "禁止项目", "禁止准入")),
+        FieldSpec("prohibited", "禁止类项目", ("jzhy", "禁止类", "禁止行业", "禁止项目", "禁止准入"), "types"),
         FieldSpec("requirements", "准入清单", ("zrqd", "准入清单", "管控要求", "准入要求", "gkyq")),
         FieldSpec("spatial_layout", DIMENSIONS["spatial_layout"], ("kjbjys", "空间布局约束", "空间布局")),
         FieldSpec("emission_control", DIMENSIONS["emission_control"], ("pwwpfgk", "污染物排放管控", "污染物排放")),

@@ -21,4 +21,5 @@ SPEC = LayerSpec(
     short_en="General eco-space",
     draw_order=15,
     styles={"general_eco_space": ClassStyle("一般生态空间", "general eco-space", fill_style("#c7e9c0", 0.4, line="#a1d99b", weight=0.8))},
+    status=9,
 )

@@ -45,8 +45,8 @@ SPEC = LayerSpec(
             EIA_STATUS,
             default="unknown",
         ),
-        FieldSpec("allowed", "主导产业（准入类型）", ("zdcy", "主导产业", "准入产业", "准入类型", "允许类", "产业定位")),
-        FieldSpec("banned", "禁止类项目", ("jzlx", "禁止类", "禁止产业", "禁止入园", "负面清单", "禁止类项目")),
+        FieldSpec("allowed", "主导产业（准入类型）", ("zdcy", "主导产业", "准入产业", "准入类型", "允许类", "产业定位"), "types"),
+        FieldSpec("banned", "禁止类项目", ("jzlx", "禁止类", "禁止产业", "禁止入园", "负面清单", "禁止类项目"), "types"),
     ),
     aliases=(
         "industrial_park", "industrial_parks", "产业园区", "工业园区", "工业园", "产业园", "开发区", "园区",
@@ -55,4 +55,7 @@ SPEC = LayerSpec(
     short_en="Industrial parks",
     draw_order=35,
     styles={"industrial_park": ClassStyle("产业园区", "industrial park", fill_style("#8856a7", 0.25, line="#6a3d8a", weight=1.2))},
+    status=8,
+    status_words=("位于产业园区内", "不在产业园区内"),
+    status_concern=False,
 )  # fmt: skip

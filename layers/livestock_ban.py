@@ -21,4 +21,5 @@ SPEC = LayerSpec(
     short_en="Livestock ban areas",
     draw_order=37,
     styles={"livestock_ban": ClassStyle("畜禽禁养区", "livestock ban area", fill_style("#a6761d", 0.3, line="#8c6d31", weight=0.8))},
+    status=10,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layers._common import id_field
+from layers._common import id_field, name_field
 from layers.base import ClassStyle, IndicatorRole, LayerSpec
 
 __all__ = ["SPEC"]
@@ -12,9 +12,8 @@ SPEC = LayerSpec(
     label_zh="城镇开发边界",
     label_en="Urban development boundary",
     geometry="polygon",
-    fields=(id_field(),),
+    fields=(id_field(), name_field("kfbjmc", "开发边界名称")),
     aliases=("urban_boundary", "城镇开发边界", "开发边界", "czkfbj", "ubg"),
-    name_field=None,
     status=5,
     short_en="Urban boundary",
     draw_order=30,
@@ -27,4 +26,6 @@ SPEC = LayerSpec(
         )
     },
     indicator=IndicatorRole("area", "urban_boundary_area_km2"),
+    status_words=("位于城镇开发边界内", "位于城镇开发边界外"),
+    status_concern=False,
 )

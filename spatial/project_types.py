@@ -77,6 +77,10 @@ _BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "lead_acid_battery": ("industrial", ("铅酸蓄电池", "铅酸蓄电池制造", "蓄电池")),
     "e_waste_dismantling": ("industrial", ("废旧电子拆解", "电子废物拆解", "拆解")),
     "hazardous_waste": ("industrial", ("危险废物处置", "危险废物处理处置", "危废处置", "危险废物")),
+    # Sectors parks list as their 主导产业 (003 L876: 食品加工、生物医药; 新材料 L880).
+    "electronics": ("industrial", ("电子", "电子信息", "电子材料", "电子产品制造")),
+    "new_materials": ("industrial", ("新材料", "新材料产业")),
+    "food_processing": ("industrial", ("食品加工", "农产品加工", "食品制造")),
     "electroplating": ("industrial", ("电镀",)),
     "dyeing": ("industrial", ("印染", "纺织印染")),
     "tanning": ("industrial", ("制革", "鞣革", "皮革")),

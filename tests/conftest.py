@@ -13,7 +13,8 @@ Known answers (planar, in the GK plane):
   quasi ring [13,18]x[13,18] minus [14,17]x[14,17].
 * control units: four 10 km quadrants: SW priority, SE key (bans 电镀;印染),
   NW general, NE general (bans 火电).
-* farmland [2,6]x[14,18]; urban boundary [6,9]x[14,17].
+* farmland [2,6]x[14,18]; urban boundary [6,9]x[14,17] and [17.5,19.5]x[18.5,19.5] (11 km²: the
+  tests' plain housing site at (18, 19) lies inside the development boundary).
 * corridors: river y=8 km from x=0 to 20 (20 m), expressway x=7.5 km from y=0 to 20 (30 m).
 """
 
@@ -93,7 +94,7 @@ def toy_layers() -> dict[str, gpd.GeoDataFrame]:
         crs=crs,
     )
     farmland = gpd.GeoDataFrame({"BSM": ["JBNT1"]}, geometry=[km_box(2, 14, 6, 18)], crs=crs)
-    urban = gpd.GeoDataFrame({"BSM": ["KFBJ1"]}, geometry=[km_box(6, 14, 9, 17)], crs=crs)
+    urban = gpd.GeoDataFrame({"BSM": ["KFBJ1", "KFBJ2"]}, geometry=[km_box(6, 14, 9, 17), km_box(17.5, 18.5, 19.5, 19.5)], crs=crs)
     corridor = gpd.GeoDataFrame(
         {"MC": ["示例河", "示例高速"], "LX": ["河流", "道路"], "DLDJ": [None, "高速公路"]},
         geometry=[km_line((0, 8), (20, 8)), km_line((7.5, 0), (7.5, 20))],

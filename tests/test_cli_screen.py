@@ -14,7 +14,7 @@ from spatial.cli import cli
 def _sites_file(tmp_path, types=("住宅", "商业")):
     gdf = gpd.GeoDataFrame(
         {"site_id": ["RL", "OK"], "project_type": list(types)},
-        geometry=[km_point(3.5, 3.5), km_point(18, 19)],
+        geometry=[km_point(3.5, 3.5), km_point(7, 15)],  # OK: inside the development boundary [6,9]x[14,17]
         crs="EPSG:4547",
     ).to_crs(4326)
     path = tmp_path / "sites.geojson"
@@ -33,7 +33,7 @@ def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:
     assert dict(zip(s.site_id, s.verdict)) == {"RL": "prohibited", "OK": "compatible"}
     h = pd.read_csv(out / "hits.csv", encoding="utf-8-sig")
     assert set(h.columns) >= {"site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "overlap_m2", "overlap_pct", "length_m", "distance_m"}
-    assert set(h[h.site_id == "RL"].rule_id) == {"RL"}
+    assert set(h[h.site_id == "RL"].rule_id) == {"RL", "UB-OUT"}  # housing in the red line, outside the boundary
     assert not (h.site_id == "OK").any()
     r = pd.read_csv(out / "rules.csv", encoding="utf-8-sig")  # rule texts once per run, referenced by rule_id
     assert set(h.rule_id) <= set(r.rule_id) and r.rule_id.is_unique and r.basis.str.len().gt(0).all()

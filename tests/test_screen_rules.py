@@ -57,7 +57,8 @@ def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verd
 
 def test_hole_is_respected(toy_zoning) -> None:
     # (14, 4) sits in the hole of the marine red line [12,16]x[2,6] - [13,15]x[3,5].
-    result = screen(_sites([(14.0, 4.0)], "residential"), toy_zoning)
+    # Agriculture: housing there would also be outside the development boundary (UB-OUT).
+    result = screen(_sites([(14.0, 4.0)], "agriculture"), toy_zoning)
     assert not result.hits.layer.eq("redline").any()
     # The hole is 2 km across: its centre is 1 km from the red line, beyond NEAR's 500 m.
     assert result.sites.verdict[0] == "compatible"
@@ -110,7 +111,7 @@ def test_point_on_shared_edge_hits_both_units(toy_zoning) -> None:
 
 
 def test_negatives_are_stated(toy_zoning) -> None:
-    result = screen(_sites([(18.0, 1.0)], "commercial"), toy_zoning)
+    result = screen(_sites([(18.0, 1.0)], "agriculture"), toy_zoning)  # no rule concerns farming there
     status = result.layer_status.set_index("layer").status_zh
     assert status["redline"] == "不涉及" and status["protected_area"] == "不涉及"
     assert "不涉及生态保护红线" in result.sites.summary_zh[0]
@@ -128,5 +129,5 @@ def test_unit_ban_covers_subtypes_via_parent(tmp_path) -> None:
     for name, gdf in layers.items():
         gdf.to_file(path, layer=name, driver="GPKG")
     result = screen(_sites([(18.0, 1.0)], "化工"), load_zoning(path))
-    assert result.hits.rule_id.tolist() == ["CU-BANNED"]
+    assert result.hits[result.hits.layer == "control_unit"].rule_id.tolist() == ["CU-BANNED"]
     assert result.sites.verdict[0] == "prohibited"

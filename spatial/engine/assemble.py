@@ -137,8 +137,8 @@ def expand_hits(coded: pd.DataFrame, prepared: PreparedZoning, rules: RuleSet) -
     fid = np.full(len(coded), "", dtype=object)
     fname = np.full(len(coded), "", dtype=object)
     for layer in dict.fromkeys(layer for _, layer in table):
-        rows = np.flatnonzero(np.isin(k, [j for j, (_, lay) in enumerate(table) if lay == layer]))
-        if not len(rows):
+        rows = np.flatnonzero(np.isin(k, [j for j, (_, lay) in enumerate(table) if lay == layer]) & (f >= 0))
+        if not len(rows):  # f < 0: an outside hit with no feature to name
             continue
         attrs = prepared.attrs[layer]
         if "feature_id" in attrs:

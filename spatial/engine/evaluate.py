@@ -220,11 +220,13 @@ def apply_rule(
     vrank = per_type[tcode[sidx]]
     keep = vrank >= 0
     where = where_mask(rule, layer, prepared)
+    named = fidx >= 0  # an outside pair with no feature meeting ``where`` names none
     if where is not None:
-        keep &= where[fidx]
+        keep &= np.where(named, where[np.where(named, fidx, 0)], True)
     narrowed = MODES[rule.mode].select(rule, layer, prepared, fidx, (uniq, tcode[sidx]))
     if narrowed is not None:
         keep &= narrowed
+    keep = MODES[rule.mode].finish(pairs, keep)
     if not keep.any():
         return None
     sel = np.flatnonzero(keep)

@@ -23,7 +23,7 @@ import shapely
 
 from layers import REGISTRY as LAYERS
 from spatial.engine.prepared import PreparedZoning
-from spatial.engine.queries import TOUCH_M, distance_pairs, feature_ranges, outside_pairs
+from spatial.engine.queries import TOUCH_M, distance_pairs, feature_ranges, outside_layer_pairs, outside_pairs
 from spatial.errors import RuleError
 
 __all__ = ["RuleMode", "QueryContext", "Job", "MODES", "register", "mode_keys"]
@@ -136,6 +136,23 @@ class RuleMode:
             None: the candidates are the pairs touching the layer.
         """
         return None
+
+    def finish(self, pairs: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
+        """Narrow the pairs left after ``where``, project types and :meth:`select` (e.g. to the nearest).
+
+        Parameters
+        ----------
+        pairs : DataFrame
+            Candidate pairs (``f``, ``s`` and measurements).
+        keep : ndarray of bool
+            Pairs kept so far.
+
+        Returns
+        -------
+        ndarray of bool
+            Pairs to keep (``keep`` itself by default).
+        """
+        return keep
 
     def select(self, rule: Rule, layer: str, prepared: PreparedZoning, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
         """Narrow the candidate pairs beyond the rule's ``where`` and project types.
@@ -257,12 +274,96 @@ class Near(RuleMode):
 
 @register
 class Outside(RuleMode):
-    """``outside``: some part of the site lies beyond the planning boundary."""
+    """``outside``: some part of the site lies beyond the layer (its features meeting ``where``).
+
+    On ``boundary`` the part beyond the planning area; on any other layer the
+    part inside the planning area that no feature covers ("outside every
+    industrial park", "outside the development boundary"), naming the nearest
+    feature and the distance to it.
+    """
 
     name = "outside"
 
     def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
-        return [(("boundary", 0, 0), outside_pairs, ctx.prepared, ctx.sites)]
+        if layer == "boundary":
+            return [(("boundary", 0, 0), outside_pairs, ctx.prepared, ctx.sites)]
+        from spatial.engine.evaluate import where_mask  # evaluate imports this module
+
+        selected = where_mask(rule, layer, ctx.prepared)
+        # Same group as the boundary job: both use the prepared boundary, which two threads must not share.
+        return [(("boundary", 0, 0), outside_layer_pairs, ctx.prepared, ctx.sites, layer, selected)]
+
+
+@register
+class Within(RuleMode):
+    """``within``: within ``distance_m`` metres of a feature, inside it included; the hit names the nearest.
+
+    For receptors ("heavy-metal works within 1,000 m of a school"): one hit per
+    site, the nearest feature meeting ``where`` and its distance (0 inside a polygon).
+    """
+
+    name = "within"
+    keys = ("distance_m",)
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        return MODES["near"].validate(raw, layers, label)
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
+        return _distance_jobs(rule, layer, ctx, float(rule.distance_m), None)
+
+    def finish(self, pairs: pd.DataFrame, keep: np.ndarray) -> np.ndarray:  # noqa: D102
+        sel = np.flatnonzero(keep)
+        if not len(sel):
+            return keep
+        # Nearest first per site (ties: lower feature index), then the first row of each site.
+        order = sel[np.lexsort((pairs["f"].to_numpy()[sel], pairs["distance_m"].to_numpy()[sel], pairs["s"].to_numpy()[sel]))]
+        s = pairs["s"].to_numpy()[order]
+        first = order[np.r_[True, s[1:] != s[:-1]]]
+        out = np.zeros(len(keep), dtype=bool)
+        out[first] = True
+        return out
+
+
+def _listed(prepared: PreparedZoning, layer: str, column: str, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: does the feature's type list name the site's type (or an ancestor), and is the list empty."""
+    lists = prepared.type_lists(layer, column)
+    uniq, code = types
+    if not lists or not len(f):
+        return np.zeros(len(f), dtype=bool), np.ones(len(f), dtype=bool)
+    lineage = [set(prepared.types.lineage(t)) for t in uniq]
+    matrix = np.array([[bool(terms & lin) for lin in lineage] for terms in lists], dtype=bool)  # features x distinct types
+    empty = np.array([not terms for terms in lists], dtype=bool)
+    return matrix[f, code], empty[f]
+
+
+@register
+class Listed(RuleMode):
+    """``listed``: the feature's project-type list (``list_field``) names the site's type.
+
+    ``match: unlisted`` turns it round: the list is not empty and does not
+    name the type (a park's 主导产业 that the project is not among).
+    """
+
+    name = "listed"
+    keys = ("list_field", "match")
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        field_name = raw.get("list_field")
+        for layer in layers:
+            lists = [f.name for f in LAYERS[layer].fields if f.kind == "types"]
+            if field_name not in lists:
+                raise RuleError(
+                    f"{label}：listed 模式需要 list_field，取图层 {layer} 的项目类型清单字段之一：{', '.join(lists) or '（无）'}",
+                    f"{label}: listed mode needs list_field, one of layer {layer}'s type-list fields: {', '.join(lists) or '(none)'}",
+                )
+        match = raw.get("match", "listed")
+        if match not in ("listed", "unlisted"):
+            raise RuleError(f"{label}：match 只能是 listed 或 unlisted。", f"{label}: match must be listed or unlisted")
+        return {"list_field": field_name, "match": match}
+
+    def select(self, rule: Rule, layer: str, prepared: PreparedZoning, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:  # noqa: D102
+        named, empty = _listed(prepared, layer, rule.params["list_field"], f, types)
+        return named if rule.params["match"] == "listed" else ~named & ~empty
 
 
 @register
@@ -277,10 +378,4 @@ class UnitProhibited(RuleMode):
         return {}
 
     def select(self, rule: Rule, layer: str, prepared: PreparedZoning, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:  # noqa: D102
-        bans = prepared.unit_bans
-        if not bans:
-            return np.zeros(len(f), dtype=bool)
-        uniq, code = types
-        lineage = [set(prepared.types.lineage(t)) for t in uniq]
-        matrix = np.array([[bool(ban & lin) for lin in lineage] for ban in bans], dtype=bool)  # units x distinct types
-        return matrix[f, code]
+        return _listed(prepared, layer, "prohibited", f, types)[0]

@@ -19,7 +19,7 @@ __all__ = ["PreparedZoning", "prepare_zoning", "release_prepared", "split_lines"
 
 #: Vertices per piece when long zoning lines are split for querying.
 PIECE_VERTICES = 16
-#: Separators of a control unit's 禁止类 list.
+#: Separators of project-type list fields (a unit's 禁止类, a park's lists).
 _SPLIT = r"[;；,，、/\s]+"
 
 
@@ -44,10 +44,9 @@ class PreparedZoning:
         Prepared union of the boundary.
     types : ProjectTypes
         Vocabulary the bans were parsed with.
-    unit_bans : list of set
-        Per control unit, the canonical project types its 准入清单 bans.
     unknown_bans : list of str
-        Banned terms the vocabulary does not know.
+        Terms of project-type list fields (a unit's 禁止类, a park's lists)
+        that the vocabulary does not know, each prefixed with where it was found.
     pieces : dict
         Layer -> (line pieces, owner feature) for layers with lines.
     """
@@ -59,15 +58,70 @@ class PreparedZoning:
     reach: dict[str, np.ndarray]
     boundary: shapely.Geometry
     types: ProjectTypes
-    unit_bans: list[set[str]] = field(default_factory=list)
     unknown_bans: list[str] = field(default_factory=list)
     pieces: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _where: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict, repr=False)
+    _unions: dict[tuple[Any, ...], shapely.Geometry] = field(default_factory=dict, repr=False)
+    _lists: dict[tuple[str, str], tuple[list[set[str]], list[str]]] = field(default_factory=dict, repr=False)
 
     @property
     def crs(self) -> CRS:
         """Working CRS."""
         return self.zoning.crs
+
+    def union_of(self, layer: str, idx: np.ndarray) -> shapely.Geometry:
+        """Return the prepared union of features ``idx`` of ``layer`` (cached: every chunk reuses it).
+
+        Parameters
+        ----------
+        layer : str
+            Layer name.
+        idx : ndarray of int
+            Feature indexes.
+
+        Returns
+        -------
+        shapely.Geometry
+            The dissolved, prepared features (empty when ``idx`` is).
+        """
+        key = (layer, idx.tobytes())
+        if key not in self._unions:
+            union = shapely.union_all(self.geoms[layer][idx])
+            shapely.prepare(union)
+            self._unions[key] = union
+        return self._unions[key]
+
+    def type_lists(self, layer: str, column: str) -> list[set[str]]:
+        """Per feature, the project types a list field names (a unit's 禁止类, a park's banned list).
+
+        Terms are split on ``;；,，、/`` and spaces and read with :attr:`types`
+        (groups expand to their members); unknown terms are collected for
+        :func:`warn_unknown_types`.
+
+        Parameters
+        ----------
+        layer : str
+            Layer name.
+        column : str
+            Standard list field.
+
+        Returns
+        -------
+        list of set of str
+            Canonical types per feature (empty sets where the field is empty or absent).
+        """
+        key = (layer, column)
+        if key not in self._lists:
+            attrs = self.attrs.get(layer)
+            values = attrs[column] if attrs is not None and column in attrs else pd.Series([None] * (0 if attrs is None else len(attrs)))
+            found: list[set[str]] = []
+            unknown: list[str] = []
+            for terms in values.fillna("").astype(str).str.split(_SPLIT, regex=True):
+                known, bad = self.types.parse(t for t in terms if t)
+                found.append(known - {"all"})
+                unknown.extend(bad)
+            self._lists[key] = (found, sorted(set(unknown)))
+        return self._lists[key][0]
 
 
 def prepare_zoning(zoning: Zoning, types: ProjectTypes) -> PreparedZoning:
@@ -102,15 +156,17 @@ def prepare_zoning(zoning: Zoning, types: ProjectTypes) -> PreparedZoning:
             reach[name] = spec.reach(attrs[name]) if len(attrs[name]) else np.zeros(0)
     boundary = shapely.union_all(geoms["boundary"])
     shapely.prepare(boundary)
-    bans: list[set[str]] = []
-    unknown: list[str] = []
-    if "control_unit" in attrs and "prohibited" in attrs["control_unit"]:
-        for terms in attrs["control_unit"]["prohibited"].fillna("").astype(str).str.split(_SPLIT, regex=True):
-            found, bad = types.parse(t for t in terms if t)
-            bans.append(found - {"all"})
-            unknown.extend(bad)
     pieces = {name: split_lines(g) for name, g in geoms.items() if name != "boundary" and _has_lines(g)}
-    return PreparedZoning(zoning, geoms, attrs, labels, reach, boundary, types, bans, sorted(set(unknown)), pieces)
+    prepared = PreparedZoning(zoning, geoms, attrs, labels, reach, boundary, types, pieces=pieces)
+    # Read every project-type list once, so unknown terms are reported before screening.
+    for name in attrs:
+        spec = zoning.spec(name)
+        for f in spec.fields:
+            if f.kind == "types" and f.name in attrs[name]:
+                prepared.type_lists(name, f.name)
+                bad = prepared._lists[(name, f.name)][1]
+                prepared.unknown_bans.extend(f"{spec.label_zh}{f.label_zh}：{t}" for t in bad)
+    return prepared
 
 
 def release_prepared(prepared: PreparedZoning) -> None:
@@ -147,7 +203,7 @@ def ensure_prepared(prepared: PreparedZoning, layer: str, lo: int, hi: int) -> N
 
 
 def warn_unknown_bans(prepared: PreparedZoning) -> None:
-    """Warn about banned project types in control units that the vocabulary does not know.
+    """Warn about project types in list fields (禁止类, a park's lists) that the vocabulary does not know.
 
     Parameters
     ----------
@@ -156,8 +212,8 @@ def warn_unknown_bans(prepared: PreparedZoning) -> None:
     """
     if prepared.unknown_bans:
         warnings.warn(
-            f"环境管控单元禁止类中有无法识别的项目类型，未用于判定：{'、'.join(prepared.unknown_bans[:20])}；"
-            "可在规则文件 project_types 中补充同义词。 / unrecognised banned types in control units were ignored",
+            f"项目类型清单中有无法识别的项目类型，未用于判定：{'、'.join(prepared.unknown_bans[:20])}；"
+            "可在规则文件 project_types 中补充同义词。 / unrecognised project types in 禁止类/park lists were ignored",
             DataWarning,
             stacklevel=3,
         )

@@ -15,7 +15,9 @@ import shapely
 
 from spatial.engine.prepared import PreparedZoning, ensure_prepared
 
-__all__ = ["TOUCH_M", "query_pairs", "measure", "touch_pairs", "distance_pairs", "outside_pairs", "feature_ranges", "obj"]
+__all__ = [
+    "TOUCH_M", "query_pairs", "measure", "touch_pairs", "distance_pairs", "outside_pairs", "outside_layer_pairs", "feature_ranges", "obj",
+]  # fmt: skip
 
 #: Sites closer than this (m) to a feature count as touching it: a point
 #: digitised on a shared edge in WGS84 lands a few nanometres off after
@@ -267,4 +269,72 @@ def outside_pairs(prepared: PreparedZoning, sg: np.ndarray) -> pd.DataFrame:
     s = cand[beyond]
     pairs = pd.DataFrame({"f": np.zeros(len(s), dtype=np.intp), "s": s, "distance_m": dist[beyond]})
     pairs["label"] = obj(np.full(len(s), prepared.labels["boundary"][0] if len(prepared.labels["boundary"]) else "", dtype=object))
+    return pairs
+
+
+def outside_layer_pairs(prepared: PreparedZoning, sg: np.ndarray, layer: str, selected: np.ndarray | None) -> pd.DataFrame:
+    """Sites with a part inside the planning boundary that no selected feature of ``layer`` covers.
+
+    "Outside every industrial park", "outside the development boundary": only
+    the part of a site inside the planning boundary is judged (beyond it the
+    package says nothing; the ``outside`` rule on ``boundary`` covers that).
+    Each pair names the nearest selected feature and the distance to it (0
+    when the site is partly inside one).
+
+    Parameters
+    ----------
+    prepared : PreparedZoning
+        Prepared zoning.
+    sg : ndarray
+        Site geometries.
+    layer : str
+        Layer name (not ``boundary``).
+    selected : ndarray of bool or None
+        Features that count (a rule's ``where``); None: all.
+
+    Returns
+    -------
+    DataFrame
+        ``f`` (nearest selected feature; -1 when none is selected), ``s``,
+        ``distance_m``, ``overlap_m2`` / ``overlap_pct`` (area of the site
+        outside, polygons), ``length_m`` (length outside, lines), ``geometry``
+        (that outside part; None for points) and ``label``.
+    """
+    geoms = prepared.geoms[layer]
+    idx = np.flatnonzero(selected) if selected is not None else np.arange(len(geoms))
+    cover = prepared.union_of(layer, idx)
+    # Only sites not wholly covered are candidates; covers() on the prepared union is one fast pass.
+    cand = np.flatnonzero(~shapely.covers(cover, sg)) if not shapely.is_empty(cover) else np.arange(len(sg))
+    g = sg[cand]
+    dim = shapely.get_dimensions(g)
+    # The part inside the planning area; prepared covers() spares the overlay for most sites.
+    in_area = shapely.covers(prepared.boundary, g)
+    inside_b = g.copy()
+    partial = ~in_area & (dim > 0)
+    inside_b[partial] = shapely.intersection(g[partial], prepared.boundary)
+    inside_b[~in_area & (dim == 0)] = shapely.Point()
+    outside = np.full(len(g), None, dtype=object)
+    outside[dim > 0] = shapely.difference(inside_b[dim > 0], cover)
+    area = np.where(dim == 2, shapely.area(outside), np.nan)
+    length = np.where(dim == 1, shapely.length(outside), np.nan)
+    # A point on a feature's edge (within TOUCH_M) is inside it; with nothing selected every point is outside.
+    point_out = (dim == 0) & in_area & ~shapely.dwithin(cover, g, TOUCH_M)
+    keep = point_out | (area > TOUCH_M**2) | (length > TOUCH_M)
+    s, g = cand[keep], g[keep]
+    if len(idx):
+        near, dist = shapely.STRtree(geoms[idx]).query_nearest(g, return_distance=True, all_matches=False)
+        order = np.argsort(near[0], kind="stable")  # query_nearest returns pairs sorted by feature
+        f = np.empty(len(g), dtype=np.intp)
+        d = np.empty(len(g))
+        f[near[0][order]] = idx[near[1][order]]
+        d[near[0][order]] = dist[order]
+    else:
+        f, d = np.full(len(g), -1, dtype=np.intp), np.full(len(g), np.nan)
+    site_area = shapely.area(g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(site_area > 0, 100.0 * area[keep] / site_area, np.nan)
+    pairs = pd.DataFrame({"f": f, "s": s, "distance_m": d, "overlap_m2": area[keep], "overlap_pct": pct, "length_m": length[keep]})
+    pairs["geometry"] = obj(outside[keep])  # the part outside, to highlight (None for points)
+    labels = prepared.labels[layer]
+    pairs["label"] = obj(np.where(f >= 0, labels[np.maximum(f, 0)] if len(labels) else "", ""))
     return pairs

@@ -16,7 +16,7 @@ from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
 __all__ = ["features_per_site", "summaries", "layer_status", "STATUS_COLUMNS"]
 
 #: Columns of :func:`layer_status`.
-STATUS_COLUMNS = ["site_id", "layer", "label_zh", "involved", "features", "status_zh"]
+STATUS_COLUMNS = ["site_id", "layer", "label_zh", "involved", "features", "status_zh", "concern"]
 
 
 def features_per_site(pairs: pd.DataFrame | None, n: int, column: str = "label") -> np.ndarray:
@@ -84,15 +84,18 @@ def layer_status(site_ids: np.ndarray, touch: dict[str, pd.DataFrame], present: 
             continue
         feats = features_per_site(touch.get(layer), len(site_ids))
         involved = feats != ""
+        spec = REGISTRY[layer]
         rows.append(
             pd.DataFrame(
                 {
                     "site_id": site_ids,
                     "layer": layer,
-                    "label_zh": REGISTRY[layer].label_zh,
+                    "label_zh": spec.label_zh,
                     "involved": involved,
                     "features": feats,
-                    "status_zh": np.where(involved, "涉及", "不涉及"),
+                    "status_zh": np.where(involved, *spec.status_words),
+                    # Inside the development boundary or a park is where a project belongs: no red 涉及.
+                    "concern": involved & spec.status_concern,
                 }
             )
         )
@@ -139,11 +142,18 @@ def summaries(n: int, rank: np.ndarray, hits: pd.DataFrame, rule_ids: list[str],
     missing = np.zeros(n, dtype=np.int64)
     labels: list[str] = []
     units = np.full(n, "", dtype=object)
+    located = np.full(n, "", dtype=object)
     for layer in status_layers():
         if layer not in present:
             continue
         feats = features_per_site(touch.get(layer), n)
-        if REGISTRY[layer].summary == "unit":
+        spec = REGISTRY[layer]
+        if not spec.status_concern:  # "位于城镇开发边界内（…）。" / "位于城镇开发边界外。"
+            inside = feats != ""
+            located[inside] += spec.status_words[0] + "（" + feats[inside] + "）。"
+            located[~inside] += spec.status_words[1] + "。"
+            continue
+        if spec.summary == "unit":
             idx = np.flatnonzero(feats != "")
             units[idx] = np.where(units[idx] != "", units[idx] + "、", "") + feats[idx]
             continue
@@ -166,5 +176,5 @@ def summaries(n: int, rank: np.ndarray, hits: pd.DataFrame, rule_ids: list[str],
     )
     idx = np.flatnonzero(units != "")
     units[idx] = "所在管控单元：" + units[idx] + "。"
-    # One pass joining the four parts (each part was built only where it is not empty).
-    return np.array(["".join(p) for p in zip(head, inv_text, table[inverse], units, strict=True)], dtype=object)
+    # One pass joining the parts (each part was built only where it is not empty).
+    return np.array(["".join(p) for p in zip(head, inv_text, table[inverse], located, units, strict=True)], dtype=object)
