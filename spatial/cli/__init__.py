@@ -29,6 +29,8 @@ COMMANDS = {
     "validate": "Check a zoning package's integrity.",
     "map": "Draw an interactive zoning map.",
     "convert": "Convert vector files between CRSs, incl. GCJ-02/BD-09.",
+    "serve": "Run the web app for planners (网页版).",
+    "users": "Manage users of the web app.",
 }
 
 
