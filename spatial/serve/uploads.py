@@ -346,6 +346,8 @@ def sniff(path: Path, label: str = "") -> str:
             f"{label}: unrecognised content (not a table, coordinate file, GeoPackage, Shapefile, GeoJSON, KML/KMZ or DXF)",
         )
     text = head.decode(detect_text_encoding(head), errors="replace").lstrip("\ufeff \t\r\n")
+    if is_coordfile(path):  # before JSON: its first line is "[属性描述]"
+        return "coordfile"
     if text.startswith(("{", "[")):
         try:
             doc = json.loads(path.read_bytes().decode(detect_text_encoding(path.read_bytes()[:1 << 20])).lstrip("\ufeff"))
@@ -361,8 +363,6 @@ def sniff(path: Path, label: str = "") -> str:
     lines = [ln.strip() for ln in text.splitlines()[:4] if ln.strip()]
     if len(lines) >= 2 and lines[0] == "0" and lines[1].upper() == "SECTION":
         return "dxf"
-    if is_coordfile(path):
-        return "coordfile"
     return "csv"
 
 

@@ -116,6 +116,13 @@ def _messages(caught: list[warnings.WarningMessage]) -> list[str]:
     return seen[:50]
 
 
+def _shown(text: str, inputs: list[dict[str, Any]]) -> str:
+    """Say the user's file names where a message names the stored file (``u01.csv``)."""
+    for inp in sorted(inputs, key=lambda i: -len(i["path"])):
+        text = text.replace(str(Path(inp["path"]).name), inp["display"])
+    return text
+
+
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, EcozoneError):
         return str(exc)
@@ -355,6 +362,14 @@ def _web_data(result: Any, web: Path) -> list[dict[str, Any]]:
     return records
 
 
+def _screen_function() -> Any:
+    """Return the public :func:`spatial.screen` (until the engine split, ``import spatial.screen`` shadows it)."""
+    import spatial
+
+    fn = spatial.screen
+    return fn if callable(fn) else fn.screen
+
+
 def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = False) -> None:
     """Run one screening job end to end and record its outcome.
 
@@ -367,8 +382,7 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
     threaded : bool
         Running in a thread pool (serialises warning capture).
     """
-    from spatial import screen
-
+    screen = _screen_function()
     store = _store(db_url)
     job = store.job(job_id)
     if job is None:
@@ -427,10 +441,10 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             counts=counts,
             n_sites=len(records),
             rules_sha256=str(result.audit.get("rules", {}).get("sha256", "")),
-            warnings=_messages(caught),
+            warnings=[_shown(w, inputs) for w in _messages(caught)],
         )
     except Exception as exc:  # noqa: BLE001 - recorded for the page; never a traceback to the user
         if not isinstance(exc, EcozoneError):
             log.exception("screening %s failed", job_id)
         shutil.rmtree(folder / ".staging", ignore_errors=True)
-        store.update_job(job_id, status="failed", finished=now(), stage="失败", error=_error_text(exc))
+        store.update_job(job_id, status="failed", finished=now(), stage="失败", error=_shown(_error_text(exc), job.inputs or []))
