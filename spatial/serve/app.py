@@ -34,7 +34,7 @@ from spatial.errors import EcozoneError, InputError
 from spatial.serve.auth import LOCAL, Principal, bearer_ok, csrf_ok, csrf_token, hash_password, needs_rehash, verify_password
 from spatial.serve.settings import ServeSettings
 from spatial.serve.store import Job, Store, ZoningVersion, new_id
-from spatial.serve.uploads import KIND_ZH, BodyLimitMiddleware, SavedInput, UploadTooLargeError, display_name, safe_extract, save_upload, sniff
+from spatial.serve.uploads import KIND_ZH, BodyLimitMiddleware, SavedInput, display_name, safe_extract, save_upload, sniff
 from spatial.serve.worker import WorkerPool, build_map_layers, run_screening, run_validation, runner_id, zoning_entry
 
 __all__ = ["create_app", "app_from_env"]
@@ -513,10 +513,6 @@ def create_app(settings: ServeSettings) -> FastAPI:
         if _wants_json(request):
             return JSONResponse({"error": "请先登录（或提供 API 令牌）。", "detail": "login required: sign in or send Authorization: Bearer <token>"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-
-    @app.exception_handler(UploadTooLargeError)
-    async def _too_large(request: Request, exc: UploadTooLargeError) -> Response:
-        return error_response(request, 413, exc.zh, exc.en or "")
 
     @app.exception_handler(EcozoneError)
     async def _ecozone(request: Request, exc: EcozoneError) -> Response:

@@ -20,13 +20,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
+from starlette.exceptions import HTTPException
+
 from spatial.coordfile import is_coordfile
 from spatial.errors import InputError
 from spatial.io import detect_text_encoding
 
 __all__ = [
     "BodyLimitMiddleware",
-    "UploadTooLargeError",
     "SavedInput",
     "safe_extract",
     "sniff",
@@ -55,10 +56,6 @@ _SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 #: A zoning package's member names: letters, digits, CJK, space, . _ - ( ) and path separators only.
 _SAFE_PART = re.compile(r"^[\w\u4e00-\u9fff\u3400-\u4dbf .()（）\-]{1,120}$")
 _CHUNK = 1 << 20
-
-
-class UploadTooLargeError(InputError):
-    """The request body is larger than the server accepts (HTTP 413)."""
 
 
 @dataclass
@@ -117,9 +114,9 @@ class BodyLimitMiddleware:
     """Refuse request bodies over ``limit`` bytes with 413, before or while they stream in.
 
     A declared ``Content-Length`` over the limit is refused at once; a body
-    that grows past it (chunked uploads) raises :class:`UploadTooLargeError`
-    from ``receive``, which the app's error handler turns into a 413 page or
-    JSON.
+    that grows past it (chunked uploads) raises a 413 ``HTTPException`` from
+    ``receive``, which FastAPI lets through its body parser and the app's
+    error handler turns into a 413 page or JSON.
 
     Parameters
     ----------
@@ -150,7 +147,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise UploadTooLargeError(*_too_large_text(self.limit))
+                    raise HTTPException(413, "\n".join(_too_large_text(self.limit)))
             return message
 
         await self.app(scope, limited, send)
@@ -428,7 +425,7 @@ def save_upload(
     for member, path in members:
         if path.suffix in _SHP_PARTS[1:] or path.suffix in (".bin",) and path.stat().st_size == 0:
             continue
-        label = f"{shown}/{display_name(member)}"
+        label = "/".join([shown, *(display_name(p) for p in _member_parts(member))])
         try:
             k = sniff(path, label)
         except InputError:
