@@ -410,11 +410,15 @@ def _touch_pairs(tree: shapely.STRtree, sg: np.ndarray, prepared: PreparedZoning
     """Pairs of features ``lo:hi`` of ``layer`` touching a site (within TOUCH_M), measured."""
     geoms = prepared.geoms[layer]
     _ensure_prepared(prepared, layer, lo, hi)
+    # Only features lo:hi: another task owns the rest of the layer (a corridor layer of
+    # polygons is split into ranges like any other, so it must not query all of it).
+    pieces = prepared.pieces.get(layer) if (lo, hi) == (0, len(geoms)) else None
     if layer == "corridor":
-        f, s = _query(tree, geoms, prepared.widths + TOUCH_M, prepared.pieces.get(layer))
+        f, s = _query(tree, geoms[lo:hi], prepared.widths[lo:hi] + TOUCH_M, pieces)
+        f = f + lo
         pairs = pd.DataFrame({"f": f, "s": s, "distance_m": shapely.distance(geoms[f], sg[s])})
     else:
-        f, s = _query(tree, geoms[lo:hi], TOUCH_M, None if (lo, hi) != (0, len(geoms)) else prepared.pieces.get(layer))
+        f, s = _query(tree, geoms[lo:hi], TOUCH_M, pieces)
         f = f + lo
         pairs = pd.concat([pd.DataFrame({"f": f, "s": s}), _measure(sg, geoms, f, s)], axis=1)
     pairs["label"] = _obj(prepared.labels[layer][pairs["f"].to_numpy()])

@@ -7,30 +7,33 @@ line each on stderr.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import sys
+import traceback
 import warnings
 from typing import Any
 
 import click
 
 from spatial._version import __version__
+from spatial.cli.context import current_stage
+from spatial.cli.usage import bilingual
 from spatial.errors import EcozoneError
 
 __all__ = ["main", "cli", "UserError"]
 
-#: sub-command -> module under spatial.cli (imported on first use, so `ecozone --help` is fast).
+#: sub-command -> one-line help shown in full in ``ecozone --help`` (the module is imported only when run).
 COMMANDS = {
-    "demo": "Run the whole pipeline on the bundled 连州 demo data.",
-    "layers": "List the layers of a zoning package.",
-    "screen": "Screen project sites against the zoning rules.",
-    "indicators": "Compute area indicators against targets.",
-    "diff": "Audit a red-line change (面积不减少).",
-    "validate": "Check a zoning package's integrity.",
-    "map": "Draw an interactive zoning map.",
-    "convert": "Convert vector files between CRSs, incl. GCJ-02/BD-09.",
-    "serve": "Run the web app for planners (网页版).",
-    "users": "Manage users of the web app.",
+    "demo": "全流程演示（内置连州数据） / whole pipeline on the bundled 连州 demo",
+    "layers": "列出分区数据的图层 / list the layers of a zoning package",
+    "screen": "项目选址符合性筛查 / screen project sites against the zoning rules",
+    "indicators": "面积指标与目标对照 / area indicators against targets",
+    "diff": "红线调整审计（面积不减少） / audit a red-line change",
+    "validate": "检查分区数据完整性 / check a zoning package's integrity",
+    "map": "生成交互式分区地图 / draw an interactive zoning map",
+    "convert": "坐标转换（含 GCJ-02/BD-09） / convert vector files between CRSs",
+    "serve": "网页版筛查（本机或局域网） / run the web app for planners",
+    "users": "网页版用户管理 / manage users of the web app",
 }
 
 
@@ -45,7 +48,13 @@ class UserError(click.ClickException):
 
 
 class LazyGroup(click.Group):
-    """A click group whose sub-commands live in their own modules."""
+    """A click group whose sub-commands live in their own modules.
+
+    It is also where every error of every sub-command is shaped once: click's
+    usage errors become bilingual (with "did you mean"), ecozone errors one
+    message, anything unexpected one message naming the command and the file
+    being processed; ``--debug`` adds the traceback to each.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Return sub-command names whose module is present."""
@@ -55,38 +64,88 @@ class LazyGroup(click.Group):
         """Import and return a sub-command."""
         if cmd_name not in COMMANDS or importlib.util.find_spec(f"spatial.cli.cmd_{cmd_name}") is None:
             return None
-        return importlib.import_module(f"spatial.cli.cmd_{cmd_name}").command
+        command = importlib.import_module(f"spatial.cli.cmd_{cmd_name}").command
+        command.short_help = command.short_help or COMMANDS[cmd_name]
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List every sub-command with its whole one-line help (click would cut it with "...")."""
+        rows = [(name, COMMANDS[name]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("命令 Commands"):
+                formatter.write_dl(rows)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """Parse the group's own options; a usage error there is bilingual too."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise bilingual(exc) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run a sub-command; user errors become one message and exit 2."""
+        """Run a sub-command; every error becomes one bilingual message (traceback too with --debug)."""
         previous = warnings.showwarning
         warnings.showwarning = _show_warning
         try:
             return super().invoke(ctx)
         except EcozoneError as exc:
-            if (ctx.obj or {}).get("debug"):
+            if _debug(ctx):
                 raise
             raise UserError(str(exc)) from exc
+        except click.UsageError as exc:
+            if _debug(ctx):
+                traceback.print_exc()
+            raise bilingual(exc, self.list_commands(ctx)) from exc
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise  # click's own control flow (usage errors, ctx.exit(1), Ctrl-C)
+            raise  # click's own control flow (ctx.exit(1), Ctrl-C)
         except OSError as exc:  # disk full, permission denied, a file vanished mid-run
-            if (ctx.obj or {}).get("debug"):
+            if _debug(ctx):
                 raise
+            where = _where(ctx)
             raise UserError(
-                f"读写文件失败：{exc}。请检查路径、权限和磁盘空间。\nfile I/O failed: {exc}; check the path, permissions and free space"
+                f"读写文件失败{where[0]}：{exc}。请检查路径、权限和磁盘空间。\n"
+                f"file I/O failed{where[1]}: {exc}; check the path, permissions and free space"
             ) from exc
         except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
-            if (ctx.obj or {}).get("debug"):
+            if _debug(ctx):
                 raise
-            sub = ctx.invoked_subcommand or ""
-            raise UserError(
-                f"处理时出错（ecozone {sub}）：{type(exc).__name__}: {exc}。输入数据可能有未识别的问题，请先运行 "
-                f"ecozone validate 检查分区数据；如仍失败，请加 --debug 重试并报告此问题。\n"
-                f"ecozone {sub} failed: {type(exc).__name__}: {exc}. Run `ecozone validate` on the zoning; "
-                "if it persists, rerun with --debug and report it"
-            ) from exc
+            raise UserError(_unexpected(ctx, exc)) from exc
         finally:
             warnings.showwarning = previous
+
+
+def _debug(ctx: click.Context) -> bool:
+    """Whether ``--debug`` was given (parsed before any sub-command is resolved)."""
+    return bool(ctx.find_root().params.get("debug") or (ctx.obj or {}).get("debug"))
+
+
+def _where(ctx: click.Context) -> tuple[str, str]:
+    """Name the command and the file being processed, e.g. ``（ecozone screen，地块文件 a.csv）``."""
+    sub = ctx.invoked_subcommand or ""
+    stage = current_stage(ctx)
+    if stage is None:
+        return f"（ecozone {sub}）", f" (ecozone {sub})"
+    return f"（ecozone {sub}，处理{stage.zh}时）", f" (ecozone {sub}, while processing {stage.en})"
+
+
+def _unexpected(ctx: click.Context, exc: Exception) -> str:
+    """Build the catch-all message: what failed where, and the next step that fits the stage."""
+    zh_where, en_where = _where(ctx)
+    stage = current_stage(ctx)
+    what = f"{type(exc).__name__}: {exc}"
+    if stage is not None and stage.kind == "zoning":
+        cmd = f"ecozone validate {stage.path}".strip()
+        zh_next = f"分区数据可能有未识别的问题，请先运行 {cmd} 检查；如仍失败，"
+        en_next = f"Check the zoning with `{cmd}`; if it persists, "
+    elif stage is not None and stage.kind in ("sites", "input", "rules", "targets"):
+        zh_next = f"请检查{stage.zh}的内容与格式；如仍失败，"
+        en_next = f"Check the contents and format of {stage.en}; if it persists, "
+    else:
+        zh_next, en_next = "", ""
+    return (
+        f"处理时出错{zh_where}：{what}。{zh_next}请加 --debug 重试（显示详细错误）并报告此问题。\n"
+        f"ecozone {ctx.invoked_subcommand or ''} failed{en_where}: {what}. {en_next}rerun with --debug and report it"
+    )
 
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:

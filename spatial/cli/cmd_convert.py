@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from spatial.cli.context import working_on
 from spatial.cli.options import force_option
 from spatial.convert import convert_file
 
@@ -21,6 +22,7 @@ __all__ = ["command"]
 @force_option
 def command(src: Path, dst: Path, from_crs: str | None, to_crs: str, encoding: str | None, force: bool) -> None:
     """Convert every vertex of SRC into DST, attributes kept (坐标转换)."""
+    working_on("input", src)
     counts = convert_file(src, dst, src=from_crs, dst=to_crs, encoding=encoding, force=force)
     for name, n in counts.items():
         click.echo(f"{name}: {n} 个要素 features → {dst}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from spatial.cli.cmd_screen import print_summary, write_visuals
+from spatial.cli.context import working_on
 from spatial.cli.options import force_option
 from spatial.io import ensure_writable
 from spatial.output import screening_outputs, write_screening
@@ -28,13 +29,16 @@ def command(out: Path, force: bool) -> None:
         planned += [out / "indicators.csv", out / "indicators.json"]
     ensure_writable(planned, force)
     click.echo(f"分区数据 zoning: {demo_zoning_path().name}（连州市 441882；边界、河流为真实数据，其余为合成演示数据）")
+    working_on("zoning", None)
     zoning = load_zoning(demo_zoning_path())
     indicators = None
     if has_indicators:
         from spatial.cli.cmd_indicators import run_indicators
 
         indicators = run_indicators(zoning, out=out, force=force)
+    working_on("sites", demo_sites_path().name)
     result = screen(demo_sites_path(), zoning)
+    working_on("outputs", out)
     write_screening(result, out, force=force)
     write_visuals(result, out, force=force, indicators=indicators)
     print_summary(result)

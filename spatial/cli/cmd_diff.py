@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from spatial.cli.context import working_on
 from spatial.cli.options import force_option, out_dir_option, tolerance_option
 from spatial.diff import DiffResult, diff_layers
 from spatial.io import atomic_output, ensure_writable, write_csv, write_vector_layers
@@ -83,6 +84,7 @@ def command(
         console = Console(width=160)
     outputs = [out / "diff.json", out / "diff.gpkg", out / "diff_breakdown.csv"]
     ensure_writable(outputs, force)
+    working_on("input", f"{old} / {new}")
     result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
     p = result.pieces
     layers = {

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from spatial.cli.context import working_on
 from spatial.cli.options import force_option, out_dir_option, zoning_option
 from spatial.errors import SchemaError
 from spatial.indicators import WHOLE, IndicatorTable, compute_indicators
@@ -149,7 +150,11 @@ def run_indicators(
     if targets is None and is_demo and demo_targets_path().exists():
         targets = demo_targets_path()
         console.print(f"[dim]目标文件 targets: {targets}（内置连州规划目标 / bundled 连州 targets）[/]")
-    tset = load_targets(targets) if targets is not None else None
+    tset = None
+    if targets is not None:
+        working_on("targets", targets)
+        tset = load_targets(targets)
+    working_on("zoning", zoning_path)
     z = zoning if isinstance(zoning, Zoning) else load_zoning(zoning)
     by_field, by_layer = _resolve_by(z, by, by_layer)
     forest = forest_classes if forest_classes is not None else (tset.forest_classes if tset else None)

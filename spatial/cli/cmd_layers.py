@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from spatial.cli.context import working_on
 from spatial.cli.options import zoning_option
 from spatial.crs import describe_crs
 from spatial.zoning import load_zoning
@@ -19,6 +20,7 @@ __all__ = ["command"]
 @zoning_option
 def command(zoning: Path | None) -> None:
     """List layers, feature counts, CRS and field mapping (图层清单)."""
+    working_on("zoning", zoning)
     z = load_zoning(zoning)
     console = Console(width=max(Console().width, 140))
     table = Table(title=f"{z.path}  →  working CRS 工作坐标系: {describe_crs(z.crs)}")

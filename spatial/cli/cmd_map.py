@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from spatial.cli.context import working_on
 from spatial.cli.options import force_option, zoning_option
 
 __all__ = ["command"]
@@ -46,8 +47,11 @@ def command(zoning: Path | None, sites: Path | None, out: Path, basemap: str, ti
     # fail fast, before loading anything: existing output, missing 天地图 key
     ensure_writable([out], force)
     basemap_spec(basemap, tianditu_key)
+    working_on("zoning", zoning)
     z = load_zoning(zoning)
+    working_on("sites", sites)
     result = read_sites_for_map(sites) if sites is not None else None
+    working_on("outputs", out)
     path = save_map(z, out, result, basemap=basemap, tianditu_key=tianditu_key, force=force)
     size = path.stat().st_size
     n = len(result.sites) if result is not None else 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from spatial.cache import load_zoning_cached
+from spatial.cli.context import working_on
 from spatial.cli.options import force_option, out_dir_option, sites_crs_option, zoning_option
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
@@ -55,7 +56,11 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
     default=None,
     help="Spatial output: screening.gpkg or sites/hits.parquet (default: GeoParquet when SITES is .parquet, else GeoPackage).",
 )
-@click.option("--no-map", is_flag=True, help="Skip map.html and report.html.")
+@click.option(
+    "--no-map",
+    is_flag=True,
+    help="Do not write map.html, report.html or report.xlsx (faster); sites.csv, hits.csv and the spatial output are still written (不生成地图和报告).",
+)
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Run here (vectorised, multi-threaded) or on a Dask cluster.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Dask: local worker processes (default 2).")
 @click.option(
@@ -106,10 +111,13 @@ def command(
         planned += [out / "map.html", out / "report.html", out / "report.xlsx"]
     ensure_writable(planned, force)
     info: dict = {}
+    working_on("zoning", zoning)
     z = load_zoning_cached(zoning, use_cache=not no_cache, info=info)
     if info.get("status") in ("hit", "miss", "rebuilt"):
         click.echo(f"分区数据缓存 zoning cache: {info['status']} ({info.get('seconds', 0):.1f} s)", err=True)
+    working_on("rules", rules)
     ruleset = load_rules(rules)
+    working_on("sites", sites)
     if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
         from spatial.sites import read_sites
 
@@ -124,6 +132,7 @@ def command(
             result = screen_dask(source, z, ruleset, workers=workers, scheduler=scheduler, progress=tick, **opts)
         else:
             result = screen(source, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
+    working_on("outputs", out)
     files = write_screening(result, out, force=force, fmt=fmt)
     if not no_map and len(result.sites) > MAP_MAX_SITES:
         click.echo(

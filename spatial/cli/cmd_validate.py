@@ -9,7 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from spatial.cli.options import force_option, tolerance_option
+from spatial.cli.context import working_on
+from spatial.cli.options import ZoningPath, force_option, tolerance_option
 from spatial.io import atomic_output, ensure_writable, write_vector_layers
 from spatial.validate import ValidationReport, validate_zoning
 
@@ -39,7 +40,7 @@ def _print(report: ValidationReport, console: Console) -> None:
 
 
 @click.command("validate")
-@click.argument("zoning", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("zoning", required=False, type=ZoningPath())
 @click.option(
     "--out",
     "-o",
@@ -64,7 +65,9 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
         console = Console(width=160)
     outputs = [out / "validate.json", out / "validate.gpkg"] if out is not None else []
     ensure_writable(outputs, force)
+    working_on("zoning", zoning)
     report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
+    working_on("outputs", out)
     if out is not None:
         with_geom = report.to_geodataframe()
         with_geom = with_geom[with_geom.geometry.notna()].reset_index(drop=True)

@@ -8,9 +8,25 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option"]
+__all__ = ["zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Words that name the bundled 连州 demo zoning on the command line (a real path of that name wins).
+DEMO_NAMES = ("demo", "演示")
+
+
+class ZoningPath(click.Path):
+    """An existing zoning path, or ``demo`` for the bundled 连州 demo (converted to None)."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return None for ``demo`` (the commands' default), else the checked path."""
+        if isinstance(value, str) and value.strip().lower() in DEMO_NAMES and not Path(value).exists():
+            return None
+        return super().convert(value, param, ctx)
 
 
 def zoning_option(f: F) -> F:
@@ -18,9 +34,9 @@ def zoning_option(f: F) -> F:
     return click.option(
         "--zoning",
         "-z",
-        type=click.Path(exists=True, path_type=Path),
+        type=ZoningPath(),
         default=None,
-        help="Zoning package: GeoPackage, zoning.yaml manifest or folder (分区数据; default: bundled 连州 demo).",
+        help="Zoning package: GeoPackage, zoning.yaml manifest or folder, or `demo` for the bundled 连州 demo (分区数据; default: demo).",
     )(f)
 
 

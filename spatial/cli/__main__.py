@@ -1,0 +1,5 @@
+"""``python -m spatial.cli`` runs the ``ecozone`` command line."""
+
+from spatial.cli import main
+
+main()
