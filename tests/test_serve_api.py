@@ -244,7 +244,7 @@ def test_zoning_upload_validated_then_accepted_and_usable(client: TestClient) ->
 def test_zoning_upload_refuses_non_packages(client: TestClient) -> None:
     """A CSV is not a zoning package: 400 naming the file."""
     client.cookies.clear()
-    r = client.post("/api/zoning", files={"file": ("表.csv", "a,b\n1,2\n".encode())})
+    r = client.post("/api/zoning", files={"file": ("表.csv", b"a,b\n1,2\n")})
     assert r.status_code == 400 and "表.csv" in r.json()["error"]
 
 

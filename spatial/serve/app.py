@@ -18,7 +18,7 @@ import shutil
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
@@ -111,6 +111,9 @@ def require_user(request: Request) -> Principal:
     if who is None:
         raise LoginRequired
     return who
+
+
+CurrentUser = Annotated[Principal, Depends(require_user)]
 
 
 def check_csrf(request: Request, submitted: str | None = None) -> None:
@@ -457,6 +460,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             yield
         finally:
             await asyncio.to_thread(pool.shutdown)
+            store.close()
 
     app = FastAPI(
         title="ecozone serve",
@@ -565,15 +569,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     # ------------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def new_page(request: Request, who: Principal = Depends(require_user)) -> HTMLResponse:
+    def new_page(request: Request, who: CurrentUser) -> HTMLResponse:
         versions = store.versions(accepted_only=True)
         return page(request, "new.html", nav="new", versions=versions, types=_types_choices())
 
     @app.post("/screenings", include_in_schema=False)
     def new_submit(
         request: Request,
-        who: Principal = Depends(require_user),
-        files: list[UploadFile] = File(default=[]),
+        who: CurrentUser,
+        files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults per request
         project_type: str = Form(""),
         type_field: str = Form(""),
         zoning_version: str = Form(""),
@@ -588,12 +592,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return RedirectResponse(f"/screenings/{job.id}", status_code=303)
 
     @app.get("/screenings/{job_id}", response_class=HTMLResponse, include_in_schema=False)
-    def result_page(request: Request, job_id: str, who: Principal = Depends(require_user)) -> HTMLResponse:
+    def result_page(request: Request, job_id: str, who: CurrentUser) -> HTMLResponse:
         job = _visible_job(request, who, job_id)
         return page(request, "result.html", nav="history", job=job, doc=_job_json(request, job), created=_local_time(job.created))
 
     @app.get("/screenings/{job_id}/sites/{site_id}", response_class=HTMLResponse, include_in_schema=False)
-    def site_page(request: Request, job_id: str, site_id: str, who: Principal = Depends(require_user)) -> HTMLResponse:
+    def site_page(request: Request, job_id: str, site_id: str, who: CurrentUser) -> HTMLResponse:
         job = _visible_job(request, who, job_id)
         if job.status != "done":
             raise HTTPException(404)
@@ -604,36 +608,36 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return page(request, "site.html", nav="history", job=job, site=sites[site_id], detail=detail[site_id])
 
     @app.get("/history", response_class=HTMLResponse, include_in_schema=False)
-    def history_page(request: Request, site: str = "", verdict: str = "", who: Principal = Depends(require_user)) -> HTMLResponse:
+    def history_page(request: Request, who: CurrentUser, site: str = "", verdict: str = "") -> HTMLResponse:
         verdict = verdict if verdict in VERDICT_ZH else ""
         jobs = store.jobs(owner=None if who.admin else who.name, site_name=site.strip()[:100], verdict=verdict)
         return page(request, "history.html", nav="history", jobs=jobs, site=site, verdict=verdict, when=_local_time)
 
     @app.get("/zoning", response_class=HTMLResponse, include_in_schema=False)
-    def zoning_page(request: Request, who: Principal = Depends(require_user)) -> HTMLResponse:
+    def zoning_page(request: Request, who: CurrentUser) -> HTMLResponse:
         return page(request, "zoning.html", nav="zoning", versions=store.versions(), when=_local_time)
 
     @app.post("/zoning", include_in_schema=False)
-    def zoning_upload_page(request: Request, who: Principal = Depends(require_user), file: UploadFile = File(...), label: str = Form(""), csrf_token: str = Form("")) -> Response:
+    def zoning_upload_page(request: Request, who: CurrentUser, file: Annotated[UploadFile, File()], label: str = Form(""), csrf_token: str = Form("")) -> Response:
         check_csrf(request, csrf_token)
         v = upload_zoning(request, who, file, label)
         return RedirectResponse(f"/zoning/{v.id}", status_code=303)
 
     @app.get("/zoning/{version_id}", response_class=HTMLResponse, include_in_schema=False)
-    def version_page(request: Request, version_id: str, who: Principal = Depends(require_user)) -> HTMLResponse:
+    def version_page(request: Request, version_id: str, who: CurrentUser) -> HTMLResponse:
         v = store.version(version_id) if _ID.match(version_id) else None
         if v is None:
             raise HTTPException(404)
         return page(request, "version.html", nav="zoning", v=v, when=_local_time)
 
     @app.post("/zoning/{version_id}/{action}", include_in_schema=False)
-    def version_action(request: Request, version_id: str, action: str, who: Principal = Depends(require_user), csrf_token: str = Form("")) -> Response:
+    def version_action(request: Request, version_id: str, action: str, who: CurrentUser, csrf_token: str = Form("")) -> Response:
         check_csrf(request, csrf_token)
         decide_version(who, version_id, action)
         return RedirectResponse(f"/zoning/{version_id}", status_code=303)
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
-    def docs(request: Request, who: Principal = Depends(require_user)) -> HTMLResponse:
+    def docs(request: Request, who: CurrentUser) -> HTMLResponse:
         return page(request, "docs.html")
 
     # ------------------------------------------------------------------ zoning helpers
@@ -699,8 +703,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.post("/api/screenings", status_code=202, tags=["screenings"], summary="提交筛查 / submit a screening")
     def api_create(
         request: Request,
-        who: Principal = Depends(require_user),
-        files: list[UploadFile] = File(default=[], description="Sites files: CSV/XLSX, 坐标文件 TXT, zipped Shapefile, GPKG, GeoJSON, KML/KMZ, DXF"),
+        who: CurrentUser,
+        files: Annotated[list[UploadFile], File(description="Sites files: CSV/XLSX, 坐标文件 TXT, zipped Shapefile, GPKG, GeoJSON, KML/KMZ, DXF")] = [],  # noqa: B006
         project_type: str = Form("", description="One project type for every site (中文或英文)"),
         type_field: str = Form("", description="Column holding each site's project type"),
         zoning_version: str = Form("", description="Zoning version id (default: newest accepted)"),
@@ -716,8 +720,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return {"id": job.id, "status": job.status, "url": f"/api/screenings/{job.id}"}
 
     @app.get("/api/screenings", tags=["screenings"], summary="筛查历史 / list screenings")
-    def api_list(request: Request, site: str = "", verdict: str = "", who: Principal = Depends(require_user)) -> list[dict[str, Any]]:
-        """Screenings visible to the caller, newest first (filter by site name or verdict)."""
+    def api_list(request: Request, who: CurrentUser, site: str = "", verdict: str = "") -> list[dict[str, Any]]:
+        """List the screenings visible to the caller, newest first (filter by site name or verdict)."""
         jobs = store.jobs(owner=None if who.admin else who.name, site_name=site.strip()[:100], verdict=verdict if verdict in VERDICT_ZH else "")
         return [
             {"id": j.id, "status": j.status, "owner": j.owner, "created": _iso(j.created), "zoning_version": j.zoning_version, "zoning_label": j.zoning_label,
@@ -726,13 +730,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
         ]  # fmt: skip
 
     @app.get("/api/screenings/{job_id}", tags=["screenings"], summary="筛查状态与结论 / status and verdicts")
-    def api_job(request: Request, job_id: str, who: Principal = Depends(require_user)) -> dict[str, Any]:
+    def api_job(request: Request, job_id: str, who: CurrentUser) -> dict[str, Any]:
         """Status, progress, verdict counts and, when done, the per-site verdicts and files."""
         return _job_json(request, _visible_job(request, who, job_id))
 
     @app.get("/api/screenings/{job_id}/sites.geojson", tags=["screenings"], summary="地块与结论 GeoJSON")
-    def api_sites_geojson(request: Request, job_id: str, who: Principal = Depends(require_user)) -> Response:
-        """The screened sites in WGS84 with their verdicts (for the result map)."""
+    def api_sites_geojson(request: Request, job_id: str, who: CurrentUser) -> Response:
+        """Return the screened sites in WGS84 with their verdicts (for the result map)."""
         job = _visible_job(request, who, job_id)
         path = _job_dir(request, job.id) / "web" / "sites.geojson"
         if job.status != "done" or not path.is_file():
@@ -740,7 +744,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return FileResponse(path, media_type="application/geo+json")
 
     @app.get("/api/screenings/{job_id}/files/{name}", tags=["screenings"], summary="下载结果文件 / download")
-    def api_file(request: Request, job_id: str, name: str, who: Principal = Depends(require_user)) -> Response:
+    def api_file(request: Request, job_id: str, name: str, who: CurrentUser) -> Response:
         """One output file of a finished job (report.docx/.html/.xlsx, screening.gpkg, CSVs, map.html)."""
         job = _visible_job(request, who, job_id)
         listed = {f["name"] for f in _files(_job_dir(request, job.id))}
@@ -752,19 +756,19 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return FileResponse(path, filename=name, content_disposition_type="inline" if inline else "attachment", headers=headers)
 
     @app.get("/api/zoning", tags=["zoning"], summary="分区数据版本 / zoning versions")
-    def api_versions(request: Request, who: Principal = Depends(require_user)) -> list[dict[str, Any]]:
+    def api_versions(request: Request, who: CurrentUser) -> list[dict[str, Any]]:
         """Every zoning version (newest first) with its status and validation findings."""
         return [_version_json(v) for v in store.versions()]
 
     @app.post("/api/zoning", status_code=202, tags=["zoning"], summary="上传分区数据 / upload a zoning package")
-    def api_upload_zoning(request: Request, who: Principal = Depends(require_user), file: UploadFile = File(...), label: str = Form(""), csrf_token: str = Form("")) -> dict[str, Any]:
+    def api_upload_zoning(request: Request, who: CurrentUser, file: Annotated[UploadFile, File()], label: str = Form(""), csrf_token: str = Form("")) -> dict[str, Any]:
         """Upload a GeoPackage or zipped package; it is validated, then waits for ``accept``."""
         check_csrf(request, csrf_token)
         v = upload_zoning(request, who, file, label)
         return {"id": v.id, "status": v.status, "url": f"/api/zoning/{v.id}"}
 
     @app.get("/api/zoning/{version_id}", tags=["zoning"], summary="版本详情与校验结果")
-    def api_version(request: Request, version_id: str, who: Principal = Depends(require_user)) -> dict[str, Any]:
+    def api_version(request: Request, version_id: str, who: CurrentUser) -> dict[str, Any]:
         """One version with its ``validate`` findings."""
         v = store.version(version_id) if _ID.match(version_id) else None
         if v is None:
@@ -772,14 +776,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return _version_json(v)
 
     @app.post("/api/zoning/{version_id}/{action}", tags=["zoning"], summary="确认或放弃版本 / accept or reject")
-    def api_decide(request: Request, version_id: str, action: str, who: Principal = Depends(require_user), csrf_token: str = Form("")) -> dict[str, Any]:
+    def api_decide(request: Request, version_id: str, action: str, who: CurrentUser, csrf_token: str = Form("")) -> dict[str, Any]:
         """``accept`` makes a validated version usable; ``reject`` discards it."""
         check_csrf(request, csrf_token)
         return _version_json(decide_version(who, version_id, action))
 
     @app.get("/api/zoning/{version_id}/map.geojson", tags=["zoning"], summary="分区图层（网页地图用）")
-    async def api_version_map(request: Request, version_id: str, who: Principal = Depends(require_user)) -> Response:
-        """The version's layers, simplified for display, in WGS84 with their map styles."""
+    async def api_version_map(request: Request, version_id: str, who: CurrentUser) -> Response:
+        """Return the version's layers, simplified for display, in WGS84 with their map styles."""
         v = store.version(version_id) if _ID.match(version_id) else None
         if v is None or v.status not in ("accepted", "pending"):
             raise HTTPException(404)

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 __all__ = ["Store", "User", "Job", "JobSite", "ZoningVersion", "new_id", "now"]
 
@@ -141,6 +141,10 @@ class Store:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        """Close pooled connections (a stopped server leaves none open)."""
+        self.engine.dispose()
 
     def create_schema(self) -> None:
         """Create missing tables (idempotent; safe when several workers start together)."""
@@ -274,7 +278,7 @@ class Store:
         """Insert a zoning version; None when its ``source_key`` is already registered."""
         try:
             with self.session() as s:
-                if version.seq == 0:
+                if not version.seq:
                     version.seq = (s.scalar(select(func.max(ZoningVersion.seq))) or 0) + 1
                 s.add(version)
         except IntegrityError:

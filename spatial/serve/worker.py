@@ -97,6 +97,9 @@ class WorkerPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        if self.kind == "thread":  # the tasks' stores live in this process: close their connections
+            while _STORES:
+                _STORES.popitem()[1].close()
 
 
 @contextlib.contextmanager

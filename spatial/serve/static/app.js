@@ -102,7 +102,7 @@
             "<br>" + esc(p.summary_zh) + "<br><a href='/screenings/" + esc(job) + "/sites/" + encodeURIComponent(p.site_id) + "'>逐项对照</a>");
         }
       }).addTo(map);
-      if (sites.getBounds().isValid()) { map.fitBounds(sites.getBounds().pad(0.3), { maxZoom: 14 }); }
+      if (sites.getBounds().isValid()) { map.fitBounds(sites.getBounds().pad(0.05), { maxZoom: 14 }); }
       el.setAttribute("data-sites-loaded", String(n));
     });
   }
