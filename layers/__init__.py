@@ -11,9 +11,14 @@ from layers import (
     boundary,
     control_unit,
     corridor,
+    env_zone,
     farmland,
+    general_eco_space,
+    industrial_park,
+    livestock_ban,
     protected_area,
     redline,
+    sensitive_receptor,
     urban_boundary,
     water_source,
 )
@@ -23,8 +28,11 @@ __all__ = ["REGISTRY", "LAYER_ORDER", "FieldSpec", "LayerSpec", "spec_for_layer_
 
 REGISTRY: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC
-    for m in (boundary, redline, protected_area, water_source, control_unit, farmland, urban_boundary, corridor)
-}
+    for m in (
+        boundary, redline, protected_area, water_source, control_unit, farmland, urban_boundary, corridor,
+        industrial_park, general_eco_space, env_zone, sensitive_receptor, livestock_ban,
+    )
+}  # fmt: skip
 #: Display and processing order.
 LAYER_ORDER = list(REGISTRY)
 

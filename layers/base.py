@@ -26,7 +26,7 @@ from spatial.errors import DataWarning, SchemaError
 __all__ = ["FieldSpec", "LayerSpec", "clean_key", "format_rows"]
 
 FieldKind = Literal["text", "enum", "number"]
-GeometryKind = Literal["polygon", "line_or_polygon", "any"]
+GeometryKind = Literal["polygon", "line_or_polygon", "point_or_polygon", "any"]
 
 _SPACE = re.compile(r"[\s\u3000]+")
 
@@ -140,7 +140,7 @@ class LayerSpec:
         Standard layer name (``redline``, ``control_unit`` ...).
     label_zh, label_en : str
         Human names.
-    geometry : {'polygon', 'line_or_polygon', 'any'}
+    geometry : {'polygon', 'line_or_polygon', 'point_or_polygon', 'any'}
         Geometry family the layer must hold.
     fields : tuple of FieldSpec
         Standard fields.
@@ -148,6 +148,13 @@ class LayerSpec:
         Layer names (GeoPackage layer or file stem) recognised as this layer.
     id_field, name_field : str or None
         Which standard field identifies / names a feature in reports.
+    column_defaults : mapping
+        Source column name -> ``{field: value}`` defaults that apply when the
+        source has that column (national 成果 codes such as ``DQHJGKFQBM``
+        say which element a layer holds).  A manifest's ``defaults`` win.
+    check : callable, optional
+        Cross-field validation of the normalised fields: returns
+        ``(zh, en)`` problems naming the offending rows.
     """
 
     name: str
@@ -158,6 +165,8 @@ class LayerSpec:
     aliases: tuple[str, ...] = ()
     id_field: str | None = "id"
     name_field: str | None = "name"
+    column_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    check: Callable[[pd.DataFrame], list[tuple[str, str]]] | None = None
 
     @property
     def field_names(self) -> list[str]:
@@ -271,7 +280,13 @@ class LayerSpec:
             offending row listed).
         """
         defaults = dict(defaults or {})
-        mapping = self.match_columns([c for c in gdf.columns if c != gdf.geometry.name], field_map, source=source)
+        columns = [c for c in gdf.columns if c != gdf.geometry.name]
+        present = {clean_key(c) for c in columns}
+        for col, implied in self.column_defaults.items():
+            if clean_key(col) in present:
+                for k, v in implied.items():
+                    defaults.setdefault(k, v)
+        mapping = self.match_columns(columns, field_map, source=source)
         out = pd.DataFrame(index=gdf.index)
         problems: list[tuple[str, str]] = []
         for f in self.fields:
@@ -327,6 +342,8 @@ class LayerSpec:
                     DataWarning,
                     stacklevel=3,
                 )
+        if self.check is not None and not problems:
+            problems.extend(self.check(out))
         if problems:
             zh = "；\n".join(p[0] for p in problems)
             en = "; ".join(p[1] for p in problems)

@@ -65,7 +65,7 @@ def polygonal_part(geoms: np.ndarray, min_area: float = 0.0) -> np.ndarray:
 
 def clean_geometries(
     gdf: gpd.GeoDataFrame,
-    kind: Literal["polygon", "line_or_polygon", "any"],
+    kind: Literal["polygon", "line_or_polygon", "point_or_polygon", "any"],
     *,
     label: str,
     id_column: str = "feature_id",
@@ -81,7 +81,7 @@ def clean_geometries(
     ----------
     gdf : GeoDataFrame
         The layer (projected CRS so areas are in m²).
-    kind : {'polygon', 'line_or_polygon', 'any'}
+    kind : {'polygon', 'line_or_polygon', 'point_or_polygon', 'any'}
         Geometry family the layer must hold.
     label : str
         Layer and file for messages.
@@ -145,6 +145,12 @@ def clean_geometries(
             notes.append(f"去掉 {int(points.sum())} 个点要素 / dropped point features")
             g = g.copy()
             g[points] = shapely.Polygon()
+    elif kind == "point_or_polygon":
+        lines = np.isin(shapely.get_type_id(g), [1, 2, 5])
+        if lines.any():
+            notes.append(f"去掉 {int(lines.sum())} 个线要素 / dropped line features")
+            g = g.copy()
+            g[lines] = shapely.Polygon()
     empty = shapely.is_empty(g)
     if empty.any():
         notes.append(f"丢弃 {int(empty.sum())} 个空几何 / dropped empty: {format_rows(list(ids[empty]), 10)}")
