@@ -378,31 +378,17 @@ def vendor_package(pkg: Package, workdir: Path, dest_root: Path) -> dict[str, An
                 f"{pkg.name}: tarball says version={meta.get('version')!r} "
                 f"license={meta.get('license')!r}; SPEC says {pkg.version!r} {pkg.licence!r}"
             )
-        wanted = {**pkg.files} if pkg.licence_text else {**pkg.files, pkg.licence_file: pkg.licence_file}
-        if pkg.licence_text:  # the tarball has no licence file: write the declared licence's text
-            data = pkg.licence_text.encode("utf-8")
-            (dest / pkg.licence_file).write_bytes(data)
-            files.append(
-                {
-                    "path": f"{pkg.name}/{pkg.licence_file}",
-                    "source": f"SPDX {pkg.licence} template; copyright from the dist header (tarball ships no licence file)",
-                    "bytes": len(data),
-                    "sha256": sha256_bytes(data),
-                }
-            )
-        for rel, src in wanted.items():
-            data = read(src)
+        def store(rel: str, data: bytes, source: str) -> None:
             out = dest / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
-            files.append(
-                {
-                    "path": f"{pkg.name}/{rel}",
-                    "source": f"package/{src}",
-                    "bytes": len(data),
-                    "sha256": sha256_bytes(data),
-                }
-            )
+            files.append({"path": f"{pkg.name}/{rel}", "source": source, "bytes": len(data), "sha256": sha256_bytes(data)})
+
+        wanted = {**pkg.files} if pkg.licence_text else {**pkg.files, pkg.licence_file: pkg.licence_file}
+        if pkg.licence_text:  # the tarball has no licence file: write the declared licence's text
+            store(pkg.licence_file, pkg.licence_text.encode("utf-8"), f"SPDX {pkg.licence} template; copyright from the dist header (tarball ships no licence file)")
+        for rel, src in wanted.items():
+            store(rel, read(src), f"package/{src}")
     for asset in pkg.assets:
         if asset.kind == "css":
             css_path = dest / asset.file

@@ -45,6 +45,8 @@ log = logging.getLogger("ecozone.serve")
 
 #: Above this many sites the job skips map.html and the reports (as ``ecozone screen`` does).
 MAP_MAX_SITES = 20_000
+#: Sites per engine chunk: the progress bar moves every chunk (results do not depend on it).
+PROGRESS_CHUNK = 2_000
 _STORES: dict[str, Store] = {}
 _ZONINGS: OrderedDict[str, Any] = OrderedDict()
 #: warnings.catch_warnings is process-global: in thread mode, one task at a time records warnings.
@@ -403,11 +405,8 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             inputs = list(job.inputs or [])
             if len(inputs) == 1 and inputs[0]["kind"] not in ("drawn", "pasted"):
                 source: Any = folder / "input" / inputs[0]["path"]
-                n_hint = None
             else:
                 source = _read_many(folder / "input", inputs, params, zoning.crs)
-                n_hint = len(source)
-            chunk = 250_000 if n_hint is None else max(1000, n_hint // 10 + 1)
 
             def progress(done: int, total: int) -> None:
                 store.update_job(job_id, progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
@@ -419,7 +418,7 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
                 project_type=params.get("project_type") or None,
                 type_field=params.get("type_field") or None,
                 sites_crs=params.get("sites_crs") or None,
-                chunk_size=chunk,
+                chunk_size=PROGRESS_CHUNK,
                 progress=progress,
                 threads=1,
             )
