@@ -82,6 +82,11 @@ class LazyGroup(click.Group):
         except click.UsageError as exc:
             raise bilingual(exc) from exc
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Remember the command line (for each output set's run.json)."""
+        ctx.meta["ecozone.argv"] = ["ecozone", *args]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run a sub-command; every error becomes one bilingual message (traceback too with --debug)."""
         previous = warnings.showwarning

@@ -9,6 +9,7 @@ import click
 from spatial.cli.context import working_on
 from spatial.cli.options import force_option
 from spatial.convert import convert_file
+from spatial.outset import single_output
 
 __all__ = ["command"]
 
@@ -23,6 +24,7 @@ __all__ = ["command"]
 def command(src: Path, dst: Path, from_crs: str | None, to_crs: str, encoding: str | None, force: bool) -> None:
     """Convert every vertex of SRC into DST, attributes kept (坐标转换)."""
     working_on("input", src)
-    counts = convert_file(src, dst, src=from_crs, dst=to_crs, encoding=encoding, force=force)
+    with single_output(dst, force=force, inputs=[src]):
+        counts = convert_file(src, dst, src=from_crs, dst=to_crs, encoding=encoding, force=force)
     for name, n in counts.items():
         click.echo(f"{name}: {n} 个要素 features → {dst}")

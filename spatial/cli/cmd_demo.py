@@ -9,9 +9,9 @@ import click
 
 from spatial.cli.cmd_screen import print_summary, write_visuals
 from spatial.cli.context import working_on
-from spatial.cli.options import force_option
-from spatial.io import ensure_writable
-from spatial.output import screening_outputs, write_screening
+from spatial.cli.options import command_line, force_option
+from spatial.output import write_screening
+from spatial.outset import output_set
 from spatial.screen import screen
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
@@ -24,23 +24,21 @@ __all__ = ["command"]
 def command(out: Path, force: bool) -> None:
     """Run screening, indicators, map and report on the 连州 demo (演示)."""
     has_indicators = importlib.util.find_spec("spatial.indicators") is not None
-    planned = [*screening_outputs(out).values(), out / "map.html", out / "report.html", out / "report.xlsx"]
-    if has_indicators:
-        planned += [out / "indicators.csv", out / "indicators.json"]
-    ensure_writable(planned, force)
-    click.echo(f"分区数据 zoning: {demo_zoning_path().name}（连州市 441882；边界、河流为真实数据，其余为合成演示数据）")
-    working_on("zoning", None)
-    zoning = load_zoning(demo_zoning_path())
-    indicators = None
-    if has_indicators:
-        from spatial.cli.cmd_indicators import run_indicators
+    with output_set(out, force=force, inputs=[demo_zoning_path(), demo_sites_path()], argv=command_line()) as oset:
+        stage = oset.staging
+        click.echo(f"分区数据 zoning: {demo_zoning_path().name}（连州市 441882；边界、河流为真实数据，其余为合成演示数据）")
+        working_on("zoning", None)
+        zoning = load_zoning(demo_zoning_path())
+        indicators = None
+        if has_indicators:
+            from spatial.cli.cmd_indicators import run_indicators
 
-        indicators = run_indicators(zoning, out=out, force=force)
-    working_on("sites", demo_sites_path().name)
-    result = screen(demo_sites_path(), zoning)
-    working_on("outputs", out)
-    write_screening(result, out, force=force)
-    write_visuals(result, out, force=force, indicators=indicators)
+            indicators = run_indicators(zoning, out=stage, force=force)
+        working_on("sites", demo_sites_path().name)
+        result = screen(demo_sites_path(), zoning)
+        working_on("outputs", out)
+        write_screening(result, stage, force=force)
+        write_visuals(result, stage, force=force, indicators=indicators)
     print_summary(result)
     click.echo(f"输出 outputs: {out}/ (sites.csv, hits.csv, screening.gpkg, map.html, report.html, report.xlsx"
-               + (", indicators.csv" if has_indicators else "") + ")")
+               + (", indicators.csv" if has_indicators else "") + ", run.json)")

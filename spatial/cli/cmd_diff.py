@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from spatial.cli.context import working_on
-from spatial.cli.options import force_option, out_dir_option, tolerance_option
+from spatial.cli.options import command_line, force_option, out_dir_option, tolerance_option
 from spatial.diff import DiffResult, diff_layers
-from spatial.io import atomic_output, ensure_writable, write_csv, write_vector_layers
+from spatial.io import atomic_output, write_csv, write_vector_layers
+from spatial.outset import output_set
 
 __all__ = ["command"]
 
@@ -82,21 +83,22 @@ def command(
     console = Console()
     if not console.is_terminal:  # piped/logged output: do not squeeze the table to 80 columns
         console = Console(width=160)
-    outputs = [out / "diff.json", out / "diff.gpkg", out / "diff_breakdown.csv"]
-    ensure_writable(outputs, force)
-    working_on("input", f"{old} / {new}")
-    result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
-    p = result.pieces
-    layers = {
-        "added": p[(p["change"] == "added") & ~p["noise"]],
-        "removed": p[(p["change"] == "removed") & ~p["noise"]],
-        "noise": p[p["noise"]],
-    }
-    write_vector_layers(outputs[1], {k: v.reset_index(drop=True) for k, v in layers.items()}, force=force)
-    write_csv(outputs[2], result.breakdown, force=force)
-    with atomic_output(outputs[0], force=force) as tmp:
-        tmp.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    names = ["diff.json", "diff.gpkg", "diff_breakdown.csv"]
+    with output_set(out, force=force, inputs=[old, new], argv=command_line()) as oset:
+        outputs = [oset.staging / n for n in names]
+        working_on("input", f"{old} / {new}")
+        result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
+        p = result.pieces
+        layers = {
+            "added": p[(p["change"] == "added") & ~p["noise"]],
+            "removed": p[(p["change"] == "removed") & ~p["noise"]],
+            "noise": p[p["noise"]],
+        }
+        write_vector_layers(outputs[1], {k: v.reset_index(drop=True) for k, v in layers.items()}, force=force)
+        write_csv(outputs[2], result.breakdown, force=force)
+        with atomic_output(outputs[0], force=force) as tmp:
+            tmp.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     _print(result, console)
-    console.print(f"已写出 / wrote: {', '.join(str(o) for o in outputs)}")
+    console.print(f"已写出 / wrote: {', '.join(str(out / n) for n in [*names, 'run.json'])}")
     if fail_on_reduction and not result.area_not_reduced:
         raise click.exceptions.Exit(1)

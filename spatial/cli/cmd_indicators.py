@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from spatial.cli.context import working_on
-from spatial.cli.options import force_option, out_dir_option, zoning_option
+from spatial.cli.options import command_line, force_option, out_dir_option, zoning_option
 from spatial.errors import SchemaError
 from spatial.indicators import WHOLE, IndicatorTable, compute_indicators
 from spatial.io import atomic_output, ensure_writable, write_csv
+from spatial.outset import output_set
 from spatial.targets import apply_targets, demo_targets_path, load_targets
 from spatial.zoning import Zoning, demo_zoning_path, load_zoning
 
@@ -168,7 +169,6 @@ def run_indicators(
     with atomic_output(json_path, force=force) as tmp:
         tmp.write_text(json.dumps(table.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     _print(table, console)
-    console.print(f"已写出 / wrote: {csv_path}, {json_path}")
     return table
 
 
@@ -213,15 +213,17 @@ def command(
     The bundled demo is judged against the 连州 plan's targets unless
     --targets is given.
     """
-    run_indicators(
-        zoning,
-        out=out,
-        force=force,
-        targets=targets,
-        by=by,
-        by_layer=by_layer,
-        raster=raster,
-        forest_classes=forest_classes,
-        grass_classes=grass_classes,
-        band=band,
-    )
+    with output_set(out, force=force, inputs=[zoning, targets, raster], argv=command_line()) as oset:
+        run_indicators(
+            zoning,
+            out=oset.staging,
+            force=force,
+            targets=targets,
+            by=by,
+            by_layer=by_layer,
+            raster=raster,
+            forest_classes=forest_classes,
+            grass_classes=grass_classes,
+            band=band,
+        )
+    click.echo(f"已写出 / wrote: {out / 'indicators.csv'}, {out / 'indicators.json'}, {out / 'run.json'}")

@@ -41,18 +41,18 @@ __all__ = ["command"]
 def command(zoning: Path | None, sites: Path | None, out: Path, basemap: str, tianditu_key: str | None, force: bool) -> None:
     """Draw the zoning layers (and screened sites) as one offline HTML map (分区管控图)."""
     from maps.zoning_map import basemap_spec, read_sites_for_map, save_map
-    from spatial.io import ensure_writable
+    from spatial.outset import single_output
     from spatial.zoning import load_zoning
 
-    # fail fast, before loading anything: existing output, missing 天地图 key
-    ensure_writable([out], force)
-    basemap_spec(basemap, tianditu_key)
-    working_on("zoning", zoning)
-    z = load_zoning(zoning)
-    working_on("sites", sites)
-    result = read_sites_for_map(sites) if sites is not None else None
-    working_on("outputs", out)
-    path = save_map(z, out, result, basemap=basemap, tianditu_key=tianditu_key, force=force)
+    # fail fast, before loading anything: existing output, an input in the way, missing 天地图 key
+    with single_output(out, force=force, inputs=[zoning, sites]):
+        basemap_spec(basemap, tianditu_key)
+        working_on("zoning", zoning)
+        z = load_zoning(zoning)
+        working_on("sites", sites)
+        result = read_sites_for_map(sites) if sites is not None else None
+        working_on("outputs", out)
+        path = save_map(z, out, result, basemap=basemap, tianditu_key=tianditu_key, force=force)
     size = path.stat().st_size
     n = len(result.sites) if result is not None else 0
     click.echo(

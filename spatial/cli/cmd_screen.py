@@ -9,11 +9,11 @@ import click
 
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
-from spatial.cli.options import force_option, out_dir_option, sites_crs_option, zoning_option
+from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option, zoning_option
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
-from spatial.io import ensure_writable
-from spatial.output import screening_outputs, write_screening
+from spatial.output import write_screening
+from spatial.outset import output_set
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
 from spatial.rules import load_rules
 from spatial.screen import PARQUET_SUFFIXES, screen
@@ -106,45 +106,43 @@ def command(
     if engine == "local" and (workers or scheduler):
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
     fmt = fmt or ("parquet" if sites.suffix.lower() in PARQUET_SUFFIXES else "gpkg")
-    planned = list(screening_outputs(out, fmt).values())
-    if not no_map:
-        planned += [out / "map.html", out / "report.html", out / "report.xlsx"]
-    ensure_writable(planned, force)
-    info: dict = {}
-    working_on("zoning", zoning)
-    z = load_zoning_cached(zoning, use_cache=not no_cache, info=info)
-    if info.get("status") in ("hit", "miss", "rebuilt"):
-        click.echo(f"分区数据缓存 zoning cache: {info['status']} ({info.get('seconds', 0):.1f} s)", err=True)
-    working_on("rules", rules)
-    ruleset = load_rules(rules)
-    working_on("sites", sites)
-    if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
-        from spatial.sites import read_sites
+    with output_set(out, force=force, inputs=[sites, zoning, rules], argv=command_line()) as oset:
+        stage = oset.staging
+        info: dict = {}
+        working_on("zoning", zoning)
+        z = load_zoning_cached(zoning, use_cache=not no_cache, info=info)
+        if info.get("status") in ("hit", "miss", "rebuilt"):
+            click.echo(f"分区数据缓存 zoning cache: {info['status']} ({info.get('seconds', 0):.1f} s)", err=True)
+        working_on("rules", rules)
+        ruleset = load_rules(rules)
+        working_on("sites", sites)
+        if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
+            from spatial.sites import read_sites
 
-        source = read_sites(sites, sites_crs=sites_crs, layer=layer)
-    else:
-        source = sites
-    opts = {"project_type": project_type, "id_field": id_field, "type_field": type_field, "sites_crs": sites_crs}
-    with progress_bar("筛查 screening") as tick:
-        if engine == "dask":
-            from spatial.engine_dask import screen_dask
-
-            result = screen_dask(source, z, ruleset, workers=workers, scheduler=scheduler, progress=tick, **opts)
+            source = read_sites(sites, sites_crs=sites_crs, layer=layer)
         else:
-            result = screen(source, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
-    working_on("outputs", out)
-    files = write_screening(result, out, force=force, fmt=fmt)
-    if not no_map and len(result.sites) > MAP_MAX_SITES:
-        click.echo(
-            f"地块超过 {MAP_MAX_SITES} 个，未生成 map.html/report.html（请用 GIS 打开空间输出）。"
-            f" / more than {MAP_MAX_SITES} sites: map and report skipped, open the spatial output in a GIS",
-            err=True,
-        )
-    elif not no_map:
-        files.update(write_visuals(result, out, force=force))
+            source = sites
+        opts = {"project_type": project_type, "id_field": id_field, "type_field": type_field, "sites_crs": sites_crs}
+        with progress_bar("筛查 screening") as tick:
+            if engine == "dask":
+                from spatial.engine_dask import screen_dask
+
+                result = screen_dask(source, z, ruleset, workers=workers, scheduler=scheduler, progress=tick, **opts)
+            else:
+                result = screen(source, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
+        working_on("outputs", out)
+        files = write_screening(result, stage, force=force, fmt=fmt)
+        if not no_map and len(result.sites) > MAP_MAX_SITES:
+            click.echo(
+                f"地块超过 {MAP_MAX_SITES} 个，未生成 map.html/report.html（请用 GIS 打开空间输出）。"
+                f" / more than {MAP_MAX_SITES} sites: map and report skipped, open the spatial output in a GIS",
+                err=True,
+            )
+        elif not no_map:
+            files.update(write_visuals(result, stage, force=force))
     print_summary(result)
     for p in files.values():
-        click.echo(f"  → {p}")
+        click.echo(f"  → {oset.final(p)}")
     if fail_on and (result.sites["verdict"].map(VERDICT_RANK) >= VERDICT_RANK[fail_on]).any():
         click.echo(f"存在“{VERDICT_ZH[fail_on]}”及以上结论的地块 / sites at or above {fail_on}: exit 3", err=True)
         sys.exit(3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -10,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from spatial.cli.context import working_on
-from spatial.cli.options import ZoningPath, force_option, tolerance_option
-from spatial.io import atomic_output, ensure_writable, write_vector_layers
+from spatial.cli.options import ZoningPath, command_line, force_option, tolerance_option
+from spatial.io import atomic_output, write_vector_layers
+from spatial.outset import output_set
 from spatial.validate import ValidationReport, validate_zoning
 
 __all__ = ["command"]
@@ -63,23 +65,23 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
     console = Console()
     if not console.is_terminal:  # piped/logged output: do not squeeze the table to 80 columns
         console = Console(width=160)
-    outputs = [out / "validate.json", out / "validate.gpkg"] if out is not None else []
-    ensure_writable(outputs, force)
-    working_on("zoning", zoning)
-    report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
-    working_on("outputs", out)
-    if out is not None:
-        with_geom = report.to_geodataframe()
-        with_geom = with_geom[with_geom.geometry.notna()].reset_index(drop=True)
-        write_vector_layers(
-            outputs[1],
-            {"gaps": report.gaps, "overlaps": report.overlaps, "findings": with_geom},
-            force=force,
-        )
-        with atomic_output(outputs[0], force=force) as tmp:
-            tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    names = ["validate.json", "validate.gpkg"]
+    with output_set(out, force=force, inputs=[zoning], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
+        working_on("zoning", zoning)
+        report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
+        working_on("outputs", out)
+        if oset is not None:
+            with_geom = report.to_geodataframe()
+            with_geom = with_geom[with_geom.geometry.notna()].reset_index(drop=True)
+            write_vector_layers(
+                oset.staging / names[1],
+                {"gaps": report.gaps, "overlaps": report.overlaps, "findings": with_geom},
+                force=force,
+            )
+            with atomic_output(oset.staging / names[0], force=force) as tmp:
+                tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     _print(report, console)
     if out is not None:
-        console.print(f"已写出 / wrote: {', '.join(str(o) for o in outputs)}")
+        console.print(f"已写出 / wrote: {', '.join(str(out / n) for n in [*names, 'run.json'])}")
     if report.exit_code:
         ctx.exit(report.exit_code)

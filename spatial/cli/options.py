@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES"]
+__all__ = ["zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,3 +71,15 @@ def tolerance_option(f: F) -> F:
         show_default=True,
         help="Sliver tolerance in m²: smaller gaps/overlaps/changes are ignored and reported (碎片容差，平方米).",
     )(f)
+
+
+def command_line() -> list[str]:
+    """Return the ``ecozone ...`` command line being run (for run.json).
+
+    Returns
+    -------
+    list of str
+        ``["ecozone", sub-command, args...]``; ``["ecozone"]`` outside the CLI.
+    """
+    ctx = click.get_current_context(silent=True)
+    return list(ctx.meta.get("ecozone.argv", ["ecozone"])) if ctx is not None else ["ecozone"]
