@@ -57,7 +57,7 @@ def test_api_demo_verdicts_equal_cli(client: TestClient, cli_verdicts: dict[str,
     counts = pd.Series(list(cli_verdicts.values())).value_counts().to_dict()
     assert {k: v for k, v in doc["counts"].items() if v} == counts
     names = {f["name"] for f in doc["files"]}
-    assert {"sites.csv", "hits.csv", "screening.gpkg", "report.html", "report.xlsx", "map.html"} <= names
+    assert {"sites.csv", "hits.csv", "screening.gpkg", "report.html", "report.xlsx", "map.html", "run.json"} <= names
     assert doc["inputs"][0]["display"] == "连州地块.gpkg" and doc["inputs"][0]["kind"] == "gpkg"
     assert doc["rules_sha256"] and len(doc["rules_sha256"]) == 64
 

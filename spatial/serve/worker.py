@@ -11,8 +11,9 @@ A screening job, in order:
    is, exactly like ``ecozone screen FILE``; several files, drawn shapes and
    pasted coordinates are read with :func:`spatial.read_sites` and joined);
 2. screen against the chosen zoning version with the default catalogue;
-3. write the output set (the CLI's writers) into a staging folder, plus the
-   page data (``web/``), and rename both into place;
+3. write the page data (``web/``), then the output set with the CLI's
+   writers inside its transaction (:func:`spatial.outset.output_set`:
+   staged, swapped in whole, ``run.json`` tracing every file);
 4. record the verdicts and counts, then mark the job done.
 """
 
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from spatial.errors import EcozoneError, InputError
+from spatial.outset import output_set
 from spatial.serve.store import Store, now
 
 __all__ = ["WorkerPool", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "MAP_MAX_SITES"]
@@ -427,11 +429,13 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             store.update_job(job_id, progress=70.0, stage="写出结果文件、地图和报告")
             staging = folder / ".staging"
             shutil.rmtree(staging, ignore_errors=True)
-            write_outputs(result, staging / "out")
             records = _web_data(result, staging / "web")
-        for part in ("web", "out"):  # out last: its presence means the set is complete
-            os.replace(staging / part, folder / part)
-        shutil.rmtree(staging, ignore_errors=True)
+            os.replace(staging / "web", folder / "web")
+            shutil.rmtree(staging, ignore_errors=True)
+            # The CLI's transaction: staged, swapped in whole, with run.json tracing every file.
+            inputs_on_disk = [folder / "input" / i["path"] for i in inputs]
+            with output_set(folder / "out", force=False, inputs=inputs_on_disk, argv=["ecozone", "serve", f"job={job_id}"]) as oset:
+                write_outputs(result, oset.staging)
         counts = {v: int(n) for v, n in pd.Series([r["verdict"] for r in records], dtype=object).value_counts().items()}
         store.finish_job(
             job_id,
