@@ -31,15 +31,13 @@ import httpx
 import uvicorn
 
 from spatial.serve import ServeSettings, create_app
-from spatial.serve.worker import write_outputs
+from spatial.serve.worker import screen_function, write_outputs
 from spatial.zoning import demo_sites_path, load_zoning
 
 
 def baseline(tmp: Path) -> tuple[float, dict[str, str]]:
     """Screen the demo sites and write every output directly; return seconds and verdicts."""
-    import spatial
-
-    screen = spatial.screen if callable(spatial.screen) else spatial.screen.screen
+    screen = screen_function()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()

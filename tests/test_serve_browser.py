@@ -76,6 +76,13 @@ def browser_page(server: str):  # noqa: ANN201
         browser.close()
 
 
+def _until(cond, timeout: float = 20.0) -> None:  # noqa: ANN001
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "condition not reached"
+        time.sleep(0.05)
+
+
 def _wait_result(page) -> None:  # noqa: ANN001
     page.wait_for_url("**/screenings/*")
     page.wait_for_selector("#verdicts", timeout=120_000)
@@ -145,9 +152,11 @@ def test_coordfile_and_drawn_polygon_over_red_line_are_prohibited(server: str, b
         }""",
         ring,
     )
-    for x, y in [*pts, pts[0]]:  # clicking the first vertex again closes the polygon
+    for i, (x, y) in enumerate(pts, start=1):
         page.mouse.click(x, y)
-        page.wait_for_timeout(150)
+        page.wait_for_timeout(300)  # Leaflet.draw ignores a click right after a vertex is added
+        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)  # each vertex placed before the next click
+    page.click(".leaflet-draw-actions a:text-is('完成')")  # the toolbar's Chinese "finish" closes the polygon
     page.wait_for_selector("#drawn-count:text-is('1')")
     page.click("#submit")
     _wait_result(page)

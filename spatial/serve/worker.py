@@ -41,7 +41,7 @@ from spatial.errors import EcozoneError, InputError
 from spatial.outset import output_set
 from spatial.serve.store import Store, now
 
-__all__ = ["WorkerPool", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "MAP_MAX_SITES"]
+__all__ = ["WorkerPool", "screen_function", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "MAP_MAX_SITES"]
 
 log = logging.getLogger("ecozone.serve")
 
@@ -369,7 +369,7 @@ def _web_data(result: Any, web: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _screen_function() -> Any:
+def screen_function() -> Any:
     """Return the public :func:`spatial.screen` (until the engine split, ``import spatial.screen`` shadows it)."""
     import spatial
 
@@ -389,7 +389,7 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
     threaded : bool
         Running in a thread pool (serialises warning capture).
     """
-    screen = _screen_function()
+    screen = screen_function()
     store = _store(db_url)
     job = store.job(job_id)
     if job is None:

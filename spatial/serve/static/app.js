@@ -28,7 +28,7 @@
         }
       }).addTo(map);
       layer.bringToBack();
-      if (fit && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
+      if (fit && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), { animate: false }); }
       map.getContainer().setAttribute("data-zoning-loaded", String(fc.features.length));
       return layer;
     });
@@ -89,7 +89,8 @@
       var sites = L.geoJSON(fc, {
         style: function (f) {
           var c = VERDICT_COLOURS[f.properties.verdict] || "#6a3d9a";
-          return { color: "#000", weight: 2, fillColor: c, fillOpacity: 0.7, className: "verdict-marker verdict-" + f.properties.verdict };
+          var line = /Line/.test(f.geometry.type);  // a linear project: the line itself carries the verdict colour
+          return { color: line ? c : "#000", weight: line ? 5 : 2, fillColor: c, fillOpacity: 0.7, className: "verdict-marker verdict-" + f.properties.verdict };
         },
         pointToLayer: function (f, latlng) {
           var c = VERDICT_COLOURS[f.properties.verdict] || "#6a3d9a";
@@ -102,7 +103,7 @@
             "<br>" + esc(p.summary_zh) + "<br><a href='/screenings/" + esc(job) + "/sites/" + encodeURIComponent(p.site_id) + "'>逐项对照</a>");
         }
       }).addTo(map);
-      if (sites.getBounds().isValid()) { map.fitBounds(sites.getBounds().pad(0.05), { maxZoom: 14 }); }
+      if (sites.getBounds().isValid()) { map.fitBounds(sites.getBounds().pad(0.05), { maxZoom: 14, animate: false }); }
       el.setAttribute("data-sites-loaded", String(n));
     });
   }
