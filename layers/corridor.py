@@ -1,8 +1,10 @@
 """生态廊道 ecological corridors (rivers, roads, green ways) and their buffers.
 
-Default widths, each side, follow 《连州市创建国家生态文明建设示范市规划》 L956:
-road corridors match the 《公路安全保护条例》 building-control zone (高速 30 m,
-国道 20 m, 省道 15 m, 县道 10 m); water corridors "宜控制在20米以上".
+Road widths, each side, are the building-control zone of 《公路安全保护条例》
+(国务院令第593号) 第十一条, measured from the 公路用地 outer edge: 高速 30 m,
+国道 20 m, 省道 15 m, 县道 10 m, 乡道 5 m.  River and green corridors default to
+20 m, the width 《连州市创建国家生态文明建设示范市规划》 L956 recommends
+("宜控制在20米以上"); a ``width_m`` in the data overrides both.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ROAD_CLASSES = {
     "national": ("国道", "national_road", "trunk"),
     "provincial": ("省道", "provincial_road"),
     "county": ("县道", "county_road"),
+    "township": ("乡道", "township_road"),
 }
 #: Metres each side; basis: 连州 plan L956.
 DEFAULT_WIDTH_M = {
@@ -34,6 +37,7 @@ DEFAULT_WIDTH_M = {
     "national": 20.0,
     "provincial": 15.0,
     "county": 10.0,
+    "township": 5.0,  # 《公路安全保护条例》第十一条（四）
     "river": 20.0,
     "green": 20.0,
     "road": 10.0,  # a road of unknown class gets the narrowest statutory width
@@ -63,6 +67,9 @@ SPEC = LayerSpec(
             derive=_infer_kind,
         ),
         FieldSpec("road_class", "道路等级", ("dldj", "道路等级", "公路等级", "等级", "gldj"), "enum", ROAD_CLASSES),
+        # 《公路安全保护条例》第十一条 measures the building-control zone from the 公路用地 outer edge:
+        # for a centreline, its distance to that edge is added to the class width.
+        FieldSpec("land_m", "公路用地外缘距中线(米)", ("land_m", "公路用地半宽", "用地半宽", "公路用地外缘距离"), "number"),
         FieldSpec("width_m", "控制宽度(米)", ("width", "宽度", "宽度(米)", "宽度（米）", "廊道宽度", "控制宽度", "控制宽度(m)", "kd", "kzkd"), "number"),
     ),
     aliases=("corridor", "corridors", "生态廊道", "廊道", "stld"),
@@ -72,8 +79,9 @@ SPEC = LayerSpec(
 def widths(layer: pd.DataFrame) -> np.ndarray:
     """Buffer width (metres, each side) of every corridor feature.
 
-    ``width_m`` overrides; otherwise roads by class, rivers and green ways by
-    kind.
+    ``width_m`` overrides; otherwise roads by class (plus ``land_m``, the
+    distance from the centreline to the 公路用地 outer edge, where given),
+    rivers and green ways by kind.
 
     Parameters
     ----------
@@ -88,6 +96,9 @@ def widths(layer: pd.DataFrame) -> np.ndarray:
     by_class = layer["road_class"].map(DEFAULT_WIDTH_M)
     by_kind = layer["kind"].map(DEFAULT_WIDTH_M)
     w = by_class.where(layer["kind"] == "road", by_kind).fillna(by_kind)
+    if "land_m" in layer:
+        land = pd.to_numeric(layer["land_m"], errors="coerce")
+        w = w + land.where(land > 0, 0.0).fillna(0.0)
     override = pd.to_numeric(layer["width_m"], errors="coerce")
     return override.where(override > 0, w).to_numpy(dtype=float)
 

@@ -5,10 +5,12 @@ Outputs (overwritten on every run, written to a temporary file and renamed):
 
 * ``spatial/data/lianzhou_demo.gpkg`` -- zoning layers ``boundary``, ``town``,
   ``redline``, ``protected_area``, ``water_source``, ``control_unit``,
-  ``farmland``, ``urban_boundary`` and ``corridor``, in EPSG:4547
+  ``farmland``, ``urban_boundary``, ``corridor``, ``industrial_park``,
+  ``general_eco_space``, ``env_zone``, ``livestock_ban`` and
+  ``sensitive_receptor``, in EPSG:4547
   (CGCS2000 3-degree Gauss-Kruger CM 114E, no zone prefix, metres), as
   Chinese planning data usually ships.
-* ``spatial/data/lianzhou_sites.gpkg`` -- layer ``sites`` (EPSG:4326): 31 demo
+* ``spatial/data/lianzhou_sites.gpkg`` -- layer ``sites`` (EPSG:4326): 41 demo
   project sites placed to exercise every screening verdict and rule.
 
 What is real and what is synthetic
@@ -31,7 +33,10 @@ ellipsoidal (``pyproj.Geod(ellps="GRS80")`` on CGCS2000 lon/lat).
 
 The build is deterministic: all randomness comes from
 ``numpy.random.default_rng(441882)`` drawn once, in a fixed order, before any
-calibration; calibrations bisect a global scale factor.
+calibration; calibrations bisect a global scale factor.  The zone kinds added
+later (parks, 一般生态空间 calibrated to 1254.95 − 568.74 km², element zones,
+receptors, 禁养区) draw from their own stream ``default_rng([441882, 14])`` and
+append their sites, so the original layers and sites stay bit-identical.
 
 Usage::
 
@@ -970,6 +975,15 @@ def build(shared: Path) -> Demo:  # noqa: PLR0915 - one linear recipe reads best
     demo.river_real = river_real
     demo.sites = build_sites(B, rivers, roads, red_all, pa_parts, l1, l2, water_all, urban_geoms,
                              farm_parts, unit_geoms, priority)
+    # The zone kinds added later draw from their own random stream and append their sites,
+    # so every layer and site above stays bit-identical.
+    ctx = ZoneContext(B=B, rivers=rivers, roads=roads, red_all=red_all, pa_parts=pa_parts, l1=l1, l2=l2,
+                      water_all=water_all, urban_geoms=urban_geoms, farm_all=shapely.union_all(farm_parts),
+                      unit_geoms=unit_geoms, priority=priority, res_c=res_c, town_geoms=town_geoms)
+    extra_layers, extra_sites = build_zone_kinds(ctx, demo.sites.to_crs(WORK_CRS))
+    L.update(extra_layers)
+    demo.sites = pd.concat([demo.sites, extra_sites.to_crs(SITES_CRS)], ignore_index=True)
+    demo.figures.update(ctx.figures)
     return demo
 
 
@@ -1198,6 +1212,291 @@ def check_sites(s: gpd.GeoDataFrame, B: BaseGeometry, red_all: BaseGeometry, cor
     failed = [k for k, ok in checks.items() if not ok]
     if failed:
         raise RuntimeError(f"site placement checks failed: {failed}")
+
+
+# --------------------------------------------------------------------------- zone kinds (issue 14)
+#: 一般生态空间 target: 生态空间 1254.95 km² (L16) minus the red line 568.74 km² (L831).
+TARGET_ECO_SPACE_KM2 = 1254.95 - TARGET_REDLINE_KM2
+#: Own random stream for the zone kinds: the original layers never see these draws.
+ZONE_SEED = (SEED, 14)
+
+
+@dataclass
+class ZoneContext:
+    """Geometries (EPSG:4547) the zone kinds are placed against, plus their measured figures."""
+
+    B: BaseGeometry
+    rivers: dict[str, LineString]
+    roads: dict[str, tuple[str, LineString]]
+    red_all: BaseGeometry
+    pa_parts: list[tuple[BaseGeometry, BaseGeometry]]
+    l1: BaseGeometry
+    l2: BaseGeometry
+    water_all: BaseGeometry
+    urban_geoms: list[BaseGeometry]
+    farm_all: BaseGeometry
+    unit_geoms: list[BaseGeometry]
+    priority: BaseGeometry
+    res_c: tuple[float, float]
+    town_geoms: list[BaseGeometry]
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+#: Parks: name, level, 规划环评, 主导产业, 禁止类.  The first two are the urban-boundary parks.
+PARKS = [
+    ("清远民族工业园（连州园区）", "省级", "是", "电子;新材料;食品加工;医药制造;化工", "电镀;印染;制革"),
+    ("星子石材循环产业园", "市级", "是", "石材;建材;采矿", "化工;电镀;印染;造纸"),
+    ("连州市新材料产业基地", "县级", "否", "建材;新材料", ""),
+]
+
+
+def build_zone_kinds(ctx: ZoneContext, sites: gpd.GeoDataFrame) -> tuple[dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame]:
+    """Build the industrial-park, eco-space, element-zone, receptor and livestock-ban layers and their sites.
+
+    Parameters
+    ----------
+    ctx : ZoneContext
+        Built geometries; ``ctx.figures`` receives the measured areas.
+    sites : GeoDataFrame
+        The original sites (EPSG:4547), which the new layers are placed around.
+
+    Returns
+    -------
+    (dict, GeoDataFrame)
+        New layers, and the new sites (EPSG:4547) numbered after the original ones.
+    """
+    rng = np.random.default_rng(list(ZONE_SEED))
+    B, urban = ctx.B, ctx.urban_geoms
+    urban_all = shapely.union_all(urban)
+    pa_all = shapely.union_all([g for cg in ctx.pa_parts for g in cg])
+    lines_all = shapely.union_all([*ctx.rivers.values(), *(line for _, line in ctx.roads.values())])
+    old = dict(zip(sites["site_id"], sites.geometry, strict=True))
+    L: dict[str, gpd.GeoDataFrame] = {}
+
+    # --- industrial parks: two inside the urban boundary, one (no 规划环评) outside ------------------
+    p3_shape = BlobShape.draw(rng, 0.7)
+    p3 = polygonal(shapely.difference(p3_shape.polygon(xy(112.475, 24.690), 900.0), shapely.union_all(
+        [ctx.farm_all.buffer(30), lines_all.buffer(60), urban_all.buffer(300), ctx.water_all, pa_all])), 1e4)
+    parks = [polygonal(urban[1].buffer(-40)), polygonal(urban[2].buffer(-40)), p3]
+    L["industrial_park"] = gpd.GeoDataFrame(
+        {"YQBM": [f"YQ{ADCODE}{i + 1:02d}" for i in range(len(PARKS))], "YQMC": [p[0] for p in PARKS],
+         "YQJB": [p[1] for p in PARKS], "GHHP": [p[2] for p in PARKS], "ZDCY": [p[3] for p in PARKS],
+         "JZLX": [p[4] or None for p in PARKS]},
+        geometry=[as_multi(g) for g in parks], crs=WORK_CRS)
+    parks_all = shapely.union_all(parks)
+
+    # --- 一般生态空间: the land around the red line, calibrated to 生态空间 − 红线 ------------------------
+    eco_block = shapely.union_all([ctx.red_all, urban_all.buffer(500), ctx.farm_all.buffer(50),
+                                   ctx.l1, ctx.l2, parks_all.buffer(300)])
+
+    def eco_build(d: float) -> BaseGeometry:
+        return polygonal(shapely.difference(shapely.intersection(ctx.red_all.buffer(d, quad_segs=4), B), eco_block), 1e4)
+
+    eco_d = bisect_scale(lambda d: area_m2(eco_build(d)) / 1e6, TARGET_ECO_SPACE_KM2, 200.0, 8000.0)
+    eco = eco_build(eco_d)
+    # One feature per town, as 生态空间 is usually delivered by township.
+    eco_rows = [(name, polygonal(shapely.intersection(eco, t), 1e3))
+                for (name, _, _), t in zip(TOWNS, ctx.town_geoms, strict=True)]
+    eco_rows = [(n, g) for n, g in eco_rows if not g.is_empty]
+    L["general_eco_space"] = gpd.GeoDataFrame(
+        {"BSM": [f"YBSTKJ{i + 1:03d}" for i in range(len(eco_rows))], "MC": [f"{n}一般生态空间" for n, _ in eco_rows]},
+        geometry=[as_multi(g) for _, g in eco_rows], crs=WORK_CRS)
+
+    # --- element zones: air / water tile the county, soil zones where they apply ------------------------
+    city, xian = urban[0], urban[3]
+    weak_shape = BlobShape.draw(rng, 0.6)
+    high = polygonal(shapely.intersection(shapely.union_all([parks[0].buffer(300), parks[1].buffer(300)]), B))
+    receptor = polygonal(shapely.difference(shapely.intersection(shapely.union_all([city.buffer(300), xian.buffer(300)]), B), high))
+    weak = polygonal(shapely.difference(weak_shape.polygon(xy(112.452, 24.812), 1700.0),
+                                        shapely.union_all([high, receptor, pa_all])), 1e4)
+    air_priority = polygonal(shapely.intersection(pa_all, B))
+    air_general = polygonal(shapely.difference(B, shapely.union_all([high, receptor, weak, air_priority])), 1.0)
+    catch_shape = BlobShape.draw(rng, 0.5)
+    catchment = polygonal(shapely.difference(shapely.intersection(
+        shapely.union(catch_shape.polygon(ctx.res_c, 5200.0), ctx.water_all), B), urban_all.buffer(200)), 1e4)
+    w_industrial = polygonal(shapely.difference(shapely.intersection(parks_all.buffer(200), B), catchment))
+    w_urban = polygonal(shapely.difference(shapely.intersection(shapely.union(city, xian), B),
+                                           shapely.union(catchment, w_industrial)))
+    south = shapely.box(*xy(112.20, 24.60), *xy(112.62, 24.93))
+    w_agri = polygonal(shapely.difference(shapely.intersection(shapely.intersection(ctx.farm_all.buffer(800), south), B),
+                                          shapely.union_all([catchment, w_industrial, w_urban])), 1e4)
+    w_general = polygonal(shapely.difference(B, shapely.union_all([catchment, w_industrial, w_urban, w_agri])), 1.0)
+    old_yard_shape = BlobShape.draw(rng, 0.5)
+    old_yard = polygonal(shapely.intersection(old_yard_shape.polygon(xy(112.372, 24.772), 380.0), city))
+    s_farm = polygonal(shapely.difference(shapely.intersection(ctx.farm_all.buffer(300), B),
+                                          shapely.union_all([urban_all, parks_all])), 1e4)
+    s_risk = polygonal(shapely.union_all([parks[0], parks[1], old_yard]))
+    zones = [
+        ("大气", "优先保护区", "大气环境优先保护区", "连州市大气环境优先保护区", air_priority),
+        ("大气", "重点管控区", "大气环境高排放重点管控区", "连州市工业园区大气环境高排放重点管控区", high),
+        ("大气", "重点管控区", "大气环境受体敏感重点管控区", "连州市城区大气环境受体敏感重点管控区", receptor),
+        ("大气", "重点管控区", "大气环境弱扩散重点管控区", "连州市城东大气环境弱扩散重点管控区", weak),
+        ("大气", "一般管控区", None, "连州市大气环境一般管控区", air_general),
+        ("水", "优先保护区", "水环境优先保护区", "蓝靛水库集水区水环境优先保护区", catchment),
+        ("水", "重点管控区", "水环境工业污染重点管控区", "连州市工业园区水环境工业污染重点管控区", w_industrial),
+        ("水", "重点管控区", "水环境城镇生活污染重点管控区", "连州市城区水环境城镇生活污染重点管控区", w_urban),
+        ("水", "重点管控区", "水环境农业污染重点管控区", "连州市南部平原水环境农业污染重点管控区", w_agri),
+        ("水", "一般管控区", None, "连州市水环境一般管控区", w_general),
+        ("土壤", "优先保护区", "农用地优先保护区", "连州市南部农用地优先保护区", s_farm),
+        ("土壤", "重点管控区", "建设用地污染风险重点管控区", "连州市建设用地污染风险重点管控区", s_risk),
+    ]
+    el_code = {"大气": "DQ", "水": "SH", "土壤": "TR"}
+    cat_digit = {"优先保护区": "1", "重点管控区": "2", "一般管控区": "3"}
+    serial: dict[str, int] = {}
+    codes = []
+    for el, cat, *_ in zones:
+        serial[el] = serial.get(el, 0) + 1
+        codes.append(f"YS{ADCODE}{el_code[el]}{cat_digit[cat]}{serial[el]:02d}")
+    L["env_zone"] = gpd.GeoDataFrame(
+        {"FQBM": codes, "FQMC": [z[3] for z in zones], "HJYS": [z[0] for z in zones],
+         "ZHGKDYFL": [z[1] for z in zones], "YSXL": [z[2] for z in zones]},
+        geometry=[as_multi(z[4]) for z in zones], crs=WORK_CRS)
+
+    # --- livestock ban areas -------------------------------------------------------------------------
+    ban_urban = polygonal(shapely.intersection(urban_all.buffer(1000), B))
+    ban_water = polygonal(shapely.difference(shapely.union(ctx.l1, ctx.l2), ban_urban))
+    L["livestock_ban"] = gpd.GeoDataFrame(
+        {"BSM": [f"JYQ{ADCODE}01", f"JYQ{ADCODE}02"],
+         "JYQMC": ["连州市城镇居民区及工业园区周边禁养区", "蓝靛水库饮用水水源保护区禁养区"]},
+        geometry=[as_multi(ban_urban), as_multi(ban_water)], crs=WORK_CRS)
+
+    # --- sites for the new rules (appended after the originals) ---------------------------------------
+    n0 = len(sites)
+    S: list[tuple[str, str, str, BaseGeometry]] = []
+
+    def add(name: str, ptype: str, note: str, geom: BaseGeometry) -> None:
+        S.append((name, ptype, note, geom))
+
+    clear = lines_all.buffer(200)
+    p1_free = polygonal(shapely.difference(parks[0], shapely.union_all([clear, old["LZ-022"].buffer(300)])))
+    add("民族工业园精细化工项目", "化工", "规划环评园区内、城镇开发边界内化工 → 无进园/边界问题 / chemical plant in EIA park",
+        rect(inner_point(p1_free, xy(112.445, 24.728), 200), 260, 180, 15))
+    add("新材料产业基地碳酸钙表面处理剂项目", "化工", "未开展规划环评的园区内化工 → 禁止（须入经规划环评的园区）/ chemical in park without EIA",
+        inner_point(polygonal(shapely.difference(p3, clear)), p3.centroid.coords[0], 100))
+    p2_free = polygonal(shapely.difference(parks[1], shapely.union_all([clear, old["LZ-021"].buffer(350)])))
+    add("星子石材园再生纸项目", "造纸", "园区禁止类（造纸）→ 禁止 / type banned by the park",
+        inner_point(p2_free, xy(112.600, 25.045), 100))
+    eco_far = polygonal(shapely.difference(eco, shapely.union_all([clear, pa_all.buffer(500), B.exterior.buffer(1000)])))
+    add("丰阳镇山地别墅区", "住宅", "一般生态空间内大规模城镇建设 → 限制 / housing in general eco space",
+        rect(inner_point(eco_far, xy(112.26, 25.06), 300), 420, 300, -20))
+    weak_free = polygonal(shapely.difference(weak, clear))
+    add("城东钢铁铸造项目", "钢铁", "大气弱扩散重点管控区内新建钢铁 → 禁止 / steel in weak-diffusion air zone",
+        inner_point(weak_free, weak.centroid.coords[0], 150))
+    rec_free = polygonal(shapely.difference(shapely.intersection(receptor, city), shapely.union_all(
+        [clear, old["LZ-016"].buffer(800), old_yard.buffer(300)])))
+    add("城区包装印刷厂", "包装印刷", "大气受体敏感重点管控区内涉VOCs项目 → 限制 / printing (VOCs) in receptor-sensitive air zone",
+        inner_point(rec_free, xy(112.395, 24.790), 100))
+    catch_free = polygonal(shapely.difference(catchment, shapely.union_all([ctx.water_all.buffer(200), clear, pa_all])))
+    add("蓝靛水库上游食品加工厂", "工业", "水环境优先保护区内工业 → 关注（待核实）/ industry in water priority zone",
+        inner_point(catch_free, xy(112.585, 24.86), 100))
+    farm_free = polygonal(shapely.difference(shapely.difference(s_farm, ctx.farm_all.buffer(50)), clear), 1e3)
+    add("九陂镇铅酸蓄电池厂", "铅酸蓄电池", "农用地优先保护区内涉重金属项目 → 禁止 / lead-acid batteries in farmland priority zone",
+        inner_point(farm_free, xy(112.33, 24.69), 20))
+    ban_free = polygonal(shapely.difference(shapely.difference(ban_urban, urban_all.buffer(100)), clear))
+    add("西岸镇生猪养殖场", "畜禽养殖", "畜禽禁养区内养殖 → 禁止 / livestock in ban area",
+        inner_point(ban_free, xy(112.43, 24.875), 50))
+    yard_free = polygonal(shapely.difference(old_yard, clear))
+    add("城区旧厂改造住宅项目", "住宅", "建设用地污染风险重点管控区内住宅（城镇开发边界内）→ 关注 / housing on a risk plot",
+        rect(inner_point(yard_free, old_yard.centroid.coords[0], 100), 160, 120, 0))
+    new = gpd.GeoDataFrame({"site_id": [f"LZ-{n0 + i + 1:03d}" for i in range(len(S))], "name": [s[0] for s in S],
+                            "project_type": [s[1] for s in S], "note": [s[2] for s in S]},
+                           geometry=[s[3] for s in S], crs=WORK_CRS)
+
+    # --- sensitive receptors: placed around the sites (a school 800 m from LZ-026's 两高 works) ------------
+    lz26 = old["LZ-026"]
+    # 800 m out from the works' nearest edge point towards the east (a convex footprint keeps that point nearest).
+    toward = np.array([lz26.centroid.x + 2000.0, lz26.centroid.y + 700.0])
+    edge = np.array(shapely.ops.nearest_points(lz26, Point(toward))[0].coords[0])
+    school = Point(edge + 800.0 * (toward - edge) / np.hypot(*(toward - edge)))
+    city_core = polygonal(shapely.difference(city, shapely.union_all([clear, old_yard.buffer(200)])))
+
+    def village(near: tuple[float, float], r: float) -> BaseGeometry:
+        """Return a village footprint well inside the county."""
+        return BlobShape.draw(rng, 0.5).polygon(inner_point(B, near, 2 * r).coords[0], r, n=24)
+
+    receptors = [
+        ("大路边镇中心小学", "学校", school),
+        ("连州市人民医院", "医院", inner_point(city_core, xy(112.382, 24.787), 50)),
+        ("连州市城南中学", "学校", inner_point(city_core, xy(112.366, 24.774), 50)),
+        ("连州市社会福利院", "养老院", inner_point(city_core, xy(112.392, 24.776), 50)),
+        ("星子镇卫生院", "医院", Point(xy(112.625, 25.068))),
+        ("保安镇敬老院", "养老院", Point(xy(112.505, 24.742))),
+        ("九陂镇白石村", "居民区", village(xy(112.305, 24.700), 260.0)),
+        ("西江镇塘头村", "居民区", village(xy(112.375, 24.640), 220.0)),
+        ("蓝靛水库", "水库", polygonal(ctx.l1)),
+    ]
+    L["sensitive_receptor"] = gpd.GeoDataFrame(
+        {"MBBH": [f"MGMB{i + 1:03d}" for i in range(len(receptors))], "MBMC": [r[0] for r in receptors],
+         "MBLX": [r[1] for r in receptors]},
+        geometry=[r[2] for r in receptors], crs=WORK_CRS)
+
+    ctx.figures.update({
+        "eco_space_km2": area_m2(eco) / 1e6, "eco_buffer_m": eco_d,
+        "park_km2": area_m2(parks_all) / 1e6, "livestock_ban_km2": area_m2(shapely.union(ban_urban, ban_water)) / 1e6,
+    })
+    check_zone_sites(new, sites, L, ctx)
+    return L, new
+
+
+def check_zone_sites(new: gpd.GeoDataFrame, old: gpd.GeoDataFrame, L: dict[str, gpd.GeoDataFrame], ctx: ZoneContext) -> None:
+    """Assert the new sites (and the original ones the issue names) sit where their notes say.
+
+    Parameters
+    ----------
+    new, old : GeoDataFrame
+        New and original sites (EPSG:4547).
+    L : dict
+        The new layers.
+    ctx : ZoneContext
+        Built geometries.
+
+    Raises
+    ------
+    RuntimeError
+        When a site misses its target.
+    """
+    g = {**dict(zip(old["site_id"], old.geometry, strict=True)), **dict(zip(new["site_id"], new.geometry, strict=True))}
+    ids = list(new["site_id"])
+    parks = list(L["industrial_park"].geometry)
+    urban_all = shapely.union_all(ctx.urban_geoms)
+    zone = {n: geom for n, geom in zip(L["env_zone"]["FQMC"], L["env_zone"].geometry, strict=True)}
+    eco = shapely.union_all(L["general_eco_space"].geometry.values)
+    rec = L["sensitive_receptor"]
+    people = rec[rec["MBLX"].isin(["学校", "医院", "养老院", "居民区"])]
+
+    def receptors_within(site: BaseGeometry, d: float) -> list[str]:
+        return [n for n, r in zip(people["MBMC"], people.geometry, strict=True) if r.distance(site) <= d]
+
+    unit_cat = [u.category for u in UNITS]
+    key_units = shapely.union_all([u for u, c in zip(ctx.unit_geoms, unit_cat, strict=True) if c == "重点管控单元"])
+    checks = {
+        "chemical in EIA park, inside the boundary, high-emission air zone": parks[0].contains(g[ids[0]])
+        and urban_all.contains(g[ids[0]]) and zone["连州市工业园区大气环境高排放重点管控区"].contains(g[ids[0]]),
+        "chemical in EIA park far from people": not receptors_within(g[ids[0]], 1500),
+        "chemical in the park without EIA, outside the boundary": parks[2].contains(g[ids[1]])
+        and not urban_all.intersects(g[ids[1]]),
+        "paper mill in the stone park": parks[1].contains(g[ids[2]]),
+        "housing in general eco space, outside the boundary": eco.contains(g[ids[3]]) and not urban_all.intersects(g[ids[3]]),
+        "steel in weak-diffusion zone, key unit, far from people": zone["连州市城东大气环境弱扩散重点管控区"].contains(g[ids[4]])
+        and key_units.contains(g[ids[4]]) and not receptors_within(g[ids[4]], 1200),
+        "printing in receptor-sensitive zone": zone["连州市城区大气环境受体敏感重点管控区"].contains(g[ids[5]]),
+        "industry in the reservoir catchment, outside water-source zones": zone["蓝靛水库集水区水环境优先保护区"].contains(g[ids[6]])
+        and not ctx.water_all.intersects(g[ids[6]]),
+        "batteries in farmland priority zone, off the farmland": zone["连州市南部农用地优先保护区"].contains(g[ids[7]])
+        and not ctx.farm_all.intersects(g[ids[7]]),
+        "pig farm in the ban area, outside the boundary": L["livestock_ban"].geometry.iloc[0].contains(g[ids[8]])
+        and not urban_all.intersects(g[ids[8]]),
+        "housing on the risk plot inside the boundary": zone["连州市建设用地污染风险重点管控区"].contains(g[ids[9]])
+        and urban_all.contains(g[ids[9]]),
+        "LZ-026 800 m from the school and no other receptor within 1 km": receptors_within(g["LZ-026"], 1000) == ["大路边镇中心小学"]
+        and abs(rec.geometry.iloc[0].distance(g["LZ-026"]) - 800.0) < 0.01,
+        "LZ-015 and LZ-026 outside parks and the boundary": not any(
+            shapely.union_all(parks).intersects(g[k]) or urban_all.intersects(g[k]) for k in ("LZ-015", "LZ-026")),
+        "LZ-021 and LZ-022 inside their parks": parks[1].contains(g["LZ-021"]) and parks[0].contains(g["LZ-022"]),
+    }
+    failed = [k for k, ok in checks.items() if not ok]
+    if failed:
+        raise RuntimeError(f"zone-kind site placement checks failed: {failed}")
 
 
 # --------------------------------------------------------------------------- writing

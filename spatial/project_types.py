@@ -17,12 +17,15 @@ import pandas as pd
 from layers.base import clean_key, format_rows
 from spatial.errors import RuleError
 
-__all__ = ["ProjectTypes", "DEFAULT_TYPES", "VERDICTS", "VERDICT_ZH", "VERDICT_RANK", "verdict_rank"]
+__all__ = ["ProjectTypes", "DEFAULT_TYPES", "VERDICTS", "VERDICT_ZH", "VERDICT_EIA", "VERDICT_RANK", "verdict_rank"]
 
 #: Verdicts from mildest to worst; the worst wins per site.
 VERDICTS = ("compatible", "notice", "restricted", "prohibited")
 VERDICT_ZH = {"compatible": "符合", "notice": "关注", "restricted": "限制", "prohibited": "禁止"}
 VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
+#: The conclusion words of an EIA report (环评符合性结论) for each internal verdict:
+#: restricted = permitted only with approval and the listed conditions; notice = cannot be concluded yet.
+VERDICT_EIA = {"compatible": "符合", "notice": "待核实", "restricted": "有条件符合", "prohibited": "不符合"}
 _VERDICT_SYNONYMS = {
     **{v: v for v in VERDICTS},
     **{zh: v for v, zh in VERDICT_ZH.items()},
@@ -62,12 +65,22 @@ _BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "chemical": ("industrial", ("化工", "化学工业", "化学原料", "化学制品", "重化工")),
     "steel": ("industrial", ("钢铁", "炼钢", "炼铁")),
     "nonferrous_smelting": ("industrial", ("有色冶炼", "有色金属冶炼", "有色", "冶炼")),
-    "building_materials": ("industrial", ("建材", "水泥", "平板玻璃", "陶瓷", "石材", "石材加工")),
+    "building_materials": ("industrial", ("建材", "水泥", "陶瓷", "石材", "石材加工")),
+    # Types the plans name on their own (003 L711, L762, L875; 004 L272).
+    "flat_glass": ("building_materials", ("平板玻璃", "玻璃", "浮法玻璃")),
+    "coking": ("industrial", ("焦化", "炼焦")),
+    "printing": ("industrial", ("包装印刷", "印刷")),
+    "coating": ("industrial", ("工业涂装", "涂装", "喷涂")),
+    "pharmaceutical": ("industrial", ("医药制造", "制药", "医药")),
+    "lead_acid_battery": ("industrial", ("铅酸蓄电池", "铅酸蓄电池制造", "蓄电池")),
+    "e_waste_dismantling": ("industrial", ("废旧电子拆解", "电子废物拆解", "拆解")),
+    "hazardous_waste": ("industrial", ("危险废物处置", "危险废物处理处置", "危废处置", "危险废物")),
     "electroplating": ("industrial", ("电镀",)),
     "dyeing": ("industrial", ("印染", "纺织印染")),
     "tanning": ("industrial", ("制革", "鞣革", "皮革")),
     "papermaking": ("industrial", ("造纸", "化学制浆", "制浆")),
     "mining": (None, ("采矿", "采石", "采砂", "取土", "矿山", "矿产资源开发", "采矿业")),
+    "nonferrous_mining": ("mining", ("有色金属矿采选", "有色金属采选", "有色矿采选")),
     "hydropower": (None, ("小水电", "水电", "水电站")),
     "livestock": (None, ("畜禽养殖", "养殖", "养猪场", "畜牧")),
     "reclamation": (None, ("围填海", "填海", "围海")),
@@ -83,11 +96,42 @@ _BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "national_strategic": (None, ("国家重大战略项目", "国家重大项目", "重大战略项目", "国家战略")),
 }
 
+# Types the national exemptions name (issue 13): each is a clause's own category, so a rule can
+# treat it apart from its parent (a 旅游配套服务设施 is not a resort; 原住居民 farming is not new farmland).
+_BASE.update(
+    {
+        "tourism_service": ("tourism", ("旅游配套服务设施", "配套性服务设施", "参观旅游设施", "科普宣教设施", "游客服务中心", "观景台", "游步道")),
+        "resort": ("tourism", ("旅游度假区", "度假区", "度假酒店", "度假村", "旅游地产", "酒店")),
+        "flood_control": ("municipal_utility", ("防洪设施", "防洪工程", "防洪", "堤防", "防洪堤")),
+        "telecom": ("municipal_utility", ("通讯设施", "通信设施", "通讯", "通信基站", "基站", "通信线路")),
+        "indigenous_agriculture": ("agriculture", ("原住居民种植养殖", "原住居民农业", "原住民种植", "原住居民生产生活设施")),
+        "orchard": ("agriculture", ("林果业", "果园", "经济林果")),
+        "fish_pond": ("agriculture", ("挖塘养鱼", "鱼塘", "池塘养殖")),
+        "patrol": (None, ("管护巡护", "保护执法", "巡护设施", "管护设施")),
+        "disaster_prevention": (None, ("防灾减灾", "防灾减灾救灾", "应急救援", "应急抢险")),
+        "sewage_outfall": (None, ("排污口", "入河排污口", "排放口")),
+        "strategic_reclamation": ("reclamation", ("国家重大战略项目围填海", "国家重大战略围填海")),
+    }
+)
+
 #: Named groups usable anywhere a type is (rule applies_to / except / by_type).
 _GROUPS = {
     "two_high": (
         ("两高", "两高项目", "高耗能高排放"),
         ("thermal_power", "petrochemical", "chemical", "steel", "nonferrous_smelting", "building_materials"),
+    ),
+    # 003 L762: industries discharging heavy metals or persistent organic pollutants.
+    "heavy_metal": (
+        ("涉重金属", "重金属", "涉重金属行业", "重点行业"),
+        (
+            "nonferrous_mining", "nonferrous_smelting", "petrochemical", "chemical", "coking", "electroplating",
+            "tanning", "pharmaceutical", "lead_acid_battery", "e_waste_dismantling", "hazardous_waste",
+        ),
+    ),
+    # 003 L875 / 004 L272: new or expanded projects only in parks with a 规划环评.
+    "park_only": (
+        ("须入园", "入园类", "须入园项目"),
+        ("petrochemical", "chemical", "coking", "nonferrous_smelting", "flat_glass"),
     ),
 }
 

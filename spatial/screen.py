@@ -953,6 +953,10 @@ def prepare_inputs(
     """
     zoning = zoning if isinstance(zoning, Zoning) else load_zoning(zoning)
     rules = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    if not rules.fixed:  # levels and local sources apply only where the package lies
+        from spatial.jurisdiction import zoning_adcode
+
+        rules = rules.for_adcode(*zoning_adcode(zoning))
     if isinstance(sites, (str, os.PathLike)):
         path = Path(sites)
         raw = read_sites_file(path, sites_crs=sites_crs)

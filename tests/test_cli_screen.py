@@ -33,7 +33,7 @@ def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:  #
     assert dict(zip(s.site_id, s.verdict)) == {"RL": "prohibited", "OK": "compatible"}
     h = pd.read_csv(out / "hits.csv", encoding="utf-8-sig")
     assert set(h.columns) >= {"site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "overlap_m2", "overlap_pct", "length_m", "distance_m", "basis", "message_zh"}
-    assert set(h[h.site_id == "RL"].rule_id) == {"RL-DEV"}
+    assert set(h[h.site_id == "RL"].rule_id) == {"RL"}
     assert not (h.site_id == "OK").any()
     assert sorted(pyogrio.list_layers(out / "screening.gpkg")[:, 0]) == ["hits", "sites"]
     # inputs untouched (the sites folder now also holds out/, compare only what was there)

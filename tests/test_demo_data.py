@@ -32,7 +32,12 @@ SHARED = REPO.parent / "shared" / "data"
 GEOD = Geod(ellps="GRS80")
 
 LAYERS = ["boundary", "town", "redline", "protected_area", "water_source", "control_unit", "farmland",
-          "urban_boundary", "corridor"]
+          "urban_boundary", "corridor", "industrial_park", "general_eco_space", "env_zone", "livestock_ban",
+          "sensitive_receptor"]
+#: 003 L16 生态空间 1254.95 km² minus the red line (L831): the 一般生态空间 calibration target.
+ECO_SPACE_KM2 = 1254.95 - 568.74
+#: Sites the zone kinds appended (issue 14); the first 31 are the original ones.
+N_ORIGINAL_SITES = 31
 BOUNDARY_PLAN_KM2 = 2663.33
 REDLINE_KM2 = 568.74
 PA_KM2 = 303.7139
@@ -174,7 +179,7 @@ def test_corridors(layers: dict[str, gpd.GeoDataFrame]) -> None:
 
 
 def test_sites_cover_geometry_types(sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    assert 25 <= len(sites) <= 35
+    assert 35 <= len(sites) <= 50
     assert sites["site_id"].is_unique
     counts = sites.geometry.geom_type.value_counts().to_dict()
     assert counts.get("Point", 0) >= 15 and counts.get("Polygon", 0) >= 6 and counts.get("LineString", 0) >= 3
@@ -186,6 +191,49 @@ def test_sites_cover_geometry_types(sites: gpd.GeoDataFrame, layers: dict[str, g
     assert s.intersects(red).sum() >= 5
     partly = [g for g in s.geometry if g.geom_type == "Polygon" and 0 < g.intersection(red).area < g.area]
     assert partly, "a polygon site should straddle the red line"
+
+
+def test_industrial_parks(layers: dict[str, gpd.GeoDataFrame]) -> None:
+    parks, urban = layers["industrial_park"], union(layers["urban_boundary"])
+    assert parks["YQMC"].is_unique and set(parks["GHHP"]) == {"是", "否"}
+    inside = [urban.buffer(1).contains(g) for g in parks.geometry]
+    assert inside == [True, True, False]  # two parks inside the development boundary, the one without 规划环评 outside
+    assert parks.geometry.is_valid.all()
+
+
+def test_general_eco_space_calibrated_and_outside_red_line(layers: dict[str, gpd.GeoDataFrame]) -> None:
+    eco = union(layers["general_eco_space"])
+    assert abs(km2(eco) - ECO_SPACE_KM2) / ECO_SPACE_KM2 < 0.001
+    for other in ("redline", "urban_boundary", "farmland"):
+        assert shapely.intersection(eco, union(layers[other])).area < 1.0, other
+    assert abs(layers["general_eco_space"].area.sum() - eco.area) < 1.0  # township features are disjoint
+
+
+def test_element_zones_air_and_water_tile_the_county(layers: dict[str, gpd.GeoDataFrame]) -> None:
+    ez, boundary = layers["env_zone"], layers["boundary"].geometry.iloc[0]
+    assert set(ez["HJYS"]) == {"大气", "水", "土壤"}
+    for element in ("大气", "水"):
+        part = ez[ez["HJYS"] == element]
+        assert km2(shapely.symmetric_difference(union(part), boundary)) < 1e-4 * km2(boundary), element
+        assert abs(part.area.sum() - union(part).area) < 1e-4 * boundary.area, element  # no overlaps
+    wanted = {"大气环境高排放重点管控区", "大气环境弱扩散重点管控区", "大气环境受体敏感重点管控区", "水环境优先保护区",
+              "农用地优先保护区", "建设用地污染风险重点管控区"}
+    assert wanted <= set(ez["YSXL"].dropna())
+
+
+def test_receptors_and_livestock_ban(layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame) -> None:
+    rec = layers["sensitive_receptor"]
+    assert {"学校", "医院", "养老院", "居民区", "水库"} <= set(rec["MBLX"])
+    assert set(rec.geometry.geom_type) >= {"Point", "Polygon"}
+    s = sites.to_crs("EPSG:4547").set_index("site_id").geometry
+    school = rec.loc[rec["MBMC"] == "大路边镇中心小学"].geometry.iloc[0]
+    assert abs(school.distance(s["LZ-026"]) - 800.0) < 0.01  # the 两高 works 800 m from a school
+    assert layers["livestock_ban"].geometry.is_valid.all()
+
+
+def test_original_sites_unchanged_by_appended_ones(sites: gpd.GeoDataFrame) -> None:
+    assert sites["site_id"].tolist()[:N_ORIGINAL_SITES] == [f"LZ-{i:03d}" for i in range(1, N_ORIGINAL_SITES + 1)]
+    assert len(sites) > N_ORIGINAL_SITES
 
 
 def _build(out: Path) -> None:

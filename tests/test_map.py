@@ -105,7 +105,7 @@ def test_popups_chinese_escaped_truncated(toy_zoning, toy_result) -> None:  # no
     by_id = {f["properties"]["id"]: f["properties"] for f in sites["features"]}
     assert set(by_id) == {"RL", "BAN", "ROAD", "OK"}
     assert by_id["RL"]["k"] == "prohibited" and by_id["OK"]["k"] == "compatible"
-    assert "RL-DEV" in by_id["RL"]["p"] and "依据" in by_id["RL"]["p"] and "禁止" in by_id["RL"]["p"]
+    assert "RL" in by_id["RL"]["p"] and "依据" in by_id["RL"]["p"] and "禁止" in by_id["RL"]["p"]
     assert "红线&lt;内&gt;点" in by_id["RL"]["p"] and "<内>" not in by_id["RL"]["p"]
     assert "CU-BANNED" in by_id["BAN"]["p"]
     assert by_id["OK"]["t"] == "OK"  # missing name -> id
@@ -202,7 +202,7 @@ def test_read_sites_for_map(tmp_path: Path, toy_zoning, toy_result) -> None:  # 
     write_screening(toy_result, tmp_path / "out")
     res = read_sites_for_map(tmp_path / "out")
     assert set(res.sites.site_id) == {"RL", "BAN", "ROAD", "OK"} and "verdict" in res.sites
-    assert res.hits is not None and set(res.hits.rule_id) >= {"RL-DEV", "CU-BANNED"}
+    assert res.hits is not None and set(res.hits.rule_id) >= {"RL", "CU-BANNED"}
     m = build_map(toy_zoning, res, basemap="none")
     sites = {f["properties"]["id"]: f["properties"] for f in _geojson(m, "sites")["features"]}
     assert sites["BAN"]["k"] == "prohibited" and "CU-BANNED" in sites["BAN"]["p"]

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from spatial.project_types import DEFAULT_TYPES
+from spatial.rules import load_rules
 from spatial.screen import screen
 from spatial.zoning import load_zoning
 
@@ -108,7 +109,7 @@ def test_buffer_flags_exactly_within_width(tmp_path_factory, angle, dist, width,
     # A point `dist` metres off the line's interior (perpendicular), `along` of the way along it.
     px, py = cx + along * 1000 * dx - dist * dy, cy + along * 1000 * dy + dist * dx
     sites = gpd.GeoDataFrame({"site_id": ["P"], "project_type": ["commercial"]}, geometry=[shapely.Point(px, py)], crs="EPSG:4547")
-    result = screen(sites, z)
+    result = screen(sites, z, load_rules(adcode="441882"))  # the river corridor rule is 连州's (county level)
     flagged = result.hits.rule_id.eq("COR-RIVER").any()
     assert flagged == (dist <= width)
     if flagged:

@@ -12,26 +12,27 @@ import geopandas as gpd
 import pytest
 from conftest import km_point
 
+from spatial.rules import load_rules
 from spatial.screen import screen
 
-# rule, project type, trigger (x, y) km, escape (x, y) km, verdict when triggered
+# rule, project type, trigger (x, y) km, escape (x, y) km, verdict when triggered, adcode (None: the toy's own 441899)
 CASES = [
-    ("PA-CORE", "commercial", (10.5, 10.5), (10.5, 11.01), "prohibited"),
-    ("PA-GENERAL", "commercial", (9.5, 9.5), (8.99, 9.5), "prohibited"),
-    ("RL-DEV", "residential", (3.5, 3.5), (1.99, 3.0), "prohibited"),
-    ("RL-LIMITED", "research", (3.5, 3.5), (5.01, 4.0), "restricted"),
-    ("RL-MARINE", "reclamation", (12.5, 2.5), (11.99, 2.5), "prohibited"),
-    ("WS-1", "residential", (15.5, 15.5), (16.01, 15.5), "prohibited"),
-    ("WS-2", "chemical", (14.5, 14.5), (13.99, 14.5), "prohibited"),
-    ("WS-Q", "chemical", (13.5, 13.5), (12.99, 13.5), "prohibited"),
-    ("FARM", "residential", (3.0, 15.0), (6.01, 15.0), "prohibited"),
-    ("COR-RIVER", "residential", (19.0, 8.0199), (19.0, 8.0201), "prohibited"),
-    ("COR-ROAD", "residential", (7.5299, 1.0), (7.5301, 1.0), "restricted"),
-    ("COR-MINING", "mining", (19.0, 8.0199), (19.0, 8.0201), "prohibited"),
-    ("CU-BANNED", "electroplating", (18.0, 1.0), (9.99, 1.0), "prohibited"),
-    ("CU-PRIORITY", "industrial", (1.0, 1.0), (10.01, 1.0), "restricted"),
-    ("NEAR", "commercial", (5.49, 4.0), (5.51, 4.0), "notice"),
-    ("OUTSIDE", "commercial", (-0.01, 5.0), (0.01, 5.0), "notice"),
+    ("PA-CORE", "commercial", (10.5, 10.5), (10.5, 11.01), "prohibited", None),
+    ("PA-GENERAL", "commercial", (9.5, 9.5), (8.99, 9.5), "prohibited", None),
+    ("RL", "residential", (3.5, 3.5), (1.99, 3.0), "prohibited", None),
+    ("RL", "research", (3.5, 3.5), (5.01, 4.0), "restricted", None),
+    ("RL", "reclamation", (12.5, 2.5), (11.99, 2.5), "prohibited", None),
+    ("WS-1", "residential", (15.5, 15.5), (16.01, 15.5), "prohibited", None),
+    ("WS-2", "chemical", (14.5, 14.5), (13.99, 14.5), "prohibited", None),
+    ("WS-Q", "chemical", (13.5, 13.5), (12.99, 13.5), "prohibited", None),
+    ("FARM", "residential", (3.0, 15.0), (6.01, 15.0), "prohibited", None),
+    ("COR-RIVER", "residential", (19.0, 8.0199), (19.0, 8.0201), "prohibited", "441882"),
+    ("COR-ROAD", "residential", (7.5299, 1.0), (7.5301, 1.0), "prohibited", None),
+    ("COR-MINING", "mining", (19.0, 8.0199), (19.0, 8.0201), "prohibited", "441882"),
+    ("CU-BANNED", "electroplating", (18.0, 1.0), (9.99, 1.0), "prohibited", None),
+    ("CU-PRIORITY", "industrial", (1.0, 1.0), (10.01, 1.0), "notice", None),
+    ("NEAR", "commercial", (5.49, 4.0), (5.51, 4.0), "notice", None),
+    ("OUTSIDE", "commercial", (-0.01, 5.0), (0.01, 5.0), "notice", None),
 ]
 
 
@@ -43,9 +44,10 @@ def _sites(points: list[tuple[float, float]], project_type: str) -> gpd.GeoDataF
     ).to_crs(4326)
 
 
-@pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict"), CASES, ids=[c[0] for c in CASES])
-def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verdict) -> None:  # noqa: ANN001
-    result = screen(_sites([hit, miss], ptype), toy_zoning)
+@pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict", "adcode"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verdict, adcode) -> None:  # noqa: ANN001
+    rules = load_rules(adcode=adcode) if adcode else None
+    result = screen(_sites([hit, miss], ptype), toy_zoning, rules)
     hits = result.hits
     mine = hits[(hits.site_id == "S0") & (hits.rule_id == rule)]
     assert len(mine) >= 1, f"{rule} should fire at {hit}"
@@ -73,12 +75,12 @@ def test_pa_general_exceptions(toy_zoning, ptype, expected) -> None:  # noqa: AN
 
 @pytest.mark.parametrize(
     ("ptype", "expected"),
-    [("agriculture", "compatible"), ("national_strategic", "restricted"), ("linear_infrastructure", "restricted"), ("commercial", "prohibited")],
+    [("agriculture", "notice"), ("national_strategic", "restricted"), ("linear_infrastructure", "restricted"), ("commercial", "prohibited")],
 )
 def test_farmland_by_type(toy_zoning, ptype, expected) -> None:  # noqa: ANN001
     result = screen(_sites([(3.0, 15.0)], ptype), toy_zoning)
     assert result.sites.verdict[0] == expected
-    assert result.hits.rule_id.eq("FARM").any()  # the farmland hit is listed even when compatible
+    assert result.hits.rule_id.eq("FARM").any()  # the farmland hit is listed even when not prohibited
 
 
 @pytest.mark.parametrize(("ptype", "expected"), [("chemical", "prohibited"), ("mining", "prohibited"), ("commercial", "restricted")])
@@ -87,16 +89,17 @@ def test_ws2_industrial_subtypes_prohibited(toy_zoning, ptype, expected) -> None
     assert result.sites.verdict[0] == expected
 
 
-def test_ws1_water_supply_exempt(toy_zoning) -> None:  # noqa: ANN001
+def test_ws1_water_supply_is_listed_not_silent(toy_zoning) -> None:  # noqa: ANN001
     result = screen(_sites([(15.5, 15.5)], "water_supply"), toy_zoning)
-    assert not result.hits.rule_id.eq("WS-1").any()
+    ws1 = result.hits[result.hits.rule_id == "WS-1"]
+    assert ws1.verdict.tolist() == ["notice"]
     assert result.layer_status.query("site_id == 'S0' and layer == 'water_source'").status_zh.item() == "涉及"
 
 
 def test_worst_verdict_wins(toy_zoning) -> None:  # noqa: ANN001
     # Inside the red line (prohibited) and the priority unit (restricted for industry).
     result = screen(_sites([(3.5, 3.5)], "chemical"), toy_zoning)
-    assert set(result.hits.rule_id) >= {"RL-DEV", "CU-PRIORITY"}
+    assert set(result.hits.rule_id) >= {"RL", "CU-PRIORITY"}
     assert result.sites.verdict[0] == "prohibited"
     assert result.sites.verdict_zh[0] == "禁止"
 

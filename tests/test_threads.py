@@ -19,7 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_scale import assert_same_result
 
+from spatial.rules import load_rules
 from spatial.screen import screen
+
+#: The river-corridor rule is 连州's (county level): the toy county poses as 连州 here.
+LIANZHOU = load_rules(adcode="441882")
 
 
 def _with_corridor(zoning, geoms: list[shapely.Geometry], kinds: list[str]):  # noqa: ANN001, ANN202 - Zoning
@@ -51,7 +55,7 @@ def test_polygon_corridor_hit_once_per_thread_count(toy_zoning) -> None:  # noqa
     site = gpd.GeoDataFrame({"site_id": ["S1"], "project_type": ["化工"]}, geometry=[shapely.Point(x, km_point(0, 10).y)], crs=z.crs)
     counts = {}
     for threads in (1, 2, 8):
-        res = screen(site, z, threads=threads)
+        res = screen(site, z, LIANZHOU, threads=threads)
         counts[threads] = int((res.hits["layer"] == "corridor").sum())
     assert counts == {1: 1, 2: 1, 8: 1}
 
@@ -79,8 +83,8 @@ def test_threads_never_change_results(toy_zoning, kind: str, xs: list[float], si
     frame = gpd.GeoDataFrame(
         {"site_id": [f"S{i}" for i in range(len(shapes))], "project_type": ["化工"] * len(shapes)}, geometry=shapes, crs=z.crs
     )
-    base = screen(frame, z, threads=1)
-    assert_same_result(base, screen(frame, z, threads=threads))
+    base = screen(frame, z, LIANZHOU, threads=1)
+    assert_same_result(base, screen(frame, z, LIANZHOU, threads=threads))
     # No (site, rule, feature) is reported twice.
     assert not base.hits.duplicated(["site_id", "rule_id", "feature_id"]).any()
 
@@ -92,7 +96,7 @@ def test_same_hits_for_polygon_line_and_mixed_corridors(toy_zoning, kind: str) -
     z = _with_corridor(toy_zoning, geoms, ["river"] * len(geoms))
     pts = [km_point(x, y) for x in np.arange(0.5, 20, 0.37) for y in (5.0, 12.0)]
     frame = gpd.GeoDataFrame({"site_id": [f"P{i}" for i in range(len(pts))], "project_type": ["化工"] * len(pts)}, geometry=pts, crs=z.crs)
-    base = screen(frame, z, threads=1)
+    base = screen(frame, z, LIANZHOU, threads=1)
     for threads in (2, 4, 8):
-        assert_same_result(base, screen(frame, z, threads=threads))
+        assert_same_result(base, screen(frame, z, LIANZHOU, threads=threads))
     assert not base.hits.duplicated(["site_id", "rule_id", "feature_id"]).any()

@@ -32,6 +32,7 @@ COMMANDS = {
     "validate": "检查分区数据完整性 / check a zoning package's integrity",
     "map": "生成交互式分区地图 / draw an interactive zoning map",
     "convert": "坐标转换（含 GCJ-02/BD-09） / convert vector files between CRSs",
+    "rules": "有效规则、层级与依据 / effective rules, levels and sources",
     "serve": "网页版筛查（本机或局域网） / run the web app for planners",
     "users": "网页版用户管理 / manage users of the web app",
 }

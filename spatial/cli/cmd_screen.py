@@ -72,6 +72,7 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Local engine threads (default: usable cores, env ECOZONE_THREADS).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=250_000, show_default=True, help="Sites screened per chunk (bounds memory).")
 @click.option("--no-cache", is_flag=True, help="Load the zoning afresh and do not use or write the zoning cache (分区数据缓存).")
+@click.option("--adcode", default=None, help="Adcode of the zoning's area (行政区划代码) when its boundary has none: decides which provincial/local rules apply.")
 def command(
     sites: Path,
     zoning: Path | None,
@@ -92,6 +93,7 @@ def command(
     threads: int | None,
     chunk_size: int,
     no_cache: bool,
+    adcode: str | None,
 ) -> None:
     """Screen project SITES against the zoning (选址符合性筛查).
 
@@ -114,7 +116,13 @@ def command(
         if info.get("status") in ("hit", "miss", "rebuilt"):
             click.echo(f"分区数据缓存 zoning cache: {info['status']} ({info.get('seconds', 0):.1f} s)", err=True)
         working_on("rules", rules)
-        ruleset = load_rules(rules)
+        if adcode:  # explicit: fixed; otherwise screen() resolves the rules for the zoning's own adcode
+            from spatial.jurisdiction import zoning_adcode
+
+            code, note = zoning_adcode(z, adcode)
+            ruleset = load_rules(rules, adcode=code, adcode_note=note)
+        else:
+            ruleset = load_rules(rules)
         working_on("sites", sites)
         if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
             from spatial.sites import read_sites

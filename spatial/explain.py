@@ -1,0 +1,81 @@
+"""Explain a rule set: for one project type, the effective rules with their level and sources."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from layers import REGISTRY
+from spatial.errors import RuleError
+from spatial.project_types import VERDICT_EIA, VERDICT_RANK, VERDICT_ZH
+from spatial.rules import LEVEL_ZH, RuleSet
+
+__all__ = ["explain_type", "EXPLAIN_COLUMNS"]
+
+EXPLAIN_COLUMNS = [
+    "rule_id", "level", "level_zh", "layer_zh", "where", "verdict", "verdict_zh", "verdict_eia",
+    "exemption", "basis", "sources", "conditions_zh", "message_zh", "catalogue",
+]  # fmt: skip
+
+
+#: What a mode's verdict depends on beyond the zone itself.
+_UNIT_NOTE = {
+    "unit_prohibited": "仅当所在管控单元准入清单的禁止类列有本类型（或其上级类型）时",
+    "near": "仅对位于图层外、在规定距离内的地块",
+}
+
+
+def explain_type(rules: RuleSet, project_type: str) -> pd.DataFrame:
+    """Effective rules for one project type, worst verdict first.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        Rules resolved for a jurisdiction (:meth:`RuleSet.for_adcode`).
+    project_type : str
+        A type name or synonym (Chinese or English).
+
+    Returns
+    -------
+    DataFrame
+        :data:`EXPLAIN_COLUMNS`, one row per rule that concerns the type.
+
+    Raises
+    ------
+    RuleError
+        For an unknown type or a group (name one type).
+    """
+    canon = rules.types.resolve(project_type)
+    if canon is None or canon in rules.types.groups:
+        raise RuleError(
+            f"未知或非单一的项目类型“{project_type}”；可用类型：{', '.join(rules.types.names)}",
+            f"unknown project type '{project_type}' (or a group); valid: {', '.join(rules.types.names)}",
+        )
+    rows = []
+    for rule in rules:
+        verdict = rule.type_verdicts.get(canon)
+        if verdict is None:
+            continue
+        ex = rule.exemption_for(canon)
+        rows.append(
+            {
+                "rule_id": rule.id,
+                "level": rule.level,
+                "level_zh": LEVEL_ZH[rule.level],
+                "layer_zh": "、".join(REGISTRY[layer].label_zh for layer in rule.layers),
+                "where": "；".join(f"{k}={'/'.join(v)}" for k, v in rule.where.items()),
+                "verdict": verdict,
+                "verdict_zh": VERDICT_ZH[verdict],
+                "verdict_eia": VERDICT_EIA[verdict],
+                "exemption": ex is not None,
+                "basis": ex.basis if ex else rule.basis,
+                "sources": rule.source_keys(canon),
+                "conditions_zh": ex.conditions_zh if ex else (rule.conditions_zh or _UNIT_NOTE.get(rule.mode, "")),
+                "message_zh": rule.message_zh,
+                "catalogue": rule.catalogue,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=EXPLAIN_COLUMNS)
+    if len(frame):
+        frame = frame.iloc[frame["verdict"].map(VERDICT_RANK).argsort(kind="stable")[::-1]].reset_index(drop=True)
+    frame.attrs["project_type"] = canon
+    return frame
