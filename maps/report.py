@@ -40,6 +40,8 @@ from maps import style as st
 from maps.static_map import site_map_svg
 from spatial.crs import WGS84, to_crs_geoms
 from spatial.io import atomic_output, ensure_writable
+from spatial.output import user_columns
+from spatial.zoning import display_path
 
 __all__ = ["write_report", "report_tables", "render_report_html", "PENDING_ZH", "REPORT_TITLE"]
 
@@ -156,6 +158,8 @@ def report_tables(result: Any, indicators: Any = None) -> dict[str, pd.DataFrame
             "纬度": [round(y, 6) for _, y in lonlat],
         }
     )
+    for c in user_columns(sites):  # the planner's own columns (建设单位, 投资 …), unchanged
+        summary[c if c not in summary.columns else f"{c}（原表）"] = sites[c].to_numpy()
     hits = pd.DataFrame(getattr(result, "hits", None) if getattr(result, "hits", None) is not None else [])
     hit_rows = []
     for h in hits.to_dict("records") if len(hits) else []:
@@ -381,6 +385,7 @@ def _site_sections(result: Any) -> list[dict[str, Any]]:
     zoning = getattr(result, "zoning", None)
     lonlat = _lonlat(sites)
     dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
+    own = user_columns(sites)
     out = []
     for i, row in enumerate(sites.to_dict("records")):
         sid = _s(row.get("site_id"))
@@ -425,7 +430,7 @@ def _site_sections(result: Any) -> list[dict[str, Any]]:
                 )
         svg, legend = Markup(""), []
         if zoning is not None and isinstance(geom, shapely.Geometry) and not geom.is_empty:
-            sm = site_map_svg(zoning, geom, overlaps=overlaps, verdict=verdict or None, label=sid)
+            sm = site_map_svg(zoning, geom, overlaps=overlaps, verdict=verdict or None, label=_s(row.get("name")) or sid)
             svg = Markup(sm.svg)
             legend = [(Markup(st.swatch_html(st.CLASS_STYLES[k])), _key_label(k)) for k in sm.keys if k in st.CLASS_STYLES]
         d = int(dims[i]) if len(dims) else -1
@@ -459,6 +464,7 @@ def _site_sections(result: Any) -> list[dict[str, Any]]:
                 "units": by_units.get(sid, []),
                 "svg": svg,
                 "legend": legend,
+                "attrs": [(c, _s(row.get(c))) for c in own if not _blank(row.get(c))],
             }
         )
     return out
@@ -486,7 +492,7 @@ def render_report_html(result: Any, indicators: Any = None, *, tables: Mapping[s
     counts = {v: sum(1 for s in sites if s["verdict"] == v) for v in st.VERDICT_ORDER}
     audit = getattr(result, "audit", {}) or {}
     zoning = getattr(result, "zoning", None)
-    zpath = _s(getattr(zoning, "path", "")) if zoning is not None else ""
+    zpath = display_path(getattr(zoning, "path", None)) if zoning is not None else ""
     ind = tables.get("指标")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _f
@@ -646,6 +652,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <tr><th>地块编号</th><td>{{ s.id }}</td><th>项目类型</th><td>{{ s.ptype_zh }}{% if s.ptype and s.ptype != s.ptype_zh %}（{{ s.ptype }}）{% endif %}{% if s.ptype_raw and s.ptype_raw != s.ptype_zh %}；原填写：{{ s.ptype_raw }}{% endif %}</td></tr>
 <tr><th>几何</th><td>{{ s.geom }}{% if s.size %}，{{ s.size }}{% endif %}</td><th>位置</th><td>{{ s.lon }}, {{ s.lat }}（WGS84 经度, 纬度）</td></tr>
 <tr><th>结论</th><td colspan="3"><b>{{ s.verdict_zh }}</b>；命中规则 {{ s.n_hits }} 条。{{ s.summary }}</td></tr>
+{% if s.attrs %}<tr><th>项目信息</th><td colspan="3" class="attrs">{% for k, v in s.attrs %}{{ k }}：{{ v }}{% if not loop.last %}；{% endif %}{% endfor %}</td></tr>{% endif %}
 </table>
 {% if s.svg %}
 <div class="map">{{ s.svg }}<ul>{% for sw, label in s.legend %}<li>{{ sw }}{{ label }}</li>{% endfor %}</ul></div>

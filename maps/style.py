@@ -339,9 +339,6 @@ def project_type_zh(name: Any) -> str:
     """
     if name is None or (isinstance(name, float) and np.isnan(name)):
         return ""
-    try:
-        from spatial.project_types import _BASE
-    except ImportError:  # pragma: no cover - vocabulary module is part of ecozone
-        return str(name)
-    entry = _BASE.get(str(name))
-    return entry[1][0] if entry and entry[1] else str(name)
+    from spatial.project_types import label_zh
+
+    return label_zh(str(name))

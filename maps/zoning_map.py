@@ -51,6 +51,7 @@ from maps import style as st
 from maps.offline import save_offline
 from spatial.crs import WGS84, to_crs_geoms
 from spatial.errors import InputError
+from spatial.output import user_columns
 from spatial.webcrs import transform_geometries
 
 __all__ = [
@@ -691,7 +692,7 @@ def _site_frame(result: Any, sites: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDat
     return sites, None
 
 
-def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels: Mapping[str, str]) -> str:
+def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels: Mapping[str, str], own: Sequence[str] = ()) -> str:
     sid = _text(row.get("site_id"))
     name = _text(row.get("name")) or sid
     verdict = _text(row.get("verdict"))
@@ -709,6 +710,7 @@ def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels:
     if verdict in st.VERDICT_COLOURS:
         rows.append(("结论", f"{_text(row.get('verdict_zh')) or st.VERDICT_ZH[verdict]} / {verdict}"))
         rows.append(("命中规则", _text(row.get("n_hits")) or "0"))
+    rows += [(str(c), _text(row.get(c))) for c in own if _text(row.get(c))]  # the planner's own columns
     parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows]
     parts.append("</table>")
     summary = _text(row.get("summary_zh"))
@@ -743,6 +745,7 @@ def _add_sites(
     m: folium.Map, zoning: Any, sites: gpd.GeoDataFrame, hits: pd.DataFrame | None, offset: str
 ) -> tuple[list[str], bool]:
     """Add the sites layer (and overlap highlights); return verdict keys used and whether screened."""
+    own = [c for c in user_columns(sites) if c not in ("name", "site_id")]
     sites = sites.reset_index(drop=True)
     crs = sites.crs or zoning.crs
     screened = "verdict" in sites and sites["verdict"].isin(list(st.VERDICT_COLOURS)).any()
@@ -768,7 +771,7 @@ def _add_sites(
     for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
         row["site_id"] = ids[i]
         disp = _text(row.get("name")) or ids[i]
-        props.append({"k": keys[i], "id": ids[i], "t": disp, "p": _site_popup(row, by_site.get(ids[i]), layer_labels)})
+        props.append({"k": keys[i], "id": ids[i], "t": disp, "p": _site_popup(row, by_site.get(ids[i]), layer_labels, own)})
     styles: dict[str, Any] = {
         k: {"color": c, "weight": 3, "opacity": 1, "fillColor": c, "fillOpacity": 0.25} for k, c in st.VERDICT_COLOURS.items()
     }

@@ -55,7 +55,7 @@ from spatial.zoning import LayerSource, Zoning, demo_zoning_path, load_zoning
 __all__ = ["load_zoning_cached", "cache_root", "cache_key", "clear_cache", "cache_entry_of", "read_entry", "CACHE_FORMAT"]
 
 #: Bump when the on-disk layout changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: entries hold no paths
 _CODE_FILES = ("spatial/zoning.py", "spatial/io.py", "spatial/crs.py", "spatial/geometry.py", "spatial/_version.py")
 _META = "meta.json"
 _NAN = "__ecozone_nan__"
@@ -229,9 +229,10 @@ def _write(zoning: Zoning, key: str, root: Path, warned: list[dict[str, str]]) -
             "key": key,
             "ecozone_version": __version__,
             "crs": zoning.crs.to_wkt(),
-            "path": str(zoning.path) if zoning.path is not None else None,
+            # No paths: the cache may be shared by several installations and users; a hit
+            # takes the paths from the package the reader named (see _rebase).
             "layers": layers,
-            "sources": [dataclasses.asdict(s) for s in zoning.sources],
+            "sources": [dict(dataclasses.asdict(s), path=Path(s.path).name) for s in zoning.sources],
             "content_hash": zoning.content_hash,
             "warnings": warned,
             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -261,7 +262,7 @@ def _read(entry: Path, key: str) -> tuple[Zoning, list[dict[str, str]]]:
         layers[lay["name"]] = gdf.set_crs(crs, allow_override=True)
     known = {f.name for f in dataclasses.fields(LayerSource)}
     sources = [LayerSource(**{k: v for k, v in s.items() if k in known}) for s in meta["sources"]]
-    zoning = Zoning(layers=layers, crs=crs, sources=sources, path=Path(meta["path"]) if meta.get("path") else None)
+    zoning = Zoning(layers=layers, crs=crs, sources=sources, path=None)
     if zoning.content_hash != meta["content_hash"]:
         raise ValueError("cache entry content hash mismatch")
     return zoning, list(meta.get("warnings", []))
@@ -299,6 +300,18 @@ def cache_entry_of(zoning: Zoning) -> tuple[str, str] | None:
         Folder and key, or None when it did not pass through the cache.
     """
     return getattr(zoning, "_ecozone_cache_entry", None)
+
+
+def _rebase(zoning: Zoning, path: Path) -> Zoning:
+    """Give a cached zoning the paths of the package this caller named, never those of the writer."""
+    from spatial.zoning import _entries_for  # the loader's own resolution of a package
+
+    entries = _entries_for(path)
+    for s in zoning.sources:
+        if s.layer in entries:
+            s.path = str(entries[s.layer]["path"])
+    zoning.path = path
+    return zoning
 
 
 def _mark(zoning: Zoning, entry: Path, key: str) -> Zoning:
@@ -370,7 +383,7 @@ def load_zoning_cached(
             os.utime(entry)  # recently used: survives pruning
             info.update(status="hit", seconds=round(time.perf_counter() - t0, 3))
             _replay(warned)
-            return _mark(zoning, entry, key)
+            return _mark(_rebase(zoning, path), entry, key)
     zoning, warned = _load_recording(path, working_crs)
     try:
         _mark(zoning, _write(zoning, key, folder, warned), key)

@@ -38,19 +38,43 @@ from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyproj
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
+from spatial.crs import geodesic_area
 from spatial.errors import CRSError, FileFormatError
 
 __all__ = [
+    "PLACEHOLDER_IDS",
+    "is_placeholder_id",
     "AreaMismatchWarning",
     "CoordFileWarning",
     "gauss_kruger_crs",
     "is_coordfile",
     "read_coordfile",
 ]
+
+#: 地块编号 values that template software writes instead of a real id.
+PLACEHOLDER_IDS = re.compile(r"^\s*(|@|fid_?\d*|dkmc|dkbh|地块编号|地块名称|编号|null|none|nan|-)\s*$", re.IGNORECASE)
+
+
+def is_placeholder_id(value: object) -> bool:
+    """Return whether an id is missing or a template placeholder (``FID_0``, ``DKMC``, ``@``).
+
+    Parameters
+    ----------
+    value : object
+        An id as read.
+
+    Returns
+    -------
+    bool
+        True when it cannot tell one parcel from another.
+    """
+    return value is None or (isinstance(value, float) and math.isnan(value)) or bool(PLACEHOLDER_IDS.match(str(value)))
+
 
 _SECTION_ATTR = "属性描述"
 _SECTION_COORDS = "地块坐标"
@@ -677,8 +701,12 @@ def read_coordfile(
     -------
     geopandas.GeoDataFrame
         One row per 地块 with columns ``site_id`` (地块编号), ``name``
-        (地块名称), ``declared_area_ha`` (float, NaN if blank),
-        ``parsed_area_ha`` (planar area in the Gauss-Kruger CRS, hectares),
+        (地块名称; blank or template ids such as ``FID_0``, ``DKMC``, ``@``
+        become ``<file stem>-<parcel number>``), ``declared_area_ha``
+        (地块面积 as declared, NaN if blank), ``gk_plane_area_ha`` (area in
+        the Gauss-Kruger plane, hectares: what 用地报批 declares, checked
+        against ``declared_area_ha``), ``ellipsoidal_area_ha`` (GRS80, the
+        area ecozone uses everywhere else),
         ``land_use`` (地块用途) and ``geometry`` (Polygon/MultiPolygon with
         holes), in the file's Gauss-Kruger CRS (zone-prefixed EPSG code when
         the eastings carry the zone number, central-meridian code otherwise).
@@ -735,9 +763,10 @@ def read_coordfile(
                 f"Coordinate file {name}, line {parcel.line}: "
                 f"parcel {parcel.site_id!r} has no boundary points.",
             )
-        if not parcel.site_id:
-            # Blank 地块编号: fall back to the parcel's order in the file.
-            parcel.site_id = str(k)
+        if is_placeholder_id(parcel.site_id):
+            # Blank or template 地块编号 (FID_0, DKMC, @): the file stem plus the parcel's
+            # order is unique across a folder of files, which every later step needs.
+            parcel.site_id = f"{p.stem}-{k}"
     crs, _ = _resolve_crs(attrs, parcels, name)
 
     counts = Counter(p_.site_id for p_ in parcels)
@@ -761,7 +790,9 @@ def read_coordfile(
                 stacklevel=2,
             )
         geoms.append(_build_geometry(parcel, name))
+    # 用地报批 declares the Gauss-Kruger plane area; everything else in ecozone is ellipsoidal.
     parsed_ha = shapely.area(geoms) / 10_000.0
+    ellipsoidal_ha = geodesic_area(shapely.segmentize(np.asarray(geoms, dtype=object), 100.0), crs) / 10_000.0
     for parcel, got in zip(parcels, parsed_ha):
         want = parcel.declared_ha
         if math.isnan(want):
@@ -780,7 +811,8 @@ def read_coordfile(
             "site_id": [p_.site_id for p_ in parcels],
             "name": [p_.name for p_ in parcels],
             "declared_area_ha": [p_.declared_ha for p_ in parcels],
-            "parsed_area_ha": parsed_ha.astype("float64"),
+            "gk_plane_area_ha": parsed_ha.astype("float64"),
+            "ellipsoidal_area_ha": ellipsoidal_ha.astype("float64"),
             "land_use": [p_.land_use for p_ in parcels],
         },
         geometry=geoms,

@@ -195,6 +195,7 @@ def screen_dask(
     processes: bool = True,
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    **site_options: Any,
 ) -> ScreeningResult:
     """Screen sites on a Dask cluster; the result equals :func:`spatial.screen.screen`'s.
 
@@ -217,6 +218,8 @@ def screen_dask(
         Threads inside each partition task.
     progress : callable, optional
         Called with (done, total) partitions.
+    **site_options
+        ``xy_order``, ``type_map``, ``strict_types``: as for :func:`spatial.screen.screen`.
 
     Returns
     -------
@@ -226,7 +229,7 @@ def screen_dask(
     t0 = time.perf_counter()
     started = datetime.now(UTC).astimezone()
     prep_sites, zoning, rules, sites_audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, **site_options
     )
     prepared = prepare_zoning(zoning, rules.types)  # client side: labels and attributes for the report tables
     release_prepared(prepared)  # no queries here: drop the GEOS indexes straight away

@@ -12,6 +12,7 @@ __all__ = [
     "EcozoneError",
     "InputError",
     "CRSError",
+    "SitesCRSMissing",
     "SchemaError",
     "RuleError",
     "OutputExistsError",
@@ -48,6 +49,26 @@ class InputError(EcozoneError, ValueError):
 
 class CRSError(EcozoneError, ValueError):
     """A coordinate reference system is missing, unknown or implausible."""
+
+
+class SitesCRSMissing(CRSError):
+    """Sites given as projected X/Y numbers without a CRS.
+
+    Carries the numbers, so a caller that knows the zoning can name the
+    Gauss-Kruger zone that puts them inside the boundary.
+
+    Parameters
+    ----------
+    zh, en : str
+        The message.
+    easting, northing : ndarray, optional
+        The coordinates as read (GIS order).
+    """
+
+    def __init__(self, zh: str, en: str | None = None, *, easting: object = None, northing: object = None) -> None:
+        super().__init__(zh, en)
+        self.easting = easting
+        self.northing = northing
 
 
 class SchemaError(EcozoneError, ValueError):

@@ -10,8 +10,41 @@ import pyogrio
 
 from spatial.io import atomic_output, ensure_writable, write_csv, write_vector_layers
 from spatial.screen import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
+from spatial.sites import USER_COLUMNS_ATTR
 
-__all__ = ["screening_outputs", "write_screening"]
+__all__ = ["screening_outputs", "write_screening", "user_columns"]
+
+#: Columns ecozone itself adds to the sites table (everything else came from the user's file).
+_OWN_SITE_COLUMNS = (*SITE_COLUMNS, "area_m2", "length_m", "project_type_raw")
+
+
+def user_columns(sites: pd.DataFrame) -> list[str]:
+    """Return the columns of the user's own sites file (建设单位, 投资, 联系人 …), in input order.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        ``ScreeningResult.sites``.
+
+    Returns
+    -------
+    list of str
+        Columns every output carries through unchanged.
+    """
+    recorded = sites.attrs.get(USER_COLUMNS_ATTR)
+    geometry = sites.geometry.name if isinstance(sites, gpd.GeoDataFrame) else "geometry"
+    if recorded is not None:
+        return [c for c in recorded if c in sites.columns and c != geometry]
+    return [c for c in sites.columns if c not in _OWN_SITE_COLUMNS and c != geometry]
+
+
+def _gpkg_safe(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Mixed-type text columns as strings (GeoPackage fields have one type); numbers and dates stay typed."""
+    out = frame.copy()
+    for c in columns:
+        if out[c].dtype == object:
+            out[c] = out[c].astype("string")
+    return out
 
 
 def screening_outputs(out_dir: Path, fmt: str = "gpkg") -> dict[str, Path]:
@@ -60,10 +93,11 @@ def write_screening(result: ScreeningResult, out_dir: Path, *, force: bool = Fal
     files = screening_outputs(out_dir, fmt)
     ensure_writable(list(files.values()), force)
     extra = [c for c in ("area_m2", "length_m") if c in result.sites]
-    sites_tab = pd.DataFrame(result.sites[SITE_COLUMNS + extra])
+    mine = user_columns(result.sites)
+    sites_tab = pd.DataFrame(result.sites[SITE_COLUMNS + extra + mine])
     write_csv(files["sites_csv"], sites_tab, force=force)
     write_csv(files["hits_csv"], pd.DataFrame(result.hits[HIT_COLUMNS]), force=force)
-    sites_layer = result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", "geometry"]]
+    sites_layer = _gpkg_safe(result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", *mine, "geometry"]], mine)
     hits_geo = result.hits[[*HIT_COLUMNS, "geometry"]].copy() if "geometry" in result.hits else result.hits[HIT_COLUMNS].assign(geometry=None)
     hits_layer = gpd.GeoDataFrame(hits_geo, geometry="geometry", crs=result.sites.crs)
     if fmt == "parquet":

@@ -8,6 +8,8 @@ types.  Planners extend the vocabulary in a rule catalogue's
 
 from __future__ import annotations
 
+import difflib
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -15,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from layers.base import clean_key, format_rows
-from spatial.errors import RuleError
+from spatial.errors import DataWarning, RuleError
 
-__all__ = ["ProjectTypes", "DEFAULT_TYPES", "VERDICTS", "VERDICT_ZH", "VERDICT_EIA", "VERDICT_RANK", "verdict_rank"]
+__all__ = ["ProjectTypes", "DEFAULT_TYPES", "label_zh", "VERDICTS", "VERDICT_ZH", "VERDICT_EIA", "VERDICT_RANK", "verdict_rank"]
 
 #: Verdicts from mildest to worst; the worst wins per site.
 VERDICTS = ("compatible", "notice", "restricted", "prohibited")
@@ -114,6 +116,59 @@ _BASE.update(
     }
 )
 
+# ---------------------------------------------------------------------------
+# Planner types: what county bureaus actually write in 项目类型 columns.
+# Each hangs under the parent whose rules it must obey (a rule on `livestock`
+# covers 生猪养殖); where the land-use class is ambiguous the stricter parent
+# is chosen, so a doubt never turns into a quiet 符合.  Synonyms listed here
+# that were a parent's synonym before now name the more specific child.
+#: name -> (parent or None, Chinese synonyms)
+_PLANNER: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "energy": (None, ("能源", "能源项目", "发电", "新能源")),
+    "photovoltaic": ("energy", ("光伏", "光伏电站", "光伏发电", "太阳能发电", "农光互补", "渔光互补", "林光互补")),
+    "wind_power": ("energy", ("风电", "风力发电", "风电场", "风电项目")),
+    "energy_storage": ("energy", ("储能", "储能电站", "新型储能")),
+    "substation": ("energy", ("变电站", "变电所", "升压站", "开关站", "换流站")),
+    "power_transmission": ("linear_infrastructure", ("输变电", "输变电工程", "输电线路", "电力线路", "架空线路")),
+    "fuel_station": ("commercial", ("加油站", "加气站", "加油加气站", "加油加气合建站", "充电站", "加氢站")),
+    "warehousing": (None, ("仓储", "仓库", "仓储设施", "物流仓储用地")),
+    "logistics": ("warehousing", ("物流仓储", "物流", "物流园", "物流园区", "冷链物流")),
+    "sewage_treatment": ("municipal_utility", ("污水处理厂", "污水处理", "污水处理站", "污水厂", "净水厂")),
+    "solid_waste": ("municipal_utility", ("垃圾处理", "固体废物处置", "固废处置", "垃圾处理厂", "垃圾转运站")),
+    "waste_incineration": ("solid_waste", ("垃圾焚烧", "垃圾焚烧发电", "生活垃圾焚烧", "焚烧厂", "垃圾焚烧厂")),
+    "landfill": ("solid_waste", ("垃圾填埋", "垃圾填埋场", "填埋场", "生活垃圾填埋")),
+    "quarry": ("mining", ("采石场", "采石", "石场", "石料开采")),
+    "residential_estate": ("residential", ("住宅小区", "小区", "居住小区", "商品住宅", "安置房")),
+    "pig_farm": ("livestock", ("生猪养殖", "养猪场", "猪场", "生猪养殖场")),
+    "public_service": (None, ("公共服务设施", "公共设施", "公共管理与公共服务")),
+    "hospital": ("public_service", ("医院", "卫生院", "医疗机构", "诊所", "社区卫生服务中心")),
+    "school": ("public_service", ("学校", "中学", "小学", "幼儿园", "中小学", "职业学校")),
+    "port": (None, ("港口码头", "港口", "码头", "港区", "作业区码头")),
+    # 数据中心 sits on 工业用地 and is energy-intensive: the industrial rules apply.
+    "data_center": ("industrial", ("数据中心", "大数据中心", "算力中心", "数据机房")),
+    "tourism_lodging": ("tourism", ("农家乐", "民宿", "乡村旅游", "乡村民宿")),
+    # What the vocabulary does not know: general rules still apply, type-specific ones cannot.
+    "other": (None, ("其他", "其它", "其他项目", "未分类")),
+}
+# ---------------------------------------------------------------------------
+
+def label_zh(name: str) -> str:
+    """Return the Chinese name of a built-in project type (the name itself when it has none).
+
+    Parameters
+    ----------
+    name : str
+        Canonical type, e.g. ``pig_farm``.
+
+    Returns
+    -------
+    str
+        E.g. ``生猪养殖``.
+    """
+    entry = _BASE.get(name) or _PLANNER.get(name)
+    return entry[1][0] if entry and entry[1] else name
+
+
 #: Named groups usable anywhere a type is (rule applies_to / except / by_type).
 _GROUPS = {
     "two_high": (
@@ -158,7 +213,7 @@ class ProjectTypes:
     def default(cls) -> ProjectTypes:
         """Return the built-in vocabulary."""
         pt = cls()
-        for name, (parent, syns) in _BASE.items():
+        for name, (parent, syns) in {**_BASE, **_PLANNER}.items():
             pt.add(name, parent, syns)
         for name, (syns, members) in _GROUPS.items():
             pt.groups[name] = members
@@ -282,7 +337,14 @@ class ProjectTypes:
             cur = self.parents.get(cur)
         return chain
 
-    def normalise(self, values: pd.Series, *, source: str = "") -> pd.Series:
+    def normalise(
+        self,
+        values: pd.Series,
+        *,
+        source: str = "",
+        rows: np.ndarray | None = None,
+        strict: bool = False,
+    ) -> pd.Series:
         """Map a column of project types to canonical names.
 
         Parameters
@@ -290,34 +352,124 @@ class ProjectTypes:
         values : Series
             Raw project types (Chinese or English).
         source : str
-            File name for the error message.
+            File name for the messages.
+        rows : ndarray of str, optional
+            Row labels as the user sees them (spreadsheet row, CSV line),
+            aligned with ``values``; default 1, 2, ...
+        strict : bool, default False
+            Raise on unknown or empty types instead of mapping them to ``other``.
 
         Returns
         -------
         Series of str
-            Canonical types.
+            Canonical types; unknown and empty values become ``other`` (with
+            one :class:`~spatial.errors.DataWarning` listing them) unless strict.
 
         Raises
         ------
         RuleError
-            Listing every row with an empty or unknown type and the valid choices.
+            With ``strict``, listing every distinct unknown value with its rows and the valid choices.
         """
         # Fold each distinct value once: 10^6 sites usually carry a handful of types.
         uniq = pd.unique(values.astype(object))
         folded = values.map(dict(zip(uniq, map(clean_key, uniq))))
         mapped = folded.map(self.synonyms)
         is_group = mapped.isin(list(self.groups))
-        bad = mapped.isna() | is_group
-        if bad.any():
-            rows = [f"{i}: {values[i]!r}" if folded[i] else f"{i}: (空/empty)" for i in values.index[bad]]
-            choices = "、".join(f"{n}（{_BASE[n][1][0]}）" if n in _BASE else n for n in self.names)
+        bad = (mapped.isna() | is_group).to_numpy()
+        if not bad.any():
+            return mapped.astype(str)
+        labels = np.asarray(rows, dtype=object) if rows is not None else np.arange(1, len(values) + 1).astype(str).astype(object)
+        shown = np.where(folded.to_numpy(dtype=object)[bad] == "", "(空/empty)", values.astype("string").fillna("").to_numpy(dtype=object)[bad])
+        by_value = pd.Series(labels[bad]).groupby(pd.Series(shown), sort=False).agg(list)
+        listing = "；".join(f"{v}（行 {format_rows(r, 10)}）" for v, r in list(by_value.items())[:20])
+        if len(by_value) > 20:
+            listing += f"；…（另 {len(by_value) - 20} 种）"
+        if strict:
+            choices = "、".join(f"{n}（{label_zh(n)}）" if label_zh(n) != n else n for n in self.names)
             raise RuleError(
-                f"{source}项目类型缺失或无法识别，行：{format_rows(rows)}。可用类型：{choices}。"
-                "可用 --project-type 为全部地块指定类型，或用 --type-field 指定字段。",
-                f"{source}missing or unknown project types in rows {format_rows(rows)}; valid: "
-                f"{', '.join(self.names)}; use --project-type or --type-field",
+                f"{source}项目类型缺失或无法识别（值及行号）：{listing}。可用类型：{choices}。"
+                "可用 --type-map 把本单位的类型名对应到以上类型，或去掉 --strict-types 把它们按“其他”(other) 处理。",
+                f"{source}missing or unknown project types (value and rows): {listing}; valid: "
+                f"{', '.join(self.names)}; map them with --type-map, or drop --strict-types to screen them as `other`",
             )
-        return mapped.astype(str)
+        warnings.warn(
+            f"{source}{int(bad.sum())} 个地块的项目类型无法识别，按“其他”(other) 筛查，只适用不分类型的规则：{listing}。"
+            "可用 --type-map 对应到已知类型；--strict-types 则报错停止。"
+            f" / {int(bad.sum())} sites have unknown project types and are screened as `other` "
+            "(only rules for all types apply); map them with --type-map, or use --strict-types to stop",
+            DataWarning,
+            stacklevel=3,
+        )
+        out = np.array(mapped.astype(object).to_numpy(), dtype=object)
+        out[bad] = "other"
+        return pd.Series(out, index=values.index).astype(str)
+
+    def resolve_option(self, value: str, option: str = "--project-type") -> str:
+        """Resolve one type given on the command line; unknown is always an error naming the option.
+
+        Parameters
+        ----------
+        value : str
+            The option's value.
+        option : str
+            The option's name, for the message.
+
+        Returns
+        -------
+        str
+            Canonical type.
+
+        Raises
+        ------
+        RuleError
+            Naming the option, close matches and the valid choices.
+        """
+        found = self.resolve(value)
+        if found is not None and found not in self.groups:
+            return found
+        close = difflib.get_close_matches(clean_key(value), list(self.synonyms), n=3, cutoff=0.5)
+        hint = f"您是不是要用：{'、'.join(close)}？" if close else ""
+        why = "是类型分组，不是单一类型" if found in self.groups else "无法识别"
+        raise RuleError(
+            f"{option} {value} {why}。{hint}可用类型：{'、'.join(f'{n}（{label_zh(n)}）' for n in self.names)}。",
+            f"{option} {value}: {'a group, not a single type' if found in self.groups else 'unknown project type'}"
+            f"{'; did you mean ' + ', '.join(close) + '?' if close else ''}; valid: {', '.join(self.names)}",
+        )
+
+    def with_map(self, mapping: Mapping[str, str], *, source: str = "") -> ProjectTypes:
+        """Return a copy in which a bureau's own type names are synonyms of ecozone types.
+
+        Parameters
+        ----------
+        mapping : mapping
+            User value -> ecozone type (name, synonym; not a group).
+        source : str
+            Where the mapping came from (``--type-map`` file), for messages.
+
+        Returns
+        -------
+        ProjectTypes
+            The extended vocabulary.
+
+        Raises
+        ------
+        RuleError
+            When a target is not a known type.
+        """
+        out = self.copy()
+        bad = []
+        for user, target in mapping.items():
+            canon = self.resolve(str(target))
+            if canon is None or canon in self.groups:
+                bad.append(f"{user} → {target}")
+                continue
+            out.synonyms[clean_key(str(user))] = canon
+        if bad:
+            raise RuleError(
+                f"{source}类型对照中的目标类型无法识别：{format_rows(bad, 20)}。可用类型：{'、'.join(self.names)}。",
+                f"{source}type map targets are not ecozone types: {format_rows(bad, 20)}; valid: {', '.join(self.names)}",
+            )
+        return out
 
     def ancestry_matrix(self, types: np.ndarray, targets: Mapping[str, object]) -> np.ndarray:
         """For each site type, the value of the most specific key in ``targets``.

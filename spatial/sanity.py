@@ -162,16 +162,12 @@ def _raise_if_inside(
 
 
 def _hint_projected(x: np.ndarray, y: np.ndarray, zoning: Zoning) -> tuple[str, str]:
-    """Suggest the projected CRS these numbers probably are in."""
-    boundary = shapely.union_all(zoning.boundary.geometry.values)
-    best = None
-    for lab, c, ax, ay in gk_alternatives(x, y, CRS.from_epsg(4547)):
-        pts = to_crs_geoms(shapely.points(ax, ay), c, zoning.crs)
-        share = shapely.intersects(boundary, pts).mean()
-        if share > 0.5 and (best is None or share > best[1]):
-            best = (lab.split("（")[0], share)
-    if best:
-        return (f"看起来是 {best[0]}，请用 --sites-crs {best[0]}。", f"Looks like {best[0]}: pass --sites-crs {best[0]}.")
+    """Suggest the projected CRS these numbers probably are in (the zone that puts them inside the boundary)."""
+    from spatial.xyorder import gk_zone_hint  # it asks this module for the candidate zones
+
+    hint = gk_zone_hint(x, y, zoning)
+    if hint is not None:
+        return hint
     return (
         "请用 --sites-crs 指定正确的投影坐标系（如 EPSG:4547 为 CGCS2000 3度带 114°E 不带带号）。",
         "pass --sites-crs with the right projected CRS (e.g. EPSG:4547).",

@@ -23,7 +23,7 @@ import contextlib
 import gc
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -41,12 +41,12 @@ from layers.control_unit import DIMENSIONS
 from layers.corridor import widths as corridor_widths
 from spatial._version import __version__
 from spatial.crs import describe_crs, to_crs_geoms
-from spatial.errors import DataWarning
-from spatial.io import file_sha256
+from spatial.errors import DataWarning, SitesCRSMissing
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS, ProjectTypes
 from spatial.rules import Rule, RuleSet, load_rules
-from spatial.sites import prepare_sites, read_sites
-from spatial.zoning import Zoning, load_zoning
+from spatial.sites import explain_missing_crs, input_sha256, prepare_sites, read_sites, site_types
+from spatial.xyorder import fit_xy_to_boundary
+from spatial.zoning import Zoning, display_path, load_zoning
 
 __all__ = ["screen", "screen_frame", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
 
@@ -832,6 +832,9 @@ def screen(
     id_field: str | None = None,
     type_field: str | None = None,
     sites_crs: str | None = None,
+    xy_order: str | None = None,
+    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
+    strict_types: bool = False,
     prepared: PreparedZoning | None = None,
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
@@ -853,6 +856,12 @@ def screen(
         Site id / project-type columns.
     sites_crs : str, optional
         CRS of the sites (EPSG, cgcs2000, wgs84, gcj02, bd09).
+    xy_order : {'survey', 'gis'}, optional
+        Which of X/Y columns is the northing (default: decided from the numbers and the boundary).
+    type_map : mapping or path-like, optional
+        The bureau's own type names -> ecozone types (a dict, or a YAML/CSV file).
+    strict_types : bool, default False
+        Unknown project types are an error instead of ``other``.
     prepared : PreparedZoning, optional
         Reuse prepared zoning arrays (batch screening).
     chunk_size : int, default 250000
@@ -877,8 +886,9 @@ def screen(
     t0 = time.perf_counter()
     started = datetime.now(UTC).astimezone()
     prep_sites, zoning, rules, sites_audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs
-    )
+        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
+        xy_order=xy_order, type_map=type_map, strict_types=strict_types,
+    )  # fmt: skip
     own_prepared = prepared is None or prepared.zoning is not zoning or prepared.types is not rules.types
     if own_prepared:
         prepared = prepare_zoning(zoning, rules.types)
@@ -935,6 +945,9 @@ def prepare_inputs(
     id_field: str | None = None,
     type_field: str | None = None,
     sites_crs: str | None = None,
+    xy_order: str | None = None,
+    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
+    strict_types: bool = False,
 ) -> tuple[gpd.GeoDataFrame, Zoning, RuleSet, dict[str, Any]]:
     """Load what a screening needs: sites prepared and reprojected, zoning, rules.
 
@@ -942,7 +955,7 @@ def prepare_inputs(
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs
+    sites, zoning, rules, project_type, id_field, type_field, sites_crs, xy_order, type_map, strict_types
         As for :func:`screen`.
 
     Returns
@@ -959,8 +972,12 @@ def prepare_inputs(
         rules = rules.for_adcode(*zoning_adcode(zoning))
     if isinstance(sites, (str, os.PathLike)):
         path = Path(sites)
-        raw = read_sites_file(path, sites_crs=sites_crs)
-        sites_audit = {"path": str(path), "sha256": file_sha256(path), "crs": describe_crs(raw.crs), "n_features": len(raw)}
+        try:
+            raw = read_sites_file(path, sites_crs=sites_crs, xy_order=xy_order)
+        except SitesCRSMissing as exc:
+            raise explain_missing_crs(exc, zoning) from exc
+        raw = fit_xy_to_boundary(raw, zoning, path.name)
+        sites_audit = {"path": display_path(path), "sha256": input_sha256(path), "crs": describe_crs(raw.crs), "n_features": len(raw)}
         source = path.name
     else:
         raw = sites
@@ -970,7 +987,10 @@ def prepare_inputs(
             raw = _apply_crs(raw, sites_crs, "sites")
         sites_audit = {"path": "(in memory)", "sha256": "", "crs": describe_crs(raw.crs), "n_features": len(raw)}
         source = ""
-    prep_sites = prepare_sites(raw, id_field=id_field, type_field=type_field, project_type=project_type, types=rules.types, source=source)
+    types = site_types(rules.types, type_map)
+    prep_sites = prepare_sites(
+        raw, id_field=id_field, type_field=type_field, project_type=project_type, types=types, source=source, strict_types=strict_types
+    )
     geoms = to_crs_geoms(np.asarray(prep_sites.geometry.values, dtype=object), CRS.from_user_input(prep_sites.crs), zoning.crs)
     prep_sites = prep_sites.set_geometry(gpd.GeoSeries(geoms, index=prep_sites.index, crs=zoning.crs), crs=zoning.crs)
     from spatial.sanity import check_sites_against_zoning
@@ -1002,7 +1022,7 @@ def warn_unknown_bans(prepared: PreparedZoning) -> None:
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
 
-def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = None) -> gpd.GeoDataFrame:
+def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = None, xy_order: str | None = None) -> gpd.GeoDataFrame:
     """Read a sites file: GeoParquet through pyarrow, anything else through :func:`read_sites`.
 
     Parameters
@@ -1011,6 +1031,8 @@ def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = Non
         Sites file.
     sites_crs : str, optional
         CRS override / fallback (see :func:`spatial.sites.read_sites`).
+    xy_order : {'survey', 'gis'}, optional
+        X/Y column order (see :func:`spatial.sites.read_sites`).
 
     Returns
     -------
@@ -1019,7 +1041,7 @@ def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = Non
     """
     path = Path(path)
     if path.suffix.lower() not in PARQUET_SUFFIXES:
-        return read_sites(path, sites_crs=sites_crs)
+        return read_sites(path, sites_crs=sites_crs, xy_order=xy_order)
     from spatial.errors import FileFormatError, InputError
     from spatial.sites import _apply_crs
 
@@ -1109,9 +1131,10 @@ def assemble_result(
         "ecozone_version": __version__,
         "run_at": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
-        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": str(rules.path)},
+        "rules": {"catalogue_id": rules.catalogue_id, "version": rules.version, "sha256": rules.sha256, "path": display_path(rules.path) if rules.path else ""},
         "zoning": [
-            {"layer": s.layer, "path": s.path, "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features} for s in zoning.sources
+            {"layer": s.layer, "path": display_path(s.path), "sha256": s.sha256, "crs": s.crs, "n_features": s.n_features}
+            for s in zoning.sources
         ],
         "working_crs": describe_crs(zoning.crs),
         "sites": sites_audit,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -20,12 +22,26 @@ from pyproj import CRS
 
 from layers.base import clean_key, format_rows
 from spatial.coordfile import is_coordfile, read_coordfile
-from spatial.errors import CRSError, GeometryRepairWarning, InputError
-from spatial.io import detect_text_encoding, read_vector
+from spatial.errors import CRSError, DataWarning, GeometryRepairWarning, InputError, SitesCRSMissing
+from spatial.io import detect_text_encoding, file_sha256, read_vector
 from spatial.project_types import DEFAULT_TYPES, ProjectTypes
 from spatial.webcrs import parse_crs_alias, to_wgs84_gdf
+from spatial.xyorder import XY_ATTR, choose_xy_order
 
-__all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES"]
+if TYPE_CHECKING:
+    from spatial.zoning import Zoning
+
+__all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES", "ROW_COLUMN", "USER_COLUMNS_ATTR", "row_labels", "read_sites_folder", "site_types", "input_sha256", "explain_missing_crs"]
+
+#: Column a reader adds with each row's number as the user sees it (spreadsheet row or
+#: CSV line, header = 1; ``Sheet!row`` for workbooks).  prepare_sites uses it in messages and drops it.
+ROW_COLUMN = "_ecozone_row"
+#: Columns screening adds to the sites table; an input column of the same name is kept as ``<name>（原表）``.
+RESULT_COLUMNS = ("verdict", "verdict_zh", "n_hits", "summary_zh", "area_m2", "length_m")
+#: ``GeoDataFrame.attrs`` key listing the input's own columns (建设单位, 投资 …), in input order.
+USER_COLUMNS_ATTR = "ecozone_user_columns"
+ROWS_NOTE_ZH = "（行号同 Excel/文本编辑器所见，表头为第1行）"
+ROWS_NOTE_EN = " (as numbered in Excel or a text editor, header = 1)"
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls")
 _LON = ("lon", "lng", "long", "longitude", "经度", "东经", "jd")
@@ -38,6 +54,25 @@ _TYPE = ("project_type", "项目类型", "行业类别", "行业类型", "建设
 _NAME = ("name", "项目名称", "名称", "地块名称", "xmmc", "mc")
 
 
+def row_labels(numbers: np.ndarray, sheet: str | None = None) -> np.ndarray:
+    """Row labels as the user sees them: ``5``, or ``一期!5`` in a workbook sheet.
+
+    Parameters
+    ----------
+    numbers : ndarray of int
+        Spreadsheet rows or file lines.
+    sheet : str, optional
+        Sheet name.
+
+    Returns
+    -------
+    ndarray of str
+        One label per row.
+    """
+    labels = np.asarray(numbers).astype(np.int64).astype(str).astype(object)
+    return labels if sheet is None else (sheet + "!") + labels
+
+
 def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
     folded = {clean_key(c): c for c in columns}
     for a in aliases:
@@ -46,30 +81,45 @@ def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_table(path: Path, sites_crs: str | None) -> gpd.GeoDataFrame:
-    """CSV/XLSX with lon/lat, x/y or WKT columns -> GeoDataFrame."""
+def _read_table(path: Path, sites_crs: str | None, xy_order: str | None = None) -> gpd.GeoDataFrame:
+    """CSV/XLSX with lon/lat, x/y or WKT columns -> GeoDataFrame (with :data:`ROW_COLUMN`)."""
+    sheet = None
     if path.suffix.lower() in (".xlsx", ".xls"):
-        df = pd.read_excel(path, dtype=object)
+        with pd.ExcelFile(path) as book:
+            sheet = str(book.sheet_names[0])
+            df = pd.read_excel(book, sheet_name=sheet, dtype=object)
     else:
         raw = path.read_bytes()
         enc = detect_text_encoding(raw[: 1 << 20])
         sep = "\t" if path.suffix.lower() == ".tsv" else None
-        df = pd.read_csv(path, encoding=enc, sep=sep, engine="python", dtype=object, skipinitialspace=True)
+        # Blank lines are kept (then dropped) so every row knows the line number an editor shows.
+        df = pd.read_csv(path, encoding=enc, sep=sep, engine="python", dtype=object, skipinitialspace=True, skip_blank_lines=False)
+    df = df.dropna(how="all")
     cols = [str(c) for c in df.columns]
     df.columns = cols
+    df[ROW_COLUMN] = row_labels(df.index.to_numpy() + 2, sheet)  # header = row/line 1
+    df = df.reset_index(drop=True)
     lon, lat = _find(cols, _LON), _find(cols, _LAT)
     x, y = _find(cols, _X), _find(cols, _Y)
     wkt = _find(cols, _WKT)
     crs: CRS | None = None
+    auto_xy: dict | None = None
     if lon and lat:
         xs, ys, crs = df[lon], df[lat], CRS.from_epsg(4326)
     elif x and y:
-        if sites_crs is None:
-            raise CRSError(
-                f"{path.name} 用 {x}/{y} 列给出坐标但没有坐标系。请加 --sites-crs（如 EPSG:4547、cgcs2000、wgs84、gcj02）。",
-                f"{path.name} has {x}/{y} columns but no CRS; pass --sites-crs (e.g. EPSG:4547, cgcs2000, wgs84, gcj02)",
-            )
         xs, ys = df[x], df[y]
+        swapped = choose_xy_order(pd.to_numeric(xs, errors="coerce"), pd.to_numeric(ys, errors="coerce"), xy_order, path.name, x, y)
+        if swapped:
+            xs, ys = ys, xs
+        auto_xy = {"swapped": swapped} if xy_order is None else None
+        if sites_crs is None:
+            east, north = (pd.to_numeric(v, errors="coerce").to_numpy(float) for v in (xs, ys))
+            raise SitesCRSMissing(
+                f"{path.name} 用 {x}/{y} 列给出坐标但没有坐标系。请加 --sites-crs（CGCS2000 3度带不带带号为 EPSG:4534–4554，按中央经线选；或 cgcs2000、wgs84、gcj02）。",
+                f"{path.name} has {x}/{y} columns but no CRS; pass --sites-crs (CGCS2000 3-degree GK zones without prefix are EPSG:4534-4554, by central meridian; or cgcs2000, wgs84, gcj02)",
+                easting=east,
+                northing=north,
+            )
     elif wkt:
         geoms = shapely.from_wkt(df[wkt].astype(str).to_numpy(), on_invalid="raise")
         return gpd.GeoDataFrame(df.drop(columns=[wkt]), geometry=geoms, crs=None)
@@ -82,13 +132,16 @@ def _read_table(path: Path, sites_crs: str | None) -> gpd.GeoDataFrame:
     yn = pd.to_numeric(ys, errors="coerce")
     bad = df.index[xn.isna() | yn.isna()]
     if len(bad):
-        rows = [f"{i + 2}: ({xs[i]!r}, {ys[i]!r})" for i in bad]
+        rows = [f"{df.at[i, ROW_COLUMN]}: ({xs[i]!r}, {ys[i]!r})" for i in bad]
         raise InputError(
-            f"{path.name} 有无法识别的坐标，行（含表头计）：{format_rows(rows)}。请填写数值坐标。",
-            f"{path.name}: non-numeric coordinates in rows {format_rows(rows)}",
+            f"{path.name} 有无法识别的坐标，行{ROWS_NOTE_ZH}：{format_rows(rows)}。请填写数值坐标。",
+            f"{path.name}: non-numeric coordinates in rows{ROWS_NOTE_EN} {format_rows(rows)}",
         )
     geoms = shapely.points(xn.to_numpy(float), yn.to_numpy(float))
-    return gpd.GeoDataFrame(df, geometry=geoms, crs=crs)
+    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs=crs)
+    if auto_xy is not None:
+        gdf.attrs[XY_ATTR] = auto_xy  # the order was guessed: the zoning's boundary may still overrule it
+    return gdf
 
 
 def read_sites(
@@ -96,18 +149,24 @@ def read_sites(
     *,
     sites_crs: str | None = None,
     layer: str | None = None,
+    xy_order: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read a sites file into a GeoDataFrame with a CRS (WGS84 for web-map inputs).
+    """Read a sites file (or a folder of them) into a GeoDataFrame with a CRS (WGS84 for web-map inputs).
 
     Parameters
     ----------
     path : path-like
-        Vector file, CSV/XLSX, or 界址点 坐标文件 TXT.
+        Vector file, CSV/XLSX, 界址点 坐标文件 TXT, or a folder: every
+        sites file in it is read through this same function (see
+        :func:`read_sites_folder`).
     sites_crs : str, optional
         CRS when the file has none (or to override a wrong one): EPSG code,
         ``cgcs2000``, ``wgs84``, ``gcj02`` (高德/腾讯) or ``bd09`` (百度).
     layer : str, optional
         Layer within a multi-layer file.
+    xy_order : {'survey', 'gis'}, optional
+        For X/Y columns: survey order (X = northing, as in 坐标成果表) or GIS
+        order (X = easting); default: from the numbers, with a warning.
 
     Returns
     -------
@@ -117,14 +176,95 @@ def read_sites(
     path = Path(path)
     if not path.exists():
         raise InputError(f"找不到地块文件：{path}", f"sites file not found: {path}")
+    if path.is_dir():
+        return read_sites_folder(path, sites_crs=sites_crs, xy_order=xy_order)
     suffix = path.suffix.lower()
     if suffix == ".txt" and is_coordfile(path):
         gdf = read_coordfile(path)
     elif suffix in TABLE_SUFFIXES:
-        gdf = _read_table(path, sites_crs)
+        gdf = _read_table(path, sites_crs, xy_order)
     else:
         gdf = read_vector(path, layer, require_crs=False)
     return _apply_crs(gdf, sites_crs, path.name)
+
+
+#: Suffixes a folder of sites is searched for (a .txt must also look like a 坐标文件).
+SITES_SUFFIXES = (".txt", *TABLE_SUFFIXES, ".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".gml", ".fgb", ".dxf", ".parquet", ".geoparquet")
+#: Side-car files of a Shapefile and the like, never sites of their own.
+_SIDECARS = (".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml", ".qmd", ".qml", ".lock")
+
+
+def read_sites_folder(folder: str | os.PathLike[str], *, sites_crs: str | None = None, xy_order: str | None = None) -> gpd.GeoDataFrame:
+    """Read every sites file in a folder into one table with one id namespace.
+
+    Each file goes through :func:`read_sites`, so every format it knows
+    (and every reader added to it) works here too.  A file's ids are kept
+    when they are real; missing or template ids (``FID_0``, ``DKMC``, ``@``)
+    become ``<file stem>-<row or parcel number>``, and ids that two files
+    share are prefixed with their file stem, so ids never collide.  Files of
+    other kinds are skipped with one warning naming them.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder (not searched recursively).
+    sites_crs, xy_order : str, optional
+        As for :func:`read_sites`, applied to every file.
+
+    Returns
+    -------
+    GeoDataFrame
+        All sites, with ``site_id``, ``source_file`` and each file's own
+        columns; in the first file's CRS when all files share it, else in
+        CGCS2000 geographic coordinates.
+    """
+    from spatial.coordfile import is_placeholder_id
+
+    folder = Path(folder)
+    frames: list[gpd.GeoDataFrame] = []
+    skipped: list[str] = []
+    for f in sorted(folder.iterdir()):
+        suffix = f.suffix.lower()
+        if f.name.startswith((".", "~$")) or f.is_dir() or suffix in _SIDECARS:
+            continue
+        if suffix not in SITES_SUFFIXES or (suffix == ".txt" and not is_coordfile(f)):
+            skipped.append(f.name)
+            continue
+        gdf = read_sites(f, sites_crs=sites_crs, xy_order=xy_order)
+        cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW_COLUMN)]
+        idcol = _find(cols, _ID)
+        numbers = gdf[ROW_COLUMN].to_numpy() if ROW_COLUMN in gdf else np.arange(1, len(gdf) + 1).astype(str)
+        ids = gdf[idcol].astype(object).to_numpy() if idcol else np.full(len(gdf), None, dtype=object)
+        placeholder = np.fromiter((is_placeholder_id(v) for v in ids), bool, len(ids))
+        stem_ids = np.array([f"{f.stem}-{k}" for k in range(1, len(gdf) + 1)], dtype=object)
+        gdf = gdf.copy()
+        gdf["site_id"] = np.where(placeholder, stem_ids, np.asarray(ids, dtype=object).astype(str))
+        gdf["source_file"] = f.name
+        gdf[ROW_COLUMN] = f.name + ":" + np.asarray(numbers, dtype=object).astype(str)
+        frames.append(gdf)
+    if skipped:
+        warnings.warn(
+            f"文件夹 {folder.name} 中这些文件不是地块文件，已跳过：{format_rows(skipped, 20)}"
+            f" / skipped files that are not sites files: {format_rows(skipped, 20)}",
+            DataWarning,
+            stacklevel=3,
+        )
+    if not frames:
+        raise InputError(
+            f"文件夹 {folder} 中没有可读的地块文件（坐标文件 TXT、CSV/XLSX、GPKG、SHP、KML 等）。",
+            f"no sites files in folder {folder} (coordinate TXT, CSV/XLSX, GPKG, SHP, KML ...)",
+        )
+    crss = {CRS.from_user_input(g.crs).to_wkt() if g.crs is not None else None for g in frames}
+    if len(crss) > 1:
+        frames = [g.to_crs(4490) for g in frames]  # several GK zones or datums: meet in CGCS2000 degrees
+    out = pd.concat(frames, ignore_index=True)
+    ids = out["site_id"].astype(str)
+    shared = out.groupby(ids)["source_file"].transform("nunique") > 1
+    if shared.any():  # a file sharing any id with another file gets all its ids prefixed, for one consistent scheme
+        mask = out["source_file"].isin(set(out.loc[shared, "source_file"])).to_numpy()
+        stems = out.loc[mask, "source_file"].map(lambda n: Path(n).stem)
+        out.loc[mask, "site_id"] = [i if i.startswith(f"{s}-") else f"{s}-{i}" for s, i in zip(stems, ids[mask], strict=True)]
+    return gpd.GeoDataFrame(out, geometry=frames[0].geometry.name, crs=frames[0].crs)
 
 
 def _apply_crs(gdf: gpd.GeoDataFrame, sites_crs: str | None, label: str) -> gpd.GeoDataFrame:
@@ -161,6 +301,7 @@ def prepare_sites(
     project_type: str | None = None,
     types: ProjectTypes = DEFAULT_TYPES,
     source: str = "",
+    strict_types: bool = False,
 ) -> gpd.GeoDataFrame:
     """Give sites a unique ``site_id``, canonical ``project_type`` and ``name``.
 
@@ -173,17 +314,21 @@ def prepare_sites(
     type_field : str, optional
         Project-type column (default ``project_type`` or a Chinese alias).
     project_type : str, optional
-        One type for every site (overrides the column).
+        One type for every site (overrides the column); an unknown value is
+        an error naming ``--project-type``.
     types : ProjectTypes
-        Vocabulary.
+        Vocabulary (extended by a ``--type-map`` where given).
     source : str
         File name for messages.
+    strict_types : bool, default False
+        Unknown or empty types in the column are an error instead of ``other``.
 
     Returns
     -------
     GeoDataFrame
-        ``site_id``, ``name``, ``project_type``, ``project_type_raw``, the
-        other attributes, geometry (2D, valid, non-empty).
+        ``site_id``, ``name``, ``project_type``, ``project_type_raw``, every
+        other input column unchanged, geometry (2D, valid, non-empty).
+        Messages name rows as the user sees them (:data:`ROW_COLUMN`).
 
     Raises
     ------
@@ -191,8 +336,14 @@ def prepare_sites(
         Listing every offending row.
     """
     label = f"{source}：" if source else ""
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW_COLUMN)]
     out = gdf.copy()
+    if ROW_COLUMN in out:
+        rows_of = out.pop(ROW_COLUMN).astype(str).to_numpy(dtype=object)
+        note_zh, note_en = ROWS_NOTE_ZH, ROWS_NOTE_EN
+    else:
+        rows_of = np.arange(1, len(out) + 1).astype(str).astype(object)
+        note_zh, note_en = "（要素序号）", " (feature number)"
     if id_field is not None and id_field not in cols:
         raise InputError(
             f"{label}没有编号字段 {id_field}；现有字段：{', '.join(cols)}", f"{source}: no id field {id_field}; fields: {', '.join(cols)}"
@@ -202,21 +353,23 @@ def prepare_sites(
         ids = out[idcol].astype("string").str.strip()
         missing = ids.isna() | (ids == "")
         if missing.any():
+            rows = list(rows_of[missing.to_numpy()])
             raise InputError(
-                f"{label}编号字段 {idcol} 为空的行：{format_rows([int(i) + 1 for i in np.flatnonzero(missing)])}",
-                f"{source}: empty ids in {idcol} at rows {format_rows([int(i) + 1 for i in np.flatnonzero(missing)])}",
+                f"{label}编号字段 {idcol} 为空的行{note_zh}：{format_rows(rows)}",
+                f"{source}: empty ids in {idcol} at rows{note_en} {format_rows(rows)}",
             )
         ids = ids.astype(str)
     else:
         ids = pd.Series([str(i + 1) for i in range(len(out))], index=out.index)
     dup = ids.duplicated(keep=False)
     if dup.any():
-        rows = [f"{int(i) + 1}: {ids.iloc[i]}" for i in np.flatnonzero(dup.to_numpy())]
+        rows = [f"{rows_of[i]}: {ids.iloc[i]}" for i in np.flatnonzero(dup.to_numpy())]
         raise InputError(
-            f"{label}地块编号重复（{idcol}），行：{format_rows(rows)}。每个地块需要唯一编号；可用 --id-field 指定其他字段。",
-            f"{source}: duplicate site ids ({idcol}) in rows {format_rows(rows)}; ids must be unique (see --id-field)",
+            f"{label}地块编号重复（{idcol}），行{note_zh}：{format_rows(rows)}。每个地块需要唯一编号；可用 --id-field 指定其他字段。",
+            f"{source}: duplicate site ids ({idcol}) in rows{note_en} {format_rows(rows)}; ids must be unique (see --id-field)",
         )
     if project_type is not None:
+        types.resolve_option(project_type)  # a bad --project-type is the option's fault, not the rows'
         raw_type = pd.Series([project_type] * len(out), index=out.index, dtype=object)
     else:
         if type_field is not None and type_field not in cols:
@@ -231,15 +384,15 @@ def prepare_sites(
                 f"{source}: no project-type field; pass --type-field or --project-type",
             )
         raw_type = out[tcol]
-    canon = types.normalise(raw_type.reset_index(drop=True), source=label).to_numpy()
+    canon = types.normalise(raw_type.reset_index(drop=True), source=label, rows=rows_of, strict=strict_types).to_numpy()
     namecol = _find(cols, _NAME)
     names = out[namecol].astype("string").fillna("").astype(str).to_numpy() if namecol else ids.to_numpy()
     geoms = np.asarray(out.geometry.values, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
-        rows = [f"{int(i) + 1}: {ids.iloc[i]}" for i in np.flatnonzero(empty)]
+        rows = [f"{rows_of[i]}: {ids.iloc[i]}" for i in np.flatnonzero(empty)]
         raise InputError(
-            f"{label}以下地块没有几何（空坐标）：{format_rows(rows)}。请补全坐标或删除这些行后重试。",
+            f"{label}以下地块没有几何（空坐标），行{note_zh}：{format_rows(rows)}。请补全坐标或删除这些行后重试。",
             f"{source}: sites without geometry: {format_rows(rows)}; fill in or remove them",
         )
     if shapely.has_z(geoms).any():
@@ -255,6 +408,8 @@ def prepare_sites(
             stacklevel=2,
         )
     rest = out.drop(columns=[c for c in (out.geometry.name, "site_id", "name", "project_type") if c in out.columns])
+    # A previous run's screening.gpkg screened again carries verdict, n_hits …: keep them, renamed.
+    rest = rest.rename(columns={c: f"{c}（原表）" for c in rest.columns if c in RESULT_COLUMNS or c == "project_type_raw"})
     result = gpd.GeoDataFrame(
         {
             "site_id": ids.to_numpy(),
@@ -267,4 +422,77 @@ def prepare_sites(
     )
     for c in rest.columns:
         result[c] = rest[c].to_numpy()
+    result.attrs[USER_COLUMNS_ATTR] = [str(c) for c in rest.columns]  # carried to every output unchanged
     return result
+
+
+def site_types(types: ProjectTypes, type_map: Mapping[str, str] | str | os.PathLike[str] | None) -> ProjectTypes:
+    """Return the vocabulary sites are read with: the catalogue's, plus a bureau's ``--type-map``.
+
+    Parameters
+    ----------
+    types : ProjectTypes
+        The rule catalogue's vocabulary.
+    type_map : mapping or path-like, optional
+        User value -> ecozone type, or a YAML/CSV file of them.
+
+    Returns
+    -------
+    ProjectTypes
+        ``types`` itself when there is no map, else an extended copy.
+    """
+    if type_map is None:
+        return types
+    if isinstance(type_map, Mapping):
+        return types.with_map(type_map)
+    from spatial.type_map import load_type_map
+
+    return types.with_map(load_type_map(type_map), source=f"{Path(type_map).name}：")
+
+
+def input_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a sites input: the file, or every file of a folder (names and bytes).
+
+    Parameters
+    ----------
+    path : path-like
+        File or folder.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    import hashlib
+
+    path = Path(path)
+    if not path.is_dir():
+        return file_sha256(path)
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
+        h.update(f.name.encode())
+        h.update(file_sha256(f).encode())
+    return h.hexdigest()
+
+
+def explain_missing_crs(exc: SitesCRSMissing, zoning: Zoning) -> CRSError:
+    """Turn "X/Y without a CRS" into a message naming the Gauss-Kruger zone that fits the zoning.
+
+    Parameters
+    ----------
+    exc : SitesCRSMissing
+        The reader's error, carrying the numbers.
+    zoning : Zoning
+        The zoning the sites should fall in.
+
+    Returns
+    -------
+    CRSError
+        The original message, completed with the zone when one fits.
+    """
+    from spatial.xyorder import gk_zone_hint
+
+    hint = gk_zone_hint(exc.easting, exc.northing, zoning) if exc.easting is not None else None
+    if hint is None:
+        return exc
+    return CRSError(f"{exc.zh}{hint[0]}", f"{exc.en}; {hint[1]}" if exc.en else hint[1])

@@ -37,7 +37,7 @@ from spatial.geometry import clean_geometries
 from spatial.io import file_sha256, list_layers, read_vector
 from spatial.sanity import check_boundary_plausible, check_layer_extent
 
-__all__ = ["Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "VECTOR_SUFFIXES"]
+__all__ = ["Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES"]
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".gml", ".fgb", ".parquet", ".geoparquet", ".dxf")
 _MANIFEST_KEYS = {"path", "layer", "fields", "values", "defaults", "encoding", "crs", "force_crs", "where"}
@@ -63,6 +63,31 @@ def demo_sites_path() -> Path:
         ``spatial/data/lianzhou_sites.gpkg`` inside the installed package.
     """
     return Path(str(resources.files("spatial") / "data" / "lianzhou_sites.gpkg"))
+
+
+def display_path(path: str | os.PathLike[str] | None) -> str:
+    """Return a path as reports show it: as the user gave it, or the bundled demo's name.
+
+    The bundled files live inside the installation (a site-packages path
+    that means nothing to a reader of the report), so they are named instead.
+
+    Parameters
+    ----------
+    path : path-like or None
+        A package or sites path (None: the bundled demo zoning).
+
+    Returns
+    -------
+    str
+        E.g. ``data/zoning.gpkg`` or ``lianzhou_demo.gpkg（ecozone 内置数据 bundled）``.
+    """
+    if path is None:
+        return f"{demo_zoning_path().name}（ecozone 内置数据 bundled）"
+    p = Path(path)
+    bundled = demo_zoning_path().parent
+    if p.resolve().parent == bundled.resolve():
+        return f"{p.name}（ecozone 内置数据 bundled）"
+    return str(path)
 
 
 @dataclass
@@ -331,7 +356,7 @@ def _entries_from_manifest(path: Path) -> dict[str, dict[str, Any]]:
             )
         std = _standard_name(str(name))
         entry = dict(spec)
-        entry["path"] = (path.parent / str(spec["path"])).resolve()
+        entry["path"] = path.parent / str(spec["path"])  # as the user's manifest names it (reports show it)
         for key in ("fields", "values", "defaults"):
             if key in entry and not isinstance(entry[key], Mapping):
                 raise SchemaError(

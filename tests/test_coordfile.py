@@ -124,7 +124,8 @@ def test_square_gbk_crlf_area_and_crs(tmp_path: Path) -> None:
         "site_id",
         "name",
         "declared_area_ha",
-        "parsed_area_ha",
+        "gk_plane_area_ha",
+        "ellipsoidal_area_ha",
         "land_use",
         "geometry",
     ]
@@ -135,7 +136,7 @@ def test_square_gbk_crlf_area_and_crs(tmp_path: Path) -> None:
         and row.land_use == "工业用地"
     )
     assert row.declared_area_ha == 0.75
-    assert row.parsed_area_ha == pytest.approx(0.75, abs=1e-12)
+    assert row.gk_plane_area_ha == pytest.approx(0.75, abs=1e-12)
     assert gdf.crs.to_epsg() == 4513 + 38 - 25
     assert gdf.attrs["coordfile"]["坐标系"] == "2000国家大地坐标系"
     # x = easting (Y), y = northing (X)
@@ -169,8 +170,8 @@ def test_hole_and_two_parcels_utf8_bom(tmp_path: Path) -> None:
     hole = gdf.geometry.iloc[1]
     assert isinstance(hole, Polygon) and len(hole.interiors) == 1
     assert hole.is_valid
-    assert gdf.parsed_area_ha.iloc[1] == pytest.approx(3.0, abs=1e-12)
-    assert gdf.parsed_area_ha.iloc[0] == pytest.approx(0.75, abs=1e-12)
+    assert gdf.gk_plane_area_ha.iloc[1] == pytest.approx(3.0, abs=1e-12)
+    assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(0.75, abs=1e-12)
 
 
 def test_utf8_without_bom_lf(tmp_path: Path) -> None:
@@ -248,7 +249,7 @@ def test_area_mismatch_warns(tmp_path: Path) -> None:
         gdf = read_coordfile(p)
     msg = str(rec[0].message)
     assert "“1”" in msg and msg.index("申报面积") < msg.index("declares")
-    assert gdf.parsed_area_ha.iloc[0] == pytest.approx(0.75)
+    assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(0.75)
 
 
 def test_small_area_difference_does_not_warn(tmp_path: Path) -> None:
@@ -301,7 +302,7 @@ def test_unclosed_ring_is_closed(tmp_path: Path) -> None:
     rows = _ring(1, SQUARE, 38_500_000)[:-1]
     text = _header() + "4,0.75,1,x,面,,,,@\n" + "\n".join(rows) + "\n"
     gdf = read_coordfile(_write(tmp_path, text))
-    assert gdf.parsed_area_ha.iloc[0] == pytest.approx(0.75)
+    assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(0.75)
 
 
 def test_second_outer_ring_gives_multipolygon(tmp_path: Path) -> None:
@@ -314,7 +315,7 @@ def test_second_outer_ring_gives_multipolygon(tmp_path: Path) -> None:
     gdf = read_coordfile(_write(tmp_path, text))
     geom = gdf.geometry.iloc[0]
     assert isinstance(geom, MultiPolygon) and len(geom.geoms) == 2
-    assert gdf.parsed_area_ha.iloc[0] == pytest.approx(1.5)
+    assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(1.5)
 
 
 def test_island_inside_hole(tmp_path: Path) -> None:
@@ -328,7 +329,7 @@ def test_island_inside_hole(tmp_path: Path) -> None:
     gdf = read_coordfile(_write(tmp_path, text))
     geom = gdf.geometry.iloc[0]
     assert isinstance(geom, MultiPolygon) and geom.is_valid
-    assert gdf.parsed_area_ha.iloc[0] == pytest.approx(3.25)
+    assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(3.25)
 
 
 def test_swapped_xy_is_reported(tmp_path: Path) -> None:
@@ -378,7 +379,7 @@ def test_sample_files(name: str) -> None:
     gdf = read_coordfile(path)
     assert list(gdf.site_id) == ["DK01", "DK02"]
     assert gdf.name.tolist() == ["某某项目用地", "带天井地块"]
-    np.testing.assert_allclose(gdf.parsed_area_ha, [0.75, 3.0], atol=1e-12)
+    np.testing.assert_allclose(gdf.gk_plane_area_ha, [0.75, 3.0], atol=1e-12)
     np.testing.assert_allclose(gdf.declared_area_ha, [0.75, 3.0])
     assert len(gdf.geometry.iloc[1].interiors) == 1
     ll = shapely.get_coordinates(gdf.to_crs(4490).geometry.iloc[0])[0]
@@ -391,3 +392,27 @@ def test_is_coordfile_large_gbk(tmp_path: Path) -> None:
     p = _write(tmp_path, text)
     assert p.stat().st_size > 4096
     assert is_coordfile(p)
+
+
+# -------------------------------------------------------------------------- two areas, placeholder ids
+
+
+def test_gk_plane_and_ellipsoidal_areas_both_kept(tmp_path: Path) -> None:
+    """150 km east of the central meridian the GK plane inflates areas by the point scale factor squared."""
+    fe = 38_500_000 + 150_000
+    gdf = read_coordfile(_write(tmp_path, _square_file(fe=fe)))
+    row = gdf.iloc[0]
+    assert row.gk_plane_area_ha == pytest.approx(0.75, abs=1e-9)  # what 用地报批 declares
+    factors = pyproj.Proj(gdf.crs).get_factors(*pyproj.Transformer.from_crs(gdf.crs, 4490, always_xy=True).transform(fe + 50, 2713237.5))
+    expected = 0.75 / factors.areal_scale
+    assert factors.areal_scale > 1.0005  # the two areas genuinely differ here
+    assert row.ellipsoidal_area_ha == pytest.approx(expected, rel=2e-6)
+
+
+@pytest.mark.parametrize("placeholder", ["FID_0", "DKMC", "@", "", "fid_12"])
+def test_placeholder_ids_become_stem_and_parcel_number(tmp_path: Path, placeholder: str) -> None:
+    text = _header() + _parcel("{n},0.7500," + placeholder + ",甲,面,,工业用地,,@", _ring(1, SQUARE, 38_500_000))
+    text += _parcel("{n},4.0000," + placeholder + ",乙,面,,工业用地,,@", _ring(1, OUTER, 38_500_000))
+    gdf = read_coordfile(_write(tmp_path, text, name="宗地A.txt"))
+    assert list(gdf.site_id) == ["宗地A-1", "宗地A-2"]
+    assert list(gdf["name"]) == ["甲", "乙"]

@@ -95,7 +95,7 @@ def test_duplicate_ids_listed(tmp_path, toy_zoning) -> None:  # noqa: ANN001
     df["编号"] = ["A", "A", "C"]
     path = tmp_path / "dup.csv"
     df.to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"1: A.*2: A"):
+    with pytest.raises(InputError, match=r"2: A.*3: A"):  # CSV lines as an editor numbers them (header = 1)
         screen(path, toy_zoning)
 
 
@@ -105,8 +105,8 @@ def test_unknown_types_all_listed(tmp_path, toy_zoning) -> None:  # noqa: ANN001
     path = tmp_path / "types.csv"
     df.to_csv(path, index=False)
     with pytest.raises(RuleError) as err:
-        screen(path, toy_zoning)
-    assert "火箭发射" in str(err.value) and "外星基地" in str(err.value)
+        screen(path, toy_zoning, strict_types=True)
+    assert "火箭发射（行 3）" in str(err.value) and "外星基地（行 4）" in str(err.value)  # CSV lines, header = 1
     assert "residential" in str(err.value)  # lists the valid choices
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from spatial.cli.context import working_on
 from spatial.cli.options import zoning_option
 from spatial.crs import describe_crs
-from spatial.zoning import load_zoning
+from spatial.zoning import display_path, load_zoning
 
 __all__ = ["command"]
 
@@ -23,7 +23,7 @@ def command(zoning: Path | None) -> None:
     working_on("zoning", zoning)
     z = load_zoning(zoning)
     console = Console(width=max(Console().width, 140))
-    table = Table(title=f"{z.path}  →  working CRS 工作坐标系: {describe_crs(z.crs)}")
+    table = Table(title=f"{display_path(z.path)}  →  working CRS 工作坐标系: {describe_crs(z.crs)}")
     for col in ("layer 图层", "名称", "features", "source 来源", "source CRS", "fields 字段映射"):
         table.add_column(col)
     for s in z.sources:

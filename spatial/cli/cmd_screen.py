@@ -43,6 +43,19 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
 @click.option("--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件; default: shipped catalogue).")
 @click.option("--project-type", "-t", default=None, help="Project type for every site, e.g. chemical / 化工.")
 @click.option("--type-field", default=None, help="Field holding each site's project type (default project_type / 项目类型).")
+@click.option(
+    "--type-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML or CSV mapping your own type names to ecozone types, e.g. 镇级污水站: 污水处理厂 (类型对照表).",
+)
+@click.option("--strict-types", is_flag=True, help="Stop on unknown project types instead of screening them as `other` (未知类型报错).")
+@click.option(
+    "--xy-order",
+    type=click.Choice(["survey", "gis"]),
+    default=None,
+    help="X/Y columns: survey = X is the northing (坐标成果表), gis = X is the easting; default: judged from the numbers.",
+)
 @click.option("--id-field", default=None, help="Field holding site ids (default site_id, else id, else row number).")
 @sites_crs_option
 @click.option("--layer", default=None, help="Layer of a multi-layer sites file.")
@@ -79,6 +92,9 @@ def command(
     rules: Path | None,
     project_type: str | None,
     type_field: str | None,
+    type_map: Path | None,
+    strict_types: bool,
+    xy_order: str | None,
     id_field: str | None,
     sites_crs: str | None,
     layer: str | None,
@@ -96,6 +112,9 @@ def command(
     adcode: str | None,
 ) -> None:
     """Screen project SITES against the zoning (选址符合性筛查).
+
+    SITES is a file (CSV/XLSX, 坐标文件 TXT, GPKG, SHP, KML, GeoParquet …) or a
+    folder: every sites file in it is screened in one run, ids made unique.
 
     \b
     Large runs: the zoning is cached after the first load (--no-cache to skip),
@@ -127,10 +146,18 @@ def command(
         if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
             from spatial.sites import read_sites
 
-            source = read_sites(sites, sites_crs=sites_crs, layer=layer)
+            source = read_sites(sites, sites_crs=sites_crs, layer=layer, xy_order=xy_order)
         else:
             source = sites
-        opts = {"project_type": project_type, "id_field": id_field, "type_field": type_field, "sites_crs": sites_crs}
+        opts = {
+            "project_type": project_type,
+            "id_field": id_field,
+            "type_field": type_field,
+            "sites_crs": sites_crs,
+            "xy_order": xy_order,
+            "type_map": type_map,
+            "strict_types": strict_types,
+        }
         with progress_bar("筛查 screening") as tick:
             if engine == "dask":
                 from spatial.engine_dask import screen_dask
