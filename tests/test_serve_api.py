@@ -135,7 +135,6 @@ def test_pasted_points_and_polygon(client: TestClient) -> None:
         ([("a.json", b'{"a": 1}')], {}, "不是 GeoJSON"),
         ([], {"pasted": "113.1,24.5"}, "项目类型"),
         ([], {"pasted": "hello world", "project_type": "化工"}, "第 1 行"),
-        ([("a.csv", b"x")], {"project_type": "不存在的类型xyz"}, "不存在的类型xyz"),
         ([("a.csv", b"x")], {"zoning_version": "nope"}, "分区数据版本"),
     ],
 )
@@ -146,6 +145,24 @@ def test_bad_requests_are_chinese_json(client: TestClient, files: list, data: di
     body = r.json()
     assert set(body) == {"error", "detail"} and needle in body["error"]
     assert "Traceback" not in r.text
+
+
+def test_unknown_project_type_fails_naming_the_field(client: TestClient) -> None:
+    """As in ``ecozone screen --project-type``, an unknown chosen type stops the job, naming the form field."""
+    csv = "name,lon,lat\n甲,112.38,24.78\n".encode()
+    r = _post(client, [("s.csv", csv)], project_type="不存在的类型xyz")
+    doc = wait_job(client, r.json()["id"])
+    assert doc["status"] == "failed"
+    assert "项目类型" in doc["error"]["error"] and "不存在的类型xyz" in doc["error"]["error"] and "--project-type" not in doc["error"]["error"]
+
+
+def test_unknown_type_in_a_column_is_other_with_a_warning(client: TestClient) -> None:
+    """An unknown value in the type column does not abort: the site is ``other`` and the page says why."""
+    csv = "name,lon,lat,项目类型\n甲,112.38,24.78,不存在的类型xyz\n".encode()
+    doc = wait_job(client, _post(client, [("s.csv", csv)]).json()["id"])
+    assert doc["status"] == "done" and doc["sites"][0]["project_type"] == "other"
+    assert any("不存在的类型xyz" in w for w in doc["warnings"])
+    assert "不存在的类型xyz" in client.get(f"/screenings/{doc['id']}").text
 
 
 def test_unreadable_content_fails_the_job_with_the_file_name(client: TestClient) -> None:

@@ -348,12 +348,6 @@ def create_job(
     project_type, type_field, sites_crs = project_type.strip(), type_field.strip(), sites_crs.strip()
     if project_type and type_field:
         raise InputError("“项目类型”和“类型字段”只能选一个。", "give either project_type or type_field")
-    if project_type:
-        import pandas as pd
-
-        from spatial import load_rules
-
-        load_rules().types.normalise(pd.Series([project_type]), source="project_type：")
     version = st.store.version(zoning_version) if zoning_version else _default_version(st.store)
     if version is None or version.status != "accepted":
         raise InputError("所选分区数据版本不存在或尚未确认可用。", "unknown or not accepted zoning version")

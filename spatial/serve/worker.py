@@ -123,10 +123,15 @@ def _messages(caught: list[warnings.WarningMessage]) -> list[str]:
     return seen[:50]
 
 
+_FORM_FIELDS = {"--project-type": "“项目类型”(project_type)", "--type-field": "“类型字段”(type_field)", "--sites-crs": "“坐标系”(sites_crs)"}
+
+
 def _shown(text: str, inputs: list[dict[str, Any]]) -> str:
-    """Say the user's file names where a message names the stored file (``u01.csv``)."""
+    """Say the user's file names and form fields where a message names the stored file (``u01.csv``) or a CLI option."""
     for inp in sorted(inputs, key=lambda i: -len(i["path"])):
         text = text.replace(str(Path(inp["path"]).name), inp["display"])
+    for option, field in _FORM_FIELDS.items():  # the engine's messages name CLI options; the page has fields
+        text = text.replace(option, field)
     return text
 
 
