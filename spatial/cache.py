@@ -201,7 +201,30 @@ def _load_recording(path: Path, working_crs: str | CRS | None) -> tuple[Zoning, 
     return zoning, [{"category": w.category.__name__, "message": str(w.message)} for w in caught]
 
 
-def _replay(records: list[dict[str, str]]) -> None:
+#: Stands for the package's folder inside cached warning texts (the folder differs per reader).
+_PKG_DIR = "\x00package-folder\x00"
+
+
+def _folders(zoning: Zoning) -> list[str]:
+    """Folders of the package and its files, longest first, as they may appear in messages."""
+    dirs = {str(Path(s.path).parent) for s in zoning.sources} | {str(Path(s.path).resolve().parent) for s in zoning.sources}
+    if zoning.path is not None:
+        dirs |= {str(Path(zoning.path).parent), str(Path(zoning.path).resolve().parent)}
+    return sorted((d for d in dirs if d not in ("", ".")), key=len, reverse=True)
+
+
+def _scrub(records: list[dict[str, str]], folders: list[str]) -> list[dict[str, str]]:
+    """Replace the writer's folders in warning texts by a placeholder (entries never hold paths)."""
+    out = []
+    for rec in records:
+        msg = rec.get("message", "")
+        for d in folders:
+            msg = msg.replace(d, _PKG_DIR)
+        out.append({**rec, "message": msg})
+    return out
+
+
+def _replay(records: list[dict[str, str]], folder: Path | None = None) -> None:
     """Re-issue the data warnings the original load gave (repairs, dropped parts ...)."""
     from spatial import errors
 
@@ -209,7 +232,7 @@ def _replay(records: list[dict[str, str]]) -> None:
         category = getattr(errors, rec.get("category", ""), None)
         if not (isinstance(category, type) and issubclass(category, Warning)):
             category = UserWarning
-        warnings.warn(rec.get("message", ""), category, stacklevel=3)
+        warnings.warn(rec.get("message", "").replace(_PKG_DIR, str(folder) if folder is not None else "."), category, stacklevel=3)
 
 
 def _write(zoning: Zoning, key: str, root: Path, warned: list[dict[str, str]]) -> Path:
@@ -234,7 +257,7 @@ def _write(zoning: Zoning, key: str, root: Path, warned: list[dict[str, str]]) -
             "layers": layers,
             "sources": [dict(dataclasses.asdict(s), path=Path(s.path).name) for s in zoning.sources],
             "content_hash": zoning.content_hash,
-            "warnings": warned,
+            "warnings": _scrub(warned, _folders(zoning)),
             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         (tmp / _META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -382,7 +405,7 @@ def load_zoning_cached(
         else:
             os.utime(entry)  # recently used: survives pruning
             info.update(status="hit", seconds=round(time.perf_counter() - t0, 3))
-            _replay(warned)
+            _replay(warned, path.parent)
             return _mark(_rebase(zoning, path), entry, key)
     zoning, warned = _load_recording(path, working_crs)
     try:

@@ -348,3 +348,13 @@ def test_a_previous_result_can_be_screened_again(tmp_path: Path, toy_zoning: obj
     again = screen(first.sites, toy_zoning)
     assert again.sites["verdict（原表）"].iloc[0] == first.sites["verdict"].iloc[0]
     assert again.sites["verdict"].iloc[0] == first.sites["verdict"].iloc[0] and again.sites["建设单位"].iloc[0] == "甲"
+
+
+def test_cached_warning_texts_carry_no_folder(tmp_path: Path) -> None:
+    """A load warning naming the writer's folder is stored without it and replayed with the reader's."""
+    from spatial import cache
+
+    recs = cache._scrub([{"category": "DataWarning", "message": f"{tmp_path}/installA/z.gpkg：修复了 2 个几何"}], [f"{tmp_path}/installA"])
+    assert "installA" not in json.dumps(recs, ensure_ascii=False)
+    with pytest.warns(DataWarning, match=r"userB/z.gpkg：修复了 2 个几何"):
+        cache._replay(recs, tmp_path / "userB")

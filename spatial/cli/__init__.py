@@ -131,7 +131,7 @@ def _where(ctx: click.Context) -> tuple[str, str]:
     stage = current_stage(ctx)
     if stage is None:
         return f"（ecozone {sub}）", f" (ecozone {sub})"
-    return f"（ecozone {sub}，处理{stage.zh}时）", f" (ecozone {sub}, while processing {stage.en})"
+    return f"（ecozone {sub}，处理{stage.zh} 时）", f" (ecozone {sub}, while processing {stage.en})"
 
 
 def _unexpected(ctx: click.Context, exc: Exception) -> str:
