@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from layers._common import id_field, name_field
-from layers.base import FieldSpec, LayerSpec
+from layers.base import FieldSpec, LayerSpec, format_rows
 
 __all__ = ["SPEC", "KINDS", "ROAD_CLASSES", "DEFAULT_WIDTH_M", "widths", "buffer_zones"]
 
@@ -49,6 +49,24 @@ def _infer_kind(fields: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(road_class.notna(), "road", "river"), index=fields.index, dtype=object)
 
 
+def _check_width(fields: pd.DataFrame) -> list[tuple[str, str]]:
+    """Flag widths that are zero or negative (a given width is never silently replaced by the default)."""
+    if "width_m" not in fields:
+        return []
+    w = pd.to_numeric(fields["width_m"], errors="coerce")
+    bad = np.flatnonzero((fields["width_m"].notna() & (w <= 0)).to_numpy())
+    if not len(bad):
+        return []
+    ids = fields["id"] if "id" in fields else pd.Series([None] * len(fields), index=fields.index)
+    rows = [f"要素 {i + 1}{'（' + str(ids.iloc[i]) + '）' if pd.notna(ids.iloc[i]) else ''}: {w.iloc[i]:g}" for i in bad]
+    return [
+        (
+            f"控制宽度 width_m 须为正数（米，每侧），不能为零或负数：{format_rows(rows, 10)}。请改正；留空则按廊道类型/道路等级取默认宽度",
+            f"width_m must be a positive number of metres (each side): {format_rows(rows, 10)}; fix it, or leave it empty for the default",
+        )
+    ]
+
+
 SPEC = LayerSpec(
     name="corridor",
     label_zh="生态廊道",
@@ -73,6 +91,7 @@ SPEC = LayerSpec(
         FieldSpec("width_m", "控制宽度(米)", ("width", "宽度", "宽度(米)", "宽度（米）", "廊道宽度", "控制宽度", "控制宽度(m)", "kd", "kzkd"), "number"),
     ),
     aliases=("corridor", "corridors", "生态廊道", "廊道", "stld"),
+    check=_check_width,
 )
 
 

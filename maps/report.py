@@ -336,6 +336,7 @@ def _audit_frame(audit: Mapping[str, Any]) -> pd.DataFrame:
         ("运行时间", _s(audit.get("run_at"))),
         ("耗时(秒)", _s(audit.get("duration_s"))),
         ("工作坐标系", _s(audit.get("working_crs"))),
+        ("数据警告", "；".join(_s(w) for w in audit.get("warnings") or []) or "—"),
     ]
     rules = audit.get("rules") or {}
     rows += [
@@ -628,7 +629,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>{{ title }}</h1>
 <div class="meta">分区数据：{{ zoning_path or "—" }}　｜　规则目录：{{ audit_rules.get("catalogue_id", "—") }}　｜　运行时间：{{ audit.get("run_at", "—") }}　｜　ecozone {{ audit.get("ecozone_version", "") }}</div>
 
-<h2>一、选址结论汇总</h2>
+{% for w in audit.get("warnings") or [] %}<p class="warn" style="color:#b00020;font-weight:bold;">⚠ {{ w }}</p>
+{% endfor %}<h2>一、选址结论汇总</h2>
 <p class="verdicts">共 {{ sites|length }} 处：
 {% for v in order %}<span><span class="badge" style="background:{{ colours[v] }}">{{ verdict_zh[v] }}</span> {{ counts[v] }} 处</span>{% endfor %}
 </p>

@@ -1048,7 +1048,7 @@ def save_map(
     return save_offline(m, path, force=force)
 
 
-def read_sites_for_map(path: str | os.PathLike[str]) -> SimpleNamespace:
+def read_sites_for_map(path: str | os.PathLike[str], *, sites_crs: str | None = None) -> SimpleNamespace:
     """Read ``--sites`` for ``ecozone map``: a screening output folder or a sites file.
 
     Parameters
@@ -1058,6 +1058,8 @@ def read_sites_for_map(path: str | os.PathLike[str]) -> SimpleNamespace:
         ``sites``/``hits``, else ``hits.csv``), a ``screening.gpkg`` itself, or
         any sites file :func:`spatial.sites.read_sites` reads.  Sites keep
         their own CRS; :func:`build_map` reprojects them.
+    sites_crs : str, optional
+        CRS of a sites file that has none (a DXF, a CSV with X/Y).
 
     Returns
     -------
@@ -1097,7 +1099,7 @@ def read_sites_for_map(path: str | os.PathLike[str]) -> SimpleNamespace:
     else:
         from spatial.sites import read_sites
 
-        sites = read_sites(p)
+        sites = read_sites(p, sites_crs=sites_crs)
     if "site_id" in sites:
         sites["site_id"] = sites["site_id"].astype(str)
     return SimpleNamespace(sites=sites, hits=hits)

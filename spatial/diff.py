@@ -2,16 +2,19 @@
 
 Both versions are dissolved (overlaps count once) and compared as areas:
 ``added = union(new) − union(old)``, ``removed = union(old) − union(new)``.
-Pieces smaller than the tolerance (default 1 m²), or thinner on average than
-10 cm (``2·area/perimeter``: hair-thin lenses where both versions trace the
-same edge through different vertices or CRSs), are re-digitising noise: they
-are dropped from the totals and reported separately.  Areas are ellipsoidal
-(GRS80).
+Every square metre counts: a reduction made of thin slivers or of thousands
+of pinholes adds up like one big cut.  A piece is reported as *noise* only
+when it is what a reprojection round trip produces: every vertex of it lies
+within :data:`NOISE_DISTANCE_M` of both versions' outlines (the hair-thin
+lenses left when the same layer is stored in another CRS).  Noise is reported
+as a total area and a piece count; it stays in the totals, where round-trip
+lenses on either side cancel out.  Areas are ellipsoidal (GRS80).
 
 The 面积不减少 verdict
 --------------------
-``net = added − removed`` (noise excluded) and
-``area_not_reduced = max(net, net_planar) ≥ −tolerance``, where
+``net = added − removed`` (all pieces) and
+``area_not_reduced = max(net, net_planar) ≥ −tolerance``: the tolerance
+(default 1 m²) applies to the total, never to each piece, where
 ``net_planar`` is the same net measured in the working Gauss-Kruger plane.
 Checking the planar net too means a swap drawn equal-area in the plane the
 plans are drawn in is not failed on the ~2×10⁻⁵ scale-factor difference
@@ -36,11 +39,17 @@ from layers import REGISTRY, generic_spec, spec_for_layer_name
 from spatial.crs import describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries, polygonal_part
-from spatial.indicators import SLIVER_WIDTH_M, dissolve, ellipsoidal_area
+from spatial.indicators import dissolve, ellipsoidal_area
 from spatial.io import list_layers, read_vector
 from spatial.zoning import Zoning, load_zoning
 
-__all__ = ["DiffResult", "diff_layers", "load_layer"]
+__all__ = ["DiffResult", "diff_layers", "load_layer", "NOISE_DISTANCE_M"]
+
+#: Largest vertex displacement a reprojection round trip produces (m).  pyproj
+#: round trips between CGCS2000/WGS84 degrees and Gauss-Kruger metres agree to
+#: about 1e-9 m and GeoJSON's 15 significant digits keep 1e-7 m: 1 µm leaves
+#: a margin, while a 0.1 mm real shift of an outline is already a change.
+NOISE_DISTANCE_M = 1e-6
 
 _CHANGE_ZH = {"added": "新增/调入", "removed": "减少/调出"}
 
@@ -58,17 +67,17 @@ class DiffResult:
     old_m2, new_m2 : float
         Dissolved totals of each version.
     added_m2, removed_m2 : float
-        Area gained and lost (pieces above the tolerance).
+        Area gained and lost (every piece).
     net_m2 : float
         ``added_m2 − removed_m2``.
     net_planar_m2 : float
         The same net in the working Gauss-Kruger plane.
     tolerance_m2 : float
-        Sliver area tolerance (m²).
-    sliver_width_m : float
-        Sliver mean-width tolerance (m).
+        Tolerance on the net total (m²).
+    noise_distance_m : float
+        Distance from both outlines within which a piece is round-trip noise.
     noise_count : int
-        Pieces below either tolerance that were ignored.
+        Pieces that are reprojection round-trip noise (kept in the totals).
     noise_m2 : float
         Their total area (added and removed together).
     pieces : GeoDataFrame
@@ -90,7 +99,7 @@ class DiffResult:
     net_m2: float
     net_planar_m2: float
     tolerance_m2: float
-    sliver_width_m: float
+    noise_distance_m: float
     noise_count: int
     noise_m2: float
     pieces: gpd.GeoDataFrame
@@ -133,7 +142,7 @@ class DiffResult:
             "area_not_reduced": self.area_not_reduced,
             "rule": "面积不减少: max(net, net_planar) >= -tolerance_m2",
             "tolerance_m2": self.tolerance_m2,
-            "sliver_width_m": self.sliver_width_m,
+            "noise_distance_m": self.noise_distance_m,
             "noise_pieces": self.noise_count,
             "noise_m2": self.noise_m2,
             "added_pieces": int(((self.pieces["change"] == "added") & ~self.pieces["noise"]).sum()),
@@ -244,6 +253,34 @@ def load_layer(
     return gdf, zoning, path or (None if zoning.path is None else str(zoning.path))
 
 
+def _round_trip_noise(pieces: np.ndarray, old: shapely.Geometry, new: shapely.Geometry, distance: float) -> np.ndarray:
+    """Whether each piece lies, vertex by vertex, within ``distance`` of both outlines.
+
+    The outlines are cut into their segments and indexed, so the test is one
+    bulk tree query over all pieces' vertices.
+    """
+    if not len(pieces):
+        return np.zeros(0, dtype=bool)
+    pts, owner = shapely.get_coordinates(pieces, return_index=True)
+    pts = shapely.points(pts)
+    near = np.ones(len(pieces), dtype=bool)
+    for outline in (old, new):
+        segs = _segments(shapely.boundary(outline))
+        if not len(segs):
+            return np.zeros(len(pieces), dtype=bool)
+        hit = np.zeros(len(pts), dtype=bool)
+        hit[np.unique(shapely.STRtree(segs).query(pts, predicate="dwithin", distance=distance)[0])] = True
+        near &= np.bincount(owner, weights=~hit, minlength=len(pieces)) == 0
+    return near
+
+
+def _segments(lines: shapely.Geometry) -> np.ndarray:
+    """Return the two-point segments of a (multi)line."""
+    coords, idx = shapely.get_coordinates(shapely.get_parts(lines), return_index=True)
+    same = idx[1:] == idx[:-1]
+    return shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+
+
 def _pieces(geom: shapely.Geometry) -> np.ndarray:
     return shapely.get_parts(polygonal_part(np.array([geom], dtype=object)))
 
@@ -304,7 +341,7 @@ def diff_layers(
     layer: str = "redline",
     tolerance_m2: float = 1.0,
     by: list[Zoning] | None = None,
-    sliver_width_m: float = SLIVER_WIDTH_M,
+    noise_distance_m: float = NOISE_DISTANCE_M,
 ) -> DiffResult:
     """Audit the change of a layer (usually the red line) between two versions.
 
@@ -315,15 +352,13 @@ def diff_layers(
     layer : str, default 'redline'
         Standard layer to compare.
     tolerance_m2 : float, default 1.0
-        Pieces of change smaller than this (m², ellipsoidal) are noise; the
-        verdict allows a net of ``−tolerance_m2``.
+        The verdict allows a net of ``−tolerance_m2`` (m², ellipsoidal) in total.
     by : list of Zoning, optional
         Packages whose ``control_unit`` and ``town`` layers break the change
         down (default: the new package, then the old one).
-    sliver_width_m : float, default 0.1
-        Pieces thinner than this on average (2·area/perimeter) are noise too,
-        whatever their area: hair-thin lenses left where the two versions
-        trace the same edge through different vertices or CRSs.
+    noise_distance_m : float, default :data:`NOISE_DISTANCE_M`
+        A piece whose vertices all lie this close to both outlines is
+        reported as reprojection noise (it still counts in the totals).
 
     Returns
     -------
@@ -343,9 +378,7 @@ def diff_layers(
     change = np.array(["added"] * len(added) + ["removed"] * len(removed), dtype=object)
     m2 = ellipsoidal_area(geoms, crs) if len(geoms) else np.zeros(0)
     planar = shapely.area(geoms) if len(geoms) else np.zeros(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        width = 2.0 * planar / shapely.length(geoms) if len(geoms) else np.zeros(0)
-    noise = (m2 < tolerance_m2) | (width < sliver_width_m)
+    noise = _round_trip_noise(geoms, u_old, u_new, noise_distance_m)
     pieces = gpd.GeoDataFrame(
         {
             "piece_id": [f"{c[0].upper()}{i + 1}" for i, c in enumerate(change)],
@@ -359,10 +392,9 @@ def diff_layers(
         crs=crs,
     )
     is_add = change == "added"
-    keep = ~noise
-    added_m2 = float(m2[is_add & keep].sum())
-    removed_m2 = float(m2[~is_add & keep].sum())
-    net_planar = float(planar[is_add & keep].sum() - planar[~is_add & keep].sum())
+    added_m2 = float(m2[is_add].sum())
+    removed_m2 = float(m2[~is_add].sum())
+    net_planar = float(planar[is_add].sum() - planar[~is_add].sum())
     old_m2, new_m2 = (float(v) for v in ellipsoidal_area(np.array([u_old, u_new], dtype=object), crs))
     breakdown, notes = _breakdown(pieces, by if by is not None else [new_z, old_z], crs)
     return DiffResult(
@@ -375,7 +407,7 @@ def diff_layers(
         net_m2=added_m2 - removed_m2,
         net_planar_m2=net_planar,
         tolerance_m2=float(tolerance_m2),
-        sliver_width_m=float(sliver_width_m),
+        noise_distance_m=float(noise_distance_m),
         noise_count=int(noise.sum()),
         noise_m2=float(m2[noise].sum()),
         pieces=pieces,

@@ -219,7 +219,7 @@ def screen_dask(
     progress : callable, optional
         Called with (done, total) partitions.
     **site_options
-        ``xy_order``, ``type_map``, ``strict_types``: as for :func:`spatial.screen.screen`.
+        ``xy_order``, ``type_map``, ``strict_types``, ``read_options``: as for :func:`spatial.screen.screen`.
 
     Returns
     -------

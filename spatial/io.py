@@ -211,6 +211,13 @@ def read_vector(
     path = Path(path)
     if not path.exists():
         raise InputError(f"找不到文件：{path}", f"file not found: {path}")
+    if path.is_dir() and path.suffix.lower() != ".gdb":
+        raise InputError(
+            f"{path} 是文件夹，不是矢量文件。请指向其中的具体文件（如 {path / 'xxx.shp'}）；"
+            "分区清单（zoning.yaml）的 path 也须写到文件；整包文件夹请直接用 --zoning 该文件夹。",
+            f"{path} is a folder, not a vector file; point to a file inside it (a manifest `path` too), "
+            "or pass the whole folder as --zoning",
+        )
     kwargs: dict[str, object] = {}
     if encoding is None and path.suffix.lower() in (".shp", ".dbf"):
         encoding = detect_dbf_encoding(path)

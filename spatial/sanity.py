@@ -18,17 +18,18 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 
 from layers.base import format_rows
 from spatial.crs import WGS84, to_crs_geoms
-from spatial.errors import CRSError, CRSWarning
+from spatial.errors import CRSError, CRSWarning, DataWarning
 
 if TYPE_CHECKING:  # zoning imports this module
     from spatial.zoning import Zoning
 
-__all__ = ["check_sites_against_zoning", "check_boundary_plausible", "check_layer_extent", "gk_alternatives", "EXTENT_MARGIN_M"]
+__all__ = ["check_sites_against_zoning", "check_boundary_plausible", "check_layer_extent", "gk_alternatives", "EXTENT_MARGIN_M", "check_declared_geographic", "empty_layer_warnings", "check_stray_vertices"]
 
 #: Rough bounding box of China (lon, lat) for plausibility checks.
 CHINA_LONLAT = (72.0, 0.8, 137.9, 55.9)
@@ -270,4 +271,137 @@ def check_layer_extent(raw: gpd.GeoDataFrame, working: np.ndarray, boundary: sha
     raise CRSError(
         f"{label}：全部要素都远离行政区边界（>{EXTENT_MARGIN_M / 1000:.0f} km），坐标系（{crs.name}）可能有误，或不是同一地区的数据。",
         f"{label}: every feature lies more than {EXTENT_MARGIN_M / 1000:.0f} km from the boundary; wrong CRS ({crs.name}) or wrong area?",
+    )
+
+
+def check_declared_geographic(
+    raw: gpd.GeoDataFrame, label: str, boundary: shapely.Geometry | None = None, wcrs: CRS | None = None
+) -> None:
+    """Stop when a layer declares lon/lat (e.g. a WGS84 .prj) but holds projected metres.
+
+    Reprojecting such numbers fails deep inside GEOS; this names the layer,
+    the likely Gauss-Kruger CRS and the manifest fix instead.
+
+    Parameters
+    ----------
+    raw : GeoDataFrame
+        The layer as read (its declared CRS).
+    label : str
+        File and layer for messages.
+    boundary : shapely.Geometry, optional
+        The planning boundary (in ``wcrs``): the CRS that puts the layer on it is named.
+    wcrs : pyproj.CRS, optional
+        The working CRS.
+
+    Raises
+    ------
+    CRSError
+        With the likely right CRS where one fits.
+    """
+    if raw.crs is None or not len(raw) or not CRS.from_user_input(raw.crs).is_geographic:
+        return
+    xy = shapely.get_coordinates(np.asarray(raw.geometry.values, dtype=object))
+    if not len(xy) or ((np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)).all():
+        return
+    x, y = xy[:, 0], xy[:, 1]
+    hint_zh, hint_en = "请确认坐标系", "check the CRS"
+    lo_x, lo_y, hi_x, hi_y = CHINA_LONLAT
+    near = shapely.buffer(shapely.envelope(boundary), EXTENT_MARGIN_M) if boundary is not None and wcrs is not None else None
+    tries = ([(f"EPSG:{wcrs.to_epsg()}", wcrs, x, y)] if near is not None and wcrs.to_epsg() else []) + gk_alternatives(x, y, CRS.from_epsg(4547))
+    for lab, c, ax, ay in tries:
+        if near is not None:
+            if shapely.intersects(near, to_crs_geoms(shapely.points(ax[:1000], ay[:1000]), c, wcrs)).mean() >= 0.5:
+                code = lab.split("（")[0]
+                hint_zh, hint_en = f"看起来应为 {lab}", f"it looks like {code}"
+                break
+            continue
+        pts = to_crs_geoms(shapely.points(ax[:1000], ay[:1000]), c, WGS84)
+        px, py = shapely.get_x(pts), shapely.get_y(pts)
+        if np.all(np.isfinite(px) & (px >= lo_x) & (px <= hi_x) & (py >= lo_y) & (py <= hi_y)):
+            code = lab.split("（")[0]
+            hint_zh, hint_en = f"看起来应为 {lab}", f"it looks like {code}"
+            break
+    else:
+        code = "EPSG:45xx"
+    raise CRSError(
+        f"{label}：坐标系声明为经纬度（{raw.crs.name}），但坐标数值是以米为单位的投影坐标（如 {x[0]:.1f}, {y[0]:.1f}）；{hint_zh}。"
+        f"请修正 .prj，或在清单中为该图层写 crs: {code} 并加 force_crs: true。",
+        f"{label}: declares lon/lat ({raw.crs.name}) but holds projected metres (e.g. {x[0]:.1f}, {y[0]:.1f}); {hint_en}. "
+        f"Fix the .prj, or set `crs: {code}` with `force_crs: true` for this layer in the manifest",
+    )
+
+
+def empty_layer_warnings(zoning: Zoning, layers: list[str]) -> list[str]:
+    """Warn about standard layers the rules use that are present but hold no feature.
+
+    Every site would be told 不涉及 such a layer, which means nothing: say so
+    in the run (a warning) and return the sentences for the report.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        The loaded package.
+    layers : list of str
+        Layers the rules use.
+
+    Returns
+    -------
+    list of str
+        One bilingual sentence per empty layer.
+    """
+    from layers import REGISTRY
+
+    notes = []
+    for name in dict.fromkeys(layers):
+        if name in REGISTRY and name in zoning.layers and not len(zoning.layers[name]):
+            zh = REGISTRY[name].label_zh
+            short = "红线" if name == "redline" else zh
+            notes.append(
+                f"{zh}图层为空：结论“不涉及{short}”不可靠，请核对分区数据是否缺少该图层的要素。"
+                f" / the {name} layer is empty: 'not involved' for it means nothing"
+            )
+    for note in notes:
+        warnings.warn(note, DataWarning, stacklevel=3)
+    return notes
+
+
+#: A vertex farther than this beyond the boundary's bounding box is a stray (a typo), not data.
+STRAY_VERTEX_M = EXTENT_MARGIN_M
+
+
+def check_stray_vertices(layer: gpd.GeoDataFrame, boundary: shapely.Geometry, label: str) -> None:
+    """Warn about features with a vertex far beyond the planning boundary (a mistyped coordinate).
+
+    One stray vertex 1 000 km off turns a red-line patch into a long spike
+    whose part inside the county inflates every area; ``validate`` reports the
+    overhang, but ``screen`` and ``indicators`` must say so too.
+
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        A normalised layer in the working CRS (``feature_id``).
+    boundary : shapely.Geometry
+        The boundary union in the same CRS.
+    label : str
+        File and layer for messages.
+    """
+    if not len(layer) or boundary.is_empty:
+        return
+    x0, y0, x1, y1 = boundary.bounds
+    xy, idx = shapely.get_coordinates(np.asarray(layer.geometry.values, dtype=object), return_index=True)
+    dx = np.maximum(np.maximum(x0 - xy[:, 0], xy[:, 0] - x1), 0)
+    dy = np.maximum(np.maximum(y0 - xy[:, 1], xy[:, 1] - y1), 0)
+    far = np.hypot(dx, dy) > STRAY_VERTEX_M
+    if not far.any():
+        return
+    ids = layer["feature_id"].astype(str).to_numpy()
+    dist = pd.Series(np.hypot(dx, dy)[far]).groupby(idx[far]).max()
+    listed = [f"{ids[i]}（约 {d / 1000:,.0f} km）" for i, d in dist.items()]
+    warnings.warn(
+        f"{label}：{len(listed)} 个要素有顶点远在行政区边界之外，疑为输错的坐标：{format_rows(listed, 10)}。"
+        "面积和指标可能偏大，请用 ecozone validate 定位并改正。"
+        f" / {label}: {len(listed)} features have a vertex far beyond the boundary (a mistyped coordinate?): "
+        f"{format_rows(listed, 10)}; areas and indicators may be inflated",
+        CRSWarning,
+        stacklevel=3,
     )

@@ -275,7 +275,7 @@ class ScreeningResult:
         rows = []
         ids = self.sites["site_id"].to_numpy()
         for layer in STATUS_LAYERS:
-            if layer not in self.zoning.layers:
+            if layer not in self.zoning:  # absent or empty: 不涉及 would claim what no data shows
                 continue
             feats = _features_per_site(self._touch.get(layer), len(ids))
             involved = feats != ""
@@ -796,7 +796,7 @@ def _summaries(
     missing = np.zeros(n, dtype=np.int64)
     labels: list[str] = []
     for layer in STATUS_LAYERS:
-        if layer not in zoning.layers or layer == "control_unit":
+        if layer not in zoning or layer == "control_unit":
             continue
         feats = _features_per_site(touch.get(layer), n)
         label = REGISTRY[layer].label_zh
@@ -835,6 +835,7 @@ def screen(
     xy_order: str | None = None,
     type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
     strict_types: bool = False,
+    read_options: dict[str, Any] | None = None,
     prepared: PreparedZoning | None = None,
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
@@ -862,6 +863,9 @@ def screen(
         The bureau's own type names -> ecozone types (a dict, or a YAML/CSV file).
     strict_types : bool, default False
         Unknown project types are an error instead of ``other``.
+    read_options : dict, optional
+        More options for :func:`spatial.sites.read_sites` (``layer``,
+        ``sheet``, ``coords``) when ``sites`` is a path.
     prepared : PreparedZoning, optional
         Reuse prepared zoning arrays (batch screening).
     chunk_size : int, default 250000
@@ -887,7 +891,7 @@ def screen(
     started = datetime.now(UTC).astimezone()
     prep_sites, zoning, rules, sites_audit = prepare_inputs(
         sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
-        xy_order=xy_order, type_map=type_map, strict_types=strict_types,
+        xy_order=xy_order, type_map=type_map, strict_types=strict_types, read_options=read_options,
     )  # fmt: skip
     own_prepared = prepared is None or prepared.zoning is not zoning or prepared.types is not rules.types
     if own_prepared:
@@ -948,6 +952,7 @@ def prepare_inputs(
     xy_order: str | None = None,
     type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
     strict_types: bool = False,
+    read_options: dict[str, Any] | None = None,
 ) -> tuple[gpd.GeoDataFrame, Zoning, RuleSet, dict[str, Any]]:
     """Load what a screening needs: sites prepared and reprojected, zoning, rules.
 
@@ -955,7 +960,7 @@ def prepare_inputs(
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs, xy_order, type_map, strict_types
+    sites, zoning, rules, project_type, id_field, type_field, sites_crs, xy_order, type_map, strict_types, read_options
         As for :func:`screen`.
 
     Returns
@@ -973,7 +978,7 @@ def prepare_inputs(
     if isinstance(sites, (str, os.PathLike)):
         path = Path(sites)
         try:
-            raw = read_sites_file(path, sites_crs=sites_crs, xy_order=xy_order)
+            raw = read_sites_file(path, sites_crs=sites_crs, xy_order=xy_order, **(read_options or {}))
         except SitesCRSMissing as exc:
             raise explain_missing_crs(exc, zoning) from exc
         raw = fit_xy_to_boundary(raw, zoning, path.name)
@@ -993,9 +998,10 @@ def prepare_inputs(
     )
     geoms = to_crs_geoms(np.asarray(prep_sites.geometry.values, dtype=object), CRS.from_user_input(prep_sites.crs), zoning.crs)
     prep_sites = prep_sites.set_geometry(gpd.GeoSeries(geoms, index=prep_sites.index, crs=zoning.crs), crs=zoning.crs)
-    from spatial.sanity import check_sites_against_zoning
+    from spatial.sanity import check_sites_against_zoning, empty_layer_warnings
 
     check_sites_against_zoning(raw, prep_sites, zoning, source=source)
+    sites_audit["zoning_warnings"] = empty_layer_warnings(zoning, [layer for rule in rules for layer in rule.layers])
     return prep_sites, zoning, rules, sites_audit
 
 
@@ -1022,7 +1028,9 @@ def warn_unknown_bans(prepared: PreparedZoning) -> None:
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
 
-def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = None, xy_order: str | None = None) -> gpd.GeoDataFrame:
+def read_sites_file(
+    path: str | os.PathLike[str], *, sites_crs: str | None = None, xy_order: str | None = None, **options: Any
+) -> gpd.GeoDataFrame:
     """Read a sites file: GeoParquet through pyarrow, anything else through :func:`read_sites`.
 
     Parameters
@@ -1033,6 +1041,8 @@ def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = Non
         CRS override / fallback (see :func:`spatial.sites.read_sites`).
     xy_order : {'survey', 'gis'}, optional
         X/Y column order (see :func:`spatial.sites.read_sites`).
+    **options
+        ``layer``, ``sheet``, ``coords`` for :func:`spatial.sites.read_sites`.
 
     Returns
     -------
@@ -1041,7 +1051,7 @@ def read_sites_file(path: str | os.PathLike[str], *, sites_crs: str | None = Non
     """
     path = Path(path)
     if path.suffix.lower() not in PARQUET_SUFFIXES:
-        return read_sites(path, sites_crs=sites_crs, xy_order=xy_order)
+        return read_sites(path, sites_crs=sites_crs, xy_order=xy_order, **options)
     from spatial.errors import FileFormatError, InputError
     from spatial.sites import _apply_crs
 
@@ -1137,7 +1147,8 @@ def assemble_result(
             for s in zoning.sources
         ],
         "working_crs": describe_crs(zoning.crs),
-        "sites": sites_audit,
+        "sites": {k: v for k, v in sites_audit.items() if k != "zoning_warnings"},
+        "warnings": list(sites_audit.get("zoning_warnings", [])),
     }
     if n == 0:
         audit["note"] = "无地块 / no sites"

@@ -25,6 +25,16 @@ from spatial.coordfile import is_coordfile, read_coordfile
 from spatial.errors import CRSError, DataWarning, GeometryRepairWarning, InputError, SitesCRSMissing
 from spatial.io import detect_text_encoding, file_sha256, read_vector
 from spatial.project_types import DEFAULT_TYPES, ProjectTypes
+from spatial.site_readers import (
+    check_coordinates,
+    check_lonlat_values,
+    check_text_table,
+    choose_pair,
+    parse_wkt,
+    read_dxf,
+    read_excel_sheets,
+    read_kml,
+)
 from spatial.webcrs import parse_crs_alias, to_wgs84_gdf
 from spatial.xyorder import XY_ATTR, choose_xy_order
 
@@ -81,29 +91,40 @@ def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_table(path: Path, sites_crs: str | None, xy_order: str | None = None) -> gpd.GeoDataFrame:
+def _has_coords(cols: list[str]) -> bool:
+    return bool((_find(cols, _LON) and _find(cols, _LAT)) or (_find(cols, _X) and _find(cols, _Y)) or _find(cols, _WKT))
+
+
+def _read_table(
+    path: Path, sites_crs: str | None, xy_order: str | None = None, *, sheet: str | None = None, coords: str | None = None
+) -> gpd.GeoDataFrame:
     """CSV/XLSX with lon/lat, x/y or WKT columns -> GeoDataFrame (with :data:`ROW_COLUMN`)."""
-    sheet = None
     if path.suffix.lower() in (".xlsx", ".xls"):
-        with pd.ExcelFile(path) as book:
-            sheet = str(book.sheet_names[0])
-            df = pd.read_excel(book, sheet_name=sheet, dtype=object)
+        # Every sheet with coordinates (or the one --sheet names), rows labelled 一期!5.
+        df, labels = read_excel_sheets(path, sheet, _has_coords, _ID)
+        df = df.copy()
+        df[ROW_COLUMN] = labels
     else:
         raw = path.read_bytes()
+        check_text_table(raw, path.name)
         enc = detect_text_encoding(raw[: 1 << 20])
         sep = "\t" if path.suffix.lower() == ".tsv" else None
         # Blank lines are kept (then dropped) so every row knows the line number an editor shows.
         df = pd.read_csv(path, encoding=enc, sep=sep, engine="python", dtype=object, skipinitialspace=True, skip_blank_lines=False)
-    df = df.dropna(how="all")
-    cols = [str(c) for c in df.columns]
-    df.columns = cols
-    df[ROW_COLUMN] = row_labels(df.index.to_numpy() + 2, sheet)  # header = row/line 1
+        df = df.dropna(how="all")
+        df.columns = [str(c) for c in df.columns]
+        df[ROW_COLUMN] = row_labels(df.index.to_numpy() + 2)  # header = row/line 1
+    cols = [str(c) for c in df.columns if c != ROW_COLUMN]
     df = df.reset_index(drop=True)
+    rows = df[ROW_COLUMN].astype(str).tolist()
     lon, lat = _find(cols, _LON), _find(cols, _LAT)
     x, y = _find(cols, _X), _find(cols, _Y)
     wkt = _find(cols, _WKT)
     crs: CRS | None = None
     auto_xy: dict | None = None
+    if lon and lat and x and y:
+        pair = choose_pair(df, path.name, rows, (lon, lat), (x, y), sites_crs, coords)
+        lon, lat = (lon, lat) if pair == "lonlat" else (None, None)
     if lon and lat:
         xs, ys, crs = df[lon], df[lat], CRS.from_epsg(4326)
     elif x and y:
@@ -121,8 +142,7 @@ def _read_table(path: Path, sites_crs: str | None, xy_order: str | None = None) 
                 northing=north,
             )
     elif wkt:
-        geoms = shapely.from_wkt(df[wkt].astype(str).to_numpy(), on_invalid="raise")
-        return gpd.GeoDataFrame(df.drop(columns=[wkt]), geometry=geoms, crs=None)
+        return gpd.GeoDataFrame(df.drop(columns=[wkt]), geometry=parse_wkt(df[wkt], rows, path.name), crs=None)
     else:
         raise InputError(
             f"{path.name} 中找不到坐标列。需要 经度/纬度（lon/lat），或 x/y 加 --sites-crs，或 WKT 列。现有列：{', '.join(cols)}",
@@ -137,6 +157,8 @@ def _read_table(path: Path, sites_crs: str | None, xy_order: str | None = None) 
             f"{path.name} 有无法识别的坐标，行{ROWS_NOTE_ZH}：{format_rows(rows)}。请填写数值坐标。",
             f"{path.name}: non-numeric coordinates in rows{ROWS_NOTE_EN} {format_rows(rows)}",
         )
+    if crs is not None:
+        check_lonlat_values(xn.to_numpy(float), yn.to_numpy(float), rows, path.name, names=(str(lon), str(lat)))
     geoms = shapely.points(xn.to_numpy(float), yn.to_numpy(float))
     gdf = gpd.GeoDataFrame(df, geometry=geoms, crs=crs)
     if auto_xy is not None:
@@ -150,6 +172,8 @@ def read_sites(
     sites_crs: str | None = None,
     layer: str | None = None,
     xy_order: str | None = None,
+    sheet: str | None = None,
+    coords: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a sites file (or a folder of them) into a GeoDataFrame with a CRS (WGS84 for web-map inputs).
 
@@ -163,7 +187,11 @@ def read_sites(
         CRS when the file has none (or to override a wrong one): EPSG code,
         ``cgcs2000``, ``wgs84``, ``gcj02`` (高德/腾讯) or ``bd09`` (百度).
     layer : str, optional
-        Layer within a multi-layer file.
+        Layer within a multi-layer file; the CAD layer of a DXF; one folder of a KML.
+    sheet : str, optional
+        One sheet of a workbook (default: every sheet with coordinate columns).
+    coords : {'lonlat', 'xy'}, optional
+        Which pair to use when a table has both lon/lat and X/Y columns that disagree.
     xy_order : {'survey', 'gis'}, optional
         For X/Y columns: survey order (X = northing, as in 坐标成果表) or GIS
         order (X = easting); default: from the numbers, with a warning.
@@ -182,10 +210,16 @@ def read_sites(
     if suffix == ".txt" and is_coordfile(path):
         gdf = read_coordfile(path)
     elif suffix in TABLE_SUFFIXES:
-        gdf = _read_table(path, sites_crs, xy_order)
+        gdf = _read_table(path, sites_crs, xy_order, sheet=sheet, coords=coords)
+    elif suffix == ".dxf":
+        gdf = read_dxf(path, layer)
+    elif suffix in (".kml", ".kmz"):
+        gdf = read_kml(path, layer)
     else:
         gdf = read_vector(path, layer, require_crs=False)
-    return _apply_crs(gdf, sites_crs, path.name)
+    gdf = _apply_crs(gdf, sites_crs, path.name)
+    check_coordinates(gdf, path.name, gdf[ROW_COLUMN].astype(str).tolist() if ROW_COLUMN in gdf else None)
+    return gdf
 
 
 #: Suffixes a folder of sites is searched for (a .txt must also look like a 坐标文件).

@@ -276,6 +276,24 @@ def _warning_findings(caught: list[warnings.WarningMessage], layers: list[str]) 
     return out
 
 
+def _check_empty(z: Zoning) -> list[Finding]:
+    """Find standard layers present with no feature (every site would be told 不涉及 them)."""
+    out: list[Finding] = []
+    for name, gdf in z.layers.items():
+        if name in REGISTRY and name != "boundary" and not len(gdf):
+            out.append(
+                Finding(
+                    "empty_layer",
+                    "error",
+                    name,
+                    (),
+                    f"{_label(name)}图层为空（0 个要素）：筛查会对所有地块给出“不涉及{_label(name)}”，该结论不可靠。请补全该图层或从分区数据中去掉它。",
+                    f"the {name} layer is empty (0 features): every site would be told it is not involved; fill the layer or remove it",
+                )
+            )
+    return out
+
+
 def _check_duplicates(z: Zoning) -> list[Finding]:
     out: list[Finding] = []
     for name, gdf in z.layers.items():
@@ -620,6 +638,7 @@ def validate_zoning(
     boundary = dissolve(_arr(z.boundary))
     findings = _warning_findings(list(caught), list(z.layers))
     noise = _Noise(z.crs, tol, float(sliver_width_m))
+    findings += _check_empty(z)
     findings += _check_valid(z)
     findings += _check_tiling(z, boundary, noise)
     findings += _check_duplicates(z)

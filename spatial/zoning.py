@@ -35,7 +35,7 @@ from spatial.crs import WGS84, describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries
 from spatial.io import file_sha256, list_layers, read_vector
-from spatial.sanity import check_boundary_plausible, check_layer_extent
+from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
 __all__ = ["Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES"]
 
@@ -251,6 +251,7 @@ def load_zoning(
             source=label,
         )
         if len(norm):
+            check_declared_geographic(gdf, label, boundary_union if name != "boundary" else None, wcrs)
             src_invalid = ~shapely.is_valid(norm.geometry.values.to_numpy()) & ~shapely.is_empty(norm.geometry.values.to_numpy())
             norm = gpd.GeoDataFrame(
                 norm.drop(columns=norm.geometry.name),
@@ -262,6 +263,7 @@ def load_zoning(
                 boundary_union = shapely.union_all(norm.geometry.values)
             else:
                 check_layer_extent(gdf, norm.geometry.values.to_numpy(), boundary_union, wcrs, f"{label}（{spec.label_zh}）")
+                check_stray_vertices(norm, boundary_union, f"{label}（{spec.label_zh}）")
         else:
             norm = norm.set_crs(wcrs, allow_override=True)
         layers[name] = norm

@@ -121,18 +121,17 @@ def test_identical_and_growth(tmp_path: Path, old_pkg: Path) -> None:
     assert grown.area_not_reduced
 
 
-def test_slivers_are_noise(tmp_path: Path, old_pkg: Path) -> None:
-    """Pieces under the tolerance are ignored in the verdict and reported."""
+def test_small_pieces_count_and_tolerance_is_on_the_total(tmp_path: Path, old_pkg: Path) -> None:
+    """Every m² counts: small pieces are not dropped; the tolerance applies to the net total."""
     ox, oy = km_box(0, 0, 0, 0).bounds[:2]
-    tiny = shapely.box(ox + 8000, oy + 8000, ox + 8000.5, oy + 8001)  # 0.5 m²
+    tiny = shapely.box(ox + 8000, oy + 8000, ox + 8000.5, oy + 8001)  # 0.5 m² added
     nick = shapely.box(ox + 2000, oy + 2000, ox + 2000.5, oy + 2001)  # 0.5 m² cut from HX001's corner
     r = diff_layers(old_pkg, _package(tmp_path / "n.gpkg", _redline([tiny], cut=nick)))
-    assert r.noise_count == 2
-    assert r.noise_m2 == pytest.approx(1.0, rel=1e-2)
-    assert (r.added_m2, r.removed_m2) == (0.0, 0.0)
+    assert r.noise_count == 0 and r.noise_m2 == 0.0
+    assert r.added_m2 == pytest.approx(0.5, rel=1e-2) and r.removed_m2 == pytest.approx(0.5, rel=1e-2)
     assert r.area_not_reduced
-    strict = diff_layers(old_pkg, _package(tmp_path / "n2.gpkg", _redline([tiny], cut=nick)), tolerance_m2=0.1)
-    assert strict.noise_count == 0 and strict.removed_m2 == pytest.approx(0.5, rel=1e-2)
+    cut_only = diff_layers(old_pkg, _package(tmp_path / "n2.gpkg", _redline(cut=nick)), tolerance_m2=0.1)
+    assert cut_only.removed_m2 == pytest.approx(0.5, rel=1e-2) and not cut_only.area_not_reduced
 
 
 def test_plain_vector_files_and_reprojection(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def _print(result: DiffResult, console: Console) -> None:
     t.add_row("减少 removed", f"{d['removed_km2']:.4f}", "")
     t.add_row("净变化 net", f"{d['net_km2']:+.4f}", "—" if pct is None else f"{pct:+.3f}")
     t.add_row(
-        f"碎片 noise（<{result.tolerance_m2:g} m² 或宽/width <{result.sliver_width_m:g} m）",
+        f"其中投影往返误差 noise（距两版边界均 <{result.noise_distance_m:g} m，已计入）",
         f"{d['noise_m2'] / 1e6:.6f}",
         f"{d['noise_pieces']} 块/pieces",
     )

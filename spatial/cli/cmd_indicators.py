@@ -213,7 +213,7 @@ def command(
     The bundled demo is judged against the 连州 plan's targets unless
     --targets is given.
     """
-    with output_set(out, force=force, inputs=[zoning, targets, raster], argv=command_line()) as oset:
+    with output_set(out, force=force, inputs=[zoning or demo_zoning_path(), targets, raster], argv=command_line()) as oset:
         run_indicators(
             zoning,
             out=oset.staging,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from spatial.cli.context import working_on
-from spatial.cli.options import force_option, zoning_option
+from spatial.cli.options import force_option, sites_crs_option, zoning_option
 
 __all__ = ["command"]
 
@@ -37,8 +37,11 @@ __all__ = ["command"]
     default=None,
     help="天地图 key for --basemap tianditu (or env ECOZONE_TIANDITU_KEY).",
 )
+@sites_crs_option
 @force_option
-def command(zoning: Path | None, sites: Path | None, out: Path, basemap: str, tianditu_key: str | None, force: bool) -> None:
+def command(
+    zoning: Path | None, sites: Path | None, out: Path, basemap: str, tianditu_key: str | None, sites_crs: str | None, force: bool
+) -> None:
     """Draw the zoning layers (and screened sites) as one offline HTML map (分区管控图)."""
     from maps.zoning_map import basemap_spec, read_sites_for_map, save_map
     from spatial.outset import single_output
@@ -50,7 +53,7 @@ def command(zoning: Path | None, sites: Path | None, out: Path, basemap: str, ti
         working_on("zoning", zoning)
         z = load_zoning(zoning)
         working_on("sites", sites)
-        result = read_sites_for_map(sites) if sites is not None else None
+        result = read_sites_for_map(sites, sites_crs=sites_crs) if sites is not None else None
         working_on("outputs", out)
         path = save_map(z, out, result, basemap=basemap, tianditu_key=tianditu_key, force=force)
     size = path.stat().st_size

@@ -15,8 +15,9 @@ from spatial.errors import InputError
 from spatial.output import write_screening
 from spatial.outset import output_set
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
-from spatial.rules import load_rules
+from spatial.rules import default_rules_path, load_rules
 from spatial.screen import PARQUET_SUFFIXES, screen
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command", "print_summary", "MAP_MAX_SITES"]
 
@@ -58,7 +59,14 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
 )
 @click.option("--id-field", default=None, help="Field holding site ids (default site_id, else id, else row number).")
 @sites_crs_option
-@click.option("--layer", default=None, help="Layer of a multi-layer sites file.")
+@click.option("--layer", "--dxf-layer", "layer", default=None, help="Layer of a multi-layer sites file; the CAD layer of a DXF (图层/CAD 图层).")
+@click.option("--sheet", default=None, help="One sheet of an XLSX workbook (default: every sheet with coordinate columns; 工作表).")
+@click.option(
+    "--coords",
+    type=click.Choice(["lonlat", "xy"]),
+    default=None,
+    help="Which columns to use when a table has both 经度/纬度 and X/Y that disagree (坐标列).",
+)
 @out_dir_option
 @force_option
 @click.option("--fail-on", type=click.Choice(["prohibited", "restricted"]), default=None, help="Exit 3 when any site reaches this verdict.")
@@ -98,6 +106,8 @@ def command(
     id_field: str | None,
     sites_crs: str | None,
     layer: str | None,
+    sheet: str | None,
+    coords: str | None,
     out: Path,
     force: bool,
     fail_on: str | None,
@@ -127,7 +137,7 @@ def command(
     if engine == "local" and (workers or scheduler):
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
     fmt = fmt or ("parquet" if sites.suffix.lower() in PARQUET_SUFFIXES else "gpkg")
-    with output_set(out, force=force, inputs=[sites, zoning, rules], argv=command_line()) as oset:
+    with output_set(out, force=force, inputs=[sites, zoning or demo_zoning_path(), rules or default_rules_path()], argv=command_line()) as oset:
         stage = oset.staging
         info: dict = {}
         working_on("zoning", zoning)
@@ -143,12 +153,8 @@ def command(
         else:
             ruleset = load_rules(rules)
         working_on("sites", sites)
-        if layer and sites.suffix.lower() not in PARQUET_SUFFIXES:
-            from spatial.sites import read_sites
-
-            source = read_sites(sites, sites_crs=sites_crs, layer=layer, xy_order=xy_order)
-        else:
-            source = sites
+        read_options = {k: v for k, v in {"layer": layer, "sheet": sheet, "coords": coords}.items() if v is not None}
+        source = sites
         opts = {
             "project_type": project_type,
             "id_field": id_field,
@@ -157,6 +163,7 @@ def command(
             "xy_order": xy_order,
             "type_map": type_map,
             "strict_types": strict_types,
+            "read_options": read_options if sites.suffix.lower() not in PARQUET_SUFFIXES else None,
         }
         with progress_bar("筛查 screening") as tick:
             if engine == "dask":

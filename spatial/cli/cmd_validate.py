@@ -15,6 +15,7 @@ from spatial.cli.options import ZoningPath, command_line, force_option, toleranc
 from spatial.io import atomic_output, write_vector_layers
 from spatial.outset import output_set
 from spatial.validate import ValidationReport, validate_zoning
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command"]
 
@@ -66,7 +67,7 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
     if not console.is_terminal:  # piped/logged output: do not squeeze the table to 80 columns
         console = Console(width=160)
     names = ["validate.json", "validate.gpkg"]
-    with output_set(out, force=force, inputs=[zoning], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
+    with output_set(out, force=force, inputs=[zoning or demo_zoning_path()], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
         working_on("zoning", zoning)
         report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
         working_on("outputs", out)

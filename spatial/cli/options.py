@@ -62,14 +62,14 @@ def sites_crs_option(f: F) -> F:
 
 
 def tolerance_option(f: F) -> F:
-    """``--tolerance M2``: sliver area (m²) below which gaps, overlaps and changes are noise."""
+    """``--tolerance M2``: sliver area for validate; allowed net reduction for diff (m²)."""
     return click.option(
         "--tolerance",
         "tolerance_m2",
         type=click.FloatRange(min=0.0),
         default=1.0,
         show_default=True,
-        help="Sliver tolerance in m²: smaller gaps/overlaps/changes are ignored and reported (碎片容差，平方米).",
+        help="Tolerance in m²: validate treats smaller gaps/overlaps as slivers; diff lets the net total fall by at most this (容差，平方米).",
     )(f)
 
 

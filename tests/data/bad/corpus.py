@@ -221,7 +221,7 @@ CASES = [
     Case("zone_prefix_layer", zone_prefix_layer, 2, r"zoning\.gpkg:redline.*EPSG:4526"),
     Case("swapped_csv", swapped_csv, 2, r"sites\.csv.*颠倒"),
     Case("metres_as_degrees", metres_as_degrees, 2, r"sites\.csv.*投影坐标.*EPSG:4547"),
-    Case("empty_redline", empty_redline, 0, "", {"IN_RL": "compatible", "PLAIN": "compatible"}),
+    Case("empty_redline", empty_redline, 0, r"生态保护红线图层为空：结论“不涉及红线”不可靠", {"IN_RL": "compatible", "PLAIN": "compatible"}),
     Case("duplicate_site_ids", duplicate_site_ids, 2, r"sites\.gpkg.*重复.*1: A.*3: A"),
     Case("unknown_category", unknown_category, 2, r"zoning\.gpkg:control_unit.*1: '生态优先区'.*3: '其它单元'.*priority"),
     Case("missing_zone_field", missing_zone_field, 2, r"protected_area.*缺少必需字段 zone.*fields"),
