@@ -5,8 +5,8 @@ them) on a free 127.0.0.1 port with a temporary data dir, then N client
 threads each upload the 连州 demo sites and poll until their job is done.
 Every job's verdicts must equal the engine's (the same call ``ecozone
 screen`` makes), or the script exits 1.  Prints p50/p95 latency from submit
-to done, and the ratio to one screening with all outputs run directly in the
-same process (the baseline).  Only loopback traffic; bounded in count and time.
+to done, the ratio to one warm screening with all outputs run directly in the
+same process (the baseline), and how fast a page answers while the pool is busy.  Only loopback traffic; bounded in count and time.
 
 Run from the repository root::
 
@@ -40,10 +40,12 @@ def baseline(tmp: Path) -> tuple[float, dict[str, str]]:
     screen = screen_function()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        result = screen(demo_sites_path(), load_zoning())
-        write_outputs(result, tmp / "baseline")
-        seconds = time.perf_counter() - t0
+        zoning = load_zoning()
+        for run in range(2):  # the first run pays for imports and caches, as a warm worker does not
+            t0 = time.perf_counter()
+            result = screen(demo_sites_path(), zoning)
+            write_outputs(result, tmp / f"baseline{run}")
+            seconds = time.perf_counter() - t0
     return seconds, dict(zip(result.sites["site_id"].astype(str), result.sites["verdict"], strict=True))
 
 
@@ -88,13 +90,25 @@ def main(argv: list[str] | None = None) -> int:
         one_client(base, body, time.monotonic() + args.timeout)
         t0 = time.perf_counter()
         deadline = time.monotonic() + args.timeout
+        running = threading.Event()
+        running.set()
+        page_times: list[float] = []
+
+        def watch() -> None:  # the pages must stay responsive while the pool is busy
+            with httpx.Client(base_url=base, timeout=60) as c:
+                while running.is_set() and len(page_times) < 2000:
+                    t = time.perf_counter()
+                    c.get("/history").raise_for_status()
+                    page_times.append(time.perf_counter() - t)
+                    time.sleep(0.5)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         with ThreadPoolExecutor(args.clients) as ex:
             results = list(ex.map(lambda _: one_client(base, body, deadline), range(args.clients)))
         wall = time.perf_counter() - t0
-        # The server must have stayed responsive: a page request while idle again.
-        t_page = time.perf_counter()
-        httpx.get(base + "/history", timeout=30).raise_for_status()
-        page_s = time.perf_counter() - t_page
+        running.clear()
+        watcher.join(timeout=60)
         server.should_exit = True
         thread.join(timeout=60)
     lat = sorted(r[0] for r in results)
@@ -106,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"latency submit→done: p50 {p50:.2f} s, p95 {p95:.2f} s, max {lat[-1]:.2f} s; wall {wall:.2f} s")
     print(f"baseline (one screening + all outputs, in process): {base_s:.2f} s; p50/baseline {p50 / base_s:.1f}x, "
           f"throughput {args.clients / wall:.2f} jobs/s vs {1 / base_s:.2f} jobs/s sequential")
-    print(f"/history answered in {page_s * 1000:.0f} ms after the run")
+    pages = sorted(page_times)
+    print(f"/history during the run: {len(pages)} requests, p50 {statistics.median(pages) * 1000:.0f} ms, max {pages[-1] * 1000:.0f} ms")
     return 0 if ok == args.clients else 1
 
 
