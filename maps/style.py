@@ -24,6 +24,7 @@ __all__ = [
     "VERDICT_ZH",
     "VERDICT_EN",
     "VERDICT_ORDER",
+    "SUITABILITY_COLOURS",
     "ClassStyle",
     "CLASS_STYLES",
     "LAYER_CLASS_FIELD",
@@ -59,6 +60,8 @@ VERDICT_EN: dict[str, str] = {
 }
 #: Most severe first (legend and summary order).
 VERDICT_ORDER: tuple[str, ...] = ("prohibited", "restricted", "notice", "compatible")
+#: Suitability class -> colour (verdict colours; the slope-only 限制 class in earth brown).
+SUITABILITY_COLOURS: dict[str, str] = {**VERDICT_COLOURS, "restricted_slope": "#a6611a"}
 #: Colour of a plain site (no screening verdict).
 UNSCREENED_COLOUR = "#6a3d9a"
 

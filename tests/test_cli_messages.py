@@ -24,7 +24,7 @@ def _chinese_first(text: str, zh: str, en: str) -> None:
 @pytest.mark.parametrize(
     ("args", "zh", "en"),
     [
-        (["scren"], "没有子命令 'scren'。您是不是要用：screen？", "No such command 'scren'. Did you mean screen?"),
+        (["scren"], "没有子命令 'scren'。您是不是要用：screen", "No such command 'scren'. Did you mean screen"),
         (["valdate"], "您是不是要用：validate", "Did you mean validate"),
         (["screen"], "缺少必需的参数 'SITES'", "Missing argument 'SITES'"),
         (["screen", "nowhere.csv", "--out", "o"], "路径 nowhere.csv 不存在", "Path 'nowhere.csv' does not exist"),

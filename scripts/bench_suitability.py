@@ -1,0 +1,202 @@
+#!/usr/bin/env python
+"""Suitability benchmark: time and peak memory, and the ratio to a plain ``geopandas.overlay``.
+
+Targets (issue 17): one project type on the generated province
+(``make_province.py``) in at most 2 minutes on 2 cores within 6 GiB; the
+连州 demo in at most 10 s.
+
+Every measurement runs in a fresh child process so its peak RSS is its own:
+
+suitability
+    ``spatial.suitability.suitability(zoning, rules, TYPE)``: edges, buffers,
+    noding and polygonising (tiled on the province), one engine screening of
+    every face, dissolve by class and rules, ellipsoidal class areas.
+cli
+    (demo only) ``ecozone suitability -t TYPE --out DIR`` end to end, with the
+    GeoPackage, GeoTIFF, CSV and map.
+overlay
+    the baseline, in the same run: ``geopandas.overlay(how="union")`` of the
+    boundary with, in turn, every polygon layer the type's rules read (the same
+    layers, without buffers, distances or verdicts — strictly less work).  On
+    the province it is stopped after ``--overlay-timeout`` seconds and the
+    ratio is reported as a bound.
+
+The machine load (``os.getloadavg``) is printed before and after, since a
+shared machine slows every figure.
+
+Usage::
+
+    python scripts/bench_suitability.py [--data /tmp/province] [--type chemical] [--demo-only] [--overlay-timeout 900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
+def _zoning(data: str) -> Any:
+    from spatial.cache import load_zoning_cached
+
+    return load_zoning_cached(None if data == "demo" else Path(data) / "province_zoning.gpkg")
+
+
+def child_suitability(data: str, ptype: str) -> dict[str, Any]:
+    """Load the zoning (cached), then time :func:`spatial.suitability.suitability`."""
+    from spatial.rules import load_rules
+    from spatial.suitability import suitability
+
+    t = time.perf_counter()
+    zoning = _zoning(data)
+    rules = load_rules()
+    out: dict[str, Any] = {"load": time.perf_counter() - t, "rss_load": _rss_gib()}
+    t = time.perf_counter()
+    s = suitability(zoning, rules, ptype)
+    out["suitability"] = time.perf_counter() - t
+    out["faces"] = s.faces
+    out["areas"] = len(s.areas)
+    total = float(s.table["area_km2"].sum() * 1e6)
+    out["area_sum_rel_error"] = abs(total - s.county_m2) / s.county_m2
+    out["table"] = s.table[["class", "area_km2", "pct"]].to_dict("records")
+    out["rss"] = _rss_gib()
+    return out
+
+
+def child_cli(data: str, ptype: str) -> dict[str, Any]:
+    """``ecozone suitability`` end to end (all outputs)."""
+    from click.testing import CliRunner
+
+    from spatial.cli import cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["suitability", "-t", ptype, "--out", str(Path(tmp) / "out")]
+        if data != "demo":
+            args += ["--zoning", str(Path(data) / "province_zoning.gpkg"), "--resolution", "100", "--no-map"]
+        t = time.perf_counter()
+        res = CliRunner().invoke(cli, args, catch_exceptions=False)
+        dt = time.perf_counter() - t
+    return {"cli": dt, "exit": res.exit_code, "rss": _rss_gib()}
+
+
+def child_overlay(data: str, ptype: str) -> dict[str, Any]:
+    """Plain geopandas.overlay (union) of the boundary with each polygon layer the type's rules read."""
+    import geopandas as gpd
+
+    from spatial.rules import load_rules
+    from spatial.suitability import _rule_sources
+
+    zoning = _zoning(data)
+    rules = load_rules()
+    canon = rules.types.resolve(ptype) or ptype
+    layers = [lay for lay in _rule_sources(zoning, rules, canon) if lay in zoning.layers]
+    t = time.perf_counter()
+    acc = zoning.layers["boundary"][["geometry"]]
+    for lay in layers:
+        g = zoning.layers[lay]
+        g = g[g.geom_type.isin(["Polygon", "MultiPolygon"])][["feature_id", "geometry"]].rename(columns={"feature_id": f"fid_{lay}"})
+        if len(g):
+            acc = gpd.overlay(acc, g, how="union", keep_geom_type=True)
+    return {"overlay": time.perf_counter() - t, "layers": layers, "pieces": len(acc), "rss": _rss_gib()}
+
+
+CHILDREN = {"suitability": child_suitability, "cli": child_cli, "overlay": child_overlay}
+
+
+def _spawn(kind: str, data: str, ptype: str, timeout: float | None) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--data", data, "--type", ptype]
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+    except subprocess.TimeoutExpired:
+        return {"timeout": True, "wall": time.perf_counter() - t}
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:], "wall": time.perf_counter() - t}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = time.perf_counter() - t
+    return out
+
+
+def _ensure_province(data: Path) -> None:
+    if (data / "province_zoning.gpkg").exists():
+        return
+    subprocess.run(
+        [sys.executable, str(HERE / "make_province.py"), "--out", str(data), "--points", "1000", "--polygons", "100", "--lines", "100"], check=True
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark (or one child measurement) and print a report.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Command-line arguments.
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="/tmp/province", help="province directory (generated when missing), or 'demo'")
+    p.add_argument("--type", default="chemical", help="project type")
+    p.add_argument("--demo-only", action="store_true")
+    p.add_argument("--overlay-timeout", type=float, default=900.0, help="seconds before the province overlay baseline is stopped")
+    p.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.child:
+        print(json.dumps(CHILDREN[a.child](a.data, a.type), default=str))
+        return 0
+    report: dict[str, Any] = {"load_before": os.getloadavg(), "cores": len(os.sched_getaffinity(0))}
+    # warm the zoning cache first so every child times the same thing
+    cases = [("demo", "demo")] + ([] if a.demo_only else [("province", a.data)])
+    if not a.demo_only:
+        _ensure_province(Path(a.data))
+    for name, data in cases:
+        _spawn("suitability", data, a.type, None)  # cache warm-up
+        r: dict[str, Any] = {"suitability": _spawn("suitability", data, a.type, None)}
+        if name == "demo":
+            r["cli"] = _spawn("cli", data, a.type, None)
+        r["overlay"] = _spawn("overlay", data, a.type, a.overlay_timeout if name == "province" else None)
+        s, o = r["suitability"], r["overlay"]
+        if "suitability" in s:
+            if "overlay" in o:
+                r["ratio"] = s["suitability"] / o["overlay"]
+            elif o.get("timeout"):
+                r["ratio"] = f"< {s['suitability'] / o['wall']:.3f} (overlay stopped after {o['wall']:.0f} s)"
+        report[name] = r
+    report["load_after"] = os.getloadavg()
+    print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    for name, _ in cases:
+        r = report[name]
+        s = r["suitability"]
+        target = 10.0 if name == "demo" else 120.0
+        if "suitability" in s:
+            print(
+                f"{name}: suitability {s['suitability']:.1f} s (target ≤ {target:.0f} s), peak RSS {s['rss']:.2f} GiB, "
+                f"{s['faces']} faces, area sum error {s['area_sum_rel_error']:.1e}; ratio to overlay: {r.get('ratio')}"
+            )
+        else:
+            print(f"{name}: failed {s}")
+        if "cli" in r:
+            print(f"{name}: ecozone suitability end to end {r['cli'].get('cli', float('nan')):.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""``ecozone suitability``: where a project type may go (适宜性分区)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from spatial.cache import load_zoning_cached
+from spatial.cli.context import working_on
+from spatial.cli.options import command_line, force_option, out_dir_option, zoning_option
+from spatial.cli.progress import progress_bar
+from spatial.outset import output_set
+from spatial.rules import load_rules
+from spatial.screen import prepare_zoning
+from spatial.siting_output import write_suitability
+from spatial.suitability import AREA_TOLERANCE, resolve_rules, suitability
+
+__all__ = ["command"]
+
+
+@click.command("suitability")
+@click.option("--project-type", "-t", "project_types", multiple=True, required=True, help="Project type, repeatable (项目类型，可多次), e.g. -t 化工 -t 光伏.")
+@zoning_option
+@click.option("--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件; default: shipped catalogue).")
+@click.option("--dem", type=click.Path(exists=True, path_type=Path), default=None, help="DEM GeoTIFF (高程); slope above --max-slope becomes 限制.")
+@click.option("--max-slope", type=click.FloatRange(min=0, max=90), default=25.0, show_default=True, help="Slope threshold in degrees (坡度阈值).")
+@click.option("--resolution", type=click.FloatRange(min=0.01, min_open=False), default=30.0, show_default=True, help="GeoTIFF pixel size in metres (栅格分辨率).")
+@out_dir_option
+@force_option
+@click.option("--no-map", is_flag=True, help="Skip suitability.html (the GPKG, GeoTIFF and CSV are still written).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Engine threads (default: usable cores).")
+def command(
+    project_types: tuple[str, ...],
+    zoning: Path | None,
+    rules: Path | None,
+    dem: Path | None,
+    max_slope: float,
+    resolution: float,
+    out: Path,
+    force: bool,
+    no_map: bool,
+    threads: int | None,
+) -> None:
+    """Partition the county by the verdict a site of each project type would get (选址适宜性分区).
+
+    \b
+    Every rule for the type counts (zones, buffers, distances, unit bans),
+    evaluated by the same engine as `ecozone screen`: a site placed anywhere
+    in an area gets that area's verdict.  Areas are ellipsoidal (GRS80).
+    """
+    with output_set(out, force=force, inputs=[zoning, rules, dem], argv=command_line()) as oset:
+        working_on("rules", rules)
+        ruleset = load_rules(rules)
+        working_on("zoning", zoning)
+        z = load_zoning_cached(zoning)
+        terrain = None
+        if dem is not None:
+            from spatial.terrain import load_terrain
+
+            working_on("dem", dem)
+            terrain = load_terrain(dem, z.crs)
+        ruleset = resolve_rules(ruleset, z)
+        prepared = prepare_zoning(z, ruleset.types)
+        results = []
+        for t in project_types:
+            with progress_bar(f"适宜性 {t}") as tick:
+                results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick))
+        working_on("outputs", out)
+        files = write_suitability(results, oset.staging, resolution=resolution, force=force, zoning=None if no_map else z)
+    for r in results:
+        parts = [f"{row.class_zh} {row.area_km2:.2f} km² ({row.pct:.1f}%)" for row in r.table.itertuples()]
+        total = r.table["area_km2"].sum() * 1e6
+        off = abs(total - r.county_m2) / r.county_m2 if r.county_m2 else 0.0
+        click.echo(f"{r.project_type_input}（{r.project_type}）：" + "；".join(parts) + f"；合计与行政区面积相差 {off:.2e}")
+        if off > AREA_TOLERANCE:
+            click.echo(f"警告：分类面积之和与行政区面积相差 {off:.2%}，超过 {AREA_TOLERANCE:.2%}。 / class areas do not add up to the county", err=True)
+        for n in r.notes:
+            click.echo(f"  {n}")
+    for p in files.values():
+        click.echo(f"  → {out / p.name}")
