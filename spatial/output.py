@@ -35,7 +35,7 @@ def user_columns(sites: pd.DataFrame) -> list[str]:
     geometry = sites.geometry.name if isinstance(sites, gpd.GeoDataFrame) else "geometry"
     if recorded is not None:
         return [c for c in recorded if c in sites.columns and c != geometry]
-    return [c for c in sites.columns if c not in _OWN_SITE_COLUMNS and c != geometry]
+    return [c for c in sites.columns if c not in _OWN_SITE_COLUMNS and c != geometry and not str(c).startswith("_ecozone")]
 
 
 def _gpkg_safe(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -320,9 +320,13 @@ def _apply_crs(gdf: gpd.GeoDataFrame, sites_crs: str | None, label: str) -> gpd.
             )
         return gdf.set_crs(crs, allow_override=True)
     if gdf.crs is None and len(gdf):
-        raise CRSError(
+        # The numbers travel with the error: screening names the Gauss-Kruger zone that fits the zoning.
+        rep = shapely.point_on_surface(np.asarray(gdf.geometry.values, dtype=object))
+        raise SitesCRSMissing(
             f"{label} 没有坐标系。请用 --sites-crs 指定，如 wgs84、cgcs2000、EPSG:4547、gcj02（高德）或 bd09（百度）。",
             f"{label} has no CRS; pass --sites-crs (wgs84, cgcs2000, EPSG:4547, gcj02, bd09)",
+            easting=shapely.get_x(rep),
+            northing=shapely.get_y(rep),
         )
     return gdf
 

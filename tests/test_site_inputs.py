@@ -289,3 +289,11 @@ def test_layer_prj_wgs84_with_gauss_kruger_numbers(tmp_path: Path, toy_gpkg: Pat
     (src / "s.csv").write_text(f"id,经度,纬度,项目类型\nA,{lon},{lat},住宅\n", encoding="utf-8")
     code, text = _run(["screen", str(src / "s.csv"), "-z", str(src / "z.gpkg"), "--out", str(tmp_path / "o")], src, hash_tree)
     assert code == 2 and "z.gpkg:redline" in text and "EPSG:4547" in text and "force_crs" in text, text
+
+
+def test_screen_dxf_without_crs_names_the_zone_that_fits(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:  # noqa: ANN001
+    src = tmp_path / "in"
+    src.mkdir()
+    dxf = _dxf(src / "s.dxf")
+    code, text = _run(["screen", str(dxf), "-z", str(toy_gpkg), "-t", "住宅", "--out", str(tmp_path / "o")], src, hash_tree)
+    assert code == 2 and "s.dxf" in text and "落在规划范围内：请加 --sites-crs EPSG:4547" in text, text
