@@ -22,7 +22,9 @@ __all__ = [
     "read_sites_for_map",
     "BASEMAPS",
     "write_report",
-    "site_map_svg",
+    "make_figures",
+    "build_model",
+    "site_facts",
 ]
 
 _WHERE = {
@@ -36,7 +38,9 @@ _WHERE = {
     "read_sites_for_map": "maps.zoning_map",
     "BASEMAPS": "maps.zoning_map",
     "write_report": "maps.report",
-    "site_map_svg": "maps.static_map",
+    "make_figures": "maps.report",
+    "build_model": "maps.eia",
+    "site_facts": "spatial.facts",
 }
 
 

@@ -236,9 +236,7 @@ def open_page(
         log.failed_requests.append(f"{req.url} ({req.failure})")
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=exe, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
-        )
+        browser = p.chromium.launch(executable_path=exe, headless=True, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             context = browser.new_context(
                 viewport={"width": viewport[0], "height": viewport[1]},

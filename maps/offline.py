@@ -167,9 +167,7 @@ _TOKEN = re.compile(
 )
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?['"]?([^'")\s;]+)""", re.IGNORECASE)
-_JS_IMPORT = re.compile(
-    r"""\bimport\s*(?:\(\s*|[\w*{}\s,]+\bfrom\s*)['"]((?:https?:)?//[^'"]+)['"]"""
-)
+_JS_IMPORT = re.compile(r"""\bimport\s*(?:\(\s*|[\w*{}\s,]+\bfrom\s*)['"]((?:https?:)?//[^'"]+)['"]""")
 
 
 def _is_remote(url: str) -> bool:
@@ -331,10 +329,7 @@ def _leaflet_icon_patch() -> str:
         "iconRetinaUrl": _data_uri("leaflet/images/marker-icon-2x.png"),
         "shadowUrl": _data_uri("leaflet/images/marker-shadow.png"),
     }
-    return (
-        "\n;(function(){var D=L.Icon.Default;D.imagePath='';"
-        f"D.mergeOptions({json.dumps(urls)});}})();\n"
-    )
+    return f"\n;(function(){{var D=L.Icon.Default;D.imagePath='';D.mergeOptions({json.dumps(urls)});}})();\n"
 
 
 _POST_JS = {"leaflet/leaflet.js": _leaflet_icon_patch}
@@ -486,8 +481,7 @@ def make_offline(html: str) -> str:
         if s.usage_pattern and re.search(s.usage_pattern, page):
             raise OfflineAssetError(
                 f"地图使用了未内置的 {s.name}（{s.reason}）。{s.fix}",
-                f"The map uses {s.name}, which ecozone does not ship offline ({s.reason}). "
-                f"{s.fix.split(' / ')[-1]}",
+                f"The map uses {s.name}, which ecozone does not ship offline ({s.reason}). {s.fix.split(' / ')[-1]}",
             )
 
     needs_jquery = bool(_JQUERY_USE.search(page))
@@ -505,8 +499,7 @@ def make_offline(html: str) -> str:
         listing = "\n  ".join(remaining)
         raise OfflineAssetError(
             f"离线 HTML 中仍有外部资源：\n  {listing}\n请改为内联（data: URI）或删除。",
-            f"External resources remain in the offline HTML:\n  {listing}\n"
-            "Inline them (data: URIs) or remove them.",
+            f"External resources remain in the offline HTML:\n  {listing}\nInline them (data: URIs) or remove them.",
         )
     return out
 
@@ -527,9 +520,7 @@ def offline_html(m: Element) -> str:
     return make_offline(m.get_root().render())
 
 
-def save_offline(
-    m: Element | str, path: str | os.PathLike[str], *, force: bool = False
-) -> Path:
+def save_offline(m: Element | str, path: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Write a self-contained HTML map atomically (UTF-8).
 
     Parameters

@@ -1,29 +1,28 @@
-"""The screening report a planner hands in: ``report.html`` and ``report.xlsx``.
+"""The screening report a planner hands in: HTML, Word, PDF, Excel and the numbered 附图.
 
-``report.html`` is one self-contained, printable (A4) file:
+``write_report`` writes, atomically:
 
-1. a summary table of every site;
-2. per site (each on a new page): verdict badge, location and size, a
-   涉及/不涉及 table for every zoning layer, every hit with 规则/依据/面积/长度/距离,
-   and for every control unit the site touches the 逐项对照 table EIA reviewers
-   ask for: one row per 准入清单 dimension (空间布局约束 / 污染物排放管控 /
-   环境风险防控 / 资源开发效率要求) with the requirement text, an empty 项目情况
-   column for the planner and a 符合性结论 column (``禁止`` where the unit's
-   禁止类 bans the project type, ``待核实`` otherwise), plus a static SVG map;
-3. the indicators table (when given);
-4. an audit block: input files with SHA-256, CRS and feature counts, rule
-   catalogue id and hash, ecozone version, run time.
+* ``report.html``: self-contained, printable on A4 (cover; summary table of all
+  sites; 附图1 location map; one compact section per site with the four
+  三线一单 tables and conclusions; appendices with every finding and the audit
+  trail: file names and SHA-256, never a local path);
+* ``report.docx``: the same content as real Word tables with heading styles,
+  the 附图 embedded and page numbers in the footer (python-docx), editable in
+  Word, WPS or LibreOffice;
+* ``report.pdf``: the HTML printed by a local headless Chromium when one is
+  installed (otherwise a note says how to get one; the run still succeeds);
+* ``report.xlsx``: the tables, one sheet each, with plain Chinese headers;
+* ``附图/附图N_标题.png``: the numbered maps.
 
-``report.xlsx`` holds the same tables, one sheet each (汇总, 命中, 管控单元对照,
-涉及情况, 指标, 审计).  Both are written atomically (temp file + rename).
+The content is built once (:mod:`maps.eia`); this module only renders it.
 """
 
 from __future__ import annotations
 
-import math
+import base64
 import os
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,532 +31,156 @@ import numpy as np
 import pandas as pd
 import shapely
 from markupsafe import Markup
-from pyproj import CRS
 
-from layers import REGISTRY
-from layers.control_unit import CATEGORY_ZH, DIMENSIONS
 from maps import style as st
-from maps.static_map import site_map_svg
-from spatial.crs import WGS84, to_crs_geoms
+from maps.eia import PENDING, TO_FILL, ReportModel, build_model
+from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
+from spatial.facts import site_facts
 from spatial.io import atomic_output, ensure_writable
-from spatial.output import user_columns
-from spatial.zoning import display_path
 
-__all__ = ["write_report", "report_tables", "render_report_html", "PENDING_ZH", "REPORT_TITLE"]
+__all__ = ["write_report", "report_tables", "render_report_html", "make_figures", "report_paths", "PENDING_ZH",
+           "REPORT_TITLE", "FIGURE_DIR", "MAX_SITE_FIGURES"]  # fmt: skip
 
-REPORT_TITLE = "项目选址生态环境分区管控符合性分析报告"
-#: Conclusion prefilled where the planner must check the project against the text.
-PENDING_ZH = "待核实"
+REPORT_TITLE = "生态环境分区管控符合性分析报告"
+PENDING_ZH = PENDING
+#: Folder of the numbered 附图 PNGs inside the output directory.
+FIGURE_DIR = "附图"
+#: Above this many sites the per-site insets are skipped (the county maps stay).
+MAX_SITE_FIGURES = 300
 _FONT_STACK = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimSun",sans-serif'
-_GEOM_ZH = {0: "点", 1: "线", 2: "面"}
-_STATUS_ZH = {"met": "达标", "not_met": "未达标", "no_target": "无目标", "unknown": "未评估"}
+_VERDICT_CLASS = {"符合": "ok", "不符合": "no", "有条件符合": "cond", "待核实": "pend"}
 
 
-# --------------------------------------------------------------------------- formatting
-
-
-def _blank(v: Any) -> bool:
-    if v is None or v is pd.NA:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    return isinstance(v, str) and not v.strip()
-
-
-def _s(v: Any) -> str:
-    if _blank(v):
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _f(v: Any, digits: int = 1) -> str:
-    x = _num(v)
-    return "—" if x is None else f"{x:,.{digits}f}"
-
-
-def _layer_zh(name: str) -> str:
-    spec = REGISTRY.get(name)
-    return st.layer_label(name, spec)[0]
-
-
-def _key_label(key: str) -> str:
-    layer = key.split(":", 1)[0]
-    cs = st.CLASS_STYLES.get(key)
-    if cs is None:
-        return _layer_zh(layer)
-    if ":" not in key or layer == "control_unit" or cs.label_zh.startswith(_layer_zh(layer)):
-        return cs.label_zh
-    return f"{_layer_zh(layer)}·{cs.label_zh}"
-
-
-def _rows(frame: Any, site_col: str = "site_id") -> dict[str, pd.DataFrame]:
-    if frame is None or not len(frame) or site_col not in frame:
-        return {}
-    f = pd.DataFrame(frame)
-    return {str(k): g for k, g in f.groupby(f[site_col].astype(str), sort=False)}
-
-
-def _banned_rule_ids(result: Any) -> set[str]:
-    rules = getattr(result, "rules", None)
-    ids = {r.id for r in rules if getattr(r, "mode", None) == "unit_prohibited"} if rules is not None else set()
-    return ids or {"CU-BANNED"}
-
-
-# --------------------------------------------------------------------------- tables
-
-
-def report_tables(result: Any, indicators: Any = None) -> dict[str, pd.DataFrame]:
-    """Build the report's tables (also the XLSX sheets), with Chinese column names.
+def report_paths(out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Paths of the report files (the 附图 folder's files are named as they are drawn).
 
     Parameters
     ----------
-    result : ScreeningResult
-        Screening output (``sites``, ``hits``, ``units``, ``layer_status``, ``audit``).
-    indicators : DataFrame or IndicatorTable, optional
-        Columns ``indicator, label_zh, value, unit, target, status`` (``area_name`` optional).
+    out_dir : path-like
+        Output directory.
 
     Returns
     -------
-    dict of str to DataFrame
-        ``汇总``, ``命中``, ``管控单元对照``, ``涉及情况``, ``指标`` (when given), ``审计``.
+    dict of str to Path
+        ``html``, ``docx``, ``pdf``, ``xlsx``.
     """
-    sites = result.sites
-    ids = sites["site_id"].astype(str).tolist()
-    names = _site_names(sites)
-    name_of = dict(zip(ids, names, strict=True))
-    status = getattr(result, "layer_status", None)
-    involved = _involved_layers(status)
-    lonlat = _lonlat(sites)
-    dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
-    summary = pd.DataFrame(
-        {
-            "序号": range(1, len(sites) + 1),
-            "地块编号": ids,
-            "名称": names,
-            "项目类型": [st.project_type_zh(v) for v in _col(sites, "project_type")],
-            "项目类型代码": [_s(v) for v in _col(sites, "project_type")],
-            "结论": [_s(v) or st.VERDICT_ZH.get(_s(k), "") for v, k in zip(_col(sites, "verdict_zh"), _col(sites, "verdict"), strict=True)],
-            "结论代码": [_s(v) for v in _col(sites, "verdict")],
-            "命中规则数": [int(_num(v) or 0) for v in _col(sites, "n_hits")],
-            "涉及图层": [involved.get(i, "") for i in ids],
-            "摘要": [_s(v) for v in _col(sites, "summary_zh")],
-            "几何类型": [_GEOM_ZH.get(int(d), "") for d in dims],
-            "面积(m²)": _measure(sites, "area_m2", dims == 2, shapely.area),
-            "长度(m)": _measure(sites, "length_m", dims == 1, shapely.length),
-            "经度": [round(x, 6) for x, _ in lonlat],
-            "纬度": [round(y, 6) for _, y in lonlat],
-        }
+    out = Path(out_dir)
+    return {"html": out / "report.html", "docx": out / "report.docx", "pdf": out / "report.pdf", "xlsx": out / "report.xlsx"}
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _source_note(result: Any) -> str:
+    audit = getattr(result, "audit", {}) or {}
+    files = sorted({Path(str(z.get("path", ""))).name for z in audit.get("zoning") or [] if z.get("path")})
+    crs = str(audit.get("working_crs", ""))
+    return (
+        f"底图：无（仅绘制分区数据，未使用在线底图，无需审图号）｜分区数据：{'、'.join(files) or '—'}｜坐标系：{crs}｜"
+        "示意图，不作为权属界线依据"
     )
-    for c in user_columns(sites):  # the planner's own columns (建设单位, 投资 …), unchanged
-        summary[c if c not in summary.columns else f"{c}（原表）"] = sites[c].to_numpy()
-    hits = pd.DataFrame(getattr(result, "hits", None) if getattr(result, "hits", None) is not None else [])
-    hit_rows = []
-    for h in hits.to_dict("records") if len(hits) else []:
-        m2 = _num(h.get("overlap_m2"))
-        hit_rows.append(
-            {
-                "地块编号": _s(h.get("site_id")),
-                "地块名称": name_of.get(_s(h.get("site_id")), ""),
-                "规则": _s(h.get("rule_id")),
-                "图层": _layer_zh(_s(h.get("layer"))),
-                "要素编号": _s(h.get("feature_id")),
-                "要素名称": _s(h.get("feature_name")),
-                "结论": st.VERDICT_ZH.get(_s(h.get("verdict")), _s(h.get("verdict"))),
-                "重叠面积(m²)": m2,
-                "重叠面积(公顷)": None if m2 is None else m2 / 10_000,
-                "占地块%": _num(h.get("overlap_pct")),
-                "长度(m)": _num(h.get("length_m")),
-                "距离(m)": _num(h.get("distance_m")),
-                "依据": _s(h.get("basis")),
-                "说明": _s(h.get("message_zh")),
-            }
-        )
-    hit_cols = ["地块编号", "地块名称", "规则", "图层", "要素编号", "要素名称", "结论", "重叠面积(m²)", "重叠面积(公顷)",
-                "占地块%", "长度(m)", "距离(m)", "依据", "说明"]  # fmt: skip
-    tables: dict[str, pd.DataFrame] = {"汇总": summary, "命中": pd.DataFrame(hit_rows, columns=hit_cols)}
-
-    unit_rows = []
-    for u in _unit_checklist(result):
-        for d in u["rows"]:
-            unit_rows.append(
-                {
-                    "地块编号": u["site_id"],
-                    "地块名称": name_of.get(u["site_id"], ""),
-                    "单元编码": u["code"],
-                    "单元名称": u["name"],
-                    "单元类别": u["category_zh"],
-                    "禁止类": u["prohibited"],
-                    "管控维度": d["dimension"],
-                    "管控要求": d["text"],
-                    "项目情况": "",
-                    "符合性结论": d["conclusion"],
-                }
-            )
-    unit_cols = ["地块编号", "地块名称", "单元编码", "单元名称", "单元类别", "禁止类", "管控维度", "管控要求", "项目情况", "符合性结论"]
-    tables["管控单元对照"] = pd.DataFrame(unit_rows, columns=unit_cols)
-
-    srows = []
-    if status is not None and len(status):
-        for r in pd.DataFrame(status).to_dict("records"):
-            srows.append(
-                {
-                    "地块编号": _s(r.get("site_id")),
-                    "地块名称": name_of.get(_s(r.get("site_id")), ""),
-                    "图层": _s(r.get("label_zh")) or _layer_zh(_s(r.get("layer"))),
-                    "情况": _s(r.get("status_zh")) or ("涉及" if r.get("involved") else "不涉及"),
-                    "涉及要素": _s(r.get("features")),
-                }
-            )
-    tables["涉及情况"] = pd.DataFrame(srows, columns=["地块编号", "地块名称", "图层", "情况", "涉及要素"])
-    ind = _indicator_frame(indicators)
-    if ind is not None:
-        tables["指标"] = ind
-    tables["审计"] = _audit_frame(getattr(result, "audit", {}) or {})
-    return tables
 
 
-def _col(frame: pd.DataFrame, name: str) -> list[Any]:
-    return frame[name].tolist() if name in frame else [None] * len(frame)
-
-
-def _site_names(sites: pd.DataFrame) -> list[str]:
-    ids = sites["site_id"].astype(str).tolist()
-    return [_s(n) or i for n, i in zip(_col(sites, "name"), ids, strict=True)]
-
-
-def _measure(sites: Any, col: str, mask: np.ndarray, fn: Any) -> list[float | None]:
-    if col in sites:
-        vals = pd.to_numeric(sites[col], errors="coerce").to_numpy(dtype=float)
-    else:
-        vals = fn(np.asarray(sites.geometry.values, dtype=object))
-    return [round(float(v), 1) if m and np.isfinite(v) else None for v, m in zip(vals, mask, strict=True)]
-
-
-def _lonlat(sites: Any) -> list[tuple[float, float]]:
-    if not len(sites):
-        return []
-    pts = shapely.point_on_surface(np.asarray(sites.geometry.values, dtype=object))
-    if sites.crs is not None:
-        pts = to_crs_geoms(pts, CRS.from_user_input(sites.crs), WGS84)
-    return list(zip(shapely.get_x(pts).tolist(), shapely.get_y(pts).tolist(), strict=True))
-
-
-def _involved_layers(status: Any) -> dict[str, str]:
-    if status is None or not len(status):
-        return {}
-    f = pd.DataFrame(status)
-    f = f[f["involved"].astype(bool)]
-    return {str(k): "、".join(g["label_zh"].astype(str)) for k, g in f.groupby(f["site_id"].astype(str), sort=False)}
-
-
-def _unit_checklist(result: Any) -> list[dict[str, Any]]:
-    """Per (site, touched unit): header facts and one row per 准入清单 dimension."""
-    units = getattr(result, "units", None)
-    if units is None or not len(units):
-        return []
-    hits = getattr(result, "hits", None)
-    banned_ids = _banned_rule_ids(result)
-    banned: set[tuple[str, str]] = set()
-    if hits is not None and len(hits):
-        bh = pd.DataFrame(hits)
-        bh = bh[bh["rule_id"].astype(str).isin(banned_ids)]
-        for r in bh.to_dict("records"):
-            banned.add((_s(r.get("site_id")), _s(r.get("feature_id"))))
-            banned.add((_s(r.get("site_id")), "name:" + _s(r.get("feature_name"))))
-    types = {}
-    if "project_type" in result.sites:
-        types = dict(zip(result.sites["site_id"].astype(str), result.sites["project_type"], strict=True))
-    out = []
-    for u in pd.DataFrame(units).to_dict("records"):
-        sid, code, name = _s(u.get("site_id")), _s(u.get("code")), _s(u.get("name"))
-        is_banned = (sid, code) in banned or (sid, "name:" + name) in banned
-        ptype = st.project_type_zh(types.get(sid))
-        rows = []
-        general = _s(u.get("requirements"))
-        if general:
-            rows.append({"dimension": "综合准入要求", "text": general, "conclusion": PENDING_ZH})
-        for key, label in DIMENSIONS.items():
-            text = _s(u.get(key))
-            if key == "spatial_layout" and is_banned:
-                conclusion = f"禁止（项目类型“{ptype}”列入本单元禁止类）" if ptype else "禁止（列入本单元禁止类）"
-            else:
-                conclusion = PENDING_ZH if text else "—（未提供管控要求）"
-            rows.append({"dimension": label, "text": text or "（未提供）", "conclusion": conclusion})
-        overlap = []
-        if (m2 := _num(u.get("overlap_m2"))) is not None and m2 > 0:
-            pct = _num(u.get("overlap_pct"))
-            overlap.append(f"重叠 {m2 / 10_000:,.2f} 公顷" + (f"（占地块 {pct:.1f}%）" if pct is not None else ""))
-        if (ln := _num(u.get("length_m"))) is not None and ln > 0:
-            overlap.append(f"长度 {ln:,.1f} m")
-        out.append(
-            {
-                "site_id": sid,
-                "code": code,
-                "name": name,
-                "category": _s(u.get("category")),
-                "category_zh": CATEGORY_ZH.get(_s(u.get("category")), _s(u.get("category"))),
-                "prohibited": _s(u.get("prohibited")),
-                "banned": is_banned,
-                "overlap": "；".join(overlap) or "位于单元内",
-                "rows": rows,
-            }
-        )
-    return out
-
-
-def _indicator_frame(indicators: Any) -> pd.DataFrame | None:
-    if indicators is None:
-        return None
-    frame = getattr(indicators, "frame", indicators)
-    if not isinstance(frame, pd.DataFrame) or not len(frame):
-        return None
-    cols = {"area_name": "范围", "indicator": "指标代码", "label_zh": "指标", "value": "数值", "unit": "单位",
-            "target": "目标", "status": "状态"}  # fmt: skip
-    keep = [c for c in cols if c in frame]
-    out = frame[keep].rename(columns=cols).copy()
-    if "状态" in out:
-        out["状态"] = [_STATUS_ZH.get(_s(v), _s(v)) for v in out["状态"]]
-    return out.reset_index(drop=True)
-
-
-def _audit_frame(audit: Mapping[str, Any]) -> pd.DataFrame:
-    rows = [
-        ("ecozone 版本", _s(audit.get("ecozone_version"))),
-        ("运行时间", _s(audit.get("run_at"))),
-        ("耗时(秒)", _s(audit.get("duration_s"))),
-        ("工作坐标系", _s(audit.get("working_crs"))),
-        ("数据警告", "；".join(_s(w) for w in audit.get("warnings") or []) or "—"),
-    ]
-    rules = audit.get("rules") or {}
-    rows += [
-        ("规则目录", _s(rules.get("catalogue_id")) + (f"（版本 {_s(rules.get('version'))}）" if _s(rules.get("version")) else "")),
-        ("规则目录 SHA-256", _s(rules.get("sha256"))),
-        ("规则文件", _s(rules.get("path"))),
-    ]
-    sites = audit.get("sites") or {}
-    if sites:
-        rows += [
-            ("地块文件", _s(sites.get("path"))),
-            ("地块文件 SHA-256", _s(sites.get("sha256"))),
-            ("地块坐标系", _s(sites.get("crs"))),
-            ("地块数", _s(sites.get("n_features"))),
-        ]
-    frame = pd.DataFrame(rows, columns=["项目", "内容"])
-    zon = pd.DataFrame(list(audit.get("zoning") or []))
-    if len(zon):
-        zon = zon.rename(columns={"layer": "图层", "path": "文件", "sha256": "SHA-256", "crs": "坐标系", "n_features": "要素数"})
-        zon.insert(1, "图层名称", [_layer_zh(_s(v)) for v in zon["图层"]])
-        frame = pd.concat([frame, pd.DataFrame([{"项目": "", "内容": ""}]), _as_kv(zon)], ignore_index=True)
-    return frame
-
-
-def _as_kv(zon: pd.DataFrame) -> pd.DataFrame:
-    """Zoning sources as 项目/内容 rows (one sheet, two columns)."""
-    rows = []
-    for r in zon.to_dict("records"):
-        rows.append({"项目": f"分区图层 {r.get('图层', '')}（{r.get('图层名称', '')}）",
-                     "内容": f"{_s(r.get('文件'))} | SHA-256 {_s(r.get('SHA-256'))} | {_s(r.get('坐标系'))} | "
-                             f"{_s(r.get('要素数'))} 个要素"})  # fmt: skip
-    return pd.DataFrame(rows, columns=["项目", "内容"])
-
-
-# --------------------------------------------------------------------------- HTML
-
-
-def _site_sections(result: Any) -> list[dict[str, Any]]:
-    sites = result.sites
-    hits = getattr(result, "hits", None)
-    by_hits = _rows(hits)
-    by_status = _rows(getattr(result, "layer_status", None))
-    checklist = _unit_checklist(result)
-    by_units: dict[str, list[dict[str, Any]]] = {}
-    for u in checklist:
-        by_units.setdefault(u["site_id"], []).append(u)
-    zoning = getattr(result, "zoning", None)
-    lonlat = _lonlat(sites)
-    dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
-    own = user_columns(sites)
-    out = []
-    for i, row in enumerate(sites.to_dict("records")):
-        sid = _s(row.get("site_id"))
-        verdict = _s(row.get("verdict"))
-        geom = row.get(sites.geometry.name)
-        h = by_hits.get(sid)
-        hit_list = []
-        overlaps = []
-        if h is not None:
-            for r in h.to_dict("records"):
-                m2 = _num(r.get("overlap_m2"))
-                hit_list.append(
-                    {
-                        "rule_id": _s(r.get("rule_id")),
-                        "layer": _layer_zh(_s(r.get("layer"))),
-                        "feature": _s(r.get("feature_name")) or _s(r.get("feature_id")),
-                        "feature_id": _s(r.get("feature_id")),
-                        "verdict": _s(r.get("verdict")),
-                        "verdict_zh": st.VERDICT_ZH.get(_s(r.get("verdict")), _s(r.get("verdict"))),
-                        "basis": _s(r.get("basis")),
-                        "area": "—" if m2 is None or m2 <= 0 else f"{m2:,.1f} / {m2 / 10_000:,.2f}",
-                        "pct": _f(r.get("overlap_pct")),
-                        "length": _f(r.get("length_m")),
-                        "distance": _f(r.get("distance_m")),
-                        "message": _s(r.get("message_zh")),
-                    }
-                )
-                g = r.get("geometry")
-                if isinstance(g, shapely.Geometry):
-                    overlaps.append((g, _s(r.get("verdict"))))
-        status = []
-        s = by_status.get(sid)
-        if s is not None:
-            for r in s.to_dict("records"):
-                status.append(
-                    {
-                        "label": _s(r.get("label_zh")) or _layer_zh(_s(r.get("layer"))),
-                        "involved": bool(r.get("involved")),
-                        "status": _s(r.get("status_zh")) or ("涉及" if r.get("involved") else "不涉及"),
-                        "features": _s(r.get("features")),
-                    }
-                )
-        svg, legend = Markup(""), []
-        if zoning is not None and isinstance(geom, shapely.Geometry) and not geom.is_empty:
-            sm = site_map_svg(zoning, geom, overlaps=overlaps, verdict=verdict or None, label=_s(row.get("name")) or sid)
-            svg = Markup(sm.svg)
-            legend = [(Markup(st.swatch_html(st.CLASS_STYLES[k])), _key_label(k)) for k in sm.keys if k in st.CLASS_STYLES]
-        d = int(dims[i]) if len(dims) else -1
-        size = ""
-        if d == 2:
-            a = _num(row.get("area_m2")) or float(shapely.area(geom))
-            size = f"面积 {a:,.1f} m²（{a / 10_000:,.2f} 公顷）"
-        elif d == 1:
-            ln = _num(row.get("length_m")) or float(shapely.length(geom))
-            size = f"长度 {ln:,.1f} m"
-        ptype = _s(row.get("project_type"))
-        out.append(
-            {
-                "n": i + 1,
-                "id": sid,
-                "name": _s(row.get("name")) or sid,
-                "ptype": ptype,
-                "ptype_zh": st.project_type_zh(ptype),
-                "ptype_raw": _s(row.get("project_type_raw")),
-                "verdict": verdict,
-                "verdict_zh": _s(row.get("verdict_zh")) or st.VERDICT_ZH.get(verdict, "未判定"),
-                "colour": st.VERDICT_COLOURS.get(verdict, st.UNSCREENED_COLOUR),
-                "n_hits": int(_num(row.get("n_hits")) or 0),
-                "summary": _s(row.get("summary_zh")),
-                "geom": _GEOM_ZH.get(d, ""),
-                "size": size,
-                "lon": f"{lonlat[i][0]:.6f}" if lonlat else "",
-                "lat": f"{lonlat[i][1]:.6f}" if lonlat else "",
-                "status": status,
-                "hits": hit_list,
-                "units": by_units.get(sid, []),
-                "svg": svg,
-                "legend": legend,
-                "attrs": [(c, _s(row.get(c))) for c in own if not _blank(row.get(c))],
-            }
-        )
-    return out
-
-
-def render_report_html(result: Any, indicators: Any = None, *, tables: Mapping[str, pd.DataFrame] | None = None) -> str:
-    """Render ``report.html`` as a string.
+def make_figures(result: Any, *, site_insets: bool = True) -> tuple[list[Figure], dict[str, int], dict[str, int]]:
+    """Draw the numbered 附图: location, each layer group present, each site's inset.
 
     Parameters
     ----------
     result : ScreeningResult
         Screening output.
-    indicators : DataFrame or IndicatorTable, optional
-        Indicator rows (see :func:`report_tables`).
-    tables : mapping, optional
-        Precomputed :func:`report_tables` output.
+    site_insets : bool, default True
+        Draw one inset per site (skipped above :data:`MAX_SITE_FIGURES` sites).
 
     Returns
     -------
-    str
-        A complete, self-contained HTML document.
+    (list of Figure, dict, dict)
+        The figures, layer -> group figure number, site id -> inset number.
     """
-    tables = tables if tables is not None else report_tables(result, indicators)
-    sites = _site_sections(result)
-    counts = {v: sum(1 for s in sites if s["verdict"] == v) for v in st.VERDICT_ORDER}
-    audit = getattr(result, "audit", {}) or {}
-    zoning = getattr(result, "zoning", None)
-    zpath = display_path(getattr(zoning, "path", None)) if zoning is not None else ""
-    ind = tables.get("指标")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["fmt"] = _f
-    tpl = env.from_string(_TEMPLATE)
-    return tpl.render(
-        title=REPORT_TITLE,
-        css=Markup(_CSS),
-        sites=sites,
-        counts=counts,
-        verdict_zh=st.VERDICT_ZH,
-        colours=st.VERDICT_COLOURS,
-        order=st.VERDICT_ORDER,
-        summary=tables["汇总"].to_dict("records"),
-        indicators=None if ind is None else {"columns": list(ind.columns), "rows": ind.to_dict("records")},
-        audit=audit,
-        audit_rules=audit.get("rules") or {},
-        audit_zoning=[dict(z, label=_layer_zh(_s(z.get("layer")))) for z in (audit.get("zoning") or [])],
-        audit_sites=audit.get("sites") or {},
-        zoning_path=zpath,
-        generated=datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-        pending=PENDING_ZH,
-    )
+    zoning, sites = result.zoning, result.sites
+    note = _source_note(result)
+    figs = [Figure(1, "项目位置示意图", "附图1_项目位置示意图.png", render_overview(zoning, sites, note))]
+    layer_fig: dict[str, int] = {}
+    for title, layers in LAYER_GROUPS:
+        present = [n for n in layers if n in zoning.layers and len(zoning.layers[n])]
+        if not present:
+            continue
+        n = len(figs) + 1
+        figs.append(Figure(n, title, f"附图{n}_{title}.png", render_group(zoning, sites, present, note)))
+        layer_fig.update(dict.fromkeys(present, n))
+    site_fig: dict[str, int] = {}
+    if site_insets and len(sites) <= MAX_SITE_FIGURES:
+        hits = getattr(result, "hits", None)
+        overlaps: dict[str, list[Any]] = {}
+        if hits is not None and len(hits) and "geometry" in hits:
+            g = np.asarray(hits["geometry"].to_numpy(), dtype=object)
+            ok = np.array([x is not None and isinstance(x, shapely.Geometry) for x in g], dtype=bool)
+            if ok.any():
+                dims = np.full(len(g), -1)
+                dims[ok] = shapely.get_dimensions(g[ok])
+                keep = ok & (dims >= 1) & (hits["verdict"].astype(str).to_numpy() != "compatible")
+                for sid, geom in zip(hits["site_id"].astype(str).to_numpy()[keep], g[keep], strict=True):
+                    overlaps.setdefault(sid, []).append(geom)
+        ids = sites["site_id"].astype(str).tolist()
+        names = sites["name"].tolist() if "name" in sites else ids
+        verdicts = sites["verdict"].astype(str).tolist() if "verdict" in sites else [""] * len(ids)
+        for sid, nm, v, geom in zip(ids, names, verdicts, sites.geometry.values, strict=True):
+            n = len(figs) + 1
+            name = nm if isinstance(nm, str) and nm.strip() else sid
+            title = f"{sid} {name}位置及周边分区示意图"
+            png = render_site(zoning, geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note)
+            figs.append(Figure(n, title, f"附图{n}_{_safe(sid)}.png", png))
+            site_fig[sid] = n
+    return figs, layer_fig, site_fig
 
 
-def write_report(result: Any, out_dir: str | os.PathLike[str], *, indicators: Any = None, force: bool = False) -> dict[str, Path]:
-    """Write ``report.html`` and ``report.xlsx`` into ``out_dir``.
+def _safe(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", str(text))[:60]
+
+
+# --------------------------------------------------------------------------- tables (XLSX)
+
+
+def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
+    """Lay the report out as XLSX sheets, with plain Chinese headers.
 
     Parameters
     ----------
-    result : ScreeningResult
-        Screening output (``sites``, ``hits``, ``units``, ``layer_status``,
-        ``audit``, ``zoning``, ``rules``).
-    out_dir : path-like
-        Directory (created if needed).
-    indicators : DataFrame or IndicatorTable, optional
-        Columns ``indicator, label_zh, value, unit, target, status``; adds an
-        indicators section and sheet.
-    force : bool, default False
-        Overwrite existing reports.
+    model : ReportModel
+        Built by :func:`maps.eia.build_model`.
 
     Returns
     -------
-    dict of str to Path
-        ``{"html": ..., "xlsx": ...}``.
-
-    Raises
-    ------
-    OutputExistsError
-        A report exists and ``force`` is False (checked before anything is written).
+    dict of str to DataFrame
+        ``汇总``, ``三线一单对照``, ``分区涉及情况``, ``命中规则明细``, ``指标`` (when
+        given), ``审计``.
     """
-    out = Path(out_dir)
-    paths = {"html": out / "report.html", "xlsx": out / "report.xlsx"}
-    ensure_writable(list(paths.values()), force)
-    tables = report_tables(result, indicators)
-    text = render_report_html(result, indicators, tables=tables)
-    with atomic_output(paths["html"], force=force) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    with atomic_output(paths["xlsx"], force=force) as tmp:
-        _write_xlsx(tmp, tables)
-    return paths
+    rows = []
+    for s in model.sites:
+        for t in s.tables:
+            for i, r in enumerate(t.rows, start=1):
+                rows.append({"地块编号": s.site_id, "项目名称": s.name, "分析内容": t.title, "序号": i, "管控要求（清单内容）": r.requirement,
+                             "本项目情况": r.situation, "符合性": r.verdict, "依据": r.basis, "规则编号": r.rules})  # fmt: skip
+    cols = ["地块编号", "项目名称", "分析内容", "序号", "管控要求（清单内容）", "本项目情况", "符合性", "依据", "规则编号"]
+    tables = {
+        "汇总": model.summary,
+        "三线一单对照": pd.DataFrame(rows, columns=cols),
+        "分区涉及情况": model.layer_facts,
+        "命中规则明细": model.hits,
+    }
+    if model.indicators is not None:
+        tables["指标"] = model.indicators
+    audit = pd.DataFrame(model.audit, columns=["项目", "内容"])
+    files = (
+        model.audit_files.apply(lambda r: " | ".join(f"{k}：{v}" for k, v in r.items() if str(v)), axis=1)
+        if len(model.audit_files)
+        else []
+    )
+    tables["审计"] = pd.concat([audit, pd.DataFrame({"项目": "输入文件", "内容": list(files)})], ignore_index=True)
+    return tables
 
 
-_WIDTHS = {"摘要": 60, "依据": 50, "说明": 40, "管控要求": 70, "项目情况": 30, "符合性结论": 22, "内容": 110, "项目": 28,
-           "涉及要素": 40, "涉及图层": 30, "名称": 26, "地块名称": 26, "单元名称": 24, "要素名称": 24, "禁止类": 24}  # fmt: skip
+_WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "内容": 110, "项目": 16,
+           "项目名称": 26, "涉及要素": 30, "最近要素": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
 
 
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
@@ -582,39 +205,186 @@ def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
                         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
+# --------------------------------------------------------------------------- HTML
+
+
+def _b64(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _cell(text: str) -> Markup:
+    """Escape, then show 【待填写】 as a highlighted fill-in mark."""
+    esc = str(Markup.escape(text))
+    return Markup(esc.replace(TO_FILL, f'<span class="fill">{TO_FILL}</span>'))
+
+
+def _pairs(items: list[tuple[str, str]], short: int = 16) -> list[list[tuple[str, str]]]:
+    """Pack short key/value items two to a row (a four-column facts table); long ones get a full row."""
+    rows: list[list[tuple[str, str]]] = []
+    pending: tuple[str, str] | None = None
+    for k, v in items:
+        if len(str(v)) > short:
+            rows.append([(k, v)])
+        elif pending is None:
+            pending = (k, v)
+        else:
+            rows.append([pending, (k, v)])
+            pending = None
+    if pending is not None:
+        rows.append([pending])
+    return rows
+
+
+def render_report_html(model: ReportModel, figures: list[Figure]) -> str:
+    """Render ``report.html`` as a string.
+
+    Parameters
+    ----------
+    model : ReportModel
+        The content.
+    figures : list of Figure
+        The 附图 (embedded as PNG data URIs).
+
+    Returns
+    -------
+    str
+        A complete, self-contained HTML document.
+    """
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["cell"] = _cell
+    env.filters["vclass"] = lambda w: _VERDICT_CLASS.get(str(w), "")
+    env.filters["pairs"] = _pairs
+    figs = {f.number: {"src": _b64(f.png), "caption": f.caption} for f in figures}
+    return env.from_string(_TEMPLATE).render(
+        m=model,
+        css=Markup(_CSS),
+        figs=figs,
+        group_figs=[f for f in figures if f.number > 1 and f.number not in {s.figure for s in model.sites}],
+        summary=model.summary.to_dict("records"),
+        hits=model.hits.to_dict("records"),
+        files=model.audit_files.to_dict("records"),
+        indicators=None
+        if model.indicators is None
+        else {"columns": list(model.indicators.columns), "rows": model.indicators.to_dict("records")},
+        colours={
+            w: st.VERDICT_COLOURS[v]
+            for v, w in (("prohibited", "不符合"), ("restricted", "有条件符合"), ("notice", "待核实"), ("compatible", "符合"))
+        },
+    )
+
+
+def write_report(
+    result: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    indicators: Any = None,
+    force: bool = False,
+    pdf: bool = True,
+    title: str | None = None,
+    site_insets: bool = True,
+) -> dict[str, Path]:
+    """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        Screening output.
+    out_dir : path-like
+        Directory (created if needed).
+    indicators : DataFrame or IndicatorTable, optional
+        Adds an indicators section and sheet.
+    force : bool, default False
+        Overwrite existing reports.
+    pdf : bool, default True
+        Try to print ``report.pdf`` with a local Chromium.
+    title : str, optional
+        Report title (default: county + project + 生态环境分区管控符合性分析报告).
+    site_insets : bool, default True
+        Draw an inset map per site.
+
+    Returns
+    -------
+    dict of str to Path
+        ``html``, ``docx``, ``xlsx``, ``figures`` (the folder) and ``pdf`` when written.
+
+    Raises
+    ------
+    OutputExistsError
+        A report exists and ``force`` is False (checked before anything is written).
+    """
+    from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
+    from maps.report_docx import write_docx
+
+    out = Path(out_dir)
+    paths = report_paths(out)
+    ensure_writable([paths["html"], paths["docx"], paths["xlsx"]] + ([paths["pdf"]] if pdf else []), force)
+    figures, layer_fig, site_fig = make_figures(result, site_insets=site_insets)
+    fig_dir = out / FIGURE_DIR
+    ensure_writable([fig_dir / f.filename for f in figures], force)
+    facts = site_facts(result)
+    model = build_model(
+        result, indicators, title=title, figure_numbers=layer_fig, site_figures=site_fig,
+        figures=[(f.number, f.caption, f.filename) for f in figures], facts=facts,
+    )  # fmt: skip
+    for f in figures:
+        with atomic_output(fig_dir / f.filename, force=force) as tmp:
+            tmp.write_bytes(f.png)
+    text = render_report_html(model, figures)
+    with atomic_output(paths["html"], force=force) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    with atomic_output(paths["xlsx"], force=force) as tmp:
+        _write_xlsx(tmp, report_tables(model))
+    with atomic_output(paths["docx"], force=force) as tmp:
+        write_docx(model, figures, tmp)
+    written = {"html": paths["html"], "docx": paths["docx"], "xlsx": paths["xlsx"], "figures": fig_dir}
+    if pdf:
+        part = out / ".report.part.pdf"
+        try:
+            made = html_to_pdf(paths["html"], part)
+            if made is not None:
+                os.replace(part, paths["pdf"])
+                written["pdf"] = paths["pdf"]
+        finally:
+            part.unlink(missing_ok=True)
+        if made is None:
+            import warnings
+
+            from spatial.errors import DataWarning
+
+            warnings.warn(f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=2)
+    return written
+
+
 _CSS = (
-    "@page{size:A4;margin:15mm;}"
-    f"body{{font-family:{_FONT_STACK};font-size:10.5pt;line-height:1.5;color:#222;margin:0 auto;max-width:190mm;}}"
+    "@page{size:A4;margin:13mm 14mm 15mm 14mm;@bottom-center{content:'第 ' counter(page) ' 页';font-size:9pt;color:#555;}}"
+    "@page:first{@bottom-center{content:none;}}"
+    f"body{{font-family:{_FONT_STACK};font-size:10pt;line-height:1.5;color:#111;margin:0 auto;max-width:182mm;}}"
     "@media screen{body{padding:16px 20px;}}"
-    "h1{font-size:18pt;text-align:center;margin:8px 0 4px;}"
-    "h2{font-size:14pt;border-bottom:2px solid #444;padding-bottom:2px;margin:18px 0 8px;}"
-    "h3{font-size:11.5pt;margin:12px 0 4px;}"
-    ".meta{text-align:center;color:#555;font-size:9.5pt;margin-bottom:10px;}"
-    "table{border-collapse:collapse;width:100%;margin:4px 0 10px;font-size:9pt;}"
-    ".summary{table-layout:fixed;}.summary td{word-break:break-word;}"
-    "th,td{border:1px solid #999;padding:3px 5px;vertical-align:top;text-align:left;}"
-    "th{background:#eef2f6;font-weight:600;}"
-    "thead{display:table-header-group;}"
-    "tr{break-inside:avoid;page-break-inside:avoid;}"
-    "td.num{text-align:right;white-space:nowrap;}td.id{white-space:nowrap;}"
-    ".badge{display:inline-block;color:#fff;border-radius:3px;padding:0 7px;font-weight:600;white-space:nowrap;"
+    ".cover{height:250mm;display:flex;flex-direction:column;justify-content:center;text-align:center;break-after:page;page-break-after:always;}"
+    ".cover h1{font-size:24pt;line-height:1.4;margin:0 0 40mm;}"
+    ".cover .org{font-size:14pt;margin:4mm 0;}"
+    "h1.part{font-size:15pt;margin:6mm 0 3mm;break-after:avoid;}"
+    "h2{font-size:12.5pt;margin:6mm 0 2mm;border-bottom:1.5px solid #333;padding-bottom:1mm;break-after:avoid;page-break-after:avoid;}"
+    "h3{font-size:10.5pt;margin:3mm 0 1mm;break-after:avoid;page-break-after:avoid;}"
+    "table{border-collapse:collapse;width:100%;margin:1mm 0 1.5mm;font-size:8.2pt;line-height:1.32;}"
+    "th,td{border:0.8px solid #777;padding:0.8mm 1.4mm;vertical-align:top;text-align:left;}"
+    "th{background:#eef2f6;font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
+    "thead{display:table-header-group;}tr{break-inside:avoid;page-break-inside:avoid;}"
+    "td.n{text-align:center;width:7mm;}td.v{white-space:nowrap;text-align:center;width:17mm;font-weight:600;}"
+    ".info th{width:24mm;}.t3 col.req{width:46%;}"
+    ".ok{color:#1a7a36;}.no{color:#b30000;}.cond{color:#b35900;}.pend{color:#1f5f99;}"
+    ".fill{color:#b30000;background:#fff4c2;-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
+    ".badge{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;font-weight:600;font-size:9pt;"
     "-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
-    ".badge.big{font-size:12pt;padding:2px 12px;}"
-    ".site{break-before:page;page-break-before:always;}"
-    ".site h2 .badge{margin-left:8px;vertical-align:middle;}"
-    ".facts td:first-child,.facts th{width:22mm;}"
-    ".no{color:#777;}.yes{font-weight:600;color:#b30000;}"
-    ".planner{min-width:28mm;background:#fffdf0;-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
-    ".unit-head{margin:8px 0 2px;font-size:9.5pt;}"
-    ".banned{color:#b30000;font-weight:600;}"
-    ".map{display:flex;gap:10px;align-items:flex-start;break-inside:avoid;page-break-inside:avoid;margin:6px 0;}"
-    ".map svg{flex:none;max-width:100%;height:auto;}"
-    ".map ul{list-style:none;margin:0;padding:0;font-size:8.5pt;}"
-    ".map li{display:flex;align-items:center;gap:4px;}"
-    ".audit td{word-break:break-all;font-size:8.5pt;}"
-    ".note{color:#555;font-size:9pt;}"
-    ".verdicts span{margin-right:10px;}"
-    "svg text{font-family:" + _FONT_STACK.replace('"', "'") + ";}"
+    "figure{margin:2mm 0;text-align:center;break-inside:avoid;page-break-inside:avoid;}"
+    "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}"
+    ".basis{color:#555;font-size:7.4pt;line-height:1.25;margin-top:0.4mm;}"
+    ".concl{margin:0 0 2mm;font-size:9.5pt;}.final{font-weight:600;margin:2mm 0 4mm;}"
+    ".site{border-top:1px dashed #bbb;padding-top:1mm;}"
+    ".keep{break-inside:avoid;page-break-inside:avoid;}"
+    ".warn{color:#b00020;font-weight:600;margin:1mm 0;}"
+    ".note{color:#444;font-size:8.6pt;}.audit td{word-break:break-all;font-size:8pt;}"
+    ".appendix{break-before:page;page-break-before:always;}"
 )
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -622,126 +392,108 @@ _TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
+<title>{{ m.title }}</title>
 <style>{{ css }}</style>
 </head>
 <body>
-<h1>{{ title }}</h1>
-<div class="meta">分区数据：{{ zoning_path or "—" }}　｜　规则目录：{{ audit_rules.get("catalogue_id", "—") }}　｜　运行时间：{{ audit.get("run_at", "—") }}　｜　ecozone {{ audit.get("ecozone_version", "") }}</div>
+<section class="cover">
+<h1>{{ m.title }}</h1>
+<div class="org">编制单位：<span class="fill">【待填写】</span></div>
+<div class="org">{{ m.date }}</div>
+</section>
 
-{% for w in audit.get("warnings") or [] %}<p class="warn" style="color:#b00020;font-weight:bold;">⚠ {{ w }}</p>
-{% endfor %}<h2>一、选址结论汇总</h2>
-<p class="verdicts">共 {{ sites|length }} 处：
-{% for v in order %}<span><span class="badge" style="background:{{ colours[v] }}">{{ verdict_zh[v] }}</span> {{ counts[v] }} 处</span>{% endfor %}
-</p>
+<h1 class="part">一、选址符合性结论汇总</h1>
+{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
+{% endfor %}
+<p>本报告对照{{ m.plans|join("、") if m.plans else "所在地“三线一单”生态环境分区管控方案" }}，逐个分析 {{ m.sites|length }} 个项目地块与生态保护红线、环境质量底线、资源利用上线和生态环境准入清单的符合性。
+结论：{% for w, n in m.counts.items() %}<span class="badge" style="background:{{ colours[w] }}">{{ w }}</span> {{ n }} 个{% if not loop.last %}；{% endif %}{% endfor %}。</p>
 <table class="summary">
-<thead><tr><th style="width:7mm">序号</th><th style="width:15mm">编号</th><th style="width:26mm">名称</th><th style="width:20mm">项目类型</th><th style="width:11mm">结论</th><th style="width:9mm">命中</th><th style="width:26mm">涉及图层</th><th>摘要</th></tr></thead>
+<thead><tr><th style="width:8mm">序号</th><th style="width:16mm">地块编号</th><th style="width:34mm">项目名称</th><th style="width:16mm">项目类型</th><th style="width:17mm">符合性结论</th><th>涉及情况</th></tr></thead>
 <tbody>
 {% for r in summary %}
-<tr data-site="{{ r['地块编号'] }}"><td class="num">{{ r['序号'] }}</td><td class="id">{{ r['地块编号'] }}</td><td>{{ r['名称'] }}</td><td>{{ r['项目类型'] }}</td>
-<td><span class="badge" style="background:{{ colours.get(r['结论代码'], '#6a3d9a') }}">{{ r['结论'] or '未判定' }}</span></td>
-<td class="num">{{ r['命中规则数'] }}</td><td>{{ r['涉及图层'] or '—' }}</td><td>{{ r['摘要'] }}</td></tr>
+<tr data-site="{{ r['地块编号'] }}"><td class="n">{{ r['序号'] }}</td><td>{{ r['地块编号'] }}</td><td>{{ r['项目名称'] }}</td><td>{{ r['项目类型'] }}</td><td class="v {{ r['符合性结论']|vclass }}">{{ r['符合性结论'] }}</td><td>{{ r['涉及情况'] }}</td></tr>
 {% endfor %}
 </tbody>
 </table>
-<p class="note">结论等级：禁止 &gt; 限制 &gt; 关注 &gt; 符合，取命中规则中最严格者。“{{ pending }}”表示须由编制单位对照项目实际情况逐项核实。</p>
-
-{% for s in sites %}
-<section class="site" id="site-{{ s.id }}" data-site="{{ s.id }}">
-{% if loop.first %}<h2>二、逐个地块分析</h2>{% endif %}
-<h2>{{ s.n }}. {{ s.id }} {{ s.name }}<span class="badge big" data-verdict="{{ s.verdict }}" style="background:{{ s.colour }}">{{ s.verdict_zh }}</span></h2>
-<table class="facts">
-<tr><th>地块编号</th><td>{{ s.id }}</td><th>项目类型</th><td>{{ s.ptype_zh }}{% if s.ptype and s.ptype != s.ptype_zh %}（{{ s.ptype }}）{% endif %}{% if s.ptype_raw and s.ptype_raw != s.ptype_zh %}；原填写：{{ s.ptype_raw }}{% endif %}</td></tr>
-<tr><th>几何</th><td>{{ s.geom }}{% if s.size %}，{{ s.size }}{% endif %}</td><th>位置</th><td>{{ s.lon }}, {{ s.lat }}（WGS84 经度, 纬度）</td></tr>
-<tr><th>结论</th><td colspan="3"><b>{{ s.verdict_zh }}</b>；命中规则 {{ s.n_hits }} 条。{{ s.summary }}</td></tr>
-{% if s.attrs %}<tr><th>项目信息</th><td colspan="3" class="attrs">{% for k, v in s.attrs %}{{ k }}：{{ v }}{% if not loop.last %}；{% endif %}{% endfor %}</td></tr>{% endif %}
-</table>
-{% if s.svg %}
-<div class="map">{{ s.svg }}<ul>{% for sw, label in s.legend %}<li>{{ sw }}{{ label }}</li>{% endfor %}</ul></div>
+<p class="note">符合性结论：符合；不符合（须调整选址）；有条件符合（依法批准并落实管控条件后方可建设）；待核实（须结合项目排放、用水等情况核实）。<span class="fill">【待填写】</span>处由编制单位补充。</p>
+{% if 1 in figs %}
+<figure id="fig-1"><img src="{{ figs[1].src }}" alt="{{ figs[1].caption }}"><figcaption>{{ figs[1].caption }}</figcaption></figure>
 {% endif %}
 
-<h3>（一）分区涉及情况</h3>
-<table class="status">
-<thead><tr><th>分区图层</th><th>涉及情况</th><th>涉及要素</th></tr></thead>
-<tbody>
-{% for r in s.status %}
-<tr><td>{{ r.label }}</td><td class="{{ 'yes' if r.involved else 'no' }}">{{ r.status }}</td><td>{{ r.features or '—' }}</td></tr>
-{% else %}
-<tr><td colspan="3">（无分区图层信息）</td></tr>
+<h1 class="part">二、逐个地块符合性分析</h1>
+{% for s in m.sites %}
+<section class="site" id="site-{{ s.site_id }}" data-site="{{ s.site_id }}">
+<div class="keep">
+<h2>{{ s.n }}. {{ s.site_id }} {{ s.name }}　<span class="{{ s.verdict_zh|vclass }}" data-verdict="{{ s.verdict }}">【{{ s.verdict_zh }}】</span></h2>
+<table class="info"><tbody>
+{% for pair in s.info|pairs %}<tr>{% for k, v in pair %}<th>{{ k }}</th><td{% if pair|length == 1 %} colspan="3"{% endif %}>{{ v }}</td>{% endfor %}</tr>
 {% endfor %}
-</tbody>
-</table>
-
-<h3>（二）命中规则</h3>
-{% if s.hits %}
-<table class="hits">
-<thead><tr><th>规则</th><th>图层</th><th>要素</th><th>结论</th><th>依据</th><th>重叠面积 (m²/公顷)</th><th>占地块%</th><th>长度(m)</th><th>距离(m)</th><th>说明</th></tr></thead>
-<tbody>
-{% for h in s.hits %}
-<tr data-rule="{{ h.rule_id }}"><td>{{ h.rule_id }}</td><td>{{ h.layer }}</td><td>{{ h.feature }}{% if h.feature_id and h.feature_id != h.feature %}<br><small>{{ h.feature_id }}</small>{% endif %}</td>
-<td><span class="badge" style="background:{{ colours.get(h.verdict, '#777') }}">{{ h.verdict_zh }}</span></td>
-<td>{{ h.basis }}</td><td class="num">{{ h.area }}</td><td class="num">{{ h.pct }}</td><td class="num">{{ h.length }}</td><td class="num">{{ h.distance }}</td><td>{{ h.message }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
-{% else %}
-<p>未命中任何管控规则。</p>
+</tbody></table>
+</div>
+{% if s.figure and s.figure in figs %}
+<figure><img src="{{ figs[s.figure].src }}" alt="{{ figs[s.figure].caption }}"><figcaption>{{ figs[s.figure].caption }}</figcaption></figure>
 {% endif %}
-
-<h3>（三）环境管控单元生态环境准入清单逐项对照</h3>
-{% for u in s.units %}
-<div class="unit-head" data-unit="{{ u.code }}"><b>{{ u.code }} {{ u.name }}</b>（{{ u.category_zh }}；{{ u.overlap }}）{% if u.prohibited %}　禁止类：<span class="{{ 'banned' if u.banned else '' }}">{{ u.prohibited }}</span>{% endif %}{% if u.banned %}　<span class="banned">项目类型列入禁止类</span>{% endif %}</div>
-<table class="checklist">
-<thead><tr><th style="width:18mm">管控维度</th><th>管控要求</th><th style="width:32mm">项目情况</th><th style="width:26mm">符合性结论</th></tr></thead>
+{% for t in s.tables %}
+<h3>（{{ "一二三四五六"[loop.index0] }}）{{ t.title }}符合性分析</h3>
+<table class="sxyd" data-table="{{ t.key }}">
+<colgroup><col style="width:7mm"><col style="width:44%"><col><col style="width:17mm"></colgroup>
+<thead><tr><th>序号</th><th>管控要求（清单内容）</th><th>本项目情况</th><th>符合性</th></tr></thead>
 <tbody>
-{% for d in u.rows %}
-<tr><td>{{ d.dimension }}</td><td>{{ d.text }}</td><td class="planner"></td><td{% if d.conclusion.startswith('禁止') %} class="banned"{% endif %}>{{ d.conclusion }}</td></tr>
+{% for r in t.rows %}
+<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}{% if r.basis %}<div class="basis">依据：{{ r.basis }}</div>{% endif %}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
 {% endfor %}
 </tbody>
 </table>
-{% else %}
-<p>未涉及环境管控单元（或分区数据中无管控单元图层）。</p>
+<p class="concl">{{ t.conclusion }}</p>
 {% endfor %}
+<p class="final">{{ s.conclusion }}</p>
 </section>
 {% endfor %}
 
+{% if group_figs %}
+<h1 class="part appendix">附图</h1>
+{% for f in group_figs %}
+<figure><img src="{{ figs[f.number].src }}" alt="{{ f.caption }}"><figcaption>{{ f.caption }}</figcaption></figure>
+{% endfor %}
+{% endif %}
+
 {% if indicators %}
-<section class="site" id="indicators">
-<h2>三、生态空间指标</h2>
+<h1 class="part">附表一　生态空间指标</h1>
 <table class="indicators">
 <thead><tr>{% for c in indicators.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for r in indicators.rows %}
-<tr>{% for c in indicators.columns %}<td{% if c == '数值' %} class="num"{% endif %}>{% if c == '数值' %}{{ r[c]|fmt(2) }}{% else %}{{ r[c] if r[c] is not none else '' }}{% endif %}</td>{% endfor %}</tr>
+{% for r in indicators.rows %}<tr>{% for c in indicators.columns %}<td>{{ r[c] if r[c] is not none else '' }}</td>{% endfor %}</tr>
 {% endfor %}
 </tbody>
 </table>
-</section>
 {% endif %}
 
-<section class="site" id="audit">
-<h2>{{ '四' if indicators else '三' }}、审计信息（可追溯、可复现）</h2>
-<table class="audit">
-<tr><th style="width:40mm">ecozone 版本</th><td>{{ audit.get("ecozone_version", "—") }}</td></tr>
-<tr><th>运行时间</th><td>{{ audit.get("run_at", "—") }}（耗时 {{ audit.get("duration_s", "—") }} 秒）</td></tr>
-<tr><th>报告生成时间</th><td>{{ generated }}</td></tr>
-<tr><th>工作坐标系</th><td>{{ audit.get("working_crs", "—") }}</td></tr>
-<tr><th>规则目录</th><td>{{ audit_rules.get("catalogue_id", "—") }}{% if audit_rules.get("version") %}（版本 {{ audit_rules.get("version") }}）{% endif %}<br>SHA-256：{{ audit_rules.get("sha256", "—") }}<br>{{ audit_rules.get("path", "") }}</td></tr>
-{% if audit_sites %}
-<tr><th>地块文件</th><td>{{ audit_sites.get("path", "—") }}<br>SHA-256：{{ audit_sites.get("sha256") or "—" }}<br>坐标系：{{ audit_sites.get("crs", "—") }}；要素数：{{ audit_sites.get("n_features", "—") }}</td></tr>
-{% endif %}
-</table>
-<h3>分区数据输入文件</h3>
-<table class="audit">
-<thead><tr><th>图层</th><th>文件</th><th>SHA-256</th><th>坐标系</th><th>要素数</th></tr></thead>
+<h1 class="part appendix">附表{{ "二" if indicators else "一" }}　命中管控规则明细</h1>
+<table class="hits">
+<thead><tr><th>地块编号</th><th>规则编号</th><th>分区</th><th>要素</th><th>符合性</th><th>重叠面积（公顷）</th><th>距离（米）</th></tr></thead>
 <tbody>
-{% for z in audit_zoning %}
-<tr><td>{{ z.label }}<br><small>{{ z.get("layer", "") }}</small></td><td>{{ z.get("path", "") }}</td><td>{{ z.get("sha256", "") }}</td><td>{{ z.get("crs", "") }}</td><td class="num">{{ z.get("n_features", "") }}</td></tr>
+{% for h in hits %}
+<tr data-rule="{{ h['规则编号'] }}"><td>{{ h['地块编号'] }}</td><td>{{ h['规则编号'] }}</td><td>{{ h['分区'] }}</td><td>{{ h['要素名称'] }}</td><td class="v {{ h['符合性']|vclass }}">{{ h['符合性'] }}</td>
+<td>{{ '' if h['重叠面积（公顷）'] != h['重叠面积（公顷）'] else h['重叠面积（公顷）'] }}</td><td>{{ '' if h['距离（米）'] != h['距离（米）'] else h['距离（米）'] }}</td></tr>
+{% else %}
+<tr><td colspan="7">无。</td></tr>
 {% endfor %}
 </tbody>
 </table>
-<p class="note">本报告由 ecozone 根据上述输入自动生成；面积为 CGCS2000 椭球面积或工作坐标系平面量算值，结论供编制与审查参考，须由专业人员结合项目实际核实。</p>
-</section>
+
+<h1 class="part">附表{{ "三" if indicators else "二" }}　审计信息（可追溯、可复现）</h1>
+<table class="audit"><tbody>
+{% for k, v in m.audit %}<tr><th style="width:28mm">{{ k }}</th><td>{{ v }}</td></tr>
+{% endfor %}
+</tbody></table>
+<table class="audit">
+<thead><tr><th>用途</th><th>文件</th><th>图层</th><th>SHA-256</th><th>坐标系</th><th>要素数</th></tr></thead>
+<tbody>
+{% for f in files %}<tr><td>{{ f['用途'] }}</td><td>{{ f['文件'] }}</td><td>{{ f['图层'] }}</td><td>{{ f['SHA-256'] }}</td><td>{{ f['坐标系'] }}</td><td>{{ f['要素数'] }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+<p class="note">本报告由 ecozone 根据上述输入自动生成。面积为 CGCS2000 椭球面积，距离在高斯-克吕格投影平面量算，方位为坐标北方向。结论供编制与审查参考，须由专业人员结合项目实际核实。</p>
 </body>
 </html>
 """

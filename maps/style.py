@@ -105,32 +105,30 @@ def _fill(colour: str, opacity: float, *, line: str | None = None, weight: float
 
 #: Class key -> style.  Keys are ``layer`` or ``layer:value``.
 CLASS_STYLES: dict[str, ClassStyle] = {
-    "boundary": ClassStyle(
-        "行政区", "boundary", {"color": "#000000", "weight": 2.5, "opacity": 1, "fill": False}, "outline"
-    ),
+    "boundary": ClassStyle("行政区", "boundary", {"color": "#000000", "weight": 2.5, "opacity": 1, "fill": False}, "outline"),
     "redline": ClassStyle("生态保护红线", "red line", _fill("#e60000", 0.35, line="#b30000", weight=1.2)),
     "protected_area:core": ClassStyle("核心保护区", "core zone", _fill("#006d2c", 0.55)),
-    "protected_area:general": ClassStyle(
-        "一般控制区", "general zone", _fill("#74c476", 0.5, line="#31a354")
-    ),
+    "protected_area:general": ClassStyle("一般控制区", "general zone", _fill("#74c476", 0.5, line="#31a354")),
     "water_source:1": ClassStyle("一级保护区", "level 1", _fill("#08519c", 0.6)),
     "water_source:2": ClassStyle("二级保护区", "level 2", _fill("#4292c6", 0.5)),
-    "water_source:quasi": ClassStyle(
-        "准保护区", "quasi", _fill("#9ecae1", 0.5, line="#6baed6")
-    ),
-    "control_unit:priority": ClassStyle(
-        "优先保护单元", "priority", _fill("#31a354", 0.22, line="#238b45", weight=1.0)
-    ),
+    "water_source:quasi": ClassStyle("准保护区", "quasi", _fill("#9ecae1", 0.5, line="#6baed6")),
+    "control_unit:priority": ClassStyle("优先保护单元", "priority", _fill("#31a354", 0.22, line="#238b45", weight=1.0)),
     "control_unit:key": ClassStyle("重点管控单元", "key control", _fill("#fd8d3c", 0.3, line="#e6550d", weight=1.0)),
-    "control_unit:general": ClassStyle(
-        "一般管控单元", "general control", _fill("#d9d9a0", 0.3, line="#a5a57a", weight=1.0)
-    ),
+    "control_unit:general": ClassStyle("一般管控单元", "general control", _fill("#d9d9a0", 0.3, line="#a5a57a", weight=1.0)),
     "control_unit": ClassStyle("其他单元", "other", _fill("#bdbdbd", 0.25, line="#969696")),
     "farmland": ClassStyle("永久基本农田", "farmland", _fill("#ffd92f", 0.55, line="#d4b000", weight=0.6)),
     "urban_boundary": ClassStyle(
         "城镇开发边界",
         "urban boundary",
-        {"color": "#7b3294", "weight": 2.2, "opacity": 1, "dashArray": "8 5", "fill": True, "fillColor": "#7b3294", "fillOpacity": 0.04},
+        {
+            "color": "#7b3294",
+            "weight": 2.2,
+            "opacity": 1,
+            "dashArray": "8 5",
+            "fill": True,
+            "fillColor": "#7b3294",
+            "fillOpacity": 0.04,
+        },
         "outline",
     ),
     "corridor:river": ClassStyle("河流", "river", {"color": "#1f78b4", "weight": 2.5, "opacity": 1}, "line"),

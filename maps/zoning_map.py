@@ -11,7 +11,8 @@ screening result or plain sites) as a Folium/Leaflet map:
   basis, measurement), and the overlap parts of polygon/line sites highlighted;
 * a bilingual legend, a metric scale bar, full-screen, measure and mouse-position
   controls;
-* basemaps ``osm`` (default), ``none`` (nothing from the network), ``amap``
+* basemaps ``none`` (default: the zoning itself is the picture, nothing from the
+  network), ``osm``, ``amap``
   (高德, GCJ-02: every overlay is shifted WGS84 -> GCJ-02 so it lines up with the
   tiles) and ``tianditu`` (天地图, needs a key).
 
@@ -62,6 +63,8 @@ __all__ = [
     "Basemap",
     "basemap_spec",
     "build_map",
+    "map_style",
+    "marker_svg",
     "save_map",
     "display_tolerance",
     "display_geometries",
@@ -70,7 +73,7 @@ __all__ = [
     "measure_zh",
 ]
 
-BASEMAPS: tuple[str, ...] = ("osm", "none", "amap", "tianditu")
+BASEMAPS: tuple[str, ...] = ("none", "osm", "amap", "tianditu")
 #: Environment variable holding the 天地图 key (same as ``--tianditu-key``).
 TIANDITU_ENV = "ECOZONE_TIANDITU_KEY"
 #: Characters of long attribute text shown before the 更多/more toggle.
@@ -129,7 +132,7 @@ _TDT_URL = (
 )
 
 
-def basemap_spec(basemap: str = "osm", tianditu_key: str | None = None) -> Basemap:
+def basemap_spec(basemap: str = "none", tianditu_key: str | None = None) -> Basemap:
     """Resolve a basemap name (and the 天地图 key) into tiles and a legend line.
 
     Parameters
@@ -149,7 +152,7 @@ def basemap_spec(basemap: str = "osm", tianditu_key: str | None = None) -> Basem
     InputError
         Unknown name, or 天地图 without a key (naming both ways to give one).
     """
-    key = str(basemap or "osm").strip().lower()
+    key = str(basemap or "none").strip().lower()
     key = {"高德": "amap", "gaode": "amap", "autonavi": "amap", "天地图": "tianditu", "tdt": "tianditu",
            "openstreetmap": "osm", "无": "none", "offline": "none"}.get(key, key)  # fmt: skip
     if key == "osm":
@@ -160,7 +163,7 @@ def basemap_spec(basemap: str = "osm", tianditu_key: str | None = None) -> Basem
             tiles=({"tiles": "OpenStreetMap", "name": "OpenStreetMap 底图", "max_zoom": 19},),
         )
     if key == "none":
-        return Basemap("none", "无（离线，无需网络）", "none (offline, no network)")
+        return Basemap("none", "无（仅显示分区数据，离线，无需网络）", "none (zoning only, offline)")
     if key == "amap":
         return Basemap(
             "amap",
@@ -194,12 +197,17 @@ def basemap_spec(basemap: str = "osm", tianditu_key: str | None = None) -> Basem
             "Tianditu (CGCS2000, no offset)",
             tiles=(
                 {"tiles": _TDT_URL.format(s="{s}", layer="vec", key=tk), "name": "天地图 矢量底图", **common},
-                {"tiles": _TDT_URL.format(s="{s}", layer="cva", key=tk), "name": "天地图 注记", "overlay": True,
-                 "control": False, **common},  # fmt: skip
+                {
+                    "tiles": _TDT_URL.format(s="{s}", layer="cva", key=tk),
+                    "name": "天地图 注记",
+                    "overlay": True,
+                    "control": False,
+                    **common,
+                },  # fmt: skip
             ),
         )
     raise InputError(
-        f"未知底图 '{basemap}'；可选：{'、'.join(BASEMAPS)}（osm 默认，none 离线，amap 高德，tianditu 天地图）。",
+        f"未知底图 '{basemap}'；可选：{'、'.join(BASEMAPS)}（none 默认、离线，osm，amap 高德，tianditu 天地图）。",
         f"unknown basemap '{basemap}'; choose one of {', '.join(BASEMAPS)}",
     )
 
@@ -300,7 +308,7 @@ def truncate_html(text: Any, limit: int = POPUP_TEXT_LIMIT) -> str:
         return html.escape(s)
     return (
         '<details class="eco-more"><summary><span class="eco-trunc">'
-        f"{html.escape(s[:limit])}…</span> <span class=\"eco-more-on\">更多 / more</span>"
+        f'{html.escape(s[:limit])}…</span> <span class="eco-more-on">更多 / more</span>'
         '<span class="eco-more-off">收起 / less</span></summary>'
         f"{html.escape(s)}</details>"
     )
@@ -332,7 +340,11 @@ def _feature_collection(geoms: np.ndarray, props: Sequence[Mapping[str, Any]]) -
     gj = shapely.to_geojson(geoms[ok]) if ok.any() else []
     kept = [p for p, k in zip(props, ok, strict=True) if k]
     feats = [
-        '{"type":"Feature","geometry":' + g + ',"properties":' + json.dumps(p, ensure_ascii=False, separators=(",", ":"), default=str) + "}"
+        '{"type":"Feature","geometry":'
+        + g
+        + ',"properties":'
+        + json.dumps(p, ensure_ascii=False, separators=(",", ":"), default=str)
+        + "}"
         for g, p in zip(gj, kept, strict=True)
     ]
     return _js_safe('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}")
@@ -425,6 +437,17 @@ class _Helpers(MacroElement):
               interactive: o.interactive !== false,
               style: styleOf,
               pointToLayer: function(f, ll){
+                if (o.zlabel) {  // zone name at a point inside the feature; shown when zoomed in and when it fits
+                  return L.marker(ll, {pane: 'eco-labels', interactive: false, keyboard: false,
+                    icon: L.divIcon({html: '<span>' + E.esc(f.properties.t) + '</span>', className: 'eco-zone-label eco-z-' + o.zlabel,
+                                     iconSize: null})});
+                }
+                var shape = o.shapes && o.shapes[f.properties.k];
+                if (shape) {  // verdicts differ by shape and outline, not only colour; no keyboard focus box
+                  return L.marker(ll, {pane: o.pane || 'markerPane', keyboard: false, riseOnHover: true,
+                    icon: L.divIcon({html: shape, className: 'eco-mark', iconSize: [24, 24], iconAnchor: [12, 12],
+                                     tooltipAnchor: [4, 0], popupAnchor: [0, -10]})});
+                }
                 return L.circleMarker(ll, Object.assign({pane: o.pane || 'overlayPane'}, styleOf(f)));
               },
               onEachFeature: function(f, l){
@@ -439,7 +462,7 @@ class _Helpers(MacroElement):
                     {permanent: true, direction: 'right', offset: [9, 0], className: 'eco-site-label'} :
                     {sticky: true, className: 'eco-tip'});
                 }
-                if (o.register && p.id !== undefined) E.sites[p.id] = l;
+                if (o.register && p.id !== undefined) { E.sites[p.id] = l; l.eco_k = p.k; }
               }
             });
             layer.addTo(group);
@@ -449,7 +472,55 @@ class _Helpers(MacroElement):
           };
           function near(){ L.DomUtil[map.getZoom() >= {{ this.label_zoom }} ? 'addClass' : 'removeClass'](map.getContainer(), 'eco-near'); }
           map.on('zoomend', near); map.whenReady(near);
+          map.createPane('eco-labels').style.zIndex = 640;
+          map.getPane('eco-labels').style.pointerEvents = 'none';
+          // Collision-aware labels: site labels first (most severe verdict first), then zone labels; a label that
+          // would overlap one already shown is hidden until zooming makes room.
+          var RANK = {prohibited: 0, restricted: 1, notice: 2, compatible: 3};
+          E.declutter = function(){
+            var boxes = [], shown = 0;
+            function overlaps(r){
+              for (var i = 0; i < boxes.length; i++) {
+                var b = boxes[i];
+                if (r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top) return true;
+              }
+              return false;
+            }
+            function place(el){
+              if (!el) return;
+              el.style.visibility = '';
+              var r = (el.firstChild && el.firstChild.getBoundingClientRect ? el.firstChild : el).getBoundingClientRect();
+              if (!r.width || !r.height) return;
+              if (overlaps(r)) { el.style.visibility = 'hidden'; return; }
+              boxes.push(r); shown++;
+            }
+            var ids = Object.keys(E.sites);
+            ids.sort(function(a, b){ return (RANK[E.sites[a].eco_k] || 9) - (RANK[E.sites[b].eco_k] || 9); });
+            ids.forEach(function(id){
+              var l = E.sites[id];
+              if (l._icon) { var r = l._icon.getBoundingClientRect(); boxes.push(r); }
+            });
+            ids.forEach(function(id){ var t = E.sites[id].getTooltip && E.sites[id].getTooltip(); if (t && t._container) place(t._container); });
+            document.querySelectorAll('.eco-zone-label').forEach(place);
+            E.labelsShown = shown;
+          };
+          // after Leaflet has moved markers and tooltips to the new view
+          var pending = null;
+          E.redeclutter = function(){ clearTimeout(pending); pending = setTimeout(function(){ requestAnimationFrame(E.declutter); }, 60); };
+          map.on('zoomend moveend overlayadd overlayremove resize', E.redeclutter);
           L.control.scale({imperial: false, maxWidth: 160, position: 'bottomleft'}).addTo(map);
+          var north = L.control({position: 'topleft'});
+          north.onAdd = function(){
+            var d = L.DomUtil.create('div', 'eco-north leaflet-control');
+            d.innerHTML = {{ this.north_js }};
+            return d;
+          };
+          north.addTo(map);
+          if (!document.getElementById('eco-hatch-red')) {  // the red line is hatched, so what lies under it stays readable
+            var holder = document.createElement('div');
+            holder.innerHTML = {{ this.defs_js }};
+            document.body.appendChild(holder.firstChild);
+          }
           {% if this.title %}
           var t = L.DomUtil.create('div', 'eco-title', map.getContainer());
           t.innerHTML = {{ this.title_js }};
@@ -469,6 +540,8 @@ class _Helpers(MacroElement):
         self.title = title
         self.title_js = _js(title)
         self.css = _MAP_CSS + (f".leaflet-container{{background:{background};}}" if background else "")
+        self.north_js = _js(_NORTH_SVG)
+        self.defs_js = _js(_HATCH_DEFS)
 
 
 class _GeoJsonOverlay(MacroElement):
@@ -508,6 +581,7 @@ class _Finish(MacroElement):
           };
           E.restack();
           E.map.on('overlayadd', E.restack);
+          if (E.declutter) { E.declutter(); E.redeclutter(); }
           E.ready = true;
         })();
         {% endmacro %}
@@ -593,7 +667,81 @@ _MAP_CSS = (
     ".eco-site-label:before{display:none;}"
     ".eco-lbl-name{display:none;font-weight:normal;}.eco-near .eco-lbl-name{display:inline;}"
     ".eco-tip{font-size:12px;}"
+    ".eco-zone-label{background:none;border:none;white-space:nowrap;font-size:11.5px;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;"
+    "display:none;}"
+    ".eco-near .eco-zone-label{display:block;}.eco-z-redline{color:#b30000;font-weight:600;}.eco-z-control_unit{color:#3f5f3f;}"
+    ".eco-z-corridor{color:#08519c;font-style:italic;}.eco-z-town{color:#555;font-size:12.5px;}"
+    ".eco-zone-label span{display:inline-block;transform:translate(-50%,-50%);}"
+    ".eco-mark{background:none;border:none;}.eco-mark svg{display:block;filter:drop-shadow(0 0 1px rgba(0,0,0,.35));}"
+    ".leaflet-container .leaflet-interactive:focus,.leaflet-container .leaflet-marker-icon:focus{outline:none;}"
+    ".eco-north{background:rgba(255,255,255,.85);border-radius:4px;padding:2px 3px 0;box-shadow:0 1px 4px rgba(0,0,0,.3);}"
 )
+
+
+#: Hatch pattern for the red line (referenced as ``url(#eco-hatch-red)``).
+_HATCH_DEFS = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    '<pattern id="eco-hatch-red" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)">'
+    '<rect width="7" height="7" fill="#e60000" fill-opacity="0.07"/>'
+    '<line x1="0" y1="0" x2="0" y2="7" stroke="#e60000" stroke-width="1.6" stroke-opacity="0.8"/></pattern></defs></svg>'
+)
+_NORTH_SVG = (
+    '<svg width="26" height="40" viewBox="0 0 26 40" role="img" aria-label="指北针 north">'
+    '<path d="M13 2 L21 24 L13 19 Z" fill="#fff" stroke="#111" stroke-width="1.2"/>'
+    '<path d="M13 2 L5 24 L13 19 Z" fill="#111" stroke="#111" stroke-width="1.2"/>'
+    '<text x="13" y="37" text-anchor="middle" font-size="12" font-weight="700" fill="#111">北</text></svg>'
+)
+#: Marker outline per verdict (24 x 24 box): the shape tells the verdict even on a same-coloured layer.
+_MARKER_PATHS = {
+    "prohibited": "M5 8 8 5 12 9 16 5 19 8 15 12 19 16 16 19 12 15 8 19 5 16 9 12Z",  # ✕
+    "restricted": "M12 3 21.5 19.5 2.5 19.5Z",  # ▲
+    "notice": "M12 2.5 21.5 12 12 21.5 2.5 12Z",  # ◆
+    "compatible": "M12 5a7 7 0 1 1 0 14a7 7 0 1 1 0-14Z",  # ●
+    "site": "M5 5H19V19H5Z",  # ■ (not screened)
+}
+
+
+def marker_svg(verdict: str, size: int = 24) -> str:
+    """Site marker as inline SVG: verdict shape in its colour, dark outline on a white halo.
+
+    Parameters
+    ----------
+    verdict : str
+        ``prohibited`` (✕), ``restricted`` (▲), ``notice`` (◆), ``compatible`` (●) or ``site`` (■).
+    size : int, default 24
+        Pixel size.
+
+    Returns
+    -------
+    str
+        ``<svg>`` markup.
+    """
+    d = _MARKER_PATHS.get(verdict, _MARKER_PATHS["site"])
+    colour = st.VERDICT_COLOURS.get(verdict, st.UNSCREENED_COLOUR)
+    return (
+        f'<svg class="eco-marker" data-verdict="{html.escape(verdict)}" width="{size}" height="{size}" viewBox="0 0 24 24" aria-hidden="true">'
+        f'<path d="{d}" fill="none" stroke="#fff" stroke-width="4.5" stroke-linejoin="round"/>'
+        f'<path d="{d}" fill="{colour}" stroke="#111" stroke-width="1.4" stroke-linejoin="round"/></svg>'
+    )
+
+
+def map_style(key: str) -> dict[str, Any]:
+    """Leaflet style of a class key on this map: the red line is a red outline with hatching.
+
+    Parameters
+    ----------
+    key : str
+        Class key (:func:`maps.style.class_keys`).
+
+    Returns
+    -------
+    dict
+        Path options.
+    """
+    style = st.class_style(key)
+    if key == "redline":
+        style.update({"color": "#e60000", "weight": 2.2, "opacity": 1, "fillColor": "url(#eco-hatch-red)", "fillOpacity": 1})
+    return style
 
 
 # --------------------------------------------------------------------------- layer content
@@ -662,7 +810,7 @@ def _add_zoning_layer(m: folium.Map, zoning: Any, name: str, tol: float, offset:
     props = _layer_props(zoning, name, frame, keys, cols)
     geoms = display_geometries(frame.geometry.values, zoning.crs, tolerance=tol, offset=offset)
     n_vertices = _num_vertices(geoms)
-    styles = {k: st.class_style(k) for k in dict.fromkeys(keys.tolist())}
+    styles = {k: map_style(k) for k in dict.fromkeys(keys.tolist())}
     title = label_zh
     used: list[str] = []
     if name == "corridor" and len(frame):
@@ -672,15 +820,48 @@ def _add_zoning_layer(m: folium.Map, zoning: Any, name: str, tol: float, offset:
         bkeys = np.array([f"{k}{st.BUFFER_SUFFIX}" for k in keys.tolist()], dtype=object)
         bprops = [dict(p, k=bk, t=p["t"] + "（控制范围）") for p, bk in zip(props, bkeys.tolist(), strict=True)]
         bstyles = {k: st.class_style(k) for k in dict.fromkeys(bkeys.tolist())}
-        _GeoJsonOverlay(name, _feature_collection(bgeoms, bprops), {"styles": bstyles, "fields": labels, "title": title}).add_to(group)
+        _GeoJsonOverlay(name, _feature_collection(bgeoms, bprops), {"styles": bstyles, "fields": labels, "title": title}).add_to(
+            group
+        )
         used += [k for pair in zip(keys.tolist(), bkeys.tolist(), strict=True) for k in pair]
     else:
         used += keys.tolist()
     _GeoJsonOverlay(name, _feature_collection(geoms, props), {"styles": styles, "fields": labels, "title": title,
                                                              "fallback": st.EXTRA_LAYER_STYLE}).add_to(group)  # fmt: skip
+    _add_zone_labels(group, zoning, name, frame, offset)
     group.add_to(m)
     legend_keys[name] = list(dict.fromkeys(used))
     return n_vertices
+
+
+#: Layers whose features get a name label (rivers only, for corridors).
+ZONE_LABEL_LAYERS = ("redline", "control_unit", "corridor", "town")
+
+
+def _add_zone_labels(group: Any, zoning: Any, name: str, frame: gpd.GeoDataFrame, offset: str) -> None:
+    """Name labels for red-line patches, units, rivers and townships (decluttered in the browser)."""
+    if name not in ZONE_LABEL_LAYERS or "name" not in frame or not len(frame):
+        return
+    from maps.figures import short_name
+
+    keep = frame["name"].notna().to_numpy(copy=True)
+    if name == "corridor" and "kind" in frame:
+        keep &= (frame["kind"].astype(str) == "river").to_numpy()
+    if not keep.any():
+        return
+    sub = frame[keep]
+    geoms = np.asarray(sub.geometry.values, dtype=object)
+    if name == "corridor":
+        pts = shapely.line_interpolate_point(shapely.line_merge(shapely.get_geometry(geoms, 0)), 0.5, normalized=True)
+    else:
+        pts = shapely.point_on_surface(geoms)
+    county = ""
+    b = zoning.layers.get("boundary")
+    if b is not None and len(b) and "name" in b:
+        county = _text(b["name"].iloc[0])
+    shown = display_geometries(pts, zoning.crs, tolerance=0.0, offset=offset)
+    props = [{"t": short_name(_text(v), county)} for v in sub["name"].tolist()]
+    _GeoJsonOverlay(f"{name}_labels", _feature_collection(shown, props), {"zlabel": name, "interactive": False}).add_to(group)
 
 
 # --------------------------------------------------------------------------- sites
@@ -700,7 +881,9 @@ def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels:
     parts = [f'<div class="eco-pop eco-site"><div class="eco-pop-title">{e(name)}']
     if verdict in st.VERDICT_COLOURS:
         vz = _text(row.get("verdict_zh")) or st.VERDICT_ZH[verdict]
-        parts.append(f' <span class="eco-badge" data-verdict="{verdict}" style="background:{st.VERDICT_COLOURS[verdict]}">{e(vz)}</span>')
+        parts.append(
+            f' <span class="eco-badge" data-verdict="{verdict}" style="background:{st.VERDICT_COLOURS[verdict]}">{e(vz)}</span>'
+        )
     parts.append("</div><table>")
     rows = [("编号", sid)]
     ptype = _text(row.get("project_type"))
@@ -765,7 +948,11 @@ def _add_sites(
         hs = pd.DataFrame(hits.drop(columns=[c for c in ("geometry",) if c in hits]))
         hs["site_id"] = hs["site_id"].astype(str)
         by_site = {k: g for k, g in hs.groupby("site_id", sort=False)}
-    keys = sites["verdict"].astype(str).where(sites["verdict"].isin(list(st.VERDICT_COLOURS)), "site").tolist() if screened else ["site"] * len(sites)
+    keys = (
+        sites["verdict"].astype(str).where(sites["verdict"].isin(list(st.VERDICT_COLOURS)), "site").tolist()
+        if screened
+        else ["site"] * len(sites)
+    )
     label = len(sites) <= MAX_LABELLED_SITES
     props = []
     for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
@@ -775,7 +962,13 @@ def _add_sites(
     styles: dict[str, Any] = {
         k: {"color": c, "weight": 3, "opacity": 1, "fillColor": c, "fillOpacity": 0.25} for k, c in st.VERDICT_COLOURS.items()
     }
-    styles["site"] = {"color": st.UNSCREENED_COLOUR, "weight": 3, "opacity": 1, "fillColor": st.UNSCREENED_COLOUR, "fillOpacity": 0.25}
+    styles["site"] = {
+        "color": st.UNSCREENED_COLOUR,
+        "weight": 3,
+        "opacity": 1,
+        "fillColor": st.UNSCREENED_COLOUR,
+        "fillOpacity": 0.25,
+    }
     point = {"radius": 8, "color": "#ffffff", "weight": 2, "opacity": 1, "fillOpacity": 0.95}
 
     if hits is not None and "geometry" in hits and len(hits):
@@ -802,7 +995,14 @@ def _add_sites(
     _GeoJsonOverlay(
         "sites",
         _feature_collection(geoms, props),
-        {"styles": styles, "point": point, "pane": _SITES_PANE, "label": label, "register": True},
+        {
+            "styles": styles,
+            "point": point,
+            "pane": _SITES_PANE,
+            "label": label,
+            "register": True,
+            "shapes": {k: marker_svg(k) for k in dict.fromkeys(keys)},
+        },
     ).add_to(group)
     group.add_to(m)
     return list(dict.fromkeys(keys)), bool(screened)
@@ -815,10 +1015,19 @@ def _legend_html(
     zoning: Any, legend_keys: Mapping[str, list[str]], site_keys: list[str], screened: bool, bm: Basemap, tol: float
 ) -> str:
     e = html.escape
+    source = (
+        "、".join(dict.fromkeys(Path(str(s.path)).name for s in getattr(zoning, "sources", []) if getattr(s, "path", None)))
+        or "分区数据"
+    )
     out = ['<details open><summary>图例 <span class="eco-en">Legend</span></summary><div class="eco-lg-body">']
     for name, keys in legend_keys.items():
         label_zh, label_en = _layer_label(zoning, name)
-        entries = st.legend_entries(keys) if name in LAYER_ORDER else [(name, st.ClassStyle(label_zh, label_en, st.EXTRA_LAYER_STYLE, "outline"))]
+        entries = (
+            st.legend_entries(keys)
+            if name in LAYER_ORDER
+            else [(name, st.ClassStyle(label_zh, label_en, st.EXTRA_LAYER_STYLE, "outline"))]
+        )
+        entries = [(k, st.ClassStyle(cs.label_zh, cs.label_en, map_style(k), cs.kind)) for k, cs in entries]
         single = len(entries) == 1 and (":" not in entries[0][0] or name not in st.LAYER_CLASS_FIELD)
         out.append(f'<div class="eco-lg-group" data-layer="{e(name)}">')
         if single:
@@ -840,7 +1049,7 @@ def _legend_html(
         if screened:
             out.append('<div class="eco-lg-head">项目选址结论 <span class="eco-en">Site verdict</span></div>')
             for v in st.VERDICT_ORDER:
-                sw = st.swatch_html({"fillColor": st.VERDICT_COLOURS[v], "color": "#fff"}, "point")
+                sw = marker_svg(v, 16)
                 out.append(
                     f'<div class="eco-lg-row sub" data-verdict="{v}">{sw}<span>{st.VERDICT_ZH[v]} '
                     f'<span class="eco-en">{st.VERDICT_EN[v]}</span></span></div>'
@@ -850,14 +1059,22 @@ def _legend_html(
                 '<span>地块重叠部分 <span class="eco-en">overlap</span></span></div>'
             )
         else:
-            sw = st.swatch_html({"fillColor": st.UNSCREENED_COLOUR, "color": "#fff"}, "point")
-            out.append(f'<div class="eco-lg-row top">{sw}<span>项目地块 <span class="eco-en">Sites (not screened)</span></span></div>')
+            sw = marker_svg("site", 16)
+            out.append(
+                f'<div class="eco-lg-row top">{sw}<span>项目地块 <span class="eco-en">Sites (not screened)</span></span></div>'
+            )
         out.append("</div>")
     out.append("</div>")
     out.append(
         f'<div class="eco-lg-note" data-basemap="{e(bm.name)}">底图：{e(bm.label_zh)}<br>'
         f'<span class="eco-en">Basemap: {e(bm.label_en)}</span><br>'
-        f"显示已简化（容差 {tol:.0f} m），分析使用原始数据"
+        + (
+            "底图审图号以底图服务商标注为准；公开使用本图须保留底图来源与审图号。<br>"
+            if bm.name != "none"
+            else "未使用在线底图，本图为分区数据示意图，无需审图号。<br>"
+        )
+        + f"数据来源：{e(source)}<br>"
+        + f"显示已简化（容差 {tol:.0f} m），分析使用原始数据"
         f'<br><span class="eco-en">Display simplified ({tol:.0f} m); analysis uses full data</span></div>'
     )
     out.append("</details>")
@@ -871,7 +1088,7 @@ def build_map(
     zoning: Any,
     result: Any = None,
     *,
-    basemap: str = "osm",
+    basemap: str = "none",
     tianditu_key: str | None = None,
     sites: gpd.GeoDataFrame | None = None,
     title: str | None = None,
@@ -886,7 +1103,7 @@ def build_map(
     result : ScreeningResult or similar, optional
         Anything with ``sites`` (GeoDataFrame with ``site_id``, ``verdict`` ...)
         and optionally ``hits`` (with an overlap ``geometry`` column for highlights).
-    basemap : {'osm', 'none', 'amap', 'tianditu'}, default 'osm'
+    basemap : {'none', 'osm', 'amap', 'tianditu'}, default 'none'
         Basemap; ``amap`` shifts every overlay to GCJ-02.
     tianditu_key : str, optional
         天地图 key (else ``$ECOZONE_TIANDITU_KEY``); required for ``tianditu``.
@@ -930,7 +1147,9 @@ def build_map(
     _Helpers(basemap=bm.name, tolerance=tol, title=title, background="#f4f3ef" if bm.name == "none" else None).add_to(m)
     for i, tile in enumerate(bm.tiles):
         opts = dict(tile)
-        folium.TileLayer(opts.pop("tiles"), overlay=opts.pop("overlay", False), control=opts.pop("control", i == 0), **opts).add_to(m)
+        folium.TileLayer(
+            opts.pop("tiles"), overlay=opts.pop("overlay", False), control=opts.pop("control", i == 0), **opts
+        ).add_to(m)
 
     legend_keys: dict[str, list[str]] = {}
     # Listed (layer control, legend) in the conventional order; stacked in _DRAW_ORDER by _Finish.
@@ -971,7 +1190,11 @@ def _bounds(zoning: Any, offset: str) -> list[list[float]]:
     src = zoning.layers.get("boundary")
     if src is None or not len(src):
         frames = [g for g in zoning.layers.values() if len(g)]
-        geoms = np.concatenate([np.asarray(g.geometry.values, dtype=object) for g in frames]) if frames else np.array([], dtype=object)
+        geoms = (
+            np.concatenate([np.asarray(g.geometry.values, dtype=object) for g in frames])
+            if frames
+            else np.array([], dtype=object)
+        )
     else:
         geoms = np.asarray(src.geometry.values, dtype=object)
     if not len(geoms):
@@ -1003,7 +1226,7 @@ def save_map(
     path: str | os.PathLike[str],
     result: Any = None,
     *,
-    basemap: str = "osm",
+    basemap: str = "none",
     tianditu_key: str | None = None,
     sites: gpd.GeoDataFrame | None = None,
     title: str | None = None,
@@ -1019,7 +1242,7 @@ def save_map(
         Output ``.html`` file.
     result : ScreeningResult or similar, optional
         Screened sites and hits (see :func:`build_map`).
-    basemap : {'osm', 'none', 'amap', 'tianditu'}, default 'osm'
+    basemap : {'none', 'osm', 'amap', 'tianditu'}, default 'none'
         Basemap.
     tianditu_key : str, optional
         天地图 key (else ``$ECOZONE_TIANDITU_KEY``).
@@ -1103,4 +1326,3 @@ def read_sites_for_map(path: str | os.PathLike[str], *, sites_crs: str | None = 
     if "site_id" in sites:
         sites["site_id"] = sites["site_id"].astype(str)
     return SimpleNamespace(sites=sites, hits=hits)
-

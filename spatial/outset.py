@@ -305,10 +305,14 @@ def _carry_over(out: Path, staging: Path, previous: set[str]) -> list[str]:
     files survive the swap unchanged.
     """
     kept: list[str] = []
+    made: list[Path] = []
     for root, dirs, files in os.walk(out):
         rel_root = Path(root).relative_to(out)
         for d in dirs:
-            (staging / rel_root / d).mkdir(exist_ok=True)
+            target = staging / rel_root / d
+            if not target.exists():
+                target.mkdir()
+                made.append(target)
         for name in files + [d for d in dirs if (Path(root) / d).is_symlink()]:
             rel = (rel_root / name).as_posix()
             src, dst = Path(root) / name, staging / rel_root / name
@@ -324,6 +328,10 @@ def _carry_over(out: Path, staging: Path, previous: set[str]) -> list[str]:
                 except OSError:
                     shutil.copy2(src, dst)
             kept.append(rel)
+    for d in reversed(made):  # a folder the previous set wrote (e.g. 附图/) and that holds nothing of the user's
+        prefix = d.relative_to(staging).as_posix() + "/"
+        if not any(d.iterdir()) and any(p.startswith(prefix) for p in previous):
+            d.rmdir()
     return kept
 
 

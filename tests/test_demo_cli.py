@@ -24,6 +24,8 @@ def test_demo_end_to_end(tmp_path) -> None:  # noqa: ANN001
     ind = json.loads((out / "indicators.json").read_text(encoding="utf-8"))
     text = json.dumps(ind, ensure_ascii=False)
     assert "redline_ratio_pct" in text and "21.31" in text
+    assert (out / "report.docx").stat().st_size > 0 and (out / "附图" / "附图1_项目位置示意图.png").exists()
+    assert "report.docx" in res.output
     report = (out / "report.html").read_text(encoding="utf-8")
     assert all(sid in report for sid in sites.site_id)
     assert "禁止" in res.output and "sites screened" in res.output

@@ -81,8 +81,8 @@ def test_layers_legend_and_offline(toy_zoning, toy_result) -> None:  # noqa: ANN
         assert f'data-layer="{name}"' in legend_html and zh in legend_html
     for v in ("禁止", "限制", "关注", "符合"):
         assert v in legend_html
-    assert "底图：OpenStreetMap" in legend_html
-    assert "tile.openstreetmap.org" in html and "ecozone.addGeoJson" in legend
+    assert "底图：无" in legend_html  # default basemap: none (the zoning itself is the picture)
+    assert "tile.openstreetmap.org" not in html and "ecozone.addGeoJson" in legend
     # controls: scale (metric), full screen, measure, mouse position, legend
     for token in ("L.control.scale(", "L.control.fullscreen(", "new L.Control.Measure(", "new L.Control.MousePosition(", "eco-legend"):
         assert token in html, token

@@ -40,5 +40,7 @@ def command(out: Path, force: bool) -> None:
         write_screening(result, stage, force=force)
         write_visuals(result, stage, force=force, indicators=indicators)
     print_summary(result)
-    click.echo(f"输出 outputs: {out}/ (sites.csv, hits.csv, screening.gpkg, map.html, report.html, report.xlsx"
-               + (", indicators.csv" if has_indicators else "") + ", run.json)")
+    written = ["sites.csv", "hits.csv", "screening.gpkg", "map.html", "report.html", "report.docx"]
+    written += ["report.pdf"] if (out / "report.pdf").exists() else []
+    written += ["report.xlsx", "附图/"] + (["indicators.csv"] if has_indicators else []) + ["run.json"]
+    click.echo(f"输出 outputs: {out}/ ({', '.join(written)})")

@@ -26,10 +26,10 @@ __all__ = ["command"]
 )
 @click.option(
     "--basemap",
-    type=click.Choice(["osm", "none", "amap", "tianditu"], case_sensitive=False),
-    default="osm",
+    type=click.Choice(["none", "osm", "amap", "tianditu"], case_sensitive=False),
+    default="none",
     show_default=True,
-    help="Basemap: osm, none (offline), amap (高德, overlays shifted to GCJ-02), tianditu (天地图, needs a key).",
+    help="Basemap: none (default: the zoning itself, offline), osm, amap (高德, overlays shifted to GCJ-02), tianditu (天地图, needs a key).",
 )
 @click.option(
     "--tianditu-key",

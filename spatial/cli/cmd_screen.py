@@ -80,7 +80,7 @@ def print_summary(result) -> None:  # noqa: ANN001 - ScreeningResult
 @click.option(
     "--no-map",
     is_flag=True,
-    help="Do not write map.html, report.html or report.xlsx (faster); sites.csv, hits.csv and the spatial output are still written (不生成地图和报告).",
+    help="Do not write map.html, report.html or report.xlsx, nor report.docx, report.pdf and the 附图/ maps (faster); sites.csv, hits.csv and the spatial output are still written (不生成地图和报告).",
 )
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Run here (vectorised, multi-threaded) or on a Dask cluster.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Dask: local worker processes (default 2).")
@@ -191,7 +191,7 @@ def command(
 
 
 def write_visuals(result, out: Path, *, force: bool, indicators=None) -> dict[str, Path]:  # noqa: ANN001
-    """Write map.html and report.html/.xlsx when the maps package provides them.
+    """Write map.html and the report set (HTML, DOCX, PDF where Chromium is installed, XLSX, 附图 PNGs).
 
     Parameters
     ----------

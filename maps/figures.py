@@ -1,0 +1,737 @@
+"""The report's numbered 附图 as PNG: location, each zoning layer group, each site's inset.
+
+Drawn with matplotlib (no tiles, no network), following planning-map
+conventions:
+
+* 生态保护红线: red outline with red hatching, so the layers underneath stay readable;
+* site verdicts told apart by marker *shape* and a dark outline as well as
+  colour (禁止 ✕, 限制 ▲, 关注 ◆, 符合 ●), each on a white halo, so a marker
+  never vanishes on a same-coloured layer;
+* labels for red-line patches, control units, rivers and townships where they
+  fit, and collision-aware site labels (names, falling back to ids);
+* a north arrow, a scale bar and a source note (底图：无) on every map.
+
+Colours come from :mod:`maps.style`, the same as the interactive map.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+
+from maps import style as st
+
+__all__ = [
+    "Figure",
+    "LAYER_GROUPS",
+    "VERDICT_MARKERS",
+    "render_overview",
+    "render_group",
+    "render_site",
+    "short_name",
+]
+
+#: Figures per layer group (title, layers), in 附图 order after the location map.
+LAYER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("生态保护红线、自然保护地及饮用水水源保护区分布图", ("redline", "protected_area", "water_source", "general_eco_space")),
+    ("环境管控单元及要素管控分区图", ("control_unit", "env_zone")),
+    (
+        "永久基本农田、城镇开发边界及生态廊道图",
+        ("farmland", "urban_boundary", "industrial_park", "livestock_ban", "corridor", "sensitive_receptor"),
+    ),
+)
+#: Bottom first.
+_DRAW_ORDER = (
+    "control_unit", "env_zone", "general_eco_space", "farmland", "urban_boundary", "industrial_park", "livestock_ban",
+    "water_source", "protected_area", "redline", "corridor", "sensitive_receptor",
+)  # fmt: skip
+#: Verdict -> (marker, label): shapes differ so colour is never the only cue.
+VERDICT_MARKERS: dict[str, tuple[str, str]] = {
+    "prohibited": ("X", "禁止（不符合）"),
+    "restricted": ("^", "限制（有条件符合）"),
+    "notice": ("D", "关注（待核实）"),
+    "compatible": ("o", "符合"),
+}
+_FONTS = [
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "SimHei",
+    "WenQuanYi Zen Hei",
+    "DejaVu Sans",
+]
+_NICE = (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000, 50_000)
+_CM = 1 / 2.54
+DPI = 150
+_HATCH_RED = "#e60000"
+
+
+@dataclass
+class Figure:
+    """One numbered 附图.
+
+    Attributes
+    ----------
+    number : int
+        附图 number.
+    title : str
+        Caption without the number.
+    filename : str
+        File name inside the figures folder.
+    png : bytes
+        The image.
+    """
+
+    number: int
+    title: str
+    filename: str
+    png: bytes
+
+    @property
+    def caption(self) -> str:
+        """Return ``附图N 标题``."""
+        return f"附图{self.number} {self.title}"
+
+
+def short_name(text: str, county: str = "") -> str:
+    """Shorten a zone name for a map label (drop the county prefix and the kind suffix).
+
+    Parameters
+    ----------
+    text : str
+        Feature name, e.g. ``连州市南岭山地生物多样性维护生态保护红线``.
+    county : str, optional
+        County name to drop from the front.
+
+    Returns
+    -------
+    str
+        E.g. ``南岭山地生物多样性维护``.
+    """
+    t = str(text or "")
+    if county and t.startswith(county) and len(t) > len(county) + 1:
+        t = t[len(county) :]
+    return re.sub(r"(生态保护红线|饮用水水源保护区)$", "", t) or t
+
+
+# --------------------------------------------------------------------------- drawing helpers
+
+
+def _figure(width_cm: float, height_cm: float) -> tuple[Any, Any]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    fig = MplFigure(figsize=(width_cm * _CM, height_cm * _CM), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    return fig, fig.canvas
+
+
+def _png(fig: Any) -> bytes:
+    """Render once and write a palette PNG (a third of the RGB size, same look for flat map colours)."""
+    from PIL import Image
+
+    fig.canvas.draw()
+    img = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+    out = io.BytesIO()
+    img.quantize(colors=192, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", compress_level=6)
+    return out.getvalue()
+
+
+def _colour(style: Mapping[str, Any], key: str, default: str) -> str:
+    return str(style.get(key) or default)
+
+
+def _polys(geoms: np.ndarray) -> Any:
+    """Matplotlib paths of polygonal geometries (holes kept), vectorised per ring."""
+    from matplotlib.path import Path as MPath
+
+    polys = geoms[shapely.get_dimensions(geoms) == 2]
+    if not len(polys):
+        return []
+    parts = shapely.get_parts(polys)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    rings, owner = shapely.get_rings(parts, return_index=True)
+    xy, ring_idx = shapely.get_coordinates(rings, return_index=True)
+    splits = np.flatnonzero(np.diff(ring_idx)) + 1
+    codes = np.full(len(xy), MPath.LINETO, dtype=np.uint8)
+    starts = np.r_[0, splits]
+    codes[starts] = MPath.MOVETO
+    codes[np.r_[splits - 1, len(xy) - 1]] = MPath.CLOSEPOLY
+    part_of_ring = owner
+    ring_bounds = np.r_[starts, len(xy)]
+    by_part: dict[int, list[int]] = {}
+    for r, p in enumerate(part_of_ring):  # group ring ranges per polygon part (indexes only)
+        by_part.setdefault(int(p), []).append(r)
+    out = []
+    for rs in by_part.values():
+        sl = np.concatenate([np.arange(ring_bounds[r], ring_bounds[r + 1]) for r in rs])
+        out.append(MPath(xy[sl], codes[sl]))
+    return out
+
+
+def _lines(geoms: np.ndarray) -> list[np.ndarray]:
+    lines = geoms[shapely.get_dimensions(geoms) == 1]
+    if not len(lines):
+        return []
+    parts = shapely.get_parts(lines)
+    xy, idx = shapely.get_coordinates(parts, return_index=True)
+    splits = np.flatnonzero(np.diff(idx)) + 1
+    return np.split(xy, splits)
+
+
+def _draw_polygons(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], *, hatch: str | None = None, z: float = 1) -> None:
+    from matplotlib.collections import PathCollection
+
+    paths = _polys(geoms)
+    if not paths:
+        return
+    edge = _colour(style, "color", "#333333")
+    filled = style.get("fill", True) is not False and not hatch
+    face = _colour(style, "fillColor", edge) if filled else "none"
+    alpha = float(style.get("fillOpacity", 0.3)) if filled else 1.0
+    lw = min(float(style.get("weight", 1.0)), 2.5) * 0.7
+    dash = (0, (4, 2.5)) if style.get("dashArray") else "solid"
+    if filled:
+        ax.add_collection(PathCollection(paths, facecolor=face, edgecolor="none", alpha=alpha, zorder=z))
+        ax.add_collection(PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, zorder=z + 0.1))
+    else:
+        ax.add_collection(
+            PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, hatch=hatch, zorder=z)
+        )
+
+
+def _draw_lines(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], z: float = 3) -> None:
+    from matplotlib.collections import LineCollection
+
+    segs = _lines(geoms)
+    if segs:
+        lw = min(float(style.get("weight", 2.0)), 3.0) * 0.6
+        ax.add_collection(LineCollection(segs, colors=_colour(style, "color", "#1f78b4"), linewidths=lw, zorder=z))
+
+
+def _draw_zoning(ax: Any, zoning: Any, layers: Iterable[str], window: Any | None, keys_out: list[str]) -> None:
+    """Draw the given layers (bottom first), clipped to ``window`` when given."""
+    from layers.corridor import buffer_zones
+
+    wanted = set(layers)
+    for z_index, name in enumerate(_DRAW_ORDER):
+        layer = zoning.layers.get(name)
+        if name not in wanted or layer is None or not len(layer):
+            continue
+        sub = layer
+        if window is not None:
+            idx = layer.sindex.query(window, predicate="intersects")
+            if not len(idx):
+                continue
+            sub = layer.iloc[np.sort(idx)]
+        geoms = np.asarray(sub.geometry.values, dtype=object)
+        if window is not None:
+            geoms = shapely.clip_by_rect(geoms, *shapely.bounds(window))
+        keys = st.class_keys(name, sub)
+        for key in dict.fromkeys(keys):
+            sel = geoms[keys == key]
+            style = st.class_style(key)
+            if name == "redline":
+                _draw_polygons(ax, sel, {"color": _HATCH_RED, "weight": 1.6}, hatch="////", z=10 + z_index)
+            elif name == "corridor":
+                zones = np.asarray(buffer_zones(sub[keys == key]).values, dtype=object)
+                if window is not None:
+                    zones = shapely.clip_by_rect(zones, *shapely.bounds(window))
+                bkey = f"{key}{st.BUFFER_SUFFIX}"
+                if window is not None:  # buffers are metres wide: visible only on an inset
+                    _draw_polygons(ax, zones, st.class_style(bkey), z=2 + z_index)
+                    keys_out.append(bkey)
+                _draw_lines(ax, sel, style, z=20)
+            elif shapely.get_dimensions(sel).max(initial=-1) == 0:
+                pts = shapely.get_coordinates(sel)
+                ax.scatter(
+                    pts[:, 0], pts[:, 1], s=14, marker="s", c=_colour(style, "fillColor", "#666"), edgecolors="#333", zorder=21
+                )
+            else:
+                _draw_polygons(ax, sel, style, z=2 + z_index)
+                _draw_lines(ax, sel, style, z=2 + z_index)
+            keys_out.append(key)
+
+
+def _draw_boundary_and_towns(ax: Any, zoning: Any, window: Any | None) -> None:
+    town = zoning.layers.get("town")
+    if town is not None and len(town):
+        g = np.asarray(town.geometry.values, dtype=object)
+        if window is not None:
+            g = shapely.clip_by_rect(g, *shapely.bounds(window))
+        _draw_polygons(ax, g, {"color": "#8c8c8c", "weight": 0.9, "fill": False, "dashArray": "3 3"}, z=30)
+    b = zoning.layers.get("boundary")
+    if b is not None and len(b):
+        g = np.asarray(b.geometry.values, dtype=object)
+        if window is not None:
+            g = shapely.clip_by_rect(g, *shapely.bounds(window))
+        _draw_polygons(ax, g, {"color": "#000000", "weight": 2.6, "fill": False}, z=31)
+
+
+def _verdict_colour(v: str) -> str:
+    return st.VERDICT_COLOURS.get(v, st.UNSCREENED_COLOUR)
+
+
+def _draw_sites(ax: Any, geoms: np.ndarray, verdicts: Sequence[str], *, size: float, outline: bool) -> np.ndarray:
+    """Draw sites: polygons/lines in their verdict colour (inset), a shaped marker at each anchor.
+
+    Returns the marker anchors (n x 2).
+    """
+    import matplotlib.patheffects as pe
+
+    verdicts = np.asarray(verdicts, dtype=object)
+    if outline:
+        for v in dict.fromkeys(verdicts):
+            sel = geoms[verdicts == v]
+            c = _verdict_colour(v)
+            paths = _polys(sel)
+            if paths:
+                from matplotlib.collections import PathCollection
+
+                ax.add_collection(PathCollection(paths, facecolor=c, alpha=0.25, edgecolor="none", zorder=40))
+                ax.add_collection(PathCollection(paths, facecolor="none", edgecolor="white", linewidth=4.5, zorder=41))
+                ax.add_collection(PathCollection(paths, facecolor="none", edgecolor=c, linewidth=2.2, zorder=42))
+            segs = _lines(sel)
+            if segs:
+                from matplotlib.collections import LineCollection
+
+                ax.add_collection(LineCollection(segs, colors="white", linewidths=5.5, zorder=41))
+                ax.add_collection(LineCollection(segs, colors=c, linewidths=2.8, zorder=42))
+    anchors = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    for v in dict.fromkeys(verdicts):
+        sel = verdicts == v
+        marker = VERDICT_MARKERS.get(v, ("s", ""))[0]
+        ax.scatter(
+            anchors[sel, 0], anchors[sel, 1], s=size, marker=marker, c=_verdict_colour(v), edgecolors="#111111",
+            linewidths=1.1, zorder=50, path_effects=[pe.withStroke(linewidth=3.2, foreground="white")],
+        )  # fmt: skip
+    return anchors
+
+
+class _Labeller:
+    """Greedy, collision-aware label placement in display space."""
+
+    _OFFSETS = ((7, 5, "left", "bottom"), (7, -5, "left", "top"), (-7, 5, "right", "bottom"), (-7, -5, "right", "top"),
+                (0, 9, "center", "bottom"), (0, -9, "center", "top"), (10, 0, "left", "center"), (-10, 0, "right", "center"))  # fmt: skip
+
+    def __init__(self, ax: Any, canvas: Any) -> None:
+        self.ax = ax
+        self.renderer = canvas.get_renderer()
+        self.frame = ax.get_window_extent(self.renderer)
+        self.boxes: list[Any] = []
+
+    def block(self, xy: np.ndarray, radius_px: float = 6.0) -> None:
+        """Reserve space around markers so labels do not cover them."""
+        from matplotlib.transforms import Bbox
+
+        for x, y in self.ax.transData.transform(xy):
+            self.boxes.append(Bbox.from_extents(x - radius_px, y - radius_px, x + radius_px, y + radius_px))
+
+    def place(
+        self, x: float, y: float, texts: Sequence[str], *, size: float = 7.5, colour: str = "#111111", weight: str = "normal",
+        centred: bool = False, fit_px: float | None = None, style: str = "normal",
+    ) -> bool:  # fmt: skip
+        """Place the first text variant at the first free position; False when none fits."""
+        import matplotlib.patheffects as pe
+
+        offsets = ((0, 0, "center", "center"),) if centred else self._OFFSETS
+        for text in texts:
+            for dx, dy, ha, va in offsets:
+                t = self.ax.annotate(
+                    text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, fontsize=size, color=colour,
+                    fontweight=weight, fontstyle=style, zorder=60, annotation_clip=True,
+                    path_effects=[pe.withStroke(linewidth=2.4, foreground="white")],
+                )  # fmt: skip
+                bb = t.get_window_extent(self.renderer)
+                free = (
+                    self.frame.contains(bb.x0, bb.y0)
+                    and self.frame.contains(bb.x1, bb.y1)
+                    and (fit_px is None or bb.width <= fit_px)
+                    and not any(bb.overlaps(o) for o in self.boxes)
+                )
+                if free:
+                    self.boxes.append(bb.expanded(1.04, 1.15))
+                    return True
+                t.remove()
+        return False
+
+
+def _nice_length(width_m: float) -> float:
+    target = width_m / 5
+    return max((n for n in _NICE if n <= target), default=_NICE[0])
+
+
+def _scale_bar(ax: Any) -> None:
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    h = (y1 - y0) * 0.012
+    bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
+    ax.add_patch(
+        Rectangle(
+            (bx - (x1 - x0) * 0.015, by - h * 1.6),
+            length * 1.0 + (x1 - x0) * 0.03,
+            h * 5.4,
+            facecolor="white",
+            alpha=0.85,
+            edgecolor="none",
+            zorder=70,
+        )
+    )
+    half = length / 2
+    for i, c in enumerate(("#111111", "white")):
+        ax.add_patch(Rectangle((bx + i * half, by), half, h, facecolor=c, edgecolor="#111111", linewidth=0.8, zorder=71))
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(bx, by + h * 1.5, "0", fontsize=6.5, ha="center", va="bottom", zorder=72)
+    ax.text(bx + length, by + h * 1.5, label, fontsize=6.5, ha="center", va="bottom", zorder=72)
+
+
+def _north_arrow(ax: Any) -> None:
+    from matplotlib.patches import Polygon as MplPolygon
+
+    t = ax.transAxes
+    ax.add_patch(
+        MplPolygon(
+            [(0.94, 0.965), (0.915, 0.885), (0.94, 0.905)],
+            closed=True,
+            facecolor="#111111",
+            edgecolor="#111111",
+            transform=t,
+            zorder=72,
+        )
+    )
+    ax.add_patch(
+        MplPolygon(
+            [(0.94, 0.965), (0.965, 0.885), (0.94, 0.905)],
+            closed=True,
+            facecolor="white",
+            edgecolor="#111111",
+            linewidth=0.8,
+            transform=t,
+            zorder=72,
+        )
+    )
+    ax.text(0.94, 0.87, "北", transform=t, ha="center", va="top", fontsize=8, fontweight="bold", zorder=72)
+
+
+def _legend(
+    fig: Any, ax: Any, keys: Sequence[str], verdicts: Sequence[str], note: str, *, loc_x: float, overlap: bool = False
+) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles, labels = [], []
+    for key, cs in st.legend_entries(list(dict.fromkeys(keys))):
+        style = dict(cs.style)
+        if key == "redline":
+            handles.append(Patch(facecolor="none", edgecolor=_HATCH_RED, hatch="////", linewidth=1.2))
+        elif cs.kind == "line":
+            handles.append(Line2D([], [], color=style.get("color", "#333"), linewidth=2))
+        elif cs.kind == "outline":
+            handles.append(
+                Patch(
+                    facecolor="none",
+                    edgecolor=style.get("color", "#333"),
+                    linestyle="--" if style.get("dashArray") else "-",
+                    linewidth=1.2,
+                )
+            )
+        else:
+            handles.append(Patch(facecolor=style.get("fillColor", "#ccc"), alpha=min(1.0, float(style.get("fillOpacity", 0.3)) * 1.4 + 0.1),
+                                 edgecolor=style.get("color", "#333"), linewidth=0.8))  # fmt: skip
+        layer_zh = st.layer_label(key.split(":")[0])[0]
+        if cs.label_zh == key:  # a layer kind without its own legend class: its Chinese name
+            labels.append(layer_zh)
+        elif ":" not in key or key.split(":")[0] in ("redline", "farmland", "urban_boundary", "control_unit"):
+            labels.append(cs.label_zh)
+        else:
+            labels.append(f"{layer_zh}·{cs.label_zh}")
+    for v in VERDICT_MARKERS:
+        if v in verdicts:
+            m, text = VERDICT_MARKERS[v]
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker=m,
+                    linestyle="none",
+                    markersize=7,
+                    markerfacecolor=_verdict_colour(v),
+                    markeredgecolor="#111111",
+                )
+            )
+            labels.append(f"项目：{text}")
+    if overlap:
+        handles.append(Patch(facecolor="#7a0177", alpha=0.55, edgecolor="#7a0177"))
+        labels.append("项目与分区重叠部分")
+    handles.append(Line2D([], [], color="#000000", linewidth=2))
+    labels.append("县（市、区）界")
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(loc_x, 0.98), frameon=False, fontsize=7, handlelength=1.8,
+               borderaxespad=0.2, labelspacing=0.45, title="图例", title_fontsize=8, alignment="left")  # fmt: skip
+    fig.text(0.01, 0.012, note, fontsize=6, color="#444444", ha="left", va="bottom", wrap=True)
+
+
+def _frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple[float, float, float, float]) -> Any:
+    ax = fig.add_axes(rect)
+    minx, miny, maxx, maxy = bounds
+    # Equal scale in x and y (metres): widen the short side to fill the axes' aspect.
+    fw, fh = fig.get_size_inches()
+    aspect = (rect[2] * fw) / (rect[3] * fh)
+    w, h = maxx - minx, maxy - miny
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    ax.set_xlim(cx - w / 2, cx + w / 2)
+    ax.set_ylim(cy - h / 2, cy + h / 2)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_edgecolor("#666666")
+        s.set_linewidth(0.8)
+    ax.set_facecolor("#fbfbf8")
+    return ax
+
+
+def _zone_labels(lab: _Labeller, zoning: Any, layers: Iterable[str], county: str, window: Any | None) -> None:
+    """Labels for red-line patches, units, rivers and townships, where they fit."""
+    from layers import REGISTRY
+
+    ax = lab.ax
+    px_per_m = lab.frame.width / (ax.get_xlim()[1] - ax.get_xlim()[0])
+    wanted = [n for n in ("redline", "control_unit", "corridor", "town") if n in set(layers) | {"town"}]
+    for name in wanted:
+        layer = zoning.layers.get(name)
+        if layer is None or not len(layer):
+            continue
+        if window is not None:
+            idx = layer.sindex.query(window, predicate="intersects")
+            layer = layer.iloc[np.sort(idx)]
+            if not len(layer):
+                continue
+        geoms = np.asarray(layer.geometry.values, dtype=object)
+        if window is not None:
+            geoms = shapely.clip_by_rect(geoms, *shapely.bounds(window))
+        spec = REGISTRY.get(name)
+        col = spec.name_field if spec is not None and spec.name_field in layer else ("name" if "name" in layer else None)
+        if col is None:
+            continue
+        names = layer[col].astype("string").fillna("").to_numpy(dtype=object)
+        if name == "corridor":
+            keep = (layer["kind"].astype(str).to_numpy() == "river") if "kind" in layer else np.ones(len(layer), bool)
+            pts = shapely.line_interpolate_point(shapely.line_merge(shapely.get_geometry(geoms, 0)), 0.5, normalized=True)
+            for (x, y), text, k in zip(shapely.get_coordinates(pts), names, keep, strict=True):
+                if k and text:
+                    lab.place(x, y, [text], size=7, colour="#08519c", style="italic")
+            continue
+        pts = shapely.get_coordinates(shapely.point_on_surface(geoms))
+        b = shapely.bounds(geoms)
+        widths = (b[:, 2] - b[:, 0]) * px_per_m
+        order = np.argsort(-shapely.area(geoms))  # big patches first
+        for i in order:
+            text = short_name(names[i], county)
+            if not text:
+                continue
+            if name == "town":
+                lab.place(pts[i, 0], pts[i, 1], [text], size=7, colour="#555555", centred=True, fit_px=widths[i] * 1.2)
+            elif name == "redline":
+                lab.place(pts[i, 0], pts[i, 1], [text], size=6.5, colour="#b30000", centred=True, fit_px=widths[i])
+            else:
+                lab.place(pts[i, 0], pts[i, 1], [text], size=6.5, colour="#3f5f3f", centred=True, fit_px=widths[i])
+
+
+def _site_labels(
+    lab: _Labeller, anchors: np.ndarray, ids: Sequence[str], names: Sequence[str], *, size: float = 7.5, max_chars: int = 12
+) -> None:
+    for (x, y), sid, nm in zip(anchors, ids, names, strict=True):
+        variants = [t for t in (nm if len(nm) <= max_chars else nm[: max_chars - 1] + "…", sid) if t]
+        lab.place(x, y, list(dict.fromkeys(variants)), size=size, weight="bold")
+
+
+def _county_name(zoning: Any) -> str:
+    b = zoning.layers.get("boundary")
+    if b is not None and len(b) and "name" in b:
+        vals = b["name"].dropna().astype(str)
+        return vals.iloc[0] if len(vals) else ""
+    return ""
+
+
+def _mpl_context() -> Any:
+    import matplotlib
+
+    return matplotlib.rc_context({"font.sans-serif": _FONTS, "font.family": "sans-serif", "axes.unicode_minus": False,
+                                  "hatch.linewidth": 0.7, "hatch.color": _HATCH_RED})  # fmt: skip
+
+
+def _render(draw: Any) -> bytes:
+    with _mpl_context(), warnings.catch_warnings():
+        # A machine without a CJK font draws boxes; say so once in the note rather than per glyph.
+        warnings.filterwarnings("ignore", message=r"Glyph .* missing", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"findfont", category=UserWarning)
+        fig, canvas = _figure(*draw.size)
+        draw(fig, canvas)
+        return _png(fig)
+
+
+@dataclass
+class _SiteSet:
+    geoms: np.ndarray
+    ids: list[str]
+    names: list[str]
+    verdicts: list[str]
+
+
+def _site_set(sites: Any) -> _SiteSet:
+    ids = sites["site_id"].astype(str).tolist()
+    names = [
+        str(n) if isinstance(n, str) and n.strip() else i
+        for n, i in zip(sites["name"] if "name" in sites else ids, ids, strict=True)
+    ]
+    verdicts = sites["verdict"].astype(str).tolist() if "verdict" in sites else [""] * len(ids)
+    return _SiteSet(np.asarray(sites.geometry.values, dtype=object), ids, names, verdicts)
+
+
+def _county_map(zoning: Any, sites: Any, layers: Sequence[str], note: str, *, labels_for: Sequence[str]) -> bytes:
+    ss = _site_set(sites)
+    county = _county_name(zoning)
+    b = zoning.layers.get("boundary")
+    bounds = (
+        tuple(shapely.total_bounds(np.asarray(b.geometry.values, dtype=object)))
+        if b is not None and len(b)
+        else tuple(shapely.total_bounds(ss.geoms))
+    )
+
+    def draw(fig: Any, canvas: Any) -> None:
+        ax = _frame_axes(fig, bounds, (0.01, 0.06, 0.72, 0.92))
+        keys: list[str] = []
+        _draw_zoning(ax, zoning, layers, None, keys)
+        _draw_boundary_and_towns(ax, zoning, None)
+        anchors = _draw_sites(ax, ss.geoms, ss.verdicts, size=34, outline=False) if len(ss.geoms) else np.zeros((0, 2))
+        lab = _Labeller(ax, canvas)
+        lab.block(anchors)
+        _site_labels(lab, anchors, ss.ids, ss.names, size=6.5)
+        _zone_labels(lab, zoning, labels_for, county, None)
+        _scale_bar(ax)
+        _north_arrow(ax)
+        _legend(fig, ax, keys, ss.verdicts, note, loc_x=0.745)
+
+    draw.size = (17.0, 12.5)  # type: ignore[attr-defined]
+    return _render(draw)
+
+
+def render_overview(zoning: Any, sites: Any, note: str) -> bytes:
+    """County location map: boundary, townships, red line and control units, every site.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        The zoning package (working CRS).
+    sites : GeoDataFrame
+        Sites in the zoning CRS with ``site_id``, ``name``, ``verdict``.
+    note : str
+        Source note printed under the map (basemap, data, CRS).
+
+    Returns
+    -------
+    bytes
+        PNG.
+    """
+    return _county_map(zoning, sites, ("redline", "control_unit", "corridor"), note, labels_for=("corridor", "town"))
+
+
+def render_group(zoning: Any, sites: Any, layers: Sequence[str], note: str) -> bytes:
+    """County map of one layer group with every site.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        The zoning package.
+    sites : GeoDataFrame
+        Sites in the zoning CRS.
+    layers : sequence of str
+        The group's layers.
+    note : str
+        Source note.
+
+    Returns
+    -------
+    bytes
+        PNG.
+    """
+    return _county_map(zoning, sites, layers, note, labels_for=layers)
+
+
+def render_site(
+    zoning: Any,
+    site: Any,
+    *,
+    site_id: str,
+    name: str,
+    verdict: str,
+    overlaps: Iterable[Any] = (),
+    note: str = "",
+    min_extent_m: float = 3000.0,
+) -> bytes:
+    """Inset map of one site over every zoning layer around it.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        The zoning package.
+    site : shapely.Geometry
+        The site in the zoning CRS.
+    site_id, name : str
+        Label (name first, id when the name does not fit).
+    verdict : str
+        Internal verdict (marker shape and colour).
+    overlaps : iterable of geometry
+        Overlap parts to highlight.
+    note : str, optional
+        Source note.
+    min_extent_m : float, default 3000
+        Smallest window width (points get context).
+
+    Returns
+    -------
+    bytes
+        PNG.
+    """
+    minx, miny, maxx, maxy = shapely.bounds(site)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    half = max((maxx - minx) * 1.3, (maxy - miny) * 1.3, min_extent_m) / 2
+    window = shapely.box(cx - half * 1.9, cy - half, cx + half * 1.9, cy + half)
+    layers = [n for n in _DRAW_ORDER if n in zoning.layers]
+    county = _county_name(zoning)
+
+    def draw(fig: Any, canvas: Any) -> None:
+        ax = _frame_axes(fig, tuple(shapely.bounds(window)), (0.01, 0.1, 0.66, 0.88))
+        keys: list[str] = []
+        _draw_zoning(ax, zoning, layers, window, keys)
+        _draw_boundary_and_towns(ax, zoning, window)
+        ov = np.asarray([g for g in overlaps if g is not None and not shapely.is_empty(g)], dtype=object)
+        if len(ov):
+            _draw_polygons(ax, ov, {"color": "#7a0177", "weight": 2, "fillColor": "#7a0177", "fillOpacity": 0.45}, z=45)
+            _draw_lines(ax, ov, {"color": "#7a0177", "weight": 5}, z=46)
+        anchors = _draw_sites(ax, np.asarray([site], dtype=object), [verdict], size=80, outline=True)
+        lab = _Labeller(ax, canvas)
+        lab.block(anchors, 8)
+        _site_labels(lab, anchors, [site_id], [name], size=8.5, max_chars=24)
+        _zone_labels(lab, zoning, layers, county, window)
+        _scale_bar(ax)
+        _north_arrow(ax)
+        _legend(fig, ax, keys, [verdict], note, loc_x=0.69, overlap=bool(len(ov)))
+
+    draw.size = (17.0, 6.6)  # type: ignore[attr-defined]
+    return _render(draw)

@@ -1,0 +1,290 @@
+"""``report.docx``: the report as an editable Word document (python-docx).
+
+Real Word tables (the four-column 三线一单 tables), heading styles (so Word's
+navigation pane and table of contents work), the numbered 附图 embedded as PNG,
+A4 pages with the page number in the footer.  Chinese text is set in a CJK
+font through the East-Asian font slot, as Word and WPS expect.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from maps.eia import TO_FILL, ReportModel
+from maps.figures import Figure
+
+__all__ = ["write_docx", "CJK_FONT"]
+
+#: East-Asian font named in the document (Word/WPS substitute a local CJK font when absent).
+CJK_FONT = "宋体"
+_LATIN_FONT = "Times New Roman"
+_HEAD_FONT = "黑体"
+_VERDICT_RGB = {
+    "符合": (0x1A, 0x7A, 0x36),
+    "不符合": (0xB3, 0x00, 0x00),
+    "有条件符合": (0xB3, 0x59, 0x00),
+    "待核实": (0x1F, 0x5F, 0x99),
+}
+_CN_NUM = "一二三四五六七八九十"
+
+
+def _set_font(run_or_style: Any, east_asia: str, size: float | None = None, bold: bool | None = None) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    font = run_or_style.font
+    font.name = _LATIN_FONT
+    if size is not None:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    rpr = run_or_style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), east_asia)
+
+
+def _page_number_footer(section: Any) -> None:
+    """Footer ``第 N 页`` with a PAGE field."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run("第 ")
+    run = p.add_run()
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        run._r.append(el)
+    p.add_run(" 页")
+
+
+def _shade(cell: Any, fill: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shd)
+
+
+def _repeat_header(row: Any) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(el)
+
+
+def _text(cell: Any, text: str, *, bold: bool = False, colour: tuple[int, int, int] | None = None, size: float = 9) -> None:
+    """Write text in a cell; 【待填写】 runs are red and highlighted so they are found and replaced."""
+    from docx.enum.text import WD_COLOR_INDEX
+    from docx.shared import Pt, RGBColor
+
+    p = cell.paragraphs[0]
+    p.paragraph_format.space_after = Pt(0)
+    parts = str(text).split(TO_FILL)
+    for i, part in enumerate(parts):
+        if part:
+            r = p.add_run(part)
+            r.font.size = Pt(size)
+            r.bold = bold
+            if colour:
+                r.font.color.rgb = RGBColor(*colour)
+        if i < len(parts) - 1:
+            r = p.add_run(TO_FILL)
+            r.font.size = Pt(size)
+            r.font.color.rgb = RGBColor(0xB3, 0, 0)
+            r.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+
+def _basis(cell: Any, text: str) -> None:
+    """Add the requirement's source, small and grey, under it."""
+    from docx.shared import Pt, RGBColor
+
+    p = cell.add_paragraph()
+    p.paragraph_format.space_after = Pt(0)
+    r = p.add_run(f"依据：{text}")
+    r.font.size = Pt(7.5)
+    r.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+
+
+def _table(
+    doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths_cm: Sequence[float], verdict_col: int | None = None
+) -> Any:
+    from docx.shared import Cm
+
+    t = doc.add_table(rows=1, cols=len(header))
+    t.style = "Table Grid"
+    t.autofit = False
+    for j, h in enumerate(header):
+        c = t.rows[0].cells[j]
+        _text(c, h, bold=True)
+        _shade(c, "EEF2F6")
+    _repeat_header(t.rows[0])
+    for r in rows:
+        cells = t.add_row().cells
+        for j, v in enumerate(r):
+            colour = _VERDICT_RGB.get(str(v)) if j == verdict_col else None
+            _text(cells[j], str(v), bold=j == verdict_col, colour=colour)
+    for row in t.rows:
+        for j, w in enumerate(widths_cm):
+            row.cells[j].width = Cm(w)
+    return t
+
+
+def _figure(doc: Any, fig: Figure, width_cm: float = 16.5) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
+    doc.add_picture(io.BytesIO(fig.png), width=Cm(width_cm))
+    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    cap = doc.add_paragraph(fig.caption, style="Caption")
+    cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Path:
+    """Write the report as ``.docx``.
+
+    Parameters
+    ----------
+    model : ReportModel
+        The content (:func:`maps.eia.build_model`).
+    figures : sequence of Figure
+        The numbered 附图.
+    path : Path
+        Output file (the caller makes it atomic).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from docx import Document
+    from docx.enum.section import WD_SECTION
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
+    sec.left_margin = sec.right_margin = Cm(2.0)
+    sec.top_margin, sec.bottom_margin = Cm(2.0), Cm(2.0)
+    _set_font(doc.styles["Normal"], CJK_FONT, 10.5)
+    for name, size in (("Title", 22), ("Heading 1", 15), ("Heading 2", 12.5), ("Heading 3", 11), ("Caption", 9)):
+        _set_font(doc.styles[name], _HEAD_FONT if name != "Caption" else CJK_FONT, size, bold=name != "Caption")
+    figs = {f.number: f for f in figures}
+
+    # Cover: its own section without a footer; page numbers start on the next section.
+    for _ in range(6):
+        doc.add_paragraph()
+    title = doc.add_paragraph(model.title, style="Title")
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for _ in range(8):
+        doc.add_paragraph()
+    for line in (f"编制单位：{TO_FILL}", model.date):
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        r = p.add_run(line.replace(TO_FILL, ""))
+        r.font.size = Pt(14)
+        if TO_FILL in line:
+            rr = p.add_run(TO_FILL)
+            rr.font.size = Pt(14)
+    body = doc.add_section(WD_SECTION.NEW_PAGE)
+    body.footer.is_linked_to_previous = False
+    _page_number_footer(body)
+
+    doc.add_heading("一、选址符合性结论汇总", level=1)
+    for w in model.warnings:
+        run = doc.add_paragraph().add_run(f"⚠ 数据警告：{w}")
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
+    counts = "；".join(f"{w} {n} 个" for w, n in model.counts.items())
+    plans = "、".join(model.plans) if model.plans else "所在地“三线一单”生态环境分区管控方案"
+    doc.add_paragraph(f"本报告对照{plans}，逐个分析 {len(model.sites)} 个项目地块的符合性。结论：{counts}。")
+    rows = [
+        [str(r["序号"]), r["地块编号"], r["项目名称"], r["项目类型"], r["符合性结论"], r["涉及情况"]]
+        for r in model.summary.to_dict("records")
+    ]
+    _table(
+        doc,
+        ["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况"],
+        rows,
+        [1.1, 2.0, 4.4, 2.0, 2.2, 5.3],
+        verdict_col=4,
+    )
+    if 1 in figs:
+        _figure(doc, figs[1])
+
+    doc.add_heading("二、逐个地块符合性分析", level=1)
+    for s in model.sites:
+        doc.add_heading(f"{s.n}. {s.site_id} {s.name}（{s.verdict_zh}）", level=2)
+        _table(doc, ["项目", "内容"], [[k, v] for k, v in s.info], [3.2, 13.8])
+        if s.figure in figs:
+            _figure(doc, figs[s.figure])
+        for i, t in enumerate(s.tables):
+            doc.add_heading(f"（{_CN_NUM[i]}）{t.title}符合性分析", level=3)
+            table = _table(
+                doc,
+                ["序号", "管控要求（清单内容）", "本项目情况", "符合性"],
+                [[str(j), r.requirement, r.situation, r.verdict] for j, r in enumerate(t.rows, start=1)],
+                [1.1, 7.4, 6.5, 2.0],
+                verdict_col=3,
+            )
+            for row, r in zip(table.rows[1:], t.rows, strict=True):
+                if r.basis:
+                    _basis(row.cells[1], r.basis)
+            doc.add_paragraph(t.conclusion)
+        p = doc.add_paragraph()
+        p.add_run(s.conclusion).bold = True
+
+    groups = [f for f in figures if f.number > 1 and f.number not in {s.figure for s in model.sites}]
+    if groups:
+        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        doc.add_heading("附图", level=1)
+        for f in groups:
+            _figure(doc, f)
+    k = 0
+    if model.indicators is not None:
+        k += 1
+        doc.add_heading(f"附表{_CN_NUM[k - 1]}　生态空间指标", level=1)
+        cols = list(model.indicators.columns)
+        _table(
+            doc,
+            cols,
+            [["" if v is None else str(v) for v in r] for r in model.indicators.itertuples(index=False)],
+            [17.0 / len(cols)] * len(cols),
+        )
+    k += 1
+    doc.add_heading(f"附表{_CN_NUM[k - 1]}　命中管控规则明细", level=1)
+    hit_rows = [
+        [r["地块编号"], r["规则编号"], r["分区"], r["要素名称"], r["符合性"], r["依据"]] for r in model.hits.to_dict("records")
+    ] or [["无", "", "", "", "", ""]]
+    _table(
+        doc, ["地块编号", "规则编号", "分区", "要素", "符合性", "依据"], hit_rows, [2.0, 2.2, 2.4, 3.6, 2.0, 4.8], verdict_col=4
+    )
+    k += 1
+    doc.add_heading(f"附表{_CN_NUM[k - 1]}　审计信息", level=1)
+    _table(doc, ["项目", "内容"], [list(r) for r in model.audit], [3.2, 13.8])
+    doc.add_paragraph()
+    files = [[str(v) for v in r] for r in model.audit_files.itertuples(index=False)]
+    _table(doc, list(model.audit_files.columns), files, [1.8, 3.4, 2.4, 5.0, 3.2, 1.2])
+    doc.core_properties.title = model.title
+    doc.core_properties.author = "ecozone"
+    doc.save(str(path))
+    return path
