@@ -356,9 +356,9 @@ def write_report(
 
 
 _CSS = (
-    "@page{size:A4;margin:13mm 14mm 15mm 14mm;@bottom-center{content:'第 ' counter(page) ' 页';font-size:9pt;color:#555;}}"
+    "@page{size:A4;margin:12mm 12mm 14mm 12mm;@bottom-center{content:'第 ' counter(page) ' 页';font-size:9pt;color:#555;}}"
     "@page:first{@bottom-center{content:none;}}"
-    f"body{{font-family:{_FONT_STACK};font-size:10pt;line-height:1.5;color:#111;margin:0 auto;max-width:182mm;}}"
+    f"body{{font-family:{_FONT_STACK};font-size:10pt;line-height:1.45;color:#111;margin:0 auto;max-width:186mm;}}"
     "@media screen{body{padding:16px 20px;}}"
     ".cover{height:250mm;display:flex;flex-direction:column;justify-content:center;text-align:center;break-after:page;page-break-after:always;}"
     ".cover h1{font-size:24pt;line-height:1.4;margin:0 0 40mm;}"
@@ -366,7 +366,7 @@ _CSS = (
     "h1.part{font-size:15pt;margin:6mm 0 3mm;break-after:avoid;}"
     "h2{font-size:12.5pt;margin:6mm 0 2mm;border-bottom:1.5px solid #333;padding-bottom:1mm;break-after:avoid;page-break-after:avoid;}"
     "h3{font-size:10.5pt;margin:3mm 0 1mm;break-after:avoid;page-break-after:avoid;}"
-    "table{border-collapse:collapse;width:100%;margin:1mm 0 1.5mm;font-size:8.2pt;line-height:1.32;}"
+    "table{border-collapse:collapse;width:100%;margin:1mm 0 1.5mm;font-size:8.2pt;line-height:1.28;}"
     "th,td{border:0.8px solid #777;padding:0.8mm 1.4mm;vertical-align:top;text-align:left;}"
     "th{background:#eef2f6;font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
     "thead{display:table-header-group;}tr{break-inside:avoid;page-break-inside:avoid;}"

@@ -6,8 +6,8 @@ import re
 
 from test_sources import _cited
 
-from spatial.rules import load_rules
 from spatial import screen
+from spatial.rules import load_rules
 from spatial.sources import default_registry
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 

@@ -21,7 +21,7 @@ from spatial.zoning import demo_sites_path, demo_zoning_path
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def client(tmp_path_factory: pytest.TempPathFactory):
     """A loopback app (no login) with a thread pool; a fresh client per request keeps no cookies."""
     app = make_app(tmp_path_factory.mktemp("serve"))
     with TestClient(app) as c:
@@ -38,7 +38,7 @@ def cli_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return dict(zip(sites["site_id"], sites["verdict"], strict=True))
 
 
-def _post(client: TestClient, files: list[tuple[str, bytes]] = (), **data: str):  # noqa: ANN202
+def _post(client: TestClient, files: list[tuple[str, bytes]] = (), **data: str):
     client.cookies.clear()
     return client.post("/api/screenings", files=[("files", (n, b, "application/octet-stream")) for n, b in files], data=data)
 

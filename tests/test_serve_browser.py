@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(_REASON is not None, reaso
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def server(tmp_path_factory: pytest.TempPathFactory):
     """A real uvicorn server on a free loopback port (no login: the planner's own PC)."""
     import uvicorn
 
@@ -49,14 +49,14 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 @pytest.fixture(scope="module")
-def browser_page(server: str):  # noqa: ANN201
+def browser_page(server: str):
     """A Chromium page whose requests to anything but the loopback server are aborted."""
     from playwright.sync_api import sync_playwright
 
     blocked: list[str] = []
     errors: list[str] = []
 
-    def route(r) -> None:  # noqa: ANN001
+    def route(r) -> None:
         host = urlparse(r.request.url).hostname or ""
         if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
             r.continue_()
@@ -76,25 +76,25 @@ def browser_page(server: str):  # noqa: ANN201
         browser.close()
 
 
-def _until(cond, timeout: float = 20.0) -> None:  # noqa: ANN001
+def _until(cond, timeout: float = 20.0) -> None:
     t0 = time.monotonic()
     while not cond():
         assert time.monotonic() - t0 < timeout, "condition not reached"
         time.sleep(0.05)
 
 
-def _wait_result(page) -> None:  # noqa: ANN001
+def _wait_result(page) -> None:
     page.wait_for_url("**/screenings/*")
     page.wait_for_selector("#verdicts", timeout=120_000)
     page.wait_for_selector("#map[data-sites-loaded]")  # wait_for_function would need eval, which the CSP forbids
 
 
-def _table(page) -> dict[str, str]:  # noqa: ANN001
+def _table(page) -> dict[str, str]:
     rows = page.eval_on_selector_all("#verdicts tbody tr", "rs => rs.map(r => [r.cells[0].innerText, r.dataset.verdict, r.cells[3].innerText])")
     return {sid: (v, zh) for sid, v, zh in rows}
 
 
-def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browser_page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browser_page, tmp_path: Path) -> None:
     """Upload the demo sites: the table equals ``ecozone screen``; verdict markers are drawn; the report downloads."""
     page, blocked, errors = browser_page
     out = tmp_path / "cli"
@@ -129,7 +129,7 @@ def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browse
     assert blocked == [] and errors == []
 
 
-def test_coordfile_and_drawn_polygon_over_red_line_are_prohibited(server: str, browser_page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_coordfile_and_drawn_polygon_over_red_line_are_prohibited(server: str, browser_page, tmp_path: Path) -> None:
     """A 坐标文件 parcel and a polygon drawn over a red-line patch, typed 化工, both get 禁止."""
     page, blocked, errors = browser_page
     patch, _ = redline_patch(300.0)

@@ -48,7 +48,7 @@ def _as_owner(cmd: list[str], user: str | None) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def pg_url(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def pg_url(tmp_path_factory: pytest.TempPathFactory):
     """Start a throwaway cluster on a free port; yield its URL; stop it."""
     root = tmp_path_factory.mktemp("pg")
     data, sock = root / "data", root / "sock"

@@ -30,7 +30,7 @@ def _tree(root: Path) -> set[str]:
 
 
 @pytest.fixture
-def local(tmp_path: Path):  # noqa: ANN201
+def local(tmp_path: Path):
     """A loopback app with small zip caps and a 1 MB upload limit."""
     data = tmp_path / "data"
     app = make_app(data, max_upload_bytes=1 * MB, max_unzip_bytes=2 * MB, max_unzip_files=50)
@@ -51,7 +51,7 @@ def local(tmp_path: Path):  # noqa: ANN201
     ],
     ids=["dotdot", "nested-dotdot", "absolute", "drive", "symlink", "too-many-files", "bomb"],
 )
-def test_hostile_zips_are_refused(local, tmp_path: Path, members: dict, symlinks: dict | None, needle: str) -> None:  # noqa: ANN001
+def test_hostile_zips_are_refused(local, tmp_path: Path, members: dict, symlinks: dict | None, needle: str) -> None:
     """The whole archive is refused with 400 naming the reason; nothing lands outside the job, no job is created."""
     client, data = local
     before = _tree(data)
@@ -83,7 +83,7 @@ def test_zip_whose_header_lies_about_size_is_stopped(tmp_path: Path) -> None:
     assert not any(p.stat().st_size > 10 for p in dest.rglob("*") if p.is_file()), err.value
 
 
-def test_zip_member_names_never_become_paths(local) -> None:  # noqa: ANN001
+def test_zip_member_names_never_become_paths(local) -> None:
     """A zipped sites file called 报批/红线.csv is stored as m0001.csv; the page shows the original name."""
     client, data = local
     r = client.post("/api/screenings", files={"files": ("打包.zip", zip_bytes({"报批/红线.csv": CSV}))}, data={"project_type": "商业"})
@@ -95,7 +95,7 @@ def test_zip_member_names_never_become_paths(local) -> None:  # noqa: ANN001
     assert stored == {"u01", "u01/m0001.csv"}
 
 
-def test_client_file_name_is_never_a_path(local, tmp_path: Path) -> None:  # noqa: ANN001
+def test_client_file_name_is_never_a_path(local, tmp_path: Path) -> None:
     """filename='../../evil.csv' is stored as u01.csv inside the job; only its last part is displayed."""
     client, data = local
     r = client.post("/api/screenings", files={"files": ("../../evil.csv", CSV)}, data={"project_type": "商业"})
@@ -105,7 +105,7 @@ def test_client_file_name_is_never_a_path(local, tmp_path: Path) -> None:  # noq
     assert not list(tmp_path.rglob("evil.csv"))
 
 
-def test_content_decides_the_kind_not_the_extension(local) -> None:  # noqa: ANN001
+def test_content_decides_the_kind_not_the_extension(local) -> None:
     """A GeoPackage named .csv is read as a GeoPackage; a CSV named .gpkg as a CSV."""
     client, _ = local
     r1 = client.post("/api/screenings", files={"files": ("sites.csv", demo_sites_path().read_bytes())})
@@ -115,14 +115,14 @@ def test_content_decides_the_kind_not_the_extension(local) -> None:  # noqa: ANN
     assert (d2["inputs"][0]["kind"], d2["status"]) == ("csv", "done")
 
 
-def test_oversized_upload_is_413(local) -> None:  # noqa: ANN001
+def test_oversized_upload_is_413(local) -> None:
     """Over the limit → 413 {error, detail}, whether declared by Content-Length or streamed chunked."""
     client, data = local
     big = b"0" * (1 * MB + 10)
     r = client.post("/api/screenings", files={"files": ("big.csv", big)})
     assert r.status_code == 413 and "上限" in r.json()["error"]
 
-    def chunks():  # noqa: ANN202 - no Content-Length: the limit is enforced while reading
+    def chunks():
         yield b'--zzz\r\nContent-Disposition: form-data; name="files"; filename="big.csv"\r\n\r\n'
         for _ in range(3):
             yield b"x" * (512 * 1024)
@@ -139,7 +139,7 @@ def test_oversized_upload_is_413(local) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def bureau(tmp_path: Path):  # noqa: ANN201
+def bureau(tmp_path: Path):
     """An intranet app (host 0.0.0.0): users 张三, 李四 and admin 王五; token 'tok-123'."""
     data = tmp_path / "data"
     app = make_app(data, host="0.0.0.0", token="tok-123", cookie_secure=False)
@@ -151,7 +151,7 @@ def bureau(tmp_path: Path):  # noqa: ANN201
         yield app, c
 
 
-def _login(app, name: str, password: str) -> TestClient:  # noqa: ANN001
+def _login(app, name: str, password: str) -> TestClient:
     c = TestClient(app)
     form = c.get("/login").text
     csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
@@ -164,7 +164,7 @@ def _csrf(c: TestClient) -> str:
     return c.get("/").text.split('name="csrf_token" value="')[1].split('"')[0]
 
 
-def test_login_required_off_loopback(bureau) -> None:  # noqa: ANN001
+def test_login_required_off_loopback(bureau) -> None:
     """Pages redirect to /login, the API answers 401 JSON; a wrong password is refused."""
     app, c = bureau
     r = c.get("/", follow_redirects=False)
@@ -179,14 +179,14 @@ def test_login_required_off_loopback(bureau) -> None:  # noqa: ANN001
     assert fresh.get("/api/screenings").status_code == 401
 
 
-def test_passwords_are_argon2_hashes(bureau) -> None:  # noqa: ANN001
+def test_passwords_are_argon2_hashes(bureau) -> None:
     """No clear-text password is stored."""
     app, _ = bureau
     h = app.state.store.user("张三").password_hash
     assert h.startswith("$argon2id$") and "password-1" not in h
 
 
-def test_csrf_is_required_for_browser_posts(bureau) -> None:  # noqa: ANN001
+def test_csrf_is_required_for_browser_posts(bureau) -> None:
     """A logged-in session cannot POST without the form's token (403); with it, the job is accepted."""
     app, _ = bureau
     c = _login(app, "张三", "password-1")
@@ -217,7 +217,7 @@ def test_session_cookie_flags(tmp_path: Path) -> None:
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
 
 
-def test_other_users_job_is_404(bureau) -> None:  # noqa: ANN001
+def test_other_users_job_is_404(bureau) -> None:
     """李四 cannot see 张三's job (page, API, files, sites, history); admin 王五 and the token can."""
     app, _ = bureau
     a = _login(app, "张三", "password-1")
@@ -236,7 +236,7 @@ def test_other_users_job_is_404(bureau) -> None:  # noqa: ANN001
     assert TestClient(app).get(f"/api/screenings/{jid}", headers={"authorization": "Bearer tok-123"}).status_code == 200
 
 
-def test_only_admins_manage_zoning(bureau) -> None:  # noqa: ANN001
+def test_only_admins_manage_zoning(bureau) -> None:
     """A plain user cannot upload or accept zoning versions (403)."""
     app, _ = bureau
     a = _login(app, "张三", "password-1")
@@ -244,7 +244,7 @@ def test_only_admins_manage_zoning(bureau) -> None:  # noqa: ANN001
     assert r.status_code == 403
 
 
-def test_token_scripts_need_no_csrf(bureau) -> None:  # noqa: ANN001
+def test_token_scripts_need_no_csrf(bureau) -> None:
     """A script with the bearer token (no cookie) submits and reads its job."""
     app, _ = bureau
     s = TestClient(app)
@@ -254,7 +254,7 @@ def test_token_scripts_need_no_csrf(bureau) -> None:  # noqa: ANN001
     assert wait_job(s, r.json()["id"], headers=h)["status"] == "done"
 
 
-def test_job_ids_are_random_and_unguessable(local) -> None:  # noqa: ANN001
+def test_job_ids_are_random_and_unguessable(local) -> None:
     """Ids are 24 URL-safe characters (144 bits), all different; a guessed id is 404."""
     client, _ = local
     ids = {client.post("/api/screenings", files={"files": ("s.csv", CSV)}, data={"project_type": "商业"}).json()["id"] for _ in range(5)}

@@ -223,14 +223,14 @@ def test_river_corridor_stated_exceptions(toy_zoning) -> None:
     assert got == {"water_supply": {"restricted"}, "flood_control": {"restricted"}, "linear_infrastructure": {"restricted"}, "residential": {"prohibited"}}
 
 
-def test_redline_lodging_is_to_be_verified(toy_zoning) -> None:  # noqa: ANN001
+def test_redline_lodging_is_to_be_verified(toy_zoning) -> None:
     """142号 一（一）5 allows "符合相关规划的配套性服务设施"; whether a 民宿/农家乐 is one is a fact for the reviewer,
     so it is 关注 (待核实) — neither the resort's 禁止 nor a 符合.
     """
     assert _verdicts(toy_zoning, RED, ["tourism_lodging"], "RL") == {"tourism_lodging": {"notice"}}
 
 
-def test_reclamation_banned_everywhere_but_national_strategic(toy_zoning) -> None:  # noqa: ANN001
+def test_reclamation_banned_everywhere_but_national_strategic(toy_zoning) -> None:
     """国发〔2018〕24号 二（三）: "除国家重大战略项目外，全面停止新增围填海项目审批。" — inside or outside any
     zone (here: an unzoned spot, and 2 km off the county's edge), not only in the marine red line.
     """
@@ -239,7 +239,7 @@ def test_reclamation_banned_everywhere_but_national_strategic(toy_zoning) -> Non
         assert got == {"reclamation": {"prohibited"}, "strategic_reclamation": {"restricted"}, "commercial": set()}
 
 
-def test_exempted_hit_rows_show_clause_and_conditions(toy_zoning, tmp_path) -> None:  # noqa: ANN001
+def test_exempted_hit_rows_show_clause_and_conditions(toy_zoning, tmp_path) -> None:
     """An exempted type is never a silent 符合: its hit row names the rule, the exemption clause (142号 一（一）6:
     "必须且无法避让、符合县级以上国土空间规划的…供水设施建设") and the conditions, with level, sources and the EIA word.
     """

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from spatial.errors import InputError
 
+if TYPE_CHECKING:
+    from spatial.serve.store import Store
+
 __all__ = ["command"]
 
 
-def _store(data_dir: Path, db_url: str | None):  # noqa: ANN202 - spatial.serve.store.Store
+def _store(data_dir: Path, db_url: str | None) -> Store:
     from spatial.serve import ServeSettings
     from spatial.serve.store import Store
 
