@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR_DIR = ROOT / "maps" / "vendor"
 MANIFEST_NAME = "MANIFEST.json"
-SIZE_BUDGET = 1_000_000  # bytes; the vendored files are committed and inlined
+SIZE_BUDGET = 1_000_000  # bytes of the inlined (not served) files; they are committed and inlined
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,12 @@ class Package:
         The JS/CSS entry points and the CDN URLs they replace.
     why : str
         Which folium feature loads it.
+    licence_text : str
+        Licence text to write as ``licence_file`` when the tarball ships none
+        (the MANIFEST then names its source instead of a tarball path).
+    served : bool
+        Served as files by ``ecozone serve`` rather than inlined into map HTML;
+        counted in ``served_bytes``, outside the inlining budget.
     """
 
     name: str
@@ -90,6 +96,30 @@ class Package:
     files: dict[str, str]
     assets: tuple[Asset, ...] = field(default_factory=tuple)
     why: str = ""
+    licence_text: str = ""
+    served: bool = False
+
+
+#: The SPDX "MIT" licence template, for a tarball whose package.json says MIT but ships no text.
+MIT_TEMPLATE = """MIT License
+
+Copyright {holder}
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction, including
+without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the
+following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or substantial
+portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT
+LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO
+EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
+IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE
+USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
 
 
 # Versions: match the CDN URLs folium 0.20 writes (folium/folium.py `_default_js`,
@@ -199,6 +229,36 @@ SPEC: tuple[Package, ...] = (
             ),
         ),
         why="folium.plugins.MousePosition (optional)",
+    ),
+    Package(
+        name="leaflet-draw",
+        version="1.0.4",
+        licence="MIT",
+        licence_file="LICENSE",
+        licence_text=MIT_TEMPLATE.format(holder="(c) 2012-2017, Jacob Toye, Jon West, Smartrak, Leaflet"),
+        files={
+            "leaflet.draw.js": "dist/leaflet.draw.js",
+            "leaflet.draw.css": "dist/leaflet.draw.css",
+            "images/spritesheet.png": "dist/images/spritesheet.png",
+            "images/spritesheet-2x.png": "dist/images/spritesheet-2x.png",
+            "images/spritesheet.svg": "dist/images/spritesheet.svg",
+        },
+        why="ecozone serve: draw a point, line or polygon to screen (新建筛查)",
+        served=True,
+    ),
+    Package(
+        name="swagger-ui-dist",
+        version="5.35.0",
+        licence="Apache-2.0",
+        licence_file="LICENSE",
+        files={
+            "NOTICE": "NOTICE",
+            "swagger-ui-bundle.js": "swagger-ui-bundle.js",
+            "swagger-ui-bundle.js.LICENSE.txt": "swagger-ui-bundle.js.LICENSE.txt",
+            "swagger-ui.css": "swagger-ui.css",
+        },
+        why="ecozone serve: the OpenAPI docs at /docs, offline",
+        served=True,
     ),
 )
 
@@ -318,20 +378,17 @@ def vendor_package(pkg: Package, workdir: Path, dest_root: Path) -> dict[str, An
                 f"{pkg.name}: tarball says version={meta.get('version')!r} "
                 f"license={meta.get('license')!r}; SPEC says {pkg.version!r} {pkg.licence!r}"
             )
-        wanted = {**pkg.files, pkg.licence_file: pkg.licence_file}
-        for rel, src in wanted.items():
-            data = read(src)
+        def store(rel: str, data: bytes, source: str) -> None:
             out = dest / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)
-            files.append(
-                {
-                    "path": f"{pkg.name}/{rel}",
-                    "source": f"package/{src}",
-                    "bytes": len(data),
-                    "sha256": sha256_bytes(data),
-                }
-            )
+            files.append({"path": f"{pkg.name}/{rel}", "source": source, "bytes": len(data), "sha256": sha256_bytes(data)})
+
+        wanted = {**pkg.files} if pkg.licence_text else {**pkg.files, pkg.licence_file: pkg.licence_file}
+        if pkg.licence_text:  # the tarball has no licence file: write the declared licence's text
+            store(pkg.licence_file, pkg.licence_text.encode("utf-8"), f"SPDX {pkg.licence} template; copyright from the dist header (tarball ships no licence file)")
+        for rel, src in wanted.items():
+            store(rel, read(src), f"package/{src}")
     for asset in pkg.assets:
         if asset.kind == "css":
             css_path = dest / asset.file
@@ -347,6 +404,7 @@ def vendor_package(pkg: Package, workdir: Path, dest_root: Path) -> dict[str, An
         "licence_file": f"{pkg.name}/{pkg.licence_file}",
         "npm_integrity": integrity,
         "why": pkg.why,
+        "served": pkg.served,
         "files": sorted(files, key=lambda f: f["path"]),
         "assets": [
             {"kind": a.kind, "file": f"{pkg.name}/{a.file}", "url_pattern": a.url_pattern}
@@ -381,13 +439,16 @@ def build(vendor_dir: Path = VENDOR_DIR) -> dict[str, Any]:
             work.mkdir()
             packages.append(vendor_package(pkg, work, staging))
             print(f"vendored {pkg.name}@{pkg.version} ({pkg.licence})")
-        total = sum(f["bytes"] for p in packages for f in p["files"])
+        total = sum(f["bytes"] for p in packages if not p["served"] for f in p["files"])
+        served = sum(f["bytes"] for p in packages if p["served"] for f in p["files"])
         manifest = {
             "schema": 1,
             "generated_by": "scripts/vendor_assets.py",
             "note": "Files copied unmodified from the npm tarballs; "
-            "maps/offline.py inlines them (CSS images as data: URIs at render time).",
+            "maps/offline.py inlines them (CSS images as data: URIs at render time); "
+            "packages marked served are served as files by ecozone serve (total_bytes counts the inlined ones).",
             "total_bytes": total,
+            "served_bytes": served,
             "packages": packages,
         }
         (staging / MANIFEST_NAME).write_text(

@@ -302,7 +302,8 @@ def partition(
     clip: shapely.Geometry | None = None,
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> np.ndarray:
+    return_tiles: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Faces of the county cut by every boundary the type's rules can react to.
 
     Parameters
@@ -323,17 +324,21 @@ def partition(
         Threads for buffers and tiles (default: usable cores).
     progress : callable, optional
         Called with (tiles done, tiles).
+    return_tiles : bool, default False
+        Also return each face's tile number (faces of one tile form an exact coverage).
 
     Returns
     -------
-    ndarray of Polygon
-        Faces covering the county (or its part inside ``clip``), in the zoning CRS.
+    ndarray of Polygon, or (ndarray, ndarray)
+        Faces covering the county (or its part inside ``clip``), in the zoning CRS
+        (and their tile numbers).
     """
     county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))
     if clip is not None:
         county = shapely.intersection(county, clip)
     if county.is_empty:
-        return np.zeros(0, dtype=object)
+        empty = np.zeros(0, dtype=object)
+        return (empty, np.zeros(0, dtype=np.int64)) if return_tiles else empty
     shapely.prepare(county)
     threads = default_threads() if threads is None else max(1, int(threads))
     edges = _edges(zoning, rules, project_type, extra or [], threads)
@@ -363,7 +368,10 @@ def partition(
             faces.append(one(tile))
             if progress is not None:
                 progress(i + 1, len(tiles))
-    return np.concatenate(faces) if faces else np.zeros(0, dtype=object)
+    out = np.concatenate(faces) if faces else np.zeros(0, dtype=object)
+    if return_tiles:
+        return out, np.repeat(np.arange(len(faces)), [len(f) for f in faces]).astype(np.int64)
+    return out
 
 
 def screen_points(
@@ -506,7 +514,7 @@ def suitability(
         xmin, ymin, xmax, ymax = county.bounds
         tile_m = 50_000.0 if max(xmax - xmin, ymax - ymin) > 200_000 else None
     steep = terrain.steep_polygons(max_slope, zoning.crs) if terrain is not None else np.zeros(0, dtype=object)
-    faces = partition(zoning, rules, canon, extra=[steep], tile_m=tile_m, clip=clip, threads=threads, progress=progress)
+    faces, tile_of = partition(zoning, rules, canon, extra=[steep], tile_m=tile_m, clip=clip, threads=threads, progress=progress, return_tiles=True)
     if prepared is None or prepared.types is not rules.types:
         prepared = prepare_zoning(zoning, rules.types)
     pts = shapely.point_on_surface(faces)
@@ -535,22 +543,35 @@ def suitability(
             "shown as its own class"
         )
     frame = gpd.GeoDataFrame({"class": cls, "verdict": verdicts, "rules": rules_txt, "cause": cause_txt}, geometry=list(faces), crs=zoning.crs)
-    areas = _dissolve(frame)
+    areas = _dissolve(frame, tile_of)
     areas.insert(1, "class_zh", [class_zh(c, max_slope) for c in areas["class"]])
     areas.insert(3, "verdict_zh", areas["verdict"].map(VERDICT_ZH))
     table, county_m2 = _class_table(areas, county if clip is None else shapely.intersection(county, clip), zoning.crs, max_slope)
     return Suitability(canon, project_type, areas, table, county_m2, len(faces), max_slope if terrain is not None else None, notes)
 
 
-def _dissolve(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Union the faces of each (class, rules) group; one loop step per group, not per face."""
+def _dissolve(frame: gpd.GeoDataFrame, tile_of: np.ndarray) -> gpd.GeoDataFrame:
+    """Union the faces of each (class, rules) group: per tile first, then across tiles.
+
+    One tile's faces come from one polygonisation, an exact coverage, so
+    ``coverage_union_all`` merges them in linear time; the few per-tile pieces
+    of a group then go through a full ``union_all``.  One loop step per group
+    and tile, not per face.
+    """
     key = frame["class"].astype(str) + "|" + frame["rules"].astype(str)
     codes, uniq = pd.factorize(key)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(uniq)))]
+    order = np.lexsort((tile_of, codes))
+    c, t = codes[order], tile_of[order]
+    cut = np.flatnonzero(np.r_[True, (c[1:] != c[:-1]) | (t[1:] != t[:-1]), True])
     g = np.asarray(frame.geometry.values, dtype=object)[order]
-    first = order[bounds[:-1]]
-    geoms = [shapely.union_all(g[bounds[i] : bounds[i + 1]]) for i in range(len(uniq))]
+    pieces = np.array([shapely.coverage_union_all(g[a:b]) for a, b in zip(cut[:-1], cut[1:], strict=True)], dtype=object)
+    piece_code = c[cut[:-1]]
+    bounds = np.r_[0, np.cumsum(np.bincount(piece_code, minlength=len(uniq)))]
+    first = order[cut[:-1]][bounds[:-1]]
+    geoms = [
+        pieces[bounds[i]] if bounds[i + 1] - bounds[i] == 1 else shapely.union_all(pieces[bounds[i] : bounds[i + 1]])
+        for i in range(len(uniq))
+    ]
     geoms = shapely.make_valid(np.array(geoms, dtype=object)) if geoms else np.zeros(0, dtype=object)
     out = gpd.GeoDataFrame(frame.drop(columns="geometry").iloc[first].reset_index(drop=True), geometry=list(geoms), crs=frame.crs)
     out["area_m2"] = geodesic_area(np.asarray(out.geometry.values, dtype=object), out.crs) if len(out) else []

@@ -36,6 +36,8 @@ COMMANDS = {
     "suitability": "选址适宜性分区 / map where a project type may go",
     "alternatives": "替代选址 / positions where a failing site's footprint would pass",
     "compare": "方案比选（两版分区或规则） / screen sites under two zonings or catalogues",
+    "serve": "网页版筛查（本机或局域网） / run the web app for planners",
+    "users": "网页版用户管理 / manage users of the web app",
 }
 
 

@@ -1,0 +1,148 @@
+// ecozone serve pages: zoning map, drawing, result markers, progress polling.  No network beyond this server.
+(function () {
+  "use strict";
+  var VERDICT_COLOURS = { prohibited: "#d7191c", restricted: "#fdae61", notice: "#2b83ba", compatible: "#1a9641" };
+  var VERDICT_ZH = { prohibited: "禁止", restricted: "限制", notice: "关注", compatible: "符合" };
+
+  function esc(s) {
+    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) { throw new Error(url + " " + r.status); }
+      return r.json();
+    });
+  }
+
+  function zoningLayer(map, url, fit) {
+    if (!url) { return Promise.resolve(null); }
+    return getJSON(url).then(function (fc) {
+      var layer = L.geoJSON(fc, {
+        style: function (f) { return f.properties.style || {}; },
+        pointToLayer: function (f, latlng) { return L.circleMarker(latlng, Object.assign({ radius: 4 }, f.properties.style || {})); },
+        onEachFeature: function (f, l) {
+          l.bindTooltip(esc(f.properties.layer_zh) + (f.properties.name ? "：" + esc(f.properties.name) : ""), { sticky: true });
+        }
+      }).addTo(map);
+      layer.bringToBack();
+      if (fit && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), { animate: false }); }
+      map.getContainer().setAttribute("data-zoning-loaded", String(fc.features.length));
+      return layer;
+    });
+  }
+
+  function chineseDraw() {
+    if (!L.drawLocal) { return; }
+    var d = L.drawLocal.draw;
+    d.toolbar.actions = { title: "取消绘制", text: "取消" };
+    d.toolbar.finish = { title: "完成绘制", text: "完成" };
+    d.toolbar.undo = { title: "删除最后一个点", text: "撤销一点" };
+    d.toolbar.buttons = { polyline: "绘制线（线性工程）", polygon: "绘制面（地块）", rectangle: "绘制矩形", circle: "绘制圆", marker: "标注点位", circlemarker: "标注点位" };
+    d.handlers.marker.tooltip.start = "单击地图放置点位";
+    d.handlers.polygon.tooltip = { start: "单击开始绘制面", cont: "单击继续绘制", end: "单击第一个点闭合" };
+    d.handlers.polyline.tooltip = { start: "单击开始绘制线", cont: "单击继续绘制", end: "单击最后一个点结束" };
+    var e = L.drawLocal.edit;
+    e.toolbar.buttons = { edit: "编辑图形", editDisabled: "没有可编辑的图形", remove: "删除图形", removeDisabled: "没有可删除的图形" };
+    e.toolbar.actions = { save: { title: "保存修改", text: "保存" }, cancel: { title: "取消编辑", text: "取消" }, clearAll: { title: "清除全部", text: "全部清除" } };
+  }
+
+  function drawPage(map, el) {
+    chineseDraw();
+    var drawn = new L.FeatureGroup().addTo(map);
+    map.addControl(new L.Control.Draw({
+      edit: { featureGroup: drawn },
+      draw: { polygon: { allowIntersection: false, showArea: false }, polyline: {}, marker: {}, rectangle: false, circle: false, circlemarker: false }
+    }));
+    var count = document.getElementById("drawn-count");
+    function sync() {
+      var fc = drawn.toGeoJSON();
+      fc.features.forEach(function (f, i) { f.properties = { name: "绘制图形" + (i + 1) }; });
+      document.getElementById("drawn").value = fc.features.length ? JSON.stringify(fc) : "";
+      if (count) { count.textContent = String(fc.features.length); }
+    }
+    map.on(L.Draw.Event.CREATED, function (ev) { drawn.addLayer(ev.layer); sync(); });
+    map.on(L.Draw.Event.EDITED, sync);
+    map.on(L.Draw.Event.DELETED, sync);
+    var select = document.getElementById("zoning_version");
+    var current = null;
+    zoningLayer(map, el.getAttribute("data-zoning"), true).then(function (l) { current = l; });
+    if (select) {
+      select.addEventListener("change", function () {
+        var opt = select.options[select.selectedIndex];
+        if (current) { map.removeLayer(current); }
+        zoningLayer(map, opt.getAttribute("data-map"), false).then(function (l) { current = l; });
+      });
+    }
+    var form = document.getElementById("new-form");
+    if (form) { form.addEventListener("submit", function () { sync(); document.getElementById("submit").disabled = true; }); }
+  }
+
+  function resultPage(map, el) {
+    var job = el.getAttribute("data-job");
+    zoningLayer(map, el.getAttribute("data-zoning"), false).then(function () {
+      return getJSON(el.getAttribute("data-sites"));
+    }).then(function (fc) {
+      var n = 0;
+      var sites = L.geoJSON(fc, {
+        style: function (f) {
+          var c = VERDICT_COLOURS[f.properties.verdict] || "#6a3d9a";
+          var line = /Line/.test(f.geometry.type);  // a linear project: the line itself carries the verdict colour
+          return { color: line ? c : "#000", weight: line ? 5 : 2, fillColor: c, fillOpacity: 0.7, className: "verdict-marker verdict-" + f.properties.verdict };
+        },
+        pointToLayer: function (f, latlng) {
+          var c = VERDICT_COLOURS[f.properties.verdict] || "#6a3d9a";
+          return L.circleMarker(latlng, { radius: 7, color: "#000", weight: 1.5, fillColor: c, fillOpacity: 0.9, className: "verdict-marker verdict-" + f.properties.verdict });
+        },
+        onEachFeature: function (f, l) {
+          n += 1;
+          var p = f.properties;
+          l.bindPopup("<b>" + esc(p.name) + "</b>（" + esc(p.site_id) + "）<br>结论：" + esc(VERDICT_ZH[p.verdict] || p.verdict) +
+            "<br>" + esc(p.summary_zh) + "<br><a href='/screenings/" + esc(job) + "/sites/" + encodeURIComponent(p.site_id) + "'>逐项对照</a>");
+        }
+      }).addTo(map);
+      if (sites.getBounds().isValid()) { map.fitBounds(sites.getBounds().pad(0.05), { maxZoom: 14, animate: false }); }
+      el.setAttribute("data-sites-loaded", String(n));
+    });
+  }
+
+  function pollJob(box) {
+    var id = box.getAttribute("data-job");
+    var status = box.getAttribute("data-status");
+    if (status !== "queued" && status !== "running") { return; }
+    var timer = setInterval(function () {
+      getJSON("/api/screenings/" + id).then(function (doc) {
+        var bar = document.getElementById("progress"), pct = document.getElementById("pct"), stage = document.getElementById("stage");
+        if (bar) { bar.value = doc.progress; }
+        if (pct) { pct.textContent = doc.progress; }
+        if (stage) { stage.textContent = doc.stage; }
+        if (doc.status === "done" || doc.status === "failed") { clearInterval(timer); window.location.reload(); }
+      }).catch(function () { /* keep polling: the server may be busy */ });
+    }, 1000);
+  }
+
+  function pollVersion(p) {
+    var id = p.getAttribute("data-version");
+    var timer = setInterval(function () {
+      getJSON("/api/zoning/" + id).then(function (v) {
+        if (v.status !== "validating") { clearInterval(timer); window.location.reload(); }
+      }).catch(function () {});
+    }, 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var el = document.getElementById("map");
+    if (el && window.L) {
+      var map = L.map(el, { preferCanvas: false, zoomControl: true }).setView([24.8, 112.4], 9);
+      L.control.scale({ imperial: false }).addTo(map);
+      window.ecozoneMap = map;
+      if (el.getAttribute("data-mode") === "draw") { drawPage(map, el); } else { resultPage(map, el); }
+    }
+    var box = document.getElementById("job");
+    if (box) { pollJob(box); }
+    var v = document.getElementById("validating");
+    if (v) { pollVersion(v); }
+  });
+})();

@@ -1,0 +1,312 @@
+"""Records of ``ecozone serve``: users, screening jobs with their sites, zoning versions.
+
+SQLAlchemy keeps one schema for the embedded SQLite default and for a
+bureau's PostgreSQL.  Worker processes open their own :class:`Store` on the
+same URL and write progress there, so every uvicorn worker sees it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["Store", "User", "Job", "JobSite", "ZoningVersion", "new_id", "now"]
+
+
+def new_id() -> str:
+    """Return a random, unguessable id (144 bits, URL-safe)."""
+    return secrets.token_urlsafe(18)
+
+
+def now() -> datetime:
+    """Return the current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp on every backend (SQLite stores it without the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Store in UTC."""
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Read back as UTC-aware."""
+        return None if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the serve schema."""
+
+
+class User(Base):
+    """A person who may log in."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class ZoningVersion(Base):
+    """One zoning package as uploaded (or given with ``--zoning``), kept for what-if runs."""
+
+    __tablename__ = "zoning_versions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="validating")  # validating/pending/accepted/rejected/failed
+    path: Mapped[str] = mapped_column(Text)
+    source_key: Mapped[str] = mapped_column(String(200), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    findings: Mapped[Any] = mapped_column(JSON, default=None, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Job(Base):
+    """One screening: who ran it, on what, with which zoning and rules, and what came out."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+    started: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued/running/done/failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str] = mapped_column(String(100), default="排队中")
+    runner: Mapped[str] = mapped_column(String(100), default="")
+    zoning_version: Mapped[str] = mapped_column(String(40), default="")
+    zoning_label: Mapped[str] = mapped_column(String(200), default="")
+    rules_sha256: Mapped[str] = mapped_column(String(64), default="")
+    params: Mapped[Any] = mapped_column(JSON, default=dict)
+    inputs: Mapped[Any] = mapped_column(JSON, default=list)
+    counts: Mapped[Any] = mapped_column(JSON, default=dict)
+    warnings: Mapped[Any] = mapped_column(JSON, default=list)
+    error: Mapped[str] = mapped_column(Text, default="")
+    n_sites: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JobSite(Base):
+    """A screened site's verdict, for filtering the history by name or verdict."""
+
+    __tablename__ = "job_sites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(40), ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text, index=True)
+    verdict: Mapped[str] = mapped_column(String(16), index=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for a worker's progress write
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class Store:
+    """Database access for the app and its workers.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL; ``postgresql://`` URLs use the psycopg 3 driver.
+    """
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        self.url = url
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        """Close pooled connections (a stopped server leaves none open)."""
+        self.engine.dispose()
+
+    def create_schema(self) -> None:
+        """Create missing tables (idempotent; safe when several workers start together)."""
+        try:
+            Base.metadata.create_all(self.engine)
+        except IntegrityError:  # a concurrent worker created them first (PostgreSQL)
+            pass
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Yield a session that commits on success and rolls back on error."""
+        with self._sessions() as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    # ------------------------------------------------------------------ users
+    def user(self, name: str) -> User | None:
+        """Return the user called ``name``, if any."""
+        with self.session() as s:
+            return s.scalar(select(User).where(User.name == name))
+
+    def users(self) -> list[User]:
+        """Return all users by name."""
+        with self.session() as s:
+            return list(s.scalars(select(User).order_by(User.name)))
+
+    def has_users(self) -> bool:
+        """Return True when at least one user exists."""
+        with self.session() as s:
+            return bool(s.scalar(select(func.count()).select_from(User)))
+
+    def add_user(self, name: str, password_hash: str, *, admin: bool = False) -> User:
+        """Create a user (the name must be new)."""
+        with self.session() as s:
+            u = User(name=name, password_hash=password_hash, is_admin=admin)
+            s.add(u)
+        return u
+
+    def set_password(self, name: str, password_hash: str) -> None:
+        """Replace a user's password hash (rehash on login)."""
+        with self.session() as s:
+            u = s.scalar(select(User).where(User.name == name))
+            if u is not None:
+                u.password_hash = password_hash
+
+    def remove_user(self, name: str) -> bool:
+        """Delete a user; return whether one existed."""
+        with self.session() as s:
+            u = s.scalar(select(User).where(User.name == name))
+            if u is None:
+                return False
+            s.delete(u)
+            return True
+
+    # ------------------------------------------------------------------ jobs
+    def add_job(self, job: Job) -> Job:
+        """Insert a job record."""
+        with self.session() as s:
+            s.add(job)
+        return job
+
+    def job(self, job_id: str) -> Job | None:
+        """Return one job by id."""
+        with self.session() as s:
+            return s.get(Job, job_id)
+
+    def update_job(self, job_id: str, **values: Any) -> None:
+        """Set fields of a job."""
+        with self.session() as s:
+            j = s.get(Job, job_id)
+            if j is not None:
+                for k, v in values.items():
+                    setattr(j, k, v)
+
+    def finish_job(self, job_id: str, sites: list[tuple[str, str, str]], **values: Any) -> None:
+        """Mark a job done and store its sites' verdicts in one transaction."""
+        with self.session() as s:
+            j = s.get(Job, job_id)
+            if j is None:
+                return
+            for k, v in values.items():
+                setattr(j, k, v)
+            s.add_all(JobSite(job_id=job_id, site_id=i, name=n, verdict=v) for i, n, v in sites)
+
+    def jobs(self, *, owner: str | None = None, site_name: str = "", verdict: str = "", limit: int = 500) -> list[Job]:
+        """List jobs, newest first.
+
+        Parameters
+        ----------
+        owner : str, optional
+            Only this user's jobs (None: everyone's, for admins).
+        site_name : str
+            Only jobs with a site whose name contains this text.
+        verdict : str
+            Only jobs with at least one site of this verdict.
+        limit : int
+            At most this many.
+
+        Returns
+        -------
+        list of Job
+            Matching jobs.
+        """
+        q = select(Job).order_by(Job.created.desc()).limit(limit)
+        if owner is not None:
+            q = q.where(Job.owner == owner)
+        if site_name:
+            pattern = "%" + site_name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            q = q.where(Job.id.in_(select(JobSite.job_id).where(JobSite.name.like(pattern, escape="\\"))))
+        if verdict:
+            q = q.where(Job.id.in_(select(JobSite.job_id).where(JobSite.verdict == verdict)))
+        with self.session() as s:
+            return list(s.scalars(q))
+
+    def job_sites(self, job_id: str) -> list[JobSite]:
+        """Return a job's site verdicts in input order."""
+        with self.session() as s:
+            return list(s.scalars(select(JobSite).where(JobSite.job_id == job_id).order_by(JobSite.id)))
+
+    def unfinished_jobs(self) -> list[Job]:
+        """Return jobs still queued or running."""
+        with self.session() as s:
+            return list(s.scalars(select(Job).where(Job.status.in_(("queued", "running")))))
+
+    # ------------------------------------------------------------------ zoning versions
+    def add_version(self, version: ZoningVersion) -> ZoningVersion | None:
+        """Insert a zoning version; None when its ``source_key`` is already registered."""
+        try:
+            with self.session() as s:
+                if not version.seq:
+                    version.seq = (s.scalar(select(func.max(ZoningVersion.seq))) or 0) + 1
+                s.add(version)
+        except IntegrityError:
+            return None
+        return version
+
+    def version(self, version_id: str) -> ZoningVersion | None:
+        """Return one zoning version."""
+        with self.session() as s:
+            return s.get(ZoningVersion, version_id)
+
+    def version_by_key(self, key: str) -> ZoningVersion | None:
+        """Return the version registered under ``source_key``."""
+        with self.session() as s:
+            return s.scalar(select(ZoningVersion).where(ZoningVersion.source_key == key))
+
+    def versions(self, *, accepted_only: bool = False) -> list[ZoningVersion]:
+        """List zoning versions, newest first."""
+        q = select(ZoningVersion).order_by(ZoningVersion.seq.desc())
+        if accepted_only:
+            q = q.where(ZoningVersion.status == "accepted")
+        with self.session() as s:
+            return list(s.scalars(q))
+
+    def update_version(self, version_id: str, **values: Any) -> None:
+        """Set fields of a zoning version."""
+        with self.session() as s:
+            v = s.get(ZoningVersion, version_id)
+            if v is not None:
+                for k, val in values.items():
+                    setattr(v, k, val)

@@ -1,0 +1,461 @@
+"""The bounded worker pool and what one job does.
+
+Jobs run in a pool of ``workers`` processes (or threads), so a 10,000-site
+screening never blocks the pages.  A task opens its own :class:`Store` on
+the same database URL and writes its progress there, which is how every
+uvicorn worker (and the page's progress bar) sees it.
+
+A screening job, in order:
+
+1. read the stored inputs (one file is handed to :func:`spatial.screen` as
+   is, exactly like ``ecozone screen FILE``; several files, drawn shapes and
+   pasted coordinates are read with :func:`spatial.read_sites` and joined);
+2. screen against the chosen zoning version with the default catalogue;
+3. write the page data (``web/``), then the output set with the CLI's
+   writers inside its transaction (:func:`spatial.outset.output_set`:
+   staged, swapped in whole, ``run.json`` tracing every file);
+4. record the verdicts and counts, then mark the job done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import socket
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spatial.errors import EcozoneError, InputError
+from spatial.outset import output_set
+from spatial.serve.store import Store, now
+
+__all__ = ["WorkerPool", "screen_function", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "MAP_MAX_SITES"]
+
+log = logging.getLogger("ecozone.serve")
+
+#: Above this many sites the job skips map.html and the reports (as ``ecozone screen`` does).
+MAP_MAX_SITES = 20_000
+#: Sites per engine chunk: the progress bar moves every chunk (results do not depend on it).
+PROGRESS_CHUNK = 2_000
+_STORES: dict[str, Store] = {}
+_ZONINGS: OrderedDict[str, Any] = OrderedDict()
+#: warnings.catch_warnings is process-global: in thread mode, one task at a time records warnings.
+_WARN_LOCK = threading.Lock()
+
+
+def runner_id() -> str:
+    """Return ``host:pid`` of this process (marks which server owns a queued job)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _store(url: str) -> Store:
+    if url not in _STORES:
+        _STORES[url] = Store(url)
+    return _STORES[url]
+
+
+class WorkerPool:
+    """A bounded pool for screenings, zoning validations and map layers.
+
+    Parameters
+    ----------
+    workers : int
+        Tasks running at once.
+    kind : {'process', 'thread'}
+        Processes (spawned, so no state leaks from the server) or threads.
+    """
+
+    def __init__(self, workers: int, kind: str = "process") -> None:
+        self.kind = kind
+        self.workers = max(1, int(workers))
+        self._executor: Executor | None = None
+
+    @property
+    def executor(self) -> Executor:
+        """The executor, started on first use."""
+        if self._executor is None:
+            if self.kind == "thread":
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="ecozone-job")
+            else:
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._executor
+
+    def submit(self, fn: Any, *args: Any) -> Future[Any]:
+        """Queue ``fn(*args)``."""
+        return self.executor.submit(fn, *args, self.kind == "thread")
+
+    def shutdown(self) -> None:
+        """Stop accepting work; running tasks finish."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self.kind == "thread":  # the tasks' stores live in this process: close their connections
+            while _STORES:
+                _STORES.popitem()[1].close()
+
+
+@contextlib.contextmanager
+def _recorded_warnings(threaded: bool) -> Iterator[list[warnings.WarningMessage]]:
+    lock = _WARN_LOCK if threaded else contextlib.nullcontext()
+    with lock, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+
+
+def _messages(caught: list[warnings.WarningMessage]) -> list[str]:
+    seen: list[str] = []
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, UserWarning) and text not in seen:
+            seen.append(text)
+    return seen[:50]
+
+
+_FORM_FIELDS = {"--project-type": "“项目类型”(project_type)", "--type-field": "“类型字段”(type_field)", "--sites-crs": "“坐标系”(sites_crs)"}
+
+
+def _shown(text: str, inputs: list[dict[str, Any]]) -> str:
+    """Say the user's file names and form fields where a message names the stored file (``u01.csv``) or a CLI option."""
+    for inp in sorted(inputs, key=lambda i: -len(i["path"])):
+        text = text.replace(str(Path(inp["path"]).name), inp["display"])
+    for option, field in _FORM_FIELDS.items():  # the engine's messages name CLI options; the page has fields
+        text = text.replace(option, field)
+    return text
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, EcozoneError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "内存不足，无法完成筛查。请分批提交地块。\nout of memory: submit the sites in smaller batches"
+    return f"处理时出错：{type(exc).__name__}: {exc}。请检查输入文件；如仍失败，请把此信息报告给管理员。\nunexpected error: {type(exc).__name__}: {exc}"
+
+
+# --------------------------------------------------------------------------- zoning
+
+
+def zoning_entry(folder: Path) -> Path:
+    """Return what :func:`spatial.load_zoning` should open in an extracted package.
+
+    Parameters
+    ----------
+    folder : Path
+        The extracted package.
+
+    Returns
+    -------
+    Path
+        A ``zoning.yaml``/``.yml`` manifest (top level or one folder down), else
+        the only GeoPackage, else the folder.
+    """
+    for pattern in ("zoning.y*ml", "*/zoning.y*ml", "*.y*ml", "*/*.y*ml"):
+        found = sorted(folder.glob(pattern))
+        if found:
+            return found[0]
+    gpkgs = sorted(folder.rglob("*.gpkg"))
+    if len(gpkgs) == 1:
+        return gpkgs[0]
+    subdirs = [p for p in folder.iterdir() if p.is_dir()]
+    files = [p for p in folder.iterdir() if p.is_file()]
+    return subdirs[0] if len(subdirs) == 1 and not files else folder
+
+
+def _zoning(data_dir: Path, version: Any) -> Any:
+    from spatial import load_zoning
+
+    if version.id in _ZONINGS:
+        _ZONINGS.move_to_end(version.id)
+        return _ZONINGS[version.id]
+    path = Path(version.path)
+    z = load_zoning(path if path.is_absolute() else data_dir / path)
+    _ZONINGS[version.id] = z
+    while len(_ZONINGS) > 3:
+        _ZONINGS.popitem(last=False)
+    return z
+
+
+def run_validation(db_url: str, data_dir: str, version_id: str, threaded: bool = False) -> None:
+    """Validate an uploaded zoning package and store the findings (status ``pending``).
+
+    Parameters
+    ----------
+    db_url, data_dir : str
+        Where the records and files are.
+    version_id : str
+        The uploaded version.
+    threaded : bool
+        Running in a thread pool (serialises warning capture).
+    """
+    from spatial import validate_zoning
+
+    store = _store(db_url)
+    v = store.version(version_id)
+    if v is None:
+        return
+    try:
+        path = Path(v.path)
+        path = path if path.is_absolute() else Path(data_dir) / path
+        with _recorded_warnings(threaded):
+            report = validate_zoning(path)
+        doc = report.to_dict()
+        doc["findings"] = [
+            {k: f.get(k) for k in ("code", "severity", "layer", "feature_ids", "area_m2", "message_zh", "message_en")} for f in doc["findings"]
+        ]
+        doc["layers"] = {}
+        from spatial import load_zoning
+
+        with _recorded_warnings(threaded):
+            z = load_zoning(path)
+        doc["layers"] = {name: int(len(gdf)) for name, gdf in z.layers.items()}
+        doc["crs"] = str(z.crs)
+        store.update_version(version_id, status="pending", findings=json.loads(json.dumps(doc, default=str)))
+    except Exception as exc:  # noqa: BLE001 - the user sees the reason on the page, never a traceback
+        log.exception("zoning validation %s failed", version_id)
+        store.update_version(version_id, status="failed", error=_error_text(exc))
+
+
+def build_map_layers(db_url: str, data_dir: str, version_id: str, threaded: bool = False) -> str:
+    """Write the zoning version's web-map layers (simplified WGS84 GeoJSON) once.
+
+    Parameters
+    ----------
+    db_url, data_dir : str
+        Where the records and files are.
+    version_id : str
+        Zoning version.
+    threaded : bool
+        Running in a thread pool.
+
+    Returns
+    -------
+    str
+        Path of ``map.geojson``.
+    """
+    from maps.style import class_keys, class_style, layer_label
+    from maps.zoning_map import display_geometries, display_tolerance
+
+    store = _store(db_url)
+    v = store.version(version_id)
+    target = Path(data_dir) / "zoning" / version_id / "map.geojson"
+    if target.exists():
+        return str(target)
+    with _recorded_warnings(threaded):
+        z = _zoning(Path(data_dir), v)
+    tol = display_tolerance(z)
+    features: list[dict[str, Any]] = []
+    import shapely
+
+    for name, gdf in z.layers.items():
+        if not len(gdf):
+            continue
+        geoms = display_geometries(np.asarray(gdf.geometry.values, dtype=object), z.crs, tolerance=tol)
+        keys = class_keys(name, gdf)
+        label = layer_label(name)[0]
+        names = gdf["name"].astype("string").fillna("").astype(str).to_numpy() if "name" in gdf else np.full(len(gdf), "")
+        for g, key, fname in zip(geoms, keys, names, strict=True):
+            if g is None or shapely.is_empty(g):
+                continue
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": shapely.geometry.mapping(g),
+                    "properties": {"layer": name, "layer_zh": label, "name": fname, "style": class_style(str(key))},
+                }
+            )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{os.getpid()}.part")
+    tmp.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=float), encoding="utf-8")
+    os.replace(tmp, target)
+    return str(target)
+
+
+# --------------------------------------------------------------------------- screening
+
+
+def _read_many(folder: Path, inputs: list[dict[str, Any]], params: dict[str, Any], crs: Any) -> Any:
+    """Read several inputs into one frame in the zoning CRS, with distinct ids."""
+    import geopandas as gpd
+
+    from spatial import read_sites
+    from spatial.sites import prepare_sites
+
+    type_field = params.get("type_field") or None
+    frames = []
+    for inp in inputs:
+        own_crs = inp.get("sites_crs", params.get("sites_crs") or None)
+        gdf = read_sites(folder / inp["path"], sites_crs=own_crs)
+        if type_field and type_field not in gdf.columns:
+            if "project_type" in gdf.columns and inp["kind"] in ("drawn", "pasted"):
+                gdf = gdf.rename(columns={"project_type": type_field})
+            else:
+                raise InputError(
+                    f"{inp['display']} 没有项目类型字段 {type_field}；现有字段：{', '.join(map(str, gdf.columns.drop(gdf.geometry.name)))}",
+                    f"{inp['display']}: no project-type field {type_field}",
+                )
+        gdf = gdf.to_crs(crs)
+        gdf["来源文件"] = inp["display"]
+        frames.append(gdf)
+    ids = [prepare_sites(f, project_type="industrial")["site_id"].astype(str).to_numpy() for f in frames]
+    flat = pd.Series(np.concatenate(ids)) if ids else pd.Series([], dtype=str)
+    if flat.duplicated().any():
+        # Same ids in different files (e.g. every 坐标文件 says 1): prefix the file's name.
+        for f, own, inp in zip(frames, ids, inputs, strict=True):
+            stem = Path(inp["display"]).stem or "file"
+            f["site_id"] = [f"{stem}-{i}" for i in own]
+    out = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry=frames[0].geometry.name, crs=crs)
+
+
+def write_outputs(result: Any, out: Path) -> None:
+    """Write the same output set as ``ecozone screen`` into ``out`` (the one place that knows it).
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        Screening output.
+    out : Path
+        Empty staging folder.
+    """
+    from spatial.output import write_screening
+
+    write_screening(result, out)
+    if len(result.sites) <= MAP_MAX_SITES:
+        from maps.report import write_report
+        from maps.zoning_map import save_map
+
+        save_map(result.zoning, out / "map.html", result=result)
+        write_report(result, out)
+
+
+def _web_data(result: Any, web: Path) -> list[dict[str, Any]]:
+    """Write the pages' data: ``sites.json``, ``sites.geojson`` (WGS84) and ``detail.json``."""
+    import shapely
+
+    sites = result.sites
+    keep = [c for c in ("site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "n_hits", "summary_zh") if c in sites]
+    table = pd.DataFrame(sites[keep]).astype(object).where(pd.notna(sites[keep]), None)
+    records = table.to_dict("records")
+    for r in records:
+        r["site_id"] = str(r["site_id"])
+        r["n_hits"] = int(r.get("n_hits") or 0)
+    geoms = sites.geometry.to_crs(4326).to_numpy()
+    geoms = shapely.set_precision(geoms, 1e-7)
+    features = [
+        {"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": r} for g, r in zip(geoms, records, strict=True) if g is not None
+    ]
+    hits = pd.DataFrame(result.hits).drop(columns=["geometry"], errors="ignore")
+    status = pd.DataFrame(result.layer_status)
+    units = pd.DataFrame(result.units)
+    detail: dict[str, dict[str, list[dict[str, Any]]]] = {r["site_id"]: {"hits": [], "status": [], "units": []} for r in records}
+    for key, frame in (("hits", hits), ("status", status), ("units", units)):
+        if not len(frame):
+            continue
+        clean = frame.astype(object).where(pd.notna(frame), None)
+        for row in clean.to_dict("records"):
+            sid = str(row.get("site_id"))
+            if sid in detail:
+                detail[sid][key].append(row)
+    web.mkdir(parents=True, exist_ok=True)
+    (web / "sites.json").write_text(json.dumps(records, ensure_ascii=False, default=str), encoding="utf-8")
+    (web / "sites.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=str), encoding="utf-8")
+    (web / "detail.json").write_text(json.dumps(detail, ensure_ascii=False, default=str), encoding="utf-8")
+    return records
+
+
+def screen_function() -> Any:
+    """Return the public :func:`spatial.screen` (until the engine split, ``import spatial.screen`` shadows it)."""
+    import spatial
+
+    fn = spatial.screen
+    return fn if callable(fn) else fn.screen
+
+
+def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = False) -> None:
+    """Run one screening job end to end and record its outcome.
+
+    Parameters
+    ----------
+    db_url, data_dir : str
+        Where the records and files are.
+    job_id : str
+        The job.
+    threaded : bool
+        Running in a thread pool (serialises warning capture).
+    """
+    screen = screen_function()
+    store = _store(db_url)
+    job = store.job(job_id)
+    if job is None:
+        return
+    folder = Path(data_dir) / "jobs" / job_id
+    store.update_job(job_id, status="running", started=now(), progress=2.0, stage="读取分区数据")
+    try:
+        version = store.version(job.zoning_version)
+        if version is None or version.status != "accepted":
+            raise InputError("所选分区数据版本不存在或未通过审核。", "the chosen zoning version does not exist or was not accepted")
+        params = dict(job.params or {})
+        with _recorded_warnings(threaded) as caught:
+            zoning = _zoning(Path(data_dir), version)
+            store.update_job(job_id, progress=8.0, stage="读取地块")
+            inputs = list(job.inputs or [])
+            if len(inputs) == 1 and inputs[0]["kind"] not in ("drawn", "pasted"):
+                source: Any = folder / "input" / inputs[0]["path"]
+            else:
+                source = _read_many(folder / "input", inputs, params, zoning.crs)
+
+            def progress(done: int, total: int) -> None:
+                store.update_job(job_id, progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
+
+            store.update_job(job_id, progress=10.0, stage="筛查")
+            result = screen(
+                source,
+                zoning,
+                project_type=params.get("project_type") or None,
+                type_field=params.get("type_field") or None,
+                sites_crs=params.get("sites_crs") or None,
+                chunk_size=PROGRESS_CHUNK,
+                progress=progress,
+                threads=1,
+            )
+            result.audit["sites"]["path"] = "、".join(i["display"] for i in inputs)
+            result.audit["sites"]["sha256"] = "、".join(i["sha256"] for i in inputs)
+            store.update_job(job_id, progress=70.0, stage="写出结果文件、地图和报告")
+            staging = folder / ".staging"
+            shutil.rmtree(staging, ignore_errors=True)
+            records = _web_data(result, staging / "web")
+            os.replace(staging / "web", folder / "web")
+            shutil.rmtree(staging, ignore_errors=True)
+            # The CLI's transaction: staged, swapped in whole, with run.json tracing every file.
+            inputs_on_disk = [folder / "input" / i["path"] for i in inputs]
+            with output_set(folder / "out", force=False, inputs=inputs_on_disk, argv=["ecozone", "serve", f"job={job_id}"]) as oset:
+                write_outputs(result, oset.staging)
+        counts = {v: int(n) for v, n in pd.Series([r["verdict"] for r in records], dtype=object).value_counts().items()}
+        store.finish_job(
+            job_id,
+            [(r["site_id"], str(r.get("name") or ""), r["verdict"]) for r in records],
+            status="done",
+            finished=now(),
+            progress=100.0,
+            stage="完成",
+            counts=counts,
+            n_sites=len(records),
+            rules_sha256=str(result.audit.get("rules", {}).get("sha256", "")),
+            warnings=[_shown(w, inputs) for w in _messages(caught)],
+        )
+    except Exception as exc:  # noqa: BLE001 - recorded for the page; never a traceback to the user
+        if not isinstance(exc, EcozoneError):
+            log.exception("screening %s failed", job_id)
+        shutil.rmtree(folder / ".staging", ignore_errors=True)
+        store.update_job(job_id, status="failed", finished=now(), stage="失败", error=_shown(_error_text(exc), job.inputs or []))

@@ -1,0 +1,167 @@
+"""``ecozone serve`` in a real headless Chromium (playwright driving Debian's /usr/bin/chromium).
+
+A planner's session on a live uvicorn server on loopback, with every
+non-loopback request aborted: upload the demo sites (verdicts equal
+``ecozone screen``), upload a 坐标文件, draw a polygon over a red-line patch and
+see 禁止, download the report, and see verdict markers on the map.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from serve_helpers import coordfile_text, make_app, redline_patch, to_lonlat
+
+from maps.browser import CHROMIUM_ARGS, browser_unavailable_reason, chromium_path
+from spatial.cli import cli
+from spatial.zoning import demo_sites_path
+
+_REASON = browser_unavailable_reason()
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(_REASON is not None, reason=f"browser test: {_REASON}")]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A real uvicorn server on a free loopback port (no login: the planner's own PC)."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_app(tmp_path_factory.mktemp("serve-browser"), workers=2)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    t0 = time.monotonic()
+    while not srv.started:
+        assert time.monotonic() - t0 < 30, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser_page(server: str):  # noqa: ANN201
+    """A Chromium page whose requests to anything but the loopback server are aborted."""
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(r) -> None:  # noqa: ANN001
+        host = urlparse(r.request.url).hostname or ""
+        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort("blockedbyclient")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=list(CHROMIUM_ARGS))
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", accept_downloads=True, service_workers="block")
+        ctx.set_default_timeout(60_000)
+        ctx.route("**/*", route)
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield page, blocked, errors
+        browser.close()
+
+
+def _until(cond, timeout: float = 20.0) -> None:  # noqa: ANN001
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "condition not reached"
+        time.sleep(0.05)
+
+
+def _wait_result(page) -> None:  # noqa: ANN001
+    page.wait_for_url("**/screenings/*")
+    page.wait_for_selector("#verdicts", timeout=120_000)
+    page.wait_for_selector("#map[data-sites-loaded]")  # wait_for_function would need eval, which the CSP forbids
+
+
+def _table(page) -> dict[str, str]:  # noqa: ANN001
+    rows = page.eval_on_selector_all("#verdicts tbody tr", "rs => rs.map(r => [r.cells[0].innerText, r.dataset.verdict, r.cells[3].innerText])")
+    return {sid: (v, zh) for sid, v, zh in rows}
+
+
+def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browser_page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Upload the demo sites: the table equals ``ecozone screen``; verdict markers are drawn; the report downloads."""
+    page, blocked, errors = browser_page
+    out = tmp_path / "cli"
+    res = CliRunner().invoke(cli, ["screen", str(demo_sites_path()), "--out", str(out), "--no-map"])
+    assert res.exit_code == 0, res.output
+    expected = pd.read_csv(out / "sites.csv", dtype=str).set_index("site_id")["verdict"].to_dict()
+
+    page.goto(server + "/")
+    page.wait_for_selector("#map[data-zoning-loaded]")
+    page.set_input_files("#files", str(demo_sites_path()))
+    page.click("#submit")
+    _wait_result(page)
+    table = _table(page)
+    assert {k: v for k, (v, _) in table.items()} == expected
+    markers = page.eval_on_selector_all(".verdict-marker", "ms => ms.map(m => m.getAttribute('class'))")
+    assert len(markers) == len(expected)
+    for verdict in set(expected.values()):
+        assert sum(f"verdict-{verdict}" in c for c in markers) == list(expected.values()).count(verdict)
+    page.screenshot(path=str(tmp_path / "result.png"), full_page=False)
+
+    links = page.eval_on_selector_all("ul.files a[download]", "as => as.map(a => a.textContent)")
+    name = "report.docx" if "report.docx" in links else "report.xlsx"
+    with page.expect_download() as info:
+        page.click(f"ul.files a[download]:text-is('{name}')")
+    saved = tmp_path / name
+    info.value.save_as(saved)
+    import zipfile
+
+    with zipfile.ZipFile(saved) as zf:  # DOCX and XLSX are OOXML zips: real, complete files
+        parts = zf.namelist()
+    assert ("word/document.xml" if name.endswith(".docx") else "xl/workbook.xml") in parts
+    assert blocked == [] and errors == []
+
+
+def test_coordfile_and_drawn_polygon_over_red_line_are_prohibited(server: str, browser_page, tmp_path: Path) -> None:  # noqa: ANN001
+    """A 坐标文件 parcel and a polygon drawn over a red-line patch, typed 化工, both get 禁止."""
+    page, blocked, errors = browser_page
+    patch, _ = redline_patch(300.0)
+    coord = tmp_path / "界址点坐标.txt"
+    coord.write_text(coordfile_text([("DK01", patch.buffer(-100, join_style="mitre"))]), encoding="gbk")
+
+    page.goto(server + "/")
+    page.wait_for_selector("#map[data-zoning-loaded]")
+    page.set_input_files("#files", str(coord))
+    page.select_option("#project_type", "chemical")
+    ll = to_lonlat(patch)
+    ring = list(ll.exterior.coords)[:4]
+    cx, cy = ll.centroid.x, ll.centroid.y
+    page.evaluate("([lat, lon]) => window.ecozoneMap.setView([lat, lon], 15, {animate: false})", [cy, cx])
+    page.click(".leaflet-draw-draw-polygon")
+    pts = page.evaluate(
+        """(ring) => {
+            const map = window.ecozoneMap, r = map.getContainer().getBoundingClientRect();
+            return ring.map(([lon, lat]) => { const p = map.latLngToContainerPoint([lat, lon]); return [r.left + p.x, r.top + p.y]; });
+        }""",
+        ring,
+    )
+    for i, (x, y) in enumerate(pts, start=1):
+        page.mouse.click(x, y)
+        page.wait_for_timeout(300)  # Leaflet.draw ignores a click right after a vertex is added
+        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)  # each vertex placed before the next click
+    page.click(".leaflet-draw-actions a:text-is('完成')")  # the toolbar's Chinese "finish" closes the polygon
+    page.wait_for_selector("#drawn-count:text-is('1')")
+    page.click("#submit")
+    _wait_result(page)
+    table = _table(page)
+    assert len(table) == 2
+    assert {zh for _, zh in table.values()} == {"禁止"}
+    assert page.locator(".verdict-marker.verdict-prohibited").count() == 2
+    assert blocked == [] and errors == []
