@@ -39,7 +39,7 @@ def _class_legend(entries: list[tuple[str, str]], title: str, notes: list[str]) 
     return f'<details open><summary>{html.escape(title)}</summary>{rows}{note}</details>'
 
 
-def save_suitability_map(zoning: Any, results: list[Any], path: str | os.PathLike[str], *, basemap: str = "osm", force: bool = False) -> Path:
+def save_suitability_map(zoning: Any, results: list[Any], path: str | os.PathLike[str], *, basemap: str = "none", force: bool = False) -> Path:
     """Write the suitability map: the zoning map plus one toggleable layer per project type.
 
     Parameters
@@ -50,7 +50,7 @@ def save_suitability_map(zoning: Any, results: list[Any], path: str | os.PathLik
         One per project type (the first is shown when the map opens).
     path : path-like
         Output ``.html``.
-    basemap : str, default 'osm'
+    basemap : str, default 'none'
         As :func:`maps.zoning_map.build_map`.
     force : bool, default False
         Overwrite.
@@ -101,7 +101,7 @@ def save_sites_map(
     *,
     hits: pd.DataFrame | None = None,
     title: str,
-    basemap: str = "osm",
+    basemap: str = "none",
     force: bool = False,
 ) -> Path:
     """Write a zoning map with verdict-coloured sites (original and alternative sites, changed sites).
@@ -118,7 +118,7 @@ def save_sites_map(
         Hits to list in the popups (``site_id`` column).
     title : str
         Map title.
-    basemap : str, default 'osm'
+    basemap : str, default 'none'
         Basemap.
     force : bool, default False
         Overwrite.

@@ -181,7 +181,7 @@ def write_suitability_raster(result: Suitability, path: Path, resolution: float,
 
 
 def write_suitability(
-    results: list[Suitability], out_dir: Path, *, resolution: float = 30.0, force: bool = False, zoning: Any = None, basemap: str = "osm"
+    results: list[Suitability], out_dir: Path, *, resolution: float = 30.0, force: bool = False, zoning: Any = None, basemap: str = "none"
 ) -> dict[str, Path]:
     """Write suitability.gpkg (a layer per type), the GeoTIFF(s), the CSV(s) and the map.
 
@@ -197,7 +197,7 @@ def write_suitability(
         Overwrite.
     zoning : Zoning, optional
         When given, ``suitability.html`` is drawn on it.
-    basemap : str, default 'osm'
+    basemap : str, default 'none'
         Map basemap.
 
     Returns
