@@ -63,7 +63,6 @@ __all__ = [
     "rules_table",
     "write_screening",
     "write_json",
-    "write_visuals",
     "read_screening",
     "user_columns",
 ]
@@ -329,35 +328,6 @@ def write_json(path: str | os.PathLike[str], data: Any, *, force: bool = False) 
     with atomic_output(path, force=force) as tmp:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     return Path(path)
-
-
-def write_visuals(result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, indicators: Any = None) -> dict[str, Path]:
-    """Write map.html, report.html and report.xlsx.
-
-    Parameters
-    ----------
-    result : ScreeningResult
-        Screening output.
-    out_dir : path-like
-        Output directory.
-    force : bool, default False
-        Overwrite.
-    indicators : DataFrame or IndicatorTable, optional
-        Indicators for the report.
-
-    Returns
-    -------
-    dict
-        Key -> written path.
-    """
-    from maps.report import write_report
-    from maps.zoning_map import save_map
-
-    paths = visual_outputs(out_dir)
-    ensure_writable(list(paths.values()), force)
-    files: dict[str, Path] = {"map": save_map(result.zoning, paths["map"], result=result, force=force)}
-    files.update(write_report(result, out_dir, indicators=indicators, force=force))  # HTML, DOCX, PDF, XLSX, 附图
-    return files
 
 
 def _with_rule_text(hits: pd.DataFrame | None, rules: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -14,6 +14,7 @@ to fix ("did you mean …?"):
 from __future__ import annotations
 
 import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -24,7 +25,6 @@ from layers.base import format_rows
 from spatial.crs import WGS84, gk_alternatives, to_crs_geoms
 from spatial.errors import CRSError, CRSWarning, DataWarning
 from spatial.xyorder import ZoningExtent, gk_zone_hint
-
 
 __all__ = ["check_sites_against_zoning", "check_boundary_plausible", "check_layer_extent", "gk_alternatives", "EXTENT_MARGIN_M", "check_declared_geographic", "empty_layer_warnings", "check_stray_vertices"]
 

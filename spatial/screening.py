@@ -23,28 +23,24 @@ import geopandas as gpd
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.engine.chunks import screen_sites
 from spatial.engine.prepared import PreparedZoning, prepare_zoning
+from spatial.errors import InputError
 from spatial.rules import RuleSet, load_rules
 from spatial.sanity import empty_layer_warnings
+from spatial.site_options import SiteOptions
 from spatial.sites import load_sites
 from spatial.zoning import Zoning, load_zoning
 
-__all__ = ["screen", "prepare_inputs", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
+__all__ = ["screen", "screen_loaded", "prepare_inputs", "ENGINES", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
+
+#: Engines :func:`screen` can run on.
+ENGINES = ("local", "dask")
 
 
 def prepare_inputs(
     sites: gpd.GeoDataFrame | str | os.PathLike[str],
     zoning: Zoning | str | os.PathLike[str] | None,
     rules: RuleSet | str | os.PathLike[str] | None,
-    *,
-    project_type: str | None = None,
-    id_field: str | None = None,
-    type_field: str | None = None,
-    sites_crs: str | None = None,
-    layer: str | None = None,
-    xy_order: str | None = None,
-    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
-    strict_types: bool = False,
-    read_options: Mapping[str, Any] | None = None,
+    options: SiteOptions | None = None,
 ) -> tuple[gpd.GeoDataFrame, Zoning, RuleSet, dict[str, Any]]:
     """Run the readers: zoning, rules, then sites prepared and reprojected into the zoning's CRS.
 
@@ -52,7 +48,7 @@ def prepare_inputs(
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs, layer, xy_order, type_map, strict_types, read_options
+    sites, zoning, rules, options
         As for :func:`screen`.
 
     Returns
@@ -67,10 +63,7 @@ def prepare_inputs(
         from spatial.jurisdiction import zoning_adcode
 
         rules = rules.for_adcode(*zoning_adcode(zoning))
-    prep_sites, audit = load_sites(
-        sites, zoning, types=rules.types, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
-        layer=layer, xy_order=xy_order, type_map=type_map, strict_types=strict_types, read_options=read_options,
-    )  # fmt: skip
+    prep_sites, audit = load_sites(sites, zoning, options, types=rules.types)
     audit["zoning_warnings"] = empty_layer_warnings(zoning, [layer for rule in rules for layer in rule.layers])
     return prep_sites, zoning, rules, audit
 
@@ -79,56 +72,45 @@ def screen(
     sites: gpd.GeoDataFrame | str | os.PathLike[str],
     zoning: Zoning | str | os.PathLike[str] | None = None,
     rules: RuleSet | str | os.PathLike[str] | None = None,
+    options: SiteOptions | None = None,
     *,
-    project_type: str | None = None,
-    id_field: str | None = None,
-    type_field: str | None = None,
-    sites_crs: str | None = None,
-    layer: str | None = None,
-    xy_order: str | None = None,
-    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
-    strict_types: bool = False,
-    read_options: Mapping[str, Any] | None = None,
+    engine: str = "local",
+    engine_options: Mapping[str, Any] | None = None,
     prepared: PreparedZoning | None = None,
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
+    **site_options: Any,
 ) -> ScreeningResult:
     """Screen project sites against a zoning package.
 
     Parameters
     ----------
     sites : GeoDataFrame or path-like
-        Sites (any CRS) or a file :func:`spatial.sites.read_sites` reads.
+        Sites (any CRS) or a file or folder :func:`spatial.sites.read_sites` reads.
     zoning : Zoning or path-like, optional
         Loaded zoning or a package path; the bundled demo when omitted.
     rules : RuleSet or path-like, optional
         Rule catalogue; the shipped default when omitted.
-    project_type : str, optional
-        One project type for all sites.
-    id_field, type_field : str, optional
-        Site id / project-type columns.
-    sites_crs : str, optional
-        CRS of the sites (EPSG, cgcs2000, wgs84, gcj02, bd09).
-    layer : str, optional
-        Layer of a multi-layer sites file.
-    xy_order : {'survey', 'gis'}, optional
-        Which of X/Y columns is the northing (default: decided from the numbers and the boundary).
-    type_map : mapping or path-like, optional
-        The bureau's own type names -> ecozone types (a dict, or a YAML/CSV file).
-    strict_types : bool, default False
-        Unknown project types are an error instead of ``other``.
-    read_options : mapping, optional
-        More options for :func:`spatial.sites.read_sites` (``sheet``, ``coords``) when ``sites`` is a path.
+    options : SiteOptions, optional
+        How to read the sites (:class:`spatial.site_options.SiteOptions`).
+    engine : {'local', 'dask'}, default 'local'
+        Where the engine runs: here (chunks on threads) or on a Dask cluster
+        (:func:`spatial.engine.dask.screen_sites_dask`); the result is the same.
+    engine_options : mapping, optional
+        Dask: ``workers``, ``scheduler``, ``client``, ``npartitions``, ``processes``.
     prepared : PreparedZoning, optional
-        Reuse prepared zoning arrays (batch screening).
+        Reuse prepared zoning arrays (batch screening; local engine).
     chunk_size : int, default 250000
-        Sites per chunk: bounds memory on very large inputs.
+        Sites per chunk: bounds memory on very large inputs (local engine).
     progress : callable, optional
-        Called with (done, total) after each chunk.
+        Called with (done, total) after each chunk (partition on Dask).
     threads : int, optional
-        Threads for the geometry work (default: usable cores, at most 8);
-        results do not depend on it.
+        Threads for the geometry work (default: usable cores, at most 8;
+        on Dask: per partition, default 1); results do not depend on it.
+    **site_options
+        Fields of :class:`~spatial.site_options.SiteOptions` given directly
+        (``project_type=``, ``type_field=``, ``sites_crs=``, ``type_map=`` …).
 
     Returns
     -------
@@ -142,10 +124,51 @@ def screen(
     >>> result = screen(demo_sites_path())  # doctest: +SKIP
     """
     t0 = time.perf_counter()
-    prep_sites, zoning, rules, audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer,
-        xy_order=xy_order, type_map=type_map, strict_types=strict_types, read_options=read_options,
+    prep_sites, zoning, rules, audit = prepare_inputs(sites, zoning, rules, SiteOptions.of(options, **site_options))
+    return screen_loaded(
+        prep_sites, zoning, rules, audit, engine=engine, engine_options=engine_options, prepared=prepared, chunk_size=chunk_size,
+        progress=progress, threads=threads, t0=t0,
     )  # fmt: skip
-    result = screen_sites(prep_sites, zoning, rules, sites_audit=audit, prepared=prepared, chunk_size=chunk_size, progress=progress, threads=threads)
+
+
+def screen_loaded(
+    sites: gpd.GeoDataFrame,
+    zoning: Zoning,
+    rules: RuleSet,
+    audit: dict[str, Any],
+    *,
+    engine: str = "local",
+    engine_options: Mapping[str, Any] | None = None,
+    prepared: PreparedZoning | None = None,
+    chunk_size: int = 250_000,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
+    t0: float | None = None,
+) -> ScreeningResult:
+    """Run the chosen engine on inputs the readers gave (:func:`prepare_inputs`).
+
+    Parameters
+    ----------
+    sites, zoning, rules, audit
+        Output of :func:`prepare_inputs`.
+    engine, engine_options, prepared, chunk_size, progress, threads
+        As for :func:`screen`.
+    t0 : float, optional
+        ``time.perf_counter()`` when reading started (the audit's duration includes it).
+
+    Returns
+    -------
+    ScreeningResult
+        Per-site verdicts and per-hit details.
+    """
+    t0 = time.perf_counter() if t0 is None else t0
+    if engine not in ENGINES:
+        raise InputError(f"未知的引擎 {engine}；可选：{', '.join(ENGINES)}。", f"unknown engine {engine}; one of {', '.join(ENGINES)}")
+    if engine == "dask":
+        from spatial.engine.dask import screen_sites_dask
+
+        more = {"threads": threads} if threads else {}
+        return screen_sites_dask(sites, zoning, rules, audit, progress=progress, **more, **dict(engine_options or {}))
+    result = screen_sites(sites, zoning, rules, sites_audit=audit, prepared=prepared, chunk_size=chunk_size, progress=progress, threads=threads)
     result.audit["duration_s"] = round(time.perf_counter() - t0, 3)  # reading included
     return result

@@ -21,7 +21,7 @@ from pyproj import CRS
 
 from spatial.crs import gk_alternatives, to_crs_geoms
 from spatial.errors import CRSWarning, InputError
-
+from spatial.site_options import XY_ORDERS
 
 
 class ZoningExtent(Protocol):
@@ -38,7 +38,6 @@ class ZoningExtent(Protocol):
 
 __all__ = ["ZoningExtent", "XY_ORDERS", "XY_ATTR", "looks_like_survey", "choose_xy_order", "fit_xy_to_boundary", "gk_zone_hint"]
 
-XY_ORDERS = ("survey", "gis")
 #: ``GeoDataFrame.attrs`` key a table reader sets when it chose the X/Y order itself.
 XY_ATTR = "ecozone_xy_auto"
 

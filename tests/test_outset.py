@@ -143,12 +143,12 @@ def test_interrupted_force_rerun_leaves_previous_set_exactly(
     out = tmp_path / "out"
     assert _screen(sites, toy_gpkg, out).exit_code == 0  # full set incl. map and report
     before = hash_tree(out) | hash_tree(tmp_path / "in")
-    import spatial.cli.cmd_screen as cmd
+    import maps.report
 
     def boom(*args: object, **kwargs: object) -> None:
         raise interruption("Ctrl-C / failure after sites.csv was written")
 
-    monkeypatch.setattr(cmd, "write_visuals", boom)
+    monkeypatch.setattr(maps.report, "write_report", boom)
     res = _screen(sites, toy_gpkg, out, "--force")
     assert res.exit_code != 0
     assert hash_tree(out) | hash_tree(tmp_path / "in") == before, "a mixed set was left"

@@ -9,9 +9,9 @@ import click
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, run_indicators
 from spatial.cli.options import command_line, force_option
-from spatial.output import write_screening, write_visuals
-from spatial.outset import output_set
-from spatial.screening import screen
+from spatial.job import ScreeningJob
+from spatial.output import FILES
+from spatial.outset import RUN_FILE, output_set
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
 __all__ = ["command"]
@@ -28,13 +28,10 @@ def command(out: Path, force: bool) -> None:
         working_on("zoning", None)
         zoning = load_zoning(demo_zoning_path())
         indicators = run_indicators(zoning, out=stage, force=force)
-        working_on("sites", demo_sites_path().name)
-        result = screen(demo_sites_path(), zoning)
+        job = ScreeningJob(demo_sites_path(), zoning, indicators=indicators)
+        result = job.screen(stage=working_on)
         working_on("outputs", out)
-        write_screening(result, stage, force=force)
-        write_visuals(result, stage, force=force, indicators=indicators)
+        files = job.write(result, stage, force=force)
     print_summary(result)
-    written = ["sites.csv", "hits.csv", "rules.csv", "screening.gpkg", "map.html", "report.html", "report.docx"]
-    written += ["report.pdf"] if (out / "report.pdf").exists() else []
-    written += ["report.xlsx", "附图/"] + ["indicators.csv"] + ["run.json"]
+    written = [oset.final(p).name for p in files.values()] + [FILES["indicators_csv"].name, RUN_FILE]
     click.echo(f"输出 outputs: {out}/ ({', '.join(written)})")
