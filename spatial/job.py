@@ -209,14 +209,14 @@ class ScreeningJob:
     def _sites_input(self) -> tuple[Any, SiteOptions]:
         """Return the sites as the readers take them (several named files joined first) and the options for them."""
         if isinstance(self.sites, SiteFile):  # one file: read exactly as the path itself would be
-            return self.sites.path, self.options.for_file(self.sites.sites_crs)
+            return self.sites, self.options
         files = self._files()
         return (read_sites_files(files, self.options) if files else self.sites), self.options
 
     def _record_inputs(self, audit: dict[str, Any]) -> None:
-        """Name the files by their users' names in the audit (not the names they are stored under)."""
+        """Name several files by their users' names in the audit (not the names they are stored under)."""
         files = self._files()
-        if files:
+        if files and not isinstance(self.sites, SiteFile):  # one SiteFile: load_sites names it
             audit["path"] = "、".join(f.name for f in files)
             audit["sha256"] = "、".join(input_sha256(f.path) for f in files)
 

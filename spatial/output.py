@@ -48,6 +48,7 @@ from spatial.errors import DataWarning, InputError
 from spatial.facts import nearest_columns
 from spatial.io import PARQUET_SUFFIXES, atomic_output, ensure_writable, list_layers, read_vector, write_csv, write_vector_layers
 from spatial.rules import RuleSet
+from spatial.site_options import SiteOptions
 from spatial.sites import USER_COLUMNS_ATTR
 
 __all__ = [
@@ -341,7 +342,7 @@ def _with_rule_text(hits: pd.DataFrame | None, rules: pd.DataFrame | None) -> pd
     return hits
 
 
-def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None) -> SimpleNamespace:
+def read_screening(path: str | os.PathLike[str], options: SiteOptions | None = None, **changes: Any) -> SimpleNamespace:
     """Read a screening output folder (or its ``screening.gpkg``) back, or any sites file.
 
     Parameters
@@ -350,8 +351,10 @@ def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None
         A folder written by ``ecozone screen`` (GeoPackage or GeoParquet
         set), its ``screening.gpkg``, or any sites file
         :func:`spatial.sites.read_sites` reads.  Sites keep their own CRS.
-    sites_crs : str, optional
-        CRS of a sites file that has none (a DXF, a CSV with X/Y).
+    options : SiteOptions, optional
+        How to read a sites file (``sites_crs`` for one that has none: a DXF, a CSV with X/Y).
+    **changes
+        Fields of :class:`~spatial.site_options.SiteOptions` given directly.
 
     Returns
     -------
@@ -394,7 +397,7 @@ def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None
     else:
         from spatial.sites import read_sites
 
-        sites = read_sites(p, sites_crs=sites_crs)
+        sites = read_sites(p, options, **changes)
     if "site_id" in sites:
         sites["site_id"] = sites["site_id"].astype(str)
     return SimpleNamespace(sites=sites, hits=_with_rule_text(hits, rules))

@@ -27,7 +27,7 @@ from spatial.errors import InputError
 from spatial.rules import RuleSet, load_rules
 from spatial.sanity import empty_layer_warnings
 from spatial.site_options import SiteOptions
-from spatial.sites import load_sites
+from spatial.sites import SiteFile, load_sites
 from spatial.zoning import Zoning, load_zoning
 
 __all__ = ["screen", "screen_loaded", "prepare_inputs", "ENGINES", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
@@ -37,7 +37,7 @@ ENGINES = ("local", "dask")
 
 
 def prepare_inputs(
-    sites: gpd.GeoDataFrame | str | os.PathLike[str],
+    sites: gpd.GeoDataFrame | str | os.PathLike[str] | SiteFile,
     zoning: Zoning | str | os.PathLike[str] | None,
     rules: RuleSet | str | os.PathLike[str] | None,
     options: SiteOptions | None = None,

@@ -167,7 +167,7 @@ def _read_table(
     return gdf
 
 
-def read_sites(path: str | os.PathLike[str], options: SiteOptions | None = None, **changes: Any) -> gpd.GeoDataFrame:
+def read_sites(path: str | os.PathLike[str], options: SiteOptions | None = None, *, name: str | None = None, **changes: Any) -> gpd.GeoDataFrame:
     """Read a sites file (or a folder of them) into a GeoDataFrame with a CRS (WGS84 for web-map inputs).
 
     Parameters
@@ -181,6 +181,9 @@ def read_sites(path: str | os.PathLike[str], options: SiteOptions | None = None,
         wrong one), ``layer`` (multi-layer file, CAD layer of a DXF, folder of
         a KML), ``sheet``, ``coords``, ``xy_order`` (survey: X = northing, as
         in 坐标成果表; default: from the numbers, with a warning).
+    name : str, optional
+        The file's name as its user knows it (an upload stored under another
+        name): ids made from the file name use it.
     **changes
         Fields of :class:`~spatial.site_options.SiteOptions` given directly
         (``read_sites(path, sites_crs="wgs84")``).
@@ -202,7 +205,7 @@ def read_sites(path: str | os.PathLike[str], options: SiteOptions | None = None,
         return read_sites_folder(path, opts)
     suffix = path.suffix.lower()
     if suffix == ".txt" and is_coordfile(path):
-        gdf = read_coordfile(path)
+        gdf = read_coordfile(path, stem=Path(name).stem if name else None)
     elif suffix in TABLE_SUFFIXES:
         gdf = _read_table(path, opts.sites_crs, opts.xy_order, sheet=opts.sheet, coords=opts.coords)
     elif suffix == ".dxf":
@@ -312,7 +315,7 @@ def read_sites_files(files: Sequence[SiteFile], options: SiteOptions | None = No
     opts = SiteOptions.of(options)
     frames: list[gpd.GeoDataFrame] = []
     for f, shown, own_crs in files:
-        gdf = read_sites(f, opts.for_file(own_crs))
+        gdf = read_sites(f, opts.for_file(own_crs), name=shown)
         stem = Path(shown).stem or "file"
         cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW_COLUMN)]
         idcol = _find(cols, _ID)
@@ -590,7 +593,7 @@ def explain_missing_crs(exc: SitesCRSMissing, zoning: Zoning) -> CRSError:
 
 
 def load_sites(
-    sites: gpd.GeoDataFrame | str | os.PathLike[str],
+    sites: gpd.GeoDataFrame | str | os.PathLike[str] | SiteFile,
     zoning: Zoning,
     options: SiteOptions | None = None,
     *,
@@ -603,8 +606,9 @@ def load_sites(
 
     Parameters
     ----------
-    sites : GeoDataFrame or path-like
-        Sites in any CRS, or a file or folder :func:`read_sites` reads.
+    sites : GeoDataFrame, path-like or SiteFile
+        Sites in any CRS, or a file or folder :func:`read_sites` reads (a
+        :class:`SiteFile` when its user knows it by another name).
     zoning : Zoning
         The zoning (its working CRS and boundary).
     options : SiteOptions, optional
@@ -624,14 +628,16 @@ def load_sites(
     from spatial.zoning import display_path
 
     opts = SiteOptions.of(options)
-    if isinstance(sites, (str, os.PathLike)):
-        path = Path(sites)
+    if isinstance(sites, (str, os.PathLike, SiteFile)):
+        named = sites if isinstance(sites, SiteFile) else SiteFile(Path(sites), Path(sites).name)
+        path, opts = Path(named.path), opts.for_file(named.sites_crs)
         try:
-            raw = read_sites(path, opts)
+            raw = read_sites(path, opts, name=named.name)
         except SitesCRSMissing as exc:
             raise explain_missing_crs(exc, zoning) from exc
         raw = fit_xy_to_boundary(raw, zoning, path.name)
-        audit: dict[str, object] = {"path": display_path(path), "sha256": input_sha256(path), "crs": describe_crs(raw.crs), "n_features": len(raw)}
+        shown = display_path(path) if named.name == path.name else named.name
+        audit: dict[str, object] = {"path": shown, "sha256": input_sha256(path), "crs": describe_crs(raw.crs), "n_features": len(raw)}
         source = path.name
     else:
         raw = sites if sites.crs is not None else apply_crs(sites, opts.sites_crs, "sites")
