@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers import REGISTRY
+from layers import REGISTRY, report_layers, section_layers
+from layers.base import REPORT_SECTIONS
 from maps import style as st
 from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
 from spatial.output import user_columns
@@ -60,11 +61,7 @@ PENDING = "待核实"
 _RANK = {"符合": 0, "待核实": 1, "有条件符合": 2, "不符合": 3}
 
 #: Sections of the site analysis, with the layers each reports on.
-SECTION_LAYERS: dict[str, tuple[str, ...]] = {
-    "redline": ("redline", "protected_area", "water_source", "general_eco_space"),
-    "quality": ("env_zone",),
-    "other": ("farmland", "urban_boundary", "industrial_park", "livestock_ban", "sensitive_receptor", "corridor"),
-}
+SECTION_LAYERS: dict[str, tuple[str, ...]] = {k: section_layers(k) for k in REPORT_SECTIONS}  # from each LayerSpec.report
 SECTION_TITLES = {
     "redline": "生态保护红线",
     "quality": "环境质量底线和资源利用上线",
@@ -72,9 +69,11 @@ SECTION_TITLES = {
     "other": "其他空间管控要求",
 }
 #: Layers a site should not be in: listed as 涉及 in the summary (inside the development boundary is not a problem).
-_CONSTRAINT_LAYERS = ("redline", "protected_area", "water_source", "general_eco_space", "farmland", "livestock_ban")
-#: Layers without a row of their own (context only).
-_NO_ROW = frozenset({"boundary", "town", "village", "county", "control_unit"})
+_CONSTRAINT_LAYERS = report_layers("constraint")
+#: Layers whose findings are listed as 涉及 <layer>管控范围 (their rules reach beyond the features).
+_CONTROL_ZONE_LAYERS = report_layers("control_zone")
+#: Layers without a row of their own (context only): standard kinds without a section, and the extra area layers.
+_NO_ROW = frozenset({"town", "village", "county"} | {n for n, s in REGISTRY.items() if s.report is None or s.report.section is None})
 _HINTS = {
     "emission_control": "项目主要污染物种类、排放量及治理措施",
     "resource_efficiency": "项目用水、用能及用地指标",
@@ -676,7 +675,7 @@ def build_model(
         )
         involved = [_layer_zh(n) for n in _CONSTRAINT_LAYERS if (f := facts.get(sid, n)) is not None and f["inside"]]
         involved += [
-            f"{_layer_zh(n)}管控范围" for n in ("corridor", "sensitive_receptor") if (sh["layer"].astype(str) == n).any()
+            f"{_layer_zh(n)}管控范围" for n in _CONTROL_ZONE_LAYERS if (sh["layer"].astype(str) == n).any()
         ]
         ub = facts.get(sid, "urban_boundary")
         where = "位于城镇开发边界内" if ub is not None and ub["inside"] else ""

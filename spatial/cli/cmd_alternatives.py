@@ -12,11 +12,11 @@ from spatial.cli.context import working_on
 from spatial.cli.options import command_line, force_option, out_dir_option, rules_option, site_options, zoning_option
 from spatial.io import write_csv, write_vector_layers
 from spatial.job import ScreeningJob
+from spatial.output import ALTERNATIVES_FILES
 from spatial.outset import output_set
 from spatial.project_types import VERDICT_ZH
 from spatial.screening import prepare_zoning
 from spatial.site_options import SiteOptions
-from spatial.siting_output import ALTERNATIVES_FILES
 from spatial.suitability import resolve_rules
 
 __all__ = ["command"]

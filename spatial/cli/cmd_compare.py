@@ -13,10 +13,10 @@ from spatial.cli.options import command_line, force_option, out_dir_option, site
 from spatial.errors import InputError
 from spatial.io import atomic_output, write_csv
 from spatial.job import ScreeningJob
+from spatial.output import COMPARE_FILES
 from spatial.outset import output_set
 from spatial.rules import load_rules
 from spatial.site_options import SiteOptions
-from spatial.siting_output import COMPARE_FILES
 
 __all__ = ["command"]
 

@@ -10,10 +10,10 @@ from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
 from spatial.cli.options import command_line, force_option, out_dir_option, rules_option, zoning_option
 from spatial.cli.progress import progress_bar
+from spatial.output import write_suitability
 from spatial.outset import output_set
 from spatial.rules import load_rules
 from spatial.screening import prepare_zoning
-from spatial.siting_output import write_suitability
 from spatial.suitability import AREA_TOLERANCE, resolve_rules, suitability
 
 __all__ = ["command"]
@@ -67,7 +67,13 @@ def command(
             with progress_bar(f"适宜性 {t}") as tick:
                 results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick))
         working_on("outputs", out)
-        files = write_suitability(results, oset.staging, resolution=resolution, force=force, zoning=None if no_map else z)
+        from maps.style import SUITABILITY_COLOURS
+
+        files = write_suitability(results, oset.staging, SUITABILITY_COLOURS, resolution=resolution, force=force, with_map=not no_map)
+        if "map" in files:
+            from maps.siting_map import save_suitability_map
+
+            save_suitability_map(z, results, files["map"], force=force)
     for r in results:
         parts = [f"{row.class_zh} {row.area_km2:.2f} km² ({row.pct:.1f}%)" for row in r.table.itertuples()]
         total = r.table["area_km2"].sum() * 1e6
