@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from layers import (
     boundary,
+    coastline,
     control_unit,
     corridor,
     env_zone,
@@ -30,7 +31,7 @@ REGISTRY: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC
     for m in (
         boundary, redline, protected_area, water_source, control_unit, farmland, urban_boundary, corridor,
-        industrial_park, general_eco_space, env_zone, sensitive_receptor, livestock_ban,
+        industrial_park, general_eco_space, env_zone, sensitive_receptor, livestock_ban, coastline,
     )
 }  # fmt: skip
 #: Display and processing order.

@@ -9,6 +9,7 @@ dependency); imports under ``if TYPE_CHECKING:`` count too, because they tie the
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,7 @@ def facade_exports() -> dict[str, str]:
     return {}
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
     """Build module → imported modules (inside the three packages) with ``ast``."""
     mods = module_files()
