@@ -44,6 +44,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.site_readers",
             "spatial.type_map",
             "spatial.site_options",
+            "spatial.site_forms",
             "spatial.sites",
             "spatial.sources",
             "spatial.jurisdiction",
