@@ -6,19 +6,17 @@ import re
 
 from test_sources import _cited
 
-from spatial import screen
 from spatial.rules import load_rules
 from spatial.sources import default_registry
-from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
 OTHER_PLACES = ("开平", "江门", "江海", "阳江", "四会")
 
 
-def test_demo_report_cites_only_its_own_jurisdiction() -> None:
+def test_demo_report_cites_only_its_own_jurisdiction(demo_result) -> None:
     from maps.eia import build_model
     from maps.report import render_report_html
 
-    result = screen(demo_sites_path(), load_zoning(demo_zoning_path()))
+    result = demo_result
     assert result.rules.adcode == "441882" and "行政区图层" in result.rules.adcode_note
     reg = default_registry()
     for sid in _cited(result.rules):
