@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_scale import SMALL, _script, assert_same_result, toy_sites
+from test_scale import SMALL, assert_same_result, load_script, toy_sites
 
 from spatial.screening import screen
 from spatial.zoning import load_zoning
@@ -40,7 +40,7 @@ def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:
 
 
 def test_dask_equals_local_on_small_province(tmp_path: Path, client) -> None:
-    _script("make_province").make_province(tmp_path, seed=11, quiet=True, **SMALL)
+    load_script("make_province").make_province(tmp_path, seed=11, quiet=True, **SMALL)
     z = load_zoning(tmp_path / "province_zoning.gpkg")
     sites = pd.concat([gpd.read_parquet(tmp_path / f"sites_{k}.parquet") for k in ("points", "polygons", "lines")], ignore_index=True)
     local = screen(sites, z)
