@@ -67,7 +67,8 @@ def command(
     from spatial.alternatives import find_alternatives
 
     if not site_opts.project_type:
-        raise click.UsageError("Missing option '--project-type' / '-t': the type of project to find a place for.")
+        ctx = click.get_current_context()
+        raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "project_type"))
     project_type = site_opts.project_type
 
     with output_set(out, force=force, inputs=[site, zoning, rules, dem], argv=command_line()) as oset:
