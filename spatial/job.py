@@ -206,12 +206,12 @@ class ScreeningJob:
             return list(self.sites)
         return []
 
-    def _sites_input(self) -> tuple[Any, SiteOptions]:
-        """Return the sites as the readers take them (several named files joined first) and the options for them."""
+    def _sites_input(self) -> Any:
+        """Return the sites as the readers take them (several named files joined first into one id namespace)."""
         if isinstance(self.sites, SiteFile):  # one file: read exactly as the path itself would be
-            return self.sites, self.options
+            return self.sites
         files = self._files()
-        return (read_sites_files(files, self.options) if files else self.sites), self.options
+        return read_sites_files(files, self.options) if files else self.sites
 
     def _record_inputs(self, audit: dict[str, Any]) -> None:
         """Name several files by their users' names in the audit (not the names they are stored under)."""
@@ -238,8 +238,7 @@ class ScreeningJob:
         zoning = self.load_zoning(stage=stage, notify=notify)
         rules = self.load_rules(zoning, stage=stage)
         stage("sites", self.sites if isinstance(self.sites, (str, os.PathLike)) else ", ".join(f.name for f in self._files()) or None)
-        source, options = self._sites_input()
-        sites, zoning, rules, audit = prepare_inputs(source, zoning, rules, options)
+        sites, zoning, rules, audit = prepare_inputs(self._sites_input(), zoning, rules, self.options)
         self._record_inputs(audit)
         return Loaded(sites, zoning, rules, audit)
 
