@@ -379,3 +379,97 @@ class UnitProhibited(RuleMode):
 
     def select(self, rule: Rule, layer: str, prepared: PreparedZoning, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:  # noqa: D102
         return _listed(prepared, layer, "prohibited", f, types)[0]
+
+
+def setback_pairs(
+    tree: shapely.STRtree,
+    sg: np.ndarray,
+    prepared: PreparedZoning,
+    layer: str,
+    lo: int,
+    hi: int,
+    setback: np.ndarray,
+) -> pd.DataFrame:
+    """Pairs of features ``lo:hi`` whose control-zone outer edge lies within the feature's setback of a site.
+
+    The control zone of a feature is its reach (a road's 建筑控制区: centre line plus 公路用地
+    half-width plus the 第十一条 width); ``distance_m`` is measured from that outer edge
+    (0 inside the zone).
+
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        Tree over ``sg``.
+    sg : ndarray
+        Site geometries.
+    prepared : PreparedZoning
+        Prepared zoning.
+    layer : str
+        Layer with a reach (corridor).
+    lo, hi : int
+        Feature range.
+    setback : ndarray of float
+        Required distance beyond the outer edge, per feature of the layer (NaN: the feature is not concerned).
+
+    Returns
+    -------
+    DataFrame
+        ``f``, ``s``, ``distance_m`` (from the outer edge), ``label``.
+    """
+    reach = prepared.reach.get(layer, np.zeros(len(prepared.geoms[layer])))
+    pairs = distance_pairs(tree, sg, prepared, layer, lo, hi, float(np.nanmax(np.r_[reach[lo:hi] + np.nan_to_num(setback[lo:hi]), 0.0])), None)
+    f = pairs["f"].to_numpy()
+    edge = np.maximum(pairs["distance_m"].to_numpy() - reach[f], 0.0)
+    keep = ~np.isnan(setback[f]) & (edge < setback[f])
+    pairs = pairs.loc[keep].reset_index(drop=True)
+    pairs["distance_m"] = edge[keep]
+    return pairs
+
+
+@register
+class Setback(RuleMode):
+    """``setback``: closer than ``setback_m`` to a feature's control-zone outer edge (its reach).
+
+    For 《公路安全保护条例》第十四条: new villages, schools, markets ... must keep a distance
+    from the road's 建筑控制区 outer edge, by road class (``setback_m: {national: 50, county: 20}``,
+    read from ``class_field``).  The hit names the feature and the distance from the outer edge.
+    """
+
+    name = "setback"
+    keys = ("setback_m", "class_field")
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        setback = raw.get("setback_m")
+        field_name = raw.get("class_field")
+        ok = isinstance(setback, Mapping) and setback and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in setback.values()
+        )
+        if not ok or not field_name:
+            raise RuleError(
+                f"{label}：setback 模式需要 class_field（分级字段）和 setback_m（各级距离，米，>0），如 {{national: 50, county: 20}}。",
+                f"{label}: setback mode needs class_field and setback_m (metres > 0 per class), e.g. {{national: 50, county: 20}}",
+            )
+        for layer in layers:
+            spec = LAYERS[layer]
+            if spec.reach is None or field_name not in spec.field_names:
+                raise RuleError(
+                    f"{label}：setback 模式需要有控制宽度的图层及其字段 {field_name}；图层 {layer} 不符合。",
+                    f"{label}: setback mode needs a layer with a reach and field {field_name}; layer {layer} is not one",
+                )
+            values = spec.field(field_name).values
+            bad = [k for k in setback if k not in values]
+            if bad:
+                raise RuleError(
+                    f"{label}：setback_m 的分级 {bad} 无效；可用：{', '.join(values)}",
+                    f"{label}: setback_m classes {bad} are invalid; valid: {', '.join(values)}",
+                )
+        return {"setback_m": {str(k): float(v) for k, v in setback.items()}, "class_field": str(field_name)}
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
+        attrs = ctx.prepared.attrs[layer]
+        cls = attrs[rule.params["class_field"]] if rule.params["class_field"] in attrs else pd.Series([None] * len(attrs))
+        setback = cls.astype(object).map(rule.params["setback_m"]).to_numpy(dtype=float)
+        return [((layer, lo, hi), setback_pairs, ctx.tree, ctx.sites, ctx.prepared, layer, lo, hi, setback) for lo, hi in ctx.layer_ranges(layer)]
+
+    def finish(self, pairs: pd.DataFrame, keep: np.ndarray) -> np.ndarray:  # noqa: D102
+        return MODES["within"].finish(pairs, keep)
