@@ -38,8 +38,8 @@ __all__ = [
 #: Words a quoted clause must contain to carry each verdict (issue 21 item 7): a clause that
 #: states only a principle carries 关注/待核实 at most.
 VERDICT_WORDS = {
-    "prohibited": ("禁止", "不得", "严禁", "一律", "不能"),
-    "restricted": ("禁止", "不得", "严禁", "应当", "严格控制", "严格限制", "批准", "原则上", "须", "必须", "限制"),
+    "prohibited": ("禁止", "不得", "严禁", "一律", "不能", "全面停止", "应布设在"),
+    "restricted": ("禁止", "不得", "严禁", "应当", "严格控制", "严格限制", "批准", "原则上", "须", "必须", "限制", "仅允许", "除国家重大战略项目外"),
 }
 
 #: Source status -> Chinese label printed with every citation.
