@@ -300,8 +300,9 @@ class SourceRegistry:
         src = self.sources[ref.source]
         anchor = src.anchor(ref.at)
         text = src.citation + ref.at + ("（节录）" if anchor.text == "partial" else "")
-        if with_status and src.status != "in_force":
-            text += f"〔{src.status_zh}〕"
+        status, note = self.status_on(ref.source, _dt.date.today())
+        if with_status and status != "in_force":
+            text += f"〔{STATUS_ZH[status]}：{note}〕"
         return text
 
     def cite_all(self, refs: Iterable[Ref], *, with_status: bool = True) -> str:
@@ -324,11 +325,8 @@ class SourceRegistry:
         for r in refs:
             if r.source and r.source == prev:
                 anchor = self.sources[r.source].anchor(r.at)
-                tail = (
-                    f"〔{self.sources[r.source].status_zh}〕"
-                    if with_status and self.sources[r.source].status != "in_force"
-                    else ""
-                )
+                status, note = self.status_on(r.source, _dt.date.today())
+                tail = f"〔{STATUS_ZH[status]}：{note}〕" if with_status and status != "in_force" else ""
                 head = parts[-1][: len(parts[-1]) - len(tail)] if tail else parts[-1]
                 parts[-1] = head + "、" + r.at + ("（节录）" if anchor.text == "partial" else "") + tail
             else:

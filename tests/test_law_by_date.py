@@ -38,8 +38,8 @@ def _layers() -> dict[str, gpd.GeoDataFrame]:
     )
     pa = layers["protected_area"]
     park = gpd.GeoDataFrame(
-        {"BHDMC": ["示例森林公园"], "BHDLX": ["森林公园"], "GNFQ": ["核心保护区"], "BSM": ["FP-C"]},
-        geometry=[km_box(0.2, 0.2, 1.0, 1.0)],
+        {"BHDMC": ["示例森林公园", "示例森林公园"], "BHDLX": ["森林公园", "森林公园"], "GNFQ": ["核心保护区", "一般控制区"], "BSM": ["FP-C", "FP-G"]},
+        geometry=[km_box(0.2, 0.2, 1.0, 1.0), km_box(0.2, 1.2, 1.0, 1.8)],
         crs=CRS,
     )
     layers["protected_area"] = pd.concat([pa, park], ignore_index=True)
@@ -148,6 +148,15 @@ def test_nature_reserve_general_zone_is_to_be_verified(county) -> None:
     _, hits = _screen(county, [km_line((9.2, 9.5), (9.8, 9.5))], ["输电线路"])
     row = _hits(hits, "S0", "PA-GENERAL-NR")
     assert row["verdict"].iloc[0] == "notice" and "PA-GENERAL" not in set(hits["rule_id"])
+
+
+def test_forest_park_general_zone_keeps_the_142_list(county) -> None:
+    """For kinds other than 自然保护区/风景名胜区, 142号 一（一） "禁止开发性、生产性建设活动…仅允许…有限人为活动"
+    and its items still decide: 5. "不破坏生态功能的适度参观旅游…配套性服务设施" 有条件符合, commerce 不符合."""
+    _, hits = _screen(county, [km_point(0.6, 1.5), km_point(0.7, 1.5)], ["旅游配套服务设施", "commercial"])
+    assert _hits(hits, "S0", "PA-GENERAL")["verdict"].iloc[0] == "restricted"
+    assert _hits(hits, "S1", "PA-GENERAL")["verdict"].iloc[0] == "prohibited"
+    assert "PA-GENERAL-NR" not in set(hits["rule_id"])
 
 
 # --- 3. geometry, major projects; 4. road distances --------------------------------------------
