@@ -57,7 +57,7 @@ def explain_type(rules: RuleSet, project_type: str) -> pd.DataFrame:
     registry = rules.registry
 
     def clause(refs: tuple) -> str:
-        """The quoted text of each clause, 《title》article：“quote”."""
+        """Quote each clause: 《title》article：“quote”."""
         if registry is None:
             return ""
         return "；".join(f"{registry.cite(r, with_status=False)}：“{q}”" for r in refs if (q := registry.quote(r)))

@@ -207,7 +207,7 @@ class Rule:
     facet_exemption: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def _facet_match(self, project_type: str, facets: frozenset[str]) -> Exemption | None:
-        """The first conditional exemption for the type whose facets the site has."""
+        """Return the first conditional exemption for the type whose facets the site has."""
         for i in self.facet_exemption.get(project_type, ()):
             if set(self.exemptions[i].when) <= facets:
                 return self.exemptions[i]
@@ -351,7 +351,7 @@ class RuleSet:
         return moved + self.registry.notes(refs, self.as_of)
 
     def rule_notes(self, rule: Rule) -> str:
-        """The source notes of one rule (its own and its exemptions' sources), for ``rules.csv``.
+        """Return the source notes of one rule (its own and its exemptions' sources), for ``rules.csv``.
 
         Parameters
         ----------

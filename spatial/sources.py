@@ -335,7 +335,7 @@ class SourceRegistry:
         return "；".join(parts)
 
     def on_date(self, ref: Ref, day: _dt.date | None) -> Ref | None:
-        """The reference as cited on ``day``: the text then in force, or None.
+        """Return the reference as cited on ``day``: the text then in force, or None.
 
         A source repealed before ``day`` gives way to its ``replaced_by`` source
         at the mapped article; a source not yet in force on ``day`` gives way to
@@ -394,7 +394,7 @@ class SourceRegistry:
         return src.status, src.status_note
 
     def notes(self, refs: Iterable[Ref], day: _dt.date | None = None) -> list[str]:
-        """The 〔待核实〕/〔已被替代〕 notes of the sources cited, once each (for a footnote or rules.csv).
+        """Return the 〔待核实〕/〔已被替代〕 notes of the sources cited, once each (for a footnote or rules.csv).
 
         Parameters
         ----------

@@ -10,7 +10,15 @@ import click
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, print_written
-from spatial.cli.options import as_of_option, command_line, force_option, major_project_option, out_dir_option, sites_crs_option, zoning_option
+from spatial.cli.options import (
+    as_of_option,
+    command_line,
+    force_option,
+    major_project_option,
+    out_dir_option,
+    sites_crs_option,
+    zoning_option,
+)
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
 from spatial.output import screening_format, write_screening, write_visuals
