@@ -723,7 +723,7 @@ def build_model(
 
 
 def _law_notes(rules: Any) -> list[str]:
-    """The screening date and the sources' 〔待核实〕/〔已被替代〕 notes, once each (a footnote of the report)."""
+    """Return the screening date and the sources' 〔待核实〕/〔已被替代〕 notes, once each (a footnote of the report)."""
     if rules is None or getattr(rules, "as_of", None) is None:
         return []
     head = f"筛查日期 {rules.as_of}：各项依据引用当日施行的条文（法典第一千零五十七条 从旧兼从轻）。"

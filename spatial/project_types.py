@@ -101,7 +101,7 @@ _BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "research": (None, ("科研监测", "科研", "监测", "科学研究", "科学实验", "教学研究")),
     "tourism": (None, ("旅游", "旅游设施", "文旅", "生态旅游")),
     "residential": (None, ("城镇建设", "住宅", "居住", "房地产", "城镇开发")),
-    "commercial": (None, ("商业", "商服", "商业服务")),
+    "commercial": (None, ("商业", "商服", "商业服务", "大型商业网点", "农贸市场", "集贸市场")),
     "agriculture": (None, ("农业", "种植", "农业设施", "农田建设", "高标准农田")),
     "national_strategic": (None, ("国家重大战略项目", "国家重大项目", "重大战略项目", "国家战略")),
 }
@@ -140,7 +140,7 @@ _PLANNER: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "power_transmission": ("linear_infrastructure", ("输变电", "输变电工程", "输电线路", "电力线路", "架空线路")),
     "fuel_station": ("commercial", ("加油站", "加气站", "加油加气站", "加油加气合建站", "充电站", "加氢站")),
     "warehousing": (None, ("仓储", "仓库", "仓储设施", "物流仓储用地")),
-    "logistics": ("warehousing", ("物流仓储", "物流", "物流园", "物流园区", "冷链物流")),
+    "logistics": ("warehousing", ("物流仓储", "物流", "物流园", "物流园区", "冷链物流", "货物集散地")),
     "sewage_treatment": ("municipal_utility", ("污水处理厂", "污水处理", "污水处理站", "污水厂", "净水厂")),
     "solid_waste": ("municipal_utility", ("垃圾处理", "固体废物处置", "固废处置", "垃圾处理厂", "垃圾转运站")),
     "waste_incineration": ("solid_waste", ("垃圾焚烧", "垃圾焚烧发电", "生活垃圾焚烧", "焚烧厂", "垃圾焚烧厂")),

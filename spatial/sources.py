@@ -89,6 +89,12 @@ class Anchor:
     summary: str
     text: str
     quote: str = ""
+    #: For a plan line: the chapter/section path found from the plan's own headings (cited instead of the line).
+    section: str = ""
+
+    def label(self, key: str) -> str:
+        """How the anchor is printed in a citation: a plan's section (the line stays in ``sources``), else the key."""
+        return self.section or key
 
 
 @dataclass(frozen=True)
@@ -299,7 +305,7 @@ class SourceRegistry:
             return ref.text
         src = self.sources[ref.source]
         anchor = src.anchor(ref.at)
-        text = src.citation + ref.at + ("（节录）" if anchor.text == "partial" else "")
+        text = src.citation + anchor.label(ref.at) + ("（节录）" if anchor.text == "partial" else "")
         status, note = self.status_on(ref.source, _dt.date.today())
         if with_status and status != "in_force":
             text += f"〔{STATUS_ZH[status]}：{note}〕"
@@ -328,7 +334,9 @@ class SourceRegistry:
                 status, note = self.status_on(r.source, _dt.date.today())
                 tail = f"〔{STATUS_ZH[status]}：{note}〕" if with_status and status != "in_force" else ""
                 head = parts[-1][: len(parts[-1]) - len(tail)] if tail else parts[-1]
-                parts[-1] = head + "、" + r.at + ("（节录）" if anchor.text == "partial" else "") + tail
+                label = anchor.label(r.at) + ("（节录）" if anchor.text == "partial" else "")
+                if not head.endswith(label):  # two lines of one plan section are cited once
+                    parts[-1] = head + "、" + label + tail
             else:
                 parts.append(self.cite(r, with_status=with_status))
             prev = r.source
@@ -585,7 +593,9 @@ def parse_sources(raw: Mapping[str, Any], *, where: str) -> dict[str, Source]:
                     f"{label} 条款 {key}：text 应为 {'/'.join(_TEXT)}",
                     f"{where} source {sid} anchor {key}: text must be one of {_TEXT}",
                 )
-            anchors[str(key)] = Anchor(str(key), str(a.get("summary", "")), text, str(a.get("quote", "") or "").strip())
+            anchors[str(key)] = Anchor(
+                str(key), str(a.get("summary", "")), text, str(a.get("quote", "") or "").strip(), str(a.get("section", "") or "").strip()
+            )
         out[str(sid)] = Source(
             id=str(sid),
             title=str(spec["title"]).strip("《》"),

@@ -178,11 +178,19 @@ def test_pump_station_polygon_vs_pipeline_line_in_county_road_zone(county) -> No
 def test_school_55m_from_provincial_road_gets_article_14(county) -> None:
     """公路安全保护条例第十四条 "学校…与公路建筑控制区边界外缘的距离…国道、省道不少于50米": a school 55 m from a
     省道 centre line is 40 m from the 15 m control-zone edge; one 70 m away (55 m from the edge) escapes."""
-    _, hits = _screen(county, [km_point(4.0, 12.055), km_point(4.0, 12.070), km_point(4.0, 12.055)], ["学校", "学校", "工业"])
+    _, hits = _screen(
+        county,
+        [km_point(4.0, 12.055), km_point(4.0, 12.070), km_point(4.0, 12.055), km_point(18.5 + 0.029, 5.0), km_point(18.5 + 0.031, 5.0)],
+        ["学校", "学校", "工业", "农贸市场", "学校"],
+    )
     row = _hits(hits, "S0", "ROAD-14")
-    assert len(row) == 1 and row["feature_name"].iloc[0] == "省道甲"
+    assert len(row) == 1 and row["feature_name"].iloc[0] == "省道甲" and "国道、省道" in row["message_zh"].iloc[0]
     assert row["distance_m"].iloc[0] == pytest.approx(40.0, abs=0.05)
     assert _hits(hits, "S1", "ROAD-14").empty and _hits(hits, "S2", "ROAD-14").empty
+    # 县道: 10 m control zone + 20 m: 29 m from the centre line is 19 m from the edge; 31 m escapes.
+    local = _hits(hits, "S3", "ROAD-14-LOCAL")
+    assert local["feature_name"].iloc[0] == "县道乙" and local["distance_m"].iloc[0] == pytest.approx(19.0, abs=0.05)
+    assert "县道、乡道" in local["message_zh"].iloc[0] and _hits(hits, "S4", "ROAD-14-LOCAL").empty
 
 
 def test_inland_major_project_gets_no_reclamation_finding(county) -> None:
@@ -237,6 +245,10 @@ def test_lianzhou_plan_lines_read_whole() -> None:
         rule = rs[rid]
         assert rule.type_verdicts["electroplating"] == "prohibited" and rule.distance_m == 1000
         assert "1000 米" in rule.conditions_zh and "连州市创建国家生态文明建设示范市规划" in rule.basis
+        # cited by title and section (found from the plan's headings), the line only in the machine field
+        assert "4.加强土壤污染管控，打好连州净土保卫战 （1）严控新增土壤污染" in rule.basis and "L762" not in rule.basis
+        assert "plan-lianzhou:L762" in rule.source_keys()
+    assert "2.加强大气污染防治，稳步推进连州清新蓝 （1）严格污染物排放管控" in rs["AIR-WEAK"].basis
 
 
 def test_principles_are_not_verdicts() -> None:

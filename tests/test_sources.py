@@ -211,7 +211,8 @@ rules:
         load_rules(_write(tmp_path / "lax.yaml", text), adcode="441882")
     assert "lax.yaml" in str(err.value) and "rules_default.yaml" in str(err.value)
     ok = load_rules(_write(tmp_path / "lax2.yaml", text + "    relax_basis: [{source: plan-lianzhou, at: L956}]\n"), adcode="441882")
-    assert ok["WS-1"].type_verdicts["residential"] == "notice" and "L956" in ok["WS-1"].basis
+    assert ok["WS-1"].type_verdicts["residential"] == "notice" and "加强生态廊道建设" in ok["WS-1"].basis
+    assert "plan-lianzhou:L956" in ok["WS-1"].source_keys()  # the line stays in the machine field
 
 
 def test_same_level_conflict_names_both_files(tmp_path: Path) -> None:
@@ -251,7 +252,9 @@ def test_explain_with_adcode_shows_levels() -> None:
     res = CliRunner().invoke(cli, ["rules", "--explain", "供水", "--adcode", "441882"])
     assert res.exit_code == 0, res.output
     assert "省：" in res.output and "县（市、区）：" in res.output
-    assert "COR-RIVER" in res.output and "《连州市创建国家生态文明建设示范市规划》L956" in res.output
+    # Issue 21: the plan is cited by its chapter and section, not by a line number.
+    assert "COR-RIVER" in res.output and "《连州市创建国家生态文明建设示范市规划》三、规划任务与措施" in res.output
+    assert "（2）加强生态廊道建设" in res.output and "L956" not in res.output
     res = CliRunner().invoke(cli, ["rules", "--explain", "不存在的类型"])
     assert res.exit_code == 2 and "不存在的类型" in res.output
 
