@@ -43,6 +43,12 @@ def _layers() -> dict[str, gpd.GeoDataFrame]:
         crs=CRS,
     )
     layers["protected_area"] = pd.concat([pa, park], ignore_index=True)
+    # A red-line patch inside the nature reserve's general zone (9–12 km box minus the 10–11 km core).
+    red = layers["redline"]
+    layers["redline"] = pd.concat(
+        [red, gpd.GeoDataFrame({"BSM": ["HX009"], "HXMC": ["红线丁"], "HXLX": ["陆域"]}, geometry=[km_box(9.0, 11.2, 9.9, 11.9)], crs=CRS)],
+        ignore_index=True,
+    )
     layers["畜禽禁养区"] = gpd.GeoDataFrame({"MC": ["示例禁养区"]}, geometry=[km_box(0.2, 18.0, 1.5, 19.5)], crs=CRS)
     layers["产业园区"] = gpd.GeoDataFrame({"园区名称": ["示例工业园"]}, geometry=[km_box(16.0, 0.5, 17.5, 2.0)], crs=CRS)
     return layers
@@ -157,6 +163,17 @@ def test_forest_park_general_zone_keeps_the_142_list(county) -> None:
     assert _hits(hits, "S0", "PA-GENERAL")["verdict"].iloc[0] == "restricted"
     assert _hits(hits, "S1", "PA-GENERAL")["verdict"].iloc[0] == "prohibited"
     assert "PA-GENERAL-NR" not in set(hits["rule_id"])
+
+
+def test_red_line_inside_a_nature_reserve_defers_to_its_law(county) -> None:
+    """142号 一（一） "生态保护红线内自然保护区、风景名胜区、饮用水水源保护区等区域，依照法律法规执行": where the
+    red line is also a nature reserve, a 110 kV line is not 有条件符合 on 一（一）6 but 待核实 (RL-LAW); the red-line
+    ban of 厅字〔2019〕48号 ("其他区域严格禁止开发性、生产性建设活动") still makes industry 不符合."""
+    sites, hits = _screen(county, [km_line((9.2, 11.5), (9.8, 11.5)), km_point(9.5, 11.6)], ["输电线路", "工业"])
+    assert "RL" not in set(hits["rule_id"])
+    assert _hits(hits, "S0", "RL-LAW")["verdict"].iloc[0] == "notice"
+    assert sites.loc["S0", "verdict"] == "notice"
+    assert _hits(hits, "S1", "RL-LAW")["verdict"].iloc[0] == "prohibited"
 
 
 # --- 3. geometry, major projects; 4. road distances --------------------------------------------

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from layers import REGISTRY as LAYERS
+from layers.base import clean_key
 from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import TOUCH_M, distance_pairs, feature_ranges, outside_layer_pairs, outside_pairs
 from spatial.errors import RuleError
@@ -473,3 +474,96 @@ class Setback(RuleMode):
 
     def finish(self, pairs: pd.DataFrame, keep: np.ndarray) -> np.ndarray:  # noqa: D102
         return MODES["within"].finish(pairs, keep)
+
+
+def overlay_pairs(pairs: pd.DataFrame | None, keep_sites: np.ndarray) -> pd.DataFrame:
+    """Touching pairs whose site is marked in ``keep_sites``.
+
+    Parameters
+    ----------
+    pairs : DataFrame or None
+        Pairs touching the rule's layer (``f``, ``s`` and measurements).
+    keep_sites : ndarray of bool
+        Per site of the chunk: keep its pairs.
+
+    Returns
+    -------
+    DataFrame
+        The kept pairs (possibly none).
+    """
+    if pairs is None or not len(pairs):
+        return pd.DataFrame({"f": np.zeros(0, dtype=np.int64), "s": np.zeros(0, dtype=np.int64)})
+    return pairs.loc[keep_sites[pairs["s"].to_numpy()]].reset_index(drop=True)
+
+
+def _sites_in(ctx: QueryContext, specs: tuple[tuple[str, Mapping[str, tuple[str, ...]]], ...]) -> np.ndarray:
+    """Per site of the chunk: does it touch a feature of any listed layer meeting that layer's ``where``."""
+    inside = np.zeros(len(ctx.sites), dtype=bool)
+    for layer, where in specs:
+        pairs = ctx.touch.get(layer)
+        if pairs is None or not len(pairs):
+            continue
+        f, s = pairs["f"].to_numpy(), pairs["s"].to_numpy()
+        attrs = ctx.prepared.attrs[layer]
+        mask = np.ones(len(attrs), dtype=bool)
+        for fname, allowed in where.items():
+            col = attrs[fname] if fname in attrs else pd.Series([None] * len(attrs))
+            mask &= col.astype("string").isin(list(allowed)).fillna(False).to_numpy()
+        inside[s[mask[f]]] = True
+    return inside
+
+
+@register
+class Overlay(RuleMode):
+    """``overlay``: the site touches the layer and also lies (``also_in``) or does not lie (``unless_in``) in others.
+
+    For a clause that defers to another area's own law: 142号 一（一） "生态保护红线内自然保护区、
+    风景名胜区、饮用水水源保护区等区域，依照法律法规执行" — its list of allowed activities applies in the red
+    line only outside those areas.  Each entry is ``{layer: name, where: {field: values}}``.
+    """
+
+    name = "overlay"
+    keys = ("also_in", "unless_in")
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        given = [k for k in self.keys if raw.get(k)]
+        if len(given) != 1:
+            raise RuleError(
+                f"{label}：overlay 模式需要 also_in 或 unless_in（二选一），每项为 {{layer: 图层, where: {{字段: 取值}}}}。",
+                f"{label}: overlay mode needs exactly one of also_in / unless_in, each item {{layer: name, where: {{field: values}}}}",
+            )
+        specs = []
+        for item in raw[given[0]] if isinstance(raw[given[0]], list) else [raw[given[0]]]:
+            layer = item.get("layer") if isinstance(item, Mapping) else None
+            if layer not in LAYERS:
+                raise RuleError(
+                    f"{label}：{given[0]} 的图层 {layer!r} 无效；可用：{', '.join(LAYERS)}",
+                    f"{label}: {given[0]} layer {layer!r} is invalid; valid: {', '.join(LAYERS)}",
+                )
+            where: dict[str, tuple[str, ...]] = {}
+            for fname, values in (item.get("where") or {}).items():
+                spec = LAYERS[layer]
+                if fname not in spec.field_names:
+                    raise RuleError(
+                        f"{label}：图层 {layer} 没有字段 {fname}；可用：{', '.join(spec.field_names)}",
+                        f"{label}: layer {layer} has no field {fname}; valid: {', '.join(spec.field_names)}",
+                    )
+                field_spec = spec.field(fname)
+                vals = [str(v) for v in (values if isinstance(values, list) else [values])]
+                if field_spec.kind == "enum":
+                    table = field_spec.lookup()
+                    bad = [v for v in vals if table.get(clean_key(v)) is None]
+                    if bad:
+                        raise RuleError(
+                            f"{label}：{layer}.{fname} 的取值 {bad} 无效；可用：{', '.join(field_spec.values)}",
+                            f"{label}: invalid values {bad} for {layer}.{fname}; valid: {', '.join(field_spec.values)}",
+                        )
+                    vals = [table[clean_key(v)] for v in vals]
+                where[str(fname)] = tuple(dict.fromkeys(vals))
+            specs.append((str(layer), where))
+        return {"overlay": given[0], "areas": tuple(specs)}
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
+        inside = _sites_in(ctx, rule.params["areas"])
+        keep = inside if rule.params["overlay"] == "also_in" else ~inside
+        return [(("overlay", rule.id, layer), overlay_pairs, ctx.touch.get(layer), keep)]
