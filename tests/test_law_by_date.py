@@ -300,3 +300,27 @@ def test_explain_shows_the_clause_each_verdict_rests_on() -> None:
     assert "埋设管线、电缆" in road[road["verdict"] == "restricted"]["clause"].iloc[0]
     out = CliRunner().invoke(cli, ["rules", "--adcode", "441899", "--explain", "供水设施"]).output
     assert "条文：" in out and "仅限线状地块" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("    mode: setback\n    setback_m: {national: 50}\n", "class_field"),
+        ("    mode: setback\n    class_field: road_class\n    setback_m: {motorway_x: 50}\n", "motorway_x"),
+        ("    mode: overlay\n", "also_in"),
+        ("    mode: overlay\n    also_in: [{layer: protected_area, where: {type: [no_such_kind]}}]\n", "no_such_kind"),
+    ],
+)
+def test_new_modes_reject_bad_parameters(tmp_path, extra: str, message: str) -> None:
+    """The setback and overlay modes name the rule and the fix."""
+    from spatial.errors import RuleError
+
+    cat = tmp_path / "c.yaml"
+    cat.write_text(
+        "rules:\n  - id: X\n    layer: corridor\n    verdict: notice\n    basis: [{source: highway-reg-2011, at: 第十四条}]\n" + extra,
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleError, match=message) as err:
+        load_rules(cat)
+    assert "X" in err.value.zh
+
