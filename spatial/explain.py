@@ -24,7 +24,19 @@ _FACET_ZH = {"line": "线状地块（管线、电缆）", "major": "国家重大
 _UNIT_NOTE = {
     "unit_prohibited": "仅当所在管控单元准入清单的禁止类列有本类型（或其上级类型）时",
     "near": "仅对位于图层外、在规定距离内的地块",
+    "setback": "仅对距控制区边界外缘不足规定距离的地块",
 }
+
+
+def _mode_note(rule: Rule) -> str:
+    """Return what the rule's mode adds to its conditions (an overlay names the areas it needs or excludes)."""
+    if rule.mode == "overlay":
+        areas = "或".join(
+            REGISTRY[layer].label_zh + ("（" + "；".join(f"{k}={'/'.join(v)}" for k, v in where.items()) + "）" if where else "")
+            for layer, where in rule.params["areas"]
+        )
+        return ("仅当地块同时位于" if rule.params["overlay"] == "also_in" else "仅当地块不位于") + areas + "时"
+    return _UNIT_NOTE.get(rule.mode, "")
 
 
 def explain_type(rules: RuleSet, project_type: str) -> pd.DataFrame:
@@ -94,7 +106,7 @@ def _row(rule: Rule, canon: str, site: str, verdict: str, ex: Exemption | None, 
         "exemption": ex is not None,
         "basis": ex.basis if ex else rule.basis,
         "sources": "；".join(r.key for r in (ex.refs if ex else rule.refs)),
-        "conditions_zh": ex.conditions_zh if ex else (rule.conditions_zh or _UNIT_NOTE.get(rule.mode, "")),
+        "conditions_zh": "；".join(x for x in (ex.conditions_zh if ex else rule.conditions_zh, _mode_note(rule)) if x),
         "message_zh": rule.message_zh,
         "catalogue": rule.catalogue,
         "site": site,
