@@ -20,6 +20,7 @@ files afterwards (or never).
 
 from __future__ import annotations
 
+import datetime
 import enum
 import os
 import time
@@ -127,6 +128,10 @@ class ScreeningJob:
         Sites per chunk (local engine).
     adcode : str, optional
         Adcode for the rules when the boundary has none.
+    as_of : date or str, optional
+        Screening date: the rules cite the law in force that day (default today).
+    major_project : {'yes', 'no', 'unknown'}, optional
+        国家重大项目 status for sites without their own value (local engine).
     use_cache : bool
         Load a zoning path through the disk cache.
     indicators : Any
@@ -144,6 +149,8 @@ class ScreeningJob:
     threads: int | None = None
     chunk_size: int = 250_000
     adcode: str | None = None
+    as_of: datetime.date | str | None = None
+    major_project: str | None = None
     use_cache: bool = False
     indicators: Any = None
 
@@ -195,8 +202,8 @@ class ScreeningJob:
             from spatial.jurisdiction import zoning_adcode
 
             code, note = zoning_adcode(zoning, self.adcode)
-            return load_rules(self.rules, adcode=code, adcode_note=note)
-        return load_rules(self.rules)
+            return load_rules(self.rules, adcode=code, adcode_note=note, as_of=self.as_of)
+        return load_rules(self.rules, as_of=self.as_of)
 
     def _files(self) -> list[SiteFile]:
         """Return the named files the sites come from (none for a plain path or a table)."""
@@ -263,7 +270,7 @@ class ScreeningJob:
         loaded = self.load(stage=stage, notify=notify)
         return screen_loaded(
             loaded.sites, loaded.zoning, loaded.rules, loaded.audit, engine=self.engine, engine_options=self.engine_options,
-            chunk_size=self.chunk_size, progress=progress, threads=self.threads, t0=t0,
+            chunk_size=self.chunk_size, progress=progress, threads=self.threads, as_of=self.as_of, major_project=self.major_project, t0=t0,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ products

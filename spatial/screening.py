@@ -13,27 +13,53 @@ or features.
 
 from __future__ import annotations
 
+import datetime
 import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.engine.chunks import screen_sites
 from spatial.engine.prepared import PreparedZoning, prepare_zoning
 from spatial.errors import InputError
+from spatial.project_types import MAJOR_COLUMNS, major_project_values
 from spatial.rules import RuleSet, load_rules
 from spatial.sanity import empty_layer_warnings
 from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile, load_sites
 from spatial.zoning import Zoning, load_zoning
 
-__all__ = ["screen", "screen_loaded", "prepare_inputs", "ENGINES", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
+__all__ = ["screen", "screen_loaded", "with_major_project", "prepare_inputs", "ENGINES", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
 
 #: Engines :func:`screen` can run on.
 ENGINES = ("local", "dask")
+
+
+def with_major_project(sites: gpd.GeoDataFrame, status: str) -> gpd.GeoDataFrame:
+    """Fill the sites' 国家重大项目 attribute where their own column does not say yes or no.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        Prepared sites.
+    status : {'yes', 'no', 'unknown'}
+        Run-wide status (是/否/不详 accepted).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with a ``major_project`` column (yes/no/unknown).
+    """
+    fill = major_project_values([status])[0]
+    column = next((c for c in MAJOR_COLUMNS if c in sites.columns), None)
+    own = major_project_values(sites[column]) if column is not None else np.full(len(sites), "unknown", dtype=object)
+    out = sites.copy()
+    out["major_project"] = np.where(own == "unknown", fill, own)
+    return out
 
 
 def prepare_inputs(
@@ -80,6 +106,8 @@ def screen(
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
+    as_of: datetime.date | str | None = None,
+    major_project: str | None = None,
     **site_options: Any,
 ) -> ScreeningResult:
     """Screen project sites against a zoning package.
@@ -108,6 +136,12 @@ def screen(
     threads : int, optional
         Threads for the geometry work (default: usable cores, at most 8;
         on Dask: per partition, default 1); results do not depend on it.
+    as_of : date or str, optional
+        Screening date (``YYYY-MM-DD``; default: the rules' date, today): the
+        rules cite the law in force that day (法典第一千零五十七条 从旧兼从轻).
+    major_project : {'yes', 'no', 'unknown'}, optional
+        国家重大项目 status for sites whose ``major_project`` column is empty or
+        absent (unknown is never read as yes; local engine only).
     **site_options
         Fields of :class:`~spatial.site_options.SiteOptions` given directly
         (``project_type=``, ``type_field=``, ``sites_crs=``, ``type_map=`` …).
@@ -127,7 +161,7 @@ def screen(
     prep_sites, zoning, rules, audit = prepare_inputs(sites, zoning, rules, SiteOptions.of(options, **site_options))
     return screen_loaded(
         prep_sites, zoning, rules, audit, engine=engine, engine_options=engine_options, prepared=prepared, chunk_size=chunk_size,
-        progress=progress, threads=threads, t0=t0,
+        progress=progress, threads=threads, as_of=as_of, major_project=major_project, t0=t0,
     )  # fmt: skip
 
 
@@ -143,6 +177,8 @@ def screen_loaded(
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
+    as_of: datetime.date | str | None = None,
+    major_project: str | None = None,
     t0: float | None = None,
 ) -> ScreeningResult:
     """Run the chosen engine on inputs the readers gave (:func:`prepare_inputs`).
@@ -151,7 +187,7 @@ def screen_loaded(
     ----------
     sites, zoning, rules, audit
         Output of :func:`prepare_inputs`.
-    engine, engine_options, prepared, chunk_size, progress, threads
+    engine, engine_options, prepared, chunk_size, progress, threads, as_of, major_project
         As for :func:`screen`.
     t0 : float, optional
         ``time.perf_counter()`` when reading started (the audit's duration includes it).
@@ -164,11 +200,19 @@ def screen_loaded(
     t0 = time.perf_counter() if t0 is None else t0
     if engine not in ENGINES:
         raise InputError(f"未知的引擎 {engine}；可选：{', '.join(ENGINES)}。", f"unknown engine {engine}; one of {', '.join(ENGINES)}")
+    if as_of is not None:
+        rules = rules.for_date(as_of)
     if engine == "dask":
         from spatial.engine.dask import screen_sites_dask
 
+        if major_project is not None:
+            raise InputError(
+                "--major-project 目前只用于本地引擎；请在地块文件中加 major_project 列。", "--major-project works with the local engine only; add a major_project column"
+            )
         more = {"threads": threads} if threads else {}
         return screen_sites_dask(sites, zoning, rules, audit, progress=progress, **more, **dict(engine_options or {}))
+    if major_project is not None:
+        sites = with_major_project(sites, major_project)
     result = screen_sites(sites, zoning, rules, sites_audit=audit, prepared=prepared, chunk_size=chunk_size, progress=progress, threads=threads)
     result.audit["duration_s"] = round(time.perf_counter() - t0, 3)  # reading included
     return result

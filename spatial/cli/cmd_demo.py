@@ -8,7 +8,7 @@ import click
 
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, run_indicators
-from spatial.cli.options import command_line, force_option
+from spatial.cli.options import as_of_option, command_line, force_option
 from spatial.job import ScreeningJob
 from spatial.output import FILES
 from spatial.outset import RUN_FILE, output_set
@@ -20,7 +20,8 @@ __all__ = ["command"]
 @click.command("demo")
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path), default=Path("demo_out"), show_default=True, help="Output directory (输出目录).")
 @force_option
-def command(out: Path, force: bool) -> None:
+@as_of_option
+def command(out: Path, force: bool, as_of: str | None) -> None:
     """Run screening, indicators, map and report on the 连州 demo (演示)."""
     with output_set(out, force=force, inputs=[demo_zoning_path(), demo_sites_path()], argv=command_line()) as oset:
         stage = oset.staging
@@ -28,7 +29,7 @@ def command(out: Path, force: bool) -> None:
         working_on("zoning", None)
         zoning = load_zoning(demo_zoning_path())
         indicators = run_indicators(zoning, out=stage, force=force)
-        job = ScreeningJob(demo_sites_path(), zoning, indicators=indicators)
+        job = ScreeningJob(demo_sites_path(), zoning, indicators=indicators, as_of=as_of)
         result = job.screen(stage=working_on)
         working_on("outputs", out)
         files = job.write(result, stage, force=force)

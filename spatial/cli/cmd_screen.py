@@ -9,7 +9,16 @@ import click
 
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, print_written
-from spatial.cli.options import command_line, force_option, out_dir_option, rules_option, site_options, zoning_option
+from spatial.cli.options import (
+    as_of_option,
+    command_line,
+    force_option,
+    major_project_option,
+    out_dir_option,
+    rules_option,
+    site_options,
+    zoning_option,
+)
 from spatial.cli.progress import progress_bar
 from spatial.job import ALL_PRODUCTS, TABLES_ONLY, ScreeningJob
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
@@ -50,6 +59,8 @@ __all__ = ["command"]
 @click.option("--chunk-size", type=click.IntRange(min=1), default=250_000, show_default=True, help="Sites screened per chunk (bounds memory).")
 @click.option("--no-cache", is_flag=True, help="Load the zoning afresh and do not use or write the zoning cache (分区数据缓存).")
 @click.option("--adcode", default=None, help="Adcode of the zoning's area (行政区划代码) when its boundary has none: decides which provincial/local rules apply.")
+@as_of_option
+@major_project_option
 def command(
     sites: Path,
     zoning: Path | None,
@@ -67,6 +78,8 @@ def command(
     chunk_size: int,
     no_cache: bool,
     adcode: str | None,
+    as_of: str | None,
+    major_project: str | None,
 ) -> None:
     """Screen project SITES against the zoning (选址符合性筛查).
 
@@ -84,7 +97,7 @@ def command(
     dask = {k: v for k, v in {"workers": workers, "scheduler": scheduler}.items() if v is not None} if engine == "dask" else {}
     job = ScreeningJob(
         sites, zoning, rules, site_opts, products=TABLES_ONLY if no_map else ALL_PRODUCTS, fmt=fmt, engine=engine, engine_options=dask,
-        threads=threads, chunk_size=chunk_size, adcode=adcode, use_cache=not no_cache,
+        threads=threads, chunk_size=chunk_size, adcode=adcode, use_cache=not no_cache, as_of=as_of, major_project=major_project,
     )  # fmt: skip
     with progress_bar("筛查 screening") as tick:
         outcome = job.run(out, force=force, argv=command_line(), progress=tick, stage=working_on, notify=lambda m: click.echo(m, err=True))
