@@ -8,7 +8,7 @@ to stop or wait:
 1. :meth:`ScreeningJob.load` — the readers (zoning, rules, sites as
    :class:`~spatial.site_options.SiteOptions` say), checked and reprojected;
 2. :meth:`ScreeningJob.screen` — the verdicts (:class:`ScreeningResult`),
-   on the engine the job names (``engine="local"`` or ``"dask"``);
+   on the engine the job's :class:`~spatial.screening.RunOptions` names (``engine="local"`` or ``"dask"``);
 3. :meth:`ScreeningJob.write` — the products asked for (:class:`Product`)
    into a directory; :meth:`ScreeningJob.write_set` does it as one output set
    (lock, staging, ``run.json``, swap).
@@ -20,11 +20,10 @@ files afterwards (or never).
 
 from __future__ import annotations
 
-import datetime
 import enum
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from spatial.engine.assemble import ScreeningResult
 from spatial.output import screening_format, visual_outputs, write_screening
 from spatial.outset import output_set
 from spatial.rules import RuleSet, load_rules
-from spatial.screening import ENGINES, prepare_inputs, screen_loaded
+from spatial.screening import RunOptions, prepare_inputs, screen_loaded
 from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile, input_sha256, read_sites_files
 from spatial.zoning import Zoning
@@ -118,20 +117,11 @@ class ScreeningJob:
         What to write (default: everything).
     fmt : {'gpkg', 'parquet'}, optional
         Spatial output format (default: by size and input, see :func:`spatial.output.screening_format`).
-    engine : {'local', 'dask'}
-        Where the engine runs.
-    engine_options : mapping
-        Dask: ``workers``, ``scheduler``, ``client``, ``npartitions``.
-    threads : int, optional
-        Geometry threads.
-    chunk_size : int
-        Sites per chunk (local engine).
+    run_options : RunOptions
+        How the engine runs: ``engine`` (``local`` or ``dask``) and its options,
+        threads, chunk size, screening date (``as_of``), 国家重大项目 status.
     adcode : str, optional
         Adcode for the rules when the boundary has none.
-    as_of : date or str, optional
-        Screening date: the rules cite the law in force that day (default today).
-    major_project : {'yes', 'no', 'unknown'}, optional
-        国家重大项目 status for sites without their own value (local engine).
     use_cache : bool
         Load a zoning path through the disk cache.
     indicators : Any
@@ -144,20 +134,13 @@ class ScreeningJob:
     options: SiteOptions = field(default_factory=SiteOptions)
     products: frozenset[Product] = ALL_PRODUCTS
     fmt: str | None = None
-    engine: str = "local"
-    engine_options: Mapping[str, Any] = field(default_factory=dict)
-    threads: int | None = None
-    chunk_size: int = 250_000
+    run_options: RunOptions = field(default_factory=RunOptions)
     adcode: str | None = None
-    as_of: datetime.date | str | None = None
-    major_project: str | None = None
     use_cache: bool = False
     indicators: Any = None
 
     def __post_init__(self) -> None:
-        """Check the engine and the products once."""
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, not {self.engine!r}")
+        """Read the products as :class:`Product` (names are accepted)."""
         object.__setattr__(self, "products", frozenset(Product(p) for p in self.products))
 
     # ------------------------------------------------------------------ inputs
@@ -202,8 +185,8 @@ class ScreeningJob:
             from spatial.jurisdiction import zoning_adcode
 
             code, note = zoning_adcode(zoning, self.adcode)
-            return load_rules(self.rules, adcode=code, adcode_note=note, as_of=self.as_of)
-        return load_rules(self.rules, as_of=self.as_of)
+            return load_rules(self.rules, adcode=code, adcode_note=note, as_of=self.run_options.as_of)
+        return load_rules(self.rules, as_of=self.run_options.as_of)
 
     def _files(self) -> list[SiteFile]:
         """Return the named files the sites come from (none for a plain path or a table)."""
@@ -252,7 +235,7 @@ class ScreeningJob:
     # ------------------------------------------------------------------ verdicts
 
     def screen(self, *, progress: Callable[[int, int], None] | None = None, stage: Stage = _no_stage, notify: Notify = _quiet) -> ScreeningResult:
-        """Read the inputs and screen them on :attr:`engine`: the verdicts, nothing written.
+        """Read the inputs and screen them on the engine :attr:`run_options` names: the verdicts, nothing written.
 
         Parameters
         ----------
@@ -268,10 +251,7 @@ class ScreeningJob:
         """
         t0 = time.perf_counter()
         loaded = self.load(stage=stage, notify=notify)
-        return screen_loaded(
-            loaded.sites, loaded.zoning, loaded.rules, loaded.audit, engine=self.engine, engine_options=self.engine_options,
-            chunk_size=self.chunk_size, progress=progress, threads=self.threads, as_of=self.as_of, major_project=self.major_project, t0=t0,
-        )  # fmt: skip
+        return screen_loaded(loaded.sites, loaded.zoning, loaded.rules, loaded.audit, self.run_options, progress=progress, t0=t0)
 
     # ------------------------------------------------------------------ products
 

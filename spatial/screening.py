@@ -17,6 +17,7 @@ import datetime
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import geopandas as gpd
@@ -33,10 +34,54 @@ from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile, load_sites
 from spatial.zoning import Zoning, load_zoning
 
-__all__ = ["screen", "screen_loaded", "with_major_project", "prepare_inputs", "ENGINES", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
+__all__ = ["screen", "screen_loaded", "RunOptions", "with_major_project", "prepare_inputs", "ENGINES", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
 
 #: Engines :func:`screen` can run on.
 ENGINES = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How the engine runs (the engine-side twin of :class:`~spatial.site_options.SiteOptions`).
+
+    Attributes
+    ----------
+    engine : {'local', 'dask'}
+        Where the engine runs: here (chunks on threads) or on a Dask cluster
+        (:func:`spatial.engine.dask.screen_sites_dask`); the result is the same.
+    engine_options : mapping
+        Dask: ``workers``, ``scheduler``, ``client``, ``npartitions``, ``processes``.
+    prepared : PreparedZoning, optional
+        Reuse prepared zoning arrays (batch screening; local engine).
+    chunk_size : int
+        Sites per chunk: bounds memory on very large inputs (local engine).
+    threads : int, optional
+        Threads for the geometry work (default: usable cores, at most 8;
+        on Dask: per partition, default 1); results do not depend on it.
+    as_of : date or str, optional
+        Screening date (``YYYY-MM-DD``; default: the rules' date, today): the
+        rules cite the law in force that day (法典第一千零五十七条 从旧兼从轻).
+    major_project : {'yes', 'no', 'unknown'}, optional
+        国家重大项目 status for sites whose ``major_project`` column is empty or
+        absent (unknown is never read as yes; local engine only).
+    """
+
+    engine: str = "local"
+    engine_options: Mapping[str, Any] = field(default_factory=dict)
+    prepared: PreparedZoning | None = None
+    chunk_size: int = 250_000
+    threads: int | None = None
+    as_of: datetime.date | str | None = None
+    major_project: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown engine, and --major-project on Dask, before any work."""
+        if self.engine not in ENGINES:
+            raise InputError(f"未知的引擎 {self.engine}；可选：{', '.join(ENGINES)}。", f"unknown engine {self.engine}; one of {', '.join(ENGINES)}")
+        if self.engine == "dask" and self.major_project is not None:
+            raise InputError(
+                "--major-project 目前只用于本地引擎；请在地块文件中加 major_project 列。", "--major-project works with the local engine only; add a major_project column"
+            )
 
 
 def with_major_project(sites: gpd.GeoDataFrame, status: str) -> gpd.GeoDataFrame:
@@ -99,16 +144,10 @@ def screen(
     zoning: Zoning | str | os.PathLike[str] | None = None,
     rules: RuleSet | str | os.PathLike[str] | None = None,
     options: SiteOptions | None = None,
+    run: RunOptions | None = None,
     *,
-    engine: str = "local",
-    engine_options: Mapping[str, Any] | None = None,
-    prepared: PreparedZoning | None = None,
-    chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
-    threads: int | None = None,
-    as_of: datetime.date | str | None = None,
-    major_project: str | None = None,
-    **site_options: Any,
+    **keywords: Any,
 ) -> ScreeningResult:
     """Screen project sites against a zoning package.
 
@@ -122,29 +161,13 @@ def screen(
         Rule catalogue; the shipped default when omitted.
     options : SiteOptions, optional
         How to read the sites (:class:`spatial.site_options.SiteOptions`).
-    engine : {'local', 'dask'}, default 'local'
-        Where the engine runs: here (chunks on threads) or on a Dask cluster
-        (:func:`spatial.engine.dask.screen_sites_dask`); the result is the same.
-    engine_options : mapping, optional
-        Dask: ``workers``, ``scheduler``, ``client``, ``npartitions``, ``processes``.
-    prepared : PreparedZoning, optional
-        Reuse prepared zoning arrays (batch screening; local engine).
-    chunk_size : int, default 250000
-        Sites per chunk: bounds memory on very large inputs (local engine).
+    run : RunOptions, optional
+        How the engine runs (engine, threads, chunk size, screening date …).
     progress : callable, optional
         Called with (done, total) after each chunk (partition on Dask).
-    threads : int, optional
-        Threads for the geometry work (default: usable cores, at most 8;
-        on Dask: per partition, default 1); results do not depend on it.
-    as_of : date or str, optional
-        Screening date (``YYYY-MM-DD``; default: the rules' date, today): the
-        rules cite the law in force that day (法典第一千零五十七条 从旧兼从轻).
-    major_project : {'yes', 'no', 'unknown'}, optional
-        国家重大项目 status for sites whose ``major_project`` column is empty or
-        absent (unknown is never read as yes; local engine only).
-    **site_options
-        Fields of :class:`~spatial.site_options.SiteOptions` given directly
-        (``project_type=``, ``type_field=``, ``sites_crs=``, ``type_map=`` …).
+    **keywords
+        Fields of :class:`~spatial.site_options.SiteOptions` or :class:`RunOptions`
+        given directly (``project_type=``, ``type_field=``, ``threads=``, ``engine="dask"``, ``as_of=`` …).
 
     Returns
     -------
@@ -158,11 +181,11 @@ def screen(
     >>> result = screen(demo_sites_path())  # doctest: +SKIP
     """
     t0 = time.perf_counter()
-    prep_sites, zoning, rules, audit = prepare_inputs(sites, zoning, rules, SiteOptions.of(options, **site_options))
-    return screen_loaded(
-        prep_sites, zoning, rules, audit, engine=engine, engine_options=engine_options, prepared=prepared, chunk_size=chunk_size,
-        progress=progress, threads=threads, as_of=as_of, major_project=major_project, t0=t0,
-    )  # fmt: skip
+    run_fields = {f.name for f in fields(RunOptions)}
+    run = replace(run or RunOptions(), **{k: v for k, v in keywords.items() if k in run_fields})
+    options = SiteOptions.of(options, **{k: v for k, v in keywords.items() if k not in run_fields})
+    prep_sites, zoning, rules, audit = prepare_inputs(sites, zoning, rules, options)
+    return screen_loaded(prep_sites, zoning, rules, audit, run, progress=progress, t0=t0)
 
 
 def screen_loaded(
@@ -170,15 +193,9 @@ def screen_loaded(
     zoning: Zoning,
     rules: RuleSet,
     audit: dict[str, Any],
+    run: RunOptions | None = None,
     *,
-    engine: str = "local",
-    engine_options: Mapping[str, Any] | None = None,
-    prepared: PreparedZoning | None = None,
-    chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
-    threads: int | None = None,
-    as_of: datetime.date | str | None = None,
-    major_project: str | None = None,
     t0: float | None = None,
 ) -> ScreeningResult:
     """Run the chosen engine on inputs the readers gave (:func:`prepare_inputs`).
@@ -187,8 +204,10 @@ def screen_loaded(
     ----------
     sites, zoning, rules, audit
         Output of :func:`prepare_inputs`.
-    engine, engine_options, prepared, chunk_size, progress, threads, as_of, major_project
-        As for :func:`screen`.
+    run : RunOptions, optional
+        How the engine runs.
+    progress : callable, optional
+        Called with (done, total) after each chunk (partition on Dask).
     t0 : float, optional
         ``time.perf_counter()`` when reading started (the audit's duration includes it).
 
@@ -198,21 +217,16 @@ def screen_loaded(
         Per-site verdicts and per-hit details.
     """
     t0 = time.perf_counter() if t0 is None else t0
-    if engine not in ENGINES:
-        raise InputError(f"未知的引擎 {engine}；可选：{', '.join(ENGINES)}。", f"unknown engine {engine}; one of {', '.join(ENGINES)}")
-    if as_of is not None:
-        rules = rules.for_date(as_of)
-    if engine == "dask":
+    run = run or RunOptions()
+    if run.as_of is not None:
+        rules = rules.for_date(run.as_of)
+    if run.engine == "dask":
         from spatial.engine.dask import screen_sites_dask
 
-        if major_project is not None:
-            raise InputError(
-                "--major-project 目前只用于本地引擎；请在地块文件中加 major_project 列。", "--major-project works with the local engine only; add a major_project column"
-            )
-        more = {"threads": threads} if threads else {}
-        return screen_sites_dask(sites, zoning, rules, audit, progress=progress, **more, **dict(engine_options or {}))
-    if major_project is not None:
-        sites = with_major_project(sites, major_project)
-    result = screen_sites(sites, zoning, rules, sites_audit=audit, prepared=prepared, chunk_size=chunk_size, progress=progress, threads=threads)
+        more = {"threads": run.threads} if run.threads else {}
+        return screen_sites_dask(sites, zoning, rules, audit, progress=progress, **more, **dict(run.engine_options or {}))
+    if run.major_project is not None:
+        sites = with_major_project(sites, run.major_project)
+    result = screen_sites(sites, zoning, rules, sites_audit=audit, prepared=run.prepared, chunk_size=run.chunk_size, progress=progress, threads=run.threads)
     result.audit["duration_s"] = round(time.perf_counter() - t0, 3)  # reading included
     return result

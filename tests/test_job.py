@@ -48,6 +48,11 @@ def test_too_many_sites_skip_the_drawn_products_with_a_note(toy_zoning, monkeypa
     assert products == {Product.TABLES} and notes and "map.html" in notes[0]
 
 
-def test_unknown_engine_is_refused() -> None:
-    with pytest.raises(ValueError, match="engine"):
-        ScreeningJob("sites.csv", engine="spark")
+def test_unknown_engine_and_major_project_on_dask_are_refused_before_any_work() -> None:
+    from spatial.errors import InputError
+    from spatial.screening import RunOptions
+
+    with pytest.raises(InputError, match="spark"):
+        ScreeningJob("sites.csv", run_options=RunOptions(engine="spark"))
+    with pytest.raises(InputError, match="--major-project"):
+        RunOptions(engine="dask", major_project="yes")

@@ -12,6 +12,7 @@ from spatial.cli.options import as_of_option, command_line, force_option
 from spatial.job import ScreeningJob
 from spatial.output import FILES
 from spatial.outset import RUN_FILE, output_set
+from spatial.screening import RunOptions
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
 __all__ = ["command"]
@@ -29,7 +30,7 @@ def command(out: Path, force: bool, as_of: str | None) -> None:
         working_on("zoning", None)
         zoning = load_zoning(demo_zoning_path())
         indicators = run_indicators(zoning, out=stage, force=force)
-        job = ScreeningJob(demo_sites_path(), zoning, indicators=indicators, as_of=as_of)
+        job = ScreeningJob(demo_sites_path(), zoning, run_options=RunOptions(as_of=as_of), indicators=indicators)
         result = job.screen(stage=working_on)
         working_on("outputs", out)
         files = job.write(result, stage, force=force)

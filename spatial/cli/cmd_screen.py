@@ -22,6 +22,7 @@ from spatial.cli.options import (
 from spatial.cli.progress import progress_bar
 from spatial.job import ALL_PRODUCTS, TABLES_ONLY, ScreeningJob
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
+from spatial.screening import RunOptions
 from spatial.site_options import SiteOptions
 
 __all__ = ["command"]
@@ -95,10 +96,9 @@ def command(
     if engine == "local" and (workers or scheduler):
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
     dask = {k: v for k, v in {"workers": workers, "scheduler": scheduler}.items() if v is not None} if engine == "dask" else {}
-    job = ScreeningJob(
-        sites, zoning, rules, site_opts, products=TABLES_ONLY if no_map else ALL_PRODUCTS, fmt=fmt, engine=engine, engine_options=dask,
-        threads=threads, chunk_size=chunk_size, adcode=adcode, use_cache=not no_cache, as_of=as_of, major_project=major_project,
-    )  # fmt: skip
+    run = RunOptions(engine=engine, engine_options=dask, threads=threads, chunk_size=chunk_size, as_of=as_of, major_project=major_project)
+    products = TABLES_ONLY if no_map else ALL_PRODUCTS
+    job = ScreeningJob(sites, zoning, rules, site_opts, products=products, fmt=fmt, run_options=run, adcode=adcode, use_cache=not no_cache)
     with progress_bar("筛查 screening") as tick:
         outcome = job.run(out, force=force, argv=command_line(), progress=tick, stage=working_on, notify=lambda m: click.echo(m, err=True))
     result = outcome.result

@@ -39,6 +39,7 @@ import pandas as pd
 
 from spatial.errors import EcozoneError, InputError
 from spatial.job import ScreeningJob
+from spatial.screening import RunOptions
 from spatial.serve.store import Store, now
 from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile
@@ -359,7 +360,7 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             store.update_job(job_id, progress=8.0, stage="读取地块")
             inputs = list(job.inputs or [])
             job_run = ScreeningJob(
-                _job_sites(folder / "input", inputs), zoning, options=SiteOptions.from_form(params), chunk_size=PROGRESS_CHUNK, threads=1
+                _job_sites(folder / "input", inputs), zoning, options=SiteOptions.from_form(params), run_options=RunOptions(chunk_size=PROGRESS_CHUNK, threads=1)
             )
 
             def progress(done: int, total: int) -> None:
