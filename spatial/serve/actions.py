@@ -303,6 +303,8 @@ def mark_interrupted(store: Store) -> int:
         try:
             os.kill(int(pid), 0)
             alive = int(pid) != os.getpid()
+        except PermissionError:  # exists, owned by someone else
+            alive = True
         except OSError:
             alive = False
         if not alive and store.transition(job.id, ("queued", "running"), status="failed", stage="失败", error=INTERRUPTED):

@@ -18,7 +18,8 @@ from spatial.serve.store import Job
 __all__ = ["router", "ScreeningForm", "screening_form", "FormDep", "visible_job", "submit"]
 
 router = APIRouter(prefix="/api/screenings", tags=["screenings"], responses=ERROR_RESPONSES)
-_GEOJSON = {200: {"content": {"application/geo+json": {}}, "description": "GeoJSON FeatureCollection (WGS84)"}}
+_GEOJSON: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}}, "description": "GeoJSON FeatureCollection (WGS84)"}}
+_FILE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/octet-stream": {}}, "description": "The file, as an attachment (inline for .html with ?view=1)"}}
 
 
 @dataclass
@@ -100,7 +101,7 @@ def api_sites_geojson(request: Request, job_id: str, who: CurrentUser, store: St
     return FileResponse(path, media_type="application/geo+json")
 
 
-@router.get("/{job_id}/files/{name}", summary="下载结果文件 / download", response_class=FileResponse)
+@router.get("/{job_id}/files/{name}", summary="下载结果文件 / download", response_class=FileResponse, responses=_FILE)
 def api_file(request: Request, job_id: str, name: str, who: CurrentUser, store: StoreDep) -> Response:
     """One output file of a finished job (report.docx/.html/.xlsx, screening.gpkg, CSVs, map.html)."""
     job = visible_job(store, who, job_id)
