@@ -31,7 +31,7 @@ def make_app(tmp: Path, **kw: Any) -> Any:
     return create_app(ServeSettings(data_dir=tmp, **kw))
 
 
-def wait_job(client: Any, job_id: str, timeout: float = 120.0, **kw: Any) -> dict[str, Any]:
+def wait_job(client: Any, job_id: str, timeout: float = 400.0, **kw: Any) -> dict[str, Any]:
     """Poll ``GET /api/screenings/{id}`` until the job is done or failed."""
     t0 = time.monotonic()
     while True:
