@@ -269,6 +269,6 @@ def test_process_pool_runs_jobs_concurrently(tmp_path: Path) -> None:
     """The default worker kind (spawned processes) screens two jobs and records progress to 100 %."""
     with TestClient(make_app(tmp_path, pool="process", workers=2)) as c:
         ids = [c.post("/api/screenings", files={"files": ("s.gpkg", demo_sites_path().read_bytes())}).json()["id"] for _ in range(2)]
-        docs = [wait_job(c, i, timeout=180) for i in ids]
+        docs = [wait_job(c, i, timeout=400) for i in ids]
     assert [d["status"] for d in docs] == ["done", "done"]
     assert all(d["progress"] == 100.0 and d["counts"]["prohibited"] > 0 for d in docs)

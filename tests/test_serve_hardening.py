@@ -32,7 +32,7 @@ from spatial.serve.app import create_app
 from spatial.serve.auth import LoginThrottle, hash_password
 from spatial.serve.routers import ROUTERS
 from spatial.serve.store import Job, Store, new_id
-from spatial.site_forms import SWAP_HINT_ZH, drawn_collection
+from spatial.site_forms import SWAP_HINT_ZH, drawn_collection, pasted_table
 from spatial.zoning import demo_zoning_path
 
 CSV = "name,lon,lat,project_type\n甲,112.38,24.78,commercial\n".encode()
@@ -354,6 +354,23 @@ def test_drawn_parser_only_raises_input_errors(doc: object) -> None:
     except InputError:
         return
     assert fc["type"] == "FeatureCollection" and all(f["geometry"]["type"] in ("Point", "LineString", "Polygon") for f in fc["features"])
+
+
+_LINE = st.one_of(
+    st.text(max_size=30),
+    st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True, allow_infinity=True)).map(lambda p: f"{p[0]},{p[1]}"),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(_LINE, max_size=6), geom=st.sampled_from(["point", "line", "polygon", "bogus"]), crs=st.sampled_from(["", "EPSG:4546"]))
+def test_pasted_parser_only_raises_input_errors(lines: list[str], geom: str, crs: str) -> None:
+    """Any pasted text either becomes a sites table in a named CRS or an InputError (property)."""
+    try:
+        table, used = pasted_table("\n".join(lines), geom, "chemical", crs)
+    except InputError:
+        return
+    assert len(table) >= 1 and used in ("wgs84", crs) and list(table.columns) == ["site_id", "name", "project_type", "wkt"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
