@@ -133,6 +133,7 @@ def test_allowed_host_and_bound_host_are_answered(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- login throttling and timing
 
 
+@pytest.mark.slow
 def test_login_throttled_after_five_failures_per_user(bureau, caplog: pytest.LogCaptureFixture) -> None:
     """5 wrong passwords: the 6th attempt, even the right one, gets 429 + Retry-After; failures are logged."""
     app, _ = bureau
@@ -151,6 +152,7 @@ def test_login_throttled_after_five_failures_per_user(bureau, caplog: pytest.Log
     assert _login(c, "张三", "password-1") == 303
 
 
+@pytest.mark.slow
 def test_login_throttled_per_client_across_user_names(bureau) -> None:
     """Guessing a different name each time from one client is throttled too."""
     app, _ = bureau
@@ -176,6 +178,7 @@ def test_throttle_waits_grow_exponentially() -> None:
     assert t.retry_after(["k"]) == 0
 
 
+@pytest.mark.slow
 def test_unknown_user_costs_the_same_as_a_known_one(bureau, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unknown name is verified against a dummy argon2 hash: same call, time within a generous ratio."""
     app, _ = bureau
@@ -219,6 +222,7 @@ def test_logout_revokes_the_captured_cookie(bureau) -> None:
     assert b.get("/api/screenings").status_code == 200
 
 
+@pytest.mark.slow
 def test_password_change_and_removal_end_sessions_at_once(bureau) -> None:
     """``ecozone users passwd`` and ``users remove`` end every login of the user; the new password works."""
     app, data = bureau
@@ -345,7 +349,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(doc=_JSON)
 def test_drawn_parser_only_raises_input_errors(doc: object) -> None:
     """Any JSON value either becomes a clean collection or an InputError (property)."""
@@ -362,7 +366,7 @@ _LINE = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(lines=st.lists(_LINE, max_size=6), geom=st.sampled_from(["point", "line", "polygon", "bogus"]), crs=st.sampled_from(["", "EPSG:4546"]))
 def test_pasted_parser_only_raises_input_errors(lines: list[str], geom: str, crs: str) -> None:
     """Any pasted text either becomes a sites table in a named CRS or an InputError (property)."""

@@ -30,6 +30,7 @@ from spatial.cli import cli
 from spatial.site_forms import SWAP_HINT_ZH
 from spatial.zoning import demo_sites_path
 
+pytestmark = pytest.mark.slow  # a real server per module: ~15 s to start on a loaded machine
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 30.0
 
@@ -200,7 +201,6 @@ def _gone(p: psutil.Process) -> bool:
         return True
 
 
-@pytest.mark.slow
 def test_kill9_server_mid_job_job_stays_failed(tmp_path: Path) -> None:
     """kill -9 mid-job: the worker ends with its server; the restarted server marks the job 失败 once and it stays 失败."""
     data = tmp_path / "data"
