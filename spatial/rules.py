@@ -270,6 +270,8 @@ class RuleSet:
     registry: SourceRegistry | None = None
     levels: list[dict[str, Any]] = field(default_factory=list)
     dropped: list[dict[str, str]] = field(default_factory=list)
+    #: Rules added after the catalogue (a published access list's clauses): kept when re-resolved.
+    attached: list[Rule] = field(default_factory=list)
     _stack: list[_Catalogue] = field(default_factory=list, repr=False)
 
     def __iter__(self) -> Iterator[Rule]:
@@ -303,7 +305,12 @@ class RuleSet:
         if adcode == self.adcode and not fixed:
             self.adcode_note = note or self.adcode_note
             return self
-        return _resolve(self._stack, self.types, self.registry, self.path, adcode, note, fixed=fixed)
+        out = _resolve(self._stack, self.types, self.registry, self.path, adcode, note, fixed=fixed)
+        if self.attached:  # an access list's rules belong to the zoning, not to the catalogue's levels
+            out.rules += self.attached
+            out.attached = list(self.attached)
+            out.extra = {**out.extra, "lists": self.extra.get("lists", [])}
+        return out
 
 
 @dataclass

@@ -1,0 +1,246 @@
+"""Published 准入清单 workbooks read into unit-level rules (issue 29).
+
+The workbook is built in code in the format bureaus publish: a title row,
+headers over two lines under a merged 管控要求, merged cells in the code
+column, one sheet per category, 总体管控要求 rows first, and 清远's own
+dimension names on one sheet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import TOY_CRS, km_point
+
+from spatial.clauses import parse_clause, split_clauses
+from spatial.list_rules import attach_lists, list_coverage, parse_list, review_tables, write_review
+from spatial.lists import read_list
+from spatial.project_types import DEFAULT_TYPES
+from spatial.rules import load_rules
+from spatial.screening import screen
+
+KEY = "ZH44189920001"  # toy 重点管控单元 (10-20 km, 0-10 km)
+GEN = "ZH44189930001"  # toy 一般管控单元一 (0-10 km, 10-20 km)
+BAN_KEY = "禁止新建、扩建化工、电镀、印染等重污染项目"
+RESTRICT_KEY = "严格控制采矿、小水电等资源开发活动"
+PENDING_KEY = "加强农村生活污水和生活垃圾收集处理"
+BAN_HYDRO = "禁止新建火电项目"
+BAN_CITY = "禁止新建、扩建制革项目"
+BAN_CAT = "重点管控单元内禁止新建造纸项目"
+BAN_GEN = "禁止新建畜禽养殖场"
+#: Every banning clause of the workbook -> exactly the types it names.
+BANS = {
+    BAN_KEY: {"chemical", "electroplating", "dyeing"},
+    BAN_HYDRO: {"thermal_power"},
+    BAN_CITY: {"tanning"},
+    BAN_GEN: {"livestock"},
+    BAN_CAT: {"papermaking"},
+}
+
+
+def _sheet(wb: openpyxl.Workbook, title: str, heads: list[str], dims: list[str], rows: list[list[str]]) -> openpyxl.worksheet.worksheet.Worksheet:
+    """Title row, two-line header (管控要求 merged over the dimensions), then rows."""
+    ws = wb.create_sheet(title)
+    width = len(heads) + len(dims)
+    ws.cell(1, 1, f"示例县环境管控单元生态环境准入清单（{title}）")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    for c, h in enumerate(heads, start=1):
+        ws.cell(2, c, h)
+        ws.merge_cells(start_row=2, start_column=c, end_row=3, end_column=c)
+    ws.cell(2, len(heads) + 1, "管控要求")
+    ws.merge_cells(start_row=2, start_column=len(heads) + 1, end_row=2, end_column=width)
+    for c, d in enumerate(dims, start=len(heads) + 1):
+        ws.cell(3, c, d)
+    for r, row in enumerate(rows, start=4):
+        for c, v in enumerate(row, start=1):
+            if v:
+                ws.cell(r, c, v)
+    return ws
+
+
+def build_workbook(path: Path) -> Path:
+    """The published format, built cell by cell."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    city = ["区域布局管控", "污染物排放管控", "环境风险防控", "能源资源利用"]
+    national = ["空间布局约束", "污染物排放管控", "环境风险防控", "资源开发效率要求"]
+    _sheet(
+        wb,
+        "全县总体管控要求",
+        ["序号", "管控范围"],
+        city,
+        [
+            ["1", "全县总体管控要求", f"{BAN_CITY}。", "", "", ""],
+            ["2", "重点管控单元总体管控要求", f"{BAN_CAT}。", "", "", ""],
+        ],
+    )
+    ws = _sheet(
+        wb,
+        "重点管控单元",
+        ["环境管控单元编码", "环境管控单元名称", "管控单元类别"],
+        national,
+        [
+            [KEY, "示例重点管控单元", "重点管控单元", f"{BAN_KEY}，{RESTRICT_KEY}。", f"{PENDING_KEY}。", "", ""],
+            ["", "", "", f"（1）{BAN_HYDRO}（2）鼓励发展生态旅游", "", "", "节约集约利用土地。"],
+        ],
+    )
+    for c in (1, 2, 3):  # the unit's code, name and category span its two rows
+        ws.merge_cells(start_row=4, start_column=c, end_row=5, end_column=c)
+    _sheet(
+        wb,
+        "一般管控单元",
+        ["单元编码", "单元名称", "单元类别"],
+        city,
+        [
+            [GEN, "示例一般管控单元一", "一般管控单元", f"{BAN_GEN}。", "", "", ""],
+            ["ZH44189939999", "示例单元（无图斑）", "一般管控单元", "禁止新建印染项目。", "", "", ""],
+        ],
+    )
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_workbook(tmp_path_factory.mktemp("list") / "准入清单.xlsx")
+
+
+def _sites(types: dict[str, tuple[str, float, float]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"site_id": list(types), "project_type": [t for t, _, _ in types.values()]},
+        geometry=[km_point(x, y) for _, x, y in types.values()],
+        crs=TOY_CRS,
+    )
+
+
+def test_read_published_format(workbook: Path) -> None:
+    ul = read_list(workbook)
+    e = ul.entries
+    assert ul.sheets == ["全县总体管控要求", "重点管控单元", "一般管控单元"]
+    assert ul.title.startswith("示例县环境管控单元生态环境准入清单")
+    # merged code cells filled down: both rows of the key unit carry its code
+    key_rows = e[e["code"] == KEY]
+    assert sorted(key_rows["row"].unique()) == [4, 5]
+    assert set(key_rows["dimension"]) == {"spatial_layout", "emission_control", "resource_efficiency"}
+    # city dimension names map to the national dimensions
+    assert set(e.loc[e["sheet"] == "一般管控单元", "dimension"]) == {"spatial_layout"}
+    assert e.loc[e["sheet"] == "一般管控单元", "header"].iloc[0] == "区域布局管控"
+    # 总体 rows apply to their level
+    overall = e[e["sheet"] == "全县总体管控要求"]
+    assert list(zip(overall["scope"], overall["scope_value"], strict=True)) == [("all", ""), ("category", "key")]
+    # the 管控要求 header over the dimensions does not become a text column of its own
+    assert not (e["dimension"] == "requirements").any()
+
+
+def test_clause_split_and_modality() -> None:
+    parts = split_clauses(f"{BAN_KEY}，{RESTRICT_KEY}。（1）{BAN_HYDRO}（2）鼓励发展生态旅游；")
+    assert parts == [BAN_KEY, RESTRICT_KEY, BAN_HYDRO, "鼓励发展生态旅游"]
+    assert parse_clause(RESTRICT_KEY, DEFAULT_TYPES).verdict == "restricted"
+    assert parse_clause("原则上不得新建火电项目", DEFAULT_TYPES).modality == "restricted"
+    # a type word that only qualifies another noun names no project
+    assert parse_clause("不得新设工业污染物排放口", DEFAULT_TYPES).types == ("sewage_outfall",)
+    # qualifiers kept as conditions, softening never hardening
+    c = parse_clause("在水源涵养区范围内禁止新建化工项目", DEFAULT_TYPES)
+    assert c.verdict == "notice" and any("水源涵养区" in x for x in c.conditions)
+    c = parse_clause("新建化工项目须入园", DEFAULT_TYPES)
+    assert c.verdict == "notice" and c.types == ("chemical",) and any("入园" in x for x in c.conditions)
+
+
+def test_every_ban_yields_exactly_its_types(workbook: Path) -> None:
+    clauses = parse_list(read_list(workbook), DEFAULT_TYPES)
+    for text, types in BANS.items():
+        row = clauses[clauses["text"] == text]
+        assert len(row) == 1, text
+        assert row["verdict"].iloc[0] == "prohibited", text
+        assert set(row["types"].iloc[0]) == types, text
+    assert not clauses.loc[clauses["text"] == PENDING_KEY, "parsed"].iloc[0]
+
+
+def test_screening_with_the_list(workbook: Path, toy_zoning) -> None:
+    rules = attach_lists(load_rules(), workbook, toy_zoning)
+    sites = _sites(
+        {
+            "chem": ("化工", 12, 1),  # key unit: banned by name
+            "shop": ("商业", 12.5, 1.5),  # key unit: not named by the ban
+            "paper_key": ("造纸", 13, 1),  # key unit: 重点管控单元总体 ban
+            "paper_gen": ("造纸", 1, 11),  # general unit: not under the key category's row
+            "tan_gen": ("制革", 1.5, 11.5),  # whole-county ban
+        }
+    )
+    res = screen(sites, toy_zoning, rules)
+    hits = res.hits[res.hits["rule_id"].astype(str).str.startswith("LIST:")]
+    v = res.sites.set_index("site_id")["verdict"]
+    ban = hits[hits["message_zh"].str.contains(BAN_KEY)]
+    assert set(ban["site_id"]) == {"chem"}
+    assert ban["verdict"].tolist() == ["prohibited"] and v["chem"] == "prohibited"
+    assert "“" + BAN_KEY + "”" in ban["message_zh"].iloc[0]
+    assert "重点管控单元 D4" in ban["basis"].iloc[0]
+    # the unparsed clause is a 待核实 finding for every site of the unit, quoting it
+    pending = hits[hits["message_zh"].str.contains(PENDING_KEY)]
+    assert set(pending["site_id"]) == {"chem", "shop", "paper_key"}
+    assert set(pending["verdict"]) == {"notice"}
+    assert set(hits.loc[hits["message_zh"].str.contains(BAN_CAT), "site_id"]) == {"paper_key"}
+    assert set(hits.loc[hits["message_zh"].str.contains(BAN_CITY), "site_id"]) == {"tan_gen"}
+    assert set(hits.loc[hits["message_zh"].str.contains(BAN_GEN), "site_id"]) == set()
+    assert res.rules.extra["lists"][0]["n_clauses"] == 10
+
+
+def test_coverage_and_review(workbook: Path, toy_zoning, tmp_path: Path) -> None:
+    ul = read_list(workbook)
+    units = toy_zoning["control_unit"].drop(columns="geometry")
+    cov = list_coverage(ul, units)
+    assert cov["no_polygon"] == ["ZH44189939999"]
+    assert sorted(cov["no_row"]) == ["ZH44189910001", "ZH44189930002"]
+    clauses = parse_list(ul, DEFAULT_TYPES)
+    out = write_review(tmp_path / "review.xlsx", review_tables(ul, clauses, cov))
+    back = pd.read_excel(out, sheet_name=None)
+    assert list(back["条款解析"]["条款原文"]) == list(clauses["text"])
+    assert len(back["条款解析"]) == len(clauses) == 10
+    assert "ZH44189939999" in set(back["问题"]["对象"])
+    per = back["单元统计"].set_index("单元")
+    assert per.loc[KEY, "条款数"] == 6 and per.loc[KEY, "待核实"] == 2
+
+
+def test_override_changes_the_verdict(workbook: Path, toy_zoning, tmp_path: Path) -> None:
+    clauses = parse_list(read_list(workbook), DEFAULT_TYPES)
+    cid = clauses.loc[clauses["text"] == PENDING_KEY, "clause_id"].iloc[0]
+    over = tmp_path / "overrides.yaml"
+    over.write_text(f"{cid}:\n  types: [商业]\n  verdict: 禁止\n  note: 本局认定\n", encoding="utf-8")
+    sites = _sites({"shop": ("商业", 12.5, 1.5)})
+    before = screen(sites, toy_zoning, attach_lists(load_rules(), workbook, toy_zoning))
+    after_rules = attach_lists(load_rules(), workbook, toy_zoning, overrides=over)
+    after = screen(sites, toy_zoning, after_rules)
+    rid = f"LIST:{cid}"
+    assert before.hits.loc[before.hits["rule_id"] == rid, "verdict"].tolist() == ["notice"]
+    assert before.sites["verdict"].iloc[0] != "prohibited"
+    assert after.hits.loc[after.hits["rule_id"] == rid, "verdict"].tolist() == ["prohibited"]
+    assert after.sites["verdict"].iloc[0] == "prohibited"
+    change = after_rules.extra["lists"][0]["overrides"]
+    assert [c["clause"] for c in change] == [cid] and "禁止：商业" in change[0]["change"] and "本局认定" in change[0]["change"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nosuch!A1#1:\n  verdict: 禁止\n", encoding="utf-8")
+    with pytest.raises(Exception, match="nosuch"):
+        attach_lists(load_rules(), workbook, toy_zoning, overrides=bad)
+
+
+def test_csv_and_docx(tmp_path: Path) -> None:
+    import docx
+
+    csv_path = tmp_path / "list.csv"
+    pd.DataFrame({"单元编码": [KEY], "单元名称": ["示例"], "空间布局约束": [BAN_KEY]}).to_csv(csv_path, index=False, encoding="utf-8-sig")
+    e = read_list(csv_path).entries
+    assert e[["code", "text"]].values.tolist() == [[KEY, BAN_KEY]]
+    doc = docx.Document()
+    t = doc.add_table(rows=3, cols=3)
+    for c, h in enumerate(["环境管控单元编码", "环境管控单元名称", "能源资源利用"]):
+        t.cell(0, c).text = h
+    t.cell(1, 0).merge(t.cell(2, 0)).text = KEY
+    t.cell(1, 2).text = "禁止新建小水电站。"
+    t.cell(2, 2).text = "严格控制采矿。"
+    doc.save(tmp_path / "list.docx")
+    e = read_list(tmp_path / "list.docx").entries
+    assert e["code"].tolist() == [KEY, KEY] and set(e["dimension"]) == {"resource_efficiency"}
