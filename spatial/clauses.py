@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from spatial.project_types import ProjectTypes
 
-__all__ = ["Clause", "split_clauses", "parse_clause", "MODAL_WORDS"]
+__all__ = ["Clause", "split_clauses", "clauses_in_context", "parse_clause", "MODAL_WORDS"]
 
 #: Modality -> words, strongest reading first (原则上不 before 不得: "原则上不得" is restricted).
 MODAL_WORDS: dict[str, tuple[str, ...]] = {
@@ -48,8 +48,10 @@ _FOLLOW = re.compile(
 _NEW = re.compile(r"新建|扩建|改建|改扩建|新增|新设|新上")
 _SCOPE = re.compile(r"(?:在|于)([^；。]{2,120}?)(?:范围内|范围|区内|以内|内|周边|沿岸|两侧|上游)")
 _LEAD_SCOPE = re.compile(r"^(?:在|于)?([^，,；。]{2,40}?(?:范围内|区内|内|周边|沿岸|两侧|上游))[，,]?$")
+#: Phrasings that turn a list of types round ("与供水…无关的建设项目"): read by a person.
+_INVERTED = re.compile(r"无关|以外的|之外的|不符合|不属于|非[^，,；。]{0,6}类")
 _PARK_OUT = re.compile(r"园区外|工业园区以外|入园|进入园区|布设在[^，,；。]*园区|集聚区|纳入[^，,；。]*园区")
-_EXCEPT = re.compile(r"除([^，,；。]{1,40}?)(?:以)?外|([^，,；。]{1,40}?)除外")
+_EXCEPT = re.compile(r"除[^，,；。]{1,30}?(?:以)?外|[（(][^）)]{1,20}除外[）)]?")
 _CAPACITY = re.compile(
     r"\d+(?:\.\d+)?\s*(?:万?吨|蒸吨|兆瓦|MW|千瓦|万千瓦|kW|头|只|羽|亩|公顷|立方米|万平方米|平方米)|规模以上|规模以下|小型|中小型|规模小|"
     r"(?:单机|装机)容量|生产规模|产能",
@@ -140,6 +142,32 @@ def split_clauses(text: str) -> list[str]:
     return out
 
 
+def clauses_in_context(text: str) -> list[tuple[str, str]]:
+    """Clauses with the area a sentence's first clause names ("在受体敏感重点管控区内，…；…").
+
+    Parameters
+    ----------
+    text : str
+        A requirement cell.
+
+    Returns
+    -------
+    list of (str, str)
+        Each clause (:func:`split_clauses`) and the leading area phrase of its sentence ('' when none).
+    """
+    out: list[tuple[str, str]] = []
+    for sentence in re.split(r"[。！!\n]+", str(text or "")):
+        context = ""
+        m = re.match(
+            r"^\s*(?:[（(]?\d{1,2}[）)]|\d{1,2}[、.．])?\s*((?:在|于)[^，,；;。]{2,40}?(?:范围内|区内|内))[，,]", sentence
+        )
+        if m and not re.search(r"单元(?:范围)?内|本单元", m.group(1)):
+            context = m.group(1)
+        for i, clause in enumerate(split_clauses(sentence)):
+            out.append((clause, context if i and context and context not in clause else ""))
+    return out
+
+
 def _type_terms(text: str, vocab: ProjectTypes) -> list[tuple[int, str, str]]:
     """(position, word, canonical type or group) of each type word used as a list item, longest first."""
     words = sorted((s for s in vocab.synonyms if len(s) >= 2 and re.search(r"[\u4e00-\u9fff]", s)), key=len, reverse=True)
@@ -157,7 +185,7 @@ def _type_terms(text: str, vocab: ProjectTypes) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def parse_clause(text: str, vocab: ProjectTypes) -> Clause:
+def parse_clause(text: str, vocab: ProjectTypes, context: str = "") -> Clause:
     """Read one clause: modality, types named, qualifiers, and the verdict they give.
 
     Parameters
@@ -166,6 +194,8 @@ def parse_clause(text: str, vocab: ProjectTypes) -> Clause:
         A clause (:func:`split_clauses`).
     vocab : ProjectTypes
         The type vocabulary (synonyms and groups).
+    context : str, optional
+        The area an earlier clause of the same sentence names (:func:`clauses_in_context`).
 
     Returns
     -------
@@ -186,6 +216,8 @@ def parse_clause(text: str, vocab: ProjectTypes) -> Clause:
         scope = None  # the unit (or the list's whole area) itself, not a part of it
     if scope:
         conditions.append(f"仅在“{scope.group().lstrip('在于').rstrip('，,')}”（须核实项目是否位于其中）")
+    elif context:
+        conditions.append(f"仅在“{context.lstrip('在于')}”（承前句；须核实项目是否位于其中）")
     park = _PARK_OUT.search(text)
     if park:
         conditions.append(f"入园要求：“{park.group()}”")
@@ -203,13 +235,16 @@ def parse_clause(text: str, vocab: ProjectTypes) -> Clause:
     for _, _, canon in terms:
         types.update(vocab.groups.get(canon, (canon,)))
     shown = tuple(dict.fromkeys(w for _, w, _ in terms))
+    if types and _INVERTED.search(text):
+        why = f"含反向表述“{_INVERTED.search(text).group()}”，所列类型可能是允许而非禁止，须人工判读"
+        return Clause(text, modality, "notice", tuple(sorted(types)), shown, tuple(conditions), False, why)
     if modality is None:
         why = "未识别情态词（禁止/限制/应当…）" if not kinds else f"情态不明（同时含 {'、'.join(sorted(w for _, w, _ in hits))}）"
         return Clause(text, None, "notice", tuple(sorted(types)), shown, tuple(conditions), False, why)
     if not types:
         return Clause(text, modality, "notice", (), (), tuple(conditions), False, "未识别到项目类型")
     verdict, soft = modality, ""
-    if scope and verdict != "notice":
+    if (scope or context) and verdict != "notice":
         verdict, soft = "notice", "限定范围无法由单元图斑判断，按待核实"
     elif (park or exc or cap) and verdict == "prohibited":
         verdict, soft = "restricted", "有入园/例外/规模条件，按有条件（限制）"

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from layers.control_unit import CATEGORY_ZH
-from spatial.clauses import parse_clause, split_clauses
+from spatial.clauses import clauses_in_context, parse_clause
 from spatial.errors import InputError, RuleError
 from spatial.lists import DIMENSION_ZH, UnitList, read_list
 from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS, ProjectTypes, label_zh, verdict_rank
@@ -44,12 +44,15 @@ __all__ = [
     "list_coverage",
     "review_tables",
     "write_review",
+    "review_list",
+    "manifest_lists",
+    "attach_manifest_lists",
 ]
 
 #: Columns of the clause table (:func:`parse_list`).
 CLAUSE_COLUMNS = [
     "clause_id", "sheet", "cell", "row", "column", "scope", "scope_value", "code", "name", "category", "dimension",
-    "header", "n", "text", "modality", "verdict", "types", "terms", "conditions", "parsed", "reason", "override",
+    "header", "anchor", "n", "text", "modality", "verdict", "types", "terms", "conditions", "parsed", "reason", "override",
 ]  # fmt: skip
 _OVERRIDE_KEYS = {"clause", "clause_id", "types", "verdict", "conditions", "note"}
 _CSV_ALIASES = {
@@ -99,13 +102,19 @@ def read_overrides(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
                 for key, aliases in _CSV_ALIASES.items():
                     norm[key] = next((row[a] for a in aliases if a in row and row[a] not in (None, "")), None)
                 if norm["types"]:
-                    norm["types"] = [t for t in str(norm["types"]).replace("；", "、").replace(";", "、").replace(",", "、").split("、") if t.strip()]
+                    norm["types"] = [
+                        t
+                        for t in str(norm["types"]).replace("；", "、").replace(";", "、").replace(",", "、").split("、")
+                        if t.strip()
+                    ]
                 entries.append((f"{p.name} 第 {i} 行", norm))
     else:
         try:
             doc = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise InputError(f"更正文件 {p.name} 不是有效的 UTF-8 YAML：{exc}", f"{p.name} is not valid UTF-8 YAML: {exc}") from exc
+            raise InputError(
+                f"更正文件 {p.name} 不是有效的 UTF-8 YAML：{exc}", f"{p.name} is not valid UTF-8 YAML: {exc}"
+            ) from exc
         items = [{"clause": k, **(v or {})} for k, v in doc.items()] if isinstance(doc, Mapping) else list(doc)
         for i, item in enumerate(items, start=1):
             if not isinstance(item, Mapping):
@@ -120,14 +129,21 @@ def read_overrides(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
             entries.append(
                 (
                     f"{p.name} 第 {i} 项",
-                    {**item, "clause": item.get("clause") or item.get("clause_id"), "types": [types] if isinstance(types, str) else types},
+                    {
+                        **item,
+                        "clause": item.get("clause") or item.get("clause_id"),
+                        "types": [types] if isinstance(types, str) else types,
+                    },
                 )
             )
     out: dict[str, dict[str, Any]] = {}
     for where, e in entries:
         cid = str(e.get("clause") or "").strip()
         if not cid:
-            raise InputError(f"{where}：缺少条款编号（clause，如 重点管控单元!E5#2，见审核表）。", f"{where}: no clause id (e.g. Sheet!E5#2, see the review sheet)")
+            raise InputError(
+                f"{where}：缺少条款编号（clause，如 重点管控单元!E5#2，见审核表）。",
+                f"{where}: no clause id (e.g. Sheet!E5#2, see the review sheet)",
+            )
         out[cid] = {
             "types": None if not e.get("types") else [str(t).strip() for t in e["types"]],
             "verdict": None if not e.get("verdict") else str(e["verdict"]).strip(),
@@ -138,9 +154,7 @@ def read_overrides(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def parse_list(
-    ulist: UnitList, vocab: ProjectTypes, overrides: Mapping[str, Mapping[str, Any]] | None = None
-) -> pd.DataFrame:
+def parse_list(ulist: UnitList, vocab: ProjectTypes, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> pd.DataFrame:
     """Split and read every clause of a list, applying the bureau's corrections.
 
     Parameters
@@ -164,11 +178,27 @@ def parse_list(
     """
     rows = []
     for e in ulist.entries.to_dict("records"):
-        for n, text in enumerate(split_clauses(e["text"]), start=1):
-            c = parse_clause(text, vocab)
+        for n, (text, context) in enumerate(clauses_in_context(e["text"]), start=1):
+            c = parse_clause(text, vocab, context)
             rows.append(
                 {
-                    **{k: e[k] for k in ("sheet", "cell", "row", "column", "scope", "scope_value", "code", "name", "category", "dimension", "header")},
+                    **{
+                        k: e[k]
+                        for k in (
+                            "sheet",
+                            "cell",
+                            "row",
+                            "column",
+                            "scope",
+                            "scope_value",
+                            "code",
+                            "name",
+                            "category",
+                            "dimension",
+                            "header",
+                            "anchor",
+                        )
+                    },
                     "clause_id": f"{e['sheet']}!{e['cell']}#{n}",
                     "n": n,
                     "text": text,
@@ -203,19 +233,21 @@ def parse_list(
             frame.at[i, "conditions"] = o["conditions"]
         frame.at[i, "parsed"] = bool(frame.at[i, "types"])
         frame.at[i, "reason"] = "人工更正" + (f"：{o['note']}" if o.get("note") else "")
-        frame.at[i, "override"] = f"{before} → {_describe(frame.loc[i])}（{o.get('where', '')}{'；' + o['note'] if o.get('note') else ''}）"
+        frame.at[i, "override"] = (
+            f"{before} → {_describe(frame.loc[i])}（{o.get('where', '')}{'；' + o['note'] if o.get('note') else ''}）"
+        )
     return frame
 
 
 def _describe(c: Mapping[str, Any]) -> str:
-    """What a clause became, in words (for the review sheet and the audit)."""
+    """Say what a clause became, in words (for the review sheet and the audit)."""
     if not c["parsed"]:
         return f"待核实（{c['reason']}）"
     return f"{VERDICT_ZH[c['verdict']]}：{_types_zh(c['types'])}" + (f"；条件：{c['conditions']}" if c["conditions"] else "")
 
 
 def scheme_citation(ulist: UnitList, registry: SourceRegistry | None = None, scheme: str | None = None) -> str:
-    """The list's scheme as cited: a registered source's title and 文号, else its own title and 文号待核实.
+    """Cite the list's scheme: a registered source's title and 文号, else its own title and 文号待核实.
 
     Parameters
     ----------
@@ -236,21 +268,42 @@ def scheme_citation(ulist: UnitList, registry: SourceRegistry | None = None, sch
     RuleError
         An unknown ``scheme`` id.
     """
+    return _scheme(ulist, registry, scheme)[0]
+
+
+def _scheme(ulist: UnitList, registry: SourceRegistry | None, scheme: str | None) -> tuple[str, str | None]:
+    """Return the scheme's citation and its registry id (None: not registered)."""
     registry = registry or default_registry()
     if scheme:
         if scheme not in registry:
-            raise RuleError(f"来源登记表中没有 {scheme}；可用：{'、'.join(registry.sources)}", f"source {scheme} is not registered")
+            raise RuleError(
+                f"来源登记表中没有 {scheme}；可用：{'、'.join(registry.sources)}", f"source {scheme} is not registered"
+            )
         src = registry[scheme]
-        return src.citation + ("" if src.number or src.kind in ("data", "tool", "plan") else "（文号待核实）")
+        return src.citation + ("" if src.number or src.kind in ("data", "tool", "plan") else "（文号待核实）"), src.id
     title = ulist.title.strip() or ulist.path.stem
     for src in registry.sources.values():
         if src.kind not in ("data", "tool") and src.title and (src.title in title or title in src.title):
-            return src.citation + ("" if src.number or src.kind == "plan" else "（文号待核实）")
-    return f"《{title.strip('《》')}》（文号待核实）"
+            return src.citation + ("" if src.number or src.kind == "plan" else "（文号待核实）"), src.id
+    return f"《{title.strip('《》')}》（文号待核实）", None
+
+
+def _anchor_cite(registry: SourceRegistry | None, sid: str | None) -> Any:
+    """Return a function citing a row's 出处 within the registered scheme (None when not registered)."""
+    if registry is None or sid is None:
+        return None
+
+    def cite(anchor: str) -> str:
+        try:
+            return registry.cite(Ref(source=sid, at=anchor.strip()))
+        except RuleError:
+            return f"{registry[sid].citation}{anchor.strip()}（条款未在来源登记表中登记，待核实）"
+
+    return cite
 
 
 def _where(c: Mapping[str, Any], units: pd.DataFrame | None) -> tuple[dict[str, tuple[str, ...]], str]:
-    """The rule's unit condition and the label of where the clause applies."""
+    """Return the rule's unit condition and the label of where the clause applies."""
     if c["scope"] == "unit":
         return {"code": (str(c["code"]),)}, f"“{c['name'] or c['code']}”（{c['code']}）"
     if c["scope"] == "category":
@@ -265,7 +318,13 @@ def _where(c: Mapping[str, Any], units: pd.DataFrame | None) -> tuple[dict[str, 
 
 
 def list_rules(
-    clauses: pd.DataFrame, vocab: ProjectTypes, basis: str, *, units: pd.DataFrame | None = None, source: str = ""
+    clauses: pd.DataFrame,
+    vocab: ProjectTypes,
+    basis: str,
+    *,
+    units: pd.DataFrame | None = None,
+    source: str = "",
+    cite: Any = None,
 ) -> list[Rule]:
     """One unit-level rule per clause.
 
@@ -281,6 +340,8 @@ def list_rules(
         The zoning's control units (``code``, ``name``): resolves the units of a region's 总体 rows.
     source : str
         The list's file name (shown in the rule's basis).
+    cite : callable, optional
+        Row anchor (出处 column, e.g. ``L711``) -> citation replacing ``basis`` for that row.
 
     Returns
     -------
@@ -300,6 +361,8 @@ def list_rules(
             verdicts = dict.fromkeys(names, "notice")
             parse = f"〔未能解析（{c['reason']}），待核实〕"
         at = f"{source + ' ' if source else ''}{c['sheet']} {c['cell']}（第 {c['row']} 行“{c['header']}”列）第 {c['n']} 句"
+        row_basis = (cite(str(c["anchor"])) if cite is not None and c.get("anchor") else "") or basis
+        at = f"〔{at}〕" if row_basis != basis else at
         conditions = str(c["conditions"] or "")
         if c["override"]:
             conditions = "；".join(x for x in (conditions, "解析经人工更正") if x)
@@ -315,8 +378,8 @@ def list_rules(
                 verdict=str(c["verdict"]),
                 message_zh=f"准入清单 {label} {dim}：“{c['text']}”{parse}",
                 message_en=f"access list {c['clause_id']}: {'parsed' if c['parsed'] else 'not parsed, to be checked'}",
-                basis=f"{basis}{at}",
-                refs=(Ref(text=f"{basis}{at}"),),
+                basis=f"{row_basis}{at}",
+                refs=(Ref(text=f"{row_basis}{at}"),),
                 conditions_zh=conditions,
                 level="unit",
                 catalogue=str(source),
@@ -368,7 +431,8 @@ def attach_lists(
     rules : RuleSet
         The catalogue's rules.
     lists : path-like or sequence of path-like or None
-        Access-list files (:func:`spatial.lists.read_list`).
+        Access-list files (:func:`spatial.lists.read_list`); None or empty: the
+        lists the zoning manifest names (:func:`manifest_lists`), if any.
     zoning : Zoning, optional
         The zoning: resolves the units of a region's 总体 rows and checks the join.
     overrides : path-like, optional
@@ -383,11 +447,19 @@ def attach_lists(
         adcode) and ``extra['lists']``: per list the file, hash, counts, join
         problems and every correction applied (for ``run.json`` and the audit).
     """
-    if lists is None:
-        return rules
-    paths = [lists] if isinstance(lists, (str, os.PathLike)) else list(lists)
-    if not paths:
-        return rules
+    paths = [] if lists is None else [lists] if isinstance(lists, (str, os.PathLike)) else list(lists)
+    if not paths:  # the lists the zoning manifest names, if any
+        entries = manifest_lists(zoning)
+        if not entries:
+            if overrides:
+                raise InputError(
+                    f"给出了清单解析更正文件 {Path(overrides).name}，但没有准入清单（--lists 或分区清单的 lists:）。",
+                    f"overrides {Path(overrides).name} given but no access list (--lists or the manifest's lists:)",
+                )
+            return rules
+        overrides = overrides or next((e["overrides"] for e in entries if e.get("overrides")), None)
+        scheme = scheme or next((e["scheme"] for e in entries if e.get("scheme")), None)
+        paths = [e["path"] for e in entries]
     corr = read_overrides(overrides) if overrides else {}
     units = None
     if zoning is not None and "control_unit" in getattr(zoning, "layers", {}):
@@ -400,13 +472,17 @@ def attach_lists(
         mine = {k: v for k, v in corr.items() if any(k.startswith(f"{s}!") for s in ulist.sheets) or len(paths) == 1}
         claimed.update(mine)
         clauses = parse_list(ulist, rules.types, mine)
-        basis = scheme_citation(ulist, rules.registry, scheme)
-        added += list_rules(clauses, rules.types, basis, units=units, source=ulist.path.name)
+        basis, sid = _scheme(ulist, rules.registry, scheme)
+        added += list_rules(
+            clauses, rules.types, basis, units=units, source=ulist.path.name, cite=_anchor_cite(rules.registry, sid)
+        )
         audits.append(_audit(ulist, clauses, list_coverage(ulist, units, clauses), overrides))
     left = sorted(set(corr) - claimed)
     if left:
         where = corr[left[0]].get("where", "")
-        raise RuleError(f"{where}：准入清单中没有条款 {left[0]}（条款编号见审核表）。", f"{where}: no clause {left[0]} in the lists")
+        raise RuleError(
+            f"{where}：准入清单中没有条款 {left[0]}（条款编号见审核表）。", f"{where}: no clause {left[0]} in the lists"
+        )
     out = replace(rules, rules=[*rules.rules, *added], extra={**rules.extra, "lists": [*rules.extra.get("lists", []), *audits]})
     out.attached = [*rules.attached, *added]
     return out
@@ -426,14 +502,14 @@ def _audit(ulist: UnitList, clauses: pd.DataFrame, coverage: Mapping[str, list[s
         "no_region": list(coverage["no_region"]),
         "problems": list(ulist.problems),
         "overrides_file": str(overrides) if overrides else "",
-        "overrides": [
-            {"clause": r["clause_id"], "change": r["override"]} for r in clauses.to_dict("records") if r["override"]
-        ],
+        "overrides": [{"clause": r["clause_id"], "change": r["override"]} for r in clauses.to_dict("records") if r["override"]],
     }
 
 
-def review_tables(ulist: UnitList, clauses: pd.DataFrame, coverage: Mapping[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
-    """The bureau's review sheet: every clause and what it became, counts per unit, join problems.
+def review_tables(
+    ulist: UnitList, clauses: pd.DataFrame, coverage: Mapping[str, list[str]] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Build the bureau's review sheet: every clause and what it became, counts per unit, join problems.
 
     Parameters
     ----------
@@ -483,11 +559,25 @@ def review_tables(ulist: UnitList, clauses: pd.DataFrame, coverage: Mapping[str,
     per["待核实"] = per["条款数"] - per["已解析"]
     problems = [{"问题": "清单行无法定位", "对象": f"{p['sheet']} 第 {p['row']} 行", "说明": p["why"]} for p in ulist.problems]
     cov = coverage or {}
-    problems += [{"问题": "清单单元编码在分区数据中没有图斑", "对象": c, "说明": "核对编码或补充图斑"} for c in cov.get("no_polygon", [])]
-    problems += [{"问题": "分区图斑在清单中没有对应行", "对象": c, "说明": "该单元只适用总体管控要求"} for c in cov.get("no_row", [])]
-    problems += [{"问题": "总体管控要求所指区域未匹配到单元", "对象": r, "说明": "该行不适用于任何单元"} for r in cov.get("no_region", [])]
+    problems += [
+        {"问题": "清单单元编码在分区数据中没有图斑", "对象": c, "说明": "核对编码或补充图斑"} for c in cov.get("no_polygon", [])
+    ]
+    problems += [
+        {"问题": "分区图斑在清单中没有对应行", "对象": c, "说明": "该单元只适用总体管控要求"} for c in cov.get("no_row", [])
+    ]
+    problems += [
+        {"问题": "总体管控要求所指区域未匹配到单元", "对象": r, "说明": "该行不适用于任何单元"} for r in cov.get("no_region", [])
+    ]
     total = pd.DataFrame(
-        [{"条款数": len(clauses), "已解析": int(clauses["parsed"].sum()), "待核实": int((~clauses["parsed"].astype(bool)).sum()), "文件": ulist.path.name, "SHA-256": ulist.sha256}]
+        [
+            {
+                "条款数": len(clauses),
+                "已解析": int(clauses["parsed"].sum()),
+                "待核实": int((~clauses["parsed"].astype(bool)).sum()),
+                "文件": ulist.path.name,
+                "SHA-256": ulist.sha256,
+            }
+        ]
     )
     return {"条款解析": table, "单元统计": per, "问题": pd.DataFrame(problems, columns=["问题", "对象", "说明"]), "汇总": total}
 
@@ -522,3 +612,107 @@ def write_review(path: str | os.PathLike[str], tables: Mapping[str, pd.DataFrame
                 width = max(len(str(c.value or "")) for c in col[:200])
                 ws.column_dimensions[col[0].column_letter].width = min(60, max(8, width * 1.6))
     return Path(path)
+
+
+def review_list(
+    path: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    zoning: Any = None,
+    overrides: str | os.PathLike[str] | None = None,
+    types: ProjectTypes | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Read a list, parse it (with corrections) and write the bureau's review sheet.
+
+    Parameters
+    ----------
+    path : path-like
+        The access list.
+    out : path-like
+        The review workbook to write.
+    zoning : Zoning, optional
+        Checks the join with the unit polygons.
+    overrides : path-like, optional
+        Corrections (:func:`read_overrides`).
+    types : ProjectTypes, optional
+        Vocabulary (default built-in).
+    force : bool, default False
+        Overwrite ``out``.
+
+    Returns
+    -------
+    dict
+        Counts (``n_clauses``, ``n_parsed``, ``n_pending``), join problems and overrides, as in ``run.json``.
+    """
+    from spatial.project_types import DEFAULT_TYPES
+
+    ulist = read_list(path)
+    clauses = parse_list(ulist, types or DEFAULT_TYPES, read_overrides(overrides) if overrides else None)
+    units = zoning["control_unit"].drop(columns="geometry") if zoning is not None and "control_unit" in zoning.layers else None
+    coverage = list_coverage(ulist, units, clauses)
+    write_review(out, review_tables(ulist, clauses, coverage if units is not None else None), force=force)
+    return _audit(ulist, clauses, coverage if units is not None else {"no_polygon": [], "no_row": [], "no_region": []}, overrides)
+
+
+def manifest_lists(zoning: Any) -> list[dict[str, Any]]:
+    """Access lists named by a zoning manifest's top-level ``lists:`` (paths relative to the manifest).
+
+    Parameters
+    ----------
+    zoning : Zoning
+        A loaded zoning (only a ``zoning.yaml`` manifest can name lists).
+
+    Returns
+    -------
+    list of dict
+        ``path`` and optional ``scheme`` (source id) and ``overrides`` per list.
+
+    Raises
+    ------
+    InputError
+        A malformed entry or a missing file.
+    """
+    path = getattr(zoning, "path", None)
+    if path is None or Path(path).suffix.lower() not in (".yaml", ".yml"):
+        return []
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return []  # the zoning loader already reported a bad manifest
+    raw = doc.get("lists") if isinstance(doc, Mapping) else None
+    out = []
+    for i, item in enumerate([raw] if isinstance(raw, (str, Mapping)) else list(raw or []), start=1):
+        entry = {"path": item} if isinstance(item, str) else dict(item) if isinstance(item, Mapping) else {}
+        if "path" not in entry or set(entry) - {"path", "scheme", "overrides"}:
+            raise InputError(
+                f"清单 {Path(path).name}：lists 第 {i} 项应为文件路径，或含 path（可选 scheme、overrides）的映射。",
+                f"manifest {Path(path).name}: lists entry {i} must be a path or a mapping with path (and optional scheme, overrides)",
+            )
+        for key in ("path", "overrides"):
+            if entry.get(key):
+                entry[key] = Path(path).parent / str(entry[key])
+                if not entry[key].is_file():
+                    raise InputError(
+                        f"清单 {Path(path).name}：找不到 {entry[key]}", f"manifest {Path(path).name}: {entry[key]} not found"
+                    )
+        out.append(entry)
+    return out
+
+
+def attach_manifest_lists(rules: RuleSet, zoning: Any) -> RuleSet:
+    """Attach the access lists a zoning manifest names (:func:`manifest_lists`); unchanged when none.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        Rules.
+    zoning : Zoning
+        The zoning.
+
+    Returns
+    -------
+    RuleSet
+        Rules with the lists' clauses.
+    """
+    return attach_lists(rules, None, zoning)

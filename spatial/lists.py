@@ -39,8 +39,15 @@ DIMENSION_HEADERS: dict[str, tuple[str, ...]] = {
     "emission_control": ("污染物排放管控", "污染物排放控制", "污染排放管控", "污染物排放", "排放管控", "pwwpfgk"),
     "risk_prevention": ("环境风险防控", "环境风险管控", "风险防控", "hjfxfk"),
     "resource_efficiency": (
-        "资源开发效率要求", "资源利用效率要求", "资源开发利用效率", "资源开发利用要求", "能源资源利用", "资源能源利用",
-        "资源利用效率", "资源利用", "zykfxlyq",
+        "资源开发效率要求",
+        "资源利用效率要求",
+        "资源开发利用效率",
+        "资源开发利用要求",
+        "能源资源利用",
+        "资源能源利用",
+        "资源利用效率",
+        "资源利用",
+        "zykfxlyq",
     ),  # fmt: skip
     "requirements": ("管控要求", "准入要求", "生态环境准入清单", "准入清单", "管控内容", "gkyq"),
 }
@@ -55,14 +62,40 @@ DIMENSION_ZH = {
 _KEY_HEADERS: dict[str, tuple[str, ...]] = {
     "code": ("环境管控单元编码", "管控单元编码", "单元编码", "单元代码", "编码", "代码", "hjzhgkdybm", "hjgkdybm"),
     "name": ("环境管控单元名称", "管控单元名称", "单元名称", "名称", "hjzhgkdymc", "hjgkdymc"),
-    "category": ("环境管控单元类别", "管控单元类别", "管控单元分类", "单元类别", "单元分类", "管控类别", "单元类型", "类别", "分类", "zhgkdyfl"),
+    "category": (
+        "环境管控单元类别",
+        "管控单元类别",
+        "管控单元分类",
+        "单元类别",
+        "单元分类",
+        "管控类别",
+        "单元类型",
+        "类别",
+        "分类",
+        "zhgkdyfl",
+    ),
     "dimension": ("管控维度", "准入维度", "维度", "清单类型"),
     "seq": ("序号", "编号"),
+    "anchor": ("出处", "条款出处", "规划依据", "依据"),
     "scope_label": ("管控范围", "适用范围", "管控区域", "管控对象"),
 }
 _OVERALL = re.compile(r"总体管控要求|总体准入要求|总体要求|普适性|通用要求|全市|全县|全区")
 #: Columns of :attr:`UnitList.entries`.
-ENTRY_COLUMNS = ["sheet", "row", "column", "cell", "code", "name", "category", "scope", "scope_value", "dimension", "header", "text"]
+ENTRY_COLUMNS = [
+    "sheet",
+    "row",
+    "column",
+    "cell",
+    "code",
+    "name",
+    "category",
+    "scope",
+    "scope_value",
+    "dimension",
+    "header",
+    "text",
+    "anchor",
+]
 
 
 @dataclass
@@ -181,7 +214,9 @@ def _csv_grids(path: Path) -> list[tuple[str, list[list[str]], set[tuple[int, in
         except UnicodeDecodeError:
             continue
     else:
-        raise FileFormatError(f"准入清单 {path.name} 的编码无法识别（UTF-8/GB18030）。", f"{path.name}: encoding not UTF-8/GB18030")
+        raise FileFormatError(
+            f"准入清单 {path.name} 的编码无法识别（UTF-8/GB18030）。", f"{path.name}: encoding not UTF-8/GB18030"
+        )
     return [(path.stem, [[_cell(v) for v in row] for row in frame.itertuples(index=False)], set())]
 
 
@@ -259,12 +294,20 @@ def _overall_scope(label: str) -> tuple[str, str]:
     return ("region", m.group(1)) if m else ("all", "")
 
 
-def _read_grid(sheet: str, grid: list[list[str]], across: set[tuple[int, int]], entries: list[dict[str, object]], problems: list[dict[str, str]]) -> str:
+def _read_grid(
+    sheet: str,
+    grid: list[list[str]],
+    across: set[tuple[int, int]],
+    entries: list[dict[str, object]],
+    problems: list[dict[str, str]],
+) -> str:
     """Add one sheet's requirement cells to ``entries``; return the title line above its header."""
     found = _find_header(grid)
     if found is None:
         if any(any(v for v in row) for row in grid):
-            problems.append({"sheet": sheet, "row": "", "why": "未找到表头（单元编码/名称/类别 与 管控要求各维度）/ no header row found"})
+            problems.append(
+                {"sheet": sheet, "row": "", "why": "未找到表头（单元编码/名称/类别 与 管控要求各维度）/ no header row found"}
+            )
         return ""
     head, start, fields, labels = found
     title = next((v for row in grid[:head] for v in row if v), "")
@@ -278,7 +321,7 @@ def _read_grid(sheet: str, grid: list[list[str]], across: set[tuple[int, int]], 
         code = row[col["code"]].replace(" ", "") if "code" in col else ""
         name = row[col["name"]] if "name" in col else ""
         cat_text = row[col["category"]] if "category" in col else ""
-        label_cells = [row[c] for c in range(len(row)) if c not in dim_cols and fields[c] not in ("seq",) and row[c]]
+        label_cells = [row[c] for c in range(len(row)) if c not in dim_cols and fields[c] not in ("seq", "anchor") and row[c]]
         label = " ".join(dict.fromkeys([name, cat_text, *label_cells])).strip()
         if code and CODE_PATTERN.match(code):
             scope, value = "unit", ""
@@ -291,7 +334,13 @@ def _read_grid(sheet: str, grid: list[list[str]], across: set[tuple[int, int]], 
                 if cat:
                     scope, value = "category", cat
         else:
-            problems.append({"sheet": sheet, "row": str(r + 1), "why": f"没有单元编码，也不是总体管控要求行：{label[:40]} / no unit code and not an overall row"})
+            problems.append(
+                {
+                    "sheet": sheet,
+                    "row": str(r + 1),
+                    "why": f"没有单元编码，也不是总体管控要求行：{label[:40]} / no unit code and not an overall row",
+                }
+            )
             continue
         dims: list[tuple[int, str]] = []
         if "dimension" in col:  # long format: one row per dimension
@@ -317,6 +366,7 @@ def _read_grid(sheet: str, grid: list[list[str]], across: set[tuple[int, int]], 
                     "dimension": key,
                     "header": dim_label if dims else labels[c],
                     "text": text,
+                    "anchor": row[col["anchor"]] if "anchor" in col else "",
                 }
             )
     return title

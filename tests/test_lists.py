@@ -42,7 +42,9 @@ BANS = {
 }
 
 
-def _sheet(wb: openpyxl.Workbook, title: str, heads: list[str], dims: list[str], rows: list[list[str]]) -> openpyxl.worksheet.worksheet.Worksheet:
+def _sheet(
+    wb: openpyxl.Workbook, title: str, heads: list[str], dims: list[str], rows: list[list[str]]
+) -> openpyxl.worksheet.worksheet.Worksheet:
     """Title row, two-line header (管控要求 merged over the dimensions), then rows."""
     ws = wb.create_sheet(title)
     width = len(heads) + len(dims)
@@ -231,7 +233,9 @@ def test_csv_and_docx(tmp_path: Path) -> None:
     import docx
 
     csv_path = tmp_path / "list.csv"
-    pd.DataFrame({"单元编码": [KEY], "单元名称": ["示例"], "空间布局约束": [BAN_KEY]}).to_csv(csv_path, index=False, encoding="utf-8-sig")
+    pd.DataFrame({"单元编码": [KEY], "单元名称": ["示例"], "空间布局约束": [BAN_KEY]}).to_csv(
+        csv_path, index=False, encoding="utf-8-sig"
+    )
     e = read_list(csv_path).entries
     assert e[["code", "text"]].values.tolist() == [[KEY, BAN_KEY]]
     doc = docx.Document()
