@@ -9,7 +9,7 @@ numbered items, and again at a comma where a new modal word starts
 * the project types it names, matched through the type vocabulary
   (:mod:`spatial.project_types`: synonyms and groups such as 两高) — a
   word counts only as an item of a list of projects (followed by 、 等 项目
-  企业 …), so "工业污染物排放口" does not name industry;
+  企业 …), so "工业污染物排放口" and "新增工业园" do not name industry;
 * its qualifiers, kept as conditions: 新建/扩建/改建, 在…范围内, 入园,
   除…外, capacity words.  A qualifier the site data cannot decide softens
   the verdict, never the other way: within a named sub-area → 待核实;
@@ -43,7 +43,7 @@ _SPLIT = re.compile(r"[；;。！!\n]+|[（(]\d{1,2}[）)]|[①-⑳]|(?:^|(?<=[�
 _ITEM = re.compile(r"^\s*(?:[（(]?\d{1,2}[）)]|\d{1,2}[、.．]|[①-⑳]|[一二三四五六七八九十]+[是、])\s*")
 #: After a type word: what makes it an item of a list of projects.
 _FOLLOW = re.compile(
-    r"^(?:[、，,和及与或等]|$|[）)]|类|项目|企业|行业|产业|设施|工程|活动|生产|建设|开发|电站|站|场|厂|基地|装置|园|业|制造|加工|的)"
+    r"^(?:[、，,和及与或等]|$|[）)]|类|项目|企业|行业|产业|设施|工程|活动|生产|建设|开发|电站|站|场|厂|基地|装置|业|制造|加工|的)"
 )
 _NEW = re.compile(r"新建|扩建|改建|改扩建|新增|新设|新上")
 _SCOPE = re.compile(r"(?:在|于)([^；。]{2,120}?)(?:范围内|范围|区内|以内|内|周边|沿岸|两侧|上游)")

@@ -489,8 +489,10 @@ def attach_lists(
 
 
 def _audit(ulist: UnitList, clauses: pd.DataFrame, coverage: Mapping[str, list[str]], overrides: Any) -> dict[str, Any]:
+    from spatial.zoning import display_path
+
     return {
-        "path": str(ulist.path),
+        "path": display_path(ulist.path),
         "sha256": ulist.sha256,
         "title": ulist.title,
         "sheets": list(ulist.sheets),

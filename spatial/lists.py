@@ -29,7 +29,7 @@ from layers.control_unit import CATEGORIES, CATEGORY_DIGIT, CODE_PATTERN
 from spatial.errors import FileFormatError, InputError
 from spatial.io import file_sha256
 
-__all__ = ["UnitList", "read_list", "DIMENSION_HEADERS", "ENTRY_COLUMNS", "LIST_SUFFIXES"]
+__all__ = ["UnitList", "read_list", "demo_list_path", "DIMENSION_HEADERS", "ENTRY_COLUMNS", "LIST_SUFFIXES"]
 
 LIST_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".docx")
 
@@ -131,6 +131,19 @@ class UnitList:
     def codes(self) -> list[str]:
         """Unit codes with a row, in list order."""
         return list(dict.fromkeys(self.entries.loc[self.entries["scope"] == "unit", "code"]))
+
+
+def demo_list_path() -> Path:
+    """Return the bundled 连州 demo's access list (sentences of the 连州 plan, see DEMO_DATA.md).
+
+    Returns
+    -------
+    Path
+        ``spatial/data/lianzhou_list.xlsx``.
+    """
+    from importlib import resources
+
+    return Path(str(resources.files("spatial") / "data" / "lianzhou_list.xlsx"))
 
 
 def _fold(text: str) -> str:

@@ -248,3 +248,77 @@ def test_csv_and_docx(tmp_path: Path) -> None:
     doc.save(tmp_path / "list.docx")
     e = read_list(tmp_path / "list.docx").entries
     assert e["code"].tolist() == [KEY, KEY] and set(e["dimension"]) == {"resource_efficiency"}
+
+
+def _overrides(workbook: Path, tmp_path: Path) -> tuple[Path, str]:
+    clauses = parse_list(read_list(workbook), DEFAULT_TYPES)
+    cid = clauses.loc[clauses["text"] == PENDING_KEY, "clause_id"].iloc[0]
+    over = tmp_path / "更正.csv"
+    over.write_text(f"条款编号,项目类型,结论,说明\n{cid},商业,禁止,本局认定\n", encoding="utf-8-sig")
+    return over, cid
+
+
+def test_cli_review_screen_validate(workbook: Path, toy_gpkg: Path, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from spatial.cli import cli
+
+    run = CliRunner()
+    review = tmp_path / "review.xlsx"
+    res = run.invoke(cli, ["lists", "review", str(workbook), "--zoning", str(toy_gpkg), "--out", str(review)])
+    assert res.exit_code == 0, res.output
+    assert "条款 10 条" in res.output and "清单编码无图斑 1 个" in res.output
+    assert len(pd.read_excel(review, sheet_name="条款解析")) == 10
+    again = run.invoke(cli, ["lists", "review", str(workbook), "--out", str(review)])
+    assert again.exit_code == 2 and "--force" in again.output
+    over, cid = _overrides(workbook, tmp_path)
+    sites = tmp_path / "sites.gpkg"
+    _sites({"shop": ("商业", 12.5, 1.5), "chem": ("化工", 12, 1)}).to_file(sites)
+    out = tmp_path / "out"
+    args = [
+        "screen",
+        str(sites),
+        "-z",
+        str(toy_gpkg),
+        "--lists",
+        str(workbook),
+        "--list-overrides",
+        str(over),
+        "--no-map",
+        "--out",
+        str(out),
+    ]
+    res = run.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert [o["clause"] for o in record["lists"][0]["overrides"]] == [cid]
+    assert "本局认定" in record["lists"][0]["overrides"][0]["change"]
+    verdicts = pd.read_csv(out / "sites.csv", encoding="utf-8-sig").set_index("site_id")["verdict"]
+    assert verdicts["shop"] == "prohibited" and verdicts["chem"] == "prohibited"
+    res = run.invoke(cli, ["validate", str(toy_gpkg), "--lists", str(workbook)])
+    assert res.exit_code == 1 and "list_code_no_polygon" in res.output and "unit_no_list_row" in res.output
+
+
+def test_manifest_lists_and_report_audit(workbook: Path, toy_gpkg: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from maps.eia import build_model
+    from spatial.zoning import load_zoning
+
+    shutil.copy(workbook, tmp_path / "清单.xlsx")
+    over, cid = _overrides(workbook, tmp_path)
+    layers = {"boundary": "行政区", "control_unit": "环境管控单元", "redline": "生态保护红线"}
+    body = "".join(f"  {k}: {{path: {toy_gpkg}, layer: {v}}}\n" for k, v in layers.items())
+    manifest = tmp_path / "zoning.yaml"
+    manifest.write_text(f"layers:\n{body}lists:\n  - path: 清单.xlsx\n    overrides: {over.name}\n", encoding="utf-8")
+    res = screen(_sites({"shop": ("商业", 12.5, 1.5)}), load_zoning(manifest))
+    hits = res.hits[res.hits["rule_id"] == f"LIST:{cid}"]
+    assert hits["verdict"].tolist() == ["prohibited"]
+    assert res.audit["lists"][0]["overrides"][0]["clause"] == cid
+    model = build_model(res)
+    audit = dict(model.audit)
+    assert "人工更正" in audit["准入清单"] and cid in audit["准入清单"]
+    rows = [r for s in model.sites for t in s.tables for r in t.rows if PENDING_KEY in r.requirement]
+    assert rows and rows[0].verdict == "不符合" and "商业" in rows[0].situation
