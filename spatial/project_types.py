@@ -155,6 +155,20 @@ _PLANNER: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "other": (None, ("其他", "其它", "其他项目", "未分类")),
 }
 # ---------------------------------------------------------------------------
+# Words published 准入清单 use for types already in the vocabulary (issue 29): the clause
+# parser (spatial/clauses.py) finds types only through these synonyms. No new types here.
+#: name -> more Chinese synonyms
+_LIST_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "mining": ("挖沙", "挖砂", "采砂场", "矿产开采", "矿产资源开采"),
+    "hydropower": ("小水电站", "水电开发"),
+    "livestock": ("畜禽养殖场", "畜禽规模养殖", "规模化畜禽养殖", "养殖场"),
+    "thermal_power": ("燃煤火电", "煤电"),
+    "building_materials": ("砖瓦", "砖瓦窑"),
+    "papermaking": ("制浆造纸",),
+    "tanning": ("皮革鞣制",),
+    "electroplating": ("电镀加工",),
+}
+# ---------------------------------------------------------------------------
 
 def label_zh(name: str) -> str:
     """Return the Chinese name of a built-in project type (the name itself when it has none).
@@ -219,6 +233,8 @@ class ProjectTypes:
         pt = cls()
         for name, (parent, syns) in {**_BASE, **_PLANNER}.items():
             pt.add(name, parent, syns)
+        for name, syns in _LIST_SYNONYMS.items():
+            pt.add(name, None, syns)  # keeps the type's parent
         for name, (syns, members) in _GROUPS.items():
             pt.groups[name] = members
             for s in (name, *syns):
