@@ -189,6 +189,16 @@ def test_screening_with_the_list(workbook: Path, toy_zoning) -> None:
     assert set(hits.loc[hits["message_zh"].str.contains(BAN_CITY), "site_id"]) == {"tan_gen"}
     assert set(hits.loc[hits["message_zh"].str.contains(BAN_GEN), "site_id"]) == set()
     assert res.rules.extra["lists"][0]["n_clauses"] == 10
+    # every unparsed clause: a 待核实 hit quoting it for every site of its unit, and no other verdict
+    clauses = parse_list(read_list(workbook), DEFAULT_TYPES)
+    unparsed = clauses[~clauses["parsed"].astype(bool) & (clauses["code"] == KEY)]
+    assert len(unparsed) == 2
+    for c in unparsed.to_dict("records"):
+        mine = hits[hits["rule_id"] == f"LIST:{c['clause_id']}"]
+        assert set(mine["site_id"]) == {"chem", "shop", "paper_key"}, c["text"]
+        assert set(mine["verdict"]) == {"notice"} and mine["message_zh"].str.contains(f"“{c['text']}”", regex=False).all()
+    # a parsed clause flags exactly the types it names: the shop is not flagged by any ban
+    assert not len(hits[(hits["site_id"] == "shop") & (hits["verdict"] == "prohibited")])
 
 
 def test_coverage_and_review(workbook: Path, toy_zoning, tmp_path: Path) -> None:
