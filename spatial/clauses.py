@@ -93,6 +93,10 @@ class Clause:
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
 
+#: (vocabulary id, size) -> its Chinese words, longest first.
+_WORDS: dict[tuple[int, int], list[str]] = {}
+
+
 def _modal_hits(text: str) -> list[tuple[int, str, str]]:
     """(position, word, modality) of each modal word, 应 in ordinary words left out."""
     out = []
@@ -170,7 +174,12 @@ def clauses_in_context(text: str) -> list[tuple[str, str]]:
 
 def _type_terms(text: str, vocab: ProjectTypes) -> list[tuple[int, str, str]]:
     """(position, word, canonical type or group) of each type word used as a list item, longest first."""
-    words = sorted((s for s in vocab.synonyms if len(s) >= 2 and re.search(r"[\u4e00-\u9fff]", s)), key=len, reverse=True)
+    key = (id(vocab), len(vocab.synonyms))
+    words = _WORDS.get(key)
+    if words is None:  # once per vocabulary: a list has thousands of clauses
+        words = sorted((s for s in vocab.synonyms if len(s) >= 2 and re.search(r"[\u4e00-\u9fff]", s)), key=len, reverse=True)
+        _WORDS.clear()
+        _WORDS[key] = words
     taken = [False] * len(text)
     found = []
     for w in words:

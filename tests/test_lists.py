@@ -332,3 +332,31 @@ def test_manifest_lists_and_report_audit(workbook: Path, toy_gpkg: Path, tmp_pat
     assert "人工更正" in audit["准入清单"] and cid in audit["准入清单"]
     rows = [r for s in model.sites for t in s.tables for r in t.rows if PENDING_KEY in r.requirement]
     assert rows and rows[0].verdict == "不符合" and "商业" in rows[0].situation
+
+
+_ALPHABET = (
+    "禁止不得严禁限制严格控制原则上应当须鼓励新建扩建在范围内入园除外化工电镀印染采矿小水电畜禽养殖项目企业、，；。（1）2、等的"
+)
+
+
+def test_clauses_are_verbatim_and_conservative() -> None:
+    """Any text: clauses are substrings of it; a parsed verdict never exceeds the modality read."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from spatial.project_types import VERDICT_RANK
+
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None)
+    @given(st.text(alphabet=_ALPHABET, max_size=60))
+    def check(text: str) -> None:
+        for clause in split_clauses(text):
+            assert clause and clause in text
+            c = parse_clause(clause, DEFAULT_TYPES)
+            assert set(c.types) <= set(DEFAULT_TYPES.names)
+            if c.parsed:
+                assert c.types and c.modality is not None
+                assert VERDICT_RANK[c.verdict] <= VERDICT_RANK[c.modality]
+            else:
+                assert c.verdict == "notice" and c.reason
+
+    check()
