@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +29,7 @@ import yaml
 
 from layers.control_unit import CATEGORY_ZH
 from spatial.clauses import clauses_in_context, parse_clause
-from spatial.errors import InputError, RuleError
+from spatial.errors import DataWarning, InputError, RuleError
 from spatial.lists import DIMENSION_ZH, UnitList, read_list
 from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS, ProjectTypes, label_zh, verdict_rank
 from spatial.rules import Rule, RuleSet
@@ -313,6 +314,8 @@ def _where(c: Mapping[str, Any], units: pd.DataFrame | None) -> tuple[dict[str, 
         if units is not None and len(units):
             names = units["name"].astype("string").fillna("")
             codes = tuple(units.loc[names.str.contains(str(c["scope_value"]), regex=False).to_numpy(), "code"].astype(str))
+        if not codes:  # most likely the list's own area (清远市 in 清远's list): broader, never dropped
+            return {}, f"{c['scope_value']}总体管控要求（未匹配到单元名称，按全部单元适用）"
         return {"code": codes}, f"{c['scope_value']}总体管控要求"
     return {}, "总体管控要求"
 
@@ -472,6 +475,14 @@ def attach_lists(
         mine = {k: v for k, v in corr.items() if any(k.startswith(f"{s}!") for s in ulist.sheets) or len(paths) == 1}
         claimed.update(mine)
         clauses = parse_list(ulist, rules.types, mine)
+        if ulist.problems:
+            listing = "；".join(f"{q['sheet']} 第 {q['row'] or '?'} 行：{q['why']}" for q in ulist.problems[:10])
+            warnings.warn(
+                f"准入清单 {ulist.path.name} 有 {len(ulist.problems)} 行无法定位，未转为规则（见审核表“问题”页）：{listing}"
+                f" / access list {ulist.path.name}: {len(ulist.problems)} rows could not be placed and give no rule; see the review sheet",
+                DataWarning,
+                stacklevel=2,
+            )
         basis, sid = _scheme(ulist, rules.registry, scheme)
         added += list_rules(
             clauses, rules.types, basis, units=units, source=ulist.path.name, cite=_anchor_cite(rules.registry, sid)

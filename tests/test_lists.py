@@ -360,3 +360,24 @@ def test_clauses_are_verbatim_and_conservative() -> None:
                 assert c.verdict == "notice" and c.reason
 
     check()
+
+
+def test_region_rows_and_unplaced_rows(toy_zoning, tmp_path: Path) -> None:
+    """A region naming no unit applies to every unit (reported); a row without code or level warns."""
+    from spatial.errors import DataWarning
+
+    path = tmp_path / "list.csv"
+    rows = [
+        {"单元编码": "", "单元名称": "示例县总体管控要求", "空间布局约束": "禁止新建焦化项目。"},
+        {"单元编码": "", "单元名称": "某某片区", "空间布局约束": "禁止新建钢铁项目。"},
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False, encoding="utf-8-sig")
+    ul = read_list(path)
+    assert list(ul.entries["scope"]) == ["region"] and ul.entries["scope_value"].iloc[0] == "示例县"
+    assert len(ul.problems) == 1 and ul.problems[0]["row"] == "3"
+    assert list_coverage(ul, toy_zoning["control_unit"].drop(columns="geometry"))["no_region"] == ["示例县"]
+    with pytest.warns(DataWarning, match="某某片区"):
+        rules = attach_lists(load_rules(), path, toy_zoning)
+    res = screen(_sites({"a": ("焦化", 1, 1), "b": ("焦化", 19, 19)}), toy_zoning, rules)
+    hit = res.hits[res.hits["rule_id"].astype(str).str.startswith("LIST:")]
+    assert set(hit["site_id"]) == {"a", "b"} and set(hit["verdict"]) == {"prohibited"}
