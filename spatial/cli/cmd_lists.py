@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from spatial.cli.context import working_on
-from spatial.cli.options import force_option
+from spatial.cli.options import DEMO_NAMES, force_option
 
 __all__ = ["command"]
 
@@ -17,14 +17,23 @@ def command() -> None:
     """Work with published 生态环境准入清单 (access lists): review their parse (准入清单)."""
 
 
+def _zoning(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """``demo`` names the bundled package here too (None stays: no join check)."""
+    from spatial.zoning import demo_zoning_path
+
+    if value is not None and value.strip().lower() in DEMO_NAMES and not Path(value).exists():
+        return demo_zoning_path()
+    return None if value is None else click.Path(exists=True, path_type=Path).convert(value, param, ctx)
+
+
 @command.command("review")
 @click.argument("list_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--zoning",
     "-z",
-    type=click.Path(exists=True, path_type=Path),
     default=None,
-    help="Zoning package: check the join by unit code (分区数据，可选).",
+    callback=_zoning,
+    help="Zoning package, or `demo`: check the join by unit code (分区数据，可选).",
 )
 @click.option(
     "--overrides",
