@@ -17,7 +17,8 @@ import pytest
 from conftest import TOY_CRS, km_point
 
 from spatial.clauses import parse_clause, split_clauses
-from spatial.list_rules import attach_lists, list_coverage, parse_list, review_tables, write_review
+from spatial.list_review import review_tables, write_review
+from spatial.list_rules import attach_lists, list_coverage, parse_list
 from spatial.lists import read_list
 from spatial.project_types import DEFAULT_TYPES
 from spatial.rules import load_rules

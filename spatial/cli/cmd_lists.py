@@ -52,7 +52,7 @@ def _zoning(ctx: click.Context, param: click.Parameter, value: str | None) -> Pa
 @force_option
 def review(list_file: Path, zoning: Path | None, overrides: Path | None, out: Path | None, force: bool) -> None:
     """Write an XLSX listing every clause of LIST_FILE and what it became (types, modality, conditions) or why not."""
-    from spatial.list_rules import review_list
+    from spatial.list_review import review_list
     from spatial.output import FILES
     from spatial.outset import single_output
     from spatial.zoning import load_zoning
