@@ -66,9 +66,14 @@ def review_tables(
             }
         )
     table = pd.DataFrame(rows)
-    key = clauses["code"].where(clauses["code"] != "", clauses["scope"] + ":" + clauses["scope_value"].astype(str))
+    level = [
+        {"all": "全域总体管控要求", "region": f"{v}总体管控要求", "category": f"{CATEGORY_ZH.get(v, v)}总体管控要求"}.get(s, "")
+        for s, v in zip(clauses["scope"], clauses["scope_value"].astype(str), strict=True)
+    ]
+    key = clauses["code"].where(clauses["code"] != "", pd.Series(level, index=clauses.index))
+    names = clauses["name"].where(clauses["code"] != "", pd.Series(level, index=clauses.index))
     per = (
-        clauses.assign(单元=key, parsed_i=clauses["parsed"].astype(int))
+        clauses.assign(单元=key, name=names, parsed_i=clauses["parsed"].astype(int))
         .groupby("单元", sort=False)
         .agg(单元名称=("name", "first"), 条款数=("text", "size"), 已解析=("parsed_i", "sum"))
         .reset_index()
