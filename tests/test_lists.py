@@ -382,3 +382,11 @@ def test_region_rows_and_unplaced_rows(toy_zoning, tmp_path: Path) -> None:
     res = screen(_sites({"a": ("焦化", 1, 1), "b": ("焦化", 19, 19)}), toy_zoning, rules)
     hit = res.hits[res.hits["rule_id"].astype(str).str.startswith("LIST:")]
     assert set(hit["site_id"]) == {"a", "b"} and set(hit["verdict"]) == {"prohibited"}
+
+
+def test_list_rules_survive_a_screening_date(workbook: Path, toy_zoning) -> None:
+    """Re-resolving the catalogue for a date (--as-of) or a place keeps the list's rules."""
+    rules = attach_lists(load_rules(), workbook, toy_zoning)
+    res = screen(_sites({"chem": ("化工", 12, 1)}), toy_zoning, rules, as_of="2026-09-01")
+    assert res.hits["rule_id"].astype(str).str.startswith("LIST:").any()
+    assert res.audit["lists"][0]["n_clauses"] == 10
