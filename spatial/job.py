@@ -90,6 +90,13 @@ class JobOutcome:
     skipped: list[str] = field(default_factory=list)
 
 
+def _record_lists(oset: Any, result: ScreeningResult) -> None:
+    """Trace the 准入清单 the rules came with in ``run.json`` (file, hash, counts, corrections)."""
+    rules = getattr(result, "rules", None)
+    if rules is not None and "lists" in rules.extra:
+        oset.record["lists"] = rules.extra["lists"]
+
+
 def _quiet(_: str) -> None:
     """Drop a note (the default for callers without a console)."""
 
@@ -122,6 +129,10 @@ class ScreeningJob:
         threads, chunk size, screening date (``as_of``), 国家重大项目 status.
     adcode : str, optional
         Adcode for the rules when the boundary has none.
+    lists : sequence of path-like
+        Published 准入清单 files read into unit rules (none: the lists the zoning manifest names).
+    list_overrides : path-like, optional
+        The bureau's corrections of the lists' clause parses.
     use_cache : bool
         Load a zoning path through the disk cache.
     indicators : Any
@@ -136,6 +147,8 @@ class ScreeningJob:
     fmt: str | None = None
     run_options: RunOptions = field(default_factory=RunOptions)
     adcode: str | None = None
+    lists: Sequence[str | os.PathLike[str]] = ()
+    list_overrides: str | os.PathLike[str] | None = None
     use_cache: bool = False
     indicators: Any = None
 
@@ -157,6 +170,7 @@ class ScreeningJob:
             out.append(Path(self.zoning) if self.zoning is not None else demo_zoning_path())
         if not isinstance(self.rules, RuleSet):
             out.append(Path(self.rules) if self.rules is not None else default_rules_path())
+        out += [Path(p) for p in (*self.lists, *([self.list_overrides] if self.list_overrides else []))]
         return out
 
     def load_zoning(self, *, stage: Stage = _no_stage, notify: Notify = _quiet) -> Zoning:
@@ -177,16 +191,20 @@ class ScreeningJob:
         return z
 
     def load_rules(self, zoning: Zoning, *, stage: Stage = _no_stage) -> RuleSet:
-        """Load the rules; an explicit :attr:`adcode` fixes the area (else the engine resolves the zoning's own)."""
+        """Load the rules and the 准入清单; an explicit :attr:`adcode` fixes the area (else the engine resolves the zoning's own)."""
         if isinstance(self.rules, RuleSet):
             return self.rules
+        from spatial.list_rules import attach_lists
+
         stage("rules", self.rules)
         if self.adcode:
             from spatial.jurisdiction import zoning_adcode
 
             code, note = zoning_adcode(zoning, self.adcode)
-            return load_rules(self.rules, adcode=code, adcode_note=note, as_of=self.run_options.as_of)
-        return load_rules(self.rules, as_of=self.run_options.as_of)
+            rules = load_rules(self.rules, adcode=code, adcode_note=note, as_of=self.run_options.as_of)
+        else:
+            rules = load_rules(self.rules, as_of=self.run_options.as_of)
+        return attach_lists(rules, list(self.lists), zoning, overrides=self.list_overrides)  # none given: the manifest's lists
 
     def _files(self) -> list[SiteFile]:
         """Return the named files the sites come from (none for a plain path or a table)."""
@@ -341,6 +359,7 @@ class ScreeningJob:
         """
         ins = list(inputs) if inputs is not None else self.input_paths()
         with output_set(out, force=force, inputs=ins, argv=list(argv or ["ecozone"])) as oset:
+            _record_lists(oset, result)
             files = self.write(result, oset.staging, force=force, notify=notify)
         return {k: oset.final(p) for k, p in files.items()}
 
@@ -387,6 +406,7 @@ class ScreeningJob:
 
         with output_set(out, force=force, inputs=self.input_paths(), argv=list(argv or ["ecozone"])) as oset:
             result = self.screen(progress=progress, stage=stage, notify=notify)
+            _record_lists(oset, result)
             if before_write is not None:
                 before_write(result, oset.staging)
             stage("outputs", out)

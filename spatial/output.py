@@ -155,6 +155,7 @@ FILES: dict[str, OutputFile] = {
     "diff_json": OutputFile("diff.json", "变化审计结果"),
     "diff_gpkg": OutputFile("diff.gpkg", "变化图斑"),
     "diff_breakdown_csv": OutputFile("diff_breakdown.csv", "变化分区统计"),
+    "list_review": OutputFile("list_review.xlsx", "准入清单解析审核表"),
     "suitability_gpkg": OutputFile("suitability.gpkg", "适宜性分区（GeoPackage）"),
     "suitability_csv": OutputFile("suitability.csv", "适宜性面积表"),
     "suitability_tif": OutputFile("suitability.tif", "适宜性栅格（多类型时为 suitability_<类型>.tif）"),

@@ -134,6 +134,10 @@ def prepare_inputs(
         from spatial.jurisdiction import zoning_adcode
 
         rules = rules.for_adcode(*zoning_adcode(zoning))
+    if "lists" not in rules.extra:  # access lists named by the zoning manifest (``lists:``)
+        from spatial.list_rules import attach_manifest_lists
+
+        rules = attach_manifest_lists(rules, zoning)
     prep_sites, audit = load_sites(sites, zoning, options, types=rules.types)
     audit["zoning_warnings"] = empty_layer_warnings(zoning, [layer for rule in rules for layer in rule.layers])
     return prep_sites, zoning, rules, audit

@@ -45,6 +45,8 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.type_map",
             "spatial.site_options",
             "spatial.site_forms",
+            "spatial.lists",
+            "spatial.clauses",
             "spatial.sites",
             "spatial.sources",
             "spatial.jurisdiction",
@@ -52,7 +54,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("index", ("spatial.engine", "spatial.engine.prepared", "spatial.engine.queries", "spatial.engine.parallel", "spatial.engine.modes")),
-    ("rules", ("spatial.rules", "spatial.explain", "spatial.verdicts", "spatial.engine.evaluate", "spatial.engine.text")),
+    ("rules", ("spatial.rules", "spatial.list_rules", "spatial.explain", "spatial.verdicts", "spatial.engine.evaluate", "spatial.engine.text")),
     (
         "results",
         (
@@ -71,7 +73,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.compare",
         ),
     ),
-    ("outputs", ("spatial.output", "spatial.outset")),
+    ("outputs", ("spatial.output", "spatial.outset", "spatial.list_review")),
     ("maps", ("maps",)),
     ("job", ("spatial.job",)),
     ("front", ("spatial", "spatial.cli", "spatial.serve")),

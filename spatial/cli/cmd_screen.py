@@ -62,6 +62,8 @@ __all__ = ["command"]
 @click.option("--adcode", default=None, help="Adcode of the zoning's area (行政区划代码) when its boundary has none: decides which provincial/local rules apply.")
 @as_of_option
 @major_project_option
+@click.option("--lists", "lists", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="Published 准入清单 (XLSX/CSV/DOCX) read into unit rules; repeatable (生态环境准入清单).")
+@click.option("--list-overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="YAML/CSV corrections of the lists' clause parses (清单解析更正, see `ecozone lists review`).")
 def command(
     sites: Path,
     zoning: Path | None,
@@ -81,6 +83,8 @@ def command(
     adcode: str | None,
     as_of: str | None,
     major_project: str | None,
+    lists: tuple[Path, ...],
+    list_overrides: Path | None,
 ) -> None:
     """Screen project SITES against the zoning (选址符合性筛查).
 
@@ -98,7 +102,10 @@ def command(
     dask = {k: v for k, v in {"workers": workers, "scheduler": scheduler}.items() if v is not None} if engine == "dask" else {}
     run = RunOptions(engine=engine, engine_options=dask, threads=threads, chunk_size=chunk_size, as_of=as_of, major_project=major_project)
     products = TABLES_ONLY if no_map else ALL_PRODUCTS
-    job = ScreeningJob(sites, zoning, rules, site_opts, products=products, fmt=fmt, run_options=run, adcode=adcode, use_cache=not no_cache)
+    job = ScreeningJob(
+        sites, zoning, rules, site_opts, products=products, fmt=fmt, run_options=run, adcode=adcode, use_cache=not no_cache, lists=lists,
+        list_overrides=list_overrides,
+    )  # fmt: skip
     with progress_bar("筛查 screening") as tick:
         outcome = job.run(out, force=force, argv=command_line(), progress=tick, stage=working_on, notify=lambda m: click.echo(m, err=True))
     result = outcome.result
