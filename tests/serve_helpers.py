@@ -82,6 +82,21 @@ def redline_patch(size_m: float = 200.0) -> tuple[shapely.Polygon, str]:
     return shapely.box(p.x - h, p.y - h, p.x + h, p.y + h), str(big.get("name", ""))
 
 
+def outside_patch(size_m: float = 100.0) -> shapely.Polygon:
+    """A square in the demo town's development boundary, 300 m from every area a 工业 site must keep out of (EPSG:4546)."""
+    from spatial import load_zoning
+
+    z = load_zoning()
+    town = shapely.union_all(z.layers["urban_boundary"].geometry.values)
+    keep_out = ("redline", "protected_area", "water_source", "farmland", "corridor", "general_eco_space", "sensitive_receptor")
+    avoid = shapely.union_all([shapely.union_all(z.layers[k].geometry.values) for k in keep_out if k in z.layers])
+    free = town.difference(avoid.buffer(300))
+    parts = sorted(getattr(free, "geoms", [free]), key=lambda g: -g.area)
+    p = shapely.point_on_surface(parts[0])
+    h = size_m / 2
+    return shapely.box(p.x - h, p.y - h, p.x + h, p.y + h)
+
+
 def to_lonlat(geom: shapely.Geometry, crs: str = DEMO_CRS) -> shapely.Geometry:
     """Reproject one geometry to WGS84 lon/lat."""
     return to_crs_geoms(np.asarray([geom], dtype=object), CRS.from_user_input(crs), WGS84)[0]

@@ -7,7 +7,7 @@ import json
 import pytest
 import shapely
 from fastapi.testclient import TestClient
-from serve_helpers import make_app, redline_patch, to_lonlat
+from serve_helpers import make_app, outside_patch, redline_patch, to_lonlat
 
 from spatial.serve.check import CACHE, MAX_CHECK_SITES, checks_log
 
@@ -21,21 +21,6 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         yield c, tmp
 
 
-def outside_patch(size_m: float = 100.0) -> shapely.Polygon:
-    """A square in the demo town's development boundary, 300 m from every area a 工业 site must keep out of (EPSG:4546)."""
-    from spatial import load_zoning
-
-    z = load_zoning()
-    town = shapely.union_all(z.layers["urban_boundary"].geometry.values)
-    keep_out = ("redline", "protected_area", "water_source", "farmland", "corridor", "general_eco_space", "sensitive_receptor")
-    avoid = shapely.union_all([shapely.union_all(z.layers[k].geometry.values) for k in keep_out if k in z.layers])
-    free = town.difference(avoid.buffer(300))
-    parts = sorted(getattr(free, "geoms", [free]), key=lambda g: -g.area)
-    p = shapely.point_on_surface(parts[0])
-    h = size_m / 2
-    return shapely.box(p.x - h, p.y - h, p.x + h, p.y + h)
-
-
 def _geo(poly: shapely.Geometry) -> dict:
     return shapely.geometry.mapping(to_lonlat(poly))
 
@@ -45,6 +30,7 @@ def _check(client: TestClient, geoms: list[dict], project_type: str = "工业", 
     return client.post("/api/check", json={"geometries": geoms, "project_type": project_type, **kw})
 
 
+@pytest.mark.slow
 def test_red_line_is_prohibited_and_moving_out_changes_it(served) -> None:
     """Over the red line: 禁止 with the red-line rule and its clause; the same square moved out: no red-line finding, another verdict."""
     client, tmp = served
