@@ -31,12 +31,12 @@ def make_app(tmp: Path, **kw: Any) -> Any:
     return create_app(ServeSettings(data_dir=tmp, **kw))
 
 
-def wait_job(client: Any, job_id: str, timeout: float = 400.0, **kw: Any) -> dict[str, Any]:
-    """Poll ``GET /api/screenings/{id}`` until the job is done or failed."""
+def wait_job(client: Any, job_id: str, timeout: float = 400.0, files: bool = True, **kw: Any) -> dict[str, Any]:
+    """Poll ``GET /api/screenings/{id}`` until the job is done (and, with ``files``, its files written) or failed."""
     t0 = time.monotonic()
     while True:
         doc = client.get(f"/api/screenings/{job_id}", **kw).json()
-        if doc.get("status") in ("done", "failed"):
+        if doc.get("status") == "failed" or (doc.get("status") == "done" and not (files and doc.get("files_status") == "pending")):
             return doc
         if time.monotonic() - t0 > timeout:
             raise AssertionError(f"job {job_id} still {doc.get('status')} after {timeout} s")

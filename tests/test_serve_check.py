@@ -104,3 +104,13 @@ def test_bad_requests_are_400_in_chinese(served, geoms: list[dict], extra: dict,
     r = _check(client, geoms, **extra)
     assert r.status_code == 400, r.text
     assert word in r.json()["error"]
+
+
+def test_without_facts_same_verdict(served) -> None:
+    """``facts: false`` (what the live page sends) answers the same verdicts and findings, with no facts."""
+    client, _ = served
+    inside, _ = redline_patch(100.0)
+    full = _check(client, [_geo(inside)]).json()["sites"][0]
+    lean = _check(client, [_geo(inside)], facts=False).json()["sites"][0]
+    assert lean["facts"] == [] and full["facts"]
+    assert (lean["verdict"], [f["rule_id"] for f in lean["findings"]]) == (full["verdict"], [f["rule_id"] for f in full["findings"]])

@@ -62,6 +62,7 @@ class OutputFile(BaseModel):
     name: str
     bytes: int
     url: str
+    state: str = Field(default="可下载", description="可下载 (listed files are always complete)")
 
 
 class Accepted(BaseModel):
@@ -110,6 +111,9 @@ class Screening(BaseModel):
     error: ErrorBody | None = Field(description="Why the job failed")
     sites: list[SiteVerdict] | None
     files: list[OutputFile]
+    files_status: str | None = Field(default=None, description="Done jobs: pending (生成中), ready (可下载) or failed; the verdicts come first")
+    files_status_zh: str | None = None
+    files_error: str | None = Field(default=None, description="Why writing the files failed")
 
 
 class ZoningVersionOut(BaseModel):
@@ -134,6 +138,7 @@ class CheckRequest(BaseModel):
     project_type: str = Field(description="Project type of every site (中文或英文), e.g. 化工, 工业, 住宅")
     names: list[str] = Field(default_factory=list, description="Site names in order (default: a Feature's name, else 绘制图形N)")
     zoning_version: str = Field(default="", description="Zoning version id (default: newest accepted)")
+    facts: bool = Field(default=True, description="Measure per-layer facts (overlap, nearest feature); the live page asks without them")
 
 
 class CheckFinding(BaseModel):

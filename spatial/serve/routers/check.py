@@ -45,7 +45,7 @@ async def api_check(request: Request, body: CheckBody, who: CurrentUser, setting
 
     def work() -> dict[str, Any]:
         item = CACHE.get(version.id, content, entry)
-        answer = check_sites(item, body.geometries, body.project_type, body.names)
+        answer = check_sites(item, body.geometries, body.project_type, body.names, facts=body.facts)
         answer["id"] = record_check(
             Path(settings.data_dir), user=who.name, version_id=version.id, version_sha256=content,
             project_type=body.project_type, geometries=body.geometries, answer=answer,

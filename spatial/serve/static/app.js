@@ -97,7 +97,7 @@
       fetch("/api/check", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf ? csrf.value : "" },
-        body: JSON.stringify({ geometries: fc.features.map(function (f) { return f.geometry; }), names: names(fc.features.length), project_type: ptype, zoning_version: ver ? ver.value : "" })
+        body: JSON.stringify({ geometries: fc.features.map(function (f) { return f.geometry; }), names: names(fc.features.length), project_type: ptype, zoning_version: ver ? ver.value : "", facts: false })
       }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); }).then(function (res) {
         if (mine !== seq) { return; }  // a newer edit is on its way
         var ok = res[0], body = res[1];
@@ -182,6 +182,15 @@
     }, 1000);
   }
 
+  function pollFiles(p) {  // the verdicts are shown; reload once the files are written
+    if (p.getAttribute("data-files") !== "pending") { return; }
+    var timer = setInterval(function () {
+      getJSON("/api/screenings/" + p.getAttribute("data-job")).then(function (doc) {
+        if (doc.files_status !== "pending") { clearInterval(timer); window.location.reload(); }
+      }).catch(function () {});
+    }, 1000);
+  }
+
   function pollVersion(p) {
     var id = p.getAttribute("data-version");
     var timer = setInterval(function () {
@@ -201,6 +210,8 @@
     }
     var box = document.getElementById("job");
     if (box) { pollJob(box); }
+    var fs = document.getElementById("files-state");
+    if (fs) { pollFiles(fs); }
     var v = document.getElementById("validating");
     if (v) { pollVersion(v); }
   });
