@@ -84,8 +84,10 @@ def _until(cond, timeout: float = 20.0) -> None:
 
 
 def _wait_result(page) -> None:
+    """The result page with its verdicts, then (the page reloads itself) with its files."""
     page.wait_for_url("**/screenings/*")
     page.wait_for_selector("#verdicts", timeout=120_000)
+    page.wait_for_selector("#files-state[data-files='ready']", timeout=300_000)
     page.wait_for_selector("#map[data-sites-loaded]")  # wait_for_function would need eval, which the CSP forbids
 
 
