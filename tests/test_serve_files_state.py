@@ -23,6 +23,10 @@ def test_files_state_follows_the_verdicts(tmp_path) -> None:
         doc = wait_job(client, r.json()["id"])
         assert doc["status"] == "done" and doc["files_status"] == "ready" and doc["files_status_zh"] == "可下载"
         assert {"report.html", "sites.csv"} <= {f["name"] for f in doc["files"]} and {f["state"] for f in doc["files"]} == {"可下载"}
+        page = client.get(f"/screenings/{doc['id']}/sites/{doc['sites'][0]['site_id']}").text
+        assert "<td>生态保护红线</td>" in page and "<td>redline</td>" not in page  # layer names in Chinese
+        assert "空间布局约束" in page and any(c in page for c in ("优先保护单元", "重点管控单元", "一般管控单元"))  # the unit's list text and category
+        assert not any(f"<td>{c}</td>" in page for c in ("priority", "key", "general"))
         folder = tmp_path / "jobs" / doc["id"]
         url = f"/api/screenings/{doc['id']}"
         mark_pending(folder)
