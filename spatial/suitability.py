@@ -54,6 +54,7 @@ __all__ = [
     "ARC_TOLERANCE_M",
     "TOLERANCE_M",
     "partition_levels",
+    "vertex_tiles",
     "node_faces",
     "AREA_TOLERANCE",
     "resolve_rules",
@@ -409,7 +410,7 @@ TILE_VERTICES = 150_000
 TILE_MIN_M = 2_000.0
 
 
-def _vertex_tiles(county: shapely.Geometry, edges: np.ndarray, max_vertices: int = TILE_VERTICES) -> list[shapely.Geometry]:
+def vertex_tiles(county: shapely.Geometry, edges: np.ndarray, max_vertices: int = TILE_VERTICES) -> list[shapely.Geometry]:
     """Boxes over the county holding at most ``max_vertices`` edge vertices each (quadtree split).
 
     Vertices are counted on a 1 km grid from each edge's envelope centre, so the
@@ -540,7 +541,7 @@ def partition_levels(
     first = _level_edges(zoning, [k for k, r in ranked.items() if r == levels[0]], threads)
     edges = np.concatenate([first, *extra_edges]) if extra_edges else first
     edges = edges[~shapely.is_empty(edges)] if len(edges) else edges
-    tiles = _tiles(county, tile_m) if tile_m else _vertex_tiles(county, edges)
+    tiles = _tiles(county, tile_m) if tile_m else vertex_tiles(county, edges)
     tile_boxes = np.array(tiles, dtype=object)
     shapely.prepare(county)
     tree = shapely.STRtree(edges)
@@ -933,9 +934,12 @@ def _dissolve(frame: gpd.GeoDataFrame, tile_of: np.ndarray) -> gpd.GeoDataFrame:
     def merge(a: int, b: int) -> shapely.Geometry:
         if b - a == 1:
             return g[a]
-        one = shapely.coverage_union_all(g[a:b])
-        if shapely.is_valid(one) and shapely.get_type_id(one) in (3, 6):
-            return one
+        try:
+            one = shapely.coverage_union_all(g[a:b])
+            if shapely.is_valid(one) and shapely.get_type_id(one) in (3, 6):
+                return one
+        except shapely.errors.GEOSException:  # tile borders noded apart: the safe way below
+            pass
         tcut = np.flatnonzero(np.r_[True, t[a + 1 : b] != t[a : b - 1], True]) + a
         pieces = np.array([shapely.coverage_union_all(g[x:y]) for x, y in zip(tcut[:-1], tcut[1:], strict=True)], dtype=object)
         return pieces[0] if len(pieces) == 1 else shapely.union_all(pieces)

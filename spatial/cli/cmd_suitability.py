@@ -30,6 +30,12 @@ __all__ = ["command"]
 @force_option
 @click.option("--no-map", is_flag=True, help="Skip suitability.html (the GPKG, GeoTIFF and CSV are still written).")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Engine threads (default: usable cores).")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler address (调度器地址), e.g. tcp://host:8786: tiles are noded on its workers; same result as local.",
+)
 def command(
     project_types: tuple[str, ...],
     zoning: Path | None,
@@ -41,6 +47,7 @@ def command(
     force: bool,
     no_map: bool,
     threads: int | None,
+    scheduler: str | None,
 ) -> None:
     """Partition the county by the verdict a site of each project type would get (选址适宜性分区).
 
@@ -65,7 +72,7 @@ def command(
         results = []
         for t in project_types:
             with progress_bar(f"适宜性 {t}") as tick:
-                results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick))
+                results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick, scheduler=scheduler))
         working_on("outputs", out)
         files = write_suitability(results, oset.staging, resolution=resolution, force=force, zoning=None if no_map else z)
     for r in results:
