@@ -451,27 +451,29 @@ def vertex_tiles(county: shapely.Geometry, edges: np.ndarray, max_vertices: int 
     return list(boxes[shapely.intersects(boxes, county)])
 
 
-def _run_tiles(work: list[tuple[np.ndarray, np.ndarray]], threads: int, scheduler: str | None) -> list[np.ndarray]:
-    """:func:`node_faces` for every (lines, keep) pair: on Dask with a scheduler address, else in threads."""
-    if not work:
+def _run_tiles(make: Callable[[int], tuple[np.ndarray, np.ndarray]], n: int, threads: int, scheduler: str | None) -> list[np.ndarray]:
+    """:func:`node_faces` for tiles ``0..n-1`` whose (lines, keep) ``make(i)`` builds: on Dask with a scheduler address, else in threads.
+
+    Locally a tile's clipped lines exist only while it is noded, so peak memory holds
+    a few tiles' copies of the edges, not all of them.
+    """
+    if not n:
         return []
     if scheduler:
         from spatial.engine.dask import dask_client
 
         with dask_client(scheduler=scheduler) as client:
-            futures = client.map(node_faces, [w[0] for w in work], [w[1] for w in work], pure=False)
+            futures = []
+            for i in range(n):  # one tile's lines at a time on the client
+                lines, keep = make(i)
+                futures.append(client.submit(node_faces, lines, keep, pure=False))
             return client.gather(futures)
-    if threads > 1 and len(work) > 1:
+    if threads > 1 and n > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        # biggest tiles first, so a large one does not start last
-        order = np.argsort([-int(shapely.get_num_coordinates(w[0]).sum()) for w in work], kind="stable")
-        out: list[np.ndarray] = [np.zeros(0, dtype=object)] * len(work)
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for i, faces in zip(order, pool.map(lambda i: node_faces(*work[i]), order), strict=True):
-                out[i] = faces
-        return out
-    return [node_faces(*w) for w in work]
+            return list(pool.map(lambda i: node_faces(*make(i)), range(n)))
+    return [node_faces(*make(i)) for i in range(n)]
 
 
 @dataclass
@@ -545,14 +547,16 @@ def partition_levels(
     tile_boxes = np.array(tiles, dtype=object)
     shapely.prepare(county)
     tree = shapely.STRtree(edges)
-    work = []
-    for tile in tiles:
+    del first, extra_edges
+
+    def first_tile(i: int, edges: np.ndarray = edges, tree: shapely.STRtree = tree) -> tuple[np.ndarray, np.ndarray]:
+        tile = tiles[i]
         part = shapely.intersection(county, tile) if len(tiles) > 1 else county
         xmin, ymin, xmax, ymax = tile.bounds
         keep = shapely.get_parts(np.array([part], dtype=object))
         keep = keep[shapely.get_dimensions(keep) == 2]
-        lines = np.concatenate([shapely.boundary(keep), shapely.clip_by_rect(edges[tree.query(tile)], xmin, ymin, xmax, ymax)])
-        work.append((lines, keep))
+        return np.concatenate([shapely.boundary(keep), shapely.clip_by_rect(edges[tree.query(tile)], xmin, ymin, xmax, ymax)]), keep
+
     steps = len(levels)
     done = 0
 
@@ -562,8 +566,10 @@ def partition_levels(
         if progress is not None:
             progress(done, steps)
 
-    parts = _run_tiles(work, threads, scheduler)
-    del work, tree, edges
+    parts = _run_tiles(first_tile, len(tiles), threads, scheduler)
+    del first_tile, tree, edges  # the level-1 edges are not needed again
+    if prepared is None or prepared.types is not rules.types:  # built after noding: the two peaks do not add up
+        prepared = prepare_zoning(zoning, rules.types)
     faces = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
     tile_of = np.repeat(np.arange(len(parts)), [len(f) for f in parts]).astype(np.int64)
     verdicts, hits = screen_points(shapely.point_on_surface(faces), zoning, rules, project_type, prepared=prepared, threads=threads)
@@ -594,7 +600,7 @@ def partition_levels(
             lines = np.concatenate([shapely.boundary(faces[hit]), shapely.clip_by_rect(new[np.unique(f)], xmin, ymin, xmax, ymax)])
             work.append((lines, faces[hit]))
             owners.append((t, hit))
-        parts = _run_tiles(work, threads, scheduler)
+        parts = _run_tiles(lambda i, work=work: work[i], len(work), threads, scheduler)
         if parts:
             gone = np.concatenate([h for _, h in owners])
             born = np.concatenate(parts)
@@ -852,10 +858,10 @@ def suitability(
         raise ValueError(f"method must be 'levels' or 'exhaustive', got {method!r}")
     county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))
     steep = terrain.steep_polygons(max_slope, zoning.crs) if terrain is not None else np.zeros(0, dtype=object)
-    if prepared is None or prepared.types is not rules.types:
-        prepared = prepare_zoning(zoning, rules.types)
     order = [rule.id for rule in rules]
     if method == "exhaustive":
+        if prepared is None or prepared.types is not rules.types:
+            prepared = prepare_zoning(zoning, rules.types)
         if tile_m is None:
             xmin, ymin, xmax, ymax = county.bounds
             tile_m = 50_000.0 if max(xmax - xmin, ymax - ymin) > 200_000 else None
