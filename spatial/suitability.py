@@ -190,25 +190,62 @@ def _arc_segments(distance: float) -> int:
     return max(8, math.ceil((math.pi / 2) / (2 * half)))
 
 
+def _rule_keys(zoning: Zoning, rule: Any) -> list[tuple[str, Any]]:
+    """(layer, distance) edge sources one rule reacts to.
+
+    Distance keys: None (the features themselves), 'width' (their reach), a number
+    (``buffer_m``/``distance_m``), or ``("setback", field, ((class, metres), ...))``
+    (the reach plus a setback by class).  An ``overlay`` rule also reacts to the
+    features of the layers it looks into.
+    """
+    usable = [lay for lay in rule.layers if lay in zoning.layers and len(zoning.layers[lay]) and lay != "boundary"]
+    params = getattr(rule, "params", None) or {}
+    for lay, _where in params.get("areas", ()) if isinstance(params, dict) else ():
+        if lay in zoning.layers and len(zoning.layers[lay]) and lay != "boundary" and lay not in usable:
+            usable.append(lay)
+    out: list[tuple[str, Any]] = []
+    for layer in usable:
+        keys: list[Any] = [None]
+        if layer in rule.layers:
+            for attr in ("buffer_m", "distance_m"):
+                d = getattr(rule, attr, None)
+                if d == "width":
+                    keys.append("width")
+                elif isinstance(d, (int, float)) and d > 0:
+                    keys.append(float(d))
+            if isinstance(params, dict) and isinstance(params.get("setback_m"), dict):
+                keys.append(("setback", params["class_field"], tuple(sorted(params["setback_m"].items()))))
+        if zoning.spec(layer).reach is not None:  # the engine's touch test is "within the feature's reach"
+            keys.append("width")
+        out += [(layer, k) for k in keys]
+    return out
+
+
 def _rule_sources(zoning: Zoning, rules: RuleSet, ptype: str) -> dict[str, set[Any]]:
     """Layer -> distances (None: the features themselves; 'width': corridor widths) the type's rules read."""
     out: dict[str, set[Any]] = {}
     for rule in rules:
         if rule.type_verdicts.get(ptype) is None:
             continue
-        for layer in rule.layers:
-            if layer not in zoning.layers or not len(zoning.layers[layer]) or layer == "boundary":
-                continue
-            dists = out.setdefault(layer, {None})
-            for attr in ("buffer_m", "distance_m"):
-                d = getattr(rule, attr, None)
-                if d == "width":
-                    dists.add("width")
-                elif isinstance(d, (int, float)) and d > 0:
-                    dists.add(float(d))
-            if zoning.spec(layer).reach is not None:  # the engine's touch test is "within the feature's reach"
-                dists.add("width")
+        for layer, key in _rule_keys(zoning, rule):
+            out.setdefault(layer, {None}).add(key)
     return out
+
+
+def _distances(zoning: Zoning, layer: str, key: Any) -> np.ndarray:
+    """Buffer distance per feature of ``layer`` for a distance key of :func:`_rule_keys`."""
+    frame = zoning.layers[layer]
+    if key is None:
+        return np.zeros(len(frame))
+    if key == "width":
+        return np.asarray(zoning.spec(layer).reach(frame), dtype=float)
+    if isinstance(key, tuple):
+        _, field_name, table = key
+        reach = np.asarray(zoning.spec(layer).reach(frame), dtype=float) if zoning.spec(layer).reach is not None else np.zeros(len(frame))
+        cls = frame[field_name] if field_name in frame else pd.Series([None] * len(frame), index=frame.index)
+        extra = cls.astype(object).map(dict(table)).to_numpy(dtype=float)
+        return np.where(np.isfinite(extra), reach + np.nan_to_num(extra), np.nan)  # no setback for other classes
+    return np.full(len(frame), float(key))
 
 
 #: Distances above this are buffered in two steps (see :func:`_offset`).
@@ -287,10 +324,9 @@ def _edges(zoning: Zoning, rules: RuleSet, ptype: str, extra: list[np.ndarray], 
         for d in dists:
             if d is None:
                 out.append(shapely.boundary(g[shapely.get_dimensions(g) == 2]))
-            elif d == "width":
-                out.append(shapely.boundary(_buffered(g, np.asarray(zoning.spec(layer).reach(frame), dtype=float)[ok], threads)))
             else:
-                out.append(shapely.boundary(_buffered(g, float(d), threads)))
+                dd = _distances(zoning, layer, d)[ok]
+                out.append(shapely.boundary(_buffered(g[np.isfinite(dd)], dd[np.isfinite(dd)], threads)))
     out += [shapely.boundary(x) for x in extra if len(x)]
     edges = np.concatenate(out) if out else np.zeros(0, dtype=object)
     return edges[~shapely.is_empty(edges)]
@@ -318,21 +354,8 @@ def _ranked_sources(zoning: Zoning, rules: RuleSet, ptype: str) -> dict[tuple[st
         verdict = rule.type_verdicts.get(ptype)
         if verdict is None or VERDICT_RANK[verdict] == 0:
             continue
-        rank = VERDICT_RANK[verdict]
-        for layer in rule.layers:
-            if layer not in zoning.layers or not len(zoning.layers[layer]) or layer == "boundary":
-                continue
-            keys: list[Any] = [None]
-            for attr in ("buffer_m", "distance_m"):
-                d = getattr(rule, attr, None)
-                if d == "width":
-                    keys.append("width")
-                elif isinstance(d, (int, float)) and d > 0:
-                    keys.append(float(d))
-            if zoning.spec(layer).reach is not None:
-                keys.append("width")
-            for key in keys:
-                out[(layer, key)] = max(out.get((layer, key), 0), rank)
+        for key in _rule_keys(zoning, rule):
+            out[key] = max(out.get(key, 0), VERDICT_RANK[verdict])
     return out
 
 
@@ -348,15 +371,9 @@ def _level_edges(
     out = []
     tree = shapely.STRtree(near) if near is not None else None
     for layer, d in sources:
-        frame = zoning.layers[layer]
-        g = np.asarray(frame.geometry.values, dtype=object)
-        ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
-        if d is None:
-            dist = np.zeros(len(g))
-        elif d == "width":
-            dist = np.asarray(zoning.spec(layer).reach(frame), dtype=float)
-        else:
-            dist = np.full(len(g), float(d))
+        g = np.asarray(zoning.layers[layer].geometry.values, dtype=object)
+        dist = _distances(zoning, layer, d)
+        ok = ~(shapely.is_missing(g) | shapely.is_empty(g)) & np.isfinite(dist)
         if d is None:
             ok &= shapely.get_dimensions(g) == 2
         if tree is not None:

@@ -34,7 +34,7 @@ def _points_inside(areas, n: int, seed: int, margin: float = 1.0):
     return pts[p], f
 
 
-@pytest.mark.parametrize("ptype", ["化工", "agriculture", "tourism", "linear_infrastructure"])
+@pytest.mark.parametrize("ptype", ["化工", "agriculture", "tourism", "linear_infrastructure", "residential"])
 def test_random_points_get_their_area_verdict(demo_zoning, ptype):
     """1,000 random interior points, screened by the engine, get the verdict of the area they fall in."""
     import geopandas as gpd
