@@ -594,52 +594,91 @@ def partition_levels(
     screened = len(faces)
     tick()
     vrank = np.array([VERDICT_RANK[v] for v in VERDICTS], dtype=np.int64)
+    # Rules whose every edge source has been cut: they hold (or not) all over a face.
+    keys_of = {rule.id: set(_rule_keys(zoning, rule)) for rule in rules if rule.type_verdicts.get(project_type) is not None}
+    done_keys = {k for k, r in ranked.items() if r == levels[0]}
+    # A milder rank is cut in two steps: the features' own rings first (cheap), then the buffers,
+    # which are drawn only near faces no ring-cut rule has decided yet.
+    steps_todo: list[tuple[int, list[tuple[str, Any]]]] = []
     for level in levels[1:]:
-        rank = vrank[pd.Categorical(verdicts, categories=list(VERDICTS)).codes]
-        open_ = np.flatnonzero(rank < cut)  # not yet decided: milder than everything cut so far
-        if not len(open_):
+        srcs = [k for k, r in ranked.items() if r == level]
+        rings = [k for k in srcs if k[1] is None]
+        rest = [k for k in srcs if k[1] is not None]
+        steps_todo += [(level, rings), (level, rest)] if rings and rest else [(level, srcs)]
+    steps += len(steps_todo) - len(levels[1:])
+    # cut_rank is kept as the step's rank; `listed` below says which rules a face may list
+
+    def decided(faces_n: int, verdicts: np.ndarray, hits: pd.DataFrame, level: int) -> np.ndarray:
+        """Faces whose verdict is at least ``level`` and is given by a rule already cut everywhere."""
+        v = vrank[pd.Categorical(verdicts, categories=list(VERDICTS)).codes]
+        out = np.zeros(faces_n, dtype=bool)
+        if not len(hits):
+            return out
+        full = np.array([rid in keys_of and keys_of[rid] <= done_keys for rid in hits["rule_id"]], dtype=bool)
+        hs = hits["s"].to_numpy(np.int64)
+        hr = hits["verdict"].map(VERDICT_RANK).to_numpy()
+        ok = full & (hr == v[hs]) & (hr >= level)
+        out[hs[ok]] = True
+        return out
+
+    final = decided(len(faces), verdicts, hits, levels[0])
+    listed_keys: list[set[tuple[str, Any]]] = [set(done_keys)]
+    step_of = np.zeros(len(faces), dtype=np.int64)
+    for level, srcs in steps_todo:
+        open_ = np.flatnonzero(~final)
+        if not len(open_) or not srcs:
             tick()
             continue
-        new = _level_edges(zoning, [k for k, r in ranked.items() if r == level], threads, near=faces[open_])
+        new = _level_edges(zoning, srcs, threads, near=faces[open_])
+        done_keys |= set(srcs)
+        listed_keys.append(set(done_keys))
+        step_of[open_] = len(listed_keys) - 1
         cut[open_] = level
-        if not len(new):
-            tick()
-            continue
-        etree = shapely.STRtree(new)
-        work, owners = [], []
-        for t in np.unique(tile_of[open_]):
-            idx = open_[tile_of[open_] == t]
-            xmin, ymin, xmax, ymax = tile_boxes[t].bounds
-            e, f = etree.query(faces[idx], predicate="intersects")
-            if not len(e):
-                continue
-            hit = idx[np.unique(e)]
-            lines = np.concatenate([shapely.boundary(faces[hit]), shapely.clip_by_rect(new[np.unique(f)], xmin, ymin, xmax, ymax)])
-            work.append((lines, faces[hit]))
-            owners.append((t, hit))
-        parts = _run_tiles(lambda i, work=work: work[i], len(work), threads, scheduler)
-        if parts:
-            gone = np.concatenate([h for _, h in owners])
-            born = np.concatenate(parts)
-            born_tile = np.repeat([t for t, _ in owners], [len(p) for p in parts]).astype(np.int64)
-            v_new, h_new = screen_points(shapely.point_on_surface(born), zoning, rules, project_type, prepared=prepared, threads=threads)
-            screened += len(born)
-            stay = np.ones(len(faces), dtype=bool)
-            stay[gone] = False
-            remap = np.full(len(faces), -1, dtype=np.int64)
-            remap[stay] = np.arange(int(stay.sum()))
-            hits = hits[stay[hits["s"].to_numpy(np.int64)]].copy() if len(hits) else hits
-            if len(hits):
-                hits["s"] = remap[hits["s"].to_numpy(np.int64)]
-            if len(h_new):
-                h_new = h_new.copy()
-                h_new["s"] = h_new["s"].to_numpy(np.int64) + int(stay.sum())
-                hits = pd.concat([hits, h_new], ignore_index=True) if len(hits) else h_new
-            faces = np.concatenate([faces[stay], born])
-            tile_of = np.concatenate([tile_of[stay], born_tile])
-            verdicts = np.concatenate([verdicts[stay], v_new])
-            cut = np.concatenate([cut[stay], np.full(len(born), level, dtype=np.int64)])
+        if len(new):
+            etree = shapely.STRtree(new)
+            work, owners = [], []
+            for t in np.unique(tile_of[open_]):
+                idx = open_[tile_of[open_] == t]
+                xmin, ymin, xmax, ymax = tile_boxes[t].bounds
+                e, f = etree.query(faces[idx], predicate="intersects")
+                if not len(e):
+                    continue
+                hit = idx[np.unique(e)]
+                lines = np.concatenate([shapely.boundary(faces[hit]), shapely.clip_by_rect(new[np.unique(f)], xmin, ymin, xmax, ymax)])
+                work.append((lines, faces[hit]))
+                owners.append((t, hit))
+            parts = _run_tiles(lambda i, work=work: work[i], len(work), threads, scheduler)
+            if parts:
+                gone = np.concatenate([h for _, h in owners])
+                born = np.concatenate(parts)
+                born_tile = np.repeat([t for t, _ in owners], [len(p) for p in parts]).astype(np.int64)
+                v_new, h_new = screen_points(shapely.point_on_surface(born), zoning, rules, project_type, prepared=prepared, threads=threads)
+                screened += len(born)
+                stay = np.ones(len(faces), dtype=bool)
+                stay[gone] = False
+                remap = np.full(len(faces), -1, dtype=np.int64)
+                remap[stay] = np.arange(int(stay.sum()))
+                hits = hits[stay[hits["s"].to_numpy(np.int64)]].copy() if len(hits) else hits
+                if len(hits):
+                    hits["s"] = remap[hits["s"].to_numpy(np.int64)]
+                if len(h_new):
+                    h_new = h_new.copy()
+                    h_new["s"] = h_new["s"].to_numpy(np.int64) + int(stay.sum())
+                    hits = pd.concat([hits, h_new], ignore_index=True) if len(hits) else h_new
+                faces = np.concatenate([faces[stay], born])
+                tile_of = np.concatenate([tile_of[stay], born_tile])
+                verdicts = np.concatenate([verdicts[stay], v_new])
+                cut = np.concatenate([cut[stay], np.full(len(born), level, dtype=np.int64)])
+                final = np.concatenate([final[stay], np.zeros(len(born), dtype=bool)])
+                step_of = np.concatenate([step_of[stay], np.full(len(born), len(listed_keys) - 1, dtype=np.int64)])
+        final |= decided(len(faces), verdicts, hits, level)
         tick()
+    # A face lists only the rules whose edges were all cut in it (the others may hold in part of it).
+    if len(hits):
+        hs = hits["s"].to_numpy(np.int64)
+        keep = np.array([rid not in keys_of or keys_of[rid] <= listed_keys[st] for rid, st in zip(hits["rule_id"], step_of[hs], strict=True)], dtype=bool)
+        hits = hits[keep]
+        cut[:] = 0  # already filtered: the caller's rank filter passes everything left
     return _Levels(faces, tile_of, verdicts, hits if len(hits) else empty_hits, cut, levels, screened)
 
 

@@ -49,12 +49,13 @@ def test_random_points_get_their_area_verdict(demo_zoning, ptype):
     expected = s.areas["verdict"].to_numpy()[f]
     got = res.sites["verdict"].to_numpy()
     assert (got == expected).all(), res.sites.loc[got != expected, ["site_id", "verdict"]]
-    # the cause rules of the area are exactly the rules at the point's own verdict
+    # the cause rules of the area hold at the point, at its own verdict (other rules of that
+    # level may also hold in part of the area: their edges are not cut inside it)
     hits = res.hits[res.hits["verdict"] == res.sites.set_index("site_id").loc[res.hits["site_id"], "verdict"].to_numpy()]
     causes = hits.groupby("site_id")["rule_id"].agg(lambda x: set(x))
     area_cause = s.areas["cause"].to_numpy()[f]
     for i in np.flatnonzero(got != "compatible")[:200]:
-        assert causes[f"P{i}"] == set(area_cause[i].split("、"))
+        assert area_cause[i] and set(area_cause[i].split("、")) <= causes[f"P{i}"]
 
 
 def test_areas_sum_to_county(demo_zoning):
@@ -212,9 +213,10 @@ def test_levels_equal_the_exhaustive_partition(demo_zoning, ptype):
     assert list(a.index) == list(b.index)
     assert np.allclose(a.to_numpy(), b.to_numpy(), rtol=1e-7, atol=1e-6)
     assert new.faces < old.faces
-    # inside the worst areas milder edges are not cut, so no milder rule is listed there
+    # inside the worst areas the NEAR buffers are never drawn, so NEAR is not listed there
     worst = new.areas["verdict"] == "prohibited"
-    assert worst.any() and (new.areas.loc[worst, "rules"] == new.areas.loc[worst, "cause"]).all()
+    assert worst.any() and not new.areas.loc[worst, "rules"].str.contains("NEAR").any()
+    assert old.areas.loc[old.areas["verdict"] == "prohibited", "rules"].str.contains("NEAR").any()
     assert new.tolerance_m > 0 and any(f"{new.tolerance_m:g} m" in n for n in new.notes)
 
 
