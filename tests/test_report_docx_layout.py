@@ -1,0 +1,130 @@
+"""report.docx laid out alike in Word, WPS and LibreOffice.
+
+The grid of every table equals its cell widths (LibreOffice lays tables out
+from ``tblGrid``, Word from the cells), layout fixed, header rows repeat, rows
+do not split, pictures keep with their captions, East-Asian fonts named with
+a fallback; and the demo, converted by a real LibreOffice, fits the page
+budget (2 pages per site + 10) and renders to PNG.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import warnings
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from conftest import km_box, km_line, km_point
+from lxml import etree
+
+from maps.report import write_report
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_DATA = Path(__file__).resolve().parents[1] / "spatial" / "data"
+
+
+def _toy_result(zoning) -> SimpleNamespace:
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["P1", "Y2", "L3"],
+            "name": ["红线内码头", "电镀厂", "跨河道路"],
+            "project_type": ["industrial", "electroplating", "linear_infrastructure"],
+            "verdict": ["prohibited", "notice", "compatible"],
+            "verdict_zh": ["禁止", "关注", "符合"],
+            "n_hits": [1, 0, 0],
+            "summary_zh": ["禁止。", "关注。", "符合。"],
+        },
+        geometry=[km_point(3.5, 3.5), km_box(11, 1, 11.5, 1.5), km_line((5, 7), (5, 9))],
+        crs=zoning.crs,
+    )
+    hits = pd.DataFrame(
+        {
+            "site_id": ["P1"], "rule_id": ["RL-DEV"], "layer": ["redline"], "feature_id": ["HX001"],
+            "feature_name": ["红线甲"], "verdict": ["prohibited"], "overlap_m2": [None], "overlap_pct": [None],
+            "length_m": [None], "distance_m": [None], "basis": ["《示例》第一条"], "message_zh": ["位于生态保护红线内。"],
+        }
+    )  # fmt: skip
+    units = pd.DataFrame(columns=["site_id", "code", "name"])
+    return SimpleNamespace(sites=sites, hits=hits, units=units, zoning=zoning, rules=[], audit={})
+
+
+def _tables(docx: Path) -> list[etree._Element]:
+    with zipfile.ZipFile(docx) as z:
+        root = etree.fromstring(z.read("word/document.xml"))
+    return root.findall(f".//{W}tbl")
+
+
+def test_table_grid_equals_cell_widths_fixed_layout(tmp_path: Path, toy_zoning) -> None:
+    """Every table: gridCol widths == each row's tcW widths == tblW; fixed layout; rows unsplittable; header repeats."""
+    paths = write_report(_toy_result(toy_zoning), tmp_path, pdf=False)
+    tables = _tables(paths["docx"])
+    assert len(tables) >= 5
+    for t in tables:
+        grid = [int(g.get(f"{W}w")) for g in t.find(f"{W}tblGrid").findall(f"{W}gridCol")]
+        assert len(set(grid)) > 1 or len(grid) == 1, grid  # not the equal split python-docx starts with
+        tblw = t.find(f"{W}tblPr/{W}tblW")
+        assert tblw.get(f"{W}type") == "dxa" and int(tblw.get(f"{W}w")) == sum(grid)
+        assert t.find(f"{W}tblPr/{W}tblLayout").get(f"{W}type") == "fixed"
+        rows = t.findall(f"{W}tr")
+        for k, tr in enumerate(rows):
+            cells = [int(tc.find(f"{W}tcPr/{W}tcW").get(f"{W}w")) for tc in tr.findall(f"{W}tc")]
+            assert cells == grid
+            assert tr.find(f"{W}trPr/{W}cantSplit") is not None
+            assert (tr.find(f"{W}trPr/{W}tblHeader") is not None) == (k == 0)
+        assert sum(grid) <= int(round(17.6 / 2.54 * 1440)) + 1  # within the text width
+
+
+def test_captions_keep_with_figures_and_fonts_named(tmp_path: Path, toy_zoning) -> None:
+    paths = write_report(_toy_result(toy_zoning), tmp_path, pdf=False)
+    with zipfile.ZipFile(paths["docx"]) as z:
+        root = etree.fromstring(z.read("word/document.xml"))
+        styles = z.read("word/styles.xml").decode("utf-8")
+        fonts = etree.fromstring(z.read("word/fontTable.xml"))
+    paras = root.findall(f".//{W}body/{W}p")
+    pictures = [i for i, p in enumerate(paras) if p.find(f".//{W}drawing") is not None]
+    assert pictures
+    for i in pictures:
+        assert paras[i].find(f"{W}pPr/{W}keepNext") is not None
+        caption = "".join(t.text or "" for t in paras[i + 1].iter(f"{W}t"))
+        assert caption.startswith("附图"), caption
+    assert 'w:eastAsia="宋体"' in styles and 'w:eastAsia="黑体"' in styles
+    alt = {f.get(f"{W}name"): f.find(f"{W}altName").get(f"{W}val") for f in fonts if f.find(f"{W}altName") is not None}
+    assert alt.get("宋体", "").startswith("Noto Serif CJK") and alt.get("黑体", "").startswith("Noto Sans CJK")
+
+
+def _pdf_pages(pdf: Path) -> int:
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", out).group(1))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed: apt install libreoffice-writer-nogui")
+@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
+@pytest.mark.skipif(not (_DATA / "lianzhou_sites.gpkg").exists(), reason="demo data not built")
+def test_demo_docx_in_libreoffice_fits_the_page_budget(tmp_path: Path) -> None:
+    """LibreOffice headless converts the demo report.docx; ≤ 2 pages per site + 10; two pages render to PNG."""
+    from spatial.screening import screen
+    from spatial.zoning import demo_sites_path, load_zoning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # demo data quirks are the data tests' business
+        res = screen(demo_sites_path(), load_zoning())
+    docx = write_report(res, tmp_path / "out", pdf=False)["docx"]
+    lo = tmp_path / "lo"
+    profile = (tmp_path / "profile").as_uri()  # own profile: no clash with a running soffice
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(lo), str(docx)],
+        capture_output=True, timeout=600, check=True,
+    )  # fmt: skip
+    pdf = lo / "report.pdf"
+    n = _pdf_pages(pdf)
+    assert 0 < n <= 2 * len(res.sites) + 10, n
+    subprocess.run(["pdftoppm", "-r", "50", "-f", "2", "-l", "3", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == 2 and all(p.stat().st_size > 5_000 for p in pngs)
