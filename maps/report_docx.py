@@ -148,7 +148,9 @@ def _font_table(doc: Any) -> None:
         f'<w:family w:val="{"roman" if name == CJK_FONT else "modern"}"/><w:pitch w:val="variable"/></w:font>'
         for name, alt in CJK_FALLBACK.items()
     )
-    fonts += f'<w:font w:name="{_LATIN_FONT}"><w:charset w:val="00"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
+    fonts += (
+        f'<w:font w:name="{_LATIN_FONT}"><w:charset w:val="00"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
+    )
     part = doc.part
     for rel in part.rels.values():
         if rel.reltype == RT.FONT_TABLE:
@@ -200,7 +202,6 @@ def _basis(cell: Any, text: str) -> None:
 def _table(
     doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths_cm: Sequence[float], verdict_col: int | None = None
 ) -> Any:
-    from docx.shared import Cm
 
     t = doc.add_table(rows=1 + len(rows), cols=len(header))
     t.style = "Table Grid"
@@ -221,7 +222,7 @@ def _table(
 
 
 def _figure(doc: Any, fig: Figure, width_cm: float = 16.5) -> None:
-    """The picture, kept on the page of its caption (keep-with-next), then the caption."""
+    """Add the picture, kept on the page of its caption (keep-with-next), then the caption."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 

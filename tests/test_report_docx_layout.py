@@ -104,7 +104,9 @@ def _pdf_pages(pdf: Path) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed: apt install libreoffice-writer-nogui")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed: apt install libreoffice-writer-nogui"
+)
 @pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
 @pytest.mark.skipif(not (_DATA / "lianzhou_sites.gpkg").exists(), reason="demo data not built")
 def test_demo_docx_in_libreoffice_fits_the_page_budget(tmp_path: Path) -> None:
