@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -294,7 +295,9 @@ def scheme_citations(zoning: Any) -> list[str]:
     Returns
     -------
     list of str
-        E.g. ``《广东省人民政府关于印发广东省“三线一单”生态环境分区管控方案的通知》（粤府〔2020〕71号）``.
+        Province first, then city, e.g.
+        ``《广东省人民政府关于印发广东省“三线一单”生态环境分区管控方案的通知》（粤府〔2020〕71号）``,
+        ``《清远市“三线一单”生态环境分区管控方案》（文号待核实）``.
     """
     from spatial.jurisdiction import zoning_adcode
     from spatial.sources import applies_in, default_registry
@@ -304,6 +307,17 @@ def scheme_citations(zoning: Any) -> list[str]:
     return [
         s.citation for s in sources if "三线一单" in s.title and s.jurisdiction is not None and applies_in(s.jurisdiction, adcode)
     ]
+
+
+def _dimension_names(zoning: Any) -> dict[str, str]:
+    from spatial.jurisdiction import zoning_adcode
+    from spatial.sources import dimension_names
+
+    try:
+        adcode, _ = zoning_adcode(zoning)
+    except Exception:  # noqa: BLE001 - a package without a boundary code: national names
+        return {}
+    return dimension_names(adcode)
 
 
 def _figure_ref(n: int | None) -> str:
@@ -413,6 +427,12 @@ def _messages(pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
     return text, basis
 
 
+def _first_source(basis: str) -> str:
+    """Return the first citation of a rule's basis, with 等 when it has more."""
+    parts = [p for p in str(basis or "").split("；") if p.strip()]
+    return parts[0] + ("等" if len(parts) > 1 else "") if parts else ""
+
+
 def _reach_m(rule: Any) -> str:
     for v in (getattr(rule, "buffer_m", None), getattr(rule, "distance_m", None)):
         if isinstance(v, (int, float)) and v > 0:
@@ -507,7 +527,8 @@ def _layer_rows(
         if quiet:
             wheres = [r.where for r in quiet]
             f = rowfacts.get(sid, layer, wheres)
-            req, basis = _messages([(r.message_zh, r.basis) for r in quiet])
+            # Nothing found: each rule's first source is cited here (the full chain is in rules.csv and the rule list).
+            req, basis = _messages([(r.message_zh, _first_source(r.basis)) for r in quiet])
             rows.append(
                 Row(
                     req,
@@ -522,9 +543,14 @@ def _layer_rows(
     return rows
 
 
-def _unit_rows(units: pd.DataFrame, keys: Sequence[str], facts: SiteFacts, sid: str, dim: int, fig: int | None) -> list[Row]:
+def _unit_rows(
+    units: pd.DataFrame, keys: Sequence[str], facts: SiteFacts, sid: str, dim: int, fig: int | None,
+    names: Mapping[str, str] | None = None,
+) -> list[Row]:  # fmt: skip
     """Rows for the quality/resource dimensions of every touched unit (person completes the situation)."""
     from layers.control_unit import CATEGORY_ZH, DIMENSIONS
+
+    dims = {**DIMENSIONS, **(names or {})}  # the city scheme's own dimension names where it has them
 
     rows = []
     for u in units.to_dict("records"):
@@ -536,7 +562,7 @@ def _unit_rows(units: pd.DataFrame, keys: Sequence[str], facts: SiteFacts, sid: 
             if k:
                 where = "同上"  # the unit is named once per unit
             text = _s(u.get(key))
-            label = DIMENSIONS.get(key, "综合准入要求")
+            label = dims.get(key, "综合准入要求")
             if not text:
                 continue  # no requirement in this dimension: no row (never printed as 未设定)
             rows.append(
@@ -584,7 +610,7 @@ def _known_positions(clause: str, zoning: Any, facts: SiteFacts, sid: str) -> tu
 
 def _list_rows(
     units: pd.DataFrame, hits: pd.DataFrame, ptype: str, ptype_zh: str, banned_rules: set[str], fig: int | None,
-    known: Any = None,
+    known: Any = None, names: Mapping[str, str] | None = None,
 ) -> list[Row]:  # fmt: skip
     """One row per clause of each touched unit's list, its 禁止类, and every unit-level finding."""
     rows: list[Row] = []
@@ -614,8 +640,8 @@ def _list_rows(
             )
         for key, label in (
             ("requirements", "综合准入要求"),
-            ("spatial_layout", "空间布局约束"),
-            ("risk_prevention", "环境风险防控"),
+            ("spatial_layout", (names or {}).get("spatial_layout", "空间布局约束")),
+            ("risk_prevention", (names or {}).get("risk_prevention", "环境风险防控")),
         ):
             clause = _s(u.get(key))
             if not clause:
@@ -655,6 +681,34 @@ def _site_units(result: Any, sid: str) -> pd.DataFrame:
     if units is None or not len(units):
         return pd.DataFrame(columns=["site_id", "code", "name"])
     return units[units["site_id"].astype(str) == sid]
+
+
+def _unit_areas(result: Any) -> Any:
+    """Ellipsoidal (GRS80) overlap of each site with each unit it touches, as the report states areas.
+
+    The engine's per-unit overlap is a plane area (fine for deciding, not for
+    stating next to the ellipsoidal site area); the report re-measures it.
+    """
+    from spatial.measure import ellipsoidal_area
+
+    units = getattr(result, "units", None)
+    zoning = result.zoning
+    cu = zoning.layers.get("control_unit") if zoning is not None else None
+    if units is None or not len(units) or cu is None or "code" not in cu:
+        return units
+    site_geom = pd.Series(result.sites.geometry.values, index=result.sites["site_id"].astype(str))
+    unit_geom = pd.Series(cu.geometry.values, index=cu["code"].astype(str))
+    unit_geom = unit_geom[~unit_geom.index.duplicated()]
+    a = site_geom.reindex(units["site_id"].astype(str).to_numpy()).to_numpy(dtype=object)
+    b = unit_geom.reindex(units["code"].astype(str).to_numpy()).to_numpy(dtype=object)
+    ok = np.array([isinstance(x, shapely.Geometry) and isinstance(y, shapely.Geometry) for x, y in zip(a, b, strict=True)])
+    ok &= np.array([isinstance(x, shapely.Geometry) and shapely.get_dimensions(x) == 2 for x in a])
+    out = units.copy()
+    if ok.any():
+        m2 = np.full(len(units), np.nan)
+        m2[ok] = ellipsoidal_area(shapely.intersection(a[ok], b[ok]), zoning.crs)
+        out["overlap_m2"] = np.where(ok, m2, pd.to_numeric(units["overlap_m2"], errors="coerce"))
+    return out
 
 
 #: Chinese labels of the columns the site readers add (coordinate files: spatial.coordfile).
@@ -773,6 +827,8 @@ def build_model(
     plans = scheme_citations(zoning)
     extra_cols = user_columns(sites)
     rowfacts = _RowFacts(sites, zoning)
+    unit_table = _unit_areas(result)
+    dim_names = _dimension_names(zoning)
     other_layers = [n for n in zoning.layers if n not in _NO_ROW and not any(n in v for v in SECTION_LAYERS.values())]
     sections: list[SiteSection] = []
     summary_rows = []
@@ -781,14 +837,16 @@ def build_model(
         ptype = _s(row.get("project_type"))
         ptype_zh = st.project_type_zh(ptype)
         sh = _site_hits(hits, sid)
-        units = _site_units(result, sid)
+        units = _site_units(SimpleNamespace(units=unit_table), sid)
         fig = site_figures.get(sid)
         t1 = _layer_rows(SECTION_LAYERS["redline"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
-        t2 = _unit_rows(units, ("emission_control", "resource_efficiency"), facts, sid, dim, figure_numbers.get("control_unit"))
+        t2 = _unit_rows(
+            units, ("emission_control", "resource_efficiency"), facts, sid, dim, figure_numbers.get("control_unit"), dim_names
+        )
         t2 += _layer_rows(SECTION_LAYERS["quality"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         t3 = _list_rows(
             units, sh, ptype, ptype_zh, banned_rules, figure_numbers.get("control_unit"),
-            lambda clause, sid=sid: _known_positions(clause, zoning, facts, sid),
+            lambda clause, sid=sid: _known_positions(clause, zoning, facts, sid), dim_names,
         )  # fmt: skip
         t4 = _layer_rows((*SECTION_LAYERS["other"], *other_layers), zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         out_hits = sh[sh["layer"].astype(str) == "boundary"]

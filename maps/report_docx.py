@@ -325,7 +325,7 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
         doc.add_heading(f"{s.n}. {s.site_id} {s.name}（{s.verdict_zh}）", level=2)
         _table(doc, ["项目", "内容"], [[k, v] for k, v in s.info], [3.2, 13.8])
         if s.figure in figs:
-            _figure(doc, figs[s.figure])
+            _figure(doc, figs[s.figure], width_cm=13.0)
         for i, t in enumerate(s.tables):
             doc.add_heading(f"（{_CN_NUM[i]}）{t.title}符合性分析", level=3)
             table = _table(
