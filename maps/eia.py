@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from types import SimpleNamespace
 from typing import Any
 
@@ -921,7 +921,7 @@ def build_model(
         summary[label if label not in summary.columns else f"{label}（原表）"] = sites[c].to_numpy()
     counts = {w: int((summary["符合性结论"] == w).sum()) for w in ("不符合", "有条件符合", "待核实", "符合")}
     run_at = datetime_zh((getattr(result, "audit", {}) or {}).get("run_at", ""))
-    audit, files = _audit(getattr(result, "audit", {}) or {})
+    audit, files = _audit(getattr(result, "audit", {}) or {}, getattr(result, "rules", None), zoning)
     return ReportModel(
         title=title,
         county=county,
@@ -1084,37 +1084,112 @@ def _file_name(path: Any) -> str:
     return shown if "内置数据" in shown else PurePath(p.replace("\\", "/")).name
 
 
-def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFrame]:
-    """Audit rows and input files, with file names only (never a local path)."""
-    rules = audit.get("rules") or {}
+_LEVEL_ZH = {
+    "national": "国家",
+    "province": "省",
+    "region": "区域",
+    "city": "市",
+    "county": "县（市、区）",
+    "custom": "自定义",
+    "unit": "单元",
+}
+_FILE_COLUMNS = ["用途", "文件", "图层/版本", "SHA-256", "坐标系", "要素数"]
+
+
+def _zoning_meta(zoning: Any) -> list[tuple[str, str]]:
+    """Issuer, version and date of the zoning data: from its ``zoning.yaml`` manifest, else 【待填写】."""
+    meta: Mapping[str, Any] = {}
+    path = getattr(zoning, "path", None)
+    if path is not None and PurePath(str(path)).suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            doc = yaml.safe_load(Path(str(path)).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            doc = None
+        meta = doc if isinstance(doc, Mapping) else {}
+
+    def pick(*keys: str) -> str:
+        return next((_s(meta.get(k)) for k in keys if _s(meta.get(k))), "") or TO_FILL
+
+    return [
+        ("分区数据发布机关", pick("issuer", "发布机关", "发布单位")),
+        ("分区数据版本", pick("version", "版本")),
+        ("分区数据发布日期", pick("date", "发布日期", "日期")),
+    ]
+
+
+def _audit(audit: Mapping[str, Any], rules: Any = None, zoning: Any = None) -> tuple[list[tuple[str, str]], pd.DataFrame]:
+    """Audit rows and input files, with file names only (never a local path).
+
+    Every catalogue of the rule stack and the sources registry are listed with
+    version and SHA-256; the zoning's issuer/version/date come from its
+    manifest or are left 【待填写】.
+    """
+    import hashlib
+
+    from spatial.sources import default_sources_path
+
+    rinfo = audit.get("rules") or {}
     sites = audit.get("sites") or {}
+    as_of = _s(audit.get("as_of"))
     rows = [
         ("软件版本", f"ecozone {_s(audit.get('ecozone_version'))}"),
         ("分析时间", datetime_zh(audit.get("run_at", "")) or "—"),
+        (
+            "筛查基准日",
+            as_of or f"{datetime_zh(audit.get('run_at', '')).split(' ')[0] or '—'}（未指定 --as-of，按分析当日现行依据）",
+        ),
         ("工作坐标系", _s(audit.get("working_crs")) or "—"),
         (
             "规则目录",
-            _s(rules.get("catalogue_id")) + (f"（版本 {_s(rules.get('version'))}）" if _s(rules.get("version")) else ""),
+            _s(rinfo.get("catalogue_id")) + (f"（版本 {_s(rinfo.get('version'))}）" if _s(rinfo.get("version")) else ""),
         ),
+        ("规则层级", _s(rinfo.get("levels")) or "—"),
+        *_zoning_meta(zoning),
         ("面积量算", "CGCS2000 椭球面积（GRS80）；距离在工作坐标系（高斯-克吕格投影，米）中量算"),
         ("数据警告", "；".join(_s(w) for w in audit.get("warnings") or []) or "—"),
     ]
-    files = [
-        {
-            "用途": "规则目录",
-            "文件": _file_name(rules.get("path")),
-            "图层": "",
-            "SHA-256": _s(rules.get("sha256")),
-            "坐标系": "",
-            "要素数": "",
-        }
-    ]
+    files = []
+    levels = [lv for lv in (getattr(rules, "levels", None) or []) if lv.get("applied")]
+    for lv in levels:  # every catalogue of the stack that applies here
+        files.append(
+            {
+                "用途": f"规则目录（{_LEVEL_ZH.get(_s(lv.get('level')), _s(lv.get('level')))}）",
+                "文件": _file_name(lv.get("file")),
+                "图层/版本": f"版本 {_s(lv.get('version'))}" if _s(lv.get("version")) else "",
+                "SHA-256": _s(lv.get("sha256")),
+                "坐标系": "",
+                "要素数": "",
+            }
+        )
+    if not levels:
+        files.append(
+            {
+                "用途": "规则目录",
+                "文件": _file_name(rinfo.get("path")),
+                "图层/版本": f"版本 {_s(rinfo.get('version'))}" if _s(rinfo.get("version")) else "",
+                "SHA-256": _s(rinfo.get("sha256")),
+                "坐标系": "",
+                "要素数": "",
+            }
+        )
+    reg = getattr(getattr(rules, "registry", None), "path", None) or default_sources_path()
+    try:
+        data = Path(str(reg)).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        m = re.search(rb"^\s*version:\s*['\"]?([^'\"\n]+)", data, re.MULTILINE)
+        version = f"版本 {m.group(1).decode('utf-8', 'replace').strip()}" if m else "版本未标注"
+    except OSError:
+        digest, version = "", ""
+    files.append({"用途": "依据来源登记表", "文件": PurePath(str(reg)).name, "图层/版本": version, "SHA-256": digest,
+                  "坐标系": "", "要素数": ""})  # fmt: skip
     if sites:
         files.append(
             {
                 "用途": "项目地块",
                 "文件": _file_name(sites.get("path")),
-                "图层": "",
+                "图层/版本": "",
                 "SHA-256": _s(sites.get("sha256")),
                 "坐标系": _s(sites.get("crs")),
                 "要素数": _s(sites.get("n_features")),
@@ -1125,13 +1200,13 @@ def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFram
             {
                 "用途": "分区数据",
                 "文件": _file_name(z.get("path")),
-                "图层": _layer_zh(_s(z.get("layer"))),
+                "图层/版本": _layer_zh(_s(z.get("layer"))),
                 "SHA-256": _s(z.get("sha256")),
                 "坐标系": _s(z.get("crs")),
                 "要素数": _s(z.get("n_features")),
             }  # fmt: skip
         )
-    return rows, pd.DataFrame(files, columns=["用途", "文件", "图层", "SHA-256", "坐标系", "要素数"])
+    return rows, pd.DataFrame(files, columns=_FILE_COLUMNS)
 
 
 def _indicator_frame(indicators: Any) -> pd.DataFrame | None:

@@ -487,9 +487,9 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endfor %}
 </tbody></table>
 <table class="audit">
-<thead><tr><th>用途</th><th>文件</th><th>图层</th><th>SHA-256</th><th>坐标系</th><th>要素数</th></tr></thead>
+<thead><tr><th>用途</th><th>文件</th><th>图层/版本</th><th>SHA-256</th><th>坐标系</th><th>要素数</th></tr></thead>
 <tbody>
-{% for f in files %}<tr><td>{{ f['用途'] }}</td><td>{{ f['文件'] }}</td><td>{{ f['图层'] }}</td><td>{{ f['SHA-256'] }}</td><td>{{ f['坐标系'] }}</td><td>{{ f['要素数'] }}</td></tr>
+{% for f in files %}<tr><td>{{ f['用途'] }}</td><td>{{ f['文件'] }}</td><td>{{ f['图层/版本'] }}</td><td>{{ f['SHA-256'] }}</td><td>{{ f['坐标系'] }}</td><td>{{ f['要素数'] }}</td></tr>
 {% endfor %}
 </tbody>
 </table>

@@ -147,3 +147,25 @@ def test_outside_findings_say_nearest(demo) -> None:
     assert len(outside)
     for v in outside["要素名称"]:
         assert re.match(r"最近的“.+”.*（距离.+，方位[东南西北]+）", v), v
+
+
+def test_audit_lists_every_catalogue_and_the_sources_registry(demo) -> None:
+    import hashlib
+
+    from spatial.sources import default_sources_path
+
+    res, model = demo
+    files = model.audit_files
+    applied = [lv for lv in res.rules.levels if lv["applied"]]
+    assert len(applied) >= 3  # national, province, region, county for 连州
+    cats = files[files["用途"].str.startswith("规则目录")]
+    assert cats["文件"].tolist() == [lv["file"] for lv in applied]
+    for lv, (_, row) in zip(applied, cats.iterrows(), strict=True):
+        path = next(p for p in (_DATA / lv["file"], _DATA / "catalogues" / lv["file"]) if p.exists())
+        assert row["SHA-256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert row["图层/版本"].startswith("版本 ")
+    reg = files[files["用途"] == "依据来源登记表"].iloc[0]
+    assert reg["SHA-256"] == hashlib.sha256(default_sources_path().read_bytes()).hexdigest()
+    audit = dict(model.audit)
+    assert audit["软件版本"].startswith("ecozone ") and "筛查基准日" in audit
+    assert audit["分区数据发布机关"] == "【待填写】"  # the demo GeoPackage has no manifest saying it
