@@ -270,6 +270,7 @@ class ReportModel:
     indicators: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    figure_intro: str = ""
 
 
 def _county(zoning: Any) -> tuple[str, str]:
@@ -888,7 +889,8 @@ def build_model(
                 name=name,
                 verdict=verdict,
                 verdict_zh=word,
-                info=_info_rows(row, coords.get(sid, {}), facts, sid, dim, extra_cols),
+                info=_info_rows(row, coords.get(sid, {}), facts, sid, dim, extra_cols)
+                + ([("位置示意图", f"见附图{fig}")] if fig else []),
                 tables=tables,
                 conclusion=_site_conclusion(word, plans, tables),
                 figure=fig,
@@ -939,7 +941,19 @@ def build_model(
         audit_files=files,
         indicators=_indicator_frame(indicators),
         warnings=[_s(w) for w in (getattr(result, "audit", {}) or {}).get("warnings") or [] if _s(w)],
+        figure_intro=_figure_intro(figures, set(site_figures.values())),
     )
+
+
+def _figure_intro(figures: Sequence[tuple[int, str, str]], insets: set[int]) -> str:
+    """Write the sentence citing 附图1 and the layer maps, so they are cited (and numbered) before the insets."""
+    groups = [(n, cap) for n, cap, _ in figures if n > 1 and n not in insets]
+    text = "项目地块位置见附图1" if any(n == 1 for n, _, _ in figures) else ""
+    if groups:
+        text += "；项目与各类分区的位置关系见" + "、".join(f"附图{n}（{cap}）" for n, cap in groups)
+    if insets:
+        text += "；各地块位置及周边分区见各地块分析中所列附图"
+    return text + "。" if text else ""
 
 
 def _plans_cited(tables: list[Table]) -> list[str]:

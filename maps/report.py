@@ -366,7 +366,7 @@ _CSS = (
     "h1.part{font-size:15pt;margin:6mm 0 3mm;break-after:avoid;}"
     "h2{font-size:12.5pt;margin:6mm 0 2mm;border-bottom:1.5px solid #333;padding-bottom:1mm;break-after:avoid;page-break-after:avoid;}"
     "h3{font-size:10.5pt;margin:3mm 0 1mm;break-after:avoid;page-break-after:avoid;}"
-    "table{border-collapse:collapse;width:100%;margin:1mm 0 1.5mm;font-size:8.2pt;line-height:1.28;}"
+    "table{border-collapse:collapse;width:100%;margin:1mm 0 1.5mm;font-size:8pt;line-height:1.25;}"
     "th,td{border:0.8px solid #777;padding:0.8mm 1.4mm;vertical-align:top;text-align:left;}"
     "th{background:#eef2f6;font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
     "thead{display:table-header-group;}tr{break-inside:avoid;page-break-inside:avoid;}"
@@ -377,8 +377,8 @@ _CSS = (
     ".badge{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;font-weight:600;font-size:9pt;"
     "-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
     "figure{margin:2mm 0;text-align:center;break-inside:avoid;page-break-inside:avoid;}"
-    "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}.site figure img{width:72%;}"
-    ".basis{color:#555;font-size:7.4pt;line-height:1.25;margin-top:0.4mm;}"
+    "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}.site figure img{width:66%;}"
+    ".basis{color:#555;font-size:7pt;line-height:1.2;margin-top:0.3mm;}"
     ".concl{margin:0 0 2mm;font-size:9.5pt;}.final{font-weight:600;margin:2mm 0 4mm;}"
     ".site{border-top:1px dashed #bbb;padding-top:1mm;}"
     ".keep{break-inside:avoid;page-break-inside:avoid;}"
@@ -417,8 +417,12 @@ _TEMPLATE = """<!DOCTYPE html>
 </table>
 <p class="note">符合性结论：符合；不符合（须调整选址）；有条件符合（依法批准并落实管控条件后方可建设）；待核实（须结合项目排放、用水等情况核实）。<span class="fill">【待填写】</span>处由编制单位补充。</p>
 {% if 1 in figs %}
+<p>{{ m.figure_intro }}</p>
 <figure id="fig-1"><img src="{{ figs[1].src }}" alt="{{ figs[1].caption }}"><figcaption>{{ figs[1].caption }}</figcaption></figure>
 {% endif %}
+{% for f in group_figs %}
+<figure><img src="{{ figs[f.number].src }}" alt="{{ f.caption }}"><figcaption>{{ f.caption }}</figcaption></figure>
+{% endfor %}
 
 <h1 class="part">二、逐个地块符合性分析</h1>
 {% for s in m.sites %}
@@ -450,12 +454,6 @@ _TEMPLATE = """<!DOCTYPE html>
 </section>
 {% endfor %}
 
-{% if group_figs %}
-<h1 class="part appendix">附图</h1>
-{% for f in group_figs %}
-<figure><img src="{{ figs[f.number].src }}" alt="{{ f.caption }}"><figcaption>{{ f.caption }}</figcaption></figure>
-{% endfor %}
-{% endif %}
 
 {% if indicators %}
 <h1 class="part">附表一　生态空间指标</h1>

@@ -166,13 +166,14 @@ def _font_table(doc: Any) -> None:
             return
 
 
-def _text(cell: Any, text: str, *, bold: bool = False, colour: tuple[int, int, int] | None = None, size: float = 9) -> None:
+def _text(cell: Any, text: str, *, bold: bool = False, colour: tuple[int, int, int] | None = None, size: float = 8) -> None:
     """Write text in a cell; 【待填写】 runs are red and highlighted so they are found and replaced."""
     from docx.enum.text import WD_COLOR_INDEX
     from docx.shared import Pt, RGBColor
 
     p = cell.paragraphs[0]
     p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = 1.0
     parts = str(text).split(TO_FILL)
     for i, part in enumerate(parts):
         if part:
@@ -194,8 +195,9 @@ def _basis(cell: Any, text: str) -> None:
 
     p = cell.add_paragraph()
     p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = 1.0
     r = p.add_run(f"依据：{text}")
-    r.font.size = Pt(7.5)
+    r.font.size = Pt(7)
     r.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
 
 
@@ -255,7 +257,7 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     """
     from docx import Document
     from docx.enum.section import WD_SECTION
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
@@ -318,7 +320,11 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
         verdict_col=4,
     )
     if 1 in figs:
+        doc.add_paragraph(model.figure_intro)
         _figure(doc, figs[1])
+    groups = [f for f in figures if f.number > 1 and f.number not in {s.figure for s in model.sites}]
+    for f in groups:  # numbered in order of first citation: the layer maps right after 附图1
+        _figure(doc, f)
 
     doc.add_heading("二、逐个地块符合性分析", level=1)
     for s in model.sites:
@@ -342,12 +348,6 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
         p = doc.add_paragraph()
         p.add_run(s.conclusion).bold = True
 
-    groups = [f for f in figures if f.number > 1 and f.number not in {s.figure for s in model.sites}]
-    if groups:
-        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        doc.add_heading("附图", level=1)
-        for f in groups:
-            _figure(doc, f)
     k = 0
     if model.indicators is not None:
         k += 1

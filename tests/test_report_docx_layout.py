@@ -130,3 +130,19 @@ def test_demo_docx_in_libreoffice_fits_the_page_budget(tmp_path: Path) -> None:
     subprocess.run(["pdftoppm", "-r", "50", "-f", "2", "-l", "3", "-png", str(pdf), str(tmp_path / "page")], check=True)
     pngs = sorted(tmp_path.glob("page-*.png"))
     assert len(pngs) == 2 and all(p.stat().st_size > 5_000 for p in pngs)
+
+
+def test_figures_numbered_in_order_of_first_citation(tmp_path: Path, toy_zoning) -> None:
+    """Reading the DOCX (and the HTML) from the top, 附图 numbers first appear as 1, 2, 3 … with none skipped."""
+    res = _toy_result(toy_zoning)
+    paths = write_report(res, tmp_path, pdf=False)
+    with zipfile.ZipFile(paths["docx"]) as z:
+        root = etree.fromstring(z.read("word/document.xml"))
+    body = root.find(f"{W}body")
+    text = "\n".join("".join(t.text or "" for t in el.iter(f"{W}t")) for el in body)
+    html = paths["html"].read_text(encoding="utf-8")
+    n_figs = len(list((tmp_path / "附图").iterdir()))
+    assert n_figs >= 5  # location, layer maps, three insets
+    for doc in (text, html):
+        first = list(dict.fromkeys(int(n) for n in re.findall(r"附图(\d+)", doc)))
+        assert first == list(range(1, n_figs + 1)), first
