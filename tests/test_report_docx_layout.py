@@ -146,3 +146,24 @@ def test_figures_numbered_in_order_of_first_citation(tmp_path: Path, toy_zoning)
     for doc in (text, html):
         first = list(dict.fromkeys(int(n) for n in re.findall(r"附图(\d+)", doc)))
         assert first == list(range(1, n_figs + 1)), first
+
+
+def test_legend_and_note_stay_inside_the_frame(toy_zoning) -> None:
+    """A long source note and legend are wrapped/shrunk: nothing drawn in the outer 3 px of the picture."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from maps.figures import render_overview, render_site
+
+    note = "｜".join(["底图：无（仅绘制分区数据，未使用在线底图，无需审图号）", "分区数据：" + "、".join(["一个很长的分区数据文件名.gpkg"] * 6),
+                     "坐标系：EPSG:4547 CGCS2000 / 3-degree Gauss-Kruger CM 114E", "示意图，不作为权属界线依据"])  # fmt: skip
+    sites = _toy_result(toy_zoning).sites
+    for png in (
+        render_site(toy_zoning, km_box(11, 1, 11.5, 1.5), site_id="Y2", name="电镀厂", verdict="prohibited", note=note),
+        render_overview(toy_zoning, sites, note),
+    ):
+        img = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+        edge = np.concatenate([img[:, -3:].ravel(), img[-3:, :].ravel(), img[:, :3].ravel()])
+        assert edge.min() >= 250, "something is drawn at the picture's edge (cut off)"
