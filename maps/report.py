@@ -180,7 +180,7 @@ def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
 
 
 _WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "内容": 110, "项目": 16,
-           "项目名称": 26, "涉及要素": 30, "最近要素": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
+           "项目名称": 26, "涉及要素": 30, "最近要素": 26, "最近要素（不涉及时）": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
 
 
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:

@@ -303,9 +303,13 @@ def _dissolved_overlap(site_geoms: np.ndarray, feat_geoms: np.ndarray, s: np.nda
     single = np.bincount(s, minlength=n) == 1
     one = single[s]
     out[s[one]] = pieces[one]
-    if (~one).any():  # a site in several (possibly overlapping) features: dissolve before measuring
-        multi = gpd.GeoDataFrame({"s": s[~one]}, geometry=pieces[~one]).dissolve(by="s")
-        out[multi.index.to_numpy()] = np.asarray(multi.geometry.values, dtype=object)
+    if (~one).any():
+        # A site in several (possibly overlapping) features: clip the site by the union of those features.
+        # (A union of the clipped pieces is not enough: pieces of one line cut by two polygons differ by
+        # rounding, do not merge, and their lengths add up past the line's own length.)
+        multi = gpd.GeoDataFrame({"s": s[~one]}, geometry=feat_geoms[f[~one]]).dissolve(by="s")
+        idx = multi.index.to_numpy()
+        out[idx] = shapely.intersection(site_geoms[idx], np.asarray(multi.geometry.values, dtype=object))
     return out
 
 

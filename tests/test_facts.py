@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from conftest import km_box, km_line, km_point
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spatial.facts import (
@@ -200,6 +200,9 @@ _BOX = st.tuples(st.floats(0, 8), st.floats(0, 8), st.floats(0.2, 6), st.floats(
 
 
 @settings(max_examples=40, deadline=None)
+@example(  # found by hypothesis: a line along one box's diagonal, through a second box sharing its corner
+    boxes=[km_box(0, 0, 1, 1), km_box(0, 0, 3, 1)], pts=[(0.0, 0.0), (3.0, 1.0)], site_box=km_box(0, 0, 1, 1)
+)
 @given(
     boxes=st.lists(_BOX, min_size=1, max_size=6),
     pts=st.lists(st.tuples(st.floats(0, 12), st.floats(0, 12)), min_size=2, max_size=6),
