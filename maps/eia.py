@@ -350,8 +350,12 @@ def nearest_zh(f: Mapping[str, Any], label: str = "") -> str:
     """
     if not _s(f.get("nearest_name")):
         return ""
-    where = f"，方位{f['direction_zh']}" if _s(f.get("direction_zh")) else ""
-    return f"最近的{label}为{_feature_text(f['nearest_name'], f['nearest_code'])}（距离{distance_zh(f['distance_m'])}{where}）"
+    name, code = _s(f["nearest_name"]), _s(f.get("nearest_code"))
+    parts = [code] if code and code != name else []
+    parts.append(f"距离{distance_zh(f['distance_m'])}")
+    if _s(f.get("direction_zh")):
+        parts.append(f"方位{f['direction_zh']}")
+    return f"最近的{label}{'为' if label else ''}“{name}”（{'，'.join(parts)}）"
 
 
 def _situation(f: Mapping[str, Any] | None, label: str, dim: int, fig: int | None) -> str:
@@ -525,17 +529,21 @@ def _layer_rows(
             if layer in r.layers and r.id not in fired and r.type_verdicts.get(ptype) is not None
             and getattr(r, "mode", "") not in ("unit_prohibited",) and not (fired and getattr(r, "mode", "") == "near")
         ]  # fmt: skip
-        if quiet:
-            wheres = [r.where for r in quiet]
+        kind_field = getattr(REGISTRY.get(layer), "kind_field", None)
+        groups: dict[Any, list[Any]] = {}
+        for r in quiet:  # different kinds of feature (roads, rivers) get a row each; grades of one kind share one
+            groups.setdefault(tuple(r.where.get(kind_field, ())) if kind_field else None, []).append(r)
+        for group in groups.values():
+            wheres = [r.where for r in group]
             f = rowfacts.get(sid, layer, wheres)
             # Nothing found: each rule's first source is cited here (the full chain is in rules.csv and the rule list).
-            req, basis = _messages([(r.message_zh, _first_source(r.basis)) for r in quiet])
+            req, basis = _messages([(r.message_zh, _first_source(r.basis)) for r in group])
             rows.append(
                 Row(
                     req,
                     _situation(f, label + _where_zh(layer, wheres), dim, fig),
                     "符合",
-                    "、".join(r.id for r in quiet),
+                    "、".join(r.id for r in group),
                     geometric=True,
                     basis=basis,
                     layers=(layer,),
@@ -1028,8 +1036,9 @@ def _hit_feature_zh(h: pd.DataFrame, direction: Sequence[str]) -> list[str]:
     out = []
     for name, code, d, way in zip(h["feature_name"].map(_s), h["feature_id"].map(_s), pd.to_numeric(h["distance_m"], errors="coerce"), direction, strict=True):  # fmt: skip
         if np.isfinite(d) and d > 0 and name:
-            where = f"，方位{way}" if way else ""
-            out.append(f"最近的{_feature_text(name, code)}（距离{distance_zh(d)}{where}）")
+            parts = [code] if code and code != name else []
+            parts += [f"距离{distance_zh(d)}"] + ([f"方位{way}"] if way else [])
+            out.append(f"最近的“{name}”（{'，'.join(parts)}）")
         else:
             out.append(name)
     return out

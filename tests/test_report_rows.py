@@ -93,6 +93,7 @@ def test_a_river_row_speaks_of_rivers_a_road_row_of_roads(demo) -> None:
     for s in model.sites:
         for t in s.tables:
             for r in t.rows:
+                assert not {"COR-ROAD", "COR-RIVER"} <= set(r.rules.split("、")), r.rules  # a row per kind
                 names = set(re.findall(r"“([^”]+)”", r.situation))
                 if "公路" in r.requirement and "水系" not in r.requirement:
                     assert not names & rivers, (s.site_id, r.situation)
@@ -146,7 +147,7 @@ def test_outside_findings_say_nearest(demo) -> None:
     outside = h[h["距离（米）"].fillna(0) > 0]
     assert len(outside)
     for v in outside["要素名称"]:
-        assert re.match(r"最近的“.+”.*（距离.+，方位[东南西北]+）", v), v
+        assert re.match(r"最近的“[^”]+”（([^，）]+，)?距离[^，）]+，方位[东南西北]+）", v), v
 
 
 def test_audit_lists_every_catalogue_and_the_sources_registry(demo) -> None:
