@@ -378,7 +378,7 @@ _CSS = (
     "-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
     "figure{margin:2mm 0;text-align:center;break-inside:avoid;page-break-inside:avoid;}"
     "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}.site figure img{width:60%;}"
-    ".basis{color:#555;font-size:7pt;line-height:1.2;margin-top:0.3mm;}"
+    ".basis{color:#555;font-size:7pt;line-height:1.2;}"
     ".concl{margin:0 0 2mm;font-size:9.5pt;}.final{font-weight:600;margin:2mm 0 4mm;}"
     ".site{border-top:1px dashed #bbb;padding-top:1mm;}"
     ".keep{break-inside:avoid;page-break-inside:avoid;}"
@@ -444,7 +444,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <thead><tr><th>序号</th><th>管控要求（清单内容）</th><th>本项目情况</th><th>符合性</th></tr></thead>
 <tbody>
 {% for r in t.rows %}
-<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}{% if r.basis %}<div class="basis">依据：{{ r.basis }}</div>{% endif %}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
+<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}{% if r.basis %} <span class="basis">（依据：{{ r.basis }}）</span>{% endif %}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
 {% endfor %}
 </tbody>
 </table>

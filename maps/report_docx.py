@@ -190,13 +190,10 @@ def _text(cell: Any, text: str, *, bold: bool = False, colour: tuple[int, int, i
 
 
 def _basis(cell: Any, text: str) -> None:
-    """Add the requirement's source, small and grey, under it."""
+    """Add the requirement's source, small and grey, right after it (same paragraph: no extra line)."""
     from docx.shared import Pt, RGBColor
 
-    p = cell.add_paragraph()
-    p.paragraph_format.space_after = Pt(0)
-    p.paragraph_format.line_spacing = 1.0
-    r = p.add_run(f"依据：{text}")
+    r = cell.paragraphs[-1].add_run(f"（依据：{text}）")
     r.font.size = Pt(7)
     r.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
 
