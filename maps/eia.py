@@ -304,10 +304,12 @@ def scheme_citations(zoning: Any) -> list[str]:
     from spatial.sources import applies_in, default_registry
 
     adcode, _ = zoning_adcode(zoning)
-    sources = default_registry().sources.values()
-    return [
-        s.citation for s in sources if "三线一单" in s.title and s.jurisdiction is not None and applies_in(s.jurisdiction, adcode)
-    ]
+    found = [
+        s for s in default_registry().sources.values()
+        if "三线一单" in s.title and s.kind == "policy" and s.jurisdiction is not None and applies_in(s.jurisdiction, adcode)
+    ]  # fmt: skip
+    found.sort(key=lambda s: min(len(j) for j in s.jurisdiction or ("",)))  # province, then city
+    return [s.citation + ("" if s.number else "（文号待核实）") for s in found]
 
 
 def _dimension_names(zoning: Any) -> dict[str, str]:

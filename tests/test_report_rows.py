@@ -135,7 +135,7 @@ def test_no_plan_line_and_city_scheme_in_every_conclusion(demo) -> None:
     for text in texts:
         assert not _PLAN_LINE.search(text), text
     for s in model.sites:
-        assert "清远市“三线一单”生态环境分区管控方案" in s.conclusion, s.conclusion
+        assert "《清远市“三线一单”生态环境分区管控方案》（文号待核实）" in s.conclusion, s.conclusion
         assert "粤府〔2020〕71号" in s.conclusion
         if s.verdict_zh == "不符合":
             assert "违反" in s.conclusion, s.conclusion
