@@ -952,6 +952,7 @@ def build_model(
         indicators=_indicator_frame(indicators),
         warnings=[_s(w) for w in (getattr(result, "audit", {}) or {}).get("warnings") or [] if _s(w)],
         figure_intro=_figure_intro(figures, set(site_figures.values())),
+        notes=_law_notes(getattr(result, "rules", None)),
     )
 
 
@@ -989,6 +990,14 @@ def _breaches(tables: list[Table]) -> list[str]:
             basis = r.basis.split("；")[0].strip() or "所在环境管控单元生态环境准入清单"
             out.append(f"{req}，违反{basis}")
     return list(dict.fromkeys(out))
+
+
+def _law_notes(rules: Any) -> list[str]:
+    """Return the screening date and the sources' 〔待核实〕/〔已被替代〕 notes, once each (a footnote of the report)."""
+    if rules is None or getattr(rules, "as_of", None) is None:
+        return []
+    head = f"筛查日期 {rules.as_of}：各项依据引用当日施行的条文（法典第一千零五十七条 从旧兼从轻）。"
+    return [head, *rules.notes]
 
 
 def _site_conclusion(word: str, plans: list[str], tables: list[Table]) -> str:
@@ -1157,7 +1166,7 @@ def _audit(audit: Mapping[str, Any], rules: Any = None, zoning: Any = None) -> t
 
     rinfo = audit.get("rules") or {}
     sites = audit.get("sites") or {}
-    as_of = _s(audit.get("as_of"))
+    as_of = _s(audit.get("as_of")) or _s(getattr(rules, "as_of", None))
     rows = [
         ("软件版本", f"ecozone {_s(audit.get('ecozone_version'))}"),
         ("分析时间", datetime_zh(audit.get("run_at", "")) or "—"),
