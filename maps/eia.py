@@ -36,7 +36,7 @@ from layers import REGISTRY
 from maps import style as st
 from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
 from spatial.output import user_columns
-from spatial.plan_sections import cite_sections
+from spatial.plan_sections import cite_sections, compact_sections
 from spatial.project_types import VERDICT_EIA
 
 __all__ = [
@@ -884,7 +884,7 @@ def build_model(
                 )
             )
         for r in (*t1, *t2, *t3, *t4):  # plans by section, never by a line of their text file
-            r.basis = cite_sections(r.basis)
+            r.basis = compact_sections(cite_sections(r.basis))
         tables = [
             Table(k, SECTION_TITLES[k], rows, _conclusion(SECTION_TITLES[k], rows))
             for k, rows in (("redline", t1), ("quality", t2), ("list", t3), ("other", t4))
@@ -1078,7 +1078,7 @@ def _hit_table(hits: pd.DataFrame, names: Mapping[str, str], direction: Sequence
             "穿越长度（米）": pd.to_numeric(h["length_m"], errors="coerce").round(1),
             "距离（米）": pd.to_numeric(h["distance_m"], errors="coerce").round(1),
             "管控要求": h["message_zh"].map(_s),
-            "依据": h["basis"].map(lambda v: cite_sections(_s(v))),
+            "依据": h["basis"].map(lambda v: compact_sections(cite_sections(_s(v)))),
         }
     )[cols]
 

@@ -356,9 +356,9 @@ def write_report(
 
 
 _CSS = (
-    "@page{size:A4;margin:12mm 12mm 14mm 12mm;@bottom-center{content:'第 ' counter(page) ' 页';font-size:9pt;color:#555;}}"
+    "@page{size:A4;margin:10mm 10mm 12mm 10mm;@bottom-center{content:'第 ' counter(page) ' 页';font-size:9pt;color:#555;}}"
     "@page:first{@bottom-center{content:none;}}"
-    f"body{{font-family:{_FONT_STACK};font-size:10pt;line-height:1.45;color:#111;margin:0 auto;max-width:186mm;}}"
+    f"body{{font-family:{_FONT_STACK};font-size:10pt;line-height:1.45;color:#111;margin:0 auto;max-width:190mm;}}"
     "@media screen{body{padding:16px 20px;}}"
     ".cover{height:250mm;display:flex;flex-direction:column;justify-content:center;text-align:center;break-after:page;page-break-after:always;}"
     ".cover h1{font-size:24pt;line-height:1.4;margin:0 0 40mm;}"
@@ -369,7 +369,7 @@ _CSS = (
     "table{border-collapse:collapse;width:100%;margin:1mm 0 1.5mm;font-size:8pt;line-height:1.25;}"
     "th,td{border:0.8px solid #777;padding:0.8mm 1.4mm;vertical-align:top;text-align:left;}"
     "th{background:#eef2f6;font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
-    "thead{display:table-header-group;}tr{break-inside:avoid;page-break-inside:avoid;}"
+    "thead{display:table-header-group;}tr{break-inside:avoid;page-break-inside:avoid;}tr.long{break-inside:auto;page-break-inside:auto;}"
     "td.n{text-align:center;width:7mm;}td.v{white-space:nowrap;text-align:center;width:17mm;font-weight:600;}"
     ".info th{width:24mm;}.t3 col.req{width:46%;}"
     ".ok{color:#1a7a36;}.no{color:#b30000;}.cond{color:#b35900;}.pend{color:#1f5f99;}"
@@ -377,7 +377,7 @@ _CSS = (
     ".badge{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;font-weight:600;font-size:9pt;"
     "-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
     "figure{margin:2mm 0;text-align:center;break-inside:avoid;page-break-inside:avoid;}"
-    "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}.site figure img{width:60%;}"
+    "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}.site figure img{width:55%;}"
     ".basis{color:#555;font-size:7pt;line-height:1.2;}"
     ".concl{margin:0 0 2mm;font-size:9.5pt;}.final{font-weight:600;margin:2mm 0 4mm;}"
     ".site{border-top:1px dashed #bbb;padding-top:1mm;}"
@@ -445,7 +445,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <thead><tr><th>序号</th><th>管控要求（清单内容）</th><th>本项目情况</th><th>符合性</th></tr></thead>
 <tbody>
 {% for r in t.rows %}
-<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}{% if r.basis %} <span class="basis">（依据：{{ r.basis }}）</span>{% endif %}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
+<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}{% if (r.requirement|length) + (r.basis|length) > 260 %} class="long"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}{% if r.basis %} <span class="basis">（依据：{{ r.basis }}）</span>{% endif %}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
 {% endfor %}
 </tbody>
 </table>

@@ -39,7 +39,7 @@ CJK_FALLBACK = {"宋体": "Noto Serif CJK SC", "黑体": "Noto Sans CJK SC"}
 _LATIN_FONT = "Times New Roman"
 _HEAD_FONT = CJK_HEAD_FONT
 #: Text width of the A4 page between the margins (cm).
-_TEXT_CM = 17.6
+_TEXT_CM = 18.0
 _VERDICT_RGB = {
     "符合": (0x1A, 0x7A, 0x36),
     "不符合": (0xB3, 0x00, 0x00),

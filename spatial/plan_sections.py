@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["section_of", "cite_sections", "PLAN_LINE", "UNKNOWN_SECTION"]
+__all__ = ["section_of", "cite_sections", "compact_sections", "PLAN_LINE", "UNKNOWN_SECTION"]
 
 #: A plan line reference as catalogues write it (``L762``, ``L262–264``).
 PLAN_LINE = re.compile(r"L\d+(?:[–-]\d+)?")
@@ -80,3 +80,57 @@ def cite_sections(text: str) -> str:
         return f"《{title}》" + "、".join(dict.fromkeys(found))
 
     return _CITED.sub(one, str(text or ""))
+
+
+_CN = "一二三四五六七八九十"
+_MARKS = re.compile(rf"^(?:([{_CN}]+)、|（([{_CN}]+)）|(\d{{1,2}})[.．、]|（(\d{{1,2}})）|(第[{_CN}]+[章节篇]))\s*(.*)$")
+_CHAIN_START = re.compile(rf"、(?=[{_CN}]+、)")
+
+
+def _compact_chain(tokens: list[str]) -> str | None:
+    marks, title = [], ""
+    for k, tok in enumerate(tokens):
+        m = _MARKS.match(tok)
+        if not m:
+            return None
+        cn1, cn2, n1, n2, chap, rest = m.groups()
+        if cn1:
+            marks.append(f"第{cn1}部分" if k == 0 else cn1)
+        elif cn2:
+            marks.append(f"（{cn2}）")
+        elif n1:
+            marks.append(n1)
+        elif n2:
+            marks.append(f"（{n2}）")
+        else:
+            marks.append(chap)
+        title = rest.strip()
+    return "".join(marks) + (f"“{title}”" if title else "")
+
+
+def compact_sections(text: str) -> str:
+    """Shorten each plan section path after a 《title》 to its numbers and last heading.
+
+    ``《…规划》三、规划任务与措施 （二）持续改善… 4.加强土壤污染管控… （1）严控新增土壤污染`` becomes
+    ``《…规划》第三部分（二）4（1）“严控新增土壤污染”``; text that is not a heading path is left alone.
+
+    Parameters
+    ----------
+    text : str
+        Citations joined with '；'.
+
+    Returns
+    -------
+    str
+        The citations, section paths compacted.
+    """
+    out = []
+    for part in str(text or "").split("；"):
+        head, sep, tail = part.partition("》")
+        if not sep or not tail.strip():
+            out.append(part)
+            continue
+        chains = [c.split() for c in _CHAIN_START.split(tail.strip())]
+        short = [_compact_chain(c) for c in chains]
+        out.append(head + sep + "、".join(short) if all(short) else part)  # type: ignore[arg-type]
+    return "；".join(out)
