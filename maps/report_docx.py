@@ -132,6 +132,18 @@ def _fix_grid(table: Any, widths_cm: Sequence[float]) -> None:
     tblw.set(qn("w:type"), "dxa")
     tblw.set(qn("w:w"), str(sum(twips)))
     table.autofit = False  # w:tblLayout w:type="fixed"
+    from docx.oxml import parse_xml
+
+    mar = tbl.tblPr.find(qn("w:tblCellMar"))
+    if mar is not None:
+        tbl.tblPr.remove(mar)
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    mar = parse_xml(f'<w:tblCellMar xmlns:w="{ns}"><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>')
+    look = tbl.tblPr.find(qn("w:tblLook"))  # schema order: tblCellMar before tblLook
+    if look is not None:
+        look.addprevious(mar)
+    else:
+        tbl.tblPr.append(mar)
     for row in table.rows:
         for j, w in enumerate(widths_cm):
             row.cells[j].width = Cm(w)
@@ -343,7 +355,8 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
             for row, r in zip(table.rows[1:], t.rows, strict=True):
                 if r.basis:
                     _basis(row.cells[1], r.basis)
-            doc.add_paragraph(t.conclusion)
+            concl = doc.add_paragraph()
+            concl.add_run(t.conclusion).font.size = Pt(9)
         p = doc.add_paragraph()
         p.add_run(s.conclusion).bold = True
 
