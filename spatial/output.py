@@ -146,6 +146,7 @@ FILES: dict[str, OutputFile] = {
     "diff_json": OutputFile("diff.json", "变化审计结果"),
     "diff_gpkg": OutputFile("diff.gpkg", "变化图斑"),
     "diff_breakdown_csv": OutputFile("diff_breakdown.csv", "变化分区统计"),
+    "list_review": OutputFile("list_review.xlsx", "准入清单解析审核表"),
 }
 
 

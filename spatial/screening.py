@@ -93,6 +93,10 @@ def prepare_inputs(
         from spatial.jurisdiction import zoning_adcode
 
         rules = rules.for_adcode(*zoning_adcode(zoning))
+    if "lists" not in rules.extra:  # access lists named by the zoning manifest (``lists:``)
+        from spatial.list_rules import attach_manifest_lists
+
+        rules = attach_manifest_lists(rules, zoning)
     prep_sites, audit = load_sites(
         sites, zoning, types=rules.types, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
         layer=layer, xy_order=xy_order, type_map=type_map, strict_types=strict_types, read_options=read_options,

@@ -21,6 +21,7 @@ from spatial.cli.options import (
 )
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
+from spatial.list_rules import attach_lists
 from spatial.output import screening_format, write_screening, write_visuals
 from spatial.outset import output_set
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
@@ -92,6 +93,8 @@ MAP_MAX_SITES = 20_000
 @click.option("--adcode", default=None, help="Adcode of the zoning's area (行政区划代码) when its boundary has none: decides which provincial/local rules apply.")
 @as_of_option
 @major_project_option
+@click.option("--lists", "lists", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="Published 准入清单 (XLSX/CSV/DOCX) read into unit rules; repeatable (生态环境准入清单).")
+@click.option("--list-overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="YAML/CSV corrections of the lists' clause parses (清单解析更正, see `ecozone lists review`).")
 def command(
     sites: Path,
     zoning: Path | None,
@@ -120,6 +123,8 @@ def command(
     adcode: str | None,
     as_of: str | None,
     major_project: str | None,
+    lists: tuple[Path, ...],
+    list_overrides: Path | None,
 ) -> None:
     """Screen project SITES against the zoning (选址符合性筛查).
 
@@ -136,7 +141,7 @@ def command(
         raise InputError("--project-type 与 --type-field 只能选一个。", "use either --project-type or --type-field")
     if engine == "local" and (workers or scheduler):
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
-    with output_set(out, force=force, inputs=[sites, zoning or demo_zoning_path(), rules or default_rules_path()], argv=command_line()) as oset:
+    with output_set(out, force=force, inputs=[sites, zoning or demo_zoning_path(), rules or default_rules_path(), *lists, list_overrides], argv=command_line()) as oset:
         stage = oset.staging
         info: dict = {}
         working_on("zoning", zoning)
@@ -151,6 +156,8 @@ def command(
             ruleset = load_rules(rules, adcode=code, adcode_note=note, as_of=as_of)
         else:
             ruleset = load_rules(rules, as_of=as_of)
+        ruleset = attach_lists(ruleset, lists, z, overrides=list_overrides)  # None given: the manifest's lists
+        oset.record["lists"] = ruleset.extra.get("lists", [])
         working_on("sites", sites)
         read_options = {k: v for k, v in {"sheet": sheet, "coords": coords}.items() if v is not None}
         opts = {

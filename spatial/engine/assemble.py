@@ -253,6 +253,7 @@ def assemble_result(
         "working_crs": describe_crs(zoning.crs),
         "sites": {k: v for k, v in sites_audit.items() if k != "zoning_warnings"},
         "warnings": list(sites_audit.get("zoning_warnings", [])),
+        "lists": list(rules.extra.get("lists", [])),
     }
     if n == 0:
         audit["note"] = "无地块 / no sites"
