@@ -1239,7 +1239,7 @@ def _audit(audit: Mapping[str, Any], rules: Any = None, zoning: Any = None) -> t
             }  # fmt: skip
         )
     for lst in audit.get("lists") or []:
-        files.append({"用途": "准入清单", "文件": _file_name(lst.get("path")), "图层": "", "SHA-256": _s(lst.get("sha256")), "坐标系": "", "要素数": ""})
+        files.append({"用途": "准入清单", "文件": _file_name(lst.get("path")), "图层/版本": "", "SHA-256": _s(lst.get("sha256")), "坐标系": "", "要素数": ""})
     for z in audit.get("zoning") or []:
         files.append(
             {
