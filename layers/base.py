@@ -304,6 +304,10 @@ class LayerSpec:
     check : callable, optional
         Cross-field validation of the normalised fields: returns
         ``(zh, en)`` problems naming the offending rows.
+    kind_field : str, optional
+        Standard field whose values are different kinds of feature (roads and
+        rivers, air and soil zones), not grades of one kind: the report gives
+        the rules about each kind their own row, answered by that kind's facts.
     """
 
     name: str
@@ -329,6 +333,7 @@ class LayerSpec:
     status_concern: bool = True
     column_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     check: Callable[[pd.DataFrame], list[tuple[str, str]]] | None = None
+    kind_field: str | None = None
 
     def reach_zones(self, layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
         """Return each feature's reach zone: the feature buffered by its :attr:`reach`.
