@@ -49,6 +49,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.clauses",
             "spatial.sites",
             "spatial.sources",
+            "spatial.plan_sections",
             "spatial.jurisdiction",
             "spatial.terrain",
         ),
