@@ -83,6 +83,8 @@ class OutputSet:
     command: list[str]
     inputs: list[dict[str, object]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    #: Further facts of the run for ``run.json`` (e.g. ``column_renames``), written as given.
+    notes: dict[str, object] = field(default_factory=dict)
 
     def final(self, path: str | os.PathLike[str]) -> Path:
         """Return where a file written in the staging directory ends up.
@@ -349,6 +351,7 @@ def _write_record(oset: OutputSet) -> Path:
         "inputs": oset.inputs,
         "files": files,
         "kept_from_before": oset.kept,
+        **oset.notes,
     }
     path = oset.staging / RUN_FILE
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")

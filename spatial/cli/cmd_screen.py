@@ -12,6 +12,7 @@ from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, print_written
 from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option, zoning_option
 from spatial.cli.progress import progress_bar
+from spatial.colnames import RENAMES_ATTR
 from spatial.errors import InputError
 from spatial.output import screening_format, write_screening, write_visuals
 from spatial.outset import output_set
@@ -160,6 +161,7 @@ def command(
             else:
                 result = screen(sites, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
         working_on("outputs", out)
+        oset.notes["column_renames"] = dict(result.sites.attrs.get(RENAMES_ATTR, {}))
         files = write_screening(result, stage, force=force, fmt=screening_format(fmt, len(result.sites), sites))
         if not no_map and len(result.sites) > MAP_MAX_SITES:
             click.echo(
