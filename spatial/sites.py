@@ -407,6 +407,12 @@ def prepare_sites(
         Listing every offending row.
     """
     label = f"{source}：" if source else ""
+    if len(gdf) == 0:
+        # Nothing to screen is not "nothing found": an empty output set would read as all clear.
+        raise InputError(
+            f"{label}没有地块（文件只有表头或没有要素）。请检查是否选错了文件、工作表或图层（--sheet/--layer）。",
+            f"{source}: no sites (a header only, or no features); check the file, sheet or layer (--sheet/--layer)",
+        )
     cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW_COLUMN)]
     out = gdf.copy()
     if ROW_COLUMN in out:

@@ -18,7 +18,7 @@ import click
 from spatial._version import __version__
 from spatial.cli.context import current_stage
 from spatial.cli.usage import bilingual
-from spatial.errors import EcozoneError
+from spatial.errors import EcozoneError, visible
 
 __all__ = ["main", "cli", "UserError"]
 
@@ -48,7 +48,7 @@ class UserError(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         """Print the bilingual message in red on stderr."""
-        click.secho(f"错误/error: {self.message}", fg="red", err=True)
+        click.secho(f"错误/error: {visible(self.message)}", fg="red", err=True)
 
 
 class LazyGroup(click.Group):
@@ -158,7 +158,7 @@ def _unexpected(ctx: click.Context, exc: Exception) -> str:
 
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-    click.secho(f"警告/warning: {message}", fg="yellow", err=True)
+    click.secho(f"警告/warning: {visible(str(message))}", fg="yellow", err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
