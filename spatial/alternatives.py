@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatial.budget import MAX_FOOTPRINTS, check_count
+from spatial.errors import InputError
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
 from spatial.rules import RuleSet
 from spatial.screening import PreparedZoning, prepare_zoning
@@ -63,6 +65,67 @@ class AlternativeSearch:
     found: bool
     message_zh: str
     notes: list[str] = field(default_factory=list)
+
+
+def check_search(
+    site: shapely.Geometry, zoning: Zoning, site_id: str, max_distance_m: float, rotations: tuple[float, ...], spacing: float | None = None
+) -> int:
+    """Check a search before any work: the county within reach, and the footprints it would build bounded.
+
+    Parameters
+    ----------
+    site : shapely.Geometry
+        Footprint in the zoning CRS.
+    zoning : Zoning
+        Zoning (its boundary).
+    site_id : str
+        For messages.
+    max_distance_m : float
+        Search radius.
+    rotations : tuple of float
+        Angles tried at each position.
+    spacing : float, optional
+        Grid step (default as :func:`find_alternatives` chooses it).
+
+    Returns
+    -------
+    int
+        Estimated footprints (positions × rotations).
+
+    Raises
+    ------
+    InputError
+        The county lies beyond the radius (or the site has no geometry).
+    WorkLimitError
+        More than :data:`spatial.budget.MAX_FOOTPRINTS` footprints.
+    """
+    parts = shapely.get_coordinates(site)
+    if not len(parts):
+        raise InputError(f"地块 {site_id} 没有几何。", f"site {site_id} has no geometry")
+    centre = shapely.centroid(site)
+    r_out = float(np.max(np.hypot(parts[:, 0] - centre.x, parts[:, 1] - centre.y)))
+    county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))
+    gap = float(shapely.distance(centre, county))
+    if gap > max_distance_m + r_out:
+        raise InputError(
+            f"地块 {site_id} 距分区边界 {gap / 1000:.1f} km，超出搜索半径 {max_distance_m / 1000:g} km（--max-distance-km），"
+            "半径内没有可搜索的区域。请检查地块坐标与坐标系（--sites-crs）是否正确，或确认 --zoning 是地块所在的行政区。",
+            f"site {site_id} lies {gap / 1000:.1f} km from the zoning boundary, beyond the search radius "
+            f"{max_distance_m / 1000:g} km (--max-distance-km); check the site's coordinates and CRS, or the --zoning",
+        )
+    if spacing is None:
+        spacing = max(2 * r_out, np.sqrt(np.pi * max_distance_m**2 / MAX_GRID), 10.0)
+    positions = min(np.pi * (max_distance_m / spacing + 1) ** 2, MAX_GRID * 1.3) + 1
+    n_angles = max(1, len(rotations))
+    count = positions * n_angles
+    step = 180.0 / n_angles
+    fit = 180.0 / max(1, int(MAX_FOOTPRINTS // positions))
+    check_count(
+        count, MAX_FOOTPRINTS, "候选位置×旋转角度", "positions x rotations", f"--rotate {step:g}",
+        f"请把 --rotate 设为 {fit:.2g}° 或更大，或减小 --max-distance-km。",
+        f"use --rotate {fit:.2g} or larger, or a smaller --max-distance-km",
+    )  # fmt: skip
+    return int(count)
 
 
 def _footprints(geom: shapely.Geometry, centres: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -264,6 +327,7 @@ def find_alternatives(
     """
     rules = resolve_rules(rules, zoning)
     canon = rules.types.resolve(project_type) or project_type
+    check_search(site, zoning, site_id, max_distance_m, rotations, spacing)
     if prepared is None or prepared.types is not rules.types:
         prepared = prepare_zoning(zoning, rules.types)
     own_v, _ = screen_points(np.array([site], dtype=object), zoning, rules, canon, prepared=prepared)

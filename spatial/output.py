@@ -46,7 +46,16 @@ import shapely
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.errors import DataWarning, InputError
 from spatial.facts import nearest_columns
-from spatial.io import PARQUET_SUFFIXES, atomic_output, ensure_writable, list_layers, read_vector, unescape_formulas, write_csv, write_vector_layers
+from spatial.io import (
+    PARQUET_SUFFIXES,
+    atomic_output,
+    ensure_writable,
+    list_layers,
+    read_vector,
+    unescape_formulas,
+    write_csv,
+    write_vector_layers,
+)
 from spatial.rules import RuleSet
 from spatial.sites import USER_COLUMNS_ATTR
 

@@ -228,6 +228,12 @@ def read_sites(
             if "sites" in names and {"hits", "rules"} <= set(names):
                 layer = "sites"  # ecozone's own screening.gpkg: its sites layer is the input
         gdf = read_vector(path, layer, require_crs=False)
+    if len(gdf) == 0:
+        # Nothing to screen is not "nothing found": an empty output set would read as all clear.
+        raise InputError(
+            f"{path.name}：没有地块（文件只有表头或没有要素）。请检查是否选错了文件、工作表或图层（--sheet/--layer）。",
+            f"{path.name}: no sites (a header only, or no features); check the file, sheet or layer (--sheet/--layer)",
+        )
     gdf = apply_crs(gdf, sites_crs, path.name)
     check_coordinates(gdf, path.name, gdf[ROW_COLUMN].astype(str).tolist() if ROW_COLUMN in gdf else None)
     return gdf
@@ -407,12 +413,6 @@ def prepare_sites(
         Listing every offending row.
     """
     label = f"{source}：" if source else ""
-    if len(gdf) == 0:
-        # Nothing to screen is not "nothing found": an empty output set would read as all clear.
-        raise InputError(
-            f"{label}没有地块（文件只有表头或没有要素）。请检查是否选错了文件、工作表或图层（--sheet/--layer）。",
-            f"{source}: no sites (a header only, or no features); check the file, sheet or layer (--sheet/--layer)",
-        )
     cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW_COLUMN)]
     out = gdf.copy()
     if ROW_COLUMN in out:

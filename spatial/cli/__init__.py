@@ -107,6 +107,13 @@ class LazyGroup(click.Group):
             raise bilingual(exc, self.list_commands(ctx)) from exc
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own control flow (ctx.exit(1), Ctrl-C)
+        except MemoryError as exc:  # too big a request, not a broken zoning: name the option to change
+            if _debug(ctx):
+                raise
+            from spatial.budget import memory_error_message
+
+            zh, en = memory_error_message(ctx.invoked_subcommand or "")
+            raise UserError(f"{zh}\n{en}") from exc
         except OSError as exc:  # disk full, permission denied, a file vanished mid-run
             if _debug(ctx):
                 raise

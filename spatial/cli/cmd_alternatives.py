@@ -27,8 +27,8 @@ __all__ = ["command"]
 @click.option("--project-type", "-t", required=True, help="Project type of the site (项目类型), e.g. 化工.")
 @zoning_option
 @click.option("--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件).")
-@click.option("--max-distance-km", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Search radius (搜索半径，公里).")
-@click.option("--n", "n", type=click.IntRange(min=1), default=5, show_default=True, help="Alternatives per site (每个地块的候选数).")
+@click.option("--max-distance-km", type=click.FloatRange(min=0, max=500, min_open=True), default=20.0, show_default=True, help="Search radius (搜索半径，公里; at most 500).")
+@click.option("--n", "n", type=click.IntRange(min=1, max=1000), default=5, show_default=True, help="Alternatives per site (每个地块的候选数; at most 1000).")
 @click.option(
     "--allow",
     type=click.Choice(["compatible", "notice", "restricted"]),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from spatial.budget import check_raster
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
 from spatial.cli.options import command_line, force_option, out_dir_option, zoning_option
@@ -54,6 +55,7 @@ def command(
         ruleset = load_rules(rules)
         working_on("zoning", zoning)
         z = load_zoning_cached(zoning)
+        check_raster(tuple(z.layers["boundary"].total_bounds), resolution)  # before any work: a 0.01 m raster is 10^13 cells
         terrain = None
         if dem is not None:
             from spatial.terrain import load_terrain
