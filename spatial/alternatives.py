@@ -37,6 +37,8 @@ CANDIDATE_COLUMNS = [
 EDGE_MARGIN_M = 1.0
 #: Most candidate positions laid out per rotation.
 MAX_GRID = 40_000
+#: Up front (before the county is searched) positions × rotations may reach this many times the exact limit.
+UPFRONT_FACTOR = 10
 
 
 @dataclass
@@ -115,17 +117,23 @@ def check_search(
         )
     if spacing is None:
         spacing = max(2 * r_out, np.sqrt(np.pi * max_distance_m**2 / MAX_GRID), 10.0)
-    positions = min(np.pi * (max_distance_m / spacing + 1) ** 2, MAX_GRID * 1.3) + 1
-    n_angles = max(1, len(rotations))
-    count = positions * n_angles
-    step = 180.0 / n_angles
-    fit = 180.0 / max(1, int(MAX_FOOTPRINTS // positions))
+    # grid positions inside the county part of the search disk (an upper bound of what _search builds)
+    reach = shapely.area(shapely.intersection(county, shapely.buffer(centre, max_distance_m, quad_segs=16)))
+    positions = min(reach / spacing**2 + 1, MAX_GRID * 1.3) + 1
+    # most grid positions fall where the footprint does not fit, so up front only what no filter saves is refused
+    _check_footprints(positions, len(rotations), MAX_FOOTPRINTS * UPFRONT_FACTOR)
+    return int(positions * max(1, len(rotations)))
+
+
+def _check_footprints(positions: float, n_angles: int, limit: float = MAX_FOOTPRINTS) -> None:
+    """Refuse positions × rotations past ``limit``, naming a --rotate that fits."""
+    n_angles = max(1, n_angles)
+    fit = 180.0 / max(1, int(limit // max(positions, 1)))
     check_count(
-        count, MAX_FOOTPRINTS, "候选位置×旋转角度", "positions x rotations", f"--rotate {step:g}",
+        positions * n_angles, limit, "候选位置×旋转角度", "positions x rotations", f"--rotate {180.0 / n_angles:g}",
         f"请把 --rotate 设为 {fit:.2g}° 或更大，或减小 --max-distance-km。",
         f"use --rotate {fit:.2g} or larger, or a smaller --max-distance-km",
     )  # fmt: skip
-    return int(count)
 
 
 def _footprints(geom: shapely.Geometry, centres: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -212,6 +220,7 @@ def _search(
     centres = np.concatenate([near_pts, grid])
     if not len(centres):
         return _empty(zoning)
+    _check_footprints(len(centres), len(angles))  # the exact count, before the footprints are built
     feet, ci, ai = _footprints(geom, centres, angles)
     fits = shapely.contains(inner, feet)
     feet, ci, ai = feet[fits], ci[fits], ai[fits]
