@@ -24,7 +24,7 @@ from spatial.project_types import VERDICT_RANK, VERDICT_ZH
 from spatial.rules import RuleSet
 from spatial.screening import PreparedZoning, prepare_zoning
 from spatial.suitability import resolve_rules, screen_points, suitability
-from spatial.terrain import SLOPE_RULE_ID, Terrain, slope_label
+from spatial.terrain import SLOPE_RULE_ID, SLOPE_UNKNOWN_ID, SLOPE_UNKNOWN_ZH, Terrain, slope_label
 from spatial.zoning import Zoning
 
 __all__ = ["AlternativeSearch", "find_alternatives", "CANDIDATE_COLUMNS"]
@@ -241,6 +241,11 @@ def _search(
             worse = is_steep & (np.array([VERDICT_RANK[v] for v in verdicts]) < VERDICT_RANK["restricted"])
             verdicts = np.where(worse, "restricted", verdicts)
             extra = pd.DataFrame({"s": np.flatnonzero(is_steep), "rule_id": SLOPE_RULE_ID, "feature_name": slope_label(max_slope), "verdict": "restricted"})
+            hits = pd.concat([hits, extra], ignore_index=True)
+        unknown = np.isnan(slope)  # no DEM data under the footprint's centre: never silently flat
+        if unknown.any():
+            verdicts = np.where(unknown & (verdicts == "compatible"), "notice", verdicts)
+            extra = pd.DataFrame({"s": np.flatnonzero(unknown), "rule_id": SLOPE_UNKNOWN_ID, "feature_name": SLOPE_UNKNOWN_ZH, "verdict": "notice"})
             hits = pd.concat([hits, extra], ignore_index=True)
     ok = np.array([VERDICT_RANK[v] <= VERDICT_RANK[allow] for v in verdicts], dtype=bool)
     findings = _findings(hits, len(feet))

@@ -10,7 +10,14 @@ import pandas as pd
 
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
-from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option, zoning_option
+from spatial.cli.options import (
+    command_line,
+    dem_min_coverage_option,
+    force_option,
+    out_dir_option,
+    sites_crs_option,
+    zoning_option,
+)
 from spatial.io import write_csv, write_vector_layers
 from spatial.outset import output_set
 from spatial.project_types import VERDICT_ZH
@@ -39,6 +46,7 @@ __all__ = ["command"]
 @click.option("--rotate", "rotate", type=click.FloatRange(min=0, max=180, min_open=True), default=None, help="Also try rotations in steps of this many degrees (旋转步长).")
 @click.option("--dem", type=click.Path(exists=True, path_type=Path), default=None, help="DEM GeoTIFF: steep candidates are 限制, ties ranked by slope.")
 @click.option("--max-slope", type=click.FloatRange(min=0, max=90), default=25.0, show_default=True, help="Slope threshold (degrees).")
+@dem_min_coverage_option
 @click.option("--id-field", default=None, help="Field holding site ids.")
 @sites_crs_option
 @out_dir_option
@@ -55,6 +63,7 @@ def command(
     rotate: float | None,
     dem: Path | None,
     max_slope: float,
+    dem_min_coverage: float,
     id_field: str | None,
     sites_crs: str | None,
     out: Path,
@@ -78,9 +87,9 @@ def command(
         sites, z, ruleset, _ = prepare_inputs(site, z, ruleset, project_type=project_type, id_field=id_field, sites_crs=sites_crs)
         terrain = None
         if dem is not None:
-            from spatial.terrain import load_terrain
+            from spatial.terrain import load_terrain_for_zoning
 
-            terrain = load_terrain(dem, z.crs)
+            terrain = load_terrain_for_zoning(dem, z, dem_min_coverage)
         angles: tuple[float, ...] = (0.0,)
         if rotate:
             import numpy as np
