@@ -102,9 +102,9 @@ _names = st.one_of(
 @given(names=st.lists(_names, min_size=1, max_size=6, unique=True))
 def test_any_column_names_survive_csv_gpkg_xlsx(names: list[str], toy_zoning, tmp_path_factory) -> None:
     """Random column names survive a screen to CSV + GPKG + XLSX with their values, under unique names."""
+    from maps.report import write_report
     from spatial import screen
     from spatial.colnames import RENAMES_ATTR
-    from maps.report import write_report
     from spatial.output import write_screening
 
     out = tmp_path_factory.mktemp("prop")
