@@ -224,7 +224,9 @@ def load_terrain(
         src = rasterio.open(path)
     except (rasterio.errors.RasterioIOError, OSError) as exc:
         raise InputError(f"无法读取高程数据（DEM）{path}：{exc}", f"cannot read DEM {path}: {exc}") from exc
-    with src:
+    # rasterio 1.4 multiplies Affines with `*`, which affine 3 flags (windows, masks, reprojection)
+    with src, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module=r"rasterio\..*")
         if src.crs is None:
             raise InputError(
                 f"高程数据 {path} 没有坐标系，请先用 GDAL（gdal_edit.py -a_srs EPSG:4490）写入坐标系。",
@@ -336,7 +338,9 @@ def _county_window(src: object, county: shapely.Geometry) -> object | None:
     full = Window(0, 0, src.width, src.height)  # type: ignore[attr-defined]
     try:
         win = rasterio.windows.from_bounds(xmin, ymin, xmax, ymax, transform=src.transform)  # type: ignore[attr-defined]
-        win = Window(win.col_off - 2, win.row_off - 2, win.width + 4, win.height + 4).round_offsets("floor").round_lengths("ceil")
+        c0, r0 = int(np.floor(win.col_off)) - 2, int(np.floor(win.row_off)) - 2
+        c1, r1 = int(np.ceil(win.col_off + win.width)) + 2, int(np.ceil(win.row_off + win.height)) + 2
+        win = Window(c0, r0, c1 - c0, r1 - r0)
         win = win.intersection(full)
     except (WindowError, ValueError):
         return None
