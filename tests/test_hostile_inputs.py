@@ -213,8 +213,8 @@ def test_formula_escaping_round_trips() -> None:
     esc = escape_formulas(frame)
     assert esc["n"].dtype == frame["n"].dtype
     assert all(v[:1] not in ("=", "+", "-", "@", "\t", "\r") for v in esc["t"].dropna())
-    assert esc["t"].tolist()[-5:-1] == ["plain", "'quoted", "", None]
-    assert unescape_formulas(esc)["t"].tolist() == frame["t"].tolist()
+    assert esc["t"].fillna("<NA>").tolist()[-5:] == ["plain", "'quoted", "", "<NA>", "中文"]
+    assert unescape_formulas(esc)["t"].fillna("<NA>").tolist() == frame["t"].fillna("<NA>").tolist()
 
 
 # --------------------------------------------------------------------------- messages
