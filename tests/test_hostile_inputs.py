@@ -220,6 +220,15 @@ def test_formula_escaping_round_trips() -> None:
 # --------------------------------------------------------------------------- messages
 
 
+def test_unknown_type_warning_shows_the_zero_width_space() -> None:
+    """The library's own warning (what the web app shows too) names the invisible character."""
+    from spatial.errors import DataWarning
+    from spatial.project_types import DEFAULT_TYPES
+
+    with pytest.warns(DataWarning, match=r"chemical\\u200b（行 1）"):
+        DEFAULT_TYPES.normalise(pd.Series(["chemical\u200b", "住宅"]))
+
+
 def test_visible_names_invisible_characters() -> None:
     assert visible("chemical\u200b") == "chemical\\u200b"
     assert visible("a\ufeffb\u00a0c\x00") == "a\\ufeffb\\xa0c\\x00"
