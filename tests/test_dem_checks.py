@@ -166,3 +166,22 @@ def test_partly_covered_county_gets_slope_unknown_class(toy_zoning, tmp_path) ->
     assert set(s.areas.loc[s.areas["class"] == "slope_unknown", "verdict"]) <= {"notice"}
     assert any("坡度未知" in n for n in s.notes)
     assert "slope_unknown" in set(s.table["class"])
+
+
+@pytest.mark.slow
+def test_alternatives_without_dem_data_are_not_compatible(toy_zoning, tmp_path) -> None:
+    """Candidates where a partly covering DEM has no data are at least 关注, with the SLOPE-NODATA finding."""
+    from conftest import km_point
+
+    from spatial.alternatives import find_alternatives
+    from spatial.rules import load_rules
+
+    t = load_terrain_for_zoning(_county_dem(tmp_path, west_fraction=0.6), toy_zoning, min_coverage=0.5)
+    site = km_point(18.5, 19.0).buffer(50)  # in the eastern development-boundary patch, no DEM there
+    res = find_alternatives(site, toy_zoning, load_rules(), "住宅", allow="notice", terrain=t, max_distance_m=3000, n=3)
+    cand = res.candidates
+    assert len(cand)
+    unknown = cand["slope_deg"].isna().to_numpy()
+    assert unknown.any()
+    assert (cand.loc[unknown, "verdict"] != "compatible").all()
+    assert cand.loc[unknown, "findings"].str.contains("SLOPE-NODATA").all()
