@@ -489,7 +489,9 @@ def prepare_sites(
     # (``NAME``, a KML ``Name``, ``Site_ID``); everything else is the user's and is carried through.
     used = {"site_id": idcol, "name": namecol, "project_type": None if project_type is not None else tcol}
     same = [c for own, c in used.items() if c is not None and clean_key(c) == own]
-    rest = out.drop(columns=[c for c in (out.geometry.name, "site_id", "name", "project_type", *same) if c in out.columns])
+    # Any other column is kept (a `site_id` beside --id-field 编号, a `project_type` under --project-type):
+    # renamed below as `site_id（原表）`, never dropped silently.
+    rest = out.drop(columns=[out.geometry.name, *same])
     if is_own_output(rest.columns):
         # ecozone's own sites.csv / screening.gpkg screened again (after a zoning update): the previous
         # results are recomputed, the previous verdict kept as verdict（原表） to show what changed.

@@ -169,6 +169,23 @@ def test_own_outputs_rescreened_after_zoning_update(tmp_path: Path, hash_tree) -
     assert hash_tree(first) == before
 
 
+def test_columns_beside_the_chosen_ones_are_kept_not_dropped() -> None:
+    """`site_id` beside --id-field 编号 and `project_type` under --project-type keep their data, renamed."""
+    from spatial.colnames import RENAMES_ATTR
+    from spatial.sites import prepare_sites
+
+    g = gpd.GeoDataFrame(
+        {"编号": ["A", "B"], "site_id": ["旧1", "旧2"], "project_type": ["化工", "住宅"], "Name": ["甲", "乙"], "NAME_": ["x", "y"]},
+        geometry=[km_point(1, 1), km_point(2, 2)],
+        crs=4547,
+    )
+    p = prepare_sites(g, id_field="编号", project_type="住宅")
+    assert p["site_id"].tolist() == ["A", "B"] and p["name"].tolist() == ["甲", "乙"]
+    assert p[f"site_id{SUFFIX}"].tolist() == ["旧1", "旧2"] and p[f"project_type{SUFFIX}"].tolist() == ["化工", "住宅"]
+    assert p["NAME_"].tolist() == ["x", "y"] and "Name" not in p  # Name was the name; NAME_ is another column
+    assert p.attrs[RENAMES_ATTR] == {"site_id": f"site_id{SUFFIX}", "project_type": f"project_type{SUFFIX}"}
+
+
 # --------------------------------------------------------------------------- formulas
 
 
