@@ -509,10 +509,11 @@ def _list_rows(
             else:
                 rows.append(Row(f"{label}：{clause}", f"{TO_FILL}{_HINTS[key]}", PENDING))
         for h in mine[~mine["rule_id"].astype(str).isin(banned_rules)].to_dict("records"):
+            cond = _s(h.get("conditions_zh"))  # an access-list clause's qualifiers (新建/入园/范围/规模)
             rows.append(
                 Row(
                     _s(h.get("message_zh")),
-                    f"项目位于{head}内，项目类型为{ptype_zh}{_figure_ref(fig)}",
+                    f"项目位于{head}内，项目类型为{ptype_zh}{_figure_ref(fig)}" + (f"；条件：{cond}" if cond else ""),
                     eia_word(h.get("verdict")),
                     _s(h.get("rule_id")),
                     True,
@@ -718,7 +719,16 @@ def build_model(
         audit_files=files,
         indicators=_indicator_frame(indicators),
         warnings=[_s(w) for w in (getattr(result, "audit", {}) or {}).get("warnings") or [] if _s(w)],
+        notes=_law_notes(getattr(result, "rules", None)),
     )
+
+
+def _law_notes(rules: Any) -> list[str]:
+    """Return the screening date and the sources' 〔待核实〕/〔已被替代〕 notes, once each (a footnote of the report)."""
+    if rules is None or getattr(rules, "as_of", None) is None:
+        return []
+    head = f"筛查日期 {rules.as_of}：各项依据引用当日施行的条文（法典第一千零五十七条 从旧兼从轻）。"
+    return [head, *rules.notes]
 
 
 def _site_conclusion(word: str, plans: list[str], tables: list[Table]) -> str:
@@ -811,6 +821,14 @@ def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFram
         ),
         ("面积量算", "CGCS2000 椭球面积（GRS80）；距离在工作坐标系（高斯-克吕格投影，米）中量算"),
         ("数据警告", "；".join(_s(w) for w in audit.get("warnings") or []) or "—"),
+        *(
+            (
+                "准入清单",
+                f"{_file_name(lst.get('path'))}：条款 {lst.get('n_clauses')} 条，已解析 {lst.get('n_parsed')}，待核实 {lst.get('n_pending')}"
+                + "".join(f"；人工更正 {o.get('clause')}：{_s(o.get('change'))}" for o in lst.get("overrides") or []),
+            )
+            for lst in audit.get("lists") or []
+        ),
     ]
     files = [
         {
@@ -833,6 +851,8 @@ def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFram
                 "要素数": _s(sites.get("n_features")),
             }  # fmt: skip
         )
+    for lst in audit.get("lists") or []:
+        files.append({"用途": "准入清单", "文件": _file_name(lst.get("path")), "图层": "", "SHA-256": _s(lst.get("sha256")), "坐标系": "", "要素数": ""})
     for z in audit.get("zoning") or []:
         files.append(
             {

@@ -83,8 +83,8 @@ class OutputSet:
     command: list[str]
     inputs: list[dict[str, object]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-    #: Further facts of the run for ``run.json`` (e.g. ``column_renames``), written as given.
-    notes: dict[str, object] = field(default_factory=dict)
+    #: More facts for ``run.json`` (e.g. the access lists read and the corrections applied).
+    record: dict[str, object] = field(default_factory=dict)
 
     def final(self, path: str | os.PathLike[str]) -> Path:
         """Return where a file written in the staging directory ends up.
@@ -351,7 +351,7 @@ def _write_record(oset: OutputSet) -> Path:
         "inputs": oset.inputs,
         "files": files,
         "kept_from_before": oset.kept,
-        **oset.notes,
+        **oset.record,
     }
     path = oset.staging / RUN_FILE
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -8,9 +8,12 @@ import click
 
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, run_indicators
-from spatial.cli.options import command_line, force_option
+from spatial.cli.options import as_of_option, command_line, force_option
+from spatial.list_rules import attach_lists
+from spatial.lists import demo_list_path
 from spatial.output import write_screening, write_visuals
 from spatial.outset import output_set
+from spatial.rules import load_rules
 from spatial.screening import screen
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
@@ -20,16 +23,20 @@ __all__ = ["command"]
 @click.command("demo")
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path), default=Path("demo_out"), show_default=True, help="Output directory (输出目录).")
 @force_option
-def command(out: Path, force: bool) -> None:
+@as_of_option
+def command(out: Path, force: bool, as_of: str | None) -> None:
     """Run screening, indicators, map and report on the 连州 demo (演示)."""
-    with output_set(out, force=force, inputs=[demo_zoning_path(), demo_sites_path()], argv=command_line()) as oset:
+    with output_set(out, force=force, inputs=[demo_zoning_path(), demo_sites_path(), demo_list_path()], argv=command_line()) as oset:
         stage = oset.staging
         click.echo(f"分区数据 zoning: {demo_zoning_path().name}（连州市 441882；边界、河流为真实数据，其余为合成演示数据）")
         working_on("zoning", None)
         zoning = load_zoning(demo_zoning_path())
         indicators = run_indicators(zoning, out=stage, force=force)
         working_on("sites", demo_sites_path().name)
-        result = screen(demo_sites_path(), zoning)
+        # The demo's 准入清单: sentences of the 连州 plan assigned to the demo units (DEMO_DATA.md).
+        rules = attach_lists(load_rules(), demo_list_path(), zoning, scheme="plan-lianzhou")
+        oset.record["lists"] = rules.extra["lists"]
+        result = screen(demo_sites_path(), zoning, rules, as_of=as_of)
         working_on("outputs", out)
         write_screening(result, stage, force=force)
         write_visuals(result, stage, force=force, indicators=indicators)

@@ -10,10 +10,19 @@ import click
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, print_written
-from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option, zoning_option
+from spatial.cli.options import (
+    as_of_option,
+    command_line,
+    force_option,
+    major_project_option,
+    out_dir_option,
+    sites_crs_option,
+    zoning_option,
+)
 from spatial.cli.progress import progress_bar
 from spatial.colnames import RENAMES_ATTR
 from spatial.errors import InputError
+from spatial.list_rules import attach_lists
 from spatial.output import screening_format, write_screening, write_visuals
 from spatial.outset import output_set
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
@@ -83,6 +92,10 @@ MAP_MAX_SITES = 20_000
 @click.option("--chunk-size", type=click.IntRange(min=1), default=250_000, show_default=True, help="Sites screened per chunk (bounds memory).")
 @click.option("--no-cache", is_flag=True, help="Load the zoning afresh and do not use or write the zoning cache (分区数据缓存).")
 @click.option("--adcode", default=None, help="Adcode of the zoning's area (行政区划代码) when its boundary has none: decides which provincial/local rules apply.")
+@as_of_option
+@major_project_option
+@click.option("--lists", "lists", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="Published 准入清单 (XLSX/CSV/DOCX) read into unit rules; repeatable (生态环境准入清单).")
+@click.option("--list-overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="YAML/CSV corrections of the lists' clause parses (清单解析更正, see `ecozone lists review`).")
 def command(
     sites: Path,
     zoning: Path | None,
@@ -109,6 +122,10 @@ def command(
     chunk_size: int,
     no_cache: bool,
     adcode: str | None,
+    as_of: str | None,
+    major_project: str | None,
+    lists: tuple[Path, ...],
+    list_overrides: Path | None,
 ) -> None:
     """Screen project SITES against the zoning (选址符合性筛查).
 
@@ -125,7 +142,7 @@ def command(
         raise InputError("--project-type 与 --type-field 只能选一个。", "use either --project-type or --type-field")
     if engine == "local" and (workers or scheduler):
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
-    with output_set(out, force=force, inputs=[sites, zoning or demo_zoning_path(), rules or default_rules_path()], argv=command_line()) as oset:
+    with output_set(out, force=force, inputs=[sites, zoning or demo_zoning_path(), rules or default_rules_path(), *lists, list_overrides], argv=command_line()) as oset:
         stage = oset.staging
         info: dict = {}
         working_on("zoning", zoning)
@@ -137,9 +154,11 @@ def command(
             from spatial.jurisdiction import zoning_adcode
 
             code, note = zoning_adcode(z, adcode)
-            ruleset = load_rules(rules, adcode=code, adcode_note=note)
+            ruleset = load_rules(rules, adcode=code, adcode_note=note, as_of=as_of)
         else:
-            ruleset = load_rules(rules)
+            ruleset = load_rules(rules, as_of=as_of)
+        ruleset = attach_lists(ruleset, lists, z, overrides=list_overrides)  # None given: the manifest's lists
+        oset.record["lists"] = ruleset.extra.get("lists", [])
         working_on("sites", sites)
         read_options = {k: v for k, v in {"sheet": sheet, "coords": coords}.items() if v is not None}
         opts = {
@@ -157,11 +176,13 @@ def command(
             if engine == "dask":
                 from spatial.engine.dask import screen_dask
 
+                if major_project is not None:
+                    raise InputError("--major-project 目前只用于本地引擎；请在地块文件中加 major_project 列。", "--major-project works with the local engine only; add a major_project column")
                 result = screen_dask(sites, z, ruleset, workers=workers, scheduler=scheduler, progress=tick, **opts)
             else:
-                result = screen(sites, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
+                result = screen(sites, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, major_project=major_project, **opts)
         working_on("outputs", out)
-        oset.notes["column_renames"] = dict(result.sites.attrs.get(RENAMES_ATTR, {}))
+        oset.record["column_renames"] = dict(result.sites.attrs.get(RENAMES_ATTR, {}))
         files = write_screening(result, stage, force=force, fmt=screening_format(fmt, len(result.sites), sites))
         if not no_map and len(result.sites) > MAP_MAX_SITES:
             click.echo(

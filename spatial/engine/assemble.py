@@ -27,7 +27,7 @@ from spatial.engine.evaluate import rule_table
 from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import obj
 from spatial.engine.text import layer_status, summaries
-from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS
+from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS, site_keys
 from spatial.rules import LEVEL_ZH, RuleSet
 from spatial.verdicts import annotate_hits
 from spatial.zoning import Zoning, display_path
@@ -230,7 +230,7 @@ def assemble_result(
         hits.insert(0, "site_id", out["site_id"].to_numpy()[hits["s"].to_numpy()])
         hits = hits.drop(columns="s")
         # Level, sources, exemption clause and conditions follow from the rule and the site's type.
-        hits = annotate_hits(hits, pd.Series(out["project_type"].to_numpy(), index=out["site_id"].to_numpy()), rules)
+        hits = annotate_hits(hits, pd.Series(site_keys(out), index=out["site_id"].to_numpy()), rules)
     else:
         hits = pd.DataFrame(columns=[*HIT_COLUMNS, "geometry"])
     audit = {
@@ -253,6 +253,7 @@ def assemble_result(
         "working_crs": describe_crs(zoning.crs),
         "sites": {k: v for k, v in sites_audit.items() if k != "zoning_warnings"},
         "warnings": list(sites_audit.get("zoning_warnings", [])),
+        "lists": list(rules.extra.get("lists", [])),
     }
     if n == 0:
         audit["note"] = "无地块 / no sites"

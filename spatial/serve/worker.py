@@ -27,6 +27,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -41,7 +42,17 @@ from spatial.errors import EcozoneError, InputError
 from spatial.outset import output_set
 from spatial.serve.store import Store, now
 
-__all__ = ["WorkerPool", "screen_function", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "MAP_MAX_SITES"]
+__all__ = [
+    "WorkerPool",
+    "screen_function",
+    "run_screening",
+    "run_validation",
+    "build_map_layers",
+    "zoning_entry",
+    "runner_id",
+    "watch_parent",
+    "MAP_MAX_SITES",
+]
 
 log = logging.getLogger("ecozone.serve")
 
@@ -66,8 +77,37 @@ def _store(url: str) -> Store:
     return _STORES[url]
 
 
+def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """End this worker process as soon as the server that started it is gone.
+
+    Runs as the process pool's initializer: a daemon thread polls the parent
+    pid and calls ``os._exit`` when the worker has been re-parented (the
+    server was killed, even with ``kill -9``), so no orphan keeps screening
+    and writing results for a server that no longer exists.
+
+    Parameters
+    ----------
+    parent_pid : int
+        The server's pid.
+    interval : float
+        Seconds between checks.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        log.warning("ecozone serve worker %s: the server (pid %s) is gone; stopping", os.getpid(), parent_pid)
+        os._exit(70)
+
+    if os.getppid() != parent_pid:
+        os._exit(70)
+    threading.Thread(target=watch, name="ecozone-parent-watch", daemon=True).start()
+
+
 class WorkerPool:
     """A bounded pool for screenings, zoning validations and map layers.
+
+    Worker processes end with the server that started them (:func:`watch_parent`).
 
     Parameters
     ----------
@@ -89,7 +129,9 @@ class WorkerPool:
             if self.kind == "thread":
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="ecozone-job")
             else:
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent, initargs=(os.getpid(),)
+                )
         return self._executor
 
     def submit(self, fn: Any, *args: Any) -> Future[Any]:
@@ -400,7 +442,9 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
     if job is None:
         return
     folder = Path(data_dir) / "jobs" / job_id
-    store.update_job(job_id, status="running", started=now(), progress=2.0, stage="读取分区数据")
+    claim = store.claim_job(job_id, started=now(), progress=2.0, stage="读取分区数据")
+    if claim is None:  # no longer queued: another owner (a restarted server) decided it
+        return
     try:
         version = store.version(job.zoning_version)
         if version is None or version.status != "accepted":
@@ -408,7 +452,7 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
         params = dict(job.params or {})
         with _recorded_warnings(threaded) as caught:
             zoning = _zoning(Path(data_dir), version)
-            store.update_job(job_id, progress=8.0, stage="读取地块")
+            store.update_job(job_id, claim=claim, progress=8.0, stage="读取地块")
             inputs = list(job.inputs or [])
             if len(inputs) == 1 and inputs[0]["kind"] not in ("drawn", "pasted"):
                 source: Any = folder / "input" / inputs[0]["path"]
@@ -416,9 +460,9 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
                 source = _read_many(folder / "input", inputs, params, zoning.crs)
 
             def progress(done: int, total: int) -> None:
-                store.update_job(job_id, progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
+                store.update_job(job_id, claim=claim, progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
 
-            store.update_job(job_id, progress=10.0, stage="筛查")
+            store.update_job(job_id, claim=claim, progress=10.0, stage="筛查")
             result = screen(
                 source,
                 zoning,
@@ -431,7 +475,7 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             )
             result.audit["sites"]["path"] = "、".join(i["display"] for i in inputs)
             result.audit["sites"]["sha256"] = "、".join(i["sha256"] for i in inputs)
-            store.update_job(job_id, progress=70.0, stage="写出结果文件、地图和报告")
+            store.update_job(job_id, claim=claim, progress=70.0, stage="写出结果文件、地图和报告")
             staging = folder / ".staging"
             shutil.rmtree(staging, ignore_errors=True)
             records = _web_data(result, staging / "web")
@@ -445,6 +489,7 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
         store.finish_job(
             job_id,
             [(r["site_id"], str(r.get("name") or ""), r["verdict"]) for r in records],
+            claim=claim,
             status="done",
             finished=now(),
             progress=100.0,
@@ -458,4 +503,4 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
         if not isinstance(exc, EcozoneError):
             log.exception("screening %s failed", job_id)
         shutil.rmtree(folder / ".staging", ignore_errors=True)
-        store.update_job(job_id, status="failed", finished=now(), stage="失败", error=_shown(_error_text(exc), job.inputs or []))
+        store.transition(job_id, ("running",), claim=claim, status="failed", finished=now(), stage="失败", error=_shown(_error_text(exc), job.inputs or []))
