@@ -36,7 +36,7 @@ from maps import style as st
 from maps.eia import PENDING, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
 from spatial.facts import site_facts
-from spatial.io import atomic_output, ensure_writable
+from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
 __all__ = ["write_report", "report_tables", "render_report_html", "make_figures", "report_paths", "PENDING_ZH",
@@ -184,6 +184,23 @@ _WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控�
            "项目名称": 26, "涉及要素": 30, "最近要素": 26, "最近要素（不涉及时）": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
 
 
+def _no_formulas(ws: Any) -> None:
+    """Every text cell stays text: nothing a site name or 建设单位 holds runs as a formula.
+
+    openpyxl stores a string starting with ``=`` as a formula; it is made a
+    string again, and every text led by ``= + - @``, a tab or CR (OWASP's
+    CSV-injection list) gets Excel's own quote prefix (the apostrophe typed
+    before text), so it stays text when the cell is edited.  The text itself
+    is unchanged.
+    """
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+            if cell.data_type == "s" and isinstance(cell.value, str) and cell.value[:1] in FORMULA_TRIGGERS:
+                cell.quotePrefix = True
+
+
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -191,6 +208,7 @@ def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
         for name, frame in tables.items():
             frame.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
+            _no_formulas(ws)
             ws.freeze_panes = "A2"
             head = PatternFill("solid", fgColor="DDE6F0")
             for cell in ws[1]:

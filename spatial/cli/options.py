@@ -11,7 +11,7 @@ import click
 
 from spatial.site_options import COORDS, XY_ORDERS, SiteOptions
 
-__all__ = ["site_options", "rules_option", "as_of_option", "major_project_option", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line"]
+__all__ = ["site_options", "rules_option", "as_of_option", "dem_min_coverage_option", "major_project_option", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +40,17 @@ def zoning_option(f: F) -> F:
         type=ZoningPath(),
         default=None,
         help="Zoning package: GeoPackage, zoning.yaml manifest or folder, or `demo` for the bundled 连州 demo (分区数据; default: demo).",
+    )(f)
+
+
+def dem_min_coverage_option(f: F) -> F:
+    """``--dem-min-coverage``: share of the county a DEM's valid cells must cover (default 0.95)."""
+    return click.option(
+        "--dem-min-coverage",
+        type=click.FloatRange(min=0, max=1),
+        default=0.95,
+        show_default=True,
+        help="Share of the county the DEM's valid cells must cover (高程覆盖率下限); below 1, the rest is 坡度未知.",
     )(f)
 
 
