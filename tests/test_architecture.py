@@ -31,6 +31,8 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.measure",
             "spatial.geometry",
             "spatial.project_types",
+            "spatial.budget",
+            "spatial.colnames",
         ),
     ),
     (

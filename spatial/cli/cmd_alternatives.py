@@ -9,7 +9,15 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial.cli.context import working_on
-from spatial.cli.options import command_line, dem_min_coverage_option, force_option, out_dir_option, rules_option, site_options, zoning_option
+from spatial.cli.options import (
+    command_line,
+    dem_min_coverage_option,
+    force_option,
+    out_dir_option,
+    rules_option,
+    site_options,
+    zoning_option,
+)
 from spatial.io import write_csv, write_vector_layers
 from spatial.job import ScreeningJob
 from spatial.output import ALTERNATIVES_FILES
