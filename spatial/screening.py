@@ -22,6 +22,7 @@ import geopandas as gpd
 
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.engine.chunks import screen_sites
+from spatial.engine.coverage import with_coverage
 from spatial.engine.prepared import PreparedZoning, prepare_zoning
 from spatial.rules import RuleSet, load_rules
 from spatial.sanity import empty_layer_warnings
@@ -67,6 +68,7 @@ def prepare_inputs(
         from spatial.jurisdiction import zoning_adcode
 
         rules = rules.for_adcode(*zoning_adcode(zoning))
+    rules = with_coverage(rules, zoning)  # missing layers, zones without loaded rules: 待核实, never silence
     prep_sites, audit = load_sites(
         sites, zoning, types=rules.types, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs,
         layer=layer, xy_order=xy_order, type_map=type_map, strict_types=strict_types, read_options=read_options,

@@ -37,7 +37,13 @@ from spatial.geometry import clean_geometries
 from spatial.io import file_sha256, list_layers, read_vector
 from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
-__all__ = ["Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES"]
+__all__ = [
+    "Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES", "DEMO_STAMP",
+    "is_demo_zoning",
+]  # fmt: skip
+
+#: Stamp on every output of a run on the bundled demo.
+DEMO_STAMP = "示范数据（合成），不得用于审批 / synthetic demo data"
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".gml", ".fgb", ".parquet", ".geoparquet", ".dxf")
 _MANIFEST_KEYS = {"path", "layer", "fields", "values", "defaults", "encoding", "crs", "force_crs", "where"}
@@ -63,6 +69,33 @@ def demo_sites_path() -> Path:
         ``spatial/data/lianzhou_sites.gpkg`` inside the installed package.
     """
     return Path(str(resources.files("spatial") / "data" / "lianzhou_sites.gpkg"))
+
+
+def is_demo_zoning(zoning: Zoning | str | os.PathLike[str] | None) -> bool:
+    """Return whether a package (loaded or a path) is the bundled synthetic demo.
+
+    Parameters
+    ----------
+    zoning : Zoning, path-like or None
+        Loaded package, its path, or None (the demo).
+
+    Returns
+    -------
+    bool
+        True for the bundled 连州 demo (its outputs must be stamped :data:`DEMO_STAMP`).
+    """
+    if zoning is None:
+        return True
+    path = zoning.path if isinstance(zoning, Zoning) else zoning
+    if path is None:
+        if isinstance(zoning, Zoning):  # read from the cache: compare the source files
+            demo = demo_zoning_path().name
+            return bool(zoning.sources) and all(Path(s.path).name == demo for s in zoning.sources)
+        return True
+    try:
+        return Path(path).resolve() == demo_zoning_path().resolve()
+    except OSError:
+        return False
 
 
 def display_path(path: str | os.PathLike[str] | None) -> str:
