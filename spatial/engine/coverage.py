@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 
 from layers import REGISTRY
+from spatial.completeness import gap_labels, package_gaps, standard_layers
 from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import TOUCH_M, obj
 from spatial.project_types import VERDICT_RANK
@@ -54,17 +55,6 @@ _REF = Ref(source="ecozone-default", at="数据完整性")
 _EPS = 1e-9
 
 
-def standard_layers() -> list[str]:
-    """Return the layers every screening needs, whatever the project type.
-
-    Returns
-    -------
-    list of str
-        Names of the specs marked ``standard`` in registry order.
-    """
-    return [name for name, spec in REGISTRY.items() if spec.standard]
-
-
 def is_coverage_rule(rule: Rule) -> bool:
     """Return whether ``rule`` was synthesised by this stage.
 
@@ -79,43 +69,6 @@ def is_coverage_rule(rule: Rule) -> bool:
         True for ``COV-`` and ``ZONE-`` rules.
     """
     return "coverage" in rule.params
-
-
-def _list_empty(frame: Any) -> bool:
-    """Whether no control unit carries any 准入清单 text (禁止类, requirements, dimensions)."""
-    from layers.control_unit import DIMENSIONS
-
-    cols = [c for c in ("prohibited", "requirements", *DIMENSIONS) if c in frame]
-    if not cols:
-        return True
-    text = frame[cols].astype("string").fillna("").apply(lambda c: c.str.strip())
-    return not (text != "").to_numpy().any()
-
-
-def package_gaps(zoning: Zoning, needed: list[str] | None = None) -> dict[str, str]:
-    """Layers the package cannot answer for: absent, empty, or (control units) without 准入清单.
-
-    Parameters
-    ----------
-    zoning : Zoning
-        Loaded package.
-    needed : list of str, optional
-        Layers to check (default: :func:`standard_layers`).
-
-    Returns
-    -------
-    dict
-        Layer -> ``absent`` | ``empty`` | ``no_list``, in registry order.
-    """
-    out: dict[str, str] = {}
-    for layer in needed if needed is not None else standard_layers():
-        if layer not in zoning.layers:
-            out[layer] = "absent"
-        elif not len(zoning.layers[layer]):
-            out[layer] = "empty"
-        elif layer == "control_unit" and _list_empty(zoning.layers[layer]):
-            out[layer] = "no_list"
-    return out
 
 
 def _gap_zh(layer: str, state: str) -> str:
@@ -372,26 +325,6 @@ def coverage_rows(
     return frames, outside_pairs
 
 
-def gap_labels(gaps: dict[str, str]) -> list[str]:
-    """Chinese names of a package's gaps (``生态保护红线``, ``环境管控单元准入清单`` ...).
-
-    Parameters
-    ----------
-    gaps : dict
-        Layer -> gap (:func:`package_gaps`).
-
-    Returns
-    -------
-    list of str
-        One name per gap, with how it is missing.
-    """
-    out = []
-    for layer, state in gaps.items():
-        label = REGISTRY[layer].label_zh
-        out.append({"absent": f"{label}（未提供）", "empty": f"{label}（图层为空）", "no_list": f"{label}准入清单（未附）"}.get(state, label))
-    return out
-
-
 def coverage_lines(present: list[str], gaps: dict[str, str], share: np.ndarray, limited: dict[str, np.ndarray]) -> np.ndarray:
     """One coverage line per site: layers checked, missing, and the part outside the data.
 
@@ -431,7 +364,7 @@ def coverage_lines(present: list[str], gaps: dict[str, str], share: np.ndarray, 
 
 
 def run_coverage(present: list[str], gaps: dict[str, str], share: np.ndarray, *, demo: bool = False) -> dict[str, Any]:
-    """The run-level coverage record (``audit["coverage"]``) with its one-line Chinese summary.
+    """Return the run-level coverage record (``audit["coverage"]``) with its one-line Chinese summary.
 
     Parameters
     ----------
