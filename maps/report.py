@@ -383,6 +383,8 @@ _CSS = (
     ".site{border-top:1px dashed #bbb;padding-top:1mm;}"
     ".keep{break-inside:avoid;page-break-inside:avoid;}"
     ".warn{color:#b00020;font-weight:600;margin:1mm 0;}"
+    ".demo-stamp{position:fixed;top:0;left:0;right:0;text-align:center;color:#b00020;font-weight:700;font-size:9pt;}"
+    ".demo-stamp-cover{text-align:center;color:#b00020;font-weight:700;font-size:14pt;}"
     ".note{color:#444;font-size:8.6pt;}.audit td{word-break:break-all;font-size:8pt;}"
     ".appendix{break-before:page;page-break-before:always;}"
 )
@@ -396,14 +398,17 @@ _TEMPLATE = """<!DOCTYPE html>
 <style>{{ css }}</style>
 </head>
 <body>
-<section class="cover">
+{% if m.stamp %}<div class="demo-stamp">{{ m.stamp }}</div>
+{% endif %}<section class="cover">
 <h1>{{ m.title }}</h1>
+{% if m.stamp %}<p class="demo-stamp-cover">{{ m.stamp }}</p>{% endif %}
 <div class="org">编制单位：<span class="fill">【待填写】</span></div>
 <div class="org">{{ m.date }}</div>
 </section>
 
 <h1 class="part">一、选址符合性结论汇总</h1>
-{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
+{% for c in m.coverage %}<p class="warn coverage">⚠ {{ c }}</p>
+{% endfor %}{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
 {% endfor %}
 <p>本报告对照{{ m.plans|join("、") if m.plans else "所在地“三线一单”生态环境分区管控方案" }}，逐个分析 {{ m.sites|length }} 个项目地块与生态保护红线、环境质量底线、资源利用上线和生态环境准入清单的符合性。
 结论：{% for w, n in m.counts.items() %}<span class="badge" style="background:{{ colours[w] }}">{{ w }}</span> {{ n }} 个{% if not loop.last %}；{% endif %}{% endfor %}。</p>

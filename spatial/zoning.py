@@ -322,7 +322,7 @@ def load_zoning(
 
 
 def _coverage(entry: dict[str, Any], wcrs: CRS, name: str) -> shapely.Geometry:
-    """A layer's stated coverage: ``[min_lon, min_lat, max_lon, max_lat]`` or a polygon file, in the working CRS."""
+    """Return a layer's stated coverage: ``[min_lon, min_lat, max_lon, max_lat]`` or a polygon file, in the working CRS."""
     cov = entry["coverage"]
     label = _label(entry)
     if isinstance(cov, (list, tuple)) and len(cov) == 4 and all(isinstance(v, (int, float)) for v in cov):
