@@ -11,7 +11,29 @@ from typing import Any
 from layers import REGISTRY
 from spatial.zoning import Zoning
 
-__all__ = ["standard_layers", "package_gaps", "gap_labels"]
+__all__ = ["standard_layers", "package_gaps", "gap_labels", "incomplete_findings", "INCOMPLETE_CODES", "INCOMPLETE_LABEL"]
+
+#: ``validate`` finding codes that make a package incomplete (a standard layer absent or empty, units without 准入清单).
+INCOMPLETE_CODES = ("missing_layer", "empty_layer", "missing_access_list")
+#: Added to the label of a version accepted although incomplete, wherever it is offered.
+INCOMPLETE_LABEL = "（不完整）"
+
+
+def incomplete_findings(doc: Any) -> list[str]:
+    """Return the Chinese messages of the findings that make a validated package incomplete.
+
+    Parameters
+    ----------
+    doc : dict or None
+        ``ValidationReport.to_dict()`` (``findings``: list of dicts with ``code``, ``message_zh``).
+
+    Returns
+    -------
+    list of str
+        One message per absent or empty standard layer (empty: the package is complete).
+    """
+    findings = (doc or {}).get("findings") or [] if isinstance(doc, dict) else []
+    return [str(f.get("message_zh", "")) for f in findings if isinstance(f, dict) and f.get("code") in INCOMPLETE_CODES]
 
 
 def standard_layers() -> list[str]:

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import TOY_CRS, km_box, km_line, km_point, toy_layers
+from conftest import TOY_CRS, km_box, km_point, toy_layers
 
 from spatial import screen
 from spatial.cli import cli as main

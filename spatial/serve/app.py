@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from spatial._version import __version__
+from spatial.completeness import INCOMPLETE_LABEL, incomplete_findings
 from spatial.errors import EcozoneError, InputError
 from spatial.serve.auth import LOCAL, Principal, bearer_ok, csrf_ok, csrf_token, hash_password, needs_rehash, verify_password
 from spatial.serve.settings import ServeSettings
@@ -396,7 +397,7 @@ def _on_crash(fut: Any, store: Store, job_id: str) -> None:
 def _register_local_zoning(store: Store, zoning: Path | None) -> None:
     import hashlib
 
-    from spatial.zoning import demo_zoning_path
+    from spatial.zoning import demo_zoning_path, is_demo_zoning
 
     path = (zoning or demo_zoning_path()).resolve()
     h = hashlib.sha256()
@@ -406,7 +407,7 @@ def _register_local_zoning(store: Store, zoning: Path | None) -> None:
     for p in files:
         st = p.stat()
         h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    label = "连州示范数据（内置）" if zoning is None else path.name
+    label = "连州示范数据（内置）— 示范数据（合成），不得用于审批" if zoning is None or is_demo_zoning(path) else path.name
     store.add_version(ZoningVersion(label=label, created_by="启动参数", status="accepted", path=str(path), source_key=f"local:{path}:{h.hexdigest()[:16]}"))
 
 
@@ -468,7 +469,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.store = store
     app.state.pool = pool
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
-    templates.env.globals.update(VERDICT_ZH=VERDICT_ZH, VERDICT_ORDER=VERDICT_ORDER, STATUS_ZH=STATUS_ZH, VERSION_STATUS_ZH=VERSION_STATUS_ZH, KIND_ZH=KIND_ZH, version=__version__)
+    templates.env.globals.update(VERDICT_ZH=VERDICT_ZH, VERDICT_ORDER=VERDICT_ORDER, STATUS_ZH=STATUS_ZH, VERSION_STATUS_ZH=VERSION_STATUS_ZH, KIND_ZH=KIND_ZH, version=__version__, incomplete_findings=incomplete_findings)
     app.state.templates = templates
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="ecozone_session", max_age=12 * 3600, same_site="lax", https_only=bool(settings.cookie_secure))
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
@@ -625,9 +626,11 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return page(request, "version.html", nav="zoning", v=v, when=_local_time)
 
     @app.post("/zoning/{version_id}/{action}", include_in_schema=False)
-    def version_action(request: Request, version_id: str, action: str, who: CurrentUser, csrf_token: str = Form("")) -> Response:
+    def version_action(
+        request: Request, version_id: str, action: str, who: CurrentUser, csrf_token: str = Form(""), understood: str = Form("")
+    ) -> Response:
         check_csrf(request, csrf_token)
-        decide_version(who, version_id, action)
+        decide_version(who, version_id, action, understood)
         return RedirectResponse(f"/zoning/{version_id}", status_code=303)
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
@@ -682,7 +685,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         pool.submit(run_validation, settings.db_url, str(settings.data_dir), vid)
         return v
 
-    def decide_version(who: Principal, version_id: str, action: str) -> ZoningVersion:
+    def decide_version(who: Principal, version_id: str, action: str, understood: str = "") -> ZoningVersion:
         if not who.admin:
             raise HTTPException(403, "只有管理员可以确认分区数据。\nonly admins may accept zoning packages")
         v = store.version(version_id) if _ID.match(version_id) else None
@@ -690,7 +693,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise HTTPException(404)
         if v.status != "pending":
             raise InputError(f"该版本当前状态为“{VERSION_STATUS_ZH.get(v.status, v.status)}”，不能{'确认' if action == 'accept' else '放弃'}。", f"version is {v.status}")
-        store.update_version(version_id, status="accepted" if action == "accept" else "rejected")
+        gaps = incomplete_findings(v.findings) if action == "accept" else []
+        if gaps and understood.strip().lower() not in ("1", "yes", "true", "on"):
+            raise InputError(
+                "该版本缺少标准图层（" + "；".join(gaps) + "），用它筛查的地块相关结论只能是待核实。确认使用须勾选“我已了解数据不完整”。",
+                "the package lacks standard layers; accepting it needs the explicit 'I understand it is incomplete' field (understood=yes)",
+            )
+        label = v.label + INCOMPLETE_LABEL if gaps and not v.label.endswith(INCOMPLETE_LABEL) else v.label
+        store.update_version(version_id, status="accepted" if action == "accept" else "rejected", label=label)
         return store.version(version_id)  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ API
@@ -770,10 +780,17 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return _version_json(v)
 
     @app.post("/api/zoning/{version_id}/{action}", tags=["zoning"], summary="确认或放弃版本 / accept or reject")
-    def api_decide(request: Request, version_id: str, action: str, who: CurrentUser, csrf_token: str = Form("")) -> dict[str, Any]:
-        """``accept`` makes a validated version usable; ``reject`` discards it."""
+    def api_decide(
+        request: Request,
+        version_id: str,
+        action: str,
+        who: CurrentUser,
+        csrf_token: str = Form(""),
+        understood: str = Form("", description="yes: accept a package lacking standard layers (labelled 不完整)"),
+    ) -> dict[str, Any]:
+        """``accept`` makes a validated version usable (an incomplete one only with ``understood=yes``); ``reject`` discards it."""
         check_csrf(request, csrf_token)
-        return _version_json(decide_version(who, version_id, action))
+        return _version_json(decide_version(who, version_id, action, understood))
 
     @app.get("/api/zoning/{version_id}/map.geojson", tags=["zoning"], summary="分区图层（网页地图用）")
     async def api_version_map(request: Request, version_id: str, who: CurrentUser) -> Response:
