@@ -655,7 +655,7 @@ def build_model(
             )
         for h in sh[sh["rule_id"].astype(str).str.startswith(_COVERAGE_PREFIXES)].to_dict("records"):
             # What the package cannot tell (missing layer, zone without loaded rules): 待核实, never 不涉及.
-            t4.append(Row(_s(h.get("message_zh")), f"{_s(h.get('feature_name')) or '—'}：须补充数据或管控要求后核实。", PENDING, _s(h.get("rule_id")), True))
+            t4.append(Row(_s(h.get("message_zh")), f"{_s(h.get('feature_name')) + '：' if _s(h.get('feature_name')) else ''}须补充数据或管控要求后核实。{TO_FILL}", PENDING, _s(h.get("rule_id"))))
         if "control_unit" in zoning.layers and not len(units):
             t2.append(
                 Row("环境管控单元管控要求。", "项目不在任何环境管控单元内（位于分区数据范围以外）。", PENDING, geometric=True)

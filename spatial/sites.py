@@ -47,7 +47,7 @@ __all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES", "ROW_COLUMN", "USER_
 #: CSV line, header = 1; ``Sheet!row`` for workbooks).  prepare_sites uses it in messages and drops it.
 ROW_COLUMN = "_ecozone_row"
 #: Columns screening adds to the sites table; an input column of the same name is kept as ``<name>（原表）``.
-RESULT_COLUMNS = ("verdict", "verdict_zh", "verdict_eia", "n_hits", "summary_zh", "area_m2", "length_m")
+RESULT_COLUMNS = ("verdict", "verdict_zh", "verdict_eia", "n_hits", "summary_zh", "coverage_zh", "data_note", "area_m2", "length_m")
 #: ``GeoDataFrame.attrs`` key listing the input's own columns (建设单位, 投资 …), in input order.
 USER_COLUMNS_ATTR = "ecozone_user_columns"
 ROWS_NOTE_ZH = "（行号同 Excel/文本编辑器所见，表头为第1行）"

@@ -303,12 +303,14 @@ def coverage_rows(
             s = cand[hit]
             f = np.full(len(s), -1, dtype=np.int64)
             cols["overlap_pct"] = 100.0 * share[hit]
-            geom = np.full(len(s), None, dtype=object)
+            geom = sg[s].copy()  # the part beyond the stated coverage, to highlight
+            dim = shapely.get_dimensions(geom) > 0
+            geom[dim] = shapely.difference(geom[dim], extent)
             inside = np.zeros(len(s), dtype=bool)
         else:  # absent, empty, no list: every site with a part in the package
             s = np.flatnonzero(inside_any & (vrank >= 0))
             f = np.full(len(s), -1, dtype=np.int64)
-            geom = np.full(len(s), None, dtype=object)
+            geom = sg[s].copy()  # the whole site is unchecked for this layer
             inside = np.zeros(len(s), dtype=bool)
         if not len(s):
             continue
