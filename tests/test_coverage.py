@@ -50,6 +50,18 @@ def rivers_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _write(tmp_path_factory.mktemp("rivers") / "rivers.gpkg", keep)
 
 
+def test_rule_read_layer_missing_only_for_types_its_rules_concern(tmp_path: Path) -> None:
+    """No park layer: IP-BANNED reads it for every type; no receptor layer: REC-2H only for 两高 types."""
+    layers = toy_layers()
+    del layers["industrial_park"], layers["sensitive_receptor"]
+    z = load_zoning(_write(tmp_path / "noparks.gpkg", layers))
+    res = screen(_sites(km_point(8.5, 12.5), km_point(8.5, 12.6), types=["residential", "chemical"]), z)
+    got = res.hits[res.hits["rule_id"].str.startswith("COV-")].groupby("site_id")["rule_id"].agg(set).to_dict()
+    assert got == {"S0": {"COV-industrial_park"}, "S1": {"COV-industrial_park", "COV-sensitive_receptor"}}
+    assert "IP-BANNED" in res.hits.set_index("rule_id").loc["COV-industrial_park", "message_zh"].iloc[0]
+    assert (res.sites["verdict"] != "compatible").all()
+
+
 def test_standard_layers_are_the_six() -> None:
     assert standard_layers() == ["redline", "protected_area", "water_source", "control_unit", "farmland", "urban_boundary"]
 
@@ -71,8 +83,7 @@ def test_no_redline_no_site_compatible(no_redline: Path) -> None:
     assert status.loc[("S1", "redline"), "status_zh"] == "待核实（未提供数据）" and not status.loc[("S1", "redline"), "checked"]
     assert "不涉及生态保护红线" not in res.sites.set_index("site_id").loc["S1", "summary_zh"]
     assert "缺少：生态保护红线（未提供）" in res.sites.set_index("site_id").loc["S1", "coverage_zh"]
-    # Standard layers first, then the layers rules read (the toy has no parks or receptors).
-    assert res.audit["coverage"]["missing"] == ["redline", "industrial_park", "sensitive_receptor"]
+    assert res.audit["coverage"]["missing"] == ["redline"]
 
 
 def test_no_redline_validate_exits_1(no_redline: Path) -> None:
