@@ -703,10 +703,11 @@ def build_model(
                     if t
                 ),
                 "分项结论": _site_table_titles(tables),
+                "数据覆盖": _s(row.get("coverage_zh")),
             }
         )
     summary = pd.DataFrame(
-        summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论"]
+        summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论", "数据覆盖"]
     )
     for c in extra_cols:  # the planner's own columns, unchanged (renamed only on a clash)
         summary[c if c not in summary.columns else f"{c}（原表）"] = sites[c].to_numpy()

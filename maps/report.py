@@ -175,11 +175,12 @@ def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
         if len(model.audit_files)
         else []
     )
-    tables["审计"] = pd.concat([audit, pd.DataFrame({"项目": "输入文件", "内容": list(files)})], ignore_index=True)
+    coverage = pd.DataFrame({"项目": "数据完整性", "内容": model.coverage}) if model.coverage else None
+    tables["审计"] = pd.concat([x for x in (coverage, audit, pd.DataFrame({"项目": "输入文件", "内容": list(files)})) if x is not None], ignore_index=True)
     return tables
 
 
-_WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "内容": 110, "项目": 16,
+_WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "数据覆盖": 40, "内容": 110, "项目": 16,
            "项目名称": 26, "涉及要素": 30, "最近要素": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
 
 
