@@ -733,7 +733,16 @@ def build_model(
         warnings=[_s(w) for w in (getattr(result, "audit", {}) or {}).get("warnings") or [] if _s(w)],
         coverage=_coverage_lines(getattr(result, "audit", {}) or {}),
         stamp=DEMO_STAMP if (getattr(result, "audit", {}) or {}).get("demo") else "",
+        notes=_law_notes(getattr(result, "rules", None)),
     )
+
+
+def _law_notes(rules: Any) -> list[str]:
+    """Return the screening date and the sources' 〔待核实〕/〔已被替代〕 notes, once each (a footnote of the report)."""
+    if rules is None or getattr(rules, "as_of", None) is None:
+        return []
+    head = f"筛查日期 {rules.as_of}：各项依据引用当日施行的条文（法典第一千零五十七条 从旧兼从轻）。"
+    return [head, *rules.notes]
 
 
 def _coverage_lines(audit: Mapping[str, Any]) -> list[str]:

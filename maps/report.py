@@ -411,6 +411,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {% for c in m.coverage %}<p class="warn coverage">⚠ {{ c }}</p>
 {% endfor %}{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
 {% endfor %}
+{% if m.notes %}<p class="note">依据注：{% for n in m.notes %}{{ loop.index }}. {{ n }}{% if not loop.last %} {% endif %}{% endfor %}</p>{% endif %}
 <p>本报告对照{{ m.plans|join("、") if m.plans else "所在地“三线一单”生态环境分区管控方案" }}，逐个分析 {{ m.sites|length }} 个项目地块与生态保护红线、环境质量底线、资源利用上线和生态环境准入清单的符合性。
 结论：{% for w, n in m.counts.items() %}<span class="badge" style="background:{{ colours[w] }}">{{ w }}</span> {{ n }} 个{% if not loop.last %}；{% endif %}{% endfor %}。</p>
 <table class="summary">

@@ -228,6 +228,8 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     counts = "；".join(f"{w} {n} 个" for w, n in model.counts.items())
     plans = "、".join(model.plans) if model.plans else "所在地“三线一单”生态环境分区管控方案"
     doc.add_paragraph(f"本报告对照{plans}，逐个分析 {len(model.sites)} 个项目地块的符合性。结论：{counts}。")
+    if model.notes:  # the sources' status notes once, never per hit row
+        doc.add_paragraph("依据注：" + " ".join(f"{i}. {n}" for i, n in enumerate(model.notes, start=1)))
     rows = [
         [str(r["序号"]), r["地块编号"], r["项目名称"], r["项目类型"], r["符合性结论"], r["涉及情况"]]
         for r in model.summary.to_dict("records")

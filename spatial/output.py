@@ -73,7 +73,7 @@ PARQUET_AUTO_SITES = 100_000
 #: Columns of hits.csv (and of the hits layer, before its geometry).
 HIT_FILE_COLUMNS = [c for c in HIT_COLUMNS if c not in ("basis", "message_zh")]
 #: Columns of rules.csv.
-RULE_COLUMNS = ["rule_id", "layer", "mode", "verdict", "message_zh", "message_en", "basis"]
+RULE_COLUMNS = ["rule_id", "layer", "mode", "verdict", "message_zh", "message_en", "basis", "notes"]
 
 #: Above this many sites ``sites.csv`` leaves out the per-layer nearest-feature columns (about 0.1 ms per site and layer).
 NEAREST_MAX_SITES = 100_000
@@ -242,8 +242,10 @@ def rules_table(rules: RuleSet) -> pd.DataFrame:
     DataFrame
         :data:`RULE_COLUMNS`.
     """
+    # The sources' 〔待核实〕/〔已被替代〕 notes once per rule here, never in every hit row.
     return pd.DataFrame(
-        [(r.id, ",".join(r.layers), r.mode, r.verdict, r.message_zh, r.message_en, r.basis) for r in rules], columns=RULE_COLUMNS
+        [(r.id, ",".join(r.layers), r.mode, r.verdict, r.message_zh, r.message_en, r.basis, rules.rule_notes(r)) for r in rules],
+        columns=RULE_COLUMNS,
     )
 
 

@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from layers.base import clean_key, format_rows
 from spatial.errors import DataWarning, RuleError
 
-__all__ = ["ProjectTypes", "DEFAULT_TYPES", "label_zh", "VERDICTS", "VERDICT_ZH", "VERDICT_EIA", "VERDICT_RANK", "verdict_rank"]
+__all__ = [
+    "ProjectTypes", "DEFAULT_TYPES", "label_zh", "VERDICTS", "VERDICT_ZH", "VERDICT_EIA", "VERDICT_RANK", "verdict_rank",
+    "site_keys", "major_project_values", "MAJOR_COLUMNS",
+]  # fmt: skip
 
 #: Verdicts from mildest to worst; the worst wins per site.
 VERDICTS = ("compatible", "notice", "restricted", "prohibited")
@@ -97,7 +101,7 @@ _BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "research": (None, ("科研监测", "科研", "监测", "科学研究", "科学实验", "教学研究")),
     "tourism": (None, ("旅游", "旅游设施", "文旅", "生态旅游")),
     "residential": (None, ("城镇建设", "住宅", "居住", "房地产", "城镇开发")),
-    "commercial": (None, ("商业", "商服", "商业服务")),
+    "commercial": (None, ("商业", "商服", "商业服务", "大型商业网点", "农贸市场", "集贸市场")),
     "agriculture": (None, ("农业", "种植", "农业设施", "农田建设", "高标准农田")),
     "national_strategic": (None, ("国家重大战略项目", "国家重大项目", "重大战略项目", "国家战略")),
 }
@@ -136,7 +140,7 @@ _PLANNER: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "power_transmission": ("linear_infrastructure", ("输变电", "输变电工程", "输电线路", "电力线路", "架空线路")),
     "fuel_station": ("commercial", ("加油站", "加气站", "加油加气站", "加油加气合建站", "充电站", "加氢站")),
     "warehousing": (None, ("仓储", "仓库", "仓储设施", "物流仓储用地")),
-    "logistics": ("warehousing", ("物流仓储", "物流", "物流园", "物流园区", "冷链物流")),
+    "logistics": ("warehousing", ("物流仓储", "物流", "物流园", "物流园区", "冷链物流", "货物集散地")),
     "sewage_treatment": ("municipal_utility", ("污水处理厂", "污水处理", "污水处理站", "污水厂", "净水厂")),
     "solid_waste": ("municipal_utility", ("垃圾处理", "固体废物处置", "固废处置", "垃圾处理厂", "垃圾转运站")),
     "waste_incineration": ("solid_waste", ("垃圾焚烧", "垃圾焚烧发电", "生活垃圾焚烧", "焚烧厂", "垃圾焚烧厂")),
@@ -155,6 +159,67 @@ _PLANNER: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "other": (None, ("其他", "其它", "其他项目", "未分类")),
 }
 # ---------------------------------------------------------------------------
+
+#: Site columns read as the 国家重大项目 attribute (issue 21: a site attribute, not a type).
+MAJOR_COLUMNS = ("major_project", "国家重大项目", "重大项目", "是否国家重大项目", "zdxm")
+_YES = {"yes", "y", "true", "1", "是", "属于", "国家重大项目", "重大项目"}
+_NO = {"no", "n", "false", "0", "否", "不属于", "非"}
+
+
+def major_project_values(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Normalise a 国家重大项目 column to ``yes`` / ``no`` / ``unknown`` (blank and anything else: unknown).
+
+    Parameters
+    ----------
+    values : Series or ndarray
+        Raw values (是/否, yes/no, 1/0 ...).
+
+    Returns
+    -------
+    ndarray of str
+        ``yes``, ``no`` or ``unknown`` per value; unknown is never read as yes.
+    """
+    folded = pd.Series(np.asarray(values, dtype=object)).astype("string").fillna("").map(clean_key)
+    return np.where(folded.isin(_YES), "yes", np.where(folded.isin(_NO), "no", "unknown")).astype(object)
+
+
+def site_keys(sites: pd.DataFrame, major_project: str | None = None) -> np.ndarray:
+    """Rule key per site: the canonical type, ``|line`` for a line geometry, ``|major`` for a 国家重大项目.
+
+    A line site of a pipeline or cable type is a 管线 (公路法第五十六条 埋设管线、电缆); a
+    point or polygon of the same type is a facility, judged as a building where the law
+    says 建筑物.  国家重大项目 comes from a ``major_project`` column (是/否/不详), else from
+    ``major_project`` given for the run, else from the type 国家重大战略项目 itself; unknown is
+    never read as yes.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        Prepared sites with ``project_type`` and (for a GeoDataFrame) geometry.
+    major_project : {'yes', 'no', 'unknown'}, optional
+        Run-wide 国家重大项目 status for sites without a column value.
+
+    Returns
+    -------
+    ndarray of str
+        Keys such as ``water_supply``, ``water_supply|line``, ``industrial|major``.
+    """
+    types = sites["project_type"].to_numpy(dtype=str) if len(sites) else np.zeros(0, dtype=str)
+    n = len(types)
+    try:
+        geoms = np.asarray(sites.geometry.values, dtype=object)
+    except AttributeError:  # a plain table: no geometry, no line facet
+        geoms = None
+    dims = shapely.get_dimensions(geoms) if geoms is not None and n else np.full(n, -1)
+    column = next((c for c in MAJOR_COLUMNS if c in sites.columns), None)
+    major = major_project_values(sites[column]) if column is not None else np.full(n, "unknown", dtype=object)
+    if major_project is not None:
+        fill = major_project_values(np.array([major_project]))[0]
+        major = np.where(major == "unknown", fill, major)
+    major = (major == "yes") | (types == "national_strategic")
+    keys = np.char.add(np.char.add(types.astype(str), np.where(dims == 1, "|line", "")), np.where(major, "|major", ""))
+    return keys.astype(object)
+
 
 def label_zh(name: str) -> str:
     """Return the Chinese name of a built-in project type (the name itself when it has none).
@@ -186,6 +251,23 @@ _GROUPS = {
             "nonferrous_mining", "nonferrous_smelting", "petrochemical", "chemical", "coking", "electroplating",
             "tanning", "pharmaceutical", "lead_acid_battery", "e_waste_dismantling", "hazardous_waste",
         ),
+    ),
+    # 法典第三百二十条: projects that discharge pollutants by their nature (wastewater), banned in a
+    # level-2 drinking-water zone whatever their size: hospitals, livestock farms, sewage plants,
+    # landfills and every industry (manufacturing discharges wastewater unless shown otherwise).
+    "discharging": (
+        ("排放污染物的建设项目", "排污项目", "涉水排污项目"),
+        ("hospital", "livestock", "sewage_treatment", "landfill", "solid_waste", "industrial", "mining"),
+    ),
+    # 法典第四百八十一条: waste storage, use and disposal facilities and landfills.
+    "waste_facility": (
+        ("固体废物设施", "固废设施", "固体废物集中贮存处置设施"),
+        ("solid_waste", "landfill", "hazardous_waste", "e_waste_dismantling"),
+    ),
+    # 公路安全保护条例第十四条: 新建村镇、开发区、学校和货物集散地、大型商业网点、农贸市场等公共场所.
+    "road_setback": (
+        ("公路第十四条场所", "村镇学校集散地"),
+        ("school", "residential", "commercial", "logistics", "warehousing"),
     ),
     # 003 L875 / 004 L272: new or expanded projects only in parks with a 规划环评.
     "park_only": (

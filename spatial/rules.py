@@ -16,6 +16,7 @@ old v0.1 format (free-text ``basis``, no ``extend``) still loads.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import os
 from collections.abc import Iterator, Mapping
@@ -32,7 +33,7 @@ from layers.base import clean_key
 from spatial.engine.modes import MODES, mode_keys
 from spatial.errors import RuleError
 from spatial.project_types import DEFAULT_TYPES, VERDICT_RANK, VERDICTS, ProjectTypes, verdict_rank
-from spatial.sources import Ref, SourceRegistry, applies_in, default_registry, parse_jurisdiction, parse_sources
+from spatial.sources import Ref, SourceRegistry, applies_in, default_registry, parse_date, parse_jurisdiction, parse_sources
 
 __all__ = [
     "Rule",
@@ -44,7 +45,32 @@ __all__ = [
     "MODES",
     "LEVELS",
     "LEVEL_ZH",
+    "split_key",
+    "FACETS",
 ]
+
+#: Site facets a conditional exemption may require (issue 21 item 3): ``geometry: line`` (a 管线/线路
+#: site, not a facility) and ``major_project: yes`` (国家重大项目, a site attribute; unknown is never yes).
+FACETS = {"geometry": {"line": "line"}, "major_project": {"yes": "major"}}
+
+
+def split_key(key: str) -> tuple[str, frozenset[str]]:
+    """Split a site's rule key (``water_supply|line``) into its type and facets.
+
+    Parameters
+    ----------
+    key : str
+        Canonical type, optionally followed by ``|facet`` parts
+        (:func:`spatial.project_types.site_keys`).
+
+    Returns
+    -------
+    (str, frozenset of str)
+        Type and facets.
+    """
+    t, *facets = str(key).split("|")
+    return t, frozenset(facets)
+
 
 #: Catalogue levels, in stacking order (a later level overrides an earlier one).
 LEVELS = ("national", "province", "region", "city", "county", "custom", "unit")
@@ -63,7 +89,7 @@ _RULE_KEYS = {
     "by_type", "verdict", "message_zh", "message_en", "basis", "conditions_zh", "exemptions",
     "level", "relax_basis", "add_basis", "add_conditions_zh",
 }  # fmt: skip
-_EXEMPTION_KEYS = {"types", "verdict", "basis", "conditions_zh"}
+_EXEMPTION_KEYS = {"types", "verdict", "basis", "conditions_zh", *FACETS}
 _CATALOGUE_KEYS = {"catalogue", "rules", "project_types", "extend", "sources"}
 
 
@@ -116,6 +142,7 @@ class Exemption:
     refs: tuple[Ref, ...]
     conditions_zh: str = ""
     basis: str = ""
+    when: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +203,35 @@ class Rule:
     level: str = "custom"
     catalogue: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: Type -> indexes of conditional exemptions (``when``) covering it, most specific type first.
+    facet_exemption: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def _facet_match(self, project_type: str, facets: frozenset[str]) -> Exemption | None:
+        """Return the first conditional exemption for the type whose facets the site has."""
+        for i in self.facet_exemption.get(project_type, ()):
+            if set(self.exemptions[i].when) <= facets:
+                return self.exemptions[i]
+        return None
+
+    def verdict_of(self, key: str) -> str | None:
+        """Verdict for a site's rule key (type plus facets such as ``|line``, ``|major``).
+
+        Parameters
+        ----------
+        key : str
+            :func:`spatial.project_types.site_keys` value, or a bare type.
+
+        Returns
+        -------
+        str or None
+            Verdict (None: the rule does not concern the site).
+        """
+        t, facets = split_key(key)
+        base = self.type_verdicts.get(t)
+        if base is None or not facets:
+            return base
+        ex = self._facet_match(t, facets)
+        return ex.verdict if ex is not None else base
 
     def verdicts_for(self, types: np.ndarray) -> np.ndarray:
         """Verdict of this rule for each canonical project type (None: n/a).
@@ -207,7 +263,12 @@ class Rule:
         Exemption or None
             The exemption.
         """
-        i = self.type_exemption.get(project_type)
+        t, facets = split_key(project_type)
+        if facets and self.type_verdicts.get(t) is not None:
+            ex = self._facet_match(t, facets)
+            if ex is not None:
+                return ex
+        i = self.type_exemption.get(t)
         return None if i is None else self.exemptions[i]
 
     def source_keys(self, project_type: str | None = None) -> str:
@@ -270,7 +331,59 @@ class RuleSet:
     registry: SourceRegistry | None = None
     levels: list[dict[str, Any]] = field(default_factory=list)
     dropped: list[dict[str, str]] = field(default_factory=list)
+    as_of: _dt.date | None = None
+    replaced: dict[str, str] = field(default_factory=dict)
     _stack: list[_Catalogue] = field(default_factory=list, repr=False)
+
+    @property
+    def notes(self) -> list[str]:
+        """The 〔待核实〕/〔已被替代〕 notes of every source the rules cite, once each (report footnote).
+
+        Returns
+        -------
+        list of str
+            One line per source not plainly in force on :attr:`as_of`.
+        """
+        if self.registry is None:
+            return []
+        refs = [r for rule in self.rules for r in (*rule.refs, *(x for e in rule.exemptions for x in e.refs))]
+        moved = [f"{old}〔已被替代：筛查日期 {self.as_of} 适用{new}〕" for old, new in self.replaced.items()]
+        return moved + self.registry.notes(refs, self.as_of)
+
+    def rule_notes(self, rule: Rule) -> str:
+        """Return the source notes of one rule (its own and its exemptions' sources), for ``rules.csv``.
+
+        Parameters
+        ----------
+        rule : Rule
+            A rule of this set.
+
+        Returns
+        -------
+        str
+            Notes joined with '；' ('' when every source is in force).
+        """
+        if self.registry is None:
+            return ""
+        return "；".join(self.registry.notes([*rule.refs, *(x for e in rule.exemptions for x in e.refs)], self.as_of))
+
+    def for_date(self, as_of: _dt.date | str | None) -> RuleSet:
+        """Resolve the same stack for another screening date (the law in force then).
+
+        Parameters
+        ----------
+        as_of : date or str or None
+            Screening date (None: today).
+
+        Returns
+        -------
+        RuleSet
+            Rules citing the texts in force on that date.
+        """
+        day = parse_date(as_of, where="--as-of") or _dt.date.today()
+        if day == self.as_of:
+            return self
+        return _resolve(self._stack, self.types, self.registry, self.path, self.adcode, self.adcode_note, fixed=self.fixed, as_of=day)
 
     def __iter__(self) -> Iterator[Rule]:
         """Iterate over rules."""
@@ -303,7 +416,7 @@ class RuleSet:
         if adcode == self.adcode and not fixed:
             self.adcode_note = note or self.adcode_note
             return self
-        return _resolve(self._stack, self.types, self.registry, self.path, adcode, note, fixed=fixed)
+        return _resolve(self._stack, self.types, self.registry, self.path, adcode, note, fixed=fixed, as_of=self.as_of)
 
 
 @dataclass
@@ -326,6 +439,7 @@ def load_rules(
     *,
     adcode: str | None = None,
     adcode_note: str = "",
+    as_of: _dt.date | str | None = None,
 ) -> RuleSet:
     """Load, stack and validate a rule catalogue, resolved for a jurisdiction.
 
@@ -341,6 +455,10 @@ def load_rules(
         the zoning package's own adcode.
     adcode_note : str
         How ``adcode`` was found.
+    as_of : date or str, optional
+        Screening date (``YYYY-MM-DD``; default today): every rule cites the
+        text in force that day (a repealed law gives way to the article that
+        replaced it; a rule whose only sources were not in force is left out).
 
     Returns
     -------
@@ -353,6 +471,7 @@ def load_rules(
         Naming the file, the rule and the valid choices.
     """
     registry = default_registry()
+    day = parse_date(as_of, where="--as-of") or _dt.date.today()
     if path is None:
         files = list(shipped_catalogues().values())
         top = default_rules_path()
@@ -383,7 +502,7 @@ def load_rules(
         registry = SourceRegistry({**registry.sources, **extra_sources}, registry.path)
     stack.sort(key=lambda c: LEVELS.index(c.level))  # stable: parents before children within a level
     _check_conflicts(stack)
-    rs = _resolve(stack, vocab, registry, top, adcode, adcode_note, fixed=adcode is not None)
+    rs = _resolve(stack, vocab, registry, top, adcode, adcode_note, fixed=adcode is not None, as_of=day)
     if path is None:
         rs.catalogue_id = "ecozone-default"
     return rs
@@ -494,9 +613,11 @@ def _resolve(
     note: str,
     *,
     fixed: bool,
+    as_of: _dt.date | None = None,
 ) -> RuleSet:
-    """Merge the levels that apply at ``adcode`` into effective rules."""
+    """Merge the levels that apply at ``adcode`` (on ``as_of``) into effective rules."""
     registry = registry or default_registry()
+    ctx = _Ctx(registry, adcode, as_of)
     merged: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     levels = []
@@ -516,7 +637,7 @@ def _resolve(
         if not applied:
             continue
         for i, raw in enumerate(cat.rules, start=1):
-            rule = _parse_rule(raw, i, vocab, cat, registry, adcode)
+            rule = _parse_rule(raw, i, vocab, cat, ctx)
             rid = str(raw.get("id"))
             prev = merged.get(rid)
             if _is_patch(raw):
@@ -527,14 +648,14 @@ def _resolve(
                         f"{cat.path.name} 规则 {rid}：add_basis/add_conditions_zh 只能修改上一层级已有的规则，但上一层级没有此规则。",
                         f"{cat.path.name} rule {rid}: add_basis/add_conditions_zh amend an earlier level's rule, but none defines it",
                     )
-                merged[rid] = _amend(prev, raw, cat, registry, adcode)
+                merged[rid] = _amend(prev, raw, cat, ctx)
                 continue
             if isinstance(rule, str):  # no citable source here
                 dropped.append({"rule_id": rid, "file": cat.path.name, "reason": rule})
                 merged.pop(rid, None)
                 continue
             if prev is not None:
-                rule = _override(prev, rule, raw, cat, registry, adcode)
+                rule = _override(prev, rule, raw, cat, ctx)
             else:
                 order.append(rid)
             merged[rid] = rule
@@ -554,18 +675,48 @@ def _resolve(
         registry=registry,
         levels=levels,
         dropped=dropped,
+        as_of=as_of,
+        replaced=dict(ctx.replaced),
         _stack=stack,
     )
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """Where and when rules are resolved: the registry, the adcode, the screening date (and what was replaced)."""
+
+    registry: SourceRegistry
+    adcode: str | None
+    day: _dt.date | None
+    replaced: dict[str, str] = field(default_factory=dict)
+
+    def refs(self, raw: Any, where: str) -> tuple[tuple[Ref, ...], tuple[Ref, ...]]:
+        """(all references as written, those citable here on the day, mapped to the text then in force)."""
+        written = self.registry.parse_basis(raw, where=where)
+        out: list[Ref] = []
+        for r in written:
+            if not self.registry.citable(r, self.adcode):
+                continue
+            dated = self.registry.on_date(r, self.day)
+            if dated is not None and dated != r:
+                self.replaced[self.registry.cite(r, with_status=False)] = self.registry.cite(dated, with_status=False)
+            if dated is not None and dated not in out:
+                out.append(dated)
+        return written, tuple(out)
+
+    def cite(self, refs: tuple[Ref, ...]) -> str:
+        """Citation without status notes (they are printed once, in :attr:`RuleSet.notes`)."""
+        return self.registry.cite_all(refs, with_status=False)
 
 
 def _is_patch(raw: Any) -> bool:
     return isinstance(raw, Mapping) and ("add_basis" in raw or "add_conditions_zh" in raw) and "layer" not in raw
 
 
-def _amend(prev: Rule, raw: Mapping[str, Any], cat: _Catalogue, registry: SourceRegistry, adcode: str | None) -> Rule:
+def _amend(prev: Rule, raw: Mapping[str, Any], cat: _Catalogue, ctx: _Ctx) -> Rule:
     """Add a later level's sources and conditions to an existing rule and all its exemptions (never relaxes)."""
     label = f"{cat.path.name} 规则 {prev.id}"
-    add = tuple(r for r in registry.parse_basis(raw.get("add_basis"), where=label) if registry.citable(r, adcode))
+    add = ctx.refs(raw.get("add_basis"), label)[1]
     cond = str(raw.get("add_conditions_zh", "") or "")
     if not add and not cond:
         return prev
@@ -574,14 +725,14 @@ def _amend(prev: Rule, raw: Mapping[str, Any], cat: _Catalogue, registry: Source
         return "；".join(x for x in (a, b) if x)
 
     exemptions = tuple(
-        replace(e, refs=(*e.refs, *add), basis=registry.cite_all((*e.refs, *add)), conditions_zh=join(e.conditions_zh, cond))
+        replace(e, refs=(*e.refs, *add), basis=ctx.cite((*e.refs, *add)), conditions_zh=join(e.conditions_zh, cond))
         for e in prev.exemptions
     )
     refs = (*prev.refs, *add)
     return replace(
         prev,
         refs=refs,
-        basis=registry.cite_all(refs),
+        basis=ctx.cite(refs),
         conditions_zh=join(prev.conditions_zh, cond) if prev.conditions_zh else prev.conditions_zh,
         exemptions=exemptions,
         level=cat.level,
@@ -589,13 +740,10 @@ def _amend(prev: Rule, raw: Mapping[str, Any], cat: _Catalogue, registry: Source
     )
 
 
-def _override(
-    prev: Rule, new: Rule, raw: Mapping[str, Any], cat: _Catalogue, registry: SourceRegistry, adcode: str | None
-) -> Rule:
+def _override(prev: Rule, new: Rule, raw: Mapping[str, Any], cat: _Catalogue, ctx: _Ctx) -> Rule:
     """Apply a later level's definition of an existing rule: tighten freely, relax only with a source."""
     label = f"{cat.path.name} 规则 {new.id}"
-    relax = registry.parse_basis(raw.get("relax_basis"), where=label)
-    relax = tuple(r for r in relax if registry.citable(r, adcode))
+    relax = ctx.refs(raw.get("relax_basis"), label)[1]
     looser = sorted(
         t for t, v in prev.type_verdicts.items()
         if v is not None and (new.type_verdicts.get(t) is None or VERDICT_RANK[new.type_verdicts[t]] < VERDICT_RANK[v])
@@ -608,7 +756,7 @@ def _override(
             f"{', '.join(looser[:12])}; a relaxation needs a cited `relax_basis`",
         )
     if relax:
-        new = replace(new, refs=(*new.refs, *relax), basis=registry.cite_all((*new.refs, *relax)))
+        new = replace(new, refs=(*new.refs, *relax), basis=ctx.cite((*new.refs, *relax)))
     return new
 
 
@@ -618,9 +766,7 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
-def _parse_rule(
-    raw: Any, i: int, vocab: ProjectTypes, cat: _Catalogue, registry: SourceRegistry, adcode: str | None
-) -> Rule | str:
+def _parse_rule(raw: Any, i: int, vocab: ProjectTypes, cat: _Catalogue, ctx: _Ctx) -> Rule | str:
     """Validate one catalogue rule; a string says why it has no citable source here."""
     path = cat.path
     where_txt = f"{path.name} 第 {i} 条规则"
@@ -657,9 +803,13 @@ def _parse_rule(
             f"{label}：level '{level}' 无效；可用：{', '.join(LEVELS)}",
             f"{label}: invalid level '{level}'; valid: {', '.join(LEVELS)}",
         )
-    all_refs = registry.parse_basis(raw.get("basis"), where=label)
-    refs = tuple(r for r in all_refs if registry.citable(r, adcode))
+    all_refs, refs = ctx.refs(raw.get("basis"), label)
     if all_refs and not refs:
+        if any(ctx.registry.citable(r, ctx.adcode) for r in all_refs):
+            return (
+                f"依据在筛查日期 {ctx.day} 尚未施行或已废止且无承继条文，不适用 / "
+                f"its sources were not in force on the screening date {ctx.day}"
+            )
         return "依据均为本辖区以外的地方规划，不适用 / its only sources are local plans of another jurisdiction"
     applies = vocab.expand([str(x) for x in _as_list(raw.get("applies_to", "all"))], where=f"{label} applies_to：")
     excepted = vocab.expand([str(x) for x in _as_list(raw.get("except"))], where=f"{label} except：")
@@ -672,10 +822,15 @@ def _parse_rule(
             by_type[canon] = _verdict(v, label)
     exemptions: list[Exemption] = []
     ex_of: dict[str, int] = {}
+    conditional: list[int] = []
     for j, ex in enumerate(_as_list(raw.get("exemptions")), start=1):
-        parsed = _parse_exemption(ex, j, label, vocab, registry, adcode)
+        parsed = _parse_exemption(ex, j, label, vocab, ctx)
         if parsed is None:
-            continue  # its clause is a local source of another jurisdiction: no relaxation here
+            continue  # its clause is a local source of another jurisdiction (or not in force): no relaxation here
+        if parsed.when:  # applies only to sites with those facets, on top of the type's own verdict
+            conditional.append(len(exemptions))
+            exemptions.append(parsed)
+            continue
         for t in parsed.types:
             by_type[t] = parsed.verdict
             ex_of[t] = len(exemptions)
@@ -686,6 +841,16 @@ def _parse_rule(
         owner = next((a for a in vocab.lineage(t) if a in by_type), None)
         if owner is not None and owner in ex_of:
             type_exemption[t] = ex_of[owner]
+    facet_exemption: dict[str, tuple[int, ...]] = {}
+    if conditional:
+        for t in vocab.names:
+            lineage = vocab.lineage(t)
+            hits = sorted(
+                (i for i in conditional if "all" in exemptions[i].types or set(exemptions[i].types) & set(lineage)),
+                key=lambda i: min((lineage.index(x) for x in exemptions[i].types if x in lineage), default=len(lineage)),
+            )
+            if hits:
+                facet_exemption[t] = tuple(hits)
     return Rule(
         id=rid,
         layers=layers,
@@ -697,11 +862,12 @@ def _parse_rule(
         verdict=verdict,
         message_zh=str(raw.get("message_zh", "")),
         message_en=str(raw.get("message_en", "")),
-        basis=registry.cite_all(refs),
+        basis=ctx.cite(refs),
         refs=refs,
         conditions_zh=str(raw.get("conditions_zh", "")),
         exemptions=tuple(exemptions),
         type_exemption=type_exemption,
+        facet_exemption=facet_exemption,
         level=level,
         catalogue=str(path),
         params=params,
@@ -715,9 +881,7 @@ def _verdict(value: Any, label: str) -> str:
         raise RuleError(f"{label}：{exc.zh}", f"{label}: {exc.en}") from exc
 
 
-def _parse_exemption(
-    raw: Any, j: int, label: str, vocab: ProjectTypes, registry: SourceRegistry, adcode: str | None
-) -> Exemption | None:
+def _parse_exemption(raw: Any, j: int, label: str, vocab: ProjectTypes, ctx: _Ctx) -> Exemption | None:
     """One ``exemptions:`` entry: types, verdict, the clause and its conditions."""
     where = f"{label} exemptions 第 {j} 项"
     if not isinstance(raw, Mapping) or not raw.get("types") or not raw.get("basis"):
@@ -731,17 +895,31 @@ def _parse_exemption(
             f"{where}：未知的键 {sorted(unknown)}；可用：{sorted(_EXEMPTION_KEYS)}",
             f"{label} exemption {j}: unknown keys {sorted(unknown)}",
         )
-    refs = registry.parse_basis(raw["basis"], where=where)
-    citable = tuple(r for r in refs if registry.citable(r, adcode))
+    citable = ctx.refs(raw["basis"], where)[1]
     if not citable:
         return None
-    types = vocab.expand([str(x) for x in _as_list(raw["types"])], where=f"{where} types：") - {"all"}
+    when: list[str] = []
+    for key, values in FACETS.items():
+        if key in raw:
+            value = raw[key]
+            value = "yes" if value is True else value  # YAML reads a bare yes as true
+            facet = values.get(clean_key(str(value)))
+            if facet is None:
+                raise RuleError(
+                    f"{where}：{key} 只能是 {'/'.join(values)}，得到 {raw[key]!r}",
+                    f"{label} exemption {j}: {key} must be {'/'.join(values)}, got {raw[key]!r}",
+                )
+            when.append(facet)
+    types = vocab.expand([str(x) for x in _as_list(raw["types"])], where=f"{where} types：")
+    if not when:
+        types -= {"all"}
     return Exemption(
         types=tuple(sorted(types)),
         verdict=_verdict(raw.get("verdict", ""), where),
         refs=citable,
         conditions_zh=str(raw.get("conditions_zh", "")),
-        basis=registry.cite_all(citable),
+        basis=ctx.cite(citable),
+        when=tuple(when),
     )
 
 

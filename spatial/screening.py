@@ -13,23 +13,49 @@ or features.
 
 from __future__ import annotations
 
+import datetime
 import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.engine.chunks import screen_sites
 from spatial.engine.coverage import with_coverage
 from spatial.engine.prepared import PreparedZoning, prepare_zoning
+from spatial.project_types import MAJOR_COLUMNS, major_project_values
 from spatial.rules import RuleSet, load_rules
 from spatial.sanity import empty_layer_warnings
 from spatial.sites import load_sites
 from spatial.zoning import Zoning, load_zoning
 
 __all__ = ["screen", "prepare_inputs", "ScreeningResult", "PreparedZoning", "prepare_zoning", "HIT_COLUMNS", "SITE_COLUMNS"]
+
+
+def with_major_project(sites: gpd.GeoDataFrame, status: str) -> gpd.GeoDataFrame:
+    """Fill the sites' 国家重大项目 attribute where their own column does not say yes or no.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        Prepared sites.
+    status : {'yes', 'no', 'unknown'}
+        Run-wide status (是/否/不详 accepted).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with a ``major_project`` column (yes/no/unknown).
+    """
+    fill = major_project_values([status])[0]
+    column = next((c for c in MAJOR_COLUMNS if c in sites.columns), None)
+    own = major_project_values(sites[column]) if column is not None else np.full(len(sites), "unknown", dtype=object)
+    out = sites.copy()
+    out["major_project"] = np.where(own == "unknown", fill, own)
+    return out
 
 
 def prepare_inputs(
@@ -95,6 +121,8 @@ def screen(
     chunk_size: int = 250_000,
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
+    as_of: datetime.date | str | None = None,
+    major_project: str | None = None,
 ) -> ScreeningResult:
     """Screen project sites against a zoning package.
 
@@ -131,6 +159,12 @@ def screen(
     threads : int, optional
         Threads for the geometry work (default: usable cores, at most 8);
         results do not depend on it.
+    as_of : date or str, optional
+        Screening date (``YYYY-MM-DD``; default: the rules' date, today): the
+        rules cite the law in force that day (法典第一千零五十七条 从旧兼从轻).
+    major_project : {'yes', 'no', 'unknown'}, optional
+        国家重大项目 status for sites whose ``major_project`` column is empty or
+        absent (unknown is never read as yes).
 
     Returns
     -------
@@ -148,6 +182,10 @@ def screen(
         sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer,
         xy_order=xy_order, type_map=type_map, strict_types=strict_types, read_options=read_options,
     )  # fmt: skip
+    if as_of is not None:
+        rules = rules.for_date(as_of)
+    if major_project is not None:
+        prep_sites = with_major_project(prep_sites, major_project)
     result = screen_sites(prep_sites, zoning, rules, sites_audit=audit, prepared=prepared, chunk_size=chunk_size, progress=progress, threads=threads)
     result.audit["duration_s"] = round(time.perf_counter() - t0, 3)  # reading included
     return result

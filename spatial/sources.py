@@ -10,6 +10,7 @@ Anchors whose text was not obtained cannot be cited at all.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,16 @@ __all__ = [
     "default_sources_path",
     "STATUS_ZH",
     "applies_in",
+    "parse_date",
+    "VERDICT_WORDS",
 ]
+
+#: Words a quoted clause must contain to carry each verdict (issue 21 item 7): a clause that
+#: states only a principle carries 关注/待核实 at most.
+VERDICT_WORDS = {
+    "prohibited": ("禁止", "不得", "严禁", "一律", "不能", "全面停止", "应布设在"),
+    "restricted": ("禁止", "不得", "严禁", "应当", "严格控制", "严格限制", "批准", "原则上", "须", "必须", "限制", "仅允许", "除国家重大战略项目外"),
+}
 
 #: Source status -> Chinese label printed with every citation.
 STATUS_ZH = {"in_force": "现行", "superseded": "已被替代", "unverified": "待核实"}
@@ -78,6 +88,13 @@ class Anchor:
     key: str
     summary: str
     text: str
+    quote: str = ""
+    #: For a plan line: the chapter/section path found from the plan's own headings (cited instead of the line).
+    section: str = ""
+
+    def label(self, key: str) -> str:
+        """How the anchor is printed in a citation: a plan's section (the line stays in ``sources``), else the key."""
+        return self.section or key
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,25 @@ class Source:
     status: str
     status_note: str
     anchors: dict[str, Anchor] = field(default_factory=dict)
+    in_force_from: _dt.date | None = None
+    in_force_to: _dt.date | None = None
+    replaced_by: str | None = None
+    article_map: dict[str, str] = field(default_factory=dict)
+
+    def in_force_on(self, day: _dt.date) -> bool:
+        """Whether the source is in force on ``day`` (open ends count as in force).
+
+        Parameters
+        ----------
+        day : date
+            Screening date.
+
+        Returns
+        -------
+        bool
+            ``in_force_from <= day <= in_force_to``.
+        """
+        return (self.in_force_from is None or day >= self.in_force_from) and (self.in_force_to is None or day <= self.in_force_to)
 
     @property
     def citation(self) -> str:
@@ -269,9 +305,10 @@ class SourceRegistry:
             return ref.text
         src = self.sources[ref.source]
         anchor = src.anchor(ref.at)
-        text = src.citation + ref.at + ("（节录）" if anchor.text == "partial" else "")
-        if with_status and src.status != "in_force":
-            text += f"〔{src.status_zh}〕"
+        text = src.citation + anchor.label(ref.at) + ("（节录）" if anchor.text == "partial" else "")
+        status, note = self.status_on(ref.source, _dt.date.today())
+        if with_status and status != "in_force":
+            text += f"〔{STATUS_ZH[status]}：{note}〕"
         return text
 
     def cite_all(self, refs: Iterable[Ref], *, with_status: bool = True) -> str:
@@ -294,17 +331,112 @@ class SourceRegistry:
         for r in refs:
             if r.source and r.source == prev:
                 anchor = self.sources[r.source].anchor(r.at)
-                tail = (
-                    f"〔{self.sources[r.source].status_zh}〕"
-                    if with_status and self.sources[r.source].status != "in_force"
-                    else ""
-                )
+                status, note = self.status_on(r.source, _dt.date.today())
+                tail = f"〔{STATUS_ZH[status]}：{note}〕" if with_status and status != "in_force" else ""
                 head = parts[-1][: len(parts[-1]) - len(tail)] if tail else parts[-1]
-                parts[-1] = head + "、" + r.at + ("（节录）" if anchor.text == "partial" else "") + tail
+                label = anchor.label(r.at) + ("（节录）" if anchor.text == "partial" else "")
+                if not head.endswith(label):  # two lines of one plan section are cited once
+                    parts[-1] = head + "、" + label + tail
             else:
                 parts.append(self.cite(r, with_status=with_status))
             prev = r.source
         return "；".join(parts)
+
+    def on_date(self, ref: Ref, day: _dt.date | None) -> Ref | None:
+        """Return the reference as cited on ``day``: the text then in force, or None.
+
+        A source repealed before ``day`` gives way to its ``replaced_by`` source
+        at the mapped article; a source not yet in force on ``day`` gives way to
+        the source it replaced (the inverse map).  A clause with no counterpart
+        in force on ``day`` is not citable then (None).
+
+        Parameters
+        ----------
+        ref : Ref
+            Reference as written in a catalogue.
+        day : date or None
+            Screening date (None: no date, the reference as written).
+
+        Returns
+        -------
+        Ref or None
+            The reference to cite on ``day``.
+        """
+        if day is None or not ref.source or ref.source not in self.sources:
+            return ref
+        seen: set[str] = set()
+        cur: Ref | None = ref
+        while cur is not None and cur.source not in seen:
+            seen.add(cur.source)
+            src = self.sources[cur.source]
+            if src.in_force_on(day):
+                return cur
+            if src.in_force_to is not None and day > src.in_force_to:
+                nxt = src.article_map.get(cur.at)
+                cur = Ref(src.replaced_by, nxt) if src.replaced_by and nxt else None
+                continue
+            # Not yet in force: the text it replaced, if an article maps back to it.
+            back = [(s, old) for s in self.sources.values() if s.replaced_by == cur.source for old, new in s.article_map.items() if new == cur.at]
+            cur = Ref(back[0][0].id, back[0][1]) if back else None
+        return None
+
+    def status_on(self, sid: str, day: _dt.date | None) -> tuple[str, str]:
+        """Status and note of a source on ``day`` (repealed after its ``in_force_to``).
+
+        Parameters
+        ----------
+        sid : str
+            Source id.
+        day : date or None
+            Screening date (None: the registry's status).
+
+        Returns
+        -------
+        (str, str)
+            Status key (:data:`STATUS_ZH`) and note.
+        """
+        src = self.sources[sid]
+        if day is not None and src.in_force_to is not None and day > src.in_force_to:
+            by = self.sources[src.replaced_by].citation if src.replaced_by in self.sources else "新法"
+            return "superseded", f"{src.in_force_to + _dt.timedelta(days=1)} 起已废止，由{by}替代"
+        return src.status, src.status_note
+
+    def notes(self, refs: Iterable[Ref], day: _dt.date | None = None) -> list[str]:
+        """Return the 〔待核实〕/〔已被替代〕 notes of the sources cited, once each (for a footnote or rules.csv).
+
+        Parameters
+        ----------
+        refs : iterable of Ref
+            References cited.
+        day : date, optional
+            Screening date.
+
+        Returns
+        -------
+        list of str
+            ``《title》〔label：note〕`` per distinct source not plainly in force.
+        """
+        out: list[str] = []
+        for sid in dict.fromkeys(r.source for r in refs if r.source and r.source in self.sources):
+            status, note = self.status_on(sid, day)
+            if status != "in_force":
+                out.append(f"{self.sources[sid].citation}〔{STATUS_ZH[status]}：{note}〕")
+        return out
+
+    def quote(self, ref: Ref) -> str:
+        """Return the quoted clause text of a reference ('' when none is registered).
+
+        Parameters
+        ----------
+        ref : Ref
+            Reference.
+
+        Returns
+        -------
+        str
+            The anchor's ``quote`` (verbatim clause text from the law library).
+        """
+        return self.sources[ref.source].anchor(ref.at).quote if ref.source and ref.source in self.sources else ""
 
     def citable(self, ref: Ref, adcode: str | None) -> bool:
         """Whether ``ref`` may be cited for a package at ``adcode`` (free text always may).
@@ -337,6 +469,41 @@ class SourceRegistry:
             Summary text.
         """
         return self.sources[ref.source].anchor(ref.at).summary if ref.source else ""
+
+
+def parse_date(raw: Any, *, where: str = "") -> _dt.date | None:
+    """Parse a date ``YYYY-MM-DD`` (a date object passes through; None/'' is None).
+
+    Parameters
+    ----------
+    raw : Any
+        The value.
+    where : str
+        Context for the message.
+
+    Returns
+    -------
+    date or None
+        The date.
+
+    Raises
+    ------
+    RuleError
+        When the value is not a date.
+    """
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, _dt.datetime):
+        return raw.date()
+    if isinstance(raw, _dt.date):
+        return raw
+    try:
+        return _dt.date.fromisoformat(str(raw).strip())
+    except ValueError as exc:
+        raise RuleError(
+            f"{where}：日期应为 YYYY-MM-DD（如 2026-08-15），得到 {raw!r}",
+            f"{where}: a date must be YYYY-MM-DD (e.g. 2026-08-15), got {raw!r}",
+        ) from exc
 
 
 def parse_jurisdiction(raw: Any, *, where: str) -> tuple[str, ...] | None:
@@ -426,7 +593,9 @@ def parse_sources(raw: Mapping[str, Any], *, where: str) -> dict[str, Source]:
                     f"{label} 条款 {key}：text 应为 {'/'.join(_TEXT)}",
                     f"{where} source {sid} anchor {key}: text must be one of {_TEXT}",
                 )
-            anchors[str(key)] = Anchor(str(key), str(a.get("summary", "")), text)
+            anchors[str(key)] = Anchor(
+                str(key), str(a.get("summary", "")), text, str(a.get("quote", "") or "").strip(), str(a.get("section", "") or "").strip()
+            )
         out[str(sid)] = Source(
             id=str(sid),
             title=str(spec["title"]).strip("《》"),
@@ -438,6 +607,10 @@ def parse_sources(raw: Mapping[str, Any], *, where: str) -> dict[str, Source]:
             status=status,
             status_note=str(spec.get("status_note", "")),
             anchors=anchors,
+            in_force_from=parse_date(spec.get("in_force_from"), where=f"{label} in_force_from"),
+            in_force_to=parse_date(spec.get("in_force_to"), where=f"{label} in_force_to"),
+            replaced_by=str(rb["source"]) if (rb := spec.get("replaced_by")) else None,
+            article_map={str(k): str(v) for k, v in ((rb or {}).get("articles") or {}).items()},
         )
     return out
 

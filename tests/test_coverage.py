@@ -53,7 +53,7 @@ def rivers_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_rule_read_layer_missing_only_for_types_its_rules_concern(tmp_path: Path) -> None:
     """No park layer: IP-BANNED reads it for every type; no receptor layer: REC-2H only for 两高 types."""
     layers = toy_layers()
-    del layers["industrial_park"], layers["sensitive_receptor"]
+    del layers["industrial_park"], layers["sensitive_receptor"], layers["livestock_ban"]
     z = load_zoning(_write(tmp_path / "noparks.gpkg", layers))
     res = screen(_sites(km_point(8.5, 12.5), km_point(8.5, 12.6), types=["residential", "chemical"]), z)
     got = res.hits[res.hits["rule_id"].str.startswith("COV-")].groupby("site_id")["rule_id"].agg(set).to_dict()
@@ -162,13 +162,13 @@ def test_site_far_outside_is_pending_without_not_involved(toy_zoning) -> None:
 
 
 def test_zone_without_loaded_rule(toy_layers_env: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
-    """An element zone and a 禁养区 in a county whose scheme is not loaded: 待核实 naming zone, kind and code."""
+    """An element zone and a general eco-space in a county whose scheme is not loaded: 待核实 naming zone, kind and code."""
     path = _write(tmp_path / "env.gpkg", toy_layers_env)
     res = screen(_sites(km_point(5, 12.5), km_point(15, 5.5), types=["industrial", "industrial"]), load_zoning(path))
     zone = res.hits[res.hits["rule_id"].str.startswith("ZONE-")]
     got = {(r.site_id, r.rule_id, r.feature_id, r.feature_name) for r in zone.itertuples()}
     assert ("S0", "ZONE-env_zone-air", "YS001", "示例县大气环境弱扩散重点管控区") in got
-    assert ("S1", "ZONE-livestock_ban", "JY001", "示例禁养区") in got
+    assert ("S1", "ZONE-general_eco_space", "GES001", "示例一般生态空间") in got
     assert (zone["verdict"] == "notice").all()
     assert zone["message_zh"].str.contains("管控要求以所在地市生态环境分区管控方案为准（未载入）").all()
     assert zone[zone["rule_id"] == "ZONE-env_zone-air"]["message_zh"].str.contains("大气").all()
@@ -183,7 +183,9 @@ def toy_layers_env() -> dict[str, gpd.GeoDataFrame]:
         geometry=[km_box(0, 12, 8, 13)],
         crs=TOY_CRS,
     )
-    layers["livestock_ban"] = gpd.GeoDataFrame({"JYQBH": ["JY001"], "JYQMC": ["示例禁养区"]}, geometry=[km_box(14, 5, 16, 6)], crs=TOY_CRS)
+    layers["general_eco_space"] = gpd.GeoDataFrame(
+        {"YBSTKJBH": ["GES001"], "YBSTKJMC": ["示例一般生态空间"]}, geometry=[km_box(14, 5, 16, 6)], crs=TOY_CRS
+    )
     return layers
 
 

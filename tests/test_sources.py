@@ -30,9 +30,16 @@ def test_registry_renders_title_number_and_article() -> None:
     text = reg.cite(Ref("zrzf-2022-142", "一（一）6"))
     assert text.startswith("《自然资源部 生态环境部 国家林业和草原局关于加强生态保护红线管理的通知（试行）》（自然资发〔2022〕142号）一（一）6")
     assert "节录" in text  # item 6 was only partly obtained
-    water = reg.cite(Ref("water-law-2017", "第六十五条"))
-    assert "第六十五条" in water and "待核实" in water and "生态环境法典" in water
-    assert "已被替代" in reg.cite(Ref("nr-reg-2017", "第十八条")) and "830号" in reg["nr-reg-2017"].status_note
+    # Issue 21: repealed texts carry their end date and successor; the note is computed for a date.
+    import datetime
+
+    water = reg.cite(Ref("water-law-2017", "第六十五条"))  # today (after 2026-08-15): repealed
+    assert "第六十五条" in water and "已被替代" in water and "生态环境法典" in water
+    assert reg.on_date(Ref("water-law-2017", "第六十五条"), datetime.date(2026, 8, 15)) == Ref("eco-code-2026", "第三百一十九条")
+    assert reg.on_date(Ref("water-law-2017", "第六十五条"), datetime.date(2026, 8, 14)) == Ref("water-law-2017", "第六十五条")
+    assert reg.on_date(Ref("eco-code-2026", "第三百二十一条"), datetime.date(2026, 1, 1)) == Ref("water-law-2017", "第六十七条")
+    assert reg.on_date(Ref("eco-code-2026", "第四百八十一条"), datetime.date(2026, 1, 1)) is None  # no predecessor held
+    assert "已被替代" in reg.cite(Ref("nr-reg-2017", "第十八条")) and "830号" in reg.cite(Ref("nr-reg-2017", "第十八条"))
 
 
 @pytest.mark.parametrize(
@@ -204,7 +211,8 @@ rules:
         load_rules(_write(tmp_path / "lax.yaml", text), adcode="441882")
     assert "lax.yaml" in str(err.value) and "rules_default.yaml" in str(err.value)
     ok = load_rules(_write(tmp_path / "lax2.yaml", text + "    relax_basis: [{source: plan-lianzhou, at: L956}]\n"), adcode="441882")
-    assert ok["WS-1"].type_verdicts["residential"] == "notice" and "L956" in ok["WS-1"].basis
+    assert ok["WS-1"].type_verdicts["residential"] == "notice" and "加强生态廊道建设" in ok["WS-1"].basis
+    assert "plan-lianzhou:L956" in ok["WS-1"].source_keys()  # the line stays in the machine field
 
 
 def test_same_level_conflict_names_both_files(tmp_path: Path) -> None:
@@ -230,11 +238,11 @@ def test_shipped_catalogues_listed() -> None:
 
 
 def test_explain_water_supply() -> None:
-    """`ecozone rules --explain water_supply`: WS-1 关注 (§65), RL 限制 (142号 一（一）6), FARM 限制 (§35)."""
+    """`ecozone rules --explain water_supply`: WS-1 关注 (法典§319, formerly 水污染防治法§65), RL 限制 (142号 一（一）6), FARM 限制 (§35)."""
     res = CliRunner().invoke(cli, ["rules", "--explain", "water_supply"])
     assert res.exit_code == 0, res.output
     blocks = {b.split()[0]: b for b in res.output.split("\n\n")[1:] if b.strip()}
-    assert "关注" in blocks["WS-1"] and "第六十五条" in blocks["WS-1"] and "待核实" in blocks["WS-1"]
+    assert "关注" in blocks["WS-1"] and "第三百一十九条" in blocks["WS-1"] and "待核实" in blocks["WS-1"]
     assert "限制" in blocks["RL"] and "142号" in blocks["RL"] and "一（一）6" in blocks["RL"] and "必须且无法避让" in blocks["RL"]
     assert "限制" in blocks["FARM"] and "第三十五条" in blocks["FARM"] and "国务院批准" in blocks["FARM"]
     assert "[国家级]" in blocks["RL"]
@@ -244,7 +252,9 @@ def test_explain_with_adcode_shows_levels() -> None:
     res = CliRunner().invoke(cli, ["rules", "--explain", "供水", "--adcode", "441882"])
     assert res.exit_code == 0, res.output
     assert "省：" in res.output and "县（市、区）：" in res.output
-    assert "COR-RIVER" in res.output and "《连州市创建国家生态文明建设示范市规划》L956" in res.output
+    # Issue 21: the plan is cited by its chapter and section, not by a line number.
+    assert "COR-RIVER" in res.output and "《连州市创建国家生态文明建设示范市规划》三、规划任务与措施" in res.output
+    assert "（2）加强生态廊道建设" in res.output and "L956" not in res.output
     res = CliRunner().invoke(cli, ["rules", "--explain", "不存在的类型"])
     assert res.exit_code == 2 and "不存在的类型" in res.output
 

@@ -99,17 +99,17 @@ def test_pa_core_exceptions(toy_zoning) -> None:
     }
 
 
-def test_pa_general_at_least_the_redline_list(toy_zoning) -> None:
-    """一般控制区 lies in the red line outside the core: 142号 一（一）6 (and 48号 "除国家重大战略项目外") apply,
-    so these are no stricter than in the red line: "必须且无法避让、符合县级以上国土空间规划的线性基础设施、
-    通讯和防洪、供水设施建设".
+def test_nature_reserve_general_zone_defers_to_its_law(toy_zoning) -> None:
+    """142号 一（一）: "生态保护红线内自然保护区、风景名胜区、饮用水水源保护区等区域，依照法律法规执行". The toy reserve
+    is a 自然保护区, whose general-zone clause (国务院令第830号) was not obtained: every type is 待核实 there, and the
+    142号 list (一（一）6 线性基础设施…) is not applied (issue 21).
     """
-    got = _verdicts(toy_zoning, GENERAL, ["linear_infrastructure", "water_supply", "national_strategic", "industrial"], "PA-GENERAL")
+    got = _verdicts(toy_zoning, GENERAL, ["linear_infrastructure", "water_supply", "national_strategic", "industrial"], "PA-GENERAL-NR")
     assert got == {
-        "linear_infrastructure": {"restricted"},
-        "water_supply": {"restricted"},
-        "national_strategic": {"restricted"},
-        "industrial": {"prohibited"},
+        "linear_infrastructure": {"notice"},
+        "water_supply": {"notice"},
+        "national_strategic": {"notice"},
+        "industrial": {"notice"},
     }
 
 
@@ -120,8 +120,9 @@ def test_ws1_intake_is_a_notice_with_section_65(toy_zoning) -> None:
     """
     got = _verdicts(toy_zoning, WS1, ["water_supply", "residential", "tourism"], "WS-1")
     assert got == {"water_supply": {"notice"}, "residential": {"prohibited"}, "tourism": {"prohibited"}}
-    rules = load_rules(adcode="441899")
-    assert "第六十五条" in rules["WS-1"].exemption_for("water_supply").basis
+    # Issue 21: the same words are 法典第三百一十九条 from 2026-08-15; 第六十五条 before.
+    assert "第三百一十九条" in load_rules(adcode="441899", as_of="2026-12-01")["WS-1"].exemption_for("water_supply").basis
+    assert "第六十五条" in load_rules(adcode="441899", as_of="2026-08-14")["WS-1"].exemption_for("water_supply").basis
 
 
 def test_ws2_discharging_banned_pipeline_notice(toy_zoning) -> None:
@@ -132,10 +133,14 @@ def test_ws2_discharging_banned_pipeline_notice(toy_zoning) -> None:
     assert got == {"water_supply": {"notice"}, "chemical": {"prohibited"}, "livestock": {"prohibited"}, "commercial": {"restricted"}}
 
 
-def test_outfall_banned_at_every_level(toy_zoning) -> None:
-    """第六十四条: "在饮用水水源保护区内，禁止设置排污口。"."""
-    for where in (WS1, WS2, WSQ):
+def test_outfall_banned_in_level_1_and_2(toy_zoning) -> None:
+    """第六十四条 (法典第三百一十八条): "在饮用水水源保护区内，禁止设置排污口。" The 准保护区 lies outside the 保护区
+    (第六十三条/法典第三百一十七条 "在饮用水水源保护区外围划定一定的区域作为准保护区"): there 第六十七条 applies (待核实).
+    """
+    for where in (WS1, WS2):
         assert _verdicts(toy_zoning, where, ["sewage_outfall"], "WS-OUTFALL") == {"sewage_outfall": {"prohibited"}}
+    assert _verdicts(toy_zoning, WSQ, ["sewage_outfall"], "WS-OUTFALL") == {"sewage_outfall": set()}
+    assert _verdicts(toy_zoning, WSQ, ["sewage_outfall"], "WS-Q-OUTFALL") == {"sewage_outfall": {"notice"}}
 
 
 def test_wsq_heavy_polluters_include_petrochemical_and_steel(toy_zoning) -> None:
@@ -207,10 +212,18 @@ def test_road_control_zone_from_road_land_edge(tmp_path_factory: pytest.TempPath
 
 def test_road_control_zone_pipelines_need_permit(toy_zoning) -> None:
     """《公路法》第五十六条: "需要在建筑控制区内埋设管线、电缆等设施的，应当事先经县级以上地方人民政府交通主管
-    部门批准" — restricted, not prohibited.
+    部门批准" — a line site (管线) is restricted; a point of the same type is a facility, a 地面构筑物 that
+    第十三条 prohibits (issue 21).
     """
-    got = _verdicts(toy_zoning, (7.52, 1.0), ["linear_infrastructure", "telecom", "water_supply", "commercial"], "COR-ROAD")
-    assert got == {"linear_infrastructure": {"restricted"}, "telecom": {"restricted"}, "water_supply": {"restricted"}, "commercial": {"prohibited"}}
+    types = ["linear_infrastructure", "telecom", "water_supply", "commercial"]
+    got = _verdicts(toy_zoning, (7.52, 1.0), types, "COR-ROAD")
+    assert got == {t: {"prohibited"} for t in types}
+    ox, oy = ORIGIN
+    line = shapely.LineString([(ox + 7400, oy + 1000), (ox + 7600, oy + 1000)])
+    sites = gpd.GeoDataFrame({"site_id": [f"L{i}" for i in range(4)], "project_type": types}, geometry=[line] * 4, crs="EPSG:4547")
+    res = screen(sites, toy_zoning)
+    road = res.hits[res.hits.rule_id == "COR-ROAD"]
+    assert dict(zip(road.site_id, road.verdict, strict=True)) == {"L0": "restricted", "L1": "restricted", "L2": "restricted", "L3": "prohibited"}
 
 
 def test_river_corridor_stated_exceptions(toy_zoning) -> None:
@@ -231,12 +244,13 @@ def test_redline_lodging_is_to_be_verified(toy_zoning) -> None:
 
 
 def test_reclamation_banned_everywhere_but_national_strategic(toy_zoning) -> None:
-    """国发〔2018〕24号 二（三）: "除国家重大战略项目外，全面停止新增围填海项目审批。" — inside or outside any
-    zone (here: an unzoned spot, and 2 km off the county's edge), not only in the marine red line.
+    """国发〔2018〕24号 二（三）: "除国家重大战略项目外，全面停止新增围填海项目审批。" — at sea: 2 km off the
+    county's land edge.  On land (an unzoned spot inside the boundary) there is no 围填海 finding (issue 21).
     """
-    for where in ((18.0, 19.0), (22.0, 10.0)):
-        got = _verdicts(toy_zoning, where, ["reclamation", "strategic_reclamation", "commercial"], "RECLAIM")
-        assert got == {"reclamation": {"prohibited"}, "strategic_reclamation": {"restricted"}, "commercial": set()}
+    got = _verdicts(toy_zoning, (22.0, 10.0), ["reclamation", "strategic_reclamation", "commercial"], "RECLAIM")
+    assert got == {"reclamation": {"prohibited"}, "strategic_reclamation": {"restricted"}, "commercial": set()}
+    inland = _verdicts(toy_zoning, (18.0, 19.0), ["reclamation", "strategic_reclamation"], "RECLAIM")
+    assert inland == {"reclamation": set(), "strategic_reclamation": set()}
 
 
 def test_exempted_hit_rows_show_clause_and_conditions(toy_zoning, tmp_path) -> None:

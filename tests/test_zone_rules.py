@@ -104,7 +104,8 @@ CASES = [
     ("IP-EIA", "flat_glass", (18.0, 10.5), (8.5, 14.5), "prohibited"),
     ("IP-EIA-UNKNOWN", "chemical", (1.5, 11.0), (2.01, 11.0), "notice"),
     ("IP-BANNED", "papermaking", (8.5, 14.5), (8.5, 15.51), "prohibited"),
-    ("UB-OUT", "residential", (5.99, 15.0), (6.01, 15.0), "restricted"),
+    # Issue 21: 厅字〔2019〕48号 一（一） states a principle ("不可逾越的红线"): 待核实, not 有条件符合.
+    ("UB-OUT", "residential", (5.99, 15.0), (6.01, 15.0), "notice"),
     ("UB-OUT", "tourism", (5.99, 15.0), (6.01, 15.0), "notice"),
     ("GES", "industrial", (1.0, 12.5), (1.0, 13.51), "notice"),  # 连州: the plan gives no control text
     ("AIR-WEAK", "steel", (18.5, 12.5), (18.5, 13.01), "prohibited"),
@@ -113,8 +114,9 @@ CASES = [
     ("WATER-PRIORITY", "industrial", (12.5, 18.0), (11.99, 18.0), "notice"),
     ("SOIL-FARMLAND", "electroplating", (1.8, 14.0), (1.69, 14.0), "prohibited"),
     ("SOIL-RISK", "residential", (6.5, 14.5), (6.81, 14.5), "notice"),
-    ("REC-HM", "electroplating", (12.7, 6.8), (11.4999, 6.8), "restricted"),
-    ("REC-2H", "steel", (14.8, 7.0), (15.0001, 7.0), "restricted"),
+    # 003 L762 "不得…周边新建": 不符合; 名录第三条 only defines sensitive areas (no distance): 待核实 (issue 21).
+    ("REC-HM", "electroplating", (12.7, 6.8), (11.4999, 6.8), "prohibited"),
+    ("REC-2H", "steel", (14.8, 7.0), (15.0001, 7.0), "notice"),
     ("LB", "livestock", (11.0, 16.5), (11.51, 16.5), "prohibited"),
 ]
 
@@ -130,13 +132,13 @@ def test_rule_triggers_and_just_escapes(zone_toy, rule, ptype, hit, miss, verdic
 
 
 def test_two_high_800_m_from_a_school_names_it(zone_toy) -> None:
-    """A 两高 plant 800 m from a school gets 限制 with the school's name and the distance."""
+    """A 两高 plant 800 m from a school gets 待核实 (名录第三条 gives no distance) with the school's name and the distance."""
     result = screen(_sites([(14.8, 7.0)], "steel"), zone_toy)
     rec = result.hits[result.hits.rule_id == "REC-2H"]
     assert len(rec) == 1  # the nearest receptor only
     assert rec.feature_name.iloc[0] == "示例小学"
     assert rec.distance_m.iloc[0] == pytest.approx(800.0, abs=0.05)  # reprojected WGS84 round trip
-    assert rec.verdict.iloc[0] == "restricted"
+    assert rec.verdict.iloc[0] == "notice"
 
 
 def test_distance_rule_reports_the_nearest_receptor(zone_toy) -> None:
@@ -286,9 +288,10 @@ def test_unknown_park_list_terms_are_reported(tmp_path) -> None:
         # 连州: the county plan's park, air, soil, receptor and 禁养区 rules; GES only 关注.
         ("441882", {"IP-OUT", "UB-OUT", "REC-HM", "LB", "GES"}, set(), "notice"),
         # 阳江 (4417): the 阳江高新区 plan's park and eco-space rules; GES 限制 (004 L284).
-        ("441702", {"IP-OUT", "UB-OUT", "GES"}, {"REC-HM", "LB", "AIR-WEAK"}, "restricted"),
-        # Elsewhere: national sources only.
-        ("441284", {"UB-OUT"}, {"IP-OUT", "REC-HM", "LB", "GES", "AIR-WEAK"}, None),
+        ("441702", {"IP-OUT", "UB-OUT", "GES", "LB"}, {"REC-HM", "AIR-WEAK"}, "restricted"),
+        # Elsewhere in Guangdong: national and provincial sources only — 畜禽条例第十一条 (LB) and 广东省环境保护条例
+        # 第三十一条 (IP-OUT) apply everywhere (issue 21), the county plans' rules do not.
+        ("441284", {"UB-OUT", "IP-OUT", "LB"}, {"REC-HM", "GES", "AIR-WEAK"}, None),
     ],
 )
 def test_local_rules_only_in_their_jurisdiction(tmp_path, adcode, present, absent, ges) -> None:

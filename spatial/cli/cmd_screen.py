@@ -10,7 +10,15 @@ import click
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, print_written
-from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option, zoning_option
+from spatial.cli.options import (
+    as_of_option,
+    command_line,
+    force_option,
+    major_project_option,
+    out_dir_option,
+    sites_crs_option,
+    zoning_option,
+)
 from spatial.cli.progress import progress_bar
 from spatial.errors import InputError
 from spatial.output import screening_format, write_screening, write_visuals
@@ -82,6 +90,8 @@ MAP_MAX_SITES = 20_000
 @click.option("--chunk-size", type=click.IntRange(min=1), default=250_000, show_default=True, help="Sites screened per chunk (bounds memory).")
 @click.option("--no-cache", is_flag=True, help="Load the zoning afresh and do not use or write the zoning cache (分区数据缓存).")
 @click.option("--adcode", default=None, help="Adcode of the zoning's area (行政区划代码) when its boundary has none: decides which provincial/local rules apply.")
+@as_of_option
+@major_project_option
 def command(
     sites: Path,
     zoning: Path | None,
@@ -108,6 +118,8 @@ def command(
     chunk_size: int,
     no_cache: bool,
     adcode: str | None,
+    as_of: str | None,
+    major_project: str | None,
 ) -> None:
     """Screen project SITES against the zoning (选址符合性筛查).
 
@@ -136,9 +148,9 @@ def command(
             from spatial.jurisdiction import zoning_adcode
 
             code, note = zoning_adcode(z, adcode)
-            ruleset = load_rules(rules, adcode=code, adcode_note=note)
+            ruleset = load_rules(rules, adcode=code, adcode_note=note, as_of=as_of)
         else:
-            ruleset = load_rules(rules)
+            ruleset = load_rules(rules, as_of=as_of)
         working_on("sites", sites)
         read_options = {k: v for k, v in {"sheet": sheet, "coords": coords}.items() if v is not None}
         opts = {
@@ -156,9 +168,11 @@ def command(
             if engine == "dask":
                 from spatial.engine.dask import screen_dask
 
+                if major_project is not None:
+                    raise InputError("--major-project 目前只用于本地引擎；请在地块文件中加 major_project 列。", "--major-project works with the local engine only; add a major_project column")
                 result = screen_dask(sites, z, ruleset, workers=workers, scheduler=scheduler, progress=tick, **opts)
             else:
-                result = screen(sites, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, **opts)
+                result = screen(sites, z, ruleset, progress=tick, threads=threads, chunk_size=chunk_size, major_project=major_project, **opts)
         working_on("outputs", out)
         files = write_screening(result, stage, force=force, fmt=screening_format(fmt, len(result.sites), sites))
         if not no_map and len(result.sites) > MAP_MAX_SITES:

@@ -8,7 +8,10 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["ZoningRequired", "require_zoning", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line"]
+__all__ = [
+    "as_of_option", "major_project_option", "ZoningRequired", "require_zoning", "zoning_option", "out_dir_option", "force_option",
+    "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line",
+]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,6 +133,28 @@ def tolerance_option(f: F) -> F:
         default=1.0,
         show_default=True,
         help="Tolerance in m²: validate treats smaller gaps/overlaps as slivers; diff lets the net total fall by at most this (容差，平方米).",
+    )(f)
+
+
+def as_of_option(f: F) -> F:
+    """``--as-of YYYY-MM-DD``: the screening date; rules cite the law in force that day (default today)."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="Screening date (筛查日期): rules cite the law in force that day, e.g. 2026-01-01 for a project approved earlier (default today).",
+    )(f)
+
+
+def major_project_option(f: F) -> F:
+    """``--major-project yes/no/unknown``: 国家重大项目 status for sites without their own ``major_project`` value."""
+    return click.option(
+        "--major-project",
+        "major_project",
+        type=click.Choice(["yes", "no", "unknown"]),
+        default=None,
+        help="国家重大项目 status for sites whose major_project column is empty (default unknown, never read as yes).",
     )(f)
 
 

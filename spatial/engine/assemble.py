@@ -28,7 +28,7 @@ from spatial.engine.evaluate import rule_table
 from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import obj
 from spatial.engine.text import layer_status, outside_shares, summaries
-from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS
+from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS, site_keys
 from spatial.rules import LEVEL_ZH, RuleSet
 from spatial.verdicts import annotate_hits
 from spatial.zoning import DEMO_STAMP, Zoning, display_path, is_demo_zoning
@@ -258,7 +258,7 @@ def assemble_result(
         hits.insert(0, "site_id", out["site_id"].to_numpy()[hits["s"].to_numpy()])
         hits = hits.drop(columns="s")
         # Level, sources, exemption clause and conditions follow from the rule and the site's type.
-        hits = annotate_hits(hits, pd.Series(out["project_type"].to_numpy(), index=out["site_id"].to_numpy()), rules)
+        hits = annotate_hits(hits, pd.Series(site_keys(out), index=out["site_id"].to_numpy()), rules)
     else:
         hits = pd.DataFrame(columns=[*HIT_COLUMNS, "geometry"])
     audit = {

@@ -278,7 +278,7 @@ def coverage_rows(
     for k, (rule, layer) in enumerate(table):
         if not is_coverage_rule(rule):
             continue
-        per_type = np.array([VERDICT_RANK[v] if (v := rule.type_verdicts.get(t)) is not None else -1 for t in uniq], dtype=np.int8)
+        per_type = np.array([VERDICT_RANK[v] if (v := rule.verdict_of(t)) is not None else -1 for t in uniq], dtype=np.int8)
         vrank = per_type[tcode] if n else np.zeros(0, dtype=np.int8)
         kind = rule.params["coverage"]
         cols: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from spatial.engine.modes import MODES, QueryContext
 from spatial.engine.parallel import run_jobs, run_tasks
 from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import feature_ranges, obj, touch_pairs
-from spatial.project_types import VERDICT_RANK
+from spatial.project_types import VERDICT_RANK, site_keys
 from spatial.rules import Rule, RuleSet
 
 __all__ = ["screen_core", "rule_table", "empty_coded", "concat", "CODED"]
@@ -109,8 +109,9 @@ def screen_core(
     tree = shapely.STRtree(sg)
     if n:
         tree.query(sg[:1])  # build the tree here, before threads share it
-    # Types coded once per chunk: each rule then looks its verdict up per distinct type.
-    uniq, tcode = np.unique(sites["project_type"].to_numpy(dtype=str), return_inverse=True)
+    # Types coded once per chunk: each rule then looks its verdict up per distinct type
+    # (with the site facets the law distinguishes: a line 管线, a 国家重大项目).
+    uniq, tcode = np.unique(site_keys(sites).astype(str), return_inverse=True)
     layers = [name for name in prepared.geoms if name in REGISTRY and name != "boundary"]
     ranges = {layer: feature_ranges(prepared, layer, threads) for layer in layers}
     # Phase 1: touched pairs, per feature range (biggest layers first for load balance).
@@ -128,7 +129,7 @@ def screen_core(
     ctx = QueryContext(tree, sg, prepared, touch, threads, ranges)
     groups: dict[Any, list[tuple[Any, ...]]] = {}
     for rule in rules:
-        if is_coverage_rule(rule) or not any(rule.type_verdicts.get(t) is not None for t in uniq):
+        if is_coverage_rule(rule) or not any(rule.verdict_of(t) is not None for t in uniq):
             continue
         for layer in rule.layers:
             if layer not in prepared.geoms or not len(prepared.geoms[layer]):
@@ -224,7 +225,7 @@ def apply_rule(
         return None
     uniq, tcode = types
     # Verdict rank per distinct type (what Rule.verdicts_for gives; -1: n/a), looked up per pair.
-    per_type = np.array([VERDICT_RANK[v] if (v := rule.type_verdicts.get(t)) is not None else -1 for t in uniq], dtype=np.int8)
+    per_type = np.array([VERDICT_RANK[v] if (v := rule.verdict_of(t)) is not None else -1 for t in uniq], dtype=np.int8)
     fidx = pairs["f"].to_numpy()
     sidx = pairs["s"].to_numpy()
     vrank = per_type[tcode[sidx]]
@@ -233,7 +234,8 @@ def apply_rule(
     named = fidx >= 0  # an outside pair with no feature meeting ``where`` names none
     if where is not None:
         keep &= np.where(named, where[np.where(named, fidx, 0)], True)
-    narrowed = MODES[rule.mode].select(rule, layer, prepared, fidx, (uniq, tcode[sidx]))
+    bare = np.array([t.split("|")[0] for t in uniq], dtype=object)  # modes look types up without facets
+    narrowed = MODES[rule.mode].select(rule, layer, prepared, fidx, (bare, tcode[sidx]))
     if narrowed is not None:
         keep &= narrowed
     keep = MODES[rule.mode].finish(pairs, keep)

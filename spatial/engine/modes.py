@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from layers import REGISTRY as LAYERS
+from layers.base import clean_key
 from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import TOUCH_M, distance_pairs, feature_ranges, outside_layer_pairs, outside_pairs
 from spatial.errors import RuleError
@@ -379,3 +380,190 @@ class UnitProhibited(RuleMode):
 
     def select(self, rule: Rule, layer: str, prepared: PreparedZoning, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:  # noqa: D102
         return _listed(prepared, layer, "prohibited", f, types)[0]
+
+
+def setback_pairs(
+    tree: shapely.STRtree,
+    sg: np.ndarray,
+    prepared: PreparedZoning,
+    layer: str,
+    lo: int,
+    hi: int,
+    setback: np.ndarray,
+) -> pd.DataFrame:
+    """Pairs of features ``lo:hi`` whose control-zone outer edge lies within the feature's setback of a site.
+
+    The control zone of a feature is its reach (a road's 建筑控制区: centre line plus 公路用地
+    half-width plus the 第十一条 width); ``distance_m`` is measured from that outer edge
+    (0 inside the zone).
+
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        Tree over ``sg``.
+    sg : ndarray
+        Site geometries.
+    prepared : PreparedZoning
+        Prepared zoning.
+    layer : str
+        Layer with a reach (corridor).
+    lo, hi : int
+        Feature range.
+    setback : ndarray of float
+        Required distance beyond the outer edge, per feature of the layer (NaN: the feature is not concerned).
+
+    Returns
+    -------
+    DataFrame
+        ``f``, ``s``, ``distance_m`` (from the outer edge), ``label``.
+    """
+    reach = prepared.reach.get(layer, np.zeros(len(prepared.geoms[layer])))
+    pairs = distance_pairs(tree, sg, prepared, layer, lo, hi, float(np.nanmax(np.r_[reach[lo:hi] + np.nan_to_num(setback[lo:hi]), 0.0])), None)
+    f = pairs["f"].to_numpy()
+    edge = np.maximum(pairs["distance_m"].to_numpy() - reach[f], 0.0)
+    keep = ~np.isnan(setback[f]) & (edge < setback[f])
+    pairs = pairs.loc[keep].reset_index(drop=True)
+    pairs["distance_m"] = edge[keep]
+    return pairs
+
+
+@register
+class Setback(RuleMode):
+    """``setback``: closer than ``setback_m`` to a feature's control-zone outer edge (its reach).
+
+    For 《公路安全保护条例》第十四条: new villages, schools, markets ... must keep a distance
+    from the road's 建筑控制区 outer edge, by road class (``setback_m: {national: 50, county: 20}``,
+    read from ``class_field``).  The hit names the feature and the distance from the outer edge.
+    """
+
+    name = "setback"
+    keys = ("setback_m", "class_field")
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        setback = raw.get("setback_m")
+        field_name = raw.get("class_field")
+        ok = isinstance(setback, Mapping) and setback and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in setback.values()
+        )
+        if not ok or not field_name:
+            raise RuleError(
+                f"{label}：setback 模式需要 class_field（分级字段）和 setback_m（各级距离，米，>0），如 {{national: 50, county: 20}}。",
+                f"{label}: setback mode needs class_field and setback_m (metres > 0 per class), e.g. {{national: 50, county: 20}}",
+            )
+        for layer in layers:
+            spec = LAYERS[layer]
+            if spec.reach is None or field_name not in spec.field_names:
+                raise RuleError(
+                    f"{label}：setback 模式需要有控制宽度的图层及其字段 {field_name}；图层 {layer} 不符合。",
+                    f"{label}: setback mode needs a layer with a reach and field {field_name}; layer {layer} is not one",
+                )
+            values = spec.field(field_name).values
+            bad = [k for k in setback if k not in values]
+            if bad:
+                raise RuleError(
+                    f"{label}：setback_m 的分级 {bad} 无效；可用：{', '.join(values)}",
+                    f"{label}: setback_m classes {bad} are invalid; valid: {', '.join(values)}",
+                )
+        return {"setback_m": {str(k): float(v) for k, v in setback.items()}, "class_field": str(field_name)}
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
+        attrs = ctx.prepared.attrs[layer]
+        cls = attrs[rule.params["class_field"]] if rule.params["class_field"] in attrs else pd.Series([None] * len(attrs))
+        setback = cls.astype(object).map(rule.params["setback_m"]).to_numpy(dtype=float)
+        return [((layer, lo, hi), setback_pairs, ctx.tree, ctx.sites, ctx.prepared, layer, lo, hi, setback) for lo, hi in ctx.layer_ranges(layer)]
+
+    def finish(self, pairs: pd.DataFrame, keep: np.ndarray) -> np.ndarray:  # noqa: D102
+        return MODES["within"].finish(pairs, keep)
+
+
+def overlay_pairs(pairs: pd.DataFrame | None, keep_sites: np.ndarray) -> pd.DataFrame:
+    """Touching pairs whose site is marked in ``keep_sites``.
+
+    Parameters
+    ----------
+    pairs : DataFrame or None
+        Pairs touching the rule's layer (``f``, ``s`` and measurements).
+    keep_sites : ndarray of bool
+        Per site of the chunk: keep its pairs.
+
+    Returns
+    -------
+    DataFrame
+        The kept pairs (possibly none).
+    """
+    if pairs is None or not len(pairs):
+        return pd.DataFrame({"f": np.zeros(0, dtype=np.int64), "s": np.zeros(0, dtype=np.int64)})
+    return pairs.loc[keep_sites[pairs["s"].to_numpy()]].reset_index(drop=True)
+
+
+def _sites_in(ctx: QueryContext, specs: tuple[tuple[str, Mapping[str, tuple[str, ...]]], ...]) -> np.ndarray:
+    """Per site of the chunk: does it touch a feature of any listed layer meeting that layer's ``where``."""
+    inside = np.zeros(len(ctx.sites), dtype=bool)
+    for layer, where in specs:
+        pairs = ctx.touch.get(layer)
+        if pairs is None or not len(pairs):
+            continue
+        f, s = pairs["f"].to_numpy(), pairs["s"].to_numpy()
+        attrs = ctx.prepared.attrs[layer]
+        mask = np.ones(len(attrs), dtype=bool)
+        for fname, allowed in where.items():
+            col = attrs[fname] if fname in attrs else pd.Series([None] * len(attrs))
+            mask &= col.astype("string").isin(list(allowed)).fillna(False).to_numpy()
+        inside[s[mask[f]]] = True
+    return inside
+
+
+@register
+class Overlay(RuleMode):
+    """``overlay``: the site touches the layer and also lies (``also_in``) or does not lie (``unless_in``) in others.
+
+    For a clause that defers to another area's own law: 142号 一（一） "生态保护红线内自然保护区、
+    风景名胜区、饮用水水源保护区等区域，依照法律法规执行" — its list of allowed activities applies in the red
+    line only outside those areas.  Each entry is ``{layer: name, where: {field: values}}``.
+    """
+
+    name = "overlay"
+    keys = ("also_in", "unless_in")
+
+    def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
+        given = [k for k in self.keys if raw.get(k)]
+        if len(given) != 1:
+            raise RuleError(
+                f"{label}：overlay 模式需要 also_in 或 unless_in（二选一），每项为 {{layer: 图层, where: {{字段: 取值}}}}。",
+                f"{label}: overlay mode needs exactly one of also_in / unless_in, each item {{layer: name, where: {{field: values}}}}",
+            )
+        specs = []
+        for item in raw[given[0]] if isinstance(raw[given[0]], list) else [raw[given[0]]]:
+            layer = item.get("layer") if isinstance(item, Mapping) else None
+            if layer not in LAYERS:
+                raise RuleError(
+                    f"{label}：{given[0]} 的图层 {layer!r} 无效；可用：{', '.join(LAYERS)}",
+                    f"{label}: {given[0]} layer {layer!r} is invalid; valid: {', '.join(LAYERS)}",
+                )
+            where: dict[str, tuple[str, ...]] = {}
+            for fname, values in (item.get("where") or {}).items():
+                spec = LAYERS[layer]
+                if fname not in spec.field_names:
+                    raise RuleError(
+                        f"{label}：图层 {layer} 没有字段 {fname}；可用：{', '.join(spec.field_names)}",
+                        f"{label}: layer {layer} has no field {fname}; valid: {', '.join(spec.field_names)}",
+                    )
+                field_spec = spec.field(fname)
+                vals = [str(v) for v in (values if isinstance(values, list) else [values])]
+                if field_spec.kind == "enum":
+                    table = field_spec.lookup()
+                    bad = [v for v in vals if table.get(clean_key(v)) is None]
+                    if bad:
+                        raise RuleError(
+                            f"{label}：{layer}.{fname} 的取值 {bad} 无效；可用：{', '.join(field_spec.values)}",
+                            f"{label}: invalid values {bad} for {layer}.{fname}; valid: {', '.join(field_spec.values)}",
+                        )
+                    vals = [table[clean_key(v)] for v in vals]
+                where[str(fname)] = tuple(dict.fromkeys(vals))
+            specs.append((str(layer), where))
+        return {"overlay": given[0], "areas": tuple(specs)}
+
+    def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
+        inside = _sites_in(ctx, rule.params["areas"])
+        keep = inside if rule.params["overlay"] == "also_in" else ~inside
+        return [(("overlay", rule.id, layer), overlay_pairs, ctx.touch.get(layer), keep)]
