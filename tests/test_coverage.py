@@ -148,6 +148,7 @@ def test_site_far_outside_is_pending_without_not_involved(toy_zoning) -> None:
     assert s.loc["S0", "verdict"] == "notice"
     assert s.loc["S0", "coverage_zh"].startswith("不在分区数据范围内")
     assert "不涉及" not in s.loc["S0", "summary_zh"] and "不在分区数据范围内" in s.loc["S0", "summary_zh"]
+    assert "开发边界外" not in s.loc["S0", "summary_zh"] and "不在产业园区内" not in s.loc["S0", "summary_zh"]
     st = res.layer_status
     far = st[st["site_id"] == "S0"]
     assert len(far) and not far["status_zh"].str.startswith("不涉及").any()

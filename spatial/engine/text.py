@@ -241,6 +241,7 @@ def summaries(
     idx = np.flatnonzero(involved != None)  # noqa: E711
     inv_text[idx] = "涉及" + involved[idx] + "。"
     missing[off] = 0  # wholly outside the package: nothing can be said 不涉及
+    located[off] = ""  # nor 位于开发边界外 / 不在产业园区内
     codes, inverse = np.unique(missing, return_inverse=True)
     table = np.array(
         ["不涉及" + "、".join(lab for j, lab in enumerate(labels) if c >> j & 1) + "。" if c else "" for c in codes], dtype=object
