@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from layers._common import id_field
-from layers.base import ClassStyle, IndicatorRole, LayerSpec, fill_style
+from layers.base import ClassStyle, IndicatorRole, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC"]
 
 SPEC = LayerSpec(
     name="farmland",
+    report=ReportRole("other", 1, True, "land", False),
     label_zh="永久基本农田",
     label_en="Permanent basic farmland",
     geometry="polygon",

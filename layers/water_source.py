@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC", "LEVELS"]
 
@@ -15,6 +15,7 @@ LEVELS = {
 
 SPEC = LayerSpec(
     name="water_source",
+    report=ReportRole("redline", 3, True, "ecology", False),
     label_zh="饮用水水源保护区",
     label_en="Drinking-water source protection zone",
     geometry="polygon",

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers import REGISTRY
+from layers import REGISTRY, report_layers, section_layers
+from layers.base import REPORT_SECTIONS
 from maps import style as st
 from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
 from spatial.output import user_columns
@@ -61,11 +62,7 @@ PENDING = "待核实"
 _RANK = {"符合": 0, "待核实": 1, "有条件符合": 2, "不符合": 3}
 
 #: Sections of the site analysis, with the layers each reports on.
-SECTION_LAYERS: dict[str, tuple[str, ...]] = {
-    "redline": ("redline", "protected_area", "water_source", "general_eco_space"),
-    "quality": ("env_zone",),
-    "other": ("farmland", "urban_boundary", "industrial_park", "livestock_ban", "sensitive_receptor", "corridor"),
-}
+SECTION_LAYERS: dict[str, tuple[str, ...]] = {k: section_layers(k) for k in REPORT_SECTIONS}  # from each LayerSpec.report
 SECTION_TITLES = {
     "redline": "生态保护红线",
     "quality": "环境质量底线和资源利用上线",
@@ -73,9 +70,11 @@ SECTION_TITLES = {
     "other": "其他空间管控要求",
 }
 #: Layers a site should not be in: listed as 涉及 in the summary (inside the development boundary is not a problem).
-_CONSTRAINT_LAYERS = ("redline", "protected_area", "water_source", "general_eco_space", "farmland", "livestock_ban")
-#: Layers without a row of their own (context only).
-_NO_ROW = frozenset({"boundary", "town", "village", "county", "control_unit"})
+_CONSTRAINT_LAYERS = report_layers("constraint")
+#: Layers whose findings are listed as 涉及 <layer>管控范围 (their rules reach beyond the features).
+_CONTROL_ZONE_LAYERS = report_layers("control_zone")
+#: Layers without a row of their own (context only): standard kinds without a section, and the extra area layers.
+_NO_ROW = frozenset({"town", "village", "county"} | {n for n, s in REGISTRY.items() if s.report is None or s.report.section is None})
 _HINTS = {
     "emission_control": "项目主要污染物种类、排放量及治理措施",
     "resource_efficiency": "项目用水、用能及用地指标",
@@ -512,10 +511,11 @@ def _list_rows(
             else:
                 rows.append(Row(f"{label}：{clause}", f"{TO_FILL}{_HINTS[key]}", PENDING))
         for h in mine[~mine["rule_id"].astype(str).isin(banned_rules)].to_dict("records"):
+            cond = _s(h.get("conditions_zh"))  # an access-list clause's qualifiers (新建/入园/范围/规模)
             rows.append(
                 Row(
                     _s(h.get("message_zh")),
-                    f"项目位于{head}内，项目类型为{ptype_zh}{_figure_ref(fig)}",
+                    f"项目位于{head}内，项目类型为{ptype_zh}{_figure_ref(fig)}" + (f"；条件：{cond}" if cond else ""),
                     eia_word(h.get("verdict")),
                     _s(h.get("rule_id")),
                     True,
@@ -682,7 +682,7 @@ def build_model(
         )
         involved = [_layer_zh(n) for n in _CONSTRAINT_LAYERS if (f := facts.get(sid, n)) is not None and f["inside"]]
         involved += [
-            f"{_layer_zh(n)}管控范围" for n in ("corridor", "sensitive_receptor") if (sh["layer"].astype(str) == n).any()
+            f"{_layer_zh(n)}管控范围" for n in _CONTROL_ZONE_LAYERS if (sh["layer"].astype(str) == n).any()
         ]
         ub = facts.get(sid, "urban_boundary")
         where = "位于城镇开发边界内" if ub is not None and ub["inside"] else ""
@@ -868,6 +868,14 @@ def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFram
         ),
         ("面积量算", "CGCS2000 椭球面积（GRS80）；距离在工作坐标系（高斯-克吕格投影，米）中量算"),
         ("数据警告", "；".join(_s(w) for w in audit.get("warnings") or []) or "—"),
+        *(
+            (
+                "准入清单",
+                f"{_file_name(lst.get('path'))}：条款 {lst.get('n_clauses')} 条，已解析 {lst.get('n_parsed')}，待核实 {lst.get('n_pending')}"
+                + "".join(f"；人工更正 {o.get('clause')}：{_s(o.get('change'))}" for o in lst.get("overrides") or []),
+            )
+            for lst in audit.get("lists") or []
+        ),
     ]
     files = [
         {
@@ -890,6 +898,8 @@ def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFram
                 "要素数": _s(sites.get("n_features")),
             }  # fmt: skip
         )
+    for lst in audit.get("lists") or []:
+        files.append({"用途": "准入清单", "文件": _file_name(lst.get("path")), "图层": "", "SHA-256": _s(lst.get("sha256")), "坐标系": "", "要素数": ""})
     for z in audit.get("zoning") or []:
         files.append(
             {

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from layers import draw_order
+from layers import draw_order, figure_layers
+from layers.base import FIGURE_GROUPS
 from maps import style as st
 
 __all__ = [
@@ -40,14 +41,13 @@ __all__ = [
 ]
 
 #: Figures per layer group (title, layers), in 附图 order after the location map.
-LAYER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("生态保护红线、自然保护地及饮用水水源保护区分布图", ("redline", "protected_area", "water_source", "general_eco_space")),
-    ("环境管控单元及要素管控分区图", ("control_unit", "env_zone")),
-    (
-        "永久基本农田、城镇开发边界及生态廊道图",
-        ("farmland", "urban_boundary", "industrial_park", "livestock_ban", "corridor", "sensitive_receptor"),
-    ),
-)
+GROUP_TITLES = {
+    "ecology": "生态保护红线、自然保护地及饮用水水源保护区分布图",
+    "units": "环境管控单元及要素管控分区图",
+    "land": "永久基本农田、城镇开发边界及生态廊道图",
+}
+#: The layers of each group come from their specs (``LayerSpec.report.figure``).
+LAYER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = tuple((GROUP_TITLES[g], figure_layers(g)) for g in FIGURE_GROUPS)
 #: Bottom first: the layer specs' draw order (the boundary is drawn on its own).
 _DRAW_ORDER = tuple(n for n in draw_order() if n != "boundary")
 #: Verdict -> (marker, label): shapes differ so colour is never the only cue.

@@ -37,6 +37,7 @@ from maps.eia import PENDING, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
 from spatial.facts import site_facts
 from spatial.io import atomic_output, ensure_writable
+from spatial.output import FILES, output_path
 
 __all__ = ["write_report", "report_tables", "render_report_html", "make_figures", "report_paths", "PENDING_ZH",
            "REPORT_TITLE", "FIGURE_DIR", "MAX_SITE_FIGURES"]  # fmt: skip
@@ -44,7 +45,7 @@ __all__ = ["write_report", "report_tables", "render_report_html", "make_figures"
 REPORT_TITLE = "生态环境分区管控符合性分析报告"
 PENDING_ZH = PENDING
 #: Folder of the numbered 附图 PNGs inside the output directory.
-FIGURE_DIR = "附图"
+FIGURE_DIR = FILES["figures_dir"].name
 #: Above this many sites the per-site insets are skipped (the county maps stay).
 MAX_SITE_FIGURES = 300
 _FONT_STACK = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimSun",sans-serif'
@@ -65,7 +66,7 @@ def report_paths(out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         ``html``, ``docx``, ``pdf``, ``xlsx``.
     """
     out = Path(out_dir)
-    return {"html": out / "report.html", "docx": out / "report.docx", "pdf": out / "report.pdf", "xlsx": out / "report.xlsx"}
+    return {k: output_path(out, f"report_{k}") for k in ("html", "docx", "pdf", "xlsx")}
 
 
 # --------------------------------------------------------------------------- figures

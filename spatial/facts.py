@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from layers import REGISTRY
 from spatial.crs import CGCS2000, GEOD, to_crs_geoms
 from spatial.indicators import ellipsoidal_area
 
@@ -52,8 +53,8 @@ __all__ = [
 
 #: One 亩 in square metres (10000/15).
 M2_PER_MU = 10_000 / 15
-#: Layers with no per-site facts (the site is inside the county by construction).
-SKIP_LAYERS = frozenset({"boundary"})
+#: Layers with no per-site facts or nearest columns (`LayerSpec.nearest` False: the boundary, every site is inside it).
+SKIP_LAYERS = frozenset(n for n, s in REGISTRY.items() if not s.nearest)
 #: Polygons with at most this many distinct vertices get their vertices listed (界址点).
 SMALL_POLYGON_VERTICES = 12
 _DIRECTIONS = ("北", "东北", "东", "东南", "南", "西南", "西", "西北")

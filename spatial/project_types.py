@@ -159,6 +159,20 @@ _PLANNER: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "other": (None, ("其他", "其它", "其他项目", "未分类")),
 }
 # ---------------------------------------------------------------------------
+# Words published 准入清单 use for types already in the vocabulary (issue 29): the clause
+# parser (spatial/clauses.py) finds types only through these synonyms. No new types here.
+#: name -> more Chinese synonyms
+_LIST_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "mining": ("挖沙", "挖砂", "采砂场", "矿产开采", "矿产资源开采"),
+    "hydropower": ("小水电站", "水电开发"),
+    "livestock": ("畜禽养殖场", "畜禽规模养殖", "规模化畜禽养殖", "养殖场"),
+    "thermal_power": ("燃煤火电", "煤电"),
+    "building_materials": ("砖瓦", "砖瓦窑"),
+    "papermaking": ("制浆造纸",),
+    "tanning": ("皮革鞣制",),
+    "electroplating": ("电镀加工",),
+}
+# ---------------------------------------------------------------------------
 
 #: Site columns read as the 国家重大项目 attribute (issue 21: a site attribute, not a type).
 MAJOR_COLUMNS = ("major_project", "国家重大项目", "重大项目", "是否国家重大项目", "zdxm")
@@ -301,6 +315,8 @@ class ProjectTypes:
         pt = cls()
         for name, (parent, syns) in {**_BASE, **_PLANNER}.items():
             pt.add(name, parent, syns)
+        for name, syns in _LIST_SYNONYMS.items():
+            pt.add(name, None, syns)  # keeps the type's parent
         for name, (syns, members) in _GROUPS.items():
             pt.groups[name] = members
             for s in (name, *syns):

@@ -333,6 +333,8 @@ class RuleSet:
     dropped: list[dict[str, str]] = field(default_factory=list)
     as_of: _dt.date | None = None
     replaced: dict[str, str] = field(default_factory=dict)
+    #: Rules added after the catalogue (a published access list's clauses): kept when re-resolved.
+    attached: list[Rule] = field(default_factory=list)
     _stack: list[_Catalogue] = field(default_factory=list, repr=False)
 
     @property
@@ -383,7 +385,9 @@ class RuleSet:
         day = parse_date(as_of, where="--as-of") or _dt.date.today()
         if day == self.as_of:
             return self
-        return _resolve(self._stack, self.types, self.registry, self.path, self.adcode, self.adcode_note, fixed=self.fixed, as_of=day)
+        return self._carry(
+            _resolve(self._stack, self.types, self.registry, self.path, self.adcode, self.adcode_note, fixed=self.fixed, as_of=day)
+        )
 
     def __iter__(self) -> Iterator[Rule]:
         """Iterate over rules."""
@@ -416,7 +420,15 @@ class RuleSet:
         if adcode == self.adcode and not fixed:
             self.adcode_note = note or self.adcode_note
             return self
-        return _resolve(self._stack, self.types, self.registry, self.path, adcode, note, fixed=fixed, as_of=self.as_of)
+        return self._carry(_resolve(self._stack, self.types, self.registry, self.path, adcode, note, fixed=fixed, as_of=self.as_of))
+
+    def _carry(self, out: RuleSet) -> RuleSet:
+        """Keep an access list's rules on a re-resolved set: they belong to the zoning, not to the catalogue's levels."""
+        if self.attached:
+            out.rules += self.attached
+            out.attached = list(self.attached)
+            out.extra = {**out.extra, "lists": self.extra.get("lists", [])}
+        return out
 
 
 @dataclass

@@ -524,7 +524,8 @@ def check_coordinates(gdf: gpd.GeoDataFrame, label: str, rows: Sequence[str] | N
     _check_finite(fx, fy, frows, label)
     listed = [f"{r}: ({a:g}, {b:g})" for r, a, b in zip(frows, fx, fy, strict=True)]
     name = crs.name if crs is not None else "—"
-    from spatial.sanity import CHINA_LONLAT, gk_alternatives
+    from spatial.crs import gk_alternatives
+    from spatial.sanity import CHINA_LONLAT
 
     for lab, alt, ax, ay in gk_alternatives(fx, fy, crs or CRS.from_epsg(4547)):
         lon, lat = Transformer.from_crs(alt, alt.geodetic_crs, always_xy=True).transform(ax, ay, errcheck=False)
@@ -586,7 +587,7 @@ def choose_pair(
     InputError
         The pairs disagree and no choice was made.
     """
-    from spatial.sanity import gk_alternatives
+    from spatial.crs import gk_alternatives
     from spatial.webcrs import parse_crs_alias
 
     user = None

@@ -31,7 +31,9 @@ import os
 import re
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -629,11 +631,59 @@ def _check_valid(z: Zoning) -> list[Finding]:
     return out
 
 
+def _check_lists(z: Zoning, lists: Sequence[str | os.PathLike[str]]) -> list[Finding]:
+    """Join published access lists with the unit polygons by code (issue 29)."""
+    from spatial.list_rules import list_coverage, manifest_lists
+    from spatial.lists import read_list
+
+    paths = list(lists) or [e["path"] for e in manifest_lists(z)]
+    units = z["control_unit"].drop(columns="geometry") if "control_unit" in z.layers else None
+    out: list[Finding] = []
+    for p in paths:
+        ul = read_list(p)
+        cov = list_coverage(ul, units)
+        name = Path(p).name
+        if cov["no_polygon"]:
+            out.append(
+                Finding(
+                    "list_code_no_polygon", "warning", "control_unit", tuple(cov["no_polygon"]),
+                    f"准入清单 {name} 中 {len(cov['no_polygon'])} 个单元编码在环境管控单元图层中没有图斑：{'、'.join(cov['no_polygon'][:10])}。请核对编码或补充图斑。",
+                    f"access list {name}: {len(cov['no_polygon'])} unit codes have no polygon; check the codes or add the polygons",
+                )
+            )  # fmt: skip
+        if cov["no_row"]:
+            out.append(
+                Finding(
+                    "unit_no_list_row", "warning", "control_unit", tuple(cov["no_row"]),
+                    f"{len(cov['no_row'])} 个环境管控单元在准入清单 {name} 中没有对应行（只适用总体管控要求）：{'、'.join(cov['no_row'][:10])}。",
+                    f"{len(cov['no_row'])} control units have no row in access list {name} (only its overall requirements apply)",
+                )
+            )  # fmt: skip
+        for region in cov["no_region"]:
+            out.append(
+                Finding(
+                    "list_region_unmatched", "warning", "control_unit", (),
+                    f"准入清单 {name} 的“{region}总体管控要求”未匹配到任何单元（单元名称不含“{region}”），该行不适用于任何单元。",
+                    f"access list {name}: the overall requirements of {region} match no unit name",
+                )
+            )  # fmt: skip
+        for prob in ul.problems:
+            out.append(
+                Finding(
+                    "list_row_unplaced", "warning", "control_unit", (),
+                    f"准入清单 {name} 工作表“{prob['sheet']}”第 {prob['row'] or '?'} 行无法定位：{prob['why']}",
+                    f"access list {name} sheet {prob['sheet']} row {prob['row']}: cannot be placed",
+                )
+            )  # fmt: skip
+    return out
+
+
 def validate_zoning(
     zoning: Zoning | str | os.PathLike[str] | None = None,
     *,
     tolerance_m2: float = 1.0,
     sliver_width_m: float = SLIVER_WIDTH_M,
+    lists: Sequence[str | os.PathLike[str]] = (),
 ) -> ValidationReport:
     """Check a zoning package's integrity.
 
@@ -650,6 +700,9 @@ def validate_zoning(
         too: reprojecting shared edges between Gauss-Kruger zones leaves
         millimetre-wide lenses of several m².  Ignored pieces are counted in
         one ``sliver_noise`` info finding.
+    lists : sequence of path-like, optional
+        Published access lists to join with the control units by code (default:
+        the lists the manifest names under ``lists:``).
 
     Returns
     -------
@@ -680,6 +733,7 @@ def validate_zoning(
     findings += _check_core(z, noise)
     findings += _check_outside(z, boundary, noise)
     findings += _conflict_pairs(z, noise)
+    findings += _check_lists(z, lists)
     if noise.count:
         findings.append(
             Finding(

@@ -167,6 +167,22 @@ def toy_zoning(toy_gpkg: Path):
 
 
 @pytest.fixture(scope="session")
+def demo_result():
+    """The bundled 连州 demo screened once per session with the default catalogue (verdicts only, no files).
+
+    Shared: tests read it and never change it (copy a table before editing it).
+    """
+    import warnings
+
+    from spatial.job import ScreeningJob
+    from spatial.zoning import demo_sites_path
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as the tests' own filterwarnings = error would
+        return ScreeningJob(demo_sites_path()).screen()
+
+
+@pytest.fixture(scope="session")
 def lianzhou_boundary() -> gpd.GeoDataFrame:
     """The real 连州 boundary from ../shared (WGS84)."""
     path = SHARED / "data" / "admin" / "guangdong_counties_amap_wgs84.geojson"

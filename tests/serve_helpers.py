@@ -19,15 +19,19 @@ DEMO_CRS = "EPSG:4546"
 
 
 def make_app(tmp: Path, **kw: Any) -> Any:
-    """Return a serve app on a fresh data dir (thread pool unless ``pool`` is given)."""
+    """Return a serve app on a fresh data dir (thread pool unless ``pool`` is given).
+
+    TestClient sends ``Host: testserver``, which the host check only answers when allowed.
+    """
     from spatial.serve import ServeSettings, create_app
 
+    kw.setdefault("allowed_hosts", ("testserver",))
     kw.setdefault("pool", "thread")
     kw.setdefault("workers", 1)
     return create_app(ServeSettings(data_dir=tmp, **kw))
 
 
-def wait_job(client: Any, job_id: str, timeout: float = 120.0, **kw: Any) -> dict[str, Any]:
+def wait_job(client: Any, job_id: str, timeout: float = 400.0, **kw: Any) -> dict[str, Any]:
     """Poll ``GET /api/screenings/{id}`` until the job is done or failed."""
     t0 = time.monotonic()
     while True:

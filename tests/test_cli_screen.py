@@ -92,12 +92,12 @@ def test_layers_lists_mapping(toy_gpkg) -> None:
 
 
 def test_unexpected_errors_are_one_message(tmp_path, toy_gpkg, monkeypatch) -> None:
-    import spatial.cli.cmd_screen as cmd
+    import spatial.job as job
 
     def boom(*args, **kwargs):
         raise RuntimeError("GEOS said no")
 
-    monkeypatch.setattr(cmd, "screen", boom)
+    monkeypatch.setattr(job, "prepare_inputs", boom)
     sites = _sites_file(tmp_path)
     res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map"])
     assert res.exit_code == 2

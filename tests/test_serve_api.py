@@ -177,13 +177,13 @@ def test_unreadable_content_fails_the_job_with_the_file_name(client: TestClient)
 
 def test_unexpected_error_is_a_message_not_a_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug inside a route answers 500 {error, detail} (JSON) or a Chinese page (HTML)."""
-    import spatial.serve.app as serve_app
+    from spatial.serve import views
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(serve_app, "_types_choices", boom)
-    monkeypatch.setattr(serve_app, "_job_json", boom)
+    monkeypatch.setattr(views, "types_choices", boom)
+    monkeypatch.setattr(views, "job_json", boom)
     with TestClient(make_app(tmp_path), raise_server_exceptions=False) as c:
         page = c.get("/")
         assert page.status_code == 500 and "服务器内部错误" in page.text and "secret internals" not in page.text
@@ -269,6 +269,6 @@ def test_process_pool_runs_jobs_concurrently(tmp_path: Path) -> None:
     """The default worker kind (spawned processes) screens two jobs and records progress to 100 %."""
     with TestClient(make_app(tmp_path, pool="process", workers=2)) as c:
         ids = [c.post("/api/screenings", files={"files": ("s.gpkg", demo_sites_path().read_bytes())}).json()["id"] for _ in range(2)]
-        docs = [wait_job(c, i, timeout=180) for i in ids]
+        docs = [wait_job(c, i, timeout=400) for i in ids]
     assert [d["status"] for d in docs] == ["done", "done"]
     assert all(d["progress"] == 100.0 and d["counts"]["prohibited"] > 0 for d in docs)

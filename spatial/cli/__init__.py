@@ -38,6 +38,7 @@ COMMANDS = {
     "compare": "方案比选（两版分区或规则） / screen sites under two zonings or catalogues",
     "serve": "网页版筛查（本机或局域网） / run the web app for planners",
     "users": "网页版用户管理 / manage users of the web app",
+    "lists": "准入清单解析审核 / review how an access list is parsed",
 }
 
 

@@ -22,7 +22,16 @@ __all__ = ["command"]
 @click.option("--jobs", "workers", type=click.IntRange(min=1), default=2, show_default=True, help="Screenings run at the same time (worker processes).")
 @click.option("--max-upload-mb", type=click.FloatRange(min=0.001), default=200.0, show_default=True, help="Upload limit in MB; larger requests get 413 (上传上限).")
 @click.option("--cookie-secure/--no-cookie-secure", default=None, help="Send the session cookie over HTTPS only (default: on unless bound to loopback).")
-def command(zoning: Path | None, host: str, port: int, data_dir: Path, db_url: str | None, token: str | None, workers: int, max_upload_mb: float, cookie_secure: bool | None) -> None:
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    envvar="ECOZONE_ALLOWED_HOSTS",
+    help="Host name users type in the browser (besides 127.0.0.1, localhost and --host); repeatable. Other Host headers get 400 (允许的主机名).",
+)
+def command(
+    zoning: Path | None, host: str, port: int, data_dir: Path, db_url: str | None, token: str | None, workers: int, max_upload_mb: float, cookie_secure: bool | None, allowed_hosts: tuple[str, ...]
+) -> None:
     """Run the web app (网页版筛查): open http://127.0.0.1:8000 in a browser.
 
     \b
@@ -45,6 +54,7 @@ def command(zoning: Path | None, host: str, port: int, data_dir: Path, db_url: s
         workers=workers,
         max_upload_bytes=int(max_upload_mb * MB),
         cookie_secure=cookie_secure,
+        allowed_hosts=tuple(h for item in allowed_hosts for h in item.split(",") if h.strip()),
     )
     if not settings.loopback:
         settings.ensure_dirs()
@@ -58,5 +68,11 @@ def command(zoning: Path | None, host: str, port: int, data_dir: Path, db_url: s
                 f"run `ecozone users add NAME --admin --data-dir {data_dir}` (or set --token) first",
             )
     app = create_app(settings)
+    if host in ("0.0.0.0", "::") and not settings.allowed_hosts:
+        click.echo(
+            f"提示：只回应主机名 {', '.join(settings.trusted_hosts())}；其他电脑用 IP 或域名访问时，请加 --allowed-host 该名称。"
+            f"\nnote: only these Host names are answered; add --allowed-host NAME for the address users type",
+            err=True,
+        )
     click.echo(f"ecozone serve: http://{host if ':' not in host else '[' + host + ']'}:{port}/  数据目录 data dir: {settings.data_dir}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)

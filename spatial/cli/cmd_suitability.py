@@ -8,12 +8,12 @@ import click
 
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
-from spatial.cli.options import command_line, force_option, out_dir_option, zoning_option
+from spatial.cli.options import command_line, force_option, out_dir_option, rules_option, zoning_option
 from spatial.cli.progress import progress_bar
+from spatial.output import write_suitability
 from spatial.outset import output_set
 from spatial.rules import load_rules
 from spatial.screening import prepare_zoning
-from spatial.siting_output import write_suitability
 from spatial.suitability import AREA_TOLERANCE, resolve_rules, suitability
 
 __all__ = ["command"]
@@ -22,7 +22,7 @@ __all__ = ["command"]
 @click.command("suitability")
 @click.option("--project-type", "-t", "project_types", multiple=True, required=True, help="Project type, repeatable (项目类型，可多次), e.g. -t 化工 -t 光伏.")
 @zoning_option
-@click.option("--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件; default: shipped catalogue).")
+@rules_option
 @click.option("--dem", type=click.Path(exists=True, path_type=Path), default=None, help="DEM GeoTIFF (高程); slope above --max-slope becomes 限制.")
 @click.option("--max-slope", type=click.FloatRange(min=0, max=90), default=25.0, show_default=True, help="Slope threshold in degrees (坡度阈值).")
 @click.option("--resolution", type=click.FloatRange(min=0.01, min_open=False), default=30.0, show_default=True, help="GeoTIFF pixel size in metres (栅格分辨率).")
@@ -67,7 +67,13 @@ def command(
             with progress_bar(f"适宜性 {t}") as tick:
                 results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick))
         working_on("outputs", out)
-        files = write_suitability(results, oset.staging, resolution=resolution, force=force, zoning=None if no_map else z)
+        from maps.style import SUITABILITY_COLOURS
+
+        files = write_suitability(results, oset.staging, SUITABILITY_COLOURS, resolution=resolution, force=force, with_map=not no_map)
+        if "map" in files:
+            from maps.siting_map import save_suitability_map
+
+            save_suitability_map(z, results, files["map"], force=force)
     for r in results:
         parts = [f"{row.class_zh} {row.area_km2:.2f} km² ({row.pct:.1f}%)" for row in r.table.itertuples()]
         total = r.table["area_km2"].sum() * 1e6

@@ -76,4 +76,24 @@ def remove(name: str, data_dir: Path, db_url: str | None) -> None:
     """Remove user NAME (删除用户); their screenings stay in the history."""
     if not _store(data_dir, db_url).remove_user(name):
         raise InputError(f"没有用户 {name}。", f"no user {name}")
-    click.echo(f"已删除用户 {name} / user removed")
+    click.echo(f"已删除用户 {name}，其登录已全部失效 / user removed, their logins ended")
+
+
+@command.command("passwd")
+@click.argument("name")
+@click.option("--password", envvar="ECOZONE_PASSWORD", default=None, help="New password (default: asked twice, hidden; env ECOZONE_PASSWORD).")
+@_data_dir
+@_db
+def passwd(name: str, password: str | None, data_dir: Path, db_url: str | None) -> None:
+    """Set a new password for NAME (修改密码); every login of NAME ends at once."""
+    from spatial.serve.auth import hash_password
+
+    store = _store(data_dir, db_url)
+    if store.user(name) is None:
+        raise InputError(f"没有用户 {name}。", f"no user {name}")
+    if password is None:
+        password = click.prompt("新密码 new password", hide_input=True, confirmation_prompt="再输入一次 repeat")
+    if len(password) < 8:
+        raise InputError("密码至少 8 个字符。", "the password needs at least 8 characters")
+    store.set_password(name, hash_password(password), revoke=True)
+    click.echo(f"已修改用户 {name} 的密码，其已登录的会话全部失效 / password changed, logins ended")

@@ -55,8 +55,9 @@ def _print(report: ValidationReport, console: Console) -> None:
 )
 @tolerance_option
 @force_option
+@click.option("--lists", "lists", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="Published 准入清单 to join with the units by code (default: the manifest's lists:).")
 @click.pass_context
-def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance_m2: float, force: bool) -> None:
+def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance_m2: float, force: bool, lists: tuple[Path, ...]) -> None:
     """Check a zoning package (a path, or `demo` for the bundled demo) for integrity problems.
 
     Invalid geometry, gaps and overlaps between control units, duplicate or
@@ -68,9 +69,9 @@ def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance
     """
     console = make_console()
     keys = ("validate_json", "validate_gpkg")
-    with output_set(out, force=force, inputs=[zoning or demo_zoning_path()], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
+    with output_set(out, force=force, inputs=[zoning or demo_zoning_path(), *lists], argv=command_line()) if out is not None else contextlib.nullcontext() as oset:
         working_on("zoning", zoning)
-        report = validate_zoning(zoning, tolerance_m2=tolerance_m2)
+        report = validate_zoning(zoning, tolerance_m2=tolerance_m2, lists=lists)
         working_on("outputs", out)
         if oset is not None:
             with_geom = report.to_geodataframe()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
+from spatial.site_options import COORDS, XY_ORDERS, SiteOptions
+
 __all__ = [
-    "as_of_option", "major_project_option", "ZoningRequired", "require_zoning", "zoning_option", "out_dir_option", "force_option",
-    "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line",
+    "site_options", "rules_option", "as_of_option", "major_project_option", "ZoningRequired", "require_zoning", "zoning_option",
+    "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line",
 ]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,6 +125,59 @@ def sites_crs_option(f: F) -> F:
         default=None,
         help="CRS of the sites when the file has none or lies: EPSG code, cgcs2000, wgs84, gcj02 (高德), bd09 (百度).",
     )(f)
+
+
+def rules_option(f: F) -> F:
+    """``--rules``: the rule catalogue YAML (default: the shipped one)."""
+    return click.option(
+        "--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件; default: shipped catalogue)."
+    )(f)
+
+
+#: The click options that make a :class:`SiteOptions`, in the order ``--help`` lists them.
+_SITE_OPTIONS: list[Callable[[F], F]] = [
+    click.option("--project-type", "-t", default=None, help="Project type for every site, e.g. chemical / 化工."),
+    click.option("--type-field", default=None, help="Field holding each site's project type (default project_type / 项目类型)."),
+    click.option(
+        "--type-map",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="YAML or CSV mapping your own type names to ecozone types, e.g. 镇级污水站: 污水处理厂 (类型对照表).",
+    ),
+    click.option("--strict-types", is_flag=True, help="Stop on unknown project types instead of screening them as `other` (未知类型报错)."),
+    click.option(
+        "--xy-order",
+        type=click.Choice(XY_ORDERS),
+        default=None,
+        help="X/Y columns: survey = X is the northing (坐标成果表), gis = X is the easting; default: judged from the numbers.",
+    ),
+    click.option("--id-field", default=None, help="Field holding site ids (default site_id, else id, else row number)."),
+    sites_crs_option,
+    click.option("--layer", "--dxf-layer", "layer", default=None, help="Layer of a multi-layer sites file; the CAD layer of a DXF (图层/CAD 图层)."),
+    click.option("--sheet", default=None, help="One sheet of an XLSX workbook (default: every sheet with coordinate columns; 工作表)."),
+    click.option(
+        "--coords",
+        type=click.Choice(COORDS),
+        default=None,
+        help="Which columns to use when a table has both 经度/纬度 and X/Y that disagree (坐标列).",
+    ),
+]
+
+
+def site_options(f: F) -> F:
+    """Add every sites-reading option and hand the command one :class:`SiteOptions` as ``site_opts``.
+
+    Like rasterio's ``rio/options.py``: each command that reads sites takes
+    the same options, declared once here.
+    """
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return f(*args, site_opts=SiteOptions(**{name: kwargs.pop(name) for name in SiteOptions.names()}), **kwargs)
+
+    for option in reversed(_SITE_OPTIONS):
+        wrapper = option(wrapper)
+    return cast(F, wrapper)
 
 
 def tolerance_option(f: F) -> F:

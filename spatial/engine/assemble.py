@@ -283,6 +283,7 @@ def assemble_result(
         "warnings": list(sites_audit.get("zoning_warnings", [])),
         "coverage": run_coverage(_present(zoning), gaps, share, demo=demo),
         "demo": demo,
+        "lists": list(rules.extra.get("lists", [])),
     }
     if n == 0:
         audit["note"] = "无地块 / no sites"

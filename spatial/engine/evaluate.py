@@ -161,36 +161,6 @@ def screen_core(
     return hits, touch, rank
 
 
-def where_mask(rule: Rule, layer: str, prepared: PreparedZoning) -> np.ndarray | None:
-    """Per-feature mask of a rule's attribute condition (cached on ``prepared``).
-
-    Parameters
-    ----------
-    rule : Rule
-        The rule.
-    layer : str
-        One of its layers.
-    prepared : PreparedZoning
-        Prepared zoning.
-
-    Returns
-    -------
-    ndarray of bool or None
-        Features meeting ``rule.where`` (None: no condition).
-    """
-    if not rule.where:
-        return None
-    key = (rule.id, layer, tuple(sorted(rule.where.items())))
-    if key not in prepared._where:
-        attrs = prepared.attrs[layer]
-        keep = np.ones(len(attrs), dtype=bool)
-        for fname, allowed in rule.where.items():
-            col = attrs[fname] if fname in attrs else pd.Series([None] * len(attrs))
-            keep &= col.astype("string").isin(allowed).fillna(False).to_numpy()
-        prepared._where[key] = keep
-    return prepared._where[key]
-
-
 def apply_rule(
     rule: Rule,
     k: int,
@@ -230,7 +200,7 @@ def apply_rule(
     sidx = pairs["s"].to_numpy()
     vrank = per_type[tcode[sidx]]
     keep = vrank >= 0
-    where = where_mask(rule, layer, prepared)
+    where = prepared.where_mask(rule.id, layer, rule.where)
     named = fidx >= 0  # an outside pair with no feature meeting ``where`` names none
     if where is not None:
         keep &= np.where(named, where[np.where(named, fidx, 0)], True)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ServeSettings", "is_loopback", "MB"]
+__all__ = ["ServeSettings", "is_loopback", "host_header_name", "MB", "LOOPBACK_NAMES"]
+
+#: Host headers always answered: the planner's own computer.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 MB = 1024 * 1024
 
@@ -32,6 +36,28 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def host_header_name(host: str) -> str:
+    """Return ``host`` as it appears in a Host header (IPv6 in brackets, lower case).
+
+    Parameters
+    ----------
+    host : str
+        Address or name.
+
+    Returns
+    -------
+    str
+        ``::1`` → ``[::1]``; names lower-cased.
+    """
+    h = host.strip().lower()
+    try:
+        if ipaddress.ip_address(h.strip("[]")).version == 6:
+            return f"[{h.strip('[]')}]"
+    except ValueError:
+        pass
+    return h
 
 
 @dataclass
@@ -62,6 +88,12 @@ class ServeSettings:
         Send the session cookie only over HTTPS (default: on unless bound to loopback).
     secret_key : str, optional
         Signs session cookies; default read from (or created in) ``data_dir/secret.key``.
+    allowed_hosts : tuple of str
+        Host header names answered besides 127.0.0.1, localhost, [::1] and
+        ``host`` (``--allowed-host``); anything else gets 400, which stops DNS
+        rebinding.
+    login_delay_s : float
+        First wait after 5 failed logins (doubles with each further failure).
     """
 
     data_dir: Path
@@ -76,6 +108,8 @@ class ServeSettings:
     max_unzip_files: int = 2000
     cookie_secure: bool | None = None
     secret_key: str | None = field(default=None, repr=False)
+    allowed_hosts: tuple[str, ...] = ()
+    login_delay_s: float = 1.0
 
     def __post_init__(self) -> None:
         """Resolve defaults that depend on other fields."""
@@ -89,6 +123,24 @@ class ServeSettings:
     def loopback(self) -> bool:
         """True when only this computer can reach the server."""
         return is_loopback(self.host)
+
+    def trusted_hosts(self) -> list[str]:
+        """Host header names this server answers (Starlette's ``TrustedHostMiddleware`` list).
+
+        Returns
+        -------
+        list of str
+            Loopback names, the bound address (for a wildcard bind, this
+            computer's name), and every ``allowed_hosts`` entry.
+        """
+        names = list(LOOPBACK_NAMES)
+        bound = host_header_name(self.host)
+        if bound in ("0.0.0.0", "[::]"):
+            names.append(socket.gethostname().lower())
+        else:
+            names.append(bound)
+        names += [host_header_name(h) for h in self.allowed_hosts if h.strip()]
+        return list(dict.fromkeys(names))
 
     def ensure_dirs(self) -> None:
         """Create the data directory tree (jobs, zoning versions)."""
@@ -128,7 +180,8 @@ class ServeSettings:
         -------
         ServeSettings
             ``ECOZONE_DATA_DIR`` (required), ``ECOZONE_ZONING``, ``ECOZONE_DB``, ``ECOZONE_HOST``,
-            ``ECOZONE_TOKEN``, ``ECOZONE_JOBS``, ``ECOZONE_MAX_UPLOAD_MB``, ``ECOZONE_COOKIE_SECURE``.
+            ``ECOZONE_TOKEN``, ``ECOZONE_JOBS``, ``ECOZONE_MAX_UPLOAD_MB``, ``ECOZONE_COOKIE_SECURE``,
+            ``ECOZONE_ALLOWED_HOSTS`` (comma-separated).
         """
         env = os.environ
         secure = env.get("ECOZONE_COOKIE_SECURE")
@@ -141,4 +194,5 @@ class ServeSettings:
             workers=int(env.get("ECOZONE_JOBS", "2")),
             max_upload_bytes=int(float(env.get("ECOZONE_MAX_UPLOAD_MB", "200")) * MB),
             cookie_secure=None if secure is None else secure.lower() in ("1", "true", "yes"),
+            allowed_hosts=tuple(h.strip() for h in env.get("ECOZONE_ALLOWED_HOSTS", "").split(",") if h.strip()),
         )

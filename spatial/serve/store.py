@@ -7,18 +7,37 @@ same URL and write progress there, so every uvicorn worker sees it.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Store", "User", "Job", "JobSite", "ZoningVersion", "new_id", "now"]
+__all__ = ["Store", "User", "Job", "JobSite", "ZoningVersion", "LoginSession", "new_id", "now", "SESSION_HOURS"]
+
+#: A login lasts at most this long (the cookie's max-age is the same).
+SESSION_HOURS = 12
 
 
 def new_id() -> str:
@@ -113,6 +132,23 @@ class JobSite(Base):
     verdict: Mapped[str] = mapped_column(String(16), index=True)
 
 
+class LoginSession(Base):
+    """A browser login, kept server-side so logout, a password change or a user removal end it at once.
+
+    Only the SHA-256 of the cookie's random session id is stored.
+    """
+
+    __tablename__ = "login_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(100), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for a worker's progress write
@@ -187,12 +223,25 @@ class Store:
             s.add(u)
         return u
 
-    def set_password(self, name: str, password_hash: str) -> None:
-        """Replace a user's password hash (rehash on login)."""
+    def set_password(self, name: str, password_hash: str, *, revoke: bool = True) -> bool:
+        """Replace a user's password hash; return whether the user exists.
+
+        Parameters
+        ----------
+        name, password_hash : str
+            The user and the new argon2 hash.
+        revoke : bool, default True
+            End every login of the user at once (a password change); False
+            for the silent rehash at login.
+        """
         with self.session() as s:
             u = s.scalar(select(User).where(User.name == name))
-            if u is not None:
-                u.password_hash = password_hash
+            if u is None:
+                return False
+            u.password_hash = password_hash
+            if revoke:
+                s.execute(delete(LoginSession).where(LoginSession.user == name))
+            return True
 
     def remove_user(self, name: str) -> bool:
         """Delete a user; return whether one existed."""
@@ -201,7 +250,33 @@ class Store:
             if u is None:
                 return False
             s.delete(u)
+            s.execute(delete(LoginSession).where(LoginSession.user == name))
             return True
+
+    # ------------------------------------------------------------------ login sessions
+    def start_login(self, user: str) -> str:
+        """Record a new login of ``user``; return its random session id (for the signed cookie)."""
+        token = secrets.token_urlsafe(32)
+        with self.session() as s:
+            s.execute(delete(LoginSession).where(LoginSession.expires < now()))
+            s.add(LoginSession(id=_digest(token), user=user, expires=now() + timedelta(hours=SESSION_HOURS)))
+        return token
+
+    def login_user(self, token: str) -> str | None:
+        """Return who a live session id belongs to (None: unknown, ended or expired)."""
+        with self.session() as s:
+            rec = s.get(LoginSession, _digest(token))
+            return rec.user if rec is not None and rec.expires > now() else None
+
+    def end_login(self, token: str) -> None:
+        """End one login (logout)."""
+        with self.session() as s:
+            s.execute(delete(LoginSession).where(LoginSession.id == _digest(token)))
+
+    def end_logins(self, user: str) -> int:
+        """End every login of ``user``; return how many there were."""
+        with self.session() as s:
+            return int(s.execute(delete(LoginSession).where(LoginSession.user == user)).rowcount or 0)
 
     # ------------------------------------------------------------------ jobs
     def add_job(self, job: Job) -> Job:
@@ -215,23 +290,96 @@ class Store:
         with self.session() as s:
             return s.get(Job, job_id)
 
-    def update_job(self, job_id: str, **values: Any) -> None:
-        """Set fields of a job."""
-        with self.session() as s:
-            j = s.get(Job, job_id)
-            if j is not None:
-                for k, v in values.items():
-                    setattr(j, k, v)
+    def update_job(self, job_id: str, *, claim: str | None = None, **values: Any) -> bool:
+        """Set fields of a job; with ``claim``, only while that claim still runs it.
 
-    def finish_job(self, job_id: str, sites: list[tuple[str, str, str]], **values: Any) -> None:
-        """Mark a job done and store its sites' verdicts in one transaction."""
+        Parameters
+        ----------
+        job_id : str
+            The job.
+        claim : str, optional
+            The runner token :meth:`claim_job` returned: the update applies only
+            while the job is ``running`` under it (a stale worker writes nothing).
+        **values
+            Columns to set.
+
+        Returns
+        -------
+        bool
+            Whether a row was changed.
+        """
+        if claim is not None:
+            return self.transition(job_id, ("running",), claim=claim, **values)
         with self.session() as s:
             j = s.get(Job, job_id)
             if j is None:
-                return
+                return False
             for k, v in values.items():
                 setattr(j, k, v)
+            return True
+
+    def transition(self, job_id: str, expected: tuple[str, ...], *, claim: str | None = None, **values: Any) -> bool:
+        """Compare-and-set a job's state: ``UPDATE … WHERE status IN expected [AND runner = claim]``.
+
+        Parameters
+        ----------
+        job_id : str
+            The job.
+        expected : tuple of str
+            States the job must be in for the change to apply.
+        claim : str, optional
+            The runner token that must still own the job.
+        **values
+            Columns to set (``status`` among them to change the state).
+
+        Returns
+        -------
+        bool
+            True when this caller changed the job; False when another owner
+            had already decided it (nothing is written).
+        """
+        q = update(Job).where(Job.id == job_id, Job.status.in_(expected))
+        if claim is not None:
+            q = q.where(Job.runner == claim)
+        with self.session() as s:
+            res = s.execute(q.values(**values).execution_options(synchronize_session=False))
+            return bool(res.rowcount == 1)
+
+    def claim_job(self, job_id: str, **values: Any) -> str | None:
+        """Take a queued job for one worker run: ``queued`` → ``running`` under a new runner token.
+
+        Returns
+        -------
+        str or None
+            The token to pass as ``claim`` to later updates; None when the job is
+            gone or no longer queued (another owner decided it).
+        """
+        job = self.job(job_id)
+        if job is None:
+            return None
+        token = f"{job.runner.split('/')[0]}/{secrets.token_hex(6)}"
+        q = update(Job).where(Job.id == job_id, Job.status == "queued", Job.runner == job.runner)
+        with self.session() as s:
+            res = s.execute(q.values(status="running", runner=token, **values).execution_options(synchronize_session=False))
+            return token if res.rowcount == 1 else None
+
+    def finish_job(self, job_id: str, sites: list[tuple[str, str, str]], *, claim: str | None = None, **values: Any) -> bool:
+        """Mark a running job done and store its sites' verdicts in one transaction (compare-and-set).
+
+        Returns
+        -------
+        bool
+            False when the job was no longer running under ``claim`` (nothing written).
+        """
+        q = update(Job).where(Job.id == job_id, Job.status == "running")
+        if claim is not None:
+            q = q.where(Job.runner == claim)
+        with self.session() as s:
+            res = s.execute(q.values(**values).execution_options(synchronize_session=False))
+            if res.rowcount != 1:
+                return False
             s.add_all(JobSite(job_id=job_id, site_id=i, name=n, verdict=v) for i, n, v in sites)
+            return True
 
     def jobs(self, *, owner: str | None = None, site_name: str = "", verdict: str = "", limit: int = 500) -> list[Job]:
         """List jobs, newest first.

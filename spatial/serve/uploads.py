@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from starlette.exceptions import HTTPException
+from fastapi import HTTPException
 
 from spatial.coordfile import is_coordfile
 from spatial.errors import InputError
@@ -243,6 +243,7 @@ def safe_extract(
             )
         stems: dict[tuple[str, str], int] = {}
         planned: list[tuple[zipfile.ZipInfo, Path]] = []
+        taken: dict[str, str] = {}  # target, case-folded -> member (a.csv and A.CSV are one file on Windows/macOS)
         for info in infos:
             name = info.filename
             parts = _member_parts(name)
@@ -273,6 +274,13 @@ def safe_extract(
             resolved = target.resolve()
             if not resolved.is_relative_to(dest.resolve()):
                 raise InputError(f"{label} 中的条目“{display_name(name)}”路径无效。", f"{label}: invalid member path {name!r}")
+            folded = target.as_posix().casefold() if keep_names else "/".join(parts).casefold()
+            if folded in taken:
+                raise InputError(
+                    f"{label} 中的条目“{display_name(taken[folded])}”和“{display_name(name)}”只差大小写，在 Windows 上是同一个文件；请改名后重新打包。",
+                    f"{label}: members {taken[folded]!r} and {name!r} differ only in case (one file on Windows); rename one and zip again",
+                )
+            taken[folded] = name
             planned.append((info, target))
         total = 0
         for info, target in planned:

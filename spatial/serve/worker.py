@@ -27,6 +27,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -38,15 +39,16 @@ import numpy as np
 import pandas as pd
 
 from spatial.errors import EcozoneError, InputError
-from spatial.outset import output_set
+from spatial.job import ScreeningJob
+from spatial.screening import RunOptions
 from spatial.serve.store import Store, now
+from spatial.site_options import SiteOptions
+from spatial.sites import SiteFile
 
-__all__ = ["WorkerPool", "screen_function", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "MAP_MAX_SITES"]
+__all__ = ["WorkerPool", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "watch_parent"]
 
 log = logging.getLogger("ecozone.serve")
 
-#: Above this many sites the job skips map.html and the reports (as ``ecozone screen`` does).
-MAP_MAX_SITES = 20_000
 #: Sites per engine chunk: the progress bar moves every chunk (results do not depend on it).
 PROGRESS_CHUNK = 2_000
 _STORES: dict[str, Store] = {}
@@ -66,8 +68,37 @@ def _store(url: str) -> Store:
     return _STORES[url]
 
 
+def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """End this worker process as soon as the server that started it is gone.
+
+    Runs as the process pool's initializer: a daemon thread polls the parent
+    pid and calls ``os._exit`` when the worker has been re-parented (the
+    server was killed, even with ``kill -9``), so no orphan keeps screening
+    and writing results for a server that no longer exists.
+
+    Parameters
+    ----------
+    parent_pid : int
+        The server's pid.
+    interval : float
+        Seconds between checks.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        log.warning("ecozone serve worker %s: the server (pid %s) is gone; stopping", os.getpid(), parent_pid)
+        os._exit(70)
+
+    if os.getppid() != parent_pid:
+        os._exit(70)
+    threading.Thread(target=watch, name="ecozone-parent-watch", daemon=True).start()
+
+
 class WorkerPool:
     """A bounded pool for screenings, zoning validations and map layers.
+
+    Worker processes end with the server that started them (:func:`watch_parent`).
 
     Parameters
     ----------
@@ -89,7 +120,9 @@ class WorkerPool:
             if self.kind == "thread":
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="ecozone-job")
             else:
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=watch_parent, initargs=(os.getpid(),)
+                )
         return self._executor
 
     def submit(self, fn: Any, *args: Any) -> Future[Any]:
@@ -284,61 +317,6 @@ def build_map_layers(db_url: str, data_dir: str, version_id: str, threaded: bool
 # --------------------------------------------------------------------------- screening
 
 
-def _read_many(folder: Path, inputs: list[dict[str, Any]], params: dict[str, Any], crs: Any) -> Any:
-    """Read several inputs into one frame in the zoning CRS, with distinct ids."""
-    import geopandas as gpd
-
-    from spatial import read_sites
-    from spatial.sites import prepare_sites
-
-    type_field = params.get("type_field") or None
-    frames = []
-    for inp in inputs:
-        own_crs = inp.get("sites_crs", params.get("sites_crs") or None)
-        gdf = read_sites(folder / inp["path"], sites_crs=own_crs)
-        if type_field and type_field not in gdf.columns:
-            if "project_type" in gdf.columns and inp["kind"] in ("drawn", "pasted"):
-                gdf = gdf.rename(columns={"project_type": type_field})
-            else:
-                raise InputError(
-                    f"{inp['display']} 没有项目类型字段 {type_field}；现有字段：{', '.join(map(str, gdf.columns.drop(gdf.geometry.name)))}",
-                    f"{inp['display']}: no project-type field {type_field}",
-                )
-        gdf = gdf.to_crs(crs)
-        gdf["来源文件"] = inp["display"]
-        frames.append(gdf)
-    ids = [prepare_sites(f, project_type="industrial")["site_id"].astype(str).to_numpy() for f in frames]
-    flat = pd.Series(np.concatenate(ids)) if ids else pd.Series([], dtype=str)
-    if flat.duplicated().any():
-        # Same ids in different files (e.g. every 坐标文件 says 1): prefix the file's name.
-        for f, own, inp in zip(frames, ids, inputs, strict=True):
-            stem = Path(inp["display"]).stem or "file"
-            f["site_id"] = [f"{stem}-{i}" for i in own]
-    out = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry=frames[0].geometry.name, crs=crs)
-
-
-def write_outputs(result: Any, out: Path) -> None:
-    """Write the same output set as ``ecozone screen`` into ``out`` (the one place that knows it).
-
-    Parameters
-    ----------
-    result : ScreeningResult
-        Screening output.
-    out : Path
-        Empty staging folder.
-    """
-    from spatial.output import write_screening
-
-    write_screening(result, out)
-    if len(result.sites) <= MAP_MAX_SITES:
-        from maps.report import write_report
-        from maps.zoning_map import save_map
-
-        save_map(result.zoning, out / "map.html", result=result)
-        write_report(result, out)
-
-
 def _coverage_notes(audit: dict[str, Any]) -> list[str]:
     """Return the run-level coverage line and, on the demo, its stamp (shown on the result page)."""
     from spatial.zoning import DEMO_STAMP
@@ -385,12 +363,16 @@ def _web_data(result: Any, web: Path) -> list[dict[str, Any]]:
     return records
 
 
-def screen_function() -> Any:
-    """Return the public :func:`spatial.screen` (until the engine split, ``import spatial.screen`` shadows it)."""
-    import spatial
+def _job_sites(folder: Path, inputs: list[dict[str, Any]]) -> Any:
+    """Return the job's sites as :class:`~spatial.job.ScreeningJob` takes them.
 
-    fn = spatial.screen
-    return fn if callable(fn) else fn.screen
+    One uploaded file is read as is (exactly like ``ecozone screen FILE``);
+    several files, drawn shapes and pasted coordinates are read as one id
+    namespace under the names the user gave them (exactly like a folder of
+    those files on the command line).
+    """
+    files = [SiteFile(folder / i["path"], i["display"], i.get("sites_crs")) for i in inputs]
+    return files[0] if len(inputs) == 1 and inputs[0]["kind"] not in ("drawn", "pasted") else files
 
 
 def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = False) -> None:
@@ -405,13 +387,14 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
     threaded : bool
         Running in a thread pool (serialises warning capture).
     """
-    screen = screen_function()
     store = _store(db_url)
     job = store.job(job_id)
     if job is None:
         return
     folder = Path(data_dir) / "jobs" / job_id
-    store.update_job(job_id, status="running", started=now(), progress=2.0, stage="读取分区数据")
+    claim = store.claim_job(job_id, started=now(), progress=2.0, stage="读取分区数据")
+    if claim is None:  # no longer queued: another owner (a restarted server) decided it
+        return
     try:
         version = store.version(job.zoning_version)
         if version is None or version.status != "accepted":
@@ -419,43 +402,30 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
         params = dict(job.params or {})
         with _recorded_warnings(threaded) as caught:
             zoning = _zoning(Path(data_dir), version)
-            store.update_job(job_id, progress=8.0, stage="读取地块")
+            store.update_job(job_id, claim=claim, progress=8.0, stage="读取地块")
             inputs = list(job.inputs or [])
-            if len(inputs) == 1 and inputs[0]["kind"] not in ("drawn", "pasted"):
-                source: Any = folder / "input" / inputs[0]["path"]
-            else:
-                source = _read_many(folder / "input", inputs, params, zoning.crs)
+            job_run = ScreeningJob(
+                _job_sites(folder / "input", inputs), zoning, options=SiteOptions.from_form(params), run_options=RunOptions(chunk_size=PROGRESS_CHUNK, threads=1)
+            )
 
             def progress(done: int, total: int) -> None:
-                store.update_job(job_id, progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
+                store.update_job(job_id, claim=claim, progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
 
-            store.update_job(job_id, progress=10.0, stage="筛查")
-            result = screen(
-                source,
-                zoning,
-                project_type=params.get("project_type") or None,
-                type_field=params.get("type_field") or None,
-                sites_crs=params.get("sites_crs") or None,
-                chunk_size=PROGRESS_CHUNK,
-                progress=progress,
-                threads=1,
-            )
-            result.audit["sites"]["path"] = "、".join(i["display"] for i in inputs)
-            result.audit["sites"]["sha256"] = "、".join(i["sha256"] for i in inputs)
-            store.update_job(job_id, progress=70.0, stage="写出结果文件、地图和报告")
+            store.update_job(job_id, claim=claim, progress=10.0, stage="筛查")
+            result = job_run.screen(progress=progress)
+            store.update_job(job_id, claim=claim, progress=70.0, stage="写出结果文件、地图和报告")
             staging = folder / ".staging"
             shutil.rmtree(staging, ignore_errors=True)
             records = _web_data(result, staging / "web")
             os.replace(staging / "web", folder / "web")
             shutil.rmtree(staging, ignore_errors=True)
-            # The CLI's transaction: staged, swapped in whole, with run.json tracing every file.
-            inputs_on_disk = [folder / "input" / i["path"] for i in inputs]
-            with output_set(folder / "out", force=False, inputs=inputs_on_disk, argv=["ecozone", "serve", f"job={job_id}"]) as oset:
-                write_outputs(result, oset.staging)
+            # The CLI's output set: staged, swapped in whole, with run.json tracing every file.
+            job_run.write_set(result, folder / "out", argv=["ecozone", "serve", f"job={job_id}"])
         counts = {v: int(n) for v, n in pd.Series([r["verdict"] for r in records], dtype=object).value_counts().items()}
         store.finish_job(
             job_id,
             [(r["site_id"], str(r.get("name") or ""), r["verdict"]) for r in records],
+            claim=claim,
             status="done",
             finished=now(),
             progress=100.0,
@@ -470,4 +440,4 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
         if not isinstance(exc, EcozoneError):
             log.exception("screening %s failed", job_id)
         shutil.rmtree(folder / ".staging", ignore_errors=True)
-        store.update_job(job_id, status="failed", finished=now(), stage="失败", error=_shown(_error_text(exc), job.inputs or []))
+        store.transition(job_id, ("running",), claim=claim, status="failed", finished=now(), stage="失败", error=_shown(_error_text(exc), job.inputs or []))

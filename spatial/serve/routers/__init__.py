@@ -1,0 +1,16 @@
+"""The routes of ``ecozone serve``, one router per resource.
+
+* :mod:`.auth` -- ``/login``, ``/logout``;
+* :mod:`.pages` -- the Chinese pages (新建筛查, 结果, 历史, 分区数据) and the API docs;
+* :mod:`.screenings` -- ``/api/screenings``;
+* :mod:`.zoning` -- ``/api/zoning``.
+"""
+
+from __future__ import annotations
+
+from spatial.serve.routers import auth, pages, screenings, zoning
+
+__all__ = ["ROUTERS"]
+
+#: Included by :func:`spatial.serve.app.create_app`, in this order.
+ROUTERS = (auth.router, pages.router, screenings.router, zoning.router)
