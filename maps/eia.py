@@ -39,6 +39,7 @@ from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
 from spatial.output import user_columns
 from spatial.plan_sections import cite_sections, compact_sections
 from spatial.project_types import VERDICT_EIA
+from spatial.zoning import DEMO_STAMP
 
 __all__ = [
     "EIA_WORDS",
@@ -270,6 +271,8 @@ class ReportModel:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     figure_intro: str = ""
+    coverage: list[str] = field(default_factory=list)
+    stamp: str = ""
 
 
 def _county(zoning: Any) -> tuple[str, str]:
@@ -873,6 +876,9 @@ def build_model(
                     ("boundary",),
                 )
             )
+        for h in sh[sh["rule_id"].astype(str).str.startswith(_COVERAGE_PREFIXES)].to_dict("records"):
+            # What the package cannot tell (missing layer, zone without loaded rules): 待核实, never 不涉及.
+            t4.append(Row(_s(h.get("message_zh")), f"{_s(h.get('feature_name')) + '：' if _s(h.get('feature_name')) else ''}须补充数据或管控要求后核实。{TO_FILL}", PENDING, _s(h.get("rule_id")), layers=(_s(h.get("layer")),)))
         if "control_unit" in zoning.layers and not len(units):
             t2.append(
                 Row(
@@ -902,7 +908,7 @@ def build_model(
                 info=_info_rows(row, coords.get(sid, {}), facts, sid, dim, extra_cols)
                 + ([("位置示意图", f"见附图{fig}")] if fig else []),
                 tables=tables,
-                conclusion=_site_conclusion(word, plans, tables),
+                conclusion=_site_conclusion(word, plans, tables, _site_gaps(row, sh)),
                 figure=fig,
             )
         )
@@ -920,13 +926,20 @@ def build_model(
                 "项目类型": _s(row.get("project_type_raw")) or ptype_zh,
                 "符合性结论": word,
                 "涉及情况": "；".join(
-                    t for t in ("涉及" + "、".join(involved) if involved else "不涉及生态保护红线等空间管控区", where) if t
+                    t
+                    for t in (
+                        "涉及" + "、".join(involved) if involved else ("" if _site_gaps(row, sh) else "不涉及生态保护红线等空间管控区"),
+                        where,
+                        _site_gaps(row, sh) and "待核实：" + _site_gaps(row, sh),
+                    )
+                    if t
                 ),
                 "分项结论": _site_table_titles(tables),
+                "数据覆盖": _s(row.get("coverage_zh")),
             }
         )
     summary = pd.DataFrame(
-        summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论"]
+        summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论", "数据覆盖"]
     )
     for c in extra_cols:  # the planner's own columns, unchanged (known ones in Chinese; renamed only on a clash)
         label = INFO_LABELS.get(c, c)
@@ -952,6 +965,8 @@ def build_model(
         indicators=_indicator_frame(indicators),
         warnings=[_s(w) for w in (getattr(result, "audit", {}) or {}).get("warnings") or [] if _s(w)],
         figure_intro=_figure_intro(figures, set(site_figures.values())),
+        coverage=_coverage_lines(getattr(result, "audit", {}) or {}),
+        stamp=DEMO_STAMP if (getattr(result, "audit", {}) or {}).get("demo") else "",
         notes=_law_notes(getattr(result, "rules", None)),
     )
 
@@ -1000,8 +1015,39 @@ def _law_notes(rules: Any) -> list[str]:
     return [head, *rules.notes]
 
 
-def _site_conclusion(word: str, plans: list[str], tables: list[Table]) -> str:
-    """综上: the schemes that apply (province, city), the local plans cited, and for 不符合 what is breached."""
+def _coverage_lines(audit: Mapping[str, Any]) -> list[str]:
+    """First-page lines: the package's missing layers (in Chinese) and the run's coverage."""
+    cov = audit.get("coverage") or {}
+    out = []
+    if cov.get("missing_zh"):
+        out.append("分区数据缺少以下图层，相关管控无法判断，结论为待核实：" + "、".join(cov["missing_zh"]) + "。")
+    if cov.get("line_zh"):
+        out.append(str(cov["line_zh"]))
+    return out
+
+
+#: Rule-id prefixes of the coverage findings (spatial.engine.coverage): missing data, zones without loaded rules.
+_COVERAGE_PREFIXES = ("COV-", "ZONE-")
+
+
+def _site_gaps(row: Mapping[str, Any], sh: pd.DataFrame) -> str:
+    """Return what the package could not tell for a site ('' when nothing), from its coverage line and hits."""
+    cov = _s(row.get("coverage_zh"))
+    parts = []
+    if cov.startswith("不在分区数据范围内"):
+        return "项目不在分区数据范围内，须提供所在地的分区数据"
+    if "缺少：" in cov:
+        parts.append("缺少" + cov.split("缺少：", 1)[1].split("；", 1)[0])
+    if "在分区数据范围外" in cov:
+        parts.append("部分" + "在分区数据范围外")
+    zones = sh[sh["rule_id"].astype(str).str.startswith("ZONE-")] if len(sh) else sh
+    if len(zones):
+        parts.append("所在" + "、".join(dict.fromkeys(zones["feature_name"].map(_s))) + "的管控要求未载入")
+    return "；".join(parts)
+
+
+def _site_conclusion(word: str, plans: list[str], tables: list[Table], gaps: str = "") -> str:
+    """综上: the schemes that apply (province, city), the local plans cited, for 不符合 what is breached, and what the package could not tell."""
     docs = "、".join(plans) if plans else "所在地“三线一单”生态环境分区管控方案"
     local = _plans_cited(tables)
     if local:
@@ -1012,6 +1058,8 @@ def _site_conclusion(word: str, plans: list[str], tables: list[Table]) -> str:
         breached = _breaches(tables)
         why = f"{'；'.join(breached)}，" if breached else ""
         return f"综上，本项目{why}选址不符合{docs}的要求，须调整选址。"
+    if gaps:  # never 符合 on data the package does not hold: say what must be supplied
+        return f"综上，分区数据不完整（{gaps}），本项目选址的符合性无法判定，须补充上述数据和管控要求后重新筛查。{tail}"
     if word == "有条件符合":
         return f"综上，本项目在依法履行审批手续、落实上述管控条件的前提下，符合{docs}的要求。{tail}"
     if word == PENDING:

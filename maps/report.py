@@ -176,11 +176,12 @@ def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
         if len(model.audit_files)
         else []
     )
-    tables["审计"] = pd.concat([audit, pd.DataFrame({"项目": "输入文件", "内容": list(files)})], ignore_index=True)
+    coverage = pd.DataFrame({"项目": "数据完整性", "内容": model.coverage}) if model.coverage else None
+    tables["审计"] = pd.concat([x for x in (coverage, audit, pd.DataFrame({"项目": "输入文件", "内容": list(files)})) if x is not None], ignore_index=True)
     return tables
 
 
-_WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "内容": 110, "项目": 16,
+_WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "数据覆盖": 40, "内容": 110, "项目": 16,
            "项目名称": 26, "涉及要素": 30, "最近要素": 26, "最近要素（不涉及时）": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
 
 
@@ -402,6 +403,8 @@ _CSS = (
     ".site{border-top:1px dashed #bbb;padding-top:1mm;}"
     ".keep{break-inside:avoid;page-break-inside:avoid;}"
     ".warn{color:#b00020;font-weight:600;margin:1mm 0;}"
+    ".demo-stamp{position:fixed;top:0;left:0;right:0;text-align:center;color:#b00020;font-weight:700;font-size:9pt;}"
+    ".demo-stamp-cover{text-align:center;color:#b00020;font-weight:700;font-size:14pt;}"
     ".note{color:#444;font-size:8.6pt;}.audit td{word-break:break-all;font-size:8pt;}"
     ".appendix{break-before:page;page-break-before:always;}"
 )
@@ -415,14 +418,17 @@ _TEMPLATE = """<!DOCTYPE html>
 <style>{{ css }}</style>
 </head>
 <body>
-<section class="cover">
+{% if m.stamp %}<div class="demo-stamp">{{ m.stamp }}</div>
+{% endif %}<section class="cover">
 <h1>{{ m.title }}</h1>
+{% if m.stamp %}<p class="demo-stamp-cover">{{ m.stamp }}</p>{% endif %}
 <div class="org">编制单位：<span class="fill">【待填写】</span></div>
 <div class="org">{{ m.date }}</div>
 </section>
 
 <h1 class="part">一、选址符合性结论汇总</h1>
-{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
+{% for c in m.coverage %}<p class="warn coverage">⚠ {{ c }}</p>
+{% endfor %}{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
 {% endfor %}
 {% if m.notes %}<p class="note">依据注：{% for n in m.notes %}{{ loop.index }}. {{ n }}{% if not loop.last %} {% endif %}{% endfor %}</p>{% endif %}
 <p>本报告对照{{ m.plans|join("、") if m.plans else "所在地“三线一单”生态环境分区管控方案" }}，逐个分析 {{ m.sites|length }} 个项目地块与生态保护红线、环境质量底线、资源利用上线和生态环境准入清单的符合性。

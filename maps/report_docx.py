@@ -295,6 +295,13 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
         doc.add_paragraph()
     title = doc.add_paragraph(model.title, style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if model.stamp:  # synthetic demo data: on the cover and in every page header
+        stamp = doc.add_paragraph()
+        stamp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = stamp.add_run(model.stamp)
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
+        sec.header.paragraphs[0].text = model.stamp
     for _ in range(8):
         doc.add_paragraph()
     for line in (f"编制单位：{TO_FILL}", model.date):
@@ -310,6 +317,10 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     _page_number_footer(body)
 
     doc.add_heading("一、选址符合性结论汇总", level=1)
+    for c in model.coverage:  # the package's missing layers, before any conclusion
+        run = doc.add_paragraph().add_run(f"⚠ {c}")
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
     for w in model.warnings:
         run = doc.add_paragraph().add_run(f"⚠ 数据警告：{w}")
         run.bold = True

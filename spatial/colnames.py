@@ -40,14 +40,16 @@ RENAMES_ATTR = "ecozone_column_renames"
 #: Every column ecozone itself writes into a sites table (CSV, GeoPackage, GeoParquet, report.xlsx).
 OWN_SITE_COLUMNS = (
     "site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "verdict_eia", "n_hits",
-    "summary_zh", "area_m2", "length_m", "geometry", "geom", "fid", "ogc_fid",
+    "summary_zh", "coverage_zh", "data_note", "area_m2", "length_m", "geometry", "geom", "fid", "ogc_fid",
 )  # fmt: skip
 #: Per-layer nearest-feature columns of sites.csv (``redline_distance_m``, ``town_nearest`` …).
 _NEAREST = re.compile(r"^[a-z0-9_]+_(distance_m|nearest)$")
 #: Columns that only an ecozone result table has together.
 _OWN_MARKERS = ("verdict", "verdict_zh", "n_hits", "summary_zh")
 #: Result columns of a previous run dropped when it is screened again (the verdict is kept, renamed).
-_OWN_DERIVED = ("verdict_zh", "verdict_eia", "n_hits", "summary_zh", "area_m2", "length_m", "project_type_raw")
+_OWN_DERIVED = (
+    "verdict_zh", "verdict_eia", "n_hits", "summary_zh", "coverage_zh", "data_note", "area_m2", "length_m", "project_type_raw",
+)  # fmt: skip
 
 
 def _reserved(key: str) -> bool:
