@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from layers import (
     boundary,
+    coastline,
     control_unit,
     corridor,
     env_zone,
@@ -22,15 +23,15 @@ from layers import (
     urban_boundary,
     water_source,
 )
-from layers.base import FieldSpec, LayerSpec, clean_key
+from layers.base import REPORT_SECTIONS, FieldSpec, LayerSpec, ReportRole, clean_key
 
-__all__ = ["REGISTRY", "LAYER_ORDER", "FieldSpec", "LayerSpec", "spec_for_layer_name", "generic_spec", "status_layers", "draw_order"]
+__all__ = ["REGISTRY", "LAYER_ORDER", "FieldSpec", "LayerSpec", "spec_for_layer_name", "generic_spec", "status_layers", "draw_order", "section_layers", "figure_layers", "report_layers"]
 
 REGISTRY: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC
     for m in (
         boundary, redline, protected_area, water_source, control_unit, farmland, urban_boundary, corridor,
-        industrial_park, general_eco_space, env_zone, sensitive_receptor, livestock_ban,
+        industrial_park, general_eco_space, env_zone, sensitive_receptor, livestock_ban, coastline,
     )
 }  # fmt: skip
 #: Display and processing order.
@@ -57,6 +58,59 @@ def status_layers() -> list[str]:
         Names of the specs with a ``status`` position, by that position.
     """
     return sorted((n for n, s in REGISTRY.items() if s.status is not None), key=lambda n: REGISTRY[n].status)
+
+
+def _roles() -> list[tuple[str, ReportRole]]:
+    """Return (name, report role) of every standard layer, by row order."""
+    return sorted(((n, s.report) for n, s in REGISTRY.items() if s.report is not None), key=lambda item: item[1].order)
+
+
+def section_layers(section: str) -> tuple[str, ...]:
+    """Return the layers with a row in a report section, in row order.
+
+    Parameters
+    ----------
+    section : {'redline', 'quality', 'other'}
+        Section (``ReportRole.section``).
+
+    Returns
+    -------
+    tuple of str
+        Names by ``ReportRole.order``.
+    """
+    return tuple(n for n, role in _roles() if role.section == section)
+
+
+def figure_layers(group: str) -> tuple[str, ...]:
+    """Return the layers a 附图 group draws, in order.
+
+    Parameters
+    ----------
+    group : {'ecology', 'units', 'land'}
+        Group (``ReportRole.figure``).
+
+    Returns
+    -------
+    tuple of str
+        Names by section, then ``ReportRole.order``.
+    """
+    return tuple(n for n, role in sorted(_roles(), key=lambda item: item[1].section or "") if role.figure == group)
+
+
+def report_layers(flag: str) -> tuple[str, ...]:
+    """Return the layers whose ``ReportRole`` sets ``flag`` (``constraint`` or ``control_zone``), in report order.
+
+    Parameters
+    ----------
+    flag : {'constraint', 'control_zone'}
+        A boolean field of :class:`~layers.base.ReportRole`.
+
+    Returns
+    -------
+    tuple of str
+        Names by section, then row order.
+    """
+    return tuple(n for sec in REPORT_SECTIONS for n in section_layers(sec) if getattr(REGISTRY[n].report, flag))
 
 
 def spec_for_layer_name(name: str) -> LayerSpec | None:

@@ -184,19 +184,66 @@ class IndicatorRole:
 
     Parameters
     ----------
-    kind : {'area', 'count', 'length'}
+    kind : {'area', 'count', 'length', 'none'}
         Dissolved area (and share of the land area); units counted and
-        measured per ``category``; corridor length per ``kind``.
+        measured per ``category``; dissolved line length per value of
+        ``by`` (``<layer>_length_km_<value>``); ``none``: not measured.
     area : str, optional
         Indicator name of the dissolved area in km² (``area`` kind;
         default ``<layer>_area_km2``).
     ratio : str, optional
         Indicator name of the area's share of the land area in % (none: not reported).
+    by : str, optional
+        ``length`` kind: the field whose values the lengths are reported by.
+    labels : mapping
+        ``length`` kind: value of ``by`` -> Chinese indicator label (``河流廊道``).
     """
 
-    kind: Literal["area", "count", "length"] = "area"
+    kind: Literal["area", "count", "length", "none"] = "area"
     area: str | None = None
     ratio: str | None = None
+    by: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+#: A layer indicators do not measure (declared, so a forgotten role is caught).
+NOT_MEASURED = IndicatorRole("none")
+
+#: 附图 groups a layer's map belongs to, in figure order.
+FIGURE_GROUPS = ("ecology", "units", "land")
+#: Report sections with a row per layer, in report order.
+REPORT_SECTIONS = ("redline", "quality", "other")
+
+
+@dataclass(frozen=True)
+class ReportRole:
+    """Where a layer appears in the EIA report and its numbered 附图.
+
+    Parameters
+    ----------
+    section : {'redline', 'quality', 'other'} or None
+        Site-analysis table with a row for the layer (生态保护红线 /
+        环境质量底线和资源利用上线 / 其他空间管控要求); None: no row of its
+        own (context such as the boundary, or a layer with rows of its own
+        kind such as the control units).
+    order : int
+        Row order inside the section (and map order inside the 附图 group).
+    constraint : bool
+        A site inside it is listed as 涉及 in the summary (a place a project
+        should not be; not the development boundary).
+    figure : {'ecology', 'units', 'land'} or None
+        The 附图 group drawing the layer (None: none).
+    control_zone : bool
+        A site with a finding on the layer is listed as 涉及 ``<label>管控范围``
+        in the summary (its rules reach beyond the features: corridor widths,
+        distances from sensitive receptors).
+    """
+
+    section: Literal["redline", "quality", "other"] | None
+    order: int
+    constraint: bool
+    figure: Literal["ecology", "units", "land"] | None
+    control_zone: bool
 
 
 @dataclass(frozen=True)
@@ -237,8 +284,14 @@ class LayerSpec:
         reach zone) -> :class:`ClassStyle`, in legend order.
     hidden : bool
         Listed but not shown when the interactive map opens.
-    indicator : IndicatorRole, optional
-        How indicators measure the layer (None: not measured).
+    indicator : IndicatorRole
+        How indicators measure the layer (:data:`NOT_MEASURED`: not measured;
+        None only for extra layers that are not standard kinds).
+    report : ReportRole
+        Report section, constraint flag and 附图 group (None only for extra layers).
+    nearest : bool
+        ``sites.csv`` gets ``<layer>_distance_m``/``<layer>_nearest`` and the
+        report the site's facts (inside, overlap, nearest feature) for it.
     status_words : (str, str)
         Status of a site inside / outside the layer (``涉及`` / ``不涉及``).
     status_concern : bool
@@ -251,6 +304,14 @@ class LayerSpec:
     check : callable, optional
         Cross-field validation of the normalised fields: returns
         ``(zh, en)`` problems naming the offending rows.
+    kind_field : str, optional
+        Standard field whose values are different kinds of feature (roads and
+        rivers, air and soil zones), not grades of one kind: the report gives
+        the rules about each kind their own row, answered by that kind's facts.
+    standard : bool
+        Every screening needs this layer whatever the project type (红线, 自然保护地,
+        水源保护区, 管控单元, 永久基本农田, 城镇开发边界): a package without it (or
+        with it empty) gives 待核实, never 不涉及, and ``validate`` reports it as an error.
     """
 
     name: str
@@ -270,10 +331,14 @@ class LayerSpec:
     styles: Mapping[str, ClassStyle] = field(default_factory=dict)
     hidden: bool = False
     indicator: IndicatorRole | None = None
+    report: ReportRole | None = None
+    nearest: bool = True
     status_words: tuple[str, str] = ("涉及", "不涉及")
     status_concern: bool = True
     column_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     check: Callable[[pd.DataFrame], list[tuple[str, str]]] | None = None
+    kind_field: str | None = None
+    standard: bool = False
 
     def reach_zones(self, layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
         """Return each feature's reach zone: the feature buffered by its :attr:`reach`.

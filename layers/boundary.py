@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from layers._common import code_field, name_field
-from layers.base import ClassStyle, LayerSpec
+from layers.base import NOT_MEASURED, ClassStyle, LayerSpec, ReportRole
 
 __all__ = ["SPEC"]
 
 SPEC = LayerSpec(
     name="boundary",
+    report=ReportRole(None, 0, False, None, False),
+    indicator=NOT_MEASURED,
+    nearest=False,
     label_zh="行政区",
     label_en="Administrative boundary",
     geometry="polygon",

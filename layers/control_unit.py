@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from layers._common import code_field, name_field
-from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC", "CATEGORIES", "CATEGORY_DIGIT", "DIMENSIONS", "CODE_PATTERN", "code_matches_category"]
 
@@ -34,6 +34,7 @@ CODE_PATTERN = re.compile(r"^ZH(\d{6})([123])(\d{4})$")
 
 SPEC = LayerSpec(
     name="control_unit",
+    report=ReportRole(None, 0, False, "units", False),
     label_zh="环境管控单元",
     label_en="Environmental control unit",
     geometry="polygon",
@@ -62,6 +63,7 @@ SPEC = LayerSpec(
     aliases=("control_unit", "control_units", "环境管控单元", "管控单元", "hjgkdy", "zhgkdy", "三线一单"),
     id_field="code",
     status=7,
+    standard=True,
     summary="unit",
     short_en="Control units",
     draw_order=10,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from layers._common import id_field, name_field
-from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style, format_rows
+from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style, format_rows
 
 __all__ = ["SPEC", "KINDS", "ROAD_CLASSES", "DEFAULT_WIDTH_M", "widths"]
 
@@ -72,6 +72,7 @@ def _check_width(fields: pd.DataFrame) -> list[tuple[str, str]]:
 
 SPEC = LayerSpec(
     name="corridor",
+    report=ReportRole("other", 6, False, "land", True),
     label_zh="生态廊道",
     label_en="Ecological corridor",
     geometry="line_or_polygon",
@@ -107,10 +108,11 @@ SPEC = LayerSpec(
         "corridor:green": ClassStyle("绿道", "greenway", {"color": "#4d9221", "weight": 2.5, "opacity": 1}, "line"),
         "corridor:green" + REACH_SUFFIX: ClassStyle("绿道控制范围", "greenway buffer", fill_style("#b8e186", 0.45, line="#7fbc41", weight=0.5)),
     },
-    indicator=IndicatorRole("length"),
+    indicator=IndicatorRole("length", by="kind", labels={"river": "河流廊道", "road": "道路廊道", "green": "绿道廊道"}),
 
 
     check=_check_width,
+    kind_field="kind",  # a road rule is answered with roads, a river rule with rivers
 )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from layers.base import ClassStyle, FieldSpec, LayerSpec, fill_style, format_rows
+from layers.base import NOT_MEASURED, ClassStyle, FieldSpec, LayerSpec, ReportRole, fill_style, format_rows
 from layers.control_unit import CATEGORIES as UNIT_CATEGORIES
 
 __all__ = ["SPEC", "CATEGORIES", "ELEMENTS", "SUB_KINDS", "SUB_KIND_ELEMENTS", "ELEMENT_CODE_FIELDS"]
@@ -116,6 +116,8 @@ def _default_category(fields: pd.DataFrame) -> pd.Series:
 
 SPEC = LayerSpec(
     name="env_zone",
+    report=ReportRole("quality", 1, False, "units", False),
+    indicator=NOT_MEASURED,
     label_zh="环境要素管控分区",
     label_en="Environmental element control zone",
     geometry="polygon",
@@ -159,4 +161,5 @@ SPEC = LayerSpec(
         "env_zone": ClassStyle("其他要素分区", "other element zone", fill_style("#bdbdbd", 0.15, line="#969696")),
     },
     hidden=True,  # four overlapping element maps would bury the units: listed, switched on by the reader
+    kind_field="element",  # an air rule is answered with air zones, a soil rule with soil zones
 )  # fmt: skip

@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, LayerSpec, fill_style
+from layers.base import NOT_MEASURED, ClassStyle, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC"]
 
 SPEC = LayerSpec(
     name="general_eco_space",
+    report=ReportRole("redline", 4, True, "ecology", False),
+    indicator=NOT_MEASURED,
     label_zh="一般生态空间",
     label_en="General ecological space",
     geometry="polygon",

@@ -11,7 +11,7 @@ by ``;；,，、/`` or spaces), read with the project-type vocabulary like a uni
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, FieldSpec, LayerSpec, fill_style
+from layers.base import NOT_MEASURED, ClassStyle, FieldSpec, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC", "LEVELS", "EIA_STATUS"]
 
@@ -30,6 +30,8 @@ EIA_STATUS = {
 
 SPEC = LayerSpec(
     name="industrial_park",
+    report=ReportRole("other", 3, False, "land", False),
+    indicator=NOT_MEASURED,
     label_zh="产业园区",
     label_en="Industrial park",
     geometry="polygon",

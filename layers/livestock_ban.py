@@ -7,12 +7,14 @@ Counties delimit them by 划定方案 (连州: 《连州市禽畜养殖禁养区
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, LayerSpec, fill_style
+from layers.base import NOT_MEASURED, ClassStyle, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC"]
 
 SPEC = LayerSpec(
     name="livestock_ban",
+    report=ReportRole("other", 4, True, "land", False),
+    indicator=NOT_MEASURED,
     label_zh="畜禽禁养区",
     label_en="Livestock ban area",
     geometry="polygon",

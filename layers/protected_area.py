@@ -8,7 +8,7 @@ Old-style reserves are zoned 核心区 / 缓冲区 / 实验区; under the 2019
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC", "TYPES", "ZONES"]
 
@@ -28,6 +28,7 @@ ZONES = {
 
 SPEC = LayerSpec(
     name="protected_area",
+    report=ReportRole("redline", 2, True, "ecology", False),
     label_zh="自然保护地",
     label_en="Protected area",
     geometry="polygon",
@@ -41,6 +42,7 @@ SPEC = LayerSpec(
     ),
     aliases=("protected_area", "protected_areas", "自然保护地", "保护地", "自然保护区", "zrbhd", "pa"),
     status=2,
+    standard=True,
     short_en="Protected areas",
     draw_order=50,
     class_field="zone",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC", "KINDS"]
 
@@ -14,6 +14,7 @@ KINDS = {
 
 SPEC = LayerSpec(
     name="redline",
+    report=ReportRole("redline", 1, True, "ecology", False),
     label_zh="生态保护红线",
     label_en="Ecological protection red line",
     geometry="polygon",
@@ -24,6 +25,7 @@ SPEC = LayerSpec(
     ),
     aliases=("redline", "red_line", "生态保护红线", "生态红线", "红线", "sthx", "stbhhx", "eco_redline"),
     status=1,
+    standard=True,
     short_en="Red line",
     draw_order=60,
     styles={"redline": ClassStyle("生态保护红线", "red line", fill_style("#e60000", 0.35, line="#b30000", weight=1.2))},

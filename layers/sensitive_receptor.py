@@ -8,7 +8,7 @@ and its distance.
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, FieldSpec, LayerSpec, fill_style
+from layers.base import NOT_MEASURED, ClassStyle, FieldSpec, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC", "KINDS"]
 
@@ -23,6 +23,8 @@ KINDS = {
 
 SPEC = LayerSpec(
     name="sensitive_receptor",
+    report=ReportRole("other", 5, False, "land", True),
+    indicator=NOT_MEASURED,
     label_zh="环境敏感目标",
     label_en="Sensitive receptor",
     geometry="point_or_polygon",

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, IndicatorRole, LayerSpec
+from layers.base import ClassStyle, IndicatorRole, LayerSpec, ReportRole
 
 __all__ = ["SPEC"]
 
 SPEC = LayerSpec(
     name="urban_boundary",
+    report=ReportRole("other", 2, False, "land", False),
     label_zh="城镇开发边界",
     label_en="Urban development boundary",
     geometry="polygon",
     fields=(id_field(), name_field("kfbjmc", "开发边界名称")),
     aliases=("urban_boundary", "城镇开发边界", "开发边界", "czkfbj", "ubg"),
     status=5,
+    standard=True,
     short_en="Urban boundary",
     draw_order=30,
     styles={

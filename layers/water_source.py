@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layers._common import id_field, name_field
-from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, fill_style
+from layers.base import ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style
 
 __all__ = ["SPEC", "LEVELS"]
 
@@ -15,6 +15,7 @@ LEVELS = {
 
 SPEC = LayerSpec(
     name="water_source",
+    report=ReportRole("redline", 3, True, "ecology", False),
     label_zh="饮用水水源保护区",
     label_en="Drinking-water source protection zone",
     geometry="polygon",
@@ -27,6 +28,7 @@ SPEC = LayerSpec(
     ),
     aliases=("water_source", "水源保护区", "饮用水水源保护区", "饮用水源保护区", "sybhq", "water"),
     status=3,
+    standard=True,
     short_en="Water sources",
     draw_order=40,
     class_field="level",

@@ -179,12 +179,12 @@ def child_dask(data: Path, cache: Path, sites_path: Path, workers: int) -> dict[
     """Time the largest point case on a local Dask cluster (workers = processes, 1 thread each)."""
     import geopandas as gpd
 
-    from spatial.engine.dask import screen_dask
+    from spatial.screening import screen
 
     zoning = _zoning(data, cache)
     sites = gpd.read_parquet(sites_path)
     t = time.perf_counter()
-    result = screen_dask(sites, zoning, workers=workers)
+    result = screen(sites, zoning, engine="dask", engine_options={"workers": workers})
     return {"engine": time.perf_counter() - t, "n": len(sites), "hits": len(result.hits), "partitions": result.audit["engine"]["partitions"], "timings": result.audit["engine"]["timings_s"], "rss_client": _rss_gib()}
 
 

@@ -5,7 +5,7 @@ them) on a free 127.0.0.1 port with a temporary data dir, then N client
 threads each upload the 连州 demo sites and poll until their job is done.
 Every job's verdicts must equal the engine's (the same call ``ecozone
 screen`` makes), or the script exits 1.  Prints p50/p95 latency from submit
-to done, the ratio to one warm screening with all outputs run directly in the
+to done, the ratio to one warm screening job (the web worker's) run directly in the
 same process (the baseline), and how fast a page answers while the pool is busy.  Only loopback traffic; bounded in count and time.
 
 Run from the repository root::
@@ -30,21 +30,21 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from spatial.job import ScreeningJob
 from spatial.serve import ServeSettings, create_app
-from spatial.serve.worker import screen_function, write_outputs
 from spatial.zoning import demo_sites_path, load_zoning
 
 
 def baseline(tmp: Path) -> tuple[float, dict[str, str]]:
     """Screen the demo sites and write every output directly; return seconds and verdicts."""
-    screen = screen_function()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         zoning = load_zoning()
         for run in range(2):  # the first run pays for imports and caches, as a warm worker does not
             t0 = time.perf_counter()
-            result = screen(demo_sites_path(), zoning)
-            write_outputs(result, tmp / f"baseline{run}")
+            job = ScreeningJob(demo_sites_path(), zoning)
+            result = job.screen()
+            job.write(result, tmp / f"baseline{run}")
             seconds = time.perf_counter() - t0
     return seconds, dict(zip(result.sites["site_id"].astype(str), result.sites["verdict"], strict=True))
 

@@ -21,9 +21,10 @@ import pandas as pd
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
 from spatial.rules import RuleSet
 from spatial.screening import ScreeningResult, screen
+from spatial.site_options import SiteOptions
 from spatial.zoning import Zoning
 
-__all__ = ["Comparison", "compare", "CHANGE_COLUMNS"]
+__all__ = ["Comparison", "compare", "compare_results", "CHANGE_COLUMNS"]
 
 CHANGE_COLUMNS = [
     "site_id", "name", "project_type", "verdict_before", "verdict_before_zh", "verdict_after", "verdict_after_zh",
@@ -81,12 +82,10 @@ def compare(
     sites: gpd.GeoDataFrame | str | os.PathLike[str],
     zonings: tuple[Zoning, Zoning],
     rulesets: tuple[RuleSet, RuleSet],
+    options: SiteOptions | None = None,
     *,
-    project_type: str | None = None,
-    type_field: str | None = None,
-    id_field: str | None = None,
-    sites_crs: str | None = None,
     audit_redline: bool = True,
+    **site_options: Any,
 ) -> Comparison:
     """Screen ``sites`` before and after, and list what changes and why.
 
@@ -98,8 +97,33 @@ def compare(
         Before and after (the same object twice to compare catalogues only).
     rulesets : (RuleSet, RuleSet)
         Before and after catalogues.
-    project_type, type_field, id_field, sites_crs : str, optional
-        As for :func:`spatial.screen`.
+    options : SiteOptions, optional
+        How to read the sites, as for :func:`spatial.screen`.
+    audit_redline : bool, default True
+        Audit the red-line change when the zonings differ.
+    **site_options
+        Fields of :class:`~spatial.site_options.SiteOptions` given directly.
+
+    Returns
+    -------
+    Comparison
+        Changed sites, both screenings, the red-line audit and the summary.
+    """
+    opts = SiteOptions.of(options, **site_options)
+    before = screen(sites, zonings[0], rulesets[0], opts)
+    after = screen(sites, zonings[1], rulesets[1], opts)
+    return compare_results(before, after, zonings, audit_redline=audit_redline)
+
+
+def compare_results(before: ScreeningResult, after: ScreeningResult, zonings: tuple[Zoning, Zoning], *, audit_redline: bool = True) -> Comparison:
+    """List what changes between two screenings of the same sites, and why.
+
+    Parameters
+    ----------
+    before, after : ScreeningResult
+        The same sites screened before and after.
+    zonings : (Zoning, Zoning)
+        The zonings they were screened against (the same object twice when only the catalogue changed).
     audit_redline : bool, default True
         Audit the red-line change when the zonings differ.
 
@@ -108,9 +132,6 @@ def compare(
     Comparison
         Changed sites, both screenings, the red-line audit and the summary.
     """
-    opts = {"project_type": project_type, "type_field": type_field, "id_field": id_field, "sites_crs": sites_crs}
-    before = screen(sites, zonings[0], rulesets[0], **opts)
-    after = screen(sites, zonings[1], rulesets[1], **opts)
     a = after.sites.set_index(after.sites["site_id"].astype(str))
     b = before.sites.set_index(before.sites["site_id"].astype(str)).reindex(a.index)
     hb, ha = _keyed_hits(before), _keyed_hits(after)

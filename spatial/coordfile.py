@@ -681,7 +681,7 @@ def _build_geometry(parcel: _Parcel, path: str) -> Polygon | MultiPolygon:
 
 
 def read_coordfile(
-    path: str | PathLike[str], encoding: str | None = None
+    path: str | PathLike[str], encoding: str | None = None, *, stem: str | None = None
 ) -> gpd.GeoDataFrame:
     """Read a 界址点 坐标文件 (land-use approval coordinate TXT) into a GeoDataFrame.
 
@@ -692,6 +692,9 @@ def read_coordfile(
     encoding : str, optional
         Force a text encoding; by default UTF-8 (with or without BOM) is
         tried, then GB18030 (a superset of GBK).
+    stem : str, optional
+        The file's stem as its user knows it (an upload stored under another
+        name), for the ids of parcels without one; default: ``path``'s stem.
 
     Returns
     -------
@@ -762,7 +765,7 @@ def read_coordfile(
         if is_placeholder_id(parcel.site_id):
             # Blank or template 地块编号 (FID_0, DKMC, @): the file stem plus the parcel's
             # order is unique across a folder of files, which every later step needs.
-            parcel.site_id = f"{p.stem}-{k}"
+            parcel.site_id = f"{stem or p.stem}-{k}"
     crs, _ = _resolve_crs(attrs, parcels, name)
 
     counts = Counter(p_.site_id for p_ in parcels)

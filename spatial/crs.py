@@ -122,3 +122,33 @@ def describe_crs(crs: CRS | None) -> str:
     crs = CRS.from_user_input(crs)
     epsg = crs.to_epsg()
     return f"EPSG:{epsg} {crs.name}" if epsg else crs.name
+
+
+def gk_alternatives(x: np.ndarray, y: np.ndarray, crs: CRS) -> list[tuple[str, CRS, np.ndarray, np.ndarray]]:
+    """Plausible re-readings of projected coordinates (zone prefix added/removed).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Eastings and northings as given.
+    crs : pyproj.CRS
+        The CRS they claim.
+
+    Returns
+    -------
+    list of (label, CRS, x, y)
+        Alternative CRSs to try, with the coordinates to use.
+    """
+    out: list[tuple[str, CRS, np.ndarray, np.ndarray]] = []
+    med = float(np.nanmedian(x)) if len(x) else 0.0
+    if med > 1e7:  # zone prefix present: 38 500 000
+        zone = int(med // 1e6)
+        if 25 <= zone <= 45:
+            out.append((f"EPSG:{4513 + zone - 25}", CRS.from_epsg(4513 + zone - 25), x, y))
+            out.append((f"EPSG:{4534 + zone - 25}（去掉带号 {zone}）", CRS.from_epsg(4534 + zone - 25), x - zone * 1e6, y))
+        if 13 <= zone <= 23:
+            out.append((f"EPSG:{4491 + zone - 13}", CRS.from_epsg(4491 + zone - 13), x, y))
+    elif 1e5 <= med < 1e6 and 1e6 < float(np.nanmedian(y)) < 1e7:
+        for epsg in range(4534, 4555):  # 3-degree zones without prefix
+            out.append((f"EPSG:{epsg}", CRS.from_epsg(epsg), x, y))
+    return out

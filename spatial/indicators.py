@@ -39,7 +39,6 @@ from pyproj import CRS
 
 from layers import REGISTRY
 from layers.control_unit import CATEGORIES, CATEGORY_ZH
-from layers.corridor import KINDS as CORRIDOR_KINDS
 from spatial.crs import to_crs_geoms
 from spatial.errors import CRSError, FileFormatError, InputError, SchemaError
 from spatial.measure import SEGMENT_M, dissolve, ellipsoidal_area, geodesic_length, polygonal
@@ -128,16 +127,25 @@ def _catalogue() -> dict[str, IndicatorDef]:
                 f"control_unit_ratio_pct_{cat}", f"{CATEGORY_ZH[cat]}面积占比", f"Control unit share: {cat}", "%"
             )
         )
-    kind_zh = {"river": "河流廊道", "road": "道路廊道", "green": "绿道廊道"}
-    for kind in CORRIDOR_KINDS:
-        defs.append(
-            IndicatorDef(f"corridor_length_km_{kind}", f"{kind_zh.get(kind, kind)}长度", f"Corridor length: {kind}", "km")
-        )
+    for layer in _role_layers("length"):  # lengths per value of the role's field, labelled by the spec
+        spec = REGISTRY[layer]
+        role = spec.indicator
+        for value in _length_values(layer):
+            label = role.labels.get(value, value) if role is not None else value
+            defs.append(IndicatorDef(f"{layer}_length_km_{value}", f"{label}长度", f"{spec.label_en} length: {value}", "km"))
     defs += [
         IndicatorDef("forest_cover_pct", "森林覆盖率", "Forest cover", "%"),
         IndicatorDef("forest_grass_cover_pct", "林草覆盖率", "Forest and grass cover", "%"),
     ]
     return {d.name: d for d in defs}
+
+
+def _length_values(layer: str) -> tuple[str, ...]:
+    """Return the values of a ``length`` layer's ``by`` field (its standard enum), in spec order."""
+    role = REGISTRY[layer].indicator
+    if role is None or role.by is None:
+        return ()
+    return tuple(REGISTRY[layer].field(role.by).values)
 
 
 def _role_layers(kind: str) -> list[str]:
@@ -549,20 +557,23 @@ def compute_indicators(
     else:
         notes.append("分区数据中没有 control_unit 图层。 / no control_unit layer")
 
-    if "corridor" in zoning:
-        cor = zoning["corridor"]
-        kinds = cor["kind"].to_numpy()
-        n_poly = int(np.isin(shapely.get_type_id(cor.geometry.values), [3, 6]).sum())
+    for layer in _role_layers("length"):
+        if layer not in zoning:
+            continue
+        lines = zoning[layer]
+        spec = REGISTRY[layer]
+        by = lines[spec.indicator.by].to_numpy() if spec.indicator is not None and spec.indicator.by in lines else np.full(len(lines), None)
+        n_poly = int(np.isin(shapely.get_type_id(lines.geometry.values), [3, 6]).sum())
         if n_poly:
             notes.append(
-                f"{n_poly} 条廊道为面要素（双线河等），不计入长度。 / {n_poly} polygon corridors are not measured for length"
+                f"{n_poly} 条{spec.label_zh}为面要素（双线河等），不计入长度。 / {n_poly} polygon {spec.label_en.lower()} features are not measured for length"
             )
-        for kind in CORRIDOR_KINDS:
-            sel = kinds == kind
+        for value in _length_values(layer):
+            sel = by == value
             if not sel.any():
                 continue
-            merged = dissolve(cor.geometry.values[sel])  # overlapping duplicates count once
-            values[f"corridor_length_km_{kind}"] = geodesic_length(shapely.intersection(merged, areas.geoms), crs) / 1e3
+            merged = dissolve(lines.geometry.values[sel])  # overlapping duplicates count once
+            values[f"{layer}_length_km_{value}"] = geodesic_length(shapely.intersection(merged, areas.geoms), crs) / 1e3
 
     if raster is not None:
         fractions, coverage = land_cover_fractions(raster, areas.geoms, crs, band=raster_band)

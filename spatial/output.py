@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -46,9 +47,20 @@ import shapely
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.errors import DataWarning, InputError
 from spatial.facts import nearest_columns
-from spatial.io import PARQUET_SUFFIXES, atomic_output, ensure_writable, list_layers, read_vector, write_csv, write_vector_layers
+from spatial.io import (
+    PARQUET_SUFFIXES,
+    atomic_output,
+    ensure_writable,
+    list_layers,
+    read_vector,
+    unescape_formulas,
+    write_csv,
+    write_vector_layers,
+)
 from spatial.rules import RuleSet
+from spatial.site_options import SiteOptions
 from spatial.sites import USER_COLUMNS_ATTR
+from spatial.suitability import CLASSES, Suitability, class_zh
 
 __all__ = [
     "FILES",
@@ -63,9 +75,14 @@ __all__ = [
     "rules_table",
     "write_screening",
     "write_json",
-    "write_visuals",
     "read_screening",
     "user_columns",
+    "ALTERNATIVES_FILES",
+    "COMPARE_FILES",
+    "suitability_outputs",
+    "suitability_table",
+    "write_suitability",
+    "write_suitability_raster",
 ]
 
 #: Above this many sites a screening writes GeoParquet unless ``--format gpkg`` is given.
@@ -139,6 +156,7 @@ FILES: dict[str, OutputFile] = {
     "report_xlsx": OutputFile("report.xlsx", "筛查报告表格"),
     "report_docx": OutputFile("report.docx", "筛查报告（Word）"),
     "report_pdf": OutputFile("report.pdf", "筛查报告（PDF）"),
+    "figures_dir": OutputFile("附图", "报告附图（文件夹）"),
     "indicators_csv": OutputFile("indicators.csv", "指标表"),
     "indicators_json": OutputFile("indicators.json", "指标（JSON）"),
     "validate_json": OutputFile("validate.json", "数据检查结果"),
@@ -147,6 +165,18 @@ FILES: dict[str, OutputFile] = {
     "diff_gpkg": OutputFile("diff.gpkg", "变化图斑"),
     "diff_breakdown_csv": OutputFile("diff_breakdown.csv", "变化分区统计"),
     "list_review": OutputFile("list_review.xlsx", "准入清单解析审核表"),
+    "suitability_gpkg": OutputFile("suitability.gpkg", "适宜性分区（GeoPackage）"),
+    "suitability_csv": OutputFile("suitability.csv", "适宜性面积表"),
+    "suitability_tif": OutputFile("suitability.tif", "适宜性栅格（多类型时为 suitability_<类型>.tif）"),
+    "suitability_summary_csv": OutputFile("suitability_summary.csv", "多类型适宜性汇总"),
+    "suitability_map": OutputFile("suitability.html", "适宜性地图"),
+    "alternatives_gpkg": OutputFile("alternatives.gpkg", "替代选址（GeoPackage）"),
+    "alternatives_csv": OutputFile("alternatives.csv", "替代选址表"),
+    "alternatives_map": OutputFile("alternatives.html", "替代选址地图"),
+    "compare_csv": OutputFile("changes.csv", "方案比选：结论变化表"),
+    "compare_summary": OutputFile("compare_summary.txt", "方案比选摘要"),
+    "compare_redline": OutputFile("redline_change.csv", "方案比选：红线变化"),
+    "compare_map": OutputFile("changes.html", "方案比选地图"),
 }
 
 
@@ -334,35 +364,6 @@ def write_json(path: str | os.PathLike[str], data: Any, *, force: bool = False) 
     return Path(path)
 
 
-def write_visuals(result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, indicators: Any = None) -> dict[str, Path]:
-    """Write map.html, report.html and report.xlsx.
-
-    Parameters
-    ----------
-    result : ScreeningResult
-        Screening output.
-    out_dir : path-like
-        Output directory.
-    force : bool, default False
-        Overwrite.
-    indicators : DataFrame or IndicatorTable, optional
-        Indicators for the report.
-
-    Returns
-    -------
-    dict
-        Key -> written path.
-    """
-    from maps.report import write_report
-    from maps.zoning_map import save_map
-
-    paths = visual_outputs(out_dir)
-    ensure_writable(list(paths.values()), force)
-    files: dict[str, Path] = {"map": save_map(result.zoning, paths["map"], result=result, force=force)}
-    files.update(write_report(result, out_dir, indicators=indicators, force=force))  # HTML, DOCX, PDF, XLSX, 附图
-    return files
-
-
 def _with_rule_text(hits: pd.DataFrame | None, rules: pd.DataFrame | None) -> pd.DataFrame | None:
     """Put each hit's rule message and basis back (from rules.csv / the rules layer)."""
     if hits is None or rules is None or "message_zh" in hits or "rule_id" not in hits:
@@ -374,7 +375,7 @@ def _with_rule_text(hits: pd.DataFrame | None, rules: pd.DataFrame | None) -> pd
     return hits
 
 
-def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None) -> SimpleNamespace:
+def read_screening(path: str | os.PathLike[str], options: SiteOptions | None = None, **changes: Any) -> SimpleNamespace:
     """Read a screening output folder (or its ``screening.gpkg``) back, or any sites file.
 
     Parameters
@@ -383,8 +384,10 @@ def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None
         A folder written by ``ecozone screen`` (GeoPackage or GeoParquet
         set), its ``screening.gpkg``, or any sites file
         :func:`spatial.sites.read_sites` reads.  Sites keep their own CRS.
-    sites_crs : str, optional
-        CRS of a sites file that has none (a DXF, a CSV with X/Y).
+    options : SiteOptions, optional
+        How to read a sites file (``sites_crs`` for one that has none: a DXF, a CSV with X/Y).
+    **changes
+        Fields of :class:`~spatial.site_options.SiteOptions` given directly.
 
     Returns
     -------
@@ -401,7 +404,7 @@ def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None
         raise InputError(f"找不到 --sites：{p}", f"--sites not found: {p}")
     folder = p if p.is_dir() else p.parent
     rules_csv = output_path(folder, "rules_csv")
-    rules = pd.read_csv(rules_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False) if rules_csv.exists() else None
+    rules = unescape_formulas(pd.read_csv(rules_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)) if rules_csv.exists() else None
     hits: pd.DataFrame | None = None
     gpkg = output_path(p, "screening_gpkg") if p.is_dir() else p
     if p.is_dir() and not gpkg.exists() and output_path(p, "sites_parquet").exists():
@@ -423,11 +426,212 @@ def read_screening(path: str | os.PathLike[str], *, sites_crs: str | None = None
             rules = pyogrio.read_dataframe(gpkg, layer="rules")
         csv = output_path(folder, "hits_csv")
         if hits is None and csv.exists():
-            hits = pd.read_csv(csv, encoding="utf-8-sig", dtype={"site_id": str, "feature_id": str})
+            hits = unescape_formulas(pd.read_csv(csv, encoding="utf-8-sig", dtype={"site_id": str, "feature_id": str}))
     else:
         from spatial.sites import read_sites
 
-        sites = read_sites(p, sites_crs=sites_crs)
+        sites = read_sites(p, options, **changes)
     if "site_id" in sites:
         sites["site_id"] = sites["site_id"].astype(str)
     return SimpleNamespace(sites=sites, hits=_with_rule_text(hits, rules))
+
+
+# --------------------------------------------------------------------------- siting: suitability, alternatives, compare
+
+#: Files of ``ecozone alternatives`` (key -> name, from :data:`FILES`).
+ALTERNATIVES_FILES = {k: FILES[f"alternatives_{k}"].name for k in ("gpkg", "csv", "map")}
+#: Files of ``ecozone compare`` (key -> name, from :data:`FILES`).
+COMPARE_FILES = {k: FILES[f"compare_{k}"].name for k in ("csv", "summary", "redline", "map")}
+#: Rows per block when rasterising (bounds memory on a province).
+_BLOCK_ROWS = 2048
+
+
+def suitability_outputs(out_dir: str | os.PathLike[str], types: list[str], *, with_map: bool = True) -> dict[str, Path]:
+    """List the files ``ecozone suitability`` writes.
+
+    One project type gives ``suitability.tif``; several give one
+    ``suitability_<type>.tif`` each (a GeoTIFF colour table belongs to one
+    band) and a ``suitability_summary.csv`` across types.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Output directory.
+    types : list of str
+        Canonical project types.
+    with_map : bool, default True
+        Include ``suitability.html``.
+
+    Returns
+    -------
+    dict
+        Name -> path.
+    """
+    out = Path(out_dir)
+    files = {"gpkg": output_path(out, "suitability_gpkg"), "csv": output_path(out, "suitability_csv")}
+    tif = FILES["suitability_tif"].name
+    if len(types) == 1:
+        files[f"tif:{types[0]}"] = out / tif
+    else:
+        stem, suffix = os.path.splitext(tif)
+        files.update({f"tif:{t}": out / f"{stem}_{t}{suffix}" for t in types})
+        files["summary"] = output_path(out, "suitability_summary_csv")
+    if with_map:
+        files["map"] = output_path(out, "suitability_map")
+    return files
+
+
+def suitability_table(results: list[Suitability]) -> pd.DataFrame:
+    """Long table: per type and class, km² and % of the county (ellipsoidal), plus a 合计 row per type.
+
+    Parameters
+    ----------
+    results : list of Suitability
+        One per project type.
+
+    Returns
+    -------
+    DataFrame
+        ``project_type``, ``project_type_input``, ``class``, ``class_zh``,
+        ``code``, ``area_km2``, ``pct``, ``note``.
+    """
+    frames = []
+    for r in results:
+        t = r.table.copy()
+        total = pd.DataFrame(
+            {"class": ["total"], "class_zh": ["合计（行政区）"], "code": [0], "area_km2": [r.county_m2 / 1e6], "pct": [100.0]}
+        )
+        t = pd.concat([t, total], ignore_index=True)
+        t.insert(0, "project_type_input", r.project_type_input)
+        t.insert(0, "project_type", r.project_type)
+        t["note"] = "；".join(n.split(" / ")[0] for n in r.notes) + ("；" if r.notes else "") + "面积为 GRS80 椭球面积"
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _summary(results: list[Suitability]) -> pd.DataFrame:
+    """Wide table across types: km² and % per class."""
+    rows = []
+    for r in results:
+        row: dict[str, Any] = {"project_type": r.project_type, "project_type_input": r.project_type_input}
+        km2 = dict(zip(r.table["class"], r.table["area_km2"], strict=True))
+        pct = dict(zip(r.table["class"], r.table["pct"], strict=True))
+        for c in reversed(CLASSES):
+            label = class_zh(c, r.max_slope or 25.0)
+            row[f"{label}_km2"] = km2.get(c, 0.0)
+            row[f"{label}_pct"] = pct.get(c, 0.0)
+        row["county_km2"] = r.county_m2 / 1e6
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_suitability_raster(result: Suitability, path: Path, resolution: float, colours: Mapping[str, str], *, force: bool = False) -> Path:
+    """Rasterise the suitability classes: one uint8 band of codes, colour table and CRS.
+
+    Codes are :data:`~spatial.suitability.CLASSES` positions + 1; 0 is outside
+    the county (nodata).  A pixel takes the class under its centre.
+
+    Parameters
+    ----------
+    result : Suitability
+        Areas to burn.
+    path : Path
+        Output ``.tif``.
+    resolution : float
+        Pixel size in metres (the zoning CRS).
+    colours : mapping
+        Class -> ``#rrggbb`` for the colour table (the maps' ``SUITABILITY_COLOURS``).
+    force : bool, default False
+        Overwrite.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import rasterio
+    from affine import Affine
+    from rasterio import features
+
+    a = result.areas
+    xmin, ymin, xmax, ymax = a.total_bounds if len(a) else (0.0, 0.0, resolution, resolution)
+    width = max(1, int(np.ceil((xmax - xmin) / resolution)))
+    height = max(1, int(np.ceil((ymax - ymin) / resolution)))
+    transform = Affine(resolution, 0.0, float(xmin), 0.0, -resolution, float(ymax))
+    parts, owner = shapely.get_parts(np.asarray(a.geometry.values, dtype=object), return_index=True)
+    codes = np.array([CLASSES.index(c) + 1 for c in a["class"]], dtype=np.uint8)[owner] if len(a) else np.zeros(0, np.uint8)
+    tree = shapely.STRtree(parts)
+    profile = {
+        "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "uint8", "nodata": 0,
+        "crs": result.crs.to_wkt(), "transform": transform, "compress": "deflate", "tiled": True,
+        "blockxsize": 256, "blockysize": 256,
+    }  # fmt: skip
+    if width * height > 4 * 10**6:
+        profile["BIGTIFF"] = "IF_SAFER"
+    with atomic_output(path, force=force) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        for row0 in range(0, height, _BLOCK_ROWS):
+            rows = min(_BLOCK_ROWS, height - row0)
+            top = float(ymax) - row0 * resolution
+            block = shapely.box(float(xmin), top - rows * resolution, float(xmin) + width * resolution, top)
+            idx = tree.query(block)
+            arr = np.zeros((rows, width), dtype=np.uint8)
+            if len(idx):
+                bt = Affine(resolution, 0.0, float(xmin), 0.0, -resolution, top)
+                features.rasterize(zip(parts[idx], codes[idx], strict=True), out=arr, transform=bt, dtype=np.uint8)
+            dst.write(arr, 1, window=rasterio.windows.Window(0, row0, width, rows))
+        cmap = {0: (255, 255, 255, 0)}
+        for i, c in enumerate(CLASSES):
+            h = colours[c].lstrip("#")
+            cmap[i + 1] = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), 255)
+        dst.write_colormap(1, cmap)
+        dst.update_tags(
+            project_type=result.project_type,
+            classes="; ".join(f"{i + 1}={c} {class_zh(c, result.max_slope or 25.0)}" for i, c in enumerate(CLASSES)),
+            nodata_meaning="0 = outside the county",
+            notes=" ".join(result.notes),
+        )
+        dst.set_band_description(1, f"suitability class code ({result.project_type})")
+    return path
+
+
+def write_suitability(
+    results: list[Suitability], out_dir: Path, colours: Mapping[str, str], *, resolution: float = 30.0, force: bool = False, with_map: bool = True
+) -> dict[str, Path]:
+    """Write suitability.gpkg (a layer per type), the GeoTIFF(s) and the CSV(s); plan the map's path.
+
+    Parameters
+    ----------
+    results : list of Suitability
+        One per project type.
+    out_dir : Path
+        Output directory.
+    colours : mapping
+        Class -> colour of the GeoTIFF colour table.
+    resolution : float, default 30
+        GeoTIFF pixel size (m).
+    force : bool, default False
+        Overwrite.
+    with_map : bool, default True
+        Also check and return ``map`` (``suitability.html``, which the caller draws with the maps package).
+
+    Returns
+    -------
+    dict
+        Name -> path.
+    """
+    types = [r.project_type for r in results]
+    files = suitability_outputs(out_dir, types, with_map=with_map)
+    ensure_writable(list(files.values()), force)
+    layers = {}
+    for r in results:
+        gdf = r.areas.copy()
+        gdf.insert(0, "project_type", r.project_type)
+        gdf["area_km2"] = gdf["area_m2"] / 1e6
+        layers[r.project_type] = gpd.GeoDataFrame(gdf, geometry="geometry", crs=r.areas.crs)
+    write_vector_layers(files["gpkg"], layers, force=force)
+    for r in results:
+        write_suitability_raster(r, files[f"tif:{r.project_type}"], resolution, colours, force=force)
+    write_csv(files["csv"], suitability_table(results), force=force)
+    if "summary" in files:
+        write_csv(files["summary"], _summary(results), force=force)
+    return files

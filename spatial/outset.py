@@ -46,7 +46,7 @@ from spatial.errors import EcozoneError, InputError, OutputExistsError
 from spatial.io import file_sha256
 from spatial.output import FILES
 
-__all__ = ["OutputSet", "output_set", "single_output", "OutputLockedError", "RUN_FILE", "LEGACY_OUTPUT_NAMES"]
+__all__ = ["OutputSet", "output_set", "single_output", "locked", "OutputLockedError", "RUN_FILE", "LEGACY_OUTPUT_NAMES"]
 
 #: The record every set carries.
 RUN_FILE = "run.json"
@@ -111,7 +111,7 @@ def _lock_path(target: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(target: Path) -> Iterator[None]:
+def locked(target: Path) -> Iterator[None]:
     """Hold an exclusive, non-blocking lock for ``target`` (a file beside it).
 
     The lock is an ``flock`` on a small file: the kernel releases it when the
@@ -401,7 +401,7 @@ def output_set(
             f"--out {out} is an existing file, not a folder; give a folder name (created if missing), e.g. {out.with_suffix('')}_out",
         )
     check_not_input(out, inputs, is_dir=True)
-    with _locked(out):
+    with locked(out):
         _recover(out)
         previous = _previous_set(out) if out.is_dir() else None
         if previous and not force:
@@ -497,7 +497,7 @@ def single_output(
             f"output {target} is an existing folder; give a file name such as {target / 'map.html'}",
         )
     check_not_input(target, inputs, is_dir=False)
-    with _locked(target):
+    with locked(target):
         if target.exists() and not force:
             raise OutputExistsError(
                 f"输出已存在：{target}。换一个输出位置，或加 --force 覆盖。",

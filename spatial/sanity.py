@@ -14,7 +14,6 @@ to fix ("did you mean …?"):
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -23,11 +22,9 @@ import shapely
 from pyproj import CRS
 
 from layers.base import format_rows
-from spatial.crs import WGS84, to_crs_geoms
+from spatial.crs import WGS84, gk_alternatives, to_crs_geoms
 from spatial.errors import CRSError, CRSWarning, DataWarning
-
-if TYPE_CHECKING:  # zoning imports this module
-    from spatial.zoning import Zoning
+from spatial.xyorder import ZoningExtent, gk_zone_hint
 
 __all__ = ["check_sites_against_zoning", "check_boundary_plausible", "check_layer_extent", "gk_alternatives", "EXTENT_MARGIN_M", "check_declared_geographic", "empty_layer_warnings", "check_stray_vertices"]
 
@@ -43,37 +40,7 @@ def _reps(geoms: np.ndarray) -> np.ndarray:
     return shapely.point_on_surface(geoms)
 
 
-def gk_alternatives(x: np.ndarray, y: np.ndarray, crs: CRS) -> list[tuple[str, CRS, np.ndarray, np.ndarray]]:
-    """Plausible re-readings of projected coordinates (zone prefix added/removed).
-
-    Parameters
-    ----------
-    x, y : ndarray
-        Eastings and northings as given.
-    crs : pyproj.CRS
-        The CRS they claim.
-
-    Returns
-    -------
-    list of (label, CRS, x, y)
-        Alternative CRSs to try, with the coordinates to use.
-    """
-    out: list[tuple[str, CRS, np.ndarray, np.ndarray]] = []
-    med = float(np.nanmedian(x)) if len(x) else 0.0
-    if med > 1e7:  # zone prefix present: 38 500 000
-        zone = int(med // 1e6)
-        if 25 <= zone <= 45:
-            out.append((f"EPSG:{4513 + zone - 25}", CRS.from_epsg(4513 + zone - 25), x, y))
-            out.append((f"EPSG:{4534 + zone - 25}（去掉带号 {zone}）", CRS.from_epsg(4534 + zone - 25), x - zone * 1e6, y))
-        if 13 <= zone <= 23:
-            out.append((f"EPSG:{4491 + zone - 13}", CRS.from_epsg(4491 + zone - 13), x, y))
-    elif 1e5 <= med < 1e6 and 1e6 < float(np.nanmedian(y)) < 1e7:
-        for epsg in range(4534, 4555):  # 3-degree zones without prefix
-            out.append((f"EPSG:{epsg}", CRS.from_epsg(epsg), x, y))
-    return out
-
-
-def check_sites_against_zoning(raw: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, zoning: Zoning, *, source: str = "") -> None:
+def check_sites_against_zoning(raw: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, zoning: ZoningExtent, *, source: str = "") -> None:
     """Stop on coordinates that are implausible for their CRS or the zoning.
 
     Parameters
@@ -138,13 +105,13 @@ def check_sites_against_zoning(raw: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, z
         )
 
 
-def _raise_if_swapped(x: np.ndarray, y: np.ndarray, ids: np.ndarray, crs: CRS, zoning: Zoning, label: str) -> None:
+def _raise_if_swapped(x: np.ndarray, y: np.ndarray, ids: np.ndarray, crs: CRS, zoning: ZoningExtent, label: str) -> None:
     boundary = shapely.union_all(zoning.boundary.geometry.values)
     _raise_if_inside("经纬度/XY 颠倒（交换两列）", "axes swapped", crs, y, x, ids, zoning, label, boundary)
 
 
 def _raise_if_inside(
-    zh: str, en: str, crs: CRS, x: np.ndarray, y: np.ndarray, ids: np.ndarray, zoning: Zoning, label: str, boundary: shapely.Geometry
+    zh: str, en: str, crs: CRS, x: np.ndarray, y: np.ndarray, ids: np.ndarray, zoning: ZoningExtent, label: str, boundary: shapely.Geometry
 ) -> None:
     """Raise 'did you mean' when most sites fall inside the boundary read another way."""
     pts = to_crs_geoms(shapely.points(x, y), crs, zoning.crs)
@@ -162,10 +129,8 @@ def _raise_if_inside(
     )
 
 
-def _hint_projected(x: np.ndarray, y: np.ndarray, zoning: Zoning) -> tuple[str, str]:
+def _hint_projected(x: np.ndarray, y: np.ndarray, zoning: ZoningExtent) -> tuple[str, str]:
     """Suggest the projected CRS these numbers probably are in (the zone that puts them inside the boundary)."""
-    from spatial.xyorder import gk_zone_hint  # it asks this module for the candidate zones
-
     hint = gk_zone_hint(x, y, zoning)
     if hint is not None:
         return hint
@@ -331,7 +296,7 @@ def check_declared_geographic(
     )
 
 
-def empty_layer_warnings(zoning: Zoning, layers: list[str]) -> list[str]:
+def empty_layer_warnings(zoning: ZoningExtent, layers: list[str]) -> list[str]:
     """Warn about standard layers the rules use that are present but hold no feature.
 
     Every site would be told 不涉及 such a layer, which means nothing: say so

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -21,10 +21,12 @@ import shapely
 from pyproj import CRS
 
 from layers.base import clean_key, format_rows
+from spatial.colnames import RENAMES_ATTR, SUFFIX, is_own_output, own_derived_columns, safe_names
 from spatial.coordfile import is_coordfile, read_coordfile
 from spatial.errors import CRSError, DataWarning, GeometryRepairWarning, InputError, SitesCRSMissing
-from spatial.io import detect_text_encoding, file_sha256, read_vector
+from spatial.io import detect_text_encoding, file_sha256, read_vector, unescape_formulas
 from spatial.project_types import DEFAULT_TYPES, ProjectTypes
+from spatial.site_options import SiteOptions
 from spatial.site_readers import (
     check_coordinates,
     check_lonlat_values,
@@ -41,13 +43,11 @@ from spatial.xyorder import XY_ATTR, choose_xy_order
 if TYPE_CHECKING:
     from spatial.zoning import Zoning
 
-__all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES", "ROW_COLUMN", "USER_COLUMNS_ATTR", "row_labels", "read_sites_folder", "site_types", "input_sha256", "explain_missing_crs", "apply_crs", "load_sites"]
+__all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES", "ROW_COLUMN", "USER_COLUMNS_ATTR", "row_labels", "read_sites_folder", "read_sites_files", "SiteFile", "SiteOptions", "site_types", "input_sha256", "explain_missing_crs", "apply_crs", "load_sites"]
 
 #: Column a reader adds with each row's number as the user sees it (spreadsheet row or
 #: CSV line, header = 1; ``Sheet!row`` for workbooks).  prepare_sites uses it in messages and drops it.
 ROW_COLUMN = "_ecozone_row"
-#: Columns screening adds to the sites table; an input column of the same name is kept as ``<name>（原表）``.
-RESULT_COLUMNS = ("verdict", "verdict_zh", "verdict_eia", "n_hits", "summary_zh", "area_m2", "length_m")
 #: ``GeoDataFrame.attrs`` key listing the input's own columns (建设单位, 投资 …), in input order.
 USER_COLUMNS_ATTR = "ecozone_user_columns"
 ROWS_NOTE_ZH = "（行号同 Excel/文本编辑器所见，表头为第1行）"
@@ -113,6 +113,8 @@ def _read_table(
         df = pd.read_csv(path, encoding=enc, sep=sep, engine="python", dtype=object, skipinitialspace=True, skip_blank_lines=False)
         df = df.dropna(how="all")
         df.columns = [str(c) for c in df.columns]
+        if is_own_output(df.columns):
+            df = unescape_formulas(df)  # ecozone's own sites.csv: formula-like text was escaped on writing
         df[ROW_COLUMN] = row_labels(df.index.to_numpy() + 2)  # header = row/line 1
     cols = [str(c) for c in df.columns if c != ROW_COLUMN]
     df = df.reset_index(drop=True)
@@ -166,15 +168,7 @@ def _read_table(
     return gdf
 
 
-def read_sites(
-    path: str | os.PathLike[str],
-    *,
-    sites_crs: str | None = None,
-    layer: str | None = None,
-    xy_order: str | None = None,
-    sheet: str | None = None,
-    coords: str | None = None,
-) -> gpd.GeoDataFrame:
+def read_sites(path: str | os.PathLike[str], options: SiteOptions | None = None, *, name: str | None = None, **changes: Any) -> gpd.GeoDataFrame:
     """Read a sites file (or a folder of them) into a GeoDataFrame with a CRS (WGS84 for web-map inputs).
 
     Parameters
@@ -183,18 +177,17 @@ def read_sites(
         Vector file, CSV/XLSX, 界址点 坐标文件 TXT, or a folder: every
         sites file in it is read through this same function (see
         :func:`read_sites_folder`).
-    sites_crs : str, optional
-        CRS when the file has none (or to override a wrong one): EPSG code,
-        ``cgcs2000``, ``wgs84``, ``gcj02`` (高德/腾讯) or ``bd09`` (百度).
-    layer : str, optional
-        Layer within a multi-layer file; the CAD layer of a DXF; one folder of a KML.
-    sheet : str, optional
-        One sheet of a workbook (default: every sheet with coordinate columns).
-    coords : {'lonlat', 'xy'}, optional
-        Which pair to use when a table has both lon/lat and X/Y columns that disagree.
-    xy_order : {'survey', 'gis'}, optional
-        For X/Y columns: survey order (X = northing, as in 坐标成果表) or GIS
-        order (X = easting); default: from the numbers, with a warning.
+    options : SiteOptions, optional
+        How to read: ``sites_crs`` (when the file has none, or to override a
+        wrong one), ``layer`` (multi-layer file, CAD layer of a DXF, folder of
+        a KML), ``sheet``, ``coords``, ``xy_order`` (survey: X = northing, as
+        in 坐标成果表; default: from the numbers, with a warning).
+    name : str, optional
+        The file's name as its user knows it (an upload stored under another
+        name): ids made from the file name use it.
+    **changes
+        Fields of :class:`~spatial.site_options.SiteOptions` given directly
+        (``read_sites(path, sites_crs="wgs84")``).
 
     Returns
     -------
@@ -205,23 +198,37 @@ def read_sites(
     -----
     GeoParquet (``.parquet``/``.geoparquet``) is read through pyarrow.
     """
+    opts = SiteOptions.of(options, **changes)
     path = Path(path)
     if not path.exists():
         raise InputError(f"找不到地块文件：{path}", f"sites file not found: {path}")
     if path.is_dir():
-        return read_sites_folder(path, sites_crs=sites_crs, xy_order=xy_order)
+        return read_sites_folder(path, opts)
     suffix = path.suffix.lower()
     if suffix == ".txt" and is_coordfile(path):
-        gdf = read_coordfile(path)
+        gdf = read_coordfile(path, stem=Path(name).stem if name else None)
     elif suffix in TABLE_SUFFIXES:
-        gdf = _read_table(path, sites_crs, xy_order, sheet=sheet, coords=coords)
+        gdf = _read_table(path, opts.sites_crs, opts.xy_order, sheet=opts.sheet, coords=opts.coords)
     elif suffix == ".dxf":
-        gdf = read_dxf(path, layer)
+        gdf = read_dxf(path, opts.layer)
     elif suffix in (".kml", ".kmz"):
-        gdf = read_kml(path, layer)
+        gdf = read_kml(path, opts.layer)
     else:
+        layer = opts.layer
+        if layer is None and suffix == ".gpkg":
+            from spatial.io import list_layers
+
+            names = list_layers(path)
+            if "sites" in names and {"hits", "rules"} <= set(names):
+                layer = "sites"  # ecozone's own screening.gpkg: its sites layer is the input
         gdf = read_vector(path, layer, require_crs=False)
-    gdf = apply_crs(gdf, sites_crs, path.name)
+    if len(gdf) == 0:
+        # Nothing to screen is not "nothing found": an empty output set would read as all clear.
+        raise InputError(
+            f"{path.name}：没有地块（文件只有表头或没有要素）。请检查是否选错了文件、工作表或图层（--sheet/--layer）。",
+            f"{path.name}: no sites (a header only, or no features); check the file, sheet or layer (--sheet/--layer)",
+        )
+    gdf = apply_crs(gdf, opts.sites_crs, path.name)
     check_coordinates(gdf, path.name, gdf[ROW_COLUMN].astype(str).tolist() if ROW_COLUMN in gdf else None)
     return gdf
 
@@ -232,7 +239,7 @@ SITES_SUFFIXES = (".txt", *TABLE_SUFFIXES, ".gpkg", ".shp", ".geojson", ".json",
 _SIDECARS = (".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml", ".qmd", ".qml", ".lock")
 
 
-def read_sites_folder(folder: str | os.PathLike[str], *, sites_crs: str | None = None, xy_order: str | None = None) -> gpd.GeoDataFrame:
+def read_sites_folder(folder: str | os.PathLike[str], options: SiteOptions | None = None) -> gpd.GeoDataFrame:
     """Read every sites file in a folder into one table with one id namespace.
 
     Each file goes through :func:`read_sites`, so every format it knows
@@ -246,8 +253,9 @@ def read_sites_folder(folder: str | os.PathLike[str], *, sites_crs: str | None =
     ----------
     folder : path-like
         The folder (not searched recursively).
-    sites_crs, xy_order : str, optional
-        As for :func:`read_sites`, applied to every file.
+    options : SiteOptions, optional
+        As for :func:`read_sites`: ``sites_crs`` and ``xy_order`` apply to
+        every file (``layer``, ``sheet`` and ``coords`` name parts of one file).
 
     Returns
     -------
@@ -256,10 +264,8 @@ def read_sites_folder(folder: str | os.PathLike[str], *, sites_crs: str | None =
         columns; in the first file's CRS when all files share it, else in
         CGCS2000 geographic coordinates.
     """
-    from spatial.coordfile import is_placeholder_id
-
     folder = Path(folder)
-    frames: list[gpd.GeoDataFrame] = []
+    files: list[SiteFile] = []
     skipped: list[str] = []
     for f in sorted(folder.iterdir()):
         suffix = f.suffix.lower()
@@ -268,18 +274,7 @@ def read_sites_folder(folder: str | os.PathLike[str], *, sites_crs: str | None =
         if suffix not in SITES_SUFFIXES or (suffix == ".txt" and not is_coordfile(f)):
             skipped.append(f.name)
             continue
-        gdf = read_sites(f, sites_crs=sites_crs, xy_order=xy_order)
-        cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW_COLUMN)]
-        idcol = _find(cols, _ID)
-        numbers = gdf[ROW_COLUMN].to_numpy() if ROW_COLUMN in gdf else np.arange(1, len(gdf) + 1).astype(str)
-        ids = gdf[idcol].astype(object).to_numpy() if idcol else np.full(len(gdf), None, dtype=object)
-        placeholder = np.fromiter((is_placeholder_id(v) for v in ids), bool, len(ids))
-        stem_ids = np.array([f"{f.stem}-{k}" for k in range(1, len(gdf) + 1)], dtype=object)
-        gdf = gdf.copy()
-        gdf["site_id"] = np.where(placeholder, stem_ids, np.asarray(ids, dtype=object).astype(str))
-        gdf["source_file"] = f.name
-        gdf[ROW_COLUMN] = f.name + ":" + np.asarray(numbers, dtype=object).astype(str)
-        frames.append(gdf)
+        files.append(SiteFile(f, f.name))
     if skipped:
         warnings.warn(
             f"文件夹 {folder.name} 中这些文件不是地块文件，已跳过：{format_rows(skipped, 20)}"
@@ -287,11 +282,66 @@ def read_sites_folder(folder: str | os.PathLike[str], *, sites_crs: str | None =
             DataWarning,
             stacklevel=3,
         )
-    if not frames:
+    if not files:
         raise InputError(
             f"文件夹 {folder} 中没有可读的地块文件（坐标文件 TXT、CSV/XLSX、GPKG、SHP、KML 等）。",
             f"no sites files in folder {folder} (coordinate TXT, CSV/XLSX, GPKG, SHP, KML ...)",
         )
+    opts = SiteOptions.of(options)
+    return read_sites_files(files, SiteOptions(sites_crs=opts.sites_crs, xy_order=opts.xy_order))
+
+
+class SiteFile(NamedTuple):
+    """One sites file among several: where it is, the name its user knows it by, its own CRS if declared."""
+
+    path: Path
+    name: str
+    sites_crs: str | None = None
+
+
+def read_sites_files(files: Sequence[SiteFile], options: SiteOptions | None = None) -> gpd.GeoDataFrame:
+    """Read several sites files into one table with one id namespace (a folder's files, a web job's uploads).
+
+    A file's ids are kept when they are real; missing or template ids
+    (``FID_0``, ``DKMC``, ``@``) become ``<file stem>-<row or parcel
+    number>``, and ids that two files share are prefixed with their file
+    stem.  The stem is that of the name the user gave the file, so the same
+    files give the same ids from a folder on the command line and as
+    uploads in the web app.
+
+    Parameters
+    ----------
+    files : sequence of SiteFile
+        Each file, its name as the user knows it and its own ``sites_crs``
+        (overriding ``options.sites_crs`` for that file).
+    options : SiteOptions, optional
+        As for :func:`read_sites`, applied to every file.
+
+    Returns
+    -------
+    GeoDataFrame
+        All sites, with ``site_id``, ``source_file`` (the display name) and
+        each file's own columns; in the first file's CRS when all files
+        share it, else in CGCS2000 geographic coordinates.
+    """
+    from spatial.coordfile import is_placeholder_id
+
+    opts = SiteOptions.of(options)
+    frames: list[gpd.GeoDataFrame] = []
+    for f, shown, own_crs in files:
+        gdf = read_sites(f, opts.for_file(own_crs), name=shown)
+        stem = Path(shown).stem or "file"
+        cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW_COLUMN)]
+        idcol = _find(cols, _ID)
+        numbers = gdf[ROW_COLUMN].to_numpy() if ROW_COLUMN in gdf else np.arange(1, len(gdf) + 1).astype(str)
+        ids = gdf[idcol].astype(object).to_numpy() if idcol else np.full(len(gdf), None, dtype=object)
+        placeholder = np.fromiter((is_placeholder_id(v) for v in ids), bool, len(ids))
+        stem_ids = np.array([f"{stem}-{k}" for k in range(1, len(gdf) + 1)], dtype=object)
+        gdf = gdf.copy()
+        gdf["site_id"] = np.where(placeholder, stem_ids, np.asarray(ids, dtype=object).astype(str))
+        gdf["source_file"] = shown
+        gdf[ROW_COLUMN] = shown + ":" + np.asarray(numbers, dtype=object).astype(str)
+        frames.append(gdf)
     crss = {CRS.from_user_input(g.crs).to_wkt() if g.crs is not None else None for g in frames}
     if len(crss) > 1:
         frames = [g.to_crs(4490) for g in frames]  # several GK zones or datums: meet in CGCS2000 degrees
@@ -358,14 +408,7 @@ def apply_crs(gdf: gpd.GeoDataFrame, sites_crs: str | None, label: str) -> gpd.G
 
 
 def prepare_sites(
-    gdf: gpd.GeoDataFrame,
-    *,
-    id_field: str | None = None,
-    type_field: str | None = None,
-    project_type: str | None = None,
-    types: ProjectTypes = DEFAULT_TYPES,
-    source: str = "",
-    strict_types: bool = False,
+    gdf: gpd.GeoDataFrame, options: SiteOptions | None = None, *, types: ProjectTypes = DEFAULT_TYPES, source: str = "", **changes: Any
 ) -> gpd.GeoDataFrame:
     """Give sites a unique ``site_id``, canonical ``project_type`` and ``name``.
 
@@ -373,19 +416,18 @@ def prepare_sites(
     ----------
     gdf : GeoDataFrame
         Sites as read.
-    id_field : str, optional
-        Id column (default: ``site_id``, else ``id``, else row number).
-    type_field : str, optional
-        Project-type column (default ``project_type`` or a Chinese alias).
-    project_type : str, optional
-        One type for every site (overrides the column); an unknown value is
-        an error naming ``--project-type``.
+    options : SiteOptions, optional
+        ``id_field`` (default: ``site_id``, else ``id``, else row number),
+        ``type_field`` (default ``project_type`` or a Chinese alias),
+        ``project_type`` (one type for every site; an unknown value is an
+        error naming ``--project-type``), ``strict_types`` (unknown or empty
+        types are an error instead of ``other``).
     types : ProjectTypes
         Vocabulary (extended by a ``--type-map`` where given).
     source : str
         File name for messages.
-    strict_types : bool, default False
-        Unknown or empty types in the column are an error instead of ``other``.
+    **changes
+        Fields of :class:`~spatial.site_options.SiteOptions` given directly.
 
     Returns
     -------
@@ -399,6 +441,8 @@ def prepare_sites(
     InputError, RuleError
         Listing every offending row.
     """
+    opts = SiteOptions.of(options, **changes)
+    id_field, type_field, project_type, strict_types = opts.id_field, opts.type_field, opts.project_type, opts.strict_types
     label = f"{source}：" if source else ""
     cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW_COLUMN)]
     out = gdf.copy()
@@ -432,6 +476,7 @@ def prepare_sites(
             f"{label}地块编号重复（{idcol}），行{note_zh}：{format_rows(rows)}。每个地块需要唯一编号；可用 --id-field 指定其他字段。",
             f"{source}: duplicate site ids ({idcol}) in rows{note_en} {format_rows(rows)}; ids must be unique (see --id-field)",
         )
+    tcol: str | None = None
     if project_type is not None:
         types.resolve_option(project_type)  # a bad --project-type is the option's fault, not the rows'
         raw_type = pd.Series([project_type] * len(out), index=out.index, dtype=object)
@@ -471,9 +516,28 @@ def prepare_sites(
             GeometryRepairWarning,
             stacklevel=2,
         )
-    rest = out.drop(columns=[c for c in (out.geometry.name, "site_id", "name", "project_type") if c in out.columns])
-    # A previous run's screening.gpkg screened again carries verdict, n_hits …: keep them, renamed.
-    rest = rest.rename(columns={c: f"{c}（原表）" for c in rest.columns if c in RESULT_COLUMNS or c == "project_type_raw"})
+    # The column a value came from is dropped when it is only another spelling of ecozone's own
+    # (``NAME``, a KML ``Name``, ``Site_ID``); everything else is the user's and is carried through.
+    used = {"site_id": idcol, "name": namecol, "project_type": None if project_type is not None else tcol}
+    same = [c for own, c in used.items() if c is not None and clean_key(c) == own]
+    # Any other column is kept (a `site_id` beside --id-field 编号, a `project_type` under --project-type):
+    # renamed below as `site_id（原表）`, never dropped silently.
+    rest = out.drop(columns=[out.geometry.name, *same])
+    if is_own_output(rest.columns):
+        # ecozone's own sites.csv / screening.gpkg screened again (after a zoning update): the previous
+        # results are recomputed, the previous verdict kept as verdict（原表） to show what changed.
+        derived = own_derived_columns(rest.columns)
+        rest = rest.drop(columns=derived)
+        warnings.warn(
+            f"{label}识别为 ecozone 的筛查结果表：已去掉上次的结果列（{format_rows(derived, 8)}），"
+            f"上次结论保留为 verdict{SUFFIX}，本次重新筛查。"
+            f" / {source}: recognised as an ecozone result table; the previous result columns were dropped"
+            f" ({len(derived)}), the previous verdict kept as verdict{SUFFIX}",
+            DataWarning,
+            stacklevel=2,
+        )
+    renames = safe_names(list(rest.columns))
+    rest = rest.set_axis([renames[str(c)] for c in rest.columns], axis=1)
     result = gpd.GeoDataFrame(
         {
             "site_id": ids.to_numpy(),
@@ -487,6 +551,7 @@ def prepare_sites(
     for c in rest.columns:
         result[c] = rest[c].to_numpy()
     result.attrs[USER_COLUMNS_ATTR] = [str(c) for c in rest.columns]  # carried to every output unchanged
+    result.attrs[RENAMES_ATTR] = {k: v for k, v in renames.items() if k != v}  # recorded in run.json
     return result
 
 
@@ -563,19 +628,11 @@ def explain_missing_crs(exc: SitesCRSMissing, zoning: Zoning) -> CRSError:
 
 
 def load_sites(
-    sites: gpd.GeoDataFrame | str | os.PathLike[str],
+    sites: gpd.GeoDataFrame | str | os.PathLike[str] | SiteFile,
     zoning: Zoning,
+    options: SiteOptions | None = None,
     *,
     types: ProjectTypes = DEFAULT_TYPES,
-    project_type: str | None = None,
-    id_field: str | None = None,
-    type_field: str | None = None,
-    sites_crs: str | None = None,
-    layer: str | None = None,
-    xy_order: str | None = None,
-    type_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
-    strict_types: bool = False,
-    read_options: Mapping[str, Any] | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, object]]:
     """Read (or take), prepare, reproject and sanity-check sites for screening against ``zoning``.
 
@@ -584,20 +641,16 @@ def load_sites(
 
     Parameters
     ----------
-    sites : GeoDataFrame or path-like
-        Sites in any CRS, or a file or folder :func:`read_sites` reads.
+    sites : GeoDataFrame, path-like or SiteFile
+        Sites in any CRS, or a file or folder :func:`read_sites` reads (a
+        :class:`SiteFile` when its user knows it by another name).
     zoning : Zoning
         The zoning (its working CRS and boundary).
+    options : SiteOptions, optional
+        How to read and prepare them (:func:`read_sites`, :func:`prepare_sites`;
+        ``type_map``: see :func:`site_types`).
     types : ProjectTypes
         Vocabulary (the rule catalogue's).
-    project_type, id_field, type_field, sites_crs, layer, xy_order
-        As for :func:`prepare_sites` and :func:`read_sites`.
-    type_map : mapping or path-like, optional
-        The bureau's own type names -> ecozone types (see :func:`site_types`).
-    strict_types : bool, default False
-        Unknown project types are an error instead of ``other``.
-    read_options : mapping, optional
-        More options for :func:`read_sites` (``sheet``, ``coords``).
 
     Returns
     -------
@@ -609,23 +662,23 @@ def load_sites(
     from spatial.xyorder import fit_xy_to_boundary
     from spatial.zoning import display_path
 
-    if isinstance(sites, (str, os.PathLike)):
-        path = Path(sites)
+    opts = SiteOptions.of(options)
+    if isinstance(sites, (str, os.PathLike, SiteFile)):
+        named = sites if isinstance(sites, SiteFile) else SiteFile(Path(sites), Path(sites).name)
+        path, opts = Path(named.path), opts.for_file(named.sites_crs)
         try:
-            raw = read_sites(path, sites_crs=sites_crs, layer=layer, xy_order=xy_order, **(read_options or {}))
+            raw = read_sites(path, opts, name=named.name)
         except SitesCRSMissing as exc:
             raise explain_missing_crs(exc, zoning) from exc
         raw = fit_xy_to_boundary(raw, zoning, path.name)
-        audit: dict[str, object] = {"path": display_path(path), "sha256": input_sha256(path), "crs": describe_crs(raw.crs), "n_features": len(raw)}
+        shown = display_path(path) if named.name == path.name else named.name
+        audit: dict[str, object] = {"path": shown, "sha256": input_sha256(path), "crs": describe_crs(raw.crs), "n_features": len(raw)}
         source = path.name
     else:
-        raw = sites if sites.crs is not None else apply_crs(sites, sites_crs, "sites")
+        raw = sites if sites.crs is not None else apply_crs(sites, opts.sites_crs, "sites")
         audit = {"path": "(in memory)", "sha256": "", "crs": describe_crs(raw.crs), "n_features": len(raw)}
         source = ""
-    prep = prepare_sites(
-        raw, id_field=id_field, type_field=type_field, project_type=project_type, types=site_types(types, type_map), source=source,
-        strict_types=strict_types,
-    )  # fmt: skip
+    prep = prepare_sites(raw, opts, types=site_types(types, opts.type_map), source=source)
     geoms = to_crs_geoms(np.asarray(prep.geometry.values, dtype=object), CRS.from_user_input(prep.crs), zoning.crs)
     prep = prep.set_geometry(gpd.GeoSeries(geoms, index=prep.index, crs=zoning.crs), crs=zoning.crs)
     check_sites_against_zoning(raw, prep, zoning, source=source)

@@ -41,7 +41,7 @@ from spatial.measure import ellipsoidal_area
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
 from spatial.rules import RuleSet
 from spatial.screening import PreparedZoning, prepare_zoning, screen
-from spatial.terrain import SLOPE_RULE_ID, Terrain, slope_label
+from spatial.terrain import SLOPE_RULE_ID, SLOPE_UNKNOWN_ID, SLOPE_UNKNOWN_ZH, Terrain, slope_label
 from spatial.zoning import Zoning
 
 __all__ = [
@@ -71,8 +71,8 @@ TOLERANCE_M = 1.0
 #: Relative tolerance within which the class areas must add up to the county.
 AREA_TOLERANCE = 1e-4
 #: Suitability classes, mildest first; the raster code is the position + 1 (0 = outside the county).
-CLASSES = ("compatible", "notice", "restricted_slope", "restricted", "prohibited")
-_CLASS_ZH = {**VERDICT_ZH, "restricted_slope": "限制"}
+CLASSES = ("compatible", "notice", "restricted_slope", "restricted", "prohibited", "slope_unknown")
+_CLASS_ZH = {**VERDICT_ZH, "restricted_slope": "限制", "slope_unknown": f"关注（{SLOPE_UNKNOWN_ZH}）"}
 #: Faces per engine call (bounds memory on a province).
 _SCREEN_CHUNK = 200_000
 
@@ -914,6 +914,8 @@ def suitability(
         raise ValueError(f"method must be 'levels' or 'exhaustive', got {method!r}")
     county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))
     steep = terrain.steep_polygons(max_slope, zoning.crs) if terrain is not None else np.zeros(0, dtype=object)
+    # where a checked DEM has no data the slope is unknown: its own class, never silently a lower one
+    unknown = terrain.unknown_polygons(county, zoning.crs) if terrain is not None and terrain.coverage is not None else np.zeros(0, dtype=object)
     order = [rule.id for rule in rules]
     if method == "exhaustive":
         if prepared is None or prepared.types is not rules.types:
@@ -921,14 +923,14 @@ def suitability(
         if tile_m is None:
             xmin, ymin, xmax, ymax = county.bounds
             tile_m = 50_000.0 if max(xmax - xmin, ymax - ymin) > 200_000 else None
-        faces, tile_of = partition(zoning, rules, canon, extra=[steep], tile_m=tile_m, clip=clip, threads=threads, progress=progress, return_tiles=True)
+        faces, tile_of = partition(zoning, rules, canon, extra=[steep, unknown], tile_m=tile_m, clip=clip, threads=threads, progress=progress, return_tiles=True)
         pts = shapely.point_on_surface(faces)
         verdicts, hits = screen_points(pts, zoning, rules, canon, prepared=prepared, threads=threads)
         rules_txt, cause_txt = _rule_sets(len(faces), hits, verdicts, order)
         screened = len(faces)
     else:
         lv = partition_levels(
-            zoning, rules, canon, extra=[steep], tile_m=tile_m, clip=clip, prepared=prepared, threads=threads, scheduler=scheduler, progress=progress
+            zoning, rules, canon, extra=[steep, unknown], tile_m=tile_m, clip=clip, prepared=prepared, threads=threads, scheduler=scheduler, progress=progress
         )
         faces, tile_of, verdicts, hits, screened = lv.faces, lv.tile, lv.verdicts, lv.hits, lv.screened
         pts = shapely.point_on_surface(faces)
@@ -953,6 +955,19 @@ def suitability(
         add = np.where(rules_txt[is_steep] == "", SLOPE_RULE_ID, rules_txt[is_steep] + "、" + SLOPE_RULE_ID)
         rules_txt[is_steep] = add
         cause_txt[is_steep & below] = SLOPE_RULE_ID
+        if len(unknown):
+            is_unknown = np.zeros(len(faces), dtype=bool)
+            p, _ = shapely.STRtree(unknown).query(pts, predicate="within")
+            is_unknown[p] = True
+            is_unknown &= ~is_steep & below
+            cls[is_unknown] = "slope_unknown"
+            verdicts = np.where(is_unknown & (verdicts == "compatible"), "notice", verdicts)
+            rules_txt[is_unknown] = np.where(rules_txt[is_unknown] == "", SLOPE_UNKNOWN_ID, rules_txt[is_unknown] + "、" + SLOPE_UNKNOWN_ID)
+            cause_txt[is_unknown] = SLOPE_UNKNOWN_ID
+            notes.append(
+                f"坡度未知：高程数据 {terrain.path} 覆盖行政区的 {terrain.coverage:.1%}，无数据处单列为“{class_zh('slope_unknown')}”，"
+                f"不按坡度判为符合。 / the DEM covers {terrain.coverage:.1%} of the county; where it has no data the class is slope unknown"
+            )
         notes.append(
             f"坡度：{label} 的区域（高程数据 {terrain.path}，Horn 法，{abs(terrain.transform.a):g} m 格网）至少为“限制”，"
             f"单列为“限制（{label}）”类。 / slope > {max_slope:g}° (DEM, Horn method) is at least restricted, "

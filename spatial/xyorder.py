@@ -12,22 +12,32 @@ the boundary.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS
 
-from spatial.crs import to_crs_geoms
+from spatial.crs import gk_alternatives, to_crs_geoms
 from spatial.errors import CRSWarning, InputError
+from spatial.site_options import XY_ORDERS
 
-if TYPE_CHECKING:  # zoning imports sanity, which imports this module
-    from spatial.zoning import Zoning
 
-__all__ = ["XY_ORDERS", "XY_ATTR", "looks_like_survey", "choose_xy_order", "fit_xy_to_boundary", "gk_zone_hint"]
+class ZoningExtent(Protocol):
+    """What the coordinate checks read from a :class:`spatial.zoning.Zoning` (zoning depends on them, not back)."""
 
-XY_ORDERS = ("survey", "gis")
+    crs: CRS
+    layers: dict[str, gpd.GeoDataFrame]
+
+    @property
+    def boundary(self) -> gpd.GeoDataFrame:
+        """Planning boundary layer (working CRS)."""
+        ...
+
+
+__all__ = ["ZoningExtent", "XY_ORDERS", "XY_ATTR", "looks_like_survey", "choose_xy_order", "fit_xy_to_boundary", "gk_zone_hint"]
+
 #: ``GeoDataFrame.attrs`` key a table reader sets when it chose the X/Y order itself.
 XY_ATTR = "ecozone_xy_auto"
 
@@ -101,7 +111,7 @@ def choose_xy_order(x: np.ndarray, y: np.ndarray, order: str | None, label: str,
     return True
 
 
-def _share_inside(x: np.ndarray, y: np.ndarray, crs: CRS, zoning: Zoning, boundary: shapely.Geometry) -> float:
+def _share_inside(x: np.ndarray, y: np.ndarray, crs: CRS, zoning: ZoningExtent, boundary: shapely.Geometry) -> float:
     try:
         pts = to_crs_geoms(shapely.points(x, y), crs, zoning.crs)
     except Exception:  # noqa: BLE001 - a reading the CRS cannot even transform fits nothing
@@ -109,7 +119,7 @@ def _share_inside(x: np.ndarray, y: np.ndarray, crs: CRS, zoning: Zoning, bounda
     return float(shapely.intersects(boundary, pts).mean()) if len(pts) else 0.0
 
 
-def fit_xy_to_boundary(raw: gpd.GeoDataFrame, zoning: Zoning, label: str) -> gpd.GeoDataFrame:
+def fit_xy_to_boundary(raw: gpd.GeoDataFrame, zoning: ZoningExtent, label: str) -> gpd.GeoDataFrame:
     """Swap an auto-ordered X/Y table when the other reading puts more sites inside the boundary.
 
     Parameters
@@ -117,7 +127,7 @@ def fit_xy_to_boundary(raw: gpd.GeoDataFrame, zoning: Zoning, label: str) -> gpd
     raw : GeoDataFrame
         Point sites as read, CRS set; only acted on when the reader chose the
         order itself (``raw.attrs[XY_ATTR]``).
-    zoning : Zoning
+    zoning : ZoningExtent
         The zoning whose boundary decides.
     label : str
         File name for messages.
@@ -165,14 +175,14 @@ def _central_meridian(crs: CRS) -> float | None:
     return None
 
 
-def gk_zone_hint(x: np.ndarray, y: np.ndarray, zoning: Zoning) -> tuple[str, str] | None:
+def gk_zone_hint(x: np.ndarray, y: np.ndarray, zoning: ZoningExtent) -> tuple[str, str] | None:
     """Name the Gauss-Kruger CRS (and central meridian) that puts projected numbers inside the boundary.
 
     Parameters
     ----------
     x, y : ndarray
         Eastings and northings (GIS order), with or without the zone prefix.
-    zoning : Zoning
+    zoning : ZoningExtent
         Zoning whose boundary the sites should fall in.
 
     Returns
@@ -181,8 +191,6 @@ def gk_zone_hint(x: np.ndarray, y: np.ndarray, zoning: Zoning) -> tuple[str, str
         Chinese and English hint naming the EPSG code and its central
         meridian, or None when no zone fits.
     """
-    from spatial.sanity import gk_alternatives  # sanity imports zoning; zoning imports nothing of this module
-
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)

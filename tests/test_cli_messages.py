@@ -28,7 +28,7 @@ def _chinese_first(text: str, zh: str, en: str) -> None:
         (["valdate"], "您是不是要用：validate", "Did you mean validate"),
         (["screen"], "缺少必需的参数 'SITES'", "Missing argument 'SITES'"),
         (["screen", "nowhere.csv", "--out", "o"], "路径 nowhere.csv 不存在", "Path 'nowhere.csv' does not exist"),
-        (["indicators"], "缺少必需的选项 '--out' / '-o'", "Missing option '--out'"),
+        (["indicators", "-z", "demo"], "缺少必需的选项 '--out' / '-o'", "Missing option '--out'"),
         (["--bogus"], "没有选项 --bogus", "No such option '--bogus'"),
     ],
 )
@@ -69,12 +69,12 @@ def _sites(tmp_path: Path) -> Path:
 
 
 def test_catch_all_names_command_and_sites_file_without_validate(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import spatial.cli.cmd_screen as cmd
+    import spatial.job as job
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("GEOS said no")
 
-    monkeypatch.setattr(cmd, "screen", boom)
+    monkeypatch.setattr(job, "prepare_inputs", boom)
     code, out = _run("screen", str(_sites(tmp_path)), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map")
     assert code == 2
     _chinese_first(out, "处理时出错（ecozone screen，处理地块文件", "ecozone screen failed (ecozone screen, while processing sites file")
@@ -85,12 +85,12 @@ def test_catch_all_names_command_and_sites_file_without_validate(tmp_path: Path,
 
 
 def test_catch_all_suggests_validate_when_zoning_fails(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import spatial.cli.cmd_screen as cmd
+    import spatial.cache as cache
 
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyError("geometry")
 
-    monkeypatch.setattr(cmd, "load_zoning_cached", boom)
+    monkeypatch.setattr(cache, "load_zoning_cached", boom)
     code, out = _run("screen", str(_sites(tmp_path)), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map")
     assert code == 2
     assert f"ecozone validate {toy_gpkg}" in out and "分区数据" in out

@@ -29,7 +29,7 @@ def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:
     res = CliRunner().invoke(cli, ["screen", str(sites), "--zoning", str(toy_gpkg), "--out", str(out), "--no-map"])
     assert res.exit_code == 0, res.output
     s = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
-    assert {"site_id", "project_type", "verdict", "verdict_zh", "n_hits", "summary_zh"} <= set(s.columns)
+    assert {"site_id", "project_type", "verdict", "verdict_zh", "n_hits", "summary_zh", "coverage_zh", "data_note"} <= set(s.columns)
     assert dict(zip(s.site_id, s.verdict)) == {"RL": "prohibited", "OK": "compatible"}
     h = pd.read_csv(out / "hits.csv", encoding="utf-8-sig")
     assert set(h.columns) >= {"site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "overlap_m2", "overlap_pct", "length_m", "distance_m"}
@@ -92,12 +92,12 @@ def test_layers_lists_mapping(toy_gpkg) -> None:
 
 
 def test_unexpected_errors_are_one_message(tmp_path, toy_gpkg, monkeypatch) -> None:
-    import spatial.cli.cmd_screen as cmd
+    import spatial.job as job
 
     def boom(*args, **kwargs):
         raise RuntimeError("GEOS said no")
 
-    monkeypatch.setattr(cmd, "screen", boom)
+    monkeypatch.setattr(job, "prepare_inputs", boom)
     sites = _sites_file(tmp_path)
     res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map"])
     assert res.exit_code == 2

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_scale import SMALL, _script, assert_same_result, toy_sites
+from test_scale import SMALL, assert_same_result, load_script, toy_sites
 
 from spatial.screening import screen
 from spatial.zoning import load_zoning
@@ -32,34 +32,28 @@ def client():
 
 
 def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:
-    from spatial.engine.dask import screen_dask
-
     sites = toy_sites()
     local = screen(sites, toy_zoning)
-    remote = screen_dask(sites, toy_zoning, client=client, npartitions=5)
+    remote = screen(sites, toy_zoning, engine="dask", engine_options={"client": client, "npartitions": 5})
     assert remote.audit["engine"]["partitions"] == 5
     assert_same_result(local, remote)
 
 
 def test_dask_equals_local_on_small_province(tmp_path: Path, client) -> None:
-    from spatial.engine.dask import screen_dask
-
-    _script("make_province").make_province(tmp_path, seed=11, quiet=True, **SMALL)
+    load_script("make_province").make_province(tmp_path, seed=11, quiet=True, **SMALL)
     z = load_zoning(tmp_path / "province_zoning.gpkg")
     sites = pd.concat([gpd.read_parquet(tmp_path / f"sites_{k}.parquet") for k in ("points", "polygons", "lines")], ignore_index=True)
     local = screen(sites, z)
-    assert_same_result(local, screen_dask(sites, z, client=client, npartitions=7))
+    assert_same_result(local, screen(sites, z, engine="dask", engine_options={"client": client, "npartitions": 7}))
     # Sites given as a file path go through the same reader and checks.
     path = tmp_path / "mixed.parquet"
     sites.to_parquet(path)
-    assert_same_result(local, screen_dask(path, z, client=client, npartitions=3))
+    assert_same_result(local, screen(path, z, engine="dask", engine_options={"client": client, "npartitions": 3}))
 
 
 def test_dask_no_sites(toy_zoning, client) -> None:
-    from spatial.engine.dask import screen_dask
-
     empty = toy_sites().iloc[:0]
-    assert len(screen_dask(empty, toy_zoning, client=client).sites) == 0
+    assert len(screen(empty, toy_zoning, engine="dask", engine_options={"client": client}).sites) == 0
 
 
 def test_cli_dask_engine_matches_local(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import re
 
-from test_sources import _cited
+from test_sources import cited_sources
 
-from spatial import screen
 from spatial.rules import load_rules
 from spatial.sources import default_registry
-from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
 OTHER_PLACES = ("开平", "江门", "江海", "阳江", "四会")
 
 
-def test_demo_report_cites_only_its_own_jurisdiction() -> None:
+def test_demo_report_cites_only_its_own_jurisdiction(demo_result) -> None:
     from maps.eia import build_model
     from maps.report import render_report_html
 
-    result = screen(demo_sites_path(), load_zoning(demo_zoning_path()))
+    result = demo_result
     assert result.rules.adcode == "441882" and "行政区图层" in result.rules.adcode_note
     reg = default_registry()
-    for sid in _cited(result.rules):
+    for sid in cited_sources(result.rules):
         j = reg[sid].jurisdiction
         assert j is None or j[0] in ("44", "4418", "441882"), sid
     basis = " ".join(result.hits["basis"].astype(str))
@@ -34,7 +32,7 @@ def test_demo_report_cites_only_its_own_jurisdiction() -> None:
 def test_sihui_package_cites_national_and_guangdong_only() -> None:
     rules = load_rules(adcode="441284")
     reg = default_registry()
-    cited = _cited(rules)
+    cited = cited_sources(rules)
     assert cited and all(reg[s].jurisdiction in (None, ("44",)) for s in cited)
     text = " ".join(r.basis for r in rules) + " ".join(e.basis for r in rules for e in r.exemptions)
     for place in ("连州", *OTHER_PLACES[:-1]):

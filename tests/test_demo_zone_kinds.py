@@ -11,14 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from spatial import screen
-from spatial.zoning import demo_sites_path
-
 
 @pytest.fixture(scope="module")
-def demo():
-    """The bundled demo screened with the default catalogue."""
-    return screen(demo_sites_path())
+def demo(demo_result):
+    """The bundled demo screened with the default catalogue (the session's shared screening)."""
+    return demo_result
 
 
 def _rules(result, site: str) -> set[str]:

@@ -129,7 +129,7 @@ def test_layers_clipped_to_boundary(tmp_path: Path) -> None:
     )
 
 
-def _with_town(tmp_path: Path) -> Path:
+def zoning_with_town(tmp_path: Path) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = write_toy_gpkg(tmp_path / "town.gpkg")
     town = gpd.GeoDataFrame(
@@ -142,7 +142,7 @@ def _with_town(tmp_path: Path) -> Path:
 
 
 def test_by_town_layer(tmp_path: Path) -> None:
-    table = compute_indicators(load_zoning(_with_town(tmp_path)), by_layer="town")
+    table = compute_indicators(load_zoning(zoning_with_town(tmp_path)), by_layer="town")
     assert table.area_names == [WHOLE, "西镇", "东镇"]
     assert table.by == "layer:town"
     assert table.value("redline_area_km2", "西镇") == pytest.approx(7.0, rel=5e-3)
@@ -155,7 +155,7 @@ def test_by_town_layer(tmp_path: Path) -> None:
     assert table.value("corridor_length_km_river", "东镇") == pytest.approx(10.0, rel=5e-3)
     assert table.row("boundary_area_km2", "东镇")["area_code"] == "441899002"
     with pytest.raises(SchemaError, match="nosuch"):
-        compute_indicators(load_zoning(_with_town(tmp_path / "x")), by_layer="nosuch")
+        compute_indicators(load_zoning(zoning_with_town(tmp_path / "x")), by_layer="nosuch")
 
 
 def test_by_boundary_field(tmp_path: Path) -> None:
@@ -201,7 +201,7 @@ def _write_raster(path: Path) -> Path:
 def test_raster_cover_exact_fractions(tmp_path: Path) -> None:
     raster = _write_raster(tmp_path / "lc.tif")
     table = compute_indicators(
-        load_zoning(_with_town(tmp_path)), by_layer="town", raster=raster, forest_classes="1", grass_classes=[3]
+        load_zoning(zoning_with_town(tmp_path)), by_layer="town", raster=raster, forest_classes="1", grass_classes=[3]
     )
     valid = 400 - 2.25
     assert table.value("forest_cover_pct") == pytest.approx(100 * (210 - 2.25) / valid, rel=1e-6)
@@ -306,7 +306,7 @@ def test_cli_by_town_and_targets(tmp_path: Path) -> None:
     targets.write_text('indicators:\n  redline_ratio_pct: ">= 5"\n  protected_ratio_pct:\n    terrain: plain\n', encoding="utf-8")
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exc:
-        main(["indicators", "-z", str(_with_town(tmp_path)), "--by", "town", "--targets", str(targets), "--out", str(out)])
+        main(["indicators", "-z", str(zoning_with_town(tmp_path)), "--by", "town", "--targets", str(targets), "--out", str(out)])
     assert exc.value.code == 0
     frame = pd.read_csv(out / "indicators.csv", encoding="utf-8-sig", dtype={"area_code": str})
     whole = frame[frame["area_name"] == WHOLE].set_index("indicator")
@@ -315,7 +315,7 @@ def test_cli_by_town_and_targets(tmp_path: Path) -> None:
     assert whole.loc["protected_ratio_pct", "status"] == "not_met"
     assert set(frame["area_name"]) == {WHOLE, "西镇", "东镇"}
     with pytest.raises(SystemExit) as exc:
-        main(["indicators", "-z", str(_with_town(tmp_path / "b")), "--by", "nosuch", "--out", str(tmp_path / "o2")])
+        main(["indicators", "-z", str(zoning_with_town(tmp_path / "b")), "--by", "nosuch", "--out", str(tmp_path / "o2")])
     assert exc.value.code == 2
 
 
@@ -328,7 +328,7 @@ def test_demo_headline_figures(tmp_path: Path) -> None:
 
     out = tmp_path / "demo"
     with pytest.raises(SystemExit) as exc:
-        main(["indicators", "--by", "town", "--out", str(out)])  # default: demo zoning + 连州 targets
+        main(["indicators", "--zoning", "demo", "--by", "town", "--out", str(out)])  # the demo zoning + 连州 targets
     assert exc.value.code == 0
     frame = pd.read_csv(out / "indicators.csv", encoding="utf-8-sig")
     whole = frame[frame["area_name"] == WHOLE].set_index("indicator")

@@ -21,7 +21,7 @@ from conftest import km_point
 
 from spatial.cli import cli
 from spatial.io import file_sha256
-from spatial.outset import RUN_FILE, OutputLockedError, _locked, output_set
+from spatial.outset import RUN_FILE, OutputLockedError, locked, output_set
 
 
 def _inputs(folder: Path) -> Path:
@@ -64,7 +64,7 @@ def test_second_run_on_locked_out_fails_at_once_and_touches_nothing(tmp_path: Pa
     out = tmp_path / "out"
     assert _screen(sites, toy_gpkg, out, "--no-map").exit_code == 0
     before = hash_tree(out) | hash_tree(tmp_path / "in")
-    with _locked(out):  # a first run in progress
+    with locked(out):  # a first run in progress
         res = _screen(sites, toy_gpkg, out, "--no-map", "--force")
     assert res.exit_code == 2 and "另一个 ecozone 进程正在写入" in res.output and "Traceback" not in res.output
     assert hash_tree(out) | hash_tree(tmp_path / "in") == before
@@ -143,12 +143,12 @@ def test_interrupted_force_rerun_leaves_previous_set_exactly(
     out = tmp_path / "out"
     assert _screen(sites, toy_gpkg, out).exit_code == 0  # full set incl. map and report
     before = hash_tree(out) | hash_tree(tmp_path / "in")
-    import spatial.cli.cmd_screen as cmd
+    import maps.report
 
     def boom(*args: object, **kwargs: object) -> None:
         raise interruption("Ctrl-C / failure after sites.csv was written")
 
-    monkeypatch.setattr(cmd, "write_visuals", boom)
+    monkeypatch.setattr(maps.report, "write_report", boom)
     res = _screen(sites, toy_gpkg, out, "--force")
     assert res.exit_code != 0
     assert hash_tree(out) | hash_tree(tmp_path / "in") == before, "a mixed set was left"
@@ -223,9 +223,9 @@ def test_recovery_after_kill_between_renames(tmp_path: Path) -> None:
 
 
 def test_lock_is_exclusive_in_process(tmp_path: Path) -> None:
-    with _locked(tmp_path / "o"), pytest.raises(OutputLockedError), _locked(tmp_path / "o"):
+    with locked(tmp_path / "o"), pytest.raises(OutputLockedError), locked(tmp_path / "o"):
         pass
-    with _locked(tmp_path / "o"):  # released after use
+    with locked(tmp_path / "o"):  # released after use
         pass
 
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TYPES = ["住宅", "化工", "电镀", "科研监测", "线性基础设施", "农业", "采矿", "供水设施", "旅游", "commercial", "industrial", "围填海"]
 
 
-def _script(name: str):
+def load_script(name: str):
     spec = importlib.util.spec_from_file_location(f"_ecozone_{name}", ROOT / "scripts" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod
@@ -45,7 +45,7 @@ SMALL = {"units": 25, "redlines": 60, "protected": 14, "water": 9, "farmland": 6
 def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic province (same generator as the benchmark)."""
     out = tmp_path_factory.mktemp("province")
-    _script("make_province").make_province(out, seed=3, quiet=True, **SMALL)
+    load_script("make_province").make_province(out, seed=3, quiet=True, **SMALL)
     return out
 
 
@@ -77,7 +77,7 @@ def assert_same_result(a, b) -> None:
 
 
 def test_generator_shapes_and_determinism(province: Path, tmp_path: Path) -> None:
-    gen = _script("make_province")
+    gen = load_script("make_province")
     z = load_zoning(province / "province_zoning.gpkg")
     assert str(z.crs.to_epsg()) == "4547"
     for name in ("boundary", "redline", "protected_area", "water_source", "control_unit", "farmland", "urban_boundary", "corridor"):

@@ -16,7 +16,7 @@ from spatial.sources import Ref, default_registry
 PLANS = {"plan-kaiping", "plan-jianghai", "plan-jiangmen", "plan-lianzhou", "plan-yangjiang-hitech"}
 
 
-def _cited(rules) -> set[str]:
+def cited_sources(rules) -> set[str]:
     out = set()
     for r in rules:
         out.update(ref.source for ref in r.refs)
@@ -77,7 +77,7 @@ def test_every_shipped_rule_cites_the_registry() -> None:
 def test_sihui_gets_no_lianzhou_kaiping_yangjiang_citation() -> None:
     """A 四会 (441284) package: national and Guangdong sources only."""
     rs = load_rules(adcode="441284")
-    cited = _cited(rs)
+    cited = cited_sources(rs)
     assert not cited & PLANS
     assert {"zrzf-2022-142", "gd-redline-2023"} <= cited
     assert "COR-RIVER" not in {r.id for r in rs}  # its only source is the 连州 plan
@@ -87,7 +87,7 @@ def test_sihui_gets_no_lianzhou_kaiping_yangjiang_citation() -> None:
 def test_unknown_jurisdiction_cites_national_only() -> None:
     rs = load_rules(adcode=None)
     reg = default_registry()
-    assert all(reg[s].jurisdiction is None for s in _cited(rs))
+    assert all(reg[s].jurisdiction is None for s in cited_sources(rs))
     assert [lv["level"] for lv in rs.levels if lv["applied"]] == ["national"]
 
 
@@ -95,7 +95,7 @@ def test_lianzhou_stack_levels_and_sources() -> None:
     rs = load_rules(adcode="441882")
     applied = [lv["level"] for lv in rs.levels if lv["applied"]]
     assert applied == ["national", "province", "region", "county"]
-    cited = _cited(rs)
+    cited = cited_sources(rs)
     reg = default_registry()
     # Only national, Guangdong (44), 清远 (4418) or 连州 (441882) sources.
     for sid in cited:

@@ -145,11 +145,11 @@ def test_apply_targets_statuses_and_unevaluated(tmp_path: Path, toy_zoning) -> N
 
 
 def test_scope_each_judges_sub_areas(tmp_path: Path, toy_zoning) -> None:
-    from test_indicators import _with_town
+    from test_indicators import zoning_with_town
 
     from spatial.zoning import load_zoning
 
-    table = compute_indicators(load_zoning(_with_town(tmp_path / "z")), by_layer="town")
+    table = compute_indicators(load_zoning(zoning_with_town(tmp_path / "z")), by_layer="town")
     path = _write(tmp_path, 'indicators:\n  redline_ratio_pct:\n    target: ">= 4"\n    scope: each\n  redline_area_km2: ">= 1"\n')
     judged = apply_targets(table, path)
     assert judged.row("redline_ratio_pct", "西镇")["status"] == "not_met"  # 3.5 %

@@ -8,15 +8,23 @@ import click
 import geopandas as gpd
 import pandas as pd
 
-from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
-from spatial.cli.options import command_line, force_option, out_dir_option, sites_crs_option, zoning_option
+from spatial.cli.options import (
+    command_line,
+    dem_min_coverage_option,
+    force_option,
+    out_dir_option,
+    rules_option,
+    site_options,
+    zoning_option,
+)
 from spatial.io import write_csv, write_vector_layers
+from spatial.job import ScreeningJob
+from spatial.output import ALTERNATIVES_FILES
 from spatial.outset import output_set
 from spatial.project_types import VERDICT_ZH
-from spatial.rules import load_rules
-from spatial.screening import prepare_inputs, prepare_zoning
-from spatial.siting_output import ALTERNATIVES_FILES
+from spatial.screening import prepare_zoning
+from spatial.site_options import SiteOptions
 from spatial.suitability import resolve_rules
 
 __all__ = ["command"]
@@ -24,11 +32,11 @@ __all__ = ["command"]
 
 @click.command("alternatives")
 @click.argument("site", type=click.Path(exists=True, path_type=Path))
-@click.option("--project-type", "-t", required=True, help="Project type of the site (项目类型), e.g. 化工.")
 @zoning_option
-@click.option("--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件).")
-@click.option("--max-distance-km", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Search radius (搜索半径，公里).")
-@click.option("--n", "n", type=click.IntRange(min=1), default=5, show_default=True, help="Alternatives per site (每个地块的候选数).")
+@rules_option
+@site_options
+@click.option("--max-distance-km", type=click.FloatRange(min=0, max=500, min_open=True), default=20.0, show_default=True, help="Search radius (搜索半径，公里; at most 500).")
+@click.option("--n", "n", type=click.IntRange(min=1, max=1000), default=5, show_default=True, help="Alternatives per site (每个地块的候选数; at most 1000).")
 @click.option(
     "--allow",
     type=click.Choice(["compatible", "notice", "restricted"]),
@@ -39,24 +47,22 @@ __all__ = ["command"]
 @click.option("--rotate", "rotate", type=click.FloatRange(min=0, max=180, min_open=True), default=None, help="Also try rotations in steps of this many degrees (旋转步长).")
 @click.option("--dem", type=click.Path(exists=True, path_type=Path), default=None, help="DEM GeoTIFF: steep candidates are 限制, ties ranked by slope.")
 @click.option("--max-slope", type=click.FloatRange(min=0, max=90), default=25.0, show_default=True, help="Slope threshold (degrees).")
-@click.option("--id-field", default=None, help="Field holding site ids.")
-@sites_crs_option
+@dem_min_coverage_option
 @out_dir_option
 @force_option
 @click.option("--no-map", is_flag=True, help="Skip alternatives.html.")
 def command(
     site: Path,
-    project_type: str,
     zoning: Path | None,
     rules: Path | None,
+    site_opts: SiteOptions,
     max_distance_km: float,
     n: int,
     allow: str,
     rotate: float | None,
     dem: Path | None,
     max_slope: float,
-    id_field: str | None,
-    sites_crs: str | None,
+    dem_min_coverage: float,
     out: Path,
     force: bool,
     no_map: bool,
@@ -70,17 +76,20 @@ def command(
     """
     from spatial.alternatives import find_alternatives
 
+    if not site_opts.project_type:
+        ctx = click.get_current_context()
+        raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "project_type"))
+    project_type = site_opts.project_type
+
     with output_set(out, force=force, inputs=[site, zoning, rules, dem], argv=command_line()) as oset:
         files = {k: oset.staging / v for k, v in ALTERNATIVES_FILES.items() if not (no_map and k == "map")}
-        working_on("zoning", zoning)
-        z = load_zoning_cached(zoning)
-        ruleset = load_rules(rules)
-        sites, z, ruleset, _ = prepare_inputs(site, z, ruleset, project_type=project_type, id_field=id_field, sites_crs=sites_crs)
+        loaded = ScreeningJob(site, zoning, rules, site_opts, use_cache=True).load(stage=working_on)
+        sites, z, ruleset = loaded.sites, loaded.zoning, loaded.rules
         terrain = None
         if dem is not None:
-            from spatial.terrain import load_terrain
+            from spatial.terrain import load_terrain_for_zoning
 
-            terrain = load_terrain(dem, z.crs)
+            terrain = load_terrain_for_zoning(dem, z, dem_min_coverage)
         angles: tuple[float, ...] = (0.0,)
         if rotate:
             import numpy as np

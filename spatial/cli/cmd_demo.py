@@ -9,12 +9,13 @@ import click
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, run_indicators
 from spatial.cli.options import as_of_option, command_line, force_option
+from spatial.job import ScreeningJob
 from spatial.list_rules import attach_lists
 from spatial.lists import demo_list_path
-from spatial.output import write_screening, write_visuals
-from spatial.outset import output_set
+from spatial.output import FILES
+from spatial.outset import RUN_FILE, output_set
 from spatial.rules import load_rules
-from spatial.screening import screen
+from spatial.screening import RunOptions
 from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
 
 __all__ = ["command"]
@@ -32,16 +33,13 @@ def command(out: Path, force: bool, as_of: str | None) -> None:
         working_on("zoning", None)
         zoning = load_zoning(demo_zoning_path())
         indicators = run_indicators(zoning, out=stage, force=force)
-        working_on("sites", demo_sites_path().name)
         # The demo's 准入清单: sentences of the 连州 plan assigned to the demo units (DEMO_DATA.md).
         rules = attach_lists(load_rules(), demo_list_path(), zoning, scheme="plan-lianzhou")
         oset.record["lists"] = rules.extra["lists"]
-        result = screen(demo_sites_path(), zoning, rules, as_of=as_of)
+        job = ScreeningJob(demo_sites_path(), zoning, rules, run_options=RunOptions(as_of=as_of), indicators=indicators)
+        result = job.screen(stage=working_on)
         working_on("outputs", out)
-        write_screening(result, stage, force=force)
-        write_visuals(result, stage, force=force, indicators=indicators)
+        files = job.write(result, stage, force=force)
     print_summary(result)
-    written = ["sites.csv", "hits.csv", "rules.csv", "screening.gpkg", "map.html", "report.html", "report.docx"]
-    written += ["report.pdf"] if (out / "report.pdf").exists() else []
-    written += ["report.xlsx", "附图/"] + ["indicators.csv"] + ["run.json"]
+    written = [oset.final(p).name for p in files.values()] + [FILES["indicators_csv"].name, RUN_FILE]
     click.echo(f"输出 outputs: {out}/ ({', '.join(written)})")

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from spatial.cli.context import working_on
-from spatial.cli.options import force_option, sites_crs_option, zoning_option
+from spatial.cli.options import force_option, site_options, zoning_option
+from spatial.site_options import SiteOptions
 
 __all__ = ["command"]
 
@@ -37,10 +38,10 @@ __all__ = ["command"]
     default=None,
     help="天地图 key for --basemap tianditu (or env ECOZONE_TIANDITU_KEY).",
 )
-@sites_crs_option
+@site_options
 @force_option
 def command(
-    zoning: Path | None, sites: Path | None, out: Path, basemap: str, tianditu_key: str | None, sites_crs: str | None, force: bool
+    zoning: Path | None, sites: Path | None, out: Path, basemap: str, tianditu_key: str | None, site_opts: SiteOptions, force: bool
 ) -> None:
     """Draw the zoning layers (and screened sites) as one offline HTML map (分区管控图)."""
     from maps.zoning_map import basemap_spec, save_map
@@ -54,7 +55,7 @@ def command(
         working_on("zoning", zoning)
         z = load_zoning(zoning)
         working_on("sites", sites)
-        result = read_screening(sites, sites_crs=sites_crs) if sites is not None else None
+        result = read_screening(sites, site_opts) if sites is not None else None
         working_on("outputs", out)
         path = save_map(z, out, result, basemap=basemap, tianditu_key=tianditu_key, force=force)
     size = path.stat().st_size

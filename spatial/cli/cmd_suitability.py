@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
+from spatial.budget import check_raster
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
-from spatial.cli.options import command_line, force_option, out_dir_option, zoning_option
+from spatial.cli.options import command_line, dem_min_coverage_option, force_option, out_dir_option, rules_option, zoning_option
 from spatial.cli.progress import progress_bar
+from spatial.output import write_suitability
 from spatial.outset import output_set
 from spatial.rules import load_rules
 from spatial.screening import prepare_zoning
-from spatial.siting_output import write_suitability
 from spatial.suitability import AREA_TOLERANCE, resolve_rules, suitability
 
 __all__ = ["command"]
@@ -22,9 +23,10 @@ __all__ = ["command"]
 @click.command("suitability")
 @click.option("--project-type", "-t", "project_types", multiple=True, required=True, help="Project type, repeatable (项目类型，可多次), e.g. -t 化工 -t 光伏.")
 @zoning_option
-@click.option("--rules", "-r", type=click.Path(exists=True, path_type=Path), default=None, help="Rule catalogue YAML (规则文件; default: shipped catalogue).")
+@rules_option
 @click.option("--dem", type=click.Path(exists=True, path_type=Path), default=None, help="DEM GeoTIFF (高程); slope above --max-slope becomes 限制.")
 @click.option("--max-slope", type=click.FloatRange(min=0, max=90), default=25.0, show_default=True, help="Slope threshold in degrees (坡度阈值).")
+@dem_min_coverage_option
 @click.option("--resolution", type=click.FloatRange(min=0.01, min_open=False), default=30.0, show_default=True, help="GeoTIFF pixel size in metres (栅格分辨率).")
 @out_dir_option
 @force_option
@@ -42,6 +44,7 @@ def command(
     rules: Path | None,
     dem: Path | None,
     max_slope: float,
+    dem_min_coverage: float,
     resolution: float,
     out: Path,
     force: bool,
@@ -61,12 +64,14 @@ def command(
         ruleset = load_rules(rules)
         working_on("zoning", zoning)
         z = load_zoning_cached(zoning)
+        if "boundary" in z.layers and len(z.layers["boundary"]):  # before any work: a 0.01 m raster is 10^13 cells
+            check_raster(tuple(z.layers["boundary"].total_bounds), resolution)
         terrain = None
         if dem is not None:
-            from spatial.terrain import load_terrain
+            from spatial.terrain import load_terrain_for_zoning
 
             working_on("dem", dem)
-            terrain = load_terrain(dem, z.crs)
+            terrain = load_terrain_for_zoning(dem, z, dem_min_coverage)
         ruleset = resolve_rules(ruleset, z)
         prepared = prepare_zoning(z, ruleset.types)
         results = []
@@ -74,7 +79,13 @@ def command(
             with progress_bar(f"适宜性 {t}") as tick:
                 results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick, scheduler=scheduler))
         working_on("outputs", out)
-        files = write_suitability(results, oset.staging, resolution=resolution, force=force, zoning=None if no_map else z)
+        from maps.style import SUITABILITY_COLOURS
+
+        files = write_suitability(results, oset.staging, SUITABILITY_COLOURS, resolution=resolution, force=force, with_map=not no_map)
+        if "map" in files:
+            from maps.siting_map import save_suitability_map
+
+            save_suitability_map(z, results, files["map"], force=force)
     for r in results:
         parts = [f"{row.class_zh} {row.area_km2:.2f} km² ({row.pct:.1f}%)" for row in r.table.itertuples()]
         total = r.table["area_km2"].sum() * 1e6

@@ -1,11 +1,11 @@
 """Screening on Dask: sites partitioned spatially, zoning broadcast once per worker.
 
 For audits that outgrow one machine (millions of sites, or many screenings
-against one province), :func:`screen_dask` runs the same engine core
+against one province), :func:`screen_sites_dask` runs the same engine core
 (:func:`spatial.engine.evaluate.screen_core`) on a Dask cluster:
 
-1. sites are read, validated and reprojected once on the client, exactly as
-   :func:`spatial.screen` does (same errors, same warnings);
+1. sites are read, validated and reprojected once on the client by the same
+   readers as the local engine (``spatial.screen(..., engine="dask")``);
 2. they are sorted along a Hilbert curve and cut into equal partitions (the
    partitioning ``dask_geopandas`` ``spatial_shuffle(by="hilbert")`` makes,
    computed where the sites already are), so each partition covers a compact
@@ -45,7 +45,7 @@ from spatial.engine.prepared import PreparedZoning, prepare_zoning, release_prep
 from spatial.rules import RuleSet
 from spatial.zoning import Zoning
 
-__all__ = ["screen_dask", "dask_client", "SCHEDULER_ENV"]
+__all__ = ["screen_sites_dask", "dask_client", "SCHEDULER_ENV"]
 
 #: Environment variable naming an existing scheduler (``tcp://host:8786``).
 SCHEDULER_ENV = "ECOZONE_DASK_SCHEDULER"
@@ -172,16 +172,12 @@ def dask_client(
         yield client
 
 
-def screen_dask(
-    sites: gpd.GeoDataFrame | str | os.PathLike[str],
-    zoning: Zoning | str | os.PathLike[str] | None = None,
-    rules: RuleSet | str | os.PathLike[str] | None = None,
+def screen_sites_dask(
+    prep_sites: gpd.GeoDataFrame,
+    zoning: Zoning,
+    rules: RuleSet,
+    sites_audit: dict[str, Any],
     *,
-    project_type: str | None = None,
-    id_field: str | None = None,
-    type_field: str | None = None,
-    sites_crs: str | None = None,
-    layer: str | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     npartitions: int | None = None,
@@ -189,14 +185,22 @@ def screen_dask(
     processes: bool = True,
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
-    **site_options: Any,
 ) -> ScreeningResult:
-    """Screen sites on a Dask cluster; the result equals :func:`spatial.screen`'s.
+    """Screen loaded sites on a Dask cluster; the result equals the local engine's.
+
+    Chosen by ``spatial.screen(..., engine="dask")``, which runs the readers
+    first; like the local engine this never reads a file.
 
     Parameters
     ----------
-    sites, zoning, rules, project_type, id_field, type_field, sites_crs, layer
-        As for :func:`spatial.screen`.
+    prep_sites : GeoDataFrame
+        Prepared sites in the zoning's working CRS.
+    zoning : Zoning
+        Loaded zoning.
+    rules : RuleSet
+        Rules for the zoning's area.
+    sites_audit : dict
+        The sites' audit record.
     workers : int, optional
         Worker processes of the local cluster (default 2).
     scheduler : str, optional
@@ -212,8 +216,6 @@ def screen_dask(
         Threads inside each partition task.
     progress : callable, optional
         Called with (done, total) partitions.
-    **site_options
-        ``xy_order``, ``type_map``, ``strict_types``, ``read_options``: as for :func:`spatial.screen`.
 
     Returns
     -------
@@ -222,12 +224,6 @@ def screen_dask(
     """
     t0 = time.perf_counter()
     started = datetime.now(UTC).astimezone()
-    from spatial.screening import prepare_inputs
-
-    prep_sites, zoning, rules, sites_audit = prepare_inputs(
-        sites, zoning, rules, project_type=project_type, id_field=id_field, type_field=type_field, sites_crs=sites_crs, layer=layer,
-        **site_options,
-    )  # fmt: skip
     prepared = prepare_zoning(zoning, rules.types)  # client side: labels and attributes for the report tables
     release_prepared(prepared)  # no queries here: drop the GEOS indexes straight away
     warn_unknown_bans(prepared)

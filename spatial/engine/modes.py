@@ -40,6 +40,7 @@ class Rule(Protocol):
     id: str
     buffer_m: float | str | None
     distance_m: float | None
+    where: Mapping[str, tuple[str, ...]]
     params: Mapping[str, Any]
 
 
@@ -288,9 +289,7 @@ class Outside(RuleMode):
     def jobs(self, rule: Rule, layer: str, ctx: QueryContext) -> list[Job] | None:  # noqa: D102
         if layer == "boundary":
             return [(("boundary", 0, 0), outside_pairs, ctx.prepared, ctx.sites)]
-        from spatial.engine.evaluate import where_mask  # evaluate imports this module
-
-        selected = where_mask(rule, layer, ctx.prepared)
+        selected = ctx.prepared.where_mask(rule.id, layer, rule.where)
         # Same group as the boundary job: both use the prepared boundary, which two threads must not share.
         return [(("boundary", 0, 0), outside_layer_pairs, ctx.prepared, ctx.sites, layer, selected)]
 

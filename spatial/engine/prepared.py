@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,35 @@ class PreparedZoning:
     def crs(self) -> CRS:
         """Working CRS."""
         return self.zoning.crs
+
+    def where_mask(self, rule_id: str, layer: str, where: Mapping[str, tuple[str, ...]]) -> np.ndarray | None:
+        """Per-feature mask of a rule's attribute condition (cached: every chunk reuses it).
+
+        Parameters
+        ----------
+        rule_id : str
+            The rule's id (cache key).
+        layer : str
+            One of its layers.
+        where : mapping
+            Standard field -> allowed values (empty: no condition).
+
+        Returns
+        -------
+        ndarray of bool or None
+            Features meeting ``where`` (None: no condition).
+        """
+        if not where:
+            return None
+        key = (rule_id, layer, tuple(sorted(where.items())))
+        if key not in self._where:
+            attrs = self.attrs[layer]
+            keep = np.ones(len(attrs), dtype=bool)
+            for fname, allowed in where.items():
+                col = attrs[fname] if fname in attrs else pd.Series([None] * len(attrs))
+                keep &= col.astype("string").isin(allowed).fillna(False).to_numpy()
+            self._where[key] = keep
+        return self._where[key]
 
     def union_of(self, layer: str, idx: np.ndarray) -> shapely.Geometry:
         """Return the prepared union of features ``idx`` of ``layer`` (cached: every chunk reuses it).

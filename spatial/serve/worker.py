@@ -39,25 +39,16 @@ import numpy as np
 import pandas as pd
 
 from spatial.errors import EcozoneError, InputError
-from spatial.outset import output_set
+from spatial.job import ScreeningJob
+from spatial.screening import RunOptions
 from spatial.serve.store import Store, now
+from spatial.site_options import SiteOptions
+from spatial.sites import SiteFile
 
-__all__ = [
-    "WorkerPool",
-    "screen_function",
-    "run_screening",
-    "run_validation",
-    "build_map_layers",
-    "zoning_entry",
-    "runner_id",
-    "watch_parent",
-    "MAP_MAX_SITES",
-]
+__all__ = ["WorkerPool", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "watch_parent"]
 
 log = logging.getLogger("ecozone.serve")
 
-#: Above this many sites the job skips map.html and the reports (as ``ecozone screen`` does).
-MAP_MAX_SITES = 20_000
 #: Sites per engine chunk: the progress bar moves every chunk (results do not depend on it).
 PROGRESS_CHUNK = 2_000
 _STORES: dict[str, Store] = {}
@@ -326,59 +317,12 @@ def build_map_layers(db_url: str, data_dir: str, version_id: str, threaded: bool
 # --------------------------------------------------------------------------- screening
 
 
-def _read_many(folder: Path, inputs: list[dict[str, Any]], params: dict[str, Any], crs: Any) -> Any:
-    """Read several inputs into one frame in the zoning CRS, with distinct ids."""
-    import geopandas as gpd
+def _coverage_notes(audit: dict[str, Any]) -> list[str]:
+    """Return the run-level coverage line and, on the demo, its stamp (shown on the result page)."""
+    from spatial.zoning import DEMO_STAMP
 
-    from spatial import read_sites
-    from spatial.sites import prepare_sites
-
-    type_field = params.get("type_field") or None
-    frames = []
-    for inp in inputs:
-        own_crs = inp.get("sites_crs", params.get("sites_crs") or None)
-        gdf = read_sites(folder / inp["path"], sites_crs=own_crs)
-        if type_field and type_field not in gdf.columns:
-            if "project_type" in gdf.columns and inp["kind"] in ("drawn", "pasted"):
-                gdf = gdf.rename(columns={"project_type": type_field})
-            else:
-                raise InputError(
-                    f"{inp['display']} 没有项目类型字段 {type_field}；现有字段：{', '.join(map(str, gdf.columns.drop(gdf.geometry.name)))}",
-                    f"{inp['display']}: no project-type field {type_field}",
-                )
-        gdf = gdf.to_crs(crs)
-        gdf["来源文件"] = inp["display"]
-        frames.append(gdf)
-    ids = [prepare_sites(f, project_type="industrial")["site_id"].astype(str).to_numpy() for f in frames]
-    flat = pd.Series(np.concatenate(ids)) if ids else pd.Series([], dtype=str)
-    if flat.duplicated().any():
-        # Same ids in different files (e.g. every 坐标文件 says 1): prefix the file's name.
-        for f, own, inp in zip(frames, ids, inputs, strict=True):
-            stem = Path(inp["display"]).stem or "file"
-            f["site_id"] = [f"{stem}-{i}" for i in own]
-    out = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry=frames[0].geometry.name, crs=crs)
-
-
-def write_outputs(result: Any, out: Path) -> None:
-    """Write the same output set as ``ecozone screen`` into ``out`` (the one place that knows it).
-
-    Parameters
-    ----------
-    result : ScreeningResult
-        Screening output.
-    out : Path
-        Empty staging folder.
-    """
-    from spatial.output import write_screening
-
-    write_screening(result, out)
-    if len(result.sites) <= MAP_MAX_SITES:
-        from maps.report import write_report
-        from maps.zoning_map import save_map
-
-        save_map(result.zoning, out / "map.html", result=result)
-        write_report(result, out)
+    cov = audit.get("coverage") or {}
+    return [*([DEMO_STAMP] if audit.get("demo") else []), *([str(cov["line_zh"])] if cov.get("line_zh") else [])]
 
 
 def _web_data(result: Any, web: Path) -> list[dict[str, Any]]:
@@ -386,7 +330,10 @@ def _web_data(result: Any, web: Path) -> list[dict[str, Any]]:
     import shapely
 
     sites = result.sites
-    keep = [c for c in ("site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "n_hits", "summary_zh") if c in sites]
+    keep = [
+        c for c in ("site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "n_hits", "summary_zh", "coverage_zh", "data_note")
+        if c in sites
+    ]  # fmt: skip
     table = pd.DataFrame(sites[keep]).astype(object).where(pd.notna(sites[keep]), None)
     records = table.to_dict("records")
     for r in records:
@@ -416,12 +363,16 @@ def _web_data(result: Any, web: Path) -> list[dict[str, Any]]:
     return records
 
 
-def screen_function() -> Any:
-    """Return the public :func:`spatial.screen` (until the engine split, ``import spatial.screen`` shadows it)."""
-    import spatial
+def _job_sites(folder: Path, inputs: list[dict[str, Any]]) -> Any:
+    """Return the job's sites as :class:`~spatial.job.ScreeningJob` takes them.
 
-    fn = spatial.screen
-    return fn if callable(fn) else fn.screen
+    One uploaded file is read as is (exactly like ``ecozone screen FILE``);
+    several files, drawn shapes and pasted coordinates are read as one id
+    namespace under the names the user gave them (exactly like a folder of
+    those files on the command line).
+    """
+    files = [SiteFile(folder / i["path"], i["display"], i.get("sites_crs")) for i in inputs]
+    return files[0] if len(inputs) == 1 and inputs[0]["kind"] not in ("drawn", "pasted") else files
 
 
 def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = False) -> None:
@@ -436,7 +387,6 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
     threaded : bool
         Running in a thread pool (serialises warning capture).
     """
-    screen = screen_function()
     store = _store(db_url)
     job = store.job(job_id)
     if job is None:
@@ -454,37 +404,23 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             zoning = _zoning(Path(data_dir), version)
             store.update_job(job_id, claim=claim, progress=8.0, stage="读取地块")
             inputs = list(job.inputs or [])
-            if len(inputs) == 1 and inputs[0]["kind"] not in ("drawn", "pasted"):
-                source: Any = folder / "input" / inputs[0]["path"]
-            else:
-                source = _read_many(folder / "input", inputs, params, zoning.crs)
+            job_run = ScreeningJob(
+                _job_sites(folder / "input", inputs), zoning, options=SiteOptions.from_form(params), run_options=RunOptions(chunk_size=PROGRESS_CHUNK, threads=1)
+            )
 
             def progress(done: int, total: int) -> None:
                 store.update_job(job_id, claim=claim, progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
 
             store.update_job(job_id, claim=claim, progress=10.0, stage="筛查")
-            result = screen(
-                source,
-                zoning,
-                project_type=params.get("project_type") or None,
-                type_field=params.get("type_field") or None,
-                sites_crs=params.get("sites_crs") or None,
-                chunk_size=PROGRESS_CHUNK,
-                progress=progress,
-                threads=1,
-            )
-            result.audit["sites"]["path"] = "、".join(i["display"] for i in inputs)
-            result.audit["sites"]["sha256"] = "、".join(i["sha256"] for i in inputs)
+            result = job_run.screen(progress=progress)
             store.update_job(job_id, claim=claim, progress=70.0, stage="写出结果文件、地图和报告")
             staging = folder / ".staging"
             shutil.rmtree(staging, ignore_errors=True)
             records = _web_data(result, staging / "web")
             os.replace(staging / "web", folder / "web")
             shutil.rmtree(staging, ignore_errors=True)
-            # The CLI's transaction: staged, swapped in whole, with run.json tracing every file.
-            inputs_on_disk = [folder / "input" / i["path"] for i in inputs]
-            with output_set(folder / "out", force=False, inputs=inputs_on_disk, argv=["ecozone", "serve", f"job={job_id}"]) as oset:
-                write_outputs(result, oset.staging)
+            # The CLI's output set: staged, swapped in whole, with run.json tracing every file.
+            job_run.write_set(result, folder / "out", argv=["ecozone", "serve", f"job={job_id}"])
         counts = {v: int(n) for v, n in pd.Series([r["verdict"] for r in records], dtype=object).value_counts().items()}
         store.finish_job(
             job_id,
@@ -497,7 +433,8 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             counts=counts,
             n_sites=len(records),
             rules_sha256=str(result.audit.get("rules", {}).get("sha256", "")),
-            warnings=[_shown(w, inputs) for w in _messages(caught)],
+            # The run's coverage line (missing layers, sites off the map) and the demo stamp come first.
+            warnings=[*_coverage_notes(result.audit), *(_shown(w, inputs) for w in _messages(caught))],
         )
     except Exception as exc:  # noqa: BLE001 - recorded for the page; never a traceback to the user
         if not isinstance(exc, EcozoneError):

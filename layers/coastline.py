@@ -1,0 +1,63 @@
+"""海岸线 coastline: natural, artificial and restored shoreline, with an optional control width.
+
+The kind follows the 岸线 classes of coastal plans (自然岸线 / 人工岸线 /
+生态恢复岸线); a shoreline's ``buffer_m`` (控制宽度, metres landward and
+seaward) makes sites within it touch the line.  No rule ships for this layer:
+a catalogue adds rules whose ``layer:`` is ``coastline`` once the clause they
+cite is in hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from layers._common import id_field, name_field
+from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style
+
+__all__ = ["SPEC", "KINDS"]
+
+KINDS = {
+    "natural": ("自然岸线", "自然", "natural_coast", "zrax"),
+    "artificial": ("人工岸线", "人工", "artificial_coast", "rgax"),
+    "restored": ("生态恢复岸线", "恢复岸线", "整治修复岸线", "修复岸线", "restored_coast", "stxfax"),
+}
+
+
+def _reach(layer: pd.DataFrame) -> np.ndarray:
+    """Each shoreline's control width in metres (0 where none is given: the line itself)."""
+    if "buffer_m" not in layer:
+        return np.zeros(len(layer))
+    w = pd.to_numeric(layer["buffer_m"], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(w) & (w > 0), w, 0.0)
+
+
+SPEC = LayerSpec(
+    name="coastline",
+    label_zh="海岸线",
+    label_en="Coastline",
+    geometry="line_or_polygon",
+    fields=(
+        id_field("axbh", "岸线编号"),
+        name_field("axmc", "岸线名称"),
+        FieldSpec("kind", "岸线类型", ("axlx", "岸线类型", "岸线类别", "类型", "type"), "enum", KINDS, required=True),
+        FieldSpec("function", "岸线功能", ("axgn", "岸线功能", "功能", "function"), "text"),
+        FieldSpec("buffer_m", "控制宽度(米)", ("kzkd", "控制宽度", "控制宽度(米)", "缓冲距离", "buffer"), "number"),
+    ),
+    aliases=("coastline", "coast", "海岸线", "岸线", "haxian", "ax"),
+    reach=_reach,
+    status=11,
+    short_en="Coastline",
+    draw_order=72,
+    class_field="kind",
+    styles={
+        "coastline:natural": ClassStyle("自然岸线", "natural", {"color": "#006d2c", "weight": 3, "opacity": 1}, "line"),
+        "coastline:natural" + REACH_SUFFIX: ClassStyle("自然岸线控制范围", "natural buffer", fill_style("#a1d99b", 0.4, line="#41ab5d", weight=0.5)),
+        "coastline:artificial": ClassStyle("人工岸线", "artificial", {"color": "#636363", "weight": 3, "opacity": 1}, "line"),
+        "coastline:artificial" + REACH_SUFFIX: ClassStyle("人工岸线控制范围", "artificial buffer", fill_style("#d9d9d9", 0.4, line="#969696", weight=0.5)),
+        "coastline:restored": ClassStyle("生态恢复岸线", "restored", {"color": "#2b8cbe", "weight": 3, "opacity": 1}, "line"),
+        "coastline:restored" + REACH_SUFFIX: ClassStyle("生态恢复岸线控制范围", "restored buffer", fill_style("#a6bddb", 0.4, line="#74a9cf", weight=0.5)),
+    },
+    indicator=IndicatorRole("length", by="kind", labels={"natural": "自然岸线", "artificial": "人工岸线", "restored": "生态恢复岸线"}),
+    report=ReportRole("other", 7, False, "land", True),
+)
