@@ -18,7 +18,8 @@ from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, Laye
 __all__ = ["SPEC", "KINDS"]
 
 KINDS = {
-    "natural": ("自然岸线", "自然", "natural_coast", "zrax"),
+    # 全国海岸线修测 classes: 自然岸线 = 砂质 / 淤泥质 / 基岩 / 生物岸线.
+    "natural": ("自然岸线", "自然", "natural_coast", "zrax", "砂质岸线", "淤泥质岸线", "基岩岸线", "生物岸线"),
     "artificial": ("人工岸线", "人工", "artificial_coast", "rgax"),
     "restored": ("生态恢复岸线", "恢复岸线", "整治修复岸线", "修复岸线", "restored_coast", "stxfax"),
 }
