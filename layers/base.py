@@ -197,6 +197,10 @@ class IndicatorRole:
         ``length`` kind: the field whose values the lengths are reported by.
     labels : mapping
         ``length`` kind: value of ``by`` -> Chinese indicator label (``河流廊道``).
+    share : tuple of str, optional
+        ``length`` kind: ``(value, indicator, label_zh, label_en)``: the value's
+        geodesic length as a share (%) of the layer's whole dissolved length
+        (自然岸线保有率).
     """
 
     kind: Literal["area", "count", "length", "none"] = "area"
@@ -204,6 +208,7 @@ class IndicatorRole:
     ratio: str | None = None
     by: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    share: tuple[str, str, str, str] | None = None
 
 
 #: A layer indicators do not measure (declared, so a forgotten role is caught).

@@ -59,6 +59,11 @@ SPEC = LayerSpec(
         "coastline:restored": ClassStyle("生态恢复岸线", "restored", {"color": "#2b8cbe", "weight": 3, "opacity": 1}, "line"),
         "coastline:restored" + REACH_SUFFIX: ClassStyle("生态恢复岸线控制范围", "restored buffer", fill_style("#a6bddb", 0.4, line="#74a9cf", weight=0.5)),
     },
-    indicator=IndicatorRole("length", by="kind", labels={"natural": "自然岸线", "artificial": "人工岸线", "restored": "生态恢复岸线"}),
+    indicator=IndicatorRole(
+        "length",
+        by="kind",
+        labels={"natural": "自然岸线", "artificial": "人工岸线", "restored": "生态恢复岸线"},
+        share=("natural", "natural_coastline_ratio_pct", "自然岸线保有率", "Natural coastline retention (natural / total length)"),
+    ),
     report=ReportRole("other", 7, False, "land", True),
 )
