@@ -221,3 +221,46 @@ def test_marine_red_line_area_and_share_of_sea(yangjiang) -> None:
 def test_specs_declare_report_and_styles() -> None:
     assert REGISTRY["sea_unit"].report.section == "other" and REGISTRY["land_sea"].report.figure == "land"
     assert "redline:marine" in REGISTRY["redline"].styles
+
+
+def _coast_version(path: Path, natural_to: float) -> Path:
+    """A coastline-only file: natural x 0..natural_to, artificial from there to x 20 (y = 5)."""
+    gpd.GeoDataFrame(
+        {"岸线编号": ["A", "B"], "岸线类型": ["自然岸线", "人工岸线"]},
+        geometry=[km_line((0, 5), (natural_to, 5)), km_line((natural_to, 5), (20, 5))],
+        crs=TOY_CRS,
+    ).to_file(path, layer="海岸线", driver="GPKG")
+    return path
+
+
+def test_diff_of_two_coastline_versions_reports_natural_length_lost(tmp_path: Path) -> None:
+    from spatial.diff import diff_lines
+
+    old = _coast_version(tmp_path / "old.gpkg", 10)
+    new = _coast_version(tmp_path / "new.gpkg", 7)  # 3 km of natural coast turned artificial (a port)
+    d = diff_lines(old, new)
+    expect = _geod_m([km_line((7, 5), (10, 5))])
+    assert d.lost_m("natural") == pytest.approx(expect, abs=0.01)
+    gained = d.totals.set_index("value")["gained_m"]
+    assert gained["artificial"] == pytest.approx(expect, abs=0.01) and gained["natural"] == 0.0
+    lost = d.pieces[(d.pieces["change"] == "lost") & (d.pieces["value"] == "natural")]
+    assert len(lost) == 1 and shapely.equals_exact(lost.geometry.iloc[0].normalize(), km_line((7, 5), (10, 5)).normalize(), 1e-6)
+    assert diff_lines(old, old).lost_m("natural") == 0.0
+
+
+def test_cli_diff_coastline_writes_lost_pieces(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from spatial.cli import cli
+
+    old = _coast_version(tmp_path / "old.gpkg", 10)
+    new = _coast_version(tmp_path / "new.gpkg", 6)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["diff", str(old), str(new), "--layer", "coastline", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "diff.json").read_text(encoding="utf-8"))
+    natural = {r["value"]: r for r in data["totals"]}["natural"]
+    assert natural["lost_m"] == pytest.approx(_geod_m([km_line((6, 5), (10, 5))]), abs=0.01) and data["lost_pieces"] == 1
+    assert len(gpd.read_file(out / "diff.gpkg", layer="lost")) == 1  # only natural coast was lost; the artificial grew
