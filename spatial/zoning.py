@@ -37,7 +37,10 @@ from spatial.geometry import clean_geometries
 from spatial.io import file_sha256, list_layers, read_vector
 from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
-__all__ = ["Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES"]
+__all__ = [
+    "Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "coast_demo_zoning_path", "coast_demo_sites_path",
+    "display_path", "VECTOR_SUFFIXES",
+]  # fmt: skip
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".gml", ".fgb", ".parquet", ".geoparquet", ".dxf")
 _MANIFEST_KEYS = {"path", "layer", "fields", "values", "defaults", "encoding", "crs", "force_crs", "where"}
@@ -63,6 +66,28 @@ def demo_sites_path() -> Path:
         ``spatial/data/lianzhou_sites.gpkg`` inside the installed package.
     """
     return Path(str(resources.files("spatial") / "data" / "lianzhou_sites.gpkg"))
+
+
+def coast_demo_zoning_path() -> Path:
+    """Path of the bundled coastal demo zoning (阳江市江城区, land and sea; scripts/build_coast_demo.py).
+
+    Returns
+    -------
+    Path
+        ``spatial/data/jiangcheng_coast_demo.gpkg`` inside the installed package.
+    """
+    return Path(str(resources.files("spatial") / "data" / "jiangcheng_coast_demo.gpkg"))
+
+
+def coast_demo_sites_path() -> Path:
+    """Path of the bundled coastal demo project sites.
+
+    Returns
+    -------
+    Path
+        ``spatial/data/jiangcheng_coast_sites.gpkg`` inside the installed package.
+    """
+    return Path(str(resources.files("spatial") / "data" / "jiangcheng_coast_sites.gpkg"))
 
 
 def display_path(path: str | os.PathLike[str] | None) -> str:

@@ -10,13 +10,16 @@ from typing import Any, TypeVar, cast
 import click
 
 from spatial.site_options import COORDS, XY_ORDERS, SiteOptions
+from spatial.zoning import coast_demo_zoning_path
 
-__all__ = ["site_options", "rules_option", "as_of_option", "major_project_option", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line"]
+__all__ = ["site_options", "rules_option", "as_of_option", "major_project_option", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "COAST_DEMO_NAMES", "command_line"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Words that name the bundled 连州 demo zoning on the command line (a real path of that name wins).
 DEMO_NAMES = ("demo", "演示")
+#: Words that name the bundled coastal demo (阳江市江城区) on the command line.
+COAST_DEMO_NAMES = ("demo-coast", "海岸演示")
 
 
 class ZoningPath(click.Path):
@@ -29,6 +32,8 @@ class ZoningPath(click.Path):
         """Return None for ``demo`` (the commands' default), else the checked path."""
         if isinstance(value, str) and value.strip().lower() in DEMO_NAMES and not Path(value).exists():
             return None
+        if isinstance(value, str) and value.strip().lower() in COAST_DEMO_NAMES and not Path(value).exists():
+            return coast_demo_zoning_path()
         return super().convert(value, param, ctx)
 
 
@@ -39,7 +44,7 @@ def zoning_option(f: F) -> F:
         "-z",
         type=ZoningPath(),
         default=None,
-        help="Zoning package: GeoPackage, zoning.yaml manifest or folder, or `demo` for the bundled 连州 demo (分区数据; default: demo).",
+        help="Zoning package: GeoPackage, zoning.yaml manifest or folder, `demo` for the bundled 连州 demo or `demo-coast` for the coastal 江城区 demo (分区数据; default: demo).",
     )(f)
 
 
