@@ -31,6 +31,7 @@ SPEC = LayerSpec(
     ),
     aliases=("redline", "red_line", "生态保护红线", "生态红线", "红线", "sthx", "stbhhx", "eco_redline"),
     status=1,
+    standard=True,
     short_en="Red line",
     draw_order=60,
     class_field="kind",

@@ -195,6 +195,7 @@ def build(shared: Path) -> tuple[dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame]:
             "HJZHGKDYMC": ["江城西部重点管控单元", "江城中部一般管控单元", "江城东部重点管控单元"],
             "ZHGKDYFL": ["重点管控", "一般管控", "重点管控"],
             "禁止类": ["", "", ""],
+            "准入清单": ["（合成）执行区域布局管控要求", "（合成）执行一般管控要求", "（合成）执行区域布局管控要求"],
         },
         geometry=[polygonal(g) for g in land_parts],
         crs=CRS,

@@ -62,7 +62,9 @@ def test_inland_major_project_gets_no_reclamation_finding(result) -> None:
     assert result.sites.set_index("site_id").loc[site, "major_project"] in ("是", "yes")
     assert not _hits(result, site)["rule_id"].str.contains("RECLAIM").any()
     inland = _site(result, "围填海（内陆")
-    assert list(_hits(result, inland)["rule_id"]) == ["RECLAIM-INLAND"] and _verdict(result, inland) == "notice"
+    rules = _hits(result, inland).set_index("rule_id")["verdict"]
+    assert rules["RECLAIM-INLAND"] == "notice" and not ({"RECLAIM", "RECLAIM-SEA", "MRL-RECLAIM"} & set(rules.index))
+    assert _verdict(result, inland) == "notice"  # 待核实 (layers the demo lacks add their own 待核实 rows)
 
 
 def test_port_on_natural_coastline_is_conditional_with_balance(result) -> None:
@@ -70,7 +72,7 @@ def test_port_on_natural_coastline_is_conditional_with_balance(result) -> None:
     h = _hits(result, site).set_index("rule_id")
     assert _verdict(result, site) == "restricted" and h.loc["COAST-NATURAL-BALANCE", "verdict_eia"] == "有条件符合"
     assert "占补平衡" in h.loc["COAST-NATURAL-BALANCE", "conditions_zh"]
-    assert _hits(result, _site(result, "港口码头（人工岸线）")).empty
+    assert not _hits(result, _site(result, "港口码头（人工岸线）"))["rule_id"].str.startswith("COAST-").any()
 
 
 def test_sea_unit_list_and_sea_types(result) -> None:

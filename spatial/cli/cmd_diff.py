@@ -11,11 +11,12 @@ from rich.table import Table
 from layers import REGISTRY
 from spatial.cli.context import working_on
 from spatial.cli.helpers import make_console
-from spatial.cli.options import command_line, force_option, out_dir_option, tolerance_option
+from spatial.cli.options import ZoningPath, command_line, force_option, out_dir_option, tolerance_option
 from spatial.diff import DiffResult, LineDiff, diff_layers, diff_lines
 from spatial.io import write_csv, write_vector_layers
 from spatial.output import output_path, write_json
 from spatial.outset import RUN_FILE, output_set
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command"]
 
@@ -70,8 +71,8 @@ def _print_lines(result: LineDiff, console: Console) -> None:
 
 
 @click.command("diff")
-@click.argument("old", type=click.Path(exists=True, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.argument("old", type=ZoningPath())
+@click.argument("new", type=ZoningPath())
 @click.option("--layer", default="redline", show_default=True, help="Layer to compare (比较的图层).")
 @tolerance_option
 @click.option(
@@ -82,7 +83,7 @@ def _print_lines(result: LineDiff, console: Console) -> None:
 @out_dir_option
 @force_option
 def command(
-    old: Path, new: Path, layer: str, tolerance_m2: float, fail_on_reduction: bool, out: Path, force: bool
+    old: Path | None, new: Path | None, layer: str, tolerance_m2: float, fail_on_reduction: bool, out: Path, force: bool
 ) -> None:
     """Compare OLD and NEW versions of a layer (default the red line).
 
@@ -96,6 +97,7 @@ def command(
     """
     console = make_console()
     keys = ("diff_json", "diff_gpkg", "diff_breakdown_csv")
+    old, new = old or demo_zoning_path(), new or demo_zoning_path()  # `demo` names the bundled package
     role = REGISTRY[layer].indicator if layer in REGISTRY else None
     by_length = role is not None and role.kind == "length"  # a line layer (海岸线): length per class
     with output_set(out, force=force, inputs=[old, new], argv=command_line()) as oset:
