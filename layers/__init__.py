@@ -73,7 +73,7 @@ def section_layers(section: str) -> tuple[str, ...]:
 
     Parameters
     ----------
-    section : {'redline', 'quality', 'other'}
+    section : {'redline', 'quality', 'coast', 'other'}
         Section (``ReportRole.section``).
 
     Returns

@@ -217,7 +217,7 @@ NOT_MEASURED = IndicatorRole("none")
 #: 附图 groups a layer's map belongs to, in figure order.
 FIGURE_GROUPS = ("ecology", "units", "land")
 #: Report sections with a row per layer, in report order.
-REPORT_SECTIONS = ("redline", "quality", "other")
+REPORT_SECTIONS = ("redline", "quality", "coast", "other")
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ class ReportRole:
 
     Parameters
     ----------
-    section : {'redline', 'quality', 'other'} or None
+    section : {'redline', 'quality', 'coast', 'other'} or None
         Site-analysis table with a row for the layer (生态保护红线 /
         环境质量底线和资源利用上线 / 其他空间管控要求); None: no row of its
         own (context such as the boundary, or a layer with rows of its own
@@ -244,7 +244,7 @@ class ReportRole:
         distances from sensitive receptors).
     """
 
-    section: Literal["redline", "quality", "other"] | None
+    section: Literal["redline", "quality", "coast", "other"] | None
     order: int
     constraint: bool
     figure: Literal["ecology", "units", "land"] | None

@@ -110,3 +110,27 @@ def test_diff_of_two_coastline_versions_reports_natural_lost(zoning, tmp_path: P
     expect = Geod(ellps="GRS80").geometry_length(shapely.segmentize(gpd.GeoSeries([old.geometry.iloc[longest]], crs=old.crs).to_crs("EPSG:4490").iloc[0], 0.001))
     assert d.lost_m("natural") == pytest.approx(expect, rel=1e-4)
     assert len(d.pieces[(d.pieces["change"] == "lost") & (d.pieces["value"] == "natural")]) == 1
+
+
+def test_report_has_a_sea_and_coast_section_where_it_applies(result) -> None:
+    """海域与岸线: rows for the coastline and the sea units, driven by their LayerSpec report role."""
+    from maps.eia import build_model
+
+    model = build_model(result)
+    port = next(s for s in model.sites if "自然岸线" in s.name)
+    coast = [t for t in port.tables if t.key == "coast"]
+    assert len(coast) == 1 and coast[0].title == "海域与岸线"
+    text = " ".join(f"{r.requirement} {r.situation} {r.verdict} {r.rules}" for r in coast[0].rows)
+    assert "有条件符合" in text and "占补平衡" in text
+
+
+def test_no_sea_and_coast_section_without_coast_layers(toy_zoning) -> None:
+    """An inland package gets no 海域与岸线 table."""
+    from conftest import km_point
+
+    from maps.eia import build_model
+    from spatial.screening import screen
+
+    sites = gpd.GeoDataFrame({"site_id": ["A"], "project_type": ["commercial"]}, geometry=[km_point(18, 19)], crs=toy_zoning.crs)
+    model = build_model(screen(sites, toy_zoning))
+    assert model.sites and not any(t.key == "coast" for s in model.sites for t in s.tables)
