@@ -317,6 +317,10 @@ class LayerSpec:
         Every screening needs this layer whatever the project type (红线, 自然保护地,
         水源保护区, 管控单元, 永久基本农田, 城镇开发边界): a package without it (or
         with it empty) gives 待核实, never 不涉及, and ``validate`` reports it as an error.
+    coastal : bool
+        A layer of the coast (海岸线, 陆海分区, 近岸海域环境管控单元): rules reading it make it
+        needed only in a package that has a coast (a non-empty coastal layer);
+        an inland county is not asked for its shoreline.
     """
 
     name: str
@@ -344,6 +348,7 @@ class LayerSpec:
     check: Callable[[pd.DataFrame], list[tuple[str, str]]] | None = None
     kind_field: str | None = None
     standard: bool = False
+    coastal: bool = False
 
     def reach_zones(self, layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
         """Return each feature's reach zone: the feature buffered by its :attr:`reach`.

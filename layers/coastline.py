@@ -65,5 +65,6 @@ SPEC = LayerSpec(
         labels={"natural": "自然岸线", "artificial": "人工岸线", "restored": "生态恢复岸线"},
         share=("natural", "natural_coastline_ratio_pct", "自然岸线保有率", "Natural coastline retention (natural / total length)"),
     ),
+    coastal=True,
     report=ReportRole("coast", 1, False, "land", True),
 )

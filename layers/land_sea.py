@@ -42,4 +42,5 @@ SPEC = LayerSpec(
     indicator=NOT_MEASURED,
     report=ReportRole(None, 0, False, "land", False),
     nearest=False,
+    coastal=True,
 )

@@ -44,5 +44,6 @@ SPEC = LayerSpec(
         "sea_unit:general": ClassStyle("海域一般管控单元", "sea general control", fill_style("#9ecae1", 0.3, line="#4292c6", weight=1.0)),
     },
     indicator=IndicatorRole("area", "sea_unit_area_km2"),
+    coastal=True,
     report=ReportRole("coast", 2, False, "units", True),
 )

@@ -219,7 +219,8 @@ def test_marine_red_line_area_and_share_of_sea(yangjiang) -> None:
 
 
 def test_specs_declare_report_and_styles() -> None:
-    assert REGISTRY["sea_unit"].report.section == "other" and REGISTRY["land_sea"].report.figure == "land"
+    assert REGISTRY["sea_unit"].report.section == "coast" and REGISTRY["land_sea"].report.figure == "land"
+    assert all(REGISTRY[n].coastal for n in ("coastline", "land_sea", "sea_unit")) and not REGISTRY["redline"].coastal
     assert "redline:marine" in REGISTRY["redline"].styles
 
 
@@ -264,3 +265,20 @@ def test_cli_diff_coastline_writes_lost_pieces(tmp_path: Path) -> None:
     natural = {r["value"]: r for r in data["totals"]}["natural"]
     assert natural["lost_m"] == pytest.approx(_geod_m([km_line((6, 5), (10, 5))]), abs=0.01) and data["lost_pieces"] == 1
     assert len(gpd.read_file(out / "diff.gpkg", layer="lost")) == 1  # only natural coast was lost; the artificial grew
+
+
+def test_inland_package_is_not_asked_for_coast_layers(tmp_path: Path) -> None:
+    """Coverage: an inland county (no coastal layer) gets no 待核实 for a missing shoreline or sea unit;
+    a coastal package missing one of them does."""
+    from conftest import write_toy_gpkg
+
+    from spatial.screening import screen
+    from spatial.zoning import load_zoning
+
+    sites = gpd.GeoDataFrame({"site_id": ["P"], "project_type": ["港口码头"]}, geometry=[km_point(18, 19)], crs=TOY_CRS)
+    inland = screen(sites, load_zoning(write_toy_gpkg(tmp_path / "inland.gpkg")))
+    assert not inland.hits["rule_id"].isin(["COV-coastline", "COV-sea_unit", "COV-land_sea"]).any()
+    coastal = write_toy_gpkg(tmp_path / "coastal.gpkg")
+    gpd.GeoDataFrame({"陆海属性": ["陆域"]}, geometry=[km_box(0, 0, 20, 20)], crs=TOY_CRS).to_file(coastal, layer="海域", driver="GPKG")
+    got = screen(sites, load_zoning(coastal))
+    assert {"COV-coastline", "COV-sea_unit"} <= set(got.hits["rule_id"])
