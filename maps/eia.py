@@ -1064,7 +1064,7 @@ def _site_conclusion(word: str, plans: list[str], tables: list[Table], gaps: str
         why = f"{'；'.join(breached)}，" if breached else ""
         return f"综上，本项目{why}选址不符合{docs}的要求，须调整选址。"
     if gaps:  # never 符合 on data the package does not hold: say what must be supplied
-        return f"综上，分区数据不完整（{gaps}），本项目选址的符合性无法判定，须补充上述数据和管控要求后重新筛查。{tail}"
+        return f"综上，分区数据不完整（{gaps}），本项目选址是否符合{docs}的要求无法判定，须补充上述数据和管控要求后重新筛查。{tail}"
     if word == "有条件符合":
         return f"综上，本项目在依法履行审批手续、落实上述管控条件的前提下，符合{docs}的要求。{tail}"
     if word == PENDING:

@@ -103,7 +103,7 @@ def test_no_redline_report_first_page(no_redline: Path, tmp_path: Path) -> None:
     model = build_model(res)
     assert any("生态保护红线（未提供）" in c for c in model.coverage)
     conclusion = model.sites[0].conclusion
-    assert "符合性无法判定" in conclusion and "生态保护红线" in conclusion
+    assert "无法判定" in conclusion and "生态保护红线" in conclusion
     assert not conclusion.startswith("综上，本项目选址符合")
     assert "不涉及生态保护红线" not in model.summary["涉及情况"].iloc[0]
 
