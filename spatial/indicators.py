@@ -554,7 +554,8 @@ def compute_indicators(
     for layer in _role_layers("area"):
         if layer in zoning:
             unions[layer] = dissolve(zoning[layer].geometry.values)
-        else:
+        elif not REGISTRY[layer].coastal or any(k in zoning for k, spec in REGISTRY.items() if spec.coastal):
+            # an inland county is not told about the sea units it cannot have
             notes.append(f"分区数据中没有 {layer} 图层，相关指标不计算。 / no {layer} layer: its indicators are skipped")
     for layer, union in unions.items():
         role = REGISTRY[layer].indicator
