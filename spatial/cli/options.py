@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from spatial.pgzoning import is_db_url
 from spatial.site_options import COORDS, XY_ORDERS, SiteOptions
 
 __all__ = ["site_options", "rules_option", "as_of_option", "major_project_option", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line"]
@@ -29,6 +30,8 @@ class ZoningPath(click.Path):
         """Return None for ``demo`` (the commands' default), else the checked path."""
         if isinstance(value, str) and value.strip().lower() in DEMO_NAMES and not Path(value).exists():
             return None
+        if is_db_url(value):  # a package kept in PostGIS: checked when it is read
+            return str(value).strip()
         return super().convert(value, param, ctx)
 
 
@@ -39,7 +42,7 @@ def zoning_option(f: F) -> F:
         "-z",
         type=ZoningPath(),
         default=None,
-        help="Zoning package: GeoPackage, zoning.yaml manifest or folder, or `demo` for the bundled 连州 demo (分区数据; default: demo).",
+        help="Zoning package: GeoPackage, zoning.yaml manifest, folder, postgresql://user@host/db?schema=NAME, or `demo` for the bundled 连州 demo (分区数据; default: demo).",
     )(f)
 
 
