@@ -51,7 +51,7 @@ class PublishedVersion:
     content_hash: str
     source: str
     layers: list[str]
-    findings: dict[str, int]
+    findings: dict[str, int] | None
     url: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -130,6 +130,7 @@ def publish_package(
     label: str,
     issuer: str = "",
     schema: str | None = None,
+    validate: bool = True,
 ) -> PublishedVersion:
     """Write a zoning package into a new schema of a PostGIS database.
 
@@ -145,6 +146,9 @@ def publish_package(
         Issuing body (e.g. ``连州市生态环境局``).
     schema : str, optional
         The new schema's name (lower-case ASCII); default the next free ``zoning_vN``.
+    validate : bool, default True
+        Run ``ecozone validate`` and store its findings (False: stored as not checked, ``null``;
+        a province takes minutes to validate).
 
     Returns
     -------
@@ -165,8 +169,10 @@ def publish_package(
         raise InputError(
             f"模式名 {schema} 无效：只用小写字母、数字和下划线，以字母开头。", f"invalid schema name {schema}: use a-z, 0-9 and _, starting with a letter"
         )
-    report = validate_zoning(package)  # also proves the package loads
-    findings = {str(k): int(v) for k, v in sorted(report.codes().items())}
+    findings: dict[str, int] | None = None
+    if validate:
+        report = validate_zoning(package)  # also proves the package loads
+        findings = {str(k): int(v) for k, v in sorted(report.codes().items())}
     raw = _read_raw(package)
     pkg = parse_db_url(db)
     engine = db_engine(pkg)
@@ -220,7 +226,7 @@ def publish_package(
                     "source": package.name,
                     "ver": __version__,
                     "layers": json.dumps(list(raw), ensure_ascii=False),
-                    "findings": json.dumps(findings),
+                    "findings": None if findings is None else json.dumps(findings),
                 },
             )
     finally:
@@ -302,7 +308,7 @@ def list_versions(db: str) -> list[PublishedVersion]:
                 out.append(
                     PublishedVersion(
                         schema, str(row["label"]), str(row["issuer"] or ""), row["published"].isoformat(), str(row["content_hash"]),
-                        str(row["source"] or ""), list(layers or []), dict(findings or {}), url,
+                        str(row["source"] or ""), list(layers or []), None if findings is None else dict(findings), url,
                     )
                 )
     finally:

@@ -261,8 +261,10 @@ def read_db_layer(engine: Any, pkg: DbPackage, entry: Mapping[str, Any]) -> gpd.
         if entry.get("where"):
             sql += f" where {entry['where']}"
         sql += f" order by {_q(ROW_COLUMN)}" if ROW_COLUMN in cols else ""
-        result = con.execute(sa.text(sql))
-        rows = result.all()
+        # Binary transfer: WKB arrives as bytes, not as hex text to parse (a province's red lines are large).
+        with con.connection.driver_connection.cursor(binary=True) as cur:
+            cur.execute(sql)
+            rows = cur.fetchall()
     data = {c: [r[i] for r in rows] for i, c in enumerate(attrs)}
     df = pd.DataFrame(data, columns=attrs)
     for c in attrs:  # the driver gives Python objects: let numbers and booleans become numeric columns again

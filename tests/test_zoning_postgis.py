@@ -75,6 +75,7 @@ def test_demo_published_listed_and_screened_identically(postgis_url: str, tmp_pa
     # a GiST index per table
     n_gist = _sql(postgis_url, "select count(*) from pg_indexes where schemaname='lianzhou_2026' and indexdef ilike '%using gist%'")[0][0][0]
     assert n_gist == len(v["layers"])
+    assert v["findings"] is not None  # validated by default
 
     zf, zd = load_zoning(demo_zoning_path()), load_zoning(url)
     _assert_same_zoning(zf, zd)
