@@ -35,7 +35,7 @@ from spatial.pgzoning import MANIFEST_TABLE, META_TABLE, ROW_COLUMN, db_engine, 
 from spatial.validate import validate_zoning
 from spatial.zoning import package_entries
 
-__all__ = ["PublishedVersion", "publish_package", "list_versions"]
+__all__ = ["PublishedVersion", "publish_package", "list_versions", "version_of"]
 
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -314,3 +314,20 @@ def list_versions(db: str) -> list[PublishedVersion]:
     finally:
         engine.dispose()
     return sorted(out, key=lambda v: (v.published, v.schema))
+
+
+def version_of(url: str) -> PublishedVersion | None:
+    """Return the published version a package URL names (None: a schema without ``ecozone_meta``).
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user@host/db?schema=NAME``.
+
+    Returns
+    -------
+    PublishedVersion or None
+        Its label, issuer, date, hash and findings.
+    """
+    schema = parse_db_url(url).schema
+    return next((v for v in list_versions(url) if v.schema == schema), None)

@@ -122,3 +122,22 @@ def test_tables_without_manifest_and_refusals(postgis_url: str, tmp_path: Path) 
     assert [x.label for x in list_versions(postgis_url) if x.schema == "toy_plain"] == ["toy"]
     with pytest.raises(InputError, match="no_such"):
         load_zoning(f"{postgis_url}?schema=no_such")
+
+
+def test_web_app_screens_against_a_published_version(postgis_url: str, tmp_path: Path) -> None:
+    """``ecozone serve --zoning postgresql://…?schema=…``: the version is registered with its label and hash, jobs use it."""
+    from fastapi.testclient import TestClient
+    from serve_helpers import make_app, wait_job
+
+    v = publish_package(demo_zoning_path(), postgis_url, label="网页版本", issuer="局", schema="web_v1", validate=False)
+    app = make_app(tmp_path / "data", zoning=v.url)
+    with TestClient(app) as c:
+        versions = app.state.store.versions(accepted_only=True)
+        assert [(x.label, x.path, x.sha256) for x in versions] == [("网页版本（PostGIS web_v1）", v.url, v.content_hash)]
+        r = c.post("/api/screenings", files={"files": ("s.gpkg", demo_sites_path().read_bytes())})
+        assert r.status_code == 202, r.text
+        doc = wait_job(c, r.json()["id"])
+    assert doc["status"] == "done", doc
+    expected = screen(demo_sites_path(), load_zoning(demo_zoning_path()))
+    assert [s["verdict"] for s in doc["sites"]] == expected.sites["verdict"].tolist()
+    app.state.store.close()
