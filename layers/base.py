@@ -304,6 +304,14 @@ class LayerSpec:
     check : callable, optional
         Cross-field validation of the normalised fields: returns
         ``(zh, en)`` problems naming the offending rows.
+    kind_field : str, optional
+        Standard field whose values are different kinds of feature (roads and
+        rivers, air and soil zones), not grades of one kind: the report gives
+        the rules about each kind their own row, answered by that kind's facts.
+    standard : bool
+        Every screening needs this layer whatever the project type (红线, 自然保护地,
+        水源保护区, 管控单元, 永久基本农田, 城镇开发边界): a package without it (or
+        with it empty) gives 待核实, never 不涉及, and ``validate`` reports it as an error.
     """
 
     name: str
@@ -329,6 +337,8 @@ class LayerSpec:
     status_concern: bool = True
     column_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     check: Callable[[pd.DataFrame], list[tuple[str, str]]] | None = None
+    kind_field: str | None = None
+    standard: bool = False
 
     def reach_zones(self, layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
         """Return each feature's reach zone: the feature buffered by its :attr:`reach`.

@@ -63,6 +63,7 @@ SPEC = LayerSpec(
     aliases=("control_unit", "control_units", "环境管控单元", "管控单元", "hjgkdy", "zhgkdy", "三线一单"),
     id_field="code",
     status=7,
+    standard=True,
     summary="unit",
     short_en="Control units",
     draw_order=10,

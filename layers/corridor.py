@@ -112,6 +112,7 @@ SPEC = LayerSpec(
 
 
     check=_check_width,
+    kind_field="kind",  # a road rule is answered with roads, a river rule with rivers
 )
 
 

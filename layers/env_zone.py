@@ -161,4 +161,5 @@ SPEC = LayerSpec(
         "env_zone": ClassStyle("其他要素分区", "other element zone", fill_style("#bdbdbd", 0.15, line="#969696")),
     },
     hidden=True,  # four overlapping element maps would bury the units: listed, switched on by the reader
+    kind_field="element",  # an air rule is answered with air zones, a soil rule with soil zones
 )  # fmt: skip

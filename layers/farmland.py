@@ -17,6 +17,7 @@ SPEC = LayerSpec(
     aliases=("farmland", "永久基本农田", "基本农田", "yjjbnt", "jbnt", "jbntbhtb"),
     name_field=None,
     status=4,
+    standard=True,
     short_en="Basic farmland",
     draw_order=20,
     styles={"farmland": ClassStyle("永久基本农田", "farmland", fill_style("#ffd92f", 0.55, line="#d4b000", weight=0.6))},

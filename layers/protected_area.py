@@ -42,6 +42,7 @@ SPEC = LayerSpec(
     ),
     aliases=("protected_area", "protected_areas", "自然保护地", "保护地", "自然保护区", "zrbhd", "pa"),
     status=2,
+    standard=True,
     short_en="Protected areas",
     draw_order=50,
     class_field="zone",

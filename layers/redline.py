@@ -25,6 +25,7 @@ SPEC = LayerSpec(
     ),
     aliases=("redline", "red_line", "生态保护红线", "生态红线", "红线", "sthx", "stbhhx", "eco_redline"),
     status=1,
+    standard=True,
     short_en="Red line",
     draw_order=60,
     styles={"redline": ClassStyle("生态保护红线", "red line", fill_style("#e60000", 0.35, line="#b30000", weight=1.2))},

@@ -16,6 +16,7 @@ SPEC = LayerSpec(
     fields=(id_field(), name_field("kfbjmc", "开发边界名称")),
     aliases=("urban_boundary", "城镇开发边界", "开发边界", "czkfbj", "ubg"),
     status=5,
+    standard=True,
     short_en="Urban boundary",
     draw_order=30,
     styles={

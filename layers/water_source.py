@@ -28,6 +28,7 @@ SPEC = LayerSpec(
     ),
     aliases=("water_source", "水源保护区", "饮用水水源保护区", "饮用水源保护区", "sybhq", "water"),
     status=3,
+    standard=True,
     short_en="Water sources",
     draw_order=40,
     class_field="level",

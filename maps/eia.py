@@ -24,7 +24,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePath
+from pathlib import Path, PurePath
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,9 @@ from layers.base import REPORT_SECTIONS
 from maps import style as st
 from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
 from spatial.output import user_columns
+from spatial.plan_sections import cite_sections, compact_sections
 from spatial.project_types import VERDICT_EIA
+from spatial.zoning import DEMO_STAMP
 
 __all__ = [
     "EIA_WORDS",
@@ -208,6 +211,8 @@ class Row:
         The requirement's source (title, 文号, article or plan line), printed small under it.
     geometric : bool
         True when geometry decides the row (the situation states a measured fact).
+    layers : tuple of str
+        The layers the row is about: its 本项目情况 states facts of these only.
     """
 
     requirement: str
@@ -216,6 +221,7 @@ class Row:
     rules: str = ""
     geometric: bool = False
     basis: str = ""
+    layers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -264,6 +270,9 @@ class ReportModel:
     indicators: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    figure_intro: str = ""
+    coverage: list[str] = field(default_factory=list)
+    stamp: str = ""
 
 
 def _county(zoning: Any) -> tuple[str, str]:
@@ -289,14 +298,31 @@ def scheme_citations(zoning: Any) -> list[str]:
     Returns
     -------
     list of str
-        E.g. ``《广东省人民政府关于印发广东省“三线一单”生态环境分区管控方案的通知》（粤府〔2020〕71号）``.
+        Province first, then city, e.g.
+        ``《广东省人民政府关于印发广东省“三线一单”生态环境分区管控方案的通知》（粤府〔2020〕71号）``,
+        ``《清远市“三线一单”生态环境分区管控方案》（文号待核实）``.
     """
     from spatial.jurisdiction import zoning_adcode
     from spatial.sources import applies_in, default_registry
 
     adcode, _ = zoning_adcode(zoning)
-    sources = default_registry().sources.values()
-    return [s.citation for s in sources if "三线一单" in s.title and s.jurisdiction is not None and applies_in(s.jurisdiction, adcode)]
+    found = [
+        s for s in default_registry().sources.values()
+        if "三线一单" in s.title and s.kind == "policy" and s.jurisdiction is not None and applies_in(s.jurisdiction, adcode)
+    ]  # fmt: skip
+    found.sort(key=lambda s: min(len(j) for j in s.jurisdiction or ("",)))  # province, then city
+    return [s.citation + ("" if s.number else "（文号待核实）") for s in found]
+
+
+def _dimension_names(zoning: Any) -> dict[str, str]:
+    from spatial.jurisdiction import zoning_adcode
+    from spatial.sources import dimension_names
+
+    try:
+        adcode, _ = zoning_adcode(zoning)
+    except Exception:  # noqa: BLE001 - a package without a boundary code: national names
+        return {}
+    return dimension_names(adcode)
 
 
 def _figure_ref(n: int | None) -> str:
@@ -309,6 +335,31 @@ def _feature_text(name: str, code: str) -> str:
     for nm, cd in zip(names, codes, strict=False):
         parts.append(f"“{nm}”（{cd}）" if cd and cd != nm else f"“{nm}”")
     return "、".join(parts)
+
+
+def nearest_zh(f: Mapping[str, Any], label: str = "") -> str:
+    """Name the nearest feature of an outside finding: ``最近的…“名称”（距离约350 m，方位东北）``.
+
+    Parameters
+    ----------
+    f : mapping
+        A facts record (``nearest_name``, ``nearest_code``, ``distance_m``, ``direction_zh``).
+    label : str, optional
+        What the feature is (e.g. ``城镇开发边界``).
+
+    Returns
+    -------
+    str
+        The phrase ('' when there is no nearest feature).
+    """
+    if not _s(f.get("nearest_name")):
+        return ""
+    name, code = _s(f["nearest_name"]), _s(f.get("nearest_code"))
+    parts = [code] if code and code != name else []
+    parts.append(f"距离{distance_zh(f['distance_m'])}")
+    if _s(f.get("direction_zh")):
+        parts.append(f"方位{f['direction_zh']}")
+    return f"最近的{label}{'为' if label else ''}“{name}”（{'，'.join(parts)}）"
 
 
 def _situation(f: Mapping[str, Any] | None, label: str, dim: int, fig: int | None) -> str:
@@ -326,30 +377,10 @@ def _situation(f: Mapping[str, Any] | None, label: str, dim: int, fig: int | Non
         elif dim == 0 and np.isfinite(f.get("edge_distance_m", np.nan)):
             text += f"，距其边界{distance_zh(f['edge_distance_m'])}"
         return text + _figure_ref(fig)
-    if not f["nearest_name"]:
+    near = nearest_zh(f)
+    if not near:
         return f"项目不涉及{label}。"
-    where = _direction(f["direction_zh"])
-    return (
-        f"项目不在{label}内，最近的{_feature_text(f['nearest_name'], f['nearest_code'])}位于项目{where}"
-        f"{distance_zh(f['distance_m'])}{_figure_ref(fig)}"
-    )
-
-
-def _corridor_situation(f: Mapping[str, Any] | None, hits: pd.DataFrame, fig: int | None) -> str:
-    if f is None:
-        return f"分区数据中无生态廊道图层，未核查。{TO_FILL}"
-    where = _direction(f["direction_zh"])
-    base = f"距项目最近的廊道为{_feature_text(f['nearest_name'], f['nearest_code'])}"
-    if f["inside"]:
-        base = f"项目与{_feature_text(f['inside_names'], f['inside_codes'])}相交"
-    elif f["nearest_name"]:
-        base += f"，位于项目{where}{distance_zh(f['distance_m'])}"
-    if len(hits):
-        names = "、".join(dict.fromkeys(hits["feature_name"].astype(str)))
-        base += f"；项目位于{names}的管控范围内"
-    else:
-        base += "，项目不在其管控范围内"
-    return base + _figure_ref(fig)
+    return f"项目不在{label}内，{near}{_figure_ref(fig)}"
 
 
 def _direction(d: str) -> str:
@@ -359,21 +390,81 @@ def _direction(d: str) -> str:
     return f"{'正' if len(d) == 1 else ''}{d}方向"
 
 
-def _requirement(rules: Sequence[Any], hits: pd.DataFrame, layer: str, ptype: str) -> tuple[str, str, str]:
-    """管控要求 text, its basis and the rule codes for one layer row."""
-    if len(hits):
-        pairs = list(dict.fromkeys(zip(hits["message_zh"].astype(str), hits["basis"].astype(str), strict=True)))
-        codes = "、".join(dict.fromkeys(hits["rule_id"].astype(str)))
-    else:
-        applicable = [r for r in rules if layer in r.layers and r.type_verdicts.get(ptype) is not None]
-        chosen = applicable or [r for r in rules if layer in r.layers]
-        pairs = list(dict.fromkeys((r.message_zh, r.basis) for r in chosen[:1]))
-        codes = "、".join(r.id for r in chosen[:1])
-    if not pairs:
-        return f"{_layer_zh(layer)}：规则目录未设定管控要求。", "", ""
-    text = "；".join(m.rstrip("。") for m, _ in pairs) + "。"
+def _where_zh(layer: str, wheres: Sequence[Mapping[str, Any]]) -> str:
+    """Name the part of a layer some rules read, e.g. ``（一级、二级）``; '' when they read all of it."""
+    if not wheres or any(not w for w in wheres):
+        return ""
+    spec = REGISTRY.get(layer)
+    fields = {f.name: f for f in getattr(spec, "fields", ())}
+    words: list[str] = []
+    for w in wheres:
+        for fname, allowed in w.items():
+            fs = fields.get(fname)
+            for v in allowed:
+                syn = [t for t in (fs.values.get(str(v), ()) if fs is not None else ()) if re.search(r"[\u4e00-\u9fff]", t)]
+                words.append(syn[0] if syn else str(v))
+    words = list(dict.fromkeys(words))
+    return f"（{'、'.join(words)}）" if words else ""
+
+
+class _RowFacts:
+    """Facts of every site against the features some rules read (computed once per selection, all sites at once)."""
+
+    def __init__(self, sites: Any, zoning: Any) -> None:
+        self.sites, self.zoning = sites, zoning
+        self._cache: dict[tuple[str, bytes], dict[str, dict[str, Any]]] = {}
+
+    def get(self, sid: str, layer: str, wheres: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+        from spatial.facts import feature_facts, where_mask
+
+        frame = self.zoning.layers.get(layer)
+        if frame is None or not len(frame):
+            return None
+        keep = np.zeros(len(frame), dtype=bool)
+        for w in wheres or ({},):
+            keep |= where_mask(frame, w)
+        key = (layer, np.packbits(keep).tobytes() + len(keep).to_bytes(8, "little"))
+        if key not in self._cache:
+            ff = feature_facts(self.sites, self.zoning, layer, keep)
+            self._cache[key] = {str(r["site_id"]): r for r in ff.to_dict("records")}
+        return self._cache[key].get(str(sid))
+
+
+def _messages(pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    text = "；".join(dict.fromkeys(m.rstrip("。") for m, _ in pairs if m)) + "。"
     basis = "；".join(dict.fromkeys(b for _, b in pairs if b))
-    return text, basis, codes
+    return text, basis
+
+
+def _first_source(basis: str) -> str:
+    """Return the first citation of a rule's basis, with 等 when it has more."""
+    parts = [p for p in str(basis or "").split("；") if p.strip()]
+    return parts[0] + ("等" if len(parts) > 1 else "") if parts else ""
+
+
+def _reach_m(rule: Any) -> str:
+    for v in (getattr(rule, "buffer_m", None), getattr(rule, "distance_m", None)):
+        if isinstance(v, (int, float)) and v > 0:
+            return f"{plain_number(v)} m"
+    return ""
+
+
+def _hit_situation(f: Mapping[str, Any] | None, rh: pd.DataFrame, rule: Any, label: str, dim: int, fig: int | None) -> str:
+    """本项目情况 of a row whose rule fired: measured on that rule's features only (dissolved)."""
+    if f is None:
+        return f"分区数据中无{label}图层，未核查。{TO_FILL}"
+    mode = getattr(rule, "mode", "")
+    if mode == "outside":
+        if f["inside"]:
+            return f"项目部分位于{label}{_feature_text(f['inside_names'], f['inside_codes'])}内，部分位于其外{_figure_ref(fig)}"
+        near = nearest_zh(f)
+        return f"项目不在{label}内" + (f"，{near}" if near else "") + _figure_ref(fig)
+    if f["inside"]:
+        return _situation(f, label, dim, fig)
+    near = nearest_zh(f)
+    reach = _reach_m(rule)
+    within = f"，位于其{reach}管控范围内" if reach else "，位于其管控范围内"
+    return f"项目不在{label}内，{near}{within}{_figure_ref(fig)}" if near else f"项目位于{label}管控范围内{_figure_ref(fig)}"
 
 
 def _clauses(text: str) -> list[str]:
@@ -402,36 +493,77 @@ def _site_hits(hits: pd.DataFrame, sid: str) -> pd.DataFrame:
 
 
 def _layer_rows(
-    layers: Sequence[str], zoning: Any, facts: SiteFacts, sid: str, dim: int, hits: pd.DataFrame, rules: Sequence[Any],
+    layers: Sequence[str], zoning: Any, rowfacts: _RowFacts, sid: str, dim: int, hits: pd.DataFrame, rules: Sequence[Any],
     ptype: str, figs: Mapping[str, int],
 ) -> list[Row]:  # fmt: skip
+    """One row per requirement: each rule that fired (its own features' facts), then the other rules that apply.
+
+    A rule that does not concern the project type and did not fire gives no row
+    (nothing printed as 未设定); a row's 本项目情况 is measured on the features
+    its rules read (their ``where``: a river row on rivers, a road row on roads).
+    """
+    by_id = {r.id: r for r in rules}
     rows = []
-    clear: list[str] = []  # layers the site is outside of and whose rules do not concern its type: one row for all
     for layer in layers:
         if layer not in zoning.layers or not len(zoning.layers[layer]):
             continue
-        lh = hits[hits["layer"].astype(str) == layer]
-        f = facts.get(sid, layer)
         label = _layer_zh(layer)
-        concerned = any(layer in r.layers and r.type_verdicts.get(ptype) is not None for r in rules)
-        if not len(lh) and not concerned and f is not None and not f["inside"] and layer != "corridor":
-            clear.append(_situation(f, label, dim, None).removeprefix("项目"))
-            continue
-        req, basis, codes = _requirement(rules, lh, layer, ptype)
-        if layer == "corridor":
-            situation = _corridor_situation(f, lh, figs.get(layer))
-        else:
-            situation = _situation(f, label, dim, figs.get(layer))
-        verdict = _worst([eia_word(v) for v in lh["verdict"]]) if len(lh) else "符合"
-        rows.append(Row(req, situation, verdict, codes, geometric=True, basis=basis))
-    if clear:
-        rows.append(Row("其他分区：规则目录未对本类项目设定管控要求。", "项目" + "；".join(clear) + "。", "符合", geometric=True))
+        fig = figs.get(layer)
+        lh = hits[hits["layer"].astype(str) == layer]
+        fired = list(dict.fromkeys(lh["rule_id"].astype(str)))
+        for rid in fired:
+            rh = lh[lh["rule_id"].astype(str) == rid]
+            rule = by_id.get(rid)
+            wheres = [rule.where] if rule is not None else [{}]
+            f = rowfacts.get(sid, layer, wheres)
+            req, basis = _messages(list(zip(rh["message_zh"].astype(str), rh["basis"].astype(str), strict=True)))
+            rows.append(
+                Row(
+                    req,
+                    _hit_situation(f, rh, rule, label + _where_zh(layer, wheres), dim, fig),
+                    _worst([eia_word(v) for v in rh["verdict"]]),
+                    rid,
+                    geometric=True,
+                    basis=basis,
+                    layers=(layer,),
+                )
+            )
+        quiet = [
+            r for r in rules
+            if layer in r.layers and r.id not in fired and r.type_verdicts.get(ptype) is not None
+            and getattr(r, "mode", "") not in ("unit_prohibited",) and not (fired and getattr(r, "mode", "") == "near")
+        ]  # fmt: skip
+        kind_field = getattr(REGISTRY.get(layer), "kind_field", None)
+        groups: dict[Any, list[Any]] = {}
+        for r in quiet:  # different kinds of feature (roads, rivers) get a row each; grades of one kind share one
+            groups.setdefault(tuple(r.where.get(kind_field, ())) if kind_field else None, []).append(r)
+        for group in groups.values():
+            wheres = [r.where for r in group]
+            f = rowfacts.get(sid, layer, wheres)
+            # Nothing found: each rule's first source is cited here (the full chain is in rules.csv and the rule list).
+            req, basis = _messages([(r.message_zh, _first_source(r.basis)) for r in group])
+            rows.append(
+                Row(
+                    req,
+                    _situation(f, label + _where_zh(layer, wheres), dim, fig),
+                    "符合",
+                    "、".join(r.id for r in group),
+                    geometric=True,
+                    basis=basis,
+                    layers=(layer,),
+                )
+            )
     return rows
 
 
-def _unit_rows(units: pd.DataFrame, keys: Sequence[str], facts: SiteFacts, sid: str, dim: int, fig: int | None) -> list[Row]:
+def _unit_rows(
+    units: pd.DataFrame, keys: Sequence[str], facts: SiteFacts, sid: str, dim: int, fig: int | None,
+    names: Mapping[str, str] | None = None,
+) -> list[Row]:  # fmt: skip
     """Rows for the quality/resource dimensions of every touched unit (person completes the situation)."""
     from layers.control_unit import CATEGORY_ZH, DIMENSIONS
+
+    dims = {**DIMENSIONS, **(names or {})}  # the city scheme's own dimension names where it has them
 
     rows = []
     for u in units.to_dict("records"):
@@ -443,16 +575,16 @@ def _unit_rows(units: pd.DataFrame, keys: Sequence[str], facts: SiteFacts, sid: 
             if k:
                 where = "同上"  # the unit is named once per unit
             text = _s(u.get(key))
-            label = DIMENSIONS.get(key, "综合准入要求")
+            label = dims.get(key, "综合准入要求")
             if not text:
-                rows.append(Row(f"{label}：本单元未提供该维度的管控要求。", f"{where}。", "—"))
-                continue
+                continue  # no requirement in this dimension: no row (never printed as 未设定)
             rows.append(
                 Row(
                     f"{label}：{text}",
                     f"{where}{_figure_ref(fig) if not k else ''}。{TO_FILL}{_HINTS[key]}",
                     PENDING,
                     geometric=False,
+                    layers=("control_unit",),
                 )
             )
     return rows
@@ -462,9 +594,37 @@ def _ban_tokens(prohibited: str) -> list[str]:
     return [t for t in re.split(r"[;；,，、/\s]+", prohibited or "") if t]
 
 
+def _known_positions(clause: str, zoning: Any, facts: SiteFacts, sid: str) -> tuple[str, tuple[str, ...]]:
+    """Say what the tool knows about the places a 空间布局约束 clause names (red line, parks, boundary …).
+
+    A layer counts as named when the clause contains its label or one of its
+    Chinese layer aliases (three characters or more) from its ``LayerSpec``.
+    """
+    said, layers = [], []
+    for name in zoning.layers:
+        spec = REGISTRY.get(name)
+        if name in _NO_ROW or spec is None:
+            continue
+        words = {spec.label_zh, *(a for a in spec.aliases if len(a) >= 3 and re.search(r"[\u4e00-\u9fff]{3}", a))}
+        if not any(w in clause for w in words):
+            continue
+        f = facts.get(sid, name)
+        if f is None:
+            continue
+        label = _layer_zh(name)
+        if f["inside"]:
+            said.append(f"位于{label}{_feature_text(f['inside_names'], f['inside_codes'])}内")
+        else:
+            near = nearest_zh(f)
+            said.append(f"不在{label}内" + (f"（{near}）" if near else ""))
+        layers.append(name)
+    return ("经核查，项目" + "；".join(said) + "。") if said else "", tuple(layers)
+
+
 def _list_rows(
-    units: pd.DataFrame, hits: pd.DataFrame, ptype: str, ptype_zh: str, banned_rules: set[str], fig: int | None
-) -> list[Row]:
+    units: pd.DataFrame, hits: pd.DataFrame, ptype: str, ptype_zh: str, banned_rules: set[str], fig: int | None,
+    known: Any = None, names: Mapping[str, str] | None = None,
+) -> list[Row]:  # fmt: skip
     """One row per clause of each touched unit's list, its 禁止类, and every unit-level finding."""
     rows: list[Row] = []
     uh = hits[hits["layer"].astype(str) == "control_unit"]
@@ -488,12 +648,13 @@ def _list_rows(
                     verdict,
                     "、".join(dict.fromkeys(ban_hit["rule_id"].astype(str))),
                     True,
+                    layers=("control_unit",),
                 )
             )
         for key, label in (
             ("requirements", "综合准入要求"),
-            ("spatial_layout", "空间布局约束"),
-            ("risk_prevention", "环境风险防控"),
+            ("spatial_layout", (names or {}).get("spatial_layout", "空间布局约束")),
+            ("risk_prevention", (names or {}).get("risk_prevention", "环境风险防控")),
         ):
             clause = _s(u.get(key))
             if not clause:
@@ -503,10 +664,16 @@ def _list_rows(
             )
             if banned_clause:
                 rows.append(
-                    Row(f"{label}：{clause}", f"项目类型为{ptype_zh}，属“{banned_clause.rstrip('。；;')}”所列项目", "不符合")
+                    Row(
+                        f"{label}：{clause}",
+                        f"项目类型为{ptype_zh}，属“{banned_clause.rstrip('。；;')}”所列项目",
+                        "不符合",
+                        layers=("control_unit",),
+                    )
                 )
             else:
-                rows.append(Row(f"{label}：{clause}", f"{TO_FILL}{_HINTS[key]}", PENDING))
+                said, where = known(clause) if known is not None and key == "spatial_layout" else ("", ())
+                rows.append(Row(f"{label}：{clause}", f"{said}{TO_FILL}{_HINTS[key]}", PENDING, layers=("control_unit", *where)))
         for h in mine[~mine["rule_id"].astype(str).isin(banned_rules)].to_dict("records"):
             cond = _s(h.get("conditions_zh"))  # an access-list clause's qualifiers (新建/入园/范围/规模)
             rows.append(
@@ -517,6 +684,7 @@ def _list_rows(
                     _s(h.get("rule_id")),
                     True,
                     _s(h.get("basis")),
+                    ("control_unit",),
                 )
             )
     return rows
@@ -527,6 +695,52 @@ def _site_units(result: Any, sid: str) -> pd.DataFrame:
     if units is None or not len(units):
         return pd.DataFrame(columns=["site_id", "code", "name"])
     return units[units["site_id"].astype(str) == sid]
+
+
+def _unit_areas(result: Any) -> Any:
+    """Ellipsoidal (GRS80) overlap of each site with each unit it touches, as the report states areas.
+
+    The engine's per-unit overlap is a plane area (fine for deciding, not for
+    stating next to the ellipsoidal site area); the report re-measures it.
+    """
+    from spatial.measure import ellipsoidal_area
+
+    units = getattr(result, "units", None)
+    zoning = result.zoning
+    cu = zoning.layers.get("control_unit") if zoning is not None else None
+    if units is None or not len(units) or cu is None or "code" not in cu:
+        return units
+    site_geom = pd.Series(result.sites.geometry.values, index=result.sites["site_id"].astype(str))
+    unit_geom = pd.Series(cu.geometry.values, index=cu["code"].astype(str))
+    unit_geom = unit_geom[~unit_geom.index.duplicated()]
+    a = site_geom.reindex(units["site_id"].astype(str).to_numpy()).to_numpy(dtype=object)
+    b = unit_geom.reindex(units["code"].astype(str).to_numpy()).to_numpy(dtype=object)
+    ok = np.array([isinstance(x, shapely.Geometry) and isinstance(y, shapely.Geometry) for x, y in zip(a, b, strict=True)])
+    ok &= np.array([isinstance(x, shapely.Geometry) and shapely.get_dimensions(x) == 2 for x in a])
+    out = units.copy()
+    if ok.any():
+        m2 = np.full(len(units), np.nan)
+        m2[ok] = ellipsoidal_area(shapely.intersection(a[ok], b[ok]), zoning.crs)
+        out["overlap_m2"] = np.where(ok, m2, pd.to_numeric(units["overlap_m2"], errors="coerce"))
+    return out
+
+
+#: Chinese labels of the columns the site readers add (coordinate files: spatial.coordfile).
+INFO_LABELS = {
+    "declared_area_ha": "申报面积（公顷）",
+    "gk_plane_area_ha": "高斯平面面积（公顷）",
+    "ellipsoidal_area_ha": "椭球面积（公顷）",
+    "land_use": "用地用途",
+    "project_type_raw": "项目类型（原表）",
+}
+_TEMPLATE_WORD = re.compile(r"^\s*DK[A-Z]{2,4}\s*$")
+
+
+def _placeholder(v: Any) -> bool:
+    """Tell a template placeholder (DKMC, DKYT, FID_0, @ …) from a value."""
+    from spatial.coordfile import is_placeholder_id
+
+    return is_placeholder_id(v) or bool(_TEMPLATE_WORD.match(str(v)))
 
 
 def _info_rows(
@@ -555,7 +769,7 @@ def _info_rows(
         info.append(
             ("所在环境管控单元", _feature_text(unit["inside_names"], unit["inside_codes"]).replace("“", "").replace("”", ""))
         )
-    attrs = [f"{c}：{_s(row.get(c))}" for c in extra_cols if _s(row.get(c))]
+    attrs = [f"{INFO_LABELS.get(c, c)}：{_s(row.get(c))}" for c in extra_cols if _s(row.get(c)) and not _placeholder(row.get(c))]
     if attrs:  # the planner's own columns (建设单位, 投资 …), unchanged
         info.append(("项目信息", "；".join(attrs)))
     return info
@@ -613,7 +827,9 @@ def build_model(
     site_figures = dict(site_figures or {})
     county, _ = _county(zoning)
     ids = sites["site_id"].astype(str).tolist()
-    names = [_s(n) or i for n, i in zip(sites["name"] if "name" in sites else ids, ids, strict=True)]
+    names = [  # a template placeholder (DKMC, FID_0, @) is no name: the 地块编号 (file stem + parcel number) stands in
+        i if _placeholder(n) else (_s(n) or i) for n, i in zip(sites["name"] if "name" in sites else ids, ids, strict=True)
+    ]
     if project is None:
         project = names[0] if len(ids) == 1 else "建设项目选址"
     title = title or f"{county}{project}生态环境分区管控符合性分析报告"
@@ -624,6 +840,9 @@ def build_model(
     coords = {r["site_id"]: r for r in facts.coords.to_dict("records")}
     plans = scheme_citations(zoning)
     extra_cols = user_columns(sites)
+    rowfacts = _RowFacts(sites, zoning)
+    unit_table = _unit_areas(result)
+    dim_names = _dimension_names(zoning)
     other_layers = [n for n in zoning.layers if n not in _NO_ROW and not any(n in v for v in SECTION_LAYERS.values())]
     sections: list[SiteSection] = []
     summary_rows = []
@@ -632,13 +851,18 @@ def build_model(
         ptype = _s(row.get("project_type"))
         ptype_zh = st.project_type_zh(ptype)
         sh = _site_hits(hits, sid)
-        units = _site_units(result, sid)
+        units = _site_units(SimpleNamespace(units=unit_table), sid)
         fig = site_figures.get(sid)
-        t1 = _layer_rows(SECTION_LAYERS["redline"], zoning, facts, sid, dim, sh, rules, ptype, figure_numbers)
-        t2 = _unit_rows(units, ("emission_control", "resource_efficiency"), facts, sid, dim, figure_numbers.get("control_unit"))
-        t2 += _layer_rows(SECTION_LAYERS["quality"], zoning, facts, sid, dim, sh, rules, ptype, figure_numbers)
-        t3 = _list_rows(units, sh, ptype, ptype_zh, banned_rules, figure_numbers.get("control_unit"))
-        t4 = _layer_rows((*SECTION_LAYERS["other"], *other_layers), zoning, facts, sid, dim, sh, rules, ptype, figure_numbers)
+        t1 = _layer_rows(SECTION_LAYERS["redline"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
+        t2 = _unit_rows(
+            units, ("emission_control", "resource_efficiency"), facts, sid, dim, figure_numbers.get("control_unit"), dim_names
+        )
+        t2 += _layer_rows(SECTION_LAYERS["quality"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
+        t3 = _list_rows(
+            units, sh, ptype, ptype_zh, banned_rules, figure_numbers.get("control_unit"),
+            lambda clause, sid=sid: _known_positions(clause, zoning, facts, sid), dim_names,
+        )  # fmt: skip
+        t4 = _layer_rows((*SECTION_LAYERS["other"], *other_layers), zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         out_hits = sh[sh["layer"].astype(str) == "boundary"]
         for h in out_hits.to_dict("records"):
             t4.append(
@@ -648,12 +872,25 @@ def build_model(
                     eia_word(h.get("verdict")),
                     _s(h.get("rule_id")),
                     True,
+                    _s(h.get("basis")),
+                    ("boundary",),
                 )
             )
+        for h in sh[sh["rule_id"].astype(str).str.startswith(_COVERAGE_PREFIXES)].to_dict("records"):
+            # What the package cannot tell (missing layer, zone without loaded rules): 待核实, never 不涉及.
+            t4.append(Row(_s(h.get("message_zh")), f"{_s(h.get('feature_name')) + '：' if _s(h.get('feature_name')) else ''}须补充数据或管控要求后核实。{TO_FILL}", PENDING, _s(h.get("rule_id")), layers=(_s(h.get("layer")),)))
         if "control_unit" in zoning.layers and not len(units):
             t2.append(
-                Row("环境管控单元管控要求。", "项目不在任何环境管控单元内（位于分区数据范围以外）。", PENDING, geometric=True)
+                Row(
+                    "环境管控单元管控要求。",
+                    "项目不在任何环境管控单元内（位于分区数据范围以外）。",
+                    PENDING,
+                    geometric=True,
+                    layers=("control_unit",),
+                )
             )
+        for r in (*t1, *t2, *t3, *t4):  # plans by section, never by a line of their text file
+            r.basis = compact_sections(cite_sections(r.basis))
         tables = [
             Table(k, SECTION_TITLES[k], rows, _conclusion(SECTION_TITLES[k], rows))
             for k, rows in (("redline", t1), ("quality", t2), ("list", t3), ("other", t4))
@@ -668,9 +905,10 @@ def build_model(
                 name=name,
                 verdict=verdict,
                 verdict_zh=word,
-                info=_info_rows(row, coords.get(sid, {}), facts, sid, dim, extra_cols),
+                info=_info_rows(row, coords.get(sid, {}), facts, sid, dim, extra_cols)
+                + ([("位置示意图", f"见附图{fig}")] if fig else []),
                 tables=tables,
-                conclusion=_site_conclusion(word, plans, tables),
+                conclusion=_site_conclusion(word, plans, tables, _site_gaps(row, sh)),
                 figure=fig,
             )
         )
@@ -688,19 +926,27 @@ def build_model(
                 "项目类型": _s(row.get("project_type_raw")) or ptype_zh,
                 "符合性结论": word,
                 "涉及情况": "；".join(
-                    t for t in ("涉及" + "、".join(involved) if involved else "不涉及生态保护红线等空间管控区", where) if t
+                    t
+                    for t in (
+                        "涉及" + "、".join(involved) if involved else ("" if _site_gaps(row, sh) else "不涉及生态保护红线等空间管控区"),
+                        where,
+                        _site_gaps(row, sh) and "待核实：" + _site_gaps(row, sh),
+                    )
+                    if t
                 ),
                 "分项结论": _site_table_titles(tables),
+                "数据覆盖": _s(row.get("coverage_zh")),
             }
         )
     summary = pd.DataFrame(
-        summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论"]
+        summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论", "数据覆盖"]
     )
-    for c in extra_cols:  # the planner's own columns, unchanged (renamed only on a clash)
-        summary[c if c not in summary.columns else f"{c}（原表）"] = sites[c].to_numpy()
+    for c in extra_cols:  # the planner's own columns, unchanged (known ones in Chinese; renamed only on a clash)
+        label = INFO_LABELS.get(c, c)
+        summary[label if label not in summary.columns else f"{label}（原表）"] = sites[c].to_numpy()
     counts = {w: int((summary["符合性结论"] == w).sum()) for w in ("不符合", "有条件符合", "待核实", "符合")}
     run_at = datetime_zh((getattr(result, "audit", {}) or {}).get("run_at", ""))
-    audit, files = _audit(getattr(result, "audit", {}) or {})
+    audit, files = _audit(getattr(result, "audit", {}) or {}, getattr(result, "rules", None), zoning)
     return ReportModel(
         title=title,
         county=county,
@@ -712,14 +958,53 @@ def build_model(
         sites=sections,
         figures=list(figures),
         plans=plans,
-        hits=_hit_table(hits, dict(zip(ids, names, strict=True))),
+        hits=_hit_table(hits, dict(zip(ids, names, strict=True)), _hit_directions(hits, sites, zoning) if len(hits) else []),
         layer_facts=_fact_table(facts, dict(zip(ids, names, strict=True))),
         audit=audit,
         audit_files=files,
         indicators=_indicator_frame(indicators),
         warnings=[_s(w) for w in (getattr(result, "audit", {}) or {}).get("warnings") or [] if _s(w)],
+        figure_intro=_figure_intro(figures, set(site_figures.values())),
+        coverage=_coverage_lines(getattr(result, "audit", {}) or {}),
+        stamp=DEMO_STAMP if (getattr(result, "audit", {}) or {}).get("demo") else "",
         notes=_law_notes(getattr(result, "rules", None)),
     )
+
+
+def _figure_intro(figures: Sequence[tuple[int, str, str]], insets: set[int]) -> str:
+    """Write the sentence citing 附图1 and the layer maps, so they are cited (and numbered) before the insets."""
+    groups = [(n, cap) for n, cap, _ in figures if n > 1 and n not in insets]
+    text = "项目地块位置见附图1" if any(n == 1 for n, _, _ in figures) else ""
+    if groups:
+        text += "；项目与各类分区的位置关系见" + "、".join(f"附图{n}（{cap}）" for n, cap in groups)
+    if insets:
+        text += "；各地块位置及周边分区见各地块分析中所列附图"
+    return text + "。" if text else ""
+
+
+def _plans_cited(tables: list[Table]) -> list[str]:
+    """Local plans (kind ``plan`` in the sources registry) cited by the rows, with their 文号 when held."""
+    from spatial.sources import default_registry
+
+    text = "；".join(r.basis for t in tables for r in t.rows)
+    plans = [src for src in default_registry().sources.values() if src.kind == "plan" and f"《{src.title}》" in text]
+    return [src.citation for src in plans]
+
+
+def _breaches(tables: list[Table]) -> list[str]:
+    """Each 不符合 row as ``位于…，违反《…》第…条`` (the requirement's first clause and its first source)."""
+    out = []
+    for t in tables:
+        for r in t.rows:
+            if r.verdict != "不符合":
+                continue
+            if r.layers[:1] == ("control_unit",):  # a unit's list: say what the list names (the situation)
+                req = re.sub(r"（见附图\d+）", "", r.situation).removeprefix("项目").rstrip("。")
+            else:
+                req = re.split(r"[，。；：:]", r.requirement)[0]
+            basis = r.basis.split("；")[0].strip() or "所在环境管控单元生态环境准入清单"
+            out.append(f"{req}，违反{basis}")
+    return list(dict.fromkeys(out))
 
 
 def _law_notes(rules: Any) -> list[str]:
@@ -730,12 +1015,51 @@ def _law_notes(rules: Any) -> list[str]:
     return [head, *rules.notes]
 
 
-def _site_conclusion(word: str, plans: list[str], tables: list[Table]) -> str:
+def _coverage_lines(audit: Mapping[str, Any]) -> list[str]:
+    """First-page lines: the package's missing layers (in Chinese) and the run's coverage."""
+    cov = audit.get("coverage") or {}
+    out = []
+    if cov.get("missing_zh"):
+        out.append("分区数据缺少以下图层，相关管控无法判断，结论为待核实：" + "、".join(cov["missing_zh"]) + "。")
+    if cov.get("line_zh"):
+        out.append(str(cov["line_zh"]))
+    return out
+
+
+#: Rule-id prefixes of the coverage findings (spatial.engine.coverage): missing data, zones without loaded rules.
+_COVERAGE_PREFIXES = ("COV-", "ZONE-")
+
+
+def _site_gaps(row: Mapping[str, Any], sh: pd.DataFrame) -> str:
+    """Return what the package could not tell for a site ('' when nothing), from its coverage line and hits."""
+    cov = _s(row.get("coverage_zh"))
+    parts = []
+    if cov.startswith("不在分区数据范围内"):
+        return "项目不在分区数据范围内，须提供所在地的分区数据"
+    if "缺少：" in cov:
+        parts.append("缺少" + cov.split("缺少：", 1)[1].split("；", 1)[0])
+    if "在分区数据范围外" in cov:
+        parts.append("部分" + "在分区数据范围外")
+    zones = sh[sh["rule_id"].astype(str).str.startswith("ZONE-")] if len(sh) else sh
+    if len(zones):
+        parts.append("所在" + "、".join(dict.fromkeys(zones["feature_name"].map(_s))) + "的管控要求未载入")
+    return "；".join(parts)
+
+
+def _site_conclusion(word: str, plans: list[str], tables: list[Table], gaps: str = "") -> str:
+    """综上: the schemes that apply (province, city), the local plans cited, for 不符合 what is breached, and what the package could not tell."""
     docs = "、".join(plans) if plans else "所在地“三线一单”生态环境分区管控方案"
+    local = _plans_cited(tables)
+    if local:
+        docs += f"及{'、'.join(local)}"
     pending = sum(r.verdict == PENDING for t in tables for r in t.rows)
     tail = f"上表中{pending}项须由编制单位核实填写。" if pending else ""
     if word == "不符合":
-        return f"综上，本项目选址不符合{docs}的要求，须调整选址。"
+        breached = _breaches(tables)
+        why = f"{'；'.join(breached)}，" if breached else ""
+        return f"综上，本项目{why}选址不符合{docs}的要求，须调整选址。"
+    if gaps:  # never 符合 on data the package does not hold: say what must be supplied
+        return f"综上，分区数据不完整（{gaps}），本项目选址的符合性无法判定，须补充上述数据和管控要求后重新筛查。{tail}"
     if word == "有条件符合":
         return f"综上，本项目在依法履行审批手续、落实上述管控条件的前提下，符合{docs}的要求。{tail}"
     if word == PENDING:
@@ -743,7 +1067,43 @@ def _site_conclusion(word: str, plans: list[str], tables: list[Table]) -> str:
     return f"综上，本项目选址符合{docs}的要求。{tail}"
 
 
-def _hit_table(hits: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+def _hit_directions(hits: pd.DataFrame, sites: Any, zoning: Any) -> list[str]:
+    """八方位 of each hit's feature seen from its site ('' when they touch or the feature is not found)."""
+    from spatial.facts import directions
+
+    n = len(hits)
+    if not n or zoning is None:
+        return [""] * n
+    site_geom = dict(zip(sites["site_id"].astype(str), sites.geometry.values, strict=True))
+    origins = np.array([site_geom.get(str(v)) for v in hits["site_id"]], dtype=object)
+    targets = np.full(n, None, dtype=object)
+    for layer in pd.unique(hits["layer"].astype(str)):  # a handful of layers; the lookup within each is vectorised
+        frame = zoning.layers.get(layer)
+        if frame is None or "feature_id" not in frame:
+            continue
+        geoms = pd.Series(frame.geometry.values, index=frame["feature_id"].astype(str))
+        geoms = geoms[~geoms.index.duplicated()]
+        rows = np.flatnonzero((hits["layer"].astype(str) == layer).to_numpy())
+        targets[rows] = geoms.reindex(hits["feature_id"].astype(str).to_numpy()[rows]).to_numpy(dtype=object)
+    targets = np.array([t if isinstance(t, shapely.Geometry) else None for t in targets], dtype=object)
+    origins = np.array([o if isinstance(o, shapely.Geometry) else None for o in origins], dtype=object)
+    return directions(origins, targets)
+
+
+def _hit_feature_zh(h: pd.DataFrame, direction: Sequence[str]) -> list[str]:
+    """要素 of each hit: its name inside; ``最近的“…”（距离…，方位…）`` for an outside finding."""
+    out = []
+    for name, code, d, way in zip(h["feature_name"].map(_s), h["feature_id"].map(_s), pd.to_numeric(h["distance_m"], errors="coerce"), direction, strict=True):  # fmt: skip
+        if np.isfinite(d) and d > 0 and name:
+            parts = [code] if code and code != name else []
+            parts += [f"距离{distance_zh(d)}"] + ([f"方位{way}"] if way else [])
+            out.append(f"最近的“{name}”（{'，'.join(parts)}）")
+        else:
+            out.append(name)
+    return out
+
+
+def _hit_table(hits: pd.DataFrame, names: Mapping[str, str], direction: Sequence[str] | None = None) -> pd.DataFrame:
     cols = ["地块编号", "项目名称", "规则编号", "分区", "要素编号", "要素名称", "判定", "符合性", "重叠面积（平方米）",
             "重叠面积（公顷）", "占项目用地比例（%）", "穿越长度（米）", "距离（米）", "管控要求", "依据"]  # fmt: skip
     if hits is None or not len(hits):
@@ -757,7 +1117,7 @@ def _hit_table(hits: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
             "规则编号": h["rule_id"].astype(str),
             "分区": [_layer_zh(str(v)) for v in h["layer"]],
             "要素编号": h["feature_id"].map(_s),
-            "要素名称": h["feature_name"].map(_s),
+            "要素名称": _hit_feature_zh(h, direction if direction is not None else [""] * len(h)),
             "判定": [st.VERDICT_ZH.get(str(v), str(v)) for v in h["verdict"]],
             "符合性": [eia_word(v) for v in h["verdict"]],
             "重叠面积（平方米）": m2.round(0),
@@ -766,7 +1126,7 @@ def _hit_table(hits: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
             "穿越长度（米）": pd.to_numeric(h["length_m"], errors="coerce").round(1),
             "距离（米）": pd.to_numeric(h["distance_m"], errors="coerce").round(1),
             "管控要求": h["message_zh"].map(_s),
-            "依据": h["basis"].map(_s),
+            "依据": h["basis"].map(lambda v: compact_sections(cite_sections(_s(v)))),
         }
     )[cols]
 
@@ -787,8 +1147,8 @@ def _fact_table(facts: SiteFacts, names: Mapping[str, str]) -> pd.DataFrame:
             "重叠面积（亩）": f["overlap_mu"].round(2),
             "占项目用地比例（%）": f["overlap_pct"].round(1),
             "穿越长度（米）": f["overlap_length_m"].round(1),
-            "最近要素": f["nearest_name"],
-            "最近要素编号": f["nearest_code"],
+            "最近要素（不涉及时）": np.where(f["inside"], "", f["nearest_name"]),
+            "最近要素编号": np.where(f["inside"], "", f["nearest_code"]),
             "距离（米）": f["distance_m"].round(1),
             "方位": f["direction_zh"],
         }
@@ -806,18 +1166,69 @@ def _file_name(path: Any) -> str:
     return shown if "内置数据" in shown else PurePath(p.replace("\\", "/")).name
 
 
-def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFrame]:
-    """Audit rows and input files, with file names only (never a local path)."""
-    rules = audit.get("rules") or {}
+_LEVEL_ZH = {
+    "national": "国家",
+    "province": "省",
+    "region": "区域",
+    "city": "市",
+    "county": "县（市、区）",
+    "custom": "自定义",
+    "unit": "单元",
+}
+_FILE_COLUMNS = ["用途", "文件", "图层/版本", "SHA-256", "坐标系", "要素数"]
+
+
+def _zoning_meta(zoning: Any) -> list[tuple[str, str]]:
+    """Issuer, version and date of the zoning data: from its ``zoning.yaml`` manifest, else 【待填写】."""
+    meta: Mapping[str, Any] = {}
+    path = getattr(zoning, "path", None)
+    if path is not None and PurePath(str(path)).suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            doc = yaml.safe_load(Path(str(path)).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            doc = None
+        meta = doc if isinstance(doc, Mapping) else {}
+
+    def pick(*keys: str) -> str:
+        return next((_s(meta.get(k)) for k in keys if _s(meta.get(k))), "") or TO_FILL
+
+    return [
+        ("分区数据发布机关", pick("issuer", "发布机关", "发布单位")),
+        ("分区数据版本", pick("version", "版本")),
+        ("分区数据发布日期", pick("date", "发布日期", "日期")),
+    ]
+
+
+def _audit(audit: Mapping[str, Any], rules: Any = None, zoning: Any = None) -> tuple[list[tuple[str, str]], pd.DataFrame]:
+    """Audit rows and input files, with file names only (never a local path).
+
+    Every catalogue of the rule stack and the sources registry are listed with
+    version and SHA-256; the zoning's issuer/version/date come from its
+    manifest or are left 【待填写】.
+    """
+    import hashlib
+
+    from spatial.sources import default_sources_path
+
+    rinfo = audit.get("rules") or {}
     sites = audit.get("sites") or {}
+    as_of = _s(audit.get("as_of")) or _s(getattr(rules, "as_of", None))
     rows = [
         ("软件版本", f"ecozone {_s(audit.get('ecozone_version'))}"),
         ("分析时间", datetime_zh(audit.get("run_at", "")) or "—"),
+        (
+            "筛查基准日",
+            as_of or f"{datetime_zh(audit.get('run_at', '')).split(' ')[0] or '—'}（未指定 --as-of，按分析当日现行依据）",
+        ),
         ("工作坐标系", _s(audit.get("working_crs")) or "—"),
         (
             "规则目录",
-            _s(rules.get("catalogue_id")) + (f"（版本 {_s(rules.get('version'))}）" if _s(rules.get("version")) else ""),
+            _s(rinfo.get("catalogue_id")) + (f"（版本 {_s(rinfo.get('version'))}）" if _s(rinfo.get("version")) else ""),
         ),
+        ("规则层级", _s(rinfo.get("levels")) or "—"),
+        *_zoning_meta(zoning),
         ("面积量算", "CGCS2000 椭球面积（GRS80）；距离在工作坐标系（高斯-克吕格投影，米）中量算"),
         ("数据警告", "；".join(_s(w) for w in audit.get("warnings") or []) or "—"),
         *(
@@ -829,41 +1240,65 @@ def _audit(audit: Mapping[str, Any]) -> tuple[list[tuple[str, str]], pd.DataFram
             for lst in audit.get("lists") or []
         ),
     ]
-    files = [
-        {
-            "用途": "规则目录",
-            "文件": _file_name(rules.get("path")),
-            "图层": "",
-            "SHA-256": _s(rules.get("sha256")),
-            "坐标系": "",
-            "要素数": "",
-        }
-    ]
+    files = []
+    levels = [lv for lv in (getattr(rules, "levels", None) or []) if lv.get("applied")]
+    for lv in levels:  # every catalogue of the stack that applies here
+        files.append(
+            {
+                "用途": f"规则目录（{_LEVEL_ZH.get(_s(lv.get('level')), _s(lv.get('level')))}）",
+                "文件": _file_name(lv.get("file")),
+                "图层/版本": f"版本 {_s(lv.get('version'))}" if _s(lv.get("version")) else "",
+                "SHA-256": _s(lv.get("sha256")),
+                "坐标系": "",
+                "要素数": "",
+            }
+        )
+    if not levels:
+        files.append(
+            {
+                "用途": "规则目录",
+                "文件": _file_name(rinfo.get("path")),
+                "图层/版本": f"版本 {_s(rinfo.get('version'))}" if _s(rinfo.get("version")) else "",
+                "SHA-256": _s(rinfo.get("sha256")),
+                "坐标系": "",
+                "要素数": "",
+            }
+        )
+    reg = getattr(getattr(rules, "registry", None), "path", None) or default_sources_path()
+    try:
+        data = Path(str(reg)).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        m = re.search(rb"^\s*version:\s*['\"]?([^'\"\n]+)", data, re.MULTILINE)
+        version = f"版本 {m.group(1).decode('utf-8', 'replace').strip()}" if m else "版本未标注"
+    except OSError:
+        digest, version = "", ""
+    files.append({"用途": "依据来源登记表", "文件": PurePath(str(reg)).name, "图层/版本": version, "SHA-256": digest,
+                  "坐标系": "", "要素数": ""})  # fmt: skip
     if sites:
         files.append(
             {
                 "用途": "项目地块",
                 "文件": _file_name(sites.get("path")),
-                "图层": "",
+                "图层/版本": "",
                 "SHA-256": _s(sites.get("sha256")),
                 "坐标系": _s(sites.get("crs")),
                 "要素数": _s(sites.get("n_features")),
             }  # fmt: skip
         )
     for lst in audit.get("lists") or []:
-        files.append({"用途": "准入清单", "文件": _file_name(lst.get("path")), "图层": "", "SHA-256": _s(lst.get("sha256")), "坐标系": "", "要素数": ""})
+        files.append({"用途": "准入清单", "文件": _file_name(lst.get("path")), "图层/版本": "", "SHA-256": _s(lst.get("sha256")), "坐标系": "", "要素数": ""})
     for z in audit.get("zoning") or []:
         files.append(
             {
                 "用途": "分区数据",
                 "文件": _file_name(z.get("path")),
-                "图层": _layer_zh(_s(z.get("layer"))),
+                "图层/版本": _layer_zh(_s(z.get("layer"))),
                 "SHA-256": _s(z.get("sha256")),
                 "坐标系": _s(z.get("crs")),
                 "要素数": _s(z.get("n_features")),
             }  # fmt: skip
         )
-    return rows, pd.DataFrame(files, columns=["用途", "文件", "图层", "SHA-256", "坐标系", "要素数"])
+    return rows, pd.DataFrame(files, columns=_FILE_COLUMNS)
 
 
 def _indicator_frame(indicators: Any) -> pd.DataFrame | None:

@@ -331,6 +331,13 @@ class _Labeller:
         for x, y in self.ax.transData.transform(xy):
             self.boxes.append(Bbox.from_extents(x - radius_px, y - radius_px, x + radius_px, y + radius_px))
 
+    def block_axes(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """Reserve a rectangle given in axes fractions (the north arrow, the scale bar)."""
+        from matplotlib.transforms import Bbox
+
+        (a, b), (c, d) = self.ax.transAxes.transform([(x0, y0), (x1, y1)])
+        self.boxes.append(Bbox.from_extents(a, b, c, d))
+
     def place(
         self, x: float, y: float, texts: Sequence[str], *, size: float = 7.5, colour: str = "#111111", weight: str = "normal",
         centred: bool = False, fit_px: float | None = None, style: str = "normal",
@@ -363,6 +370,22 @@ class _Labeller:
 def _nice_length(width_m: float) -> float:
     target = width_m / 5
     return max((n for n in _NICE if n <= target), default=_NICE[0])
+
+
+#: Where the north arrow sits, in axes fractions (x0, y0, x1, y1): labels keep out.
+NORTH_ARROW_BOX = (0.9, 0.83, 0.98, 0.98)
+
+
+def _scale_bar_box(ax: Any) -> tuple[float, float, float, float]:
+    """Return the scale bar's area in axes fractions (labels keep out)."""
+    x0, x1 = ax.get_xlim()
+    frac = _nice_length(x1 - x0) / (x1 - x0)
+    return (0.02, 0.02, 0.04 + frac + 0.05, 0.13)
+
+
+def _keep_out(lab: _Labeller, ax: Any) -> None:
+    lab.block_axes(*NORTH_ARROW_BOX)
+    lab.block_axes(*_scale_bar_box(ax))
 
 
 def _scale_bar(ax: Any) -> None:
@@ -472,9 +495,47 @@ def _legend(
         labels.append("项目与分区重叠部分")
     handles.append(Line2D([], [], color="#000000", linewidth=2))
     labels.append("县（市、区）界")
-    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(loc_x, 0.98), frameon=False, fontsize=7, handlelength=1.8,
-               borderaxespad=0.2, labelspacing=0.45, title="图例", title_fontsize=8, alignment="left")  # fmt: skip
-    fig.text(0.01, 0.012, note, fontsize=6, color="#444444", ha="left", va="bottom", wrap=True)
+    renderer = fig.canvas.get_renderer()
+    frame = fig.bbox
+    note_artist = _fitted_note(fig, note, renderer)
+    floor = note_artist.get_window_extent(renderer).y1 + 2 if note_artist is not None else 0
+    size = 7.0
+    while True:  # shrink the legend until it lies inside the frame, right of the map and above the note
+        leg = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(loc_x, 0.98), frameon=False, fontsize=size,
+                         handlelength=1.8, borderaxespad=0.2, labelspacing=0.45 * size / 7, title="图例",
+                         title_fontsize=size + 1, alignment="left")  # fmt: skip
+        bb = leg.get_window_extent(renderer)
+        if (bb.x1 <= frame.x1 - 2 and bb.y0 >= floor) or size <= 4.5:
+            break
+        leg.remove()
+        size -= 0.5
+
+
+def _fitted_note(fig: Any, note: str, renderer: Any) -> Any:
+    """Write the source note at the bottom, wrapped (at ｜ and 、, else anywhere) so no line runs past the right edge."""
+    if not note:
+        return None
+    width = fig.bbox.width * 0.97
+    probe = fig.text(0, 0, "", fontsize=6)
+
+    def fits(text: str) -> bool:
+        probe.set_text(text)
+        return probe.get_window_extent(renderer).width <= width
+
+    tokens = [t for t in re.split(r"(?<=[｜、，])", note) if t]
+    lines: list[str] = [""]
+    for tok in tokens:
+        if fits(lines[-1] + tok):
+            lines[-1] += tok
+            continue
+        if lines[-1]:
+            lines.append("")
+        for ch in tok:  # a token longer than a line: break it anywhere
+            if lines[-1] and not fits(lines[-1] + ch):
+                lines.append("")
+            lines[-1] += ch
+    probe.remove()
+    return fig.text(0.01, 0.012, "\n".join(lines), fontsize=6, color="#444444", ha="left", va="bottom")
 
 
 def _frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple[float, float, float, float]) -> Any:
@@ -548,6 +609,10 @@ def _zone_labels(lab: _Labeller, zoning: Any, layers: Iterable[str], county: str
                 lab.place(pts[i, 0], pts[i, 1], [text], size=6.5, colour="#3f5f3f", centred=True, fit_px=widths[i])
 
 
+#: Above this many sites the county maps label each site by its 序号 in the summary table (an index map).
+INDEX_MAP_SITES = 15
+
+
 def _site_labels(
     lab: _Labeller, anchors: np.ndarray, ids: Sequence[str], names: Sequence[str], *, size: float = 7.5, max_chars: int = 12
 ) -> None:
@@ -617,11 +682,16 @@ def _county_map(zoning: Any, sites: Any, layers: Sequence[str], note: str, *, la
         anchors = _draw_sites(ax, ss.geoms, ss.verdicts, size=34, outline=False) if len(ss.geoms) else np.zeros((0, 2))
         lab = _Labeller(ax, canvas)
         lab.block(anchors)
-        _site_labels(lab, anchors, ss.ids, ss.names, size=6.5)
+        _keep_out(lab, ax)
+        if len(ss.ids) > INDEX_MAP_SITES:  # many sites: an index map, numbered as in the summary table
+            _site_labels(lab, anchors, [str(i) for i in range(1, len(ss.ids) + 1)], [""] * len(ss.ids), size=6)
+        else:
+            _site_labels(lab, anchors, ss.ids, ss.names, size=6.5)
         _zone_labels(lab, zoning, labels_for, county, None)
         _scale_bar(ax)
         _north_arrow(ax)
-        _legend(fig, ax, keys, ss.verdicts, note, loc_x=0.745)
+        index = "｜图中数字为汇总表序号" if len(ss.ids) > INDEX_MAP_SITES else ""
+        _legend(fig, ax, keys, ss.verdicts, note + index, loc_x=0.745)
 
     draw.size = (17.0, 12.5)  # type: ignore[attr-defined]
     return _render(draw)
@@ -723,6 +793,7 @@ def render_site(
         anchors = _draw_sites(ax, np.asarray([site], dtype=object), [verdict], size=80, outline=True)
         lab = _Labeller(ax, canvas)
         lab.block(anchors, 8)
+        _keep_out(lab, ax)
         _site_labels(lab, anchors, [site_id], [name], size=8.5, max_chars=24)
         _zone_labels(lab, zoning, layers, county, window)
         _scale_bar(ax)

@@ -36,7 +36,7 @@ from maps import style as st
 from maps.eia import PENDING, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
 from spatial.facts import site_facts
-from spatial.io import atomic_output, ensure_writable
+from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
 __all__ = ["write_report", "report_tables", "render_report_html", "make_figures", "report_paths", "PENDING_ZH",
@@ -176,12 +176,30 @@ def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
         if len(model.audit_files)
         else []
     )
-    tables["审计"] = pd.concat([audit, pd.DataFrame({"项目": "输入文件", "内容": list(files)})], ignore_index=True)
+    coverage = pd.DataFrame({"项目": "数据完整性", "内容": model.coverage}) if model.coverage else None
+    tables["审计"] = pd.concat([x for x in (coverage, audit, pd.DataFrame({"项目": "输入文件", "内容": list(files)})) if x is not None], ignore_index=True)
     return tables
 
 
-_WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "内容": 110, "项目": 16,
-           "项目名称": 26, "涉及要素": 30, "最近要素": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
+_WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "数据覆盖": 40, "内容": 110, "项目": 16,
+           "项目名称": 26, "涉及要素": 30, "最近要素": 26, "最近要素（不涉及时）": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
+
+
+def _no_formulas(ws: Any) -> None:
+    """Every text cell stays text: nothing a site name or 建设单位 holds runs as a formula.
+
+    openpyxl stores a string starting with ``=`` as a formula; it is made a
+    string again, and every text led by ``= + - @``, a tab or CR (OWASP's
+    CSV-injection list) gets Excel's own quote prefix (the apostrophe typed
+    before text), so it stays text when the cell is edited.  The text itself
+    is unchanged.
+    """
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+            if cell.data_type == "s" and isinstance(cell.value, str) and cell.value[:1] in FORMULA_TRIGGERS:
+                cell.quotePrefix = True
 
 
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
@@ -191,6 +209,7 @@ def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
         for name, frame in tables.items():
             frame.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
+            _no_formulas(ws)
             ws.freeze_panes = "A2"
             head = PatternFill("solid", fgColor="DDE6F0")
             for cell in ws[1]:
@@ -357,9 +376,9 @@ def write_report(
 
 
 _CSS = (
-    "@page{size:A4;margin:12mm 12mm 14mm 12mm;@bottom-center{content:'第 ' counter(page) ' 页';font-size:9pt;color:#555;}}"
+    "@page{size:A4;margin:10mm 10mm 12mm 10mm;@bottom-center{content:'第 ' counter(page) ' 页';font-size:9pt;color:#555;}}"
     "@page:first{@bottom-center{content:none;}}"
-    f"body{{font-family:{_FONT_STACK};font-size:10pt;line-height:1.45;color:#111;margin:0 auto;max-width:186mm;}}"
+    f"body{{font-family:{_FONT_STACK};font-size:10pt;line-height:1.45;color:#111;margin:0 auto;max-width:190mm;}}"
     "@media screen{body{padding:16px 20px;}}"
     ".cover{height:250mm;display:flex;flex-direction:column;justify-content:center;text-align:center;break-after:page;page-break-after:always;}"
     ".cover h1{font-size:24pt;line-height:1.4;margin:0 0 40mm;}"
@@ -367,10 +386,10 @@ _CSS = (
     "h1.part{font-size:15pt;margin:6mm 0 3mm;break-after:avoid;}"
     "h2{font-size:12.5pt;margin:6mm 0 2mm;border-bottom:1.5px solid #333;padding-bottom:1mm;break-after:avoid;page-break-after:avoid;}"
     "h3{font-size:10.5pt;margin:3mm 0 1mm;break-after:avoid;page-break-after:avoid;}"
-    "table{border-collapse:collapse;width:100%;margin:1mm 0 1.5mm;font-size:8.2pt;line-height:1.28;}"
-    "th,td{border:0.8px solid #777;padding:0.8mm 1.4mm;vertical-align:top;text-align:left;}"
+    "table{border-collapse:collapse;width:100%;margin:1mm 0 1.5mm;font-size:7.8pt;line-height:1.25;}"
+    "th,td{border:0.8px solid #777;padding:0.5mm 1.2mm;vertical-align:top;text-align:left;}"
     "th{background:#eef2f6;font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
-    "thead{display:table-header-group;}tr{break-inside:avoid;page-break-inside:avoid;}"
+    "thead{display:table-header-group;}tr{break-inside:avoid;page-break-inside:avoid;}tr.long{break-inside:auto;page-break-inside:auto;}"
     "td.n{text-align:center;width:7mm;}td.v{white-space:nowrap;text-align:center;width:17mm;font-weight:600;}"
     ".info th{width:24mm;}.t3 col.req{width:46%;}"
     ".ok{color:#1a7a36;}.no{color:#b30000;}.cond{color:#b35900;}.pend{color:#1f5f99;}"
@@ -378,12 +397,14 @@ _CSS = (
     ".badge{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;font-weight:600;font-size:9pt;"
     "-webkit-print-color-adjust:exact;print-color-adjust:exact;}"
     "figure{margin:2mm 0;text-align:center;break-inside:avoid;page-break-inside:avoid;}"
-    "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}"
-    ".basis{color:#555;font-size:7.4pt;line-height:1.25;margin-top:0.4mm;}"
-    ".concl{margin:0 0 2mm;font-size:9.5pt;}.final{font-weight:600;margin:2mm 0 4mm;}"
+    "figure img{width:92%;height:auto;}figcaption{font-size:9pt;margin-top:1mm;}.site figure img{width:55%;}"
+    ".basis{color:#555;font-size:7pt;line-height:1.2;}"
+    ".concl{margin:0 0 1.5mm;font-size:9pt;}.final{font-weight:600;margin:2mm 0 4mm;}"
     ".site{border-top:1px dashed #bbb;padding-top:1mm;}"
     ".keep{break-inside:avoid;page-break-inside:avoid;}"
     ".warn{color:#b00020;font-weight:600;margin:1mm 0;}"
+    ".demo-stamp{position:fixed;top:0;left:0;right:0;text-align:center;color:#b00020;font-weight:700;font-size:9pt;}"
+    ".demo-stamp-cover{text-align:center;color:#b00020;font-weight:700;font-size:14pt;}"
     ".note{color:#444;font-size:8.6pt;}.audit td{word-break:break-all;font-size:8pt;}"
     ".appendix{break-before:page;page-break-before:always;}"
 )
@@ -397,14 +418,17 @@ _TEMPLATE = """<!DOCTYPE html>
 <style>{{ css }}</style>
 </head>
 <body>
-<section class="cover">
+{% if m.stamp %}<div class="demo-stamp">{{ m.stamp }}</div>
+{% endif %}<section class="cover">
 <h1>{{ m.title }}</h1>
+{% if m.stamp %}<p class="demo-stamp-cover">{{ m.stamp }}</p>{% endif %}
 <div class="org">编制单位：<span class="fill">【待填写】</span></div>
 <div class="org">{{ m.date }}</div>
 </section>
 
 <h1 class="part">一、选址符合性结论汇总</h1>
-{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
+{% for c in m.coverage %}<p class="warn coverage">⚠ {{ c }}</p>
+{% endfor %}{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
 {% endfor %}
 {% if m.notes %}<p class="note">依据注：{% for n in m.notes %}{{ loop.index }}. {{ n }}{% if not loop.last %} {% endif %}{% endfor %}</p>{% endif %}
 <p>本报告对照{{ m.plans|join("、") if m.plans else "所在地“三线一单”生态环境分区管控方案" }}，逐个分析 {{ m.sites|length }} 个项目地块与生态保护红线、环境质量底线、资源利用上线和生态环境准入清单的符合性。
@@ -419,8 +443,12 @@ _TEMPLATE = """<!DOCTYPE html>
 </table>
 <p class="note">符合性结论：符合；不符合（须调整选址）；有条件符合（依法批准并落实管控条件后方可建设）；待核实（须结合项目排放、用水等情况核实）。<span class="fill">【待填写】</span>处由编制单位补充。</p>
 {% if 1 in figs %}
+<p>{{ m.figure_intro }}</p>
 <figure id="fig-1"><img src="{{ figs[1].src }}" alt="{{ figs[1].caption }}"><figcaption>{{ figs[1].caption }}</figcaption></figure>
 {% endif %}
+{% for f in group_figs %}
+<figure><img src="{{ figs[f.number].src }}" alt="{{ f.caption }}"><figcaption>{{ f.caption }}</figcaption></figure>
+{% endfor %}
 
 <h1 class="part">二、逐个地块符合性分析</h1>
 {% for s in m.sites %}
@@ -442,7 +470,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <thead><tr><th>序号</th><th>管控要求（清单内容）</th><th>本项目情况</th><th>符合性</th></tr></thead>
 <tbody>
 {% for r in t.rows %}
-<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}{% if r.basis %}<div class="basis">依据：{{ r.basis }}</div>{% endif %}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
+<tr{% if r.rules %} data-rules="{{ r.rules }}"{% endif %}{% if (r.requirement|length) + (r.basis|length) > 260 %} class="long"{% endif %}><td class="n">{{ loop.index }}</td><td>{{ r.requirement }}{% if r.basis %} <span class="basis">（依据：{{ r.basis }}）</span>{% endif %}</td><td>{{ r.situation|cell }}</td><td class="v {{ r.verdict|vclass }}">{{ r.verdict }}</td></tr>
 {% endfor %}
 </tbody>
 </table>
@@ -452,12 +480,6 @@ _TEMPLATE = """<!DOCTYPE html>
 </section>
 {% endfor %}
 
-{% if group_figs %}
-<h1 class="part appendix">附图</h1>
-{% for f in group_figs %}
-<figure><img src="{{ figs[f.number].src }}" alt="{{ f.caption }}"><figcaption>{{ f.caption }}</figcaption></figure>
-{% endfor %}
-{% endif %}
 
 {% if indicators %}
 <h1 class="part">附表一　生态空间指标</h1>
@@ -489,9 +511,9 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endfor %}
 </tbody></table>
 <table class="audit">
-<thead><tr><th>用途</th><th>文件</th><th>图层</th><th>SHA-256</th><th>坐标系</th><th>要素数</th></tr></thead>
+<thead><tr><th>用途</th><th>文件</th><th>图层/版本</th><th>SHA-256</th><th>坐标系</th><th>要素数</th></tr></thead>
 <tbody>
-{% for f in files %}<tr><td>{{ f['用途'] }}</td><td>{{ f['文件'] }}</td><td>{{ f['图层'] }}</td><td>{{ f['SHA-256'] }}</td><td>{{ f['坐标系'] }}</td><td>{{ f['要素数'] }}</td></tr>
+{% for f in files %}<tr><td>{{ f['用途'] }}</td><td>{{ f['文件'] }}</td><td>{{ f['图层/版本'] }}</td><td>{{ f['SHA-256'] }}</td><td>{{ f['坐标系'] }}</td><td>{{ f['要素数'] }}</td></tr>
 {% endfor %}
 </tbody>
 </table>

@@ -2,8 +2,20 @@
 
 Real Word tables (the four-column 三线一单 tables), heading styles (so Word's
 navigation pane and table of contents work), the numbered 附图 embedded as PNG,
-A4 pages with the page number in the footer.  Chinese text is set in a CJK
-font through the East-Asian font slot, as Word and WPS expect.
+A4 pages with the page number in the footer.
+
+Laid out so that Word, WPS and LibreOffice agree:
+
+* every table's ``tblGrid`` equals its cell widths, with a fixed layout and an
+  explicit total width (LibreOffice lays a table out from the grid, Word from
+  the cells: they must say the same);
+* header rows repeat on every page and rows never split across pages;
+* a figure and its caption are kept on one page (keep-with-next), as is a
+  heading with what follows;
+* Chinese text is set through the East-Asian font slot (``w:eastAsia``):
+  :data:`CJK_FONT` (宋体) for text and :data:`CJK_HEAD_FONT` (黑体) for headings,
+  and the document's font table names the fallback (:data:`CJK_FALLBACK`,
+  Noto Serif CJK SC / Noto Sans CJK SC) for machines without them.
 """
 
 from __future__ import annotations
@@ -16,12 +28,18 @@ from typing import Any
 from maps.eia import TO_FILL, ReportModel
 from maps.figures import Figure
 
-__all__ = ["write_docx", "CJK_FONT"]
+__all__ = ["write_docx", "CJK_FONT", "CJK_HEAD_FONT", "CJK_FALLBACK"]
 
-#: East-Asian font named in the document (Word/WPS substitute a local CJK font when absent).
+#: East-Asian font of body text (w:eastAsia).
 CJK_FONT = "宋体"
+#: East-Asian font of headings.
+CJK_HEAD_FONT = "黑体"
+#: Fallback named in the font table for machines without 宋体/黑体 (w:altName).
+CJK_FALLBACK = {"宋体": "Noto Serif CJK SC", "黑体": "Noto Sans CJK SC"}
 _LATIN_FONT = "Times New Roman"
-_HEAD_FONT = "黑体"
+_HEAD_FONT = CJK_HEAD_FONT
+#: Text width of the A4 page between the margins (cm).
+_TEXT_CM = 18.0
 _VERDICT_RGB = {
     "符合": (0x1A, 0x7A, 0x36),
     "不符合": (0xB3, 0x00, 0x00),
@@ -82,22 +100,92 @@ def _shade(cell: Any, fill: str) -> None:
     cell._tc.get_or_add_tcPr().append(shd)
 
 
-def _repeat_header(row: Any) -> None:
+def _row_props(row: Any, *, header: bool = False) -> None:
+    """Never split the row across pages; repeat it on each page when it is the header."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(el)
+    trpr = row._tr.get_or_add_trPr()
+    cant = OxmlElement("w:cantSplit")
+    trpr.insert(0, cant)  # schema order: cantSplit before tblHeader
+    if header:
+        el = OxmlElement("w:tblHeader")
+        el.set(qn("w:val"), "true")
+        trpr.append(el)
 
 
-def _text(cell: Any, text: str, *, bold: bool = False, colour: tuple[int, int, int] | None = None, size: float = 9) -> None:
+def _fix_grid(table: Any, widths_cm: Sequence[float]) -> None:
+    """Make the table grid, the total width and every cell width say the same (fixed layout)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    twips = [int(Cm(w).twips) for w in widths_cm]
+    tbl = table._tbl
+    for gc, w in zip(tbl.tblGrid.findall(qn("w:gridCol")), twips, strict=True):
+        gc.set(qn("w:w"), str(w))
+    tblw = tbl.tblPr.find(qn("w:tblW"))
+    if tblw is None:
+        from docx.oxml import OxmlElement
+
+        tblw = OxmlElement("w:tblW")
+        tbl.tblPr.append(tblw)
+    tblw.set(qn("w:type"), "dxa")
+    tblw.set(qn("w:w"), str(sum(twips)))
+    table.autofit = False  # w:tblLayout w:type="fixed"
+    from docx.oxml import parse_xml
+
+    mar = tbl.tblPr.find(qn("w:tblCellMar"))
+    if mar is not None:
+        tbl.tblPr.remove(mar)
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    mar = parse_xml(f'<w:tblCellMar xmlns:w="{ns}"><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>')
+    look = tbl.tblPr.find(qn("w:tblLook"))  # schema order: tblCellMar before tblLook
+    if look is not None:
+        look.addprevious(mar)
+    else:
+        tbl.tblPr.append(mar)
+    for row in table.rows:
+        for j, w in enumerate(widths_cm):
+            row.cells[j].width = Cm(w)
+
+
+def _font_table(doc: Any) -> None:
+    """Name the fallback of each CJK font in the font table (w:altName), for machines without it."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
+
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    fonts = "".join(
+        f'<w:font w:name="{name}"><w:altName w:val="{alt}"/><w:charset w:val="86"/>'
+        f'<w:family w:val="{"roman" if name == CJK_FONT else "modern"}"/><w:pitch w:val="variable"/></w:font>'
+        for name, alt in CJK_FALLBACK.items()
+    )
+    fonts += (
+        f'<w:font w:name="{_LATIN_FONT}"><w:charset w:val="00"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
+    )
+    part = doc.part
+    for rel in part.rels.values():
+        if rel.reltype == RT.FONT_TABLE:
+            el = parse_xml(rel.target_part.blob)
+            for f in list(el):
+                if f.get(f"{{{ns}}}name") in (*CJK_FALLBACK, _LATIN_FONT):
+                    el.remove(f)
+            for f in parse_xml(f'<w:fonts xmlns:w="{ns}">{fonts}</w:fonts>'):
+                el.append(f)
+            from lxml import etree
+
+            rel.target_part._blob = etree.tostring(el, xml_declaration=True, encoding="UTF-8", standalone=True)
+            return
+
+
+def _text(cell: Any, text: str, *, bold: bool = False, colour: tuple[int, int, int] | None = None, size: float = 8) -> None:
     """Write text in a cell; 【待填写】 runs are red and highlighted so they are found and replaced."""
     from docx.enum.text import WD_COLOR_INDEX
     from docx.shared import Pt, RGBColor
 
     p = cell.paragraphs[0]
     p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = 1.0
     parts = str(text).split(TO_FILL)
     for i, part in enumerate(parts):
         if part:
@@ -114,48 +202,49 @@ def _text(cell: Any, text: str, *, bold: bool = False, colour: tuple[int, int, i
 
 
 def _basis(cell: Any, text: str) -> None:
-    """Add the requirement's source, small and grey, under it."""
+    """Add the requirement's source, small and grey, right after it (same paragraph: no extra line)."""
     from docx.shared import Pt, RGBColor
 
-    p = cell.add_paragraph()
-    p.paragraph_format.space_after = Pt(0)
-    r = p.add_run(f"依据：{text}")
-    r.font.size = Pt(7.5)
+    r = cell.paragraphs[-1].add_run(f"（依据：{text}）")
+    r.font.size = Pt(7)
     r.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
 
 
 def _table(
     doc: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths_cm: Sequence[float], verdict_col: int | None = None
 ) -> Any:
-    from docx.shared import Cm
 
-    t = doc.add_table(rows=1, cols=len(header))
+    t = doc.add_table(rows=1 + len(rows), cols=len(header))
     t.style = "Table Grid"
-    t.autofit = False
     for j, h in enumerate(header):
         c = t.rows[0].cells[j]
         _text(c, h, bold=True)
         _shade(c, "EEF2F6")
-    _repeat_header(t.rows[0])
-    for r in rows:
-        cells = t.add_row().cells
+    _row_props(t.rows[0], header=True)
+    for tr, r in zip(t.rows[1:], rows, strict=True):
+        _row_props(tr)
+        cells = tr.cells
         for j, v in enumerate(r):
             colour = _VERDICT_RGB.get(str(v)) if j == verdict_col else None
             _text(cells[j], str(v), bold=j == verdict_col, colour=colour)
-    for row in t.rows:
-        for j, w in enumerate(widths_cm):
-            row.cells[j].width = Cm(w)
+    total = sum(widths_cm)
+    _fix_grid(t, [w * _TEXT_CM / total for w in widths_cm] if total > _TEXT_CM else list(widths_cm))
     return t
 
 
 def _figure(doc: Any, fig: Figure, width_cm: float = 16.5) -> None:
+    """Add the picture, kept on the page of its caption (keep-with-next), then the caption."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm
+    from docx.shared import Cm, Pt
 
     doc.add_picture(io.BytesIO(fig.png), width=Cm(width_cm))
-    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    pic = doc.paragraphs[-1]
+    pic.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    pic.paragraph_format.keep_with_next = True
+    pic.paragraph_format.space_after = Pt(0)
     cap = doc.add_paragraph(fig.caption, style="Caption")
     cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    cap.paragraph_format.keep_together = True
 
 
 def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Path:
@@ -177,17 +266,28 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     """
     from docx import Document
     from docx.enum.section import WD_SECTION
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
-    sec.left_margin = sec.right_margin = Cm(2.0)
-    sec.top_margin, sec.bottom_margin = Cm(2.0), Cm(2.0)
-    _set_font(doc.styles["Normal"], CJK_FONT, 10.5)
-    for name, size in (("Title", 22), ("Heading 1", 15), ("Heading 2", 12.5), ("Heading 3", 11), ("Caption", 9)):
-        _set_font(doc.styles[name], _HEAD_FONT if name != "Caption" else CJK_FONT, size, bold=name != "Caption")
+    sec.left_margin = sec.right_margin = Cm((21.0 - _TEXT_CM) / 2)
+    sec.top_margin, sec.bottom_margin = Cm(1.6), Cm(1.6)
+    sec.footer_distance = Cm(0.8)
+    normal = doc.styles["Normal"]
+    _set_font(normal, CJK_FONT, 10)
+    normal.paragraph_format.space_after = Pt(2)
+    normal.paragraph_format.line_spacing = 1.1
+    for name, size in (("Title", 22), ("Heading 1", 14), ("Heading 2", 12), ("Heading 3", 10.5), ("Caption", 9)):
+        st = doc.styles[name]
+        _set_font(st, _HEAD_FONT if name != "Caption" else CJK_FONT, size, bold=name != "Caption")
+        if name.startswith("Heading"):
+            st.paragraph_format.space_before = Pt(6 if name != "Heading 3" else 3)
+            st.paragraph_format.space_after = Pt(2)
+            st.paragraph_format.keep_with_next = True
+            st.font.color.rgb = RGBColor(0, 0, 0)
+    _font_table(doc)
     figs = {f.number: f for f in figures}
 
     # Cover: its own section without a footer; page numbers start on the next section.
@@ -195,6 +295,13 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
         doc.add_paragraph()
     title = doc.add_paragraph(model.title, style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if model.stamp:  # synthetic demo data: on the cover and in every page header
+        stamp = doc.add_paragraph()
+        stamp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = stamp.add_run(model.stamp)
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
+        sec.header.paragraphs[0].text = model.stamp
     for _ in range(8):
         doc.add_paragraph()
     for line in (f"编制单位：{TO_FILL}", model.date):
@@ -210,6 +317,10 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     _page_number_footer(body)
 
     doc.add_heading("一、选址符合性结论汇总", level=1)
+    for c in model.coverage:  # the package's missing layers, before any conclusion
+        run = doc.add_paragraph().add_run(f"⚠ {c}")
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
     for w in model.warnings:
         run = doc.add_paragraph().add_run(f"⚠ 数据警告：{w}")
         run.bold = True
@@ -231,14 +342,18 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
         verdict_col=4,
     )
     if 1 in figs:
+        doc.add_paragraph(model.figure_intro)
         _figure(doc, figs[1])
+    groups = [f for f in figures if f.number > 1 and f.number not in {s.figure for s in model.sites}]
+    for f in groups:  # numbered in order of first citation: the layer maps right after 附图1
+        _figure(doc, f)
 
     doc.add_heading("二、逐个地块符合性分析", level=1)
     for s in model.sites:
         doc.add_heading(f"{s.n}. {s.site_id} {s.name}（{s.verdict_zh}）", level=2)
         _table(doc, ["项目", "内容"], [[k, v] for k, v in s.info], [3.2, 13.8])
         if s.figure in figs:
-            _figure(doc, figs[s.figure])
+            _figure(doc, figs[s.figure], width_cm=13.0)
         for i, t in enumerate(s.tables):
             doc.add_heading(f"（{_CN_NUM[i]}）{t.title}符合性分析", level=3)
             table = _table(
@@ -251,16 +366,11 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
             for row, r in zip(table.rows[1:], t.rows, strict=True):
                 if r.basis:
                     _basis(row.cells[1], r.basis)
-            doc.add_paragraph(t.conclusion)
+            concl = doc.add_paragraph()
+            concl.add_run(t.conclusion).font.size = Pt(9)
         p = doc.add_paragraph()
         p.add_run(s.conclusion).bold = True
 
-    groups = [f for f in figures if f.number > 1 and f.number not in {s.figure for s in model.sites}]
-    if groups:
-        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        doc.add_heading("附图", level=1)
-        for f in groups:
-            _figure(doc, f)
     k = 0
     if model.indicators is not None:
         k += 1

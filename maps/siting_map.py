@@ -85,7 +85,7 @@ def save_suitability_map(zoning: Any, results: list[Any], path: str | os.PathLik
         for c, z in zip(a["class"], a["class_zh"], strict=True):
             seen.setdefault(c, z)
         notes += [n.split(" / ")[0] for n in r.notes if n.split(" / ")[0] not in notes]
-    order = [c for c in ("prohibited", "restricted", "restricted_slope", "notice", "compatible") if c in seen]
+    order = [c for c in ("prohibited", "restricted", "restricted_slope", "slope_unknown", "notice", "compatible") if c in seen]
     _Legend(_class_legend([(seen[c], st.SUITABILITY_COLOURS[c]) for c in order], "适宜性 suitability", notes)).add_to(m)
     # the layer control lists (and the finisher stacks) the groups that exist when their script runs: keep them last
     for key, child in list(m._children.items()):

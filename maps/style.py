@@ -65,7 +65,7 @@ VERDICT_EN: dict[str, str] = {
 #: Most severe first (legend and summary order).
 VERDICT_ORDER: tuple[str, ...] = ("prohibited", "restricted", "notice", "compatible")
 #: Suitability class -> colour (verdict colours; the slope-only 限制 class in earth brown).
-SUITABILITY_COLOURS: dict[str, str] = {**VERDICT_COLOURS, "restricted_slope": "#a6611a"}
+SUITABILITY_COLOURS: dict[str, str] = {**VERDICT_COLOURS, "restricted_slope": "#a6611a", "slope_unknown": "#bdbdbd"}
 #: Colour of a plain site (no screening verdict).
 UNSCREENED_COLOUR = "#6a3d9a"
 

@@ -51,6 +51,7 @@ from spatial.crs import WGS84, to_crs_geoms
 from spatial.errors import InputError
 from spatial.output import user_columns
 from spatial.webcrs import transform_geometries
+from spatial.zoning import DEMO_STAMP, is_demo_zoning
 
 __all__ = [
     "BASEMAPS",
@@ -1139,6 +1140,8 @@ def build_map(
         if "boundary" in zoning.layers and "name" in zoning.layers["boundary"] and len(zoning.layers["boundary"]):
             bname = "、".join(dict.fromkeys(_text(v) for v in zoning.layers["boundary"]["name"].tolist() if _text(v)))
         title = f"{bname + ' ' if bname else ''}生态环境分区管控图"
+    if is_demo_zoning(zoning) and DEMO_STAMP not in title:  # synthetic demo data: said in the title
+        title = f"{title}（{DEMO_STAMP}）"
     _Helpers(basemap=bm.name, tolerance=tol, title=title, background="#f4f3ef" if bm.name == "none" else None).add_to(m)
     for i, tile in enumerate(bm.tiles):
         opts = dict(tile)

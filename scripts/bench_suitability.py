@@ -1,14 +1,21 @@
 #!/usr/bin/env python
 """Suitability benchmark: time and peak memory, and the ratio to a plain ``geopandas.overlay``.
 
-Targets (issue 17): one project type on the generated province
-(``make_province.py``) in at most 2 minutes on 2 cores within 6 GiB; the
+Targets (issues 17, 28): one project type on the generated province
+(``make_province.py``, default size) in at most 2 minutes of wall time on 2
+cores within 4 GiB, class areas adding up to the province within 1e-4; the
 连州 demo in at most 10 s.
+
+``--province`` runs only the province part of issue 28: the level method on
+the whole generated province (wall, CPU, peak RSS), and, in the same run, the
+old exhaustive method and the level method on a central ``--fraction`` of it
+(``make_province.fraction_zoning``) for the ratio, plus the per-class area
+differences old → new on the demo.
 
 Every measurement runs in a fresh child process so its peak RSS is its own:
 
 suitability
-    ``spatial.suitability.suitability(zoning, rules, TYPE)``: edges, buffers,
+    ``spatial.suitability.suitability(zoning, rules, TYPE, method=...)``: edges, buffers,
     noding and polygonising (tiled on the province), one engine screening of
     every face, dissolve by class and rules, ellipsoidal class areas.
 cli
@@ -27,6 +34,7 @@ shared machine slows every figure.
 Usage::
 
     python scripts/bench_suitability.py [--data /tmp/province] [--type chemical] [--demo-only] [--overlay-timeout 900]
+    python scripts/bench_suitability.py --province [--data /tmp/province] [--fraction 0.02] [--type chemical]
 """
 
 from __future__ import annotations
@@ -53,28 +61,44 @@ def _rss_gib() -> float:
 def _zoning(data: str) -> Any:
     from spatial.cache import load_zoning_cached
 
-    return load_zoning_cached(None if data == "demo" else Path(data) / "province_zoning.gpkg")
+    if data == "demo":
+        return load_zoning_cached(None)
+    path = Path(data)
+    return load_zoning_cached(path if path.suffix == ".gpkg" else path / "province_zoning.gpkg")
 
 
-def child_suitability(data: str, ptype: str) -> dict[str, Any]:
-    """Load the zoning (cached), then time :func:`spatial.suitability.suitability`."""
+def child_suitability(data: str, ptype: str, method: str = "levels") -> dict[str, Any]:
+    """Load the zoning (cached), then time :func:`spatial.suitability.suitability` (wall and CPU)."""
+    import warnings
+
     from spatial.rules import load_rules
     from spatial.suitability import suitability
 
+    warnings.simplefilter("ignore")  # the synthetic corridors run past the window's boundary on purpose
     t = time.perf_counter()
     zoning = _zoning(data)
     rules = load_rules()
-    out: dict[str, Any] = {"load": time.perf_counter() - t, "rss_load": _rss_gib()}
-    t = time.perf_counter()
-    s = suitability(zoning, rules, ptype)
+    out: dict[str, Any] = {"method": method, "load": time.perf_counter() - t, "rss_load": _rss_gib()}
+    t, c = time.perf_counter(), os.times()
+    s = suitability(zoning, rules, ptype, method=method)
+    c2 = os.times()
     out["suitability"] = time.perf_counter() - t
+    out["cpu"] = (c2.user + c2.system) - (c.user + c.system)
     out["faces"] = s.faces
+    out["screened"] = s.screened
     out["areas"] = len(s.areas)
     total = float(s.table["area_km2"].sum() * 1e6)
     out["area_sum_rel_error"] = abs(total - s.county_m2) / s.county_m2
+    out["county_km2"] = s.county_m2 / 1e6
+    out["tolerance_m"] = s.tolerance_m
     out["table"] = s.table[["class", "area_km2", "pct"]].to_dict("records")
     out["rss"] = _rss_gib()
     return out
+
+
+def child_exhaustive(data: str, ptype: str) -> dict[str, Any]:
+    """Time the method before issue 28 (every edge cut everywhere): the baseline."""
+    return child_suitability(data, ptype, "exhaustive")
 
 
 def child_cli(data: str, ptype: str) -> dict[str, Any]:
@@ -114,7 +138,7 @@ def child_overlay(data: str, ptype: str) -> dict[str, Any]:
     return {"overlay": time.perf_counter() - t, "layers": layers, "pieces": len(acc), "rss": _rss_gib()}
 
 
-CHILDREN = {"suitability": child_suitability, "cli": child_cli, "overlay": child_overlay}
+CHILDREN = {"suitability": child_suitability, "exhaustive": child_exhaustive, "cli": child_cli, "overlay": child_overlay}
 
 
 def _spawn(kind: str, data: str, ptype: str, timeout: float | None) -> dict[str, Any]:
@@ -135,8 +159,50 @@ def _ensure_province(data: Path) -> None:
     if (data / "province_zoning.gpkg").exists():
         return
     subprocess.run(
-        [sys.executable, str(HERE / "make_province.py"), "--out", str(data), "--points", "1000", "--polygons", "100", "--lines", "100"], check=True
+        [sys.executable, str(HERE / "make_province.py"), "--out", str(data), "--points", "1000", "--polygons", "100", "--lines", "100"], check=True  # default zoning size
     )
+
+
+def _classes(r: dict[str, Any]) -> dict[str, float]:
+    return {row["class"]: row["area_km2"] for row in r.get("table", [])}
+
+
+def province(a: argparse.Namespace) -> dict[str, Any]:
+    """Issue 28: the whole province with the level method; old vs new on a fraction and on the demo."""
+    data = Path(a.data)
+    _ensure_province(data)
+    frac = data / f"fraction_{a.fraction:g}.gpkg"
+    if not frac.exists():
+        sys.path.insert(0, str(HERE))
+        from make_province import fraction_zoning
+
+        fraction_zoning(data / "province_zoning.gpkg", frac, a.fraction)
+    report: dict[str, Any] = {"load_before": os.getloadavg(), "cores": len(os.sched_getaffinity(0)), "fraction": a.fraction}
+    for d in (str(data), str(frac)):  # zoning cache warm-up, not timed
+        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_suitability as b; b._zoning({d!r})"], check=True)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(a.repeat):  # interleaved, so a load spike hits old and new alike
+        for key, kind, d in (("demo_old", "exhaustive", "demo"), ("demo_new", "suitability", "demo"),
+                             ("fraction_old", "exhaustive", str(frac)), ("fraction_new", "suitability", str(frac)),
+                             ("province_new", "suitability", str(data))):  # fmt: skip
+            runs.setdefault(key, []).append(_spawn(kind, d, a.type, None))
+    for key, rs in runs.items():
+        ok = [r for r in rs if "suitability" in r]
+        if not ok:
+            report[key] = rs[0]
+            continue
+        med = sorted(ok, key=lambda r: r["wall"])[len(ok) // 2]  # the median run by wall time
+        med = dict(med, wall_all=[round(r["suitability"], 1) for r in ok], cpu_all=[round(r["cpu"], 1) for r in ok])
+        report[key] = med
+    fo, fn = report["fraction_old"], report["fraction_new"]
+    if "suitability" in fo and "suitability" in fn:
+        report["ratio_fraction_wall"] = fn["suitability"] / fo["suitability"]
+        report["ratio_fraction_cpu"] = fn["cpu"] / fo["cpu"]
+        report["old_province_extrapolated_s"] = fo["suitability"] / a.fraction
+    do, dn = _classes(report["demo_old"]), _classes(report["demo_new"])
+    report["demo_class_diff_m2"] = {c: (dn.get(c, 0.0) - do.get(c, 0.0)) * 1e6 for c in sorted(set(do) | set(dn))}
+    report["load_after"] = os.getloadavg()
+    return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,11 +222,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--data", default="/tmp/province", help="province directory (generated when missing), or 'demo'")
     p.add_argument("--type", default="chemical", help="project type")
     p.add_argument("--demo-only", action="store_true")
+    p.add_argument("--province", action="store_true", help="issue 28: whole province (level method) + old/new ratio on a fraction")
+    p.add_argument("--fraction", type=float, default=0.02, help="share of the province for the old-method baseline (--province)")
+    p.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported (--province)")
     p.add_argument("--overlay-timeout", type=float, default=900.0, help="seconds before the province overlay baseline is stopped")
     p.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
         print(json.dumps(CHILDREN[a.child](a.data, a.type), default=str))
+        return 0
+    if a.province:
+        r = province(a)
+        print(json.dumps(r, indent=2, ensure_ascii=False, default=str))
+        pn, fo, fn = r["province_new"], r["fraction_old"], r["fraction_new"]
+        if "suitability" in pn:
+            print(
+                f"province ({pn['county_km2']:.0f} km²): {pn['suitability']:.1f} s wall (target ≤ 120 s), {pn['cpu']:.1f} s CPU, "
+                f"peak RSS {pn['rss']:.2f} GiB (target ≤ 4), {pn['faces']} faces ({pn['screened']} screened), "
+                f"class areas vs province {pn['area_sum_rel_error']:.1e} (≤ 1e-4), tolerance {pn['tolerance_m']:g} m; "
+                f"load {r['load_before'][0]:.1f} → {r['load_after'][0]:.1f} on {r['cores']} cores"
+            )
+        else:
+            print(f"province: failed {pn}")
+        if "ratio_fraction_wall" in r:
+            print(
+                f"fraction {r['fraction']:g}: old {fo['suitability']:.1f} s wall / {fo['cpu']:.1f} s CPU, new {fn['suitability']:.1f} s / {fn['cpu']:.1f} s; "
+                f"ratio new/old {r['ratio_fraction_wall']:.3f} wall, {r['ratio_fraction_cpu']:.3f} CPU; "
+                f"old method on the whole province ≈ {r['old_province_extrapolated_s']:.0f} s (linear extrapolation)"
+            )
+        print("demo class areas new − old (m²): " + ", ".join(f"{c} {d:+.3f}" for c, d in r["demo_class_diff_m2"].items()))
         return 0
     report: dict[str, Any] = {"load_before": os.getloadavg(), "cores": len(os.sched_getaffinity(0))}
     # warm the zoning cache first so every child times the same thing

@@ -18,11 +18,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatial.budget import MAX_FOOTPRINTS, check_count
+from spatial.errors import InputError
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
 from spatial.rules import RuleSet
 from spatial.screening import PreparedZoning, prepare_zoning
 from spatial.suitability import resolve_rules, screen_points, suitability
-from spatial.terrain import SLOPE_RULE_ID, Terrain, slope_label
+from spatial.terrain import SLOPE_RULE_ID, SLOPE_UNKNOWN_ID, SLOPE_UNKNOWN_ZH, Terrain, slope_label
 from spatial.zoning import Zoning
 
 __all__ = ["AlternativeSearch", "find_alternatives", "CANDIDATE_COLUMNS"]
@@ -35,6 +37,8 @@ CANDIDATE_COLUMNS = [
 EDGE_MARGIN_M = 1.0
 #: Most candidate positions laid out per rotation.
 MAX_GRID = 40_000
+#: Up front (before the county is searched) positions × rotations may reach this many times the exact limit.
+UPFRONT_FACTOR = 10
 
 
 @dataclass
@@ -63,6 +67,73 @@ class AlternativeSearch:
     found: bool
     message_zh: str
     notes: list[str] = field(default_factory=list)
+
+
+def check_search(
+    site: shapely.Geometry, zoning: Zoning, site_id: str, max_distance_m: float, rotations: tuple[float, ...], spacing: float | None = None
+) -> int:
+    """Check a search before any work: the county within reach, and the footprints it would build bounded.
+
+    Parameters
+    ----------
+    site : shapely.Geometry
+        Footprint in the zoning CRS.
+    zoning : Zoning
+        Zoning (its boundary).
+    site_id : str
+        For messages.
+    max_distance_m : float
+        Search radius.
+    rotations : tuple of float
+        Angles tried at each position.
+    spacing : float, optional
+        Grid step (default as :func:`find_alternatives` chooses it).
+
+    Returns
+    -------
+    int
+        Estimated footprints (positions × rotations).
+
+    Raises
+    ------
+    InputError
+        The county lies beyond the radius (or the site has no geometry).
+    WorkLimitError
+        More than :data:`spatial.budget.MAX_FOOTPRINTS` footprints.
+    """
+    parts = shapely.get_coordinates(site)
+    if not len(parts):
+        raise InputError(f"地块 {site_id} 没有几何。", f"site {site_id} has no geometry")
+    centre = shapely.centroid(site)
+    r_out = float(np.max(np.hypot(parts[:, 0] - centre.x, parts[:, 1] - centre.y)))
+    county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))
+    gap = float(shapely.distance(centre, county))
+    if gap > max_distance_m + r_out:
+        raise InputError(
+            f"地块 {site_id} 距分区边界 {gap / 1000:.1f} km，超出搜索半径 {max_distance_m / 1000:g} km（--max-distance-km），"
+            "半径内没有可搜索的区域。请检查地块坐标与坐标系（--sites-crs）是否正确，或确认 --zoning 是地块所在的行政区。",
+            f"site {site_id} lies {gap / 1000:.1f} km from the zoning boundary, beyond the search radius "
+            f"{max_distance_m / 1000:g} km (--max-distance-km); check the site's coordinates and CRS, or the --zoning",
+        )
+    if spacing is None:
+        spacing = max(2 * r_out, np.sqrt(np.pi * max_distance_m**2 / MAX_GRID), 10.0)
+    # grid positions inside the county part of the search disk (an upper bound of what _search builds)
+    reach = shapely.area(shapely.intersection(county, shapely.buffer(centre, max_distance_m, quad_segs=16)))
+    positions = min(reach / spacing**2 + 1, MAX_GRID * 1.3) + 1
+    # most grid positions fall where the footprint does not fit, so up front only what no filter saves is refused
+    _check_footprints(positions, len(rotations), MAX_FOOTPRINTS * UPFRONT_FACTOR)
+    return int(positions * max(1, len(rotations)))
+
+
+def _check_footprints(positions: float, n_angles: int, limit: float = MAX_FOOTPRINTS) -> None:
+    """Refuse positions × rotations past ``limit``, naming a --rotate that fits."""
+    n_angles = max(1, n_angles)
+    fit = 180.0 / max(1, int(limit // max(positions, 1)))
+    check_count(
+        positions * n_angles, limit, "候选位置×旋转角度", "positions x rotations", f"--rotate {180.0 / n_angles:g}",
+        f"请把 --rotate 设为 {fit:.2g}° 或更大，或减小 --max-distance-km。",
+        f"use --rotate {fit:.2g} or larger, or a smaller --max-distance-km",
+    )  # fmt: skip
 
 
 def _footprints(geom: shapely.Geometry, centres: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,6 +220,7 @@ def _search(
     centres = np.concatenate([near_pts, grid])
     if not len(centres):
         return _empty(zoning)
+    _check_footprints(len(centres), len(angles))  # the exact count, before the footprints are built
     feet, ci, ai = _footprints(geom, centres, angles)
     fits = shapely.contains(inner, feet)
     feet, ci, ai = feet[fits], ci[fits], ai[fits]
@@ -169,6 +241,11 @@ def _search(
             worse = is_steep & (np.array([VERDICT_RANK[v] for v in verdicts]) < VERDICT_RANK["restricted"])
             verdicts = np.where(worse, "restricted", verdicts)
             extra = pd.DataFrame({"s": np.flatnonzero(is_steep), "rule_id": SLOPE_RULE_ID, "feature_name": slope_label(max_slope), "verdict": "restricted"})
+            hits = pd.concat([hits, extra], ignore_index=True)
+        unknown = np.isnan(slope)  # no DEM data under the footprint's centre: never silently flat
+        if unknown.any():
+            verdicts = np.where(unknown & (verdicts == "compatible"), "notice", verdicts)
+            extra = pd.DataFrame({"s": np.flatnonzero(unknown), "rule_id": SLOPE_UNKNOWN_ID, "feature_name": SLOPE_UNKNOWN_ZH, "verdict": "notice"})
             hits = pd.concat([hits, extra], ignore_index=True)
     ok = np.array([VERDICT_RANK[v] <= VERDICT_RANK[allow] for v in verdicts], dtype=bool)
     findings = _findings(hits, len(feet))
@@ -264,6 +341,7 @@ def find_alternatives(
     """
     rules = resolve_rules(rules, zoning)
     canon = rules.types.resolve(project_type) or project_type
+    check_search(site, zoning, site_id, max_distance_m, rotations, spacing)
     if prepared is None or prepared.types is not rules.types:
         prepared = prepare_zoning(zoning, rules.types)
     own_v, _ = screen_points(np.array([site], dtype=object), zoning, rules, canon, prepared=prepared)

@@ -46,6 +46,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from spatial._version import __version__
@@ -139,6 +140,8 @@ def _input_files(path: Path) -> list[Path]:
         files.add(p)
         if p.suffix.lower() == ".shp":  # attributes, CRS and encoding live next to it
             files.update(q.resolve() for q in p.parent.glob(p.stem + ".*") if q.is_file())
+        if isinstance(entry.get("coverage"), Path) and entry["coverage"].is_file():  # a layer's stated coverage polygon
+            files.add(entry["coverage"].resolve())
     return sorted(files)
 
 
@@ -258,6 +261,7 @@ def _write(zoning: Zoning, key: str, root: Path, warned: list[dict[str, str]]) -
             "layers": layers,
             "sources": [dict(dataclasses.asdict(s), path=Path(s.path).name) for s in zoning.sources],
             "content_hash": zoning.content_hash,
+            "coverage": {name: shapely.to_wkb(g, hex=True) for name, g in zoning.coverage.items()},
             "warnings": _scrub(warned, _folders(zoning)),
             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
@@ -286,7 +290,8 @@ def _read(entry: Path, key: str) -> tuple[Zoning, list[dict[str, str]]]:
         layers[lay["name"]] = gdf.set_crs(crs, allow_override=True)
     known = {f.name for f in dataclasses.fields(LayerSource)}
     sources = [LayerSource(**{k: v for k, v in s.items() if k in known}) for s in meta["sources"]]
-    zoning = Zoning(layers=layers, crs=crs, sources=sources, path=None)
+    coverage = {name: shapely.from_wkb(g) for name, g in (meta.get("coverage") or {}).items()}
+    zoning = Zoning(layers=layers, crs=crs, sources=sources, path=None, coverage=coverage)
     if zoning.content_hash != meta["content_hash"]:
         raise ValueError("cache entry content hash mismatch")
     return zoning, list(meta.get("warnings", []))

@@ -8,6 +8,8 @@ into one message and exit status 2 (no traceback unless ``--debug``).
 
 from __future__ import annotations
 
+import unicodedata
+
 __all__ = [
     "EcozoneError",
     "InputError",
@@ -23,7 +25,40 @@ __all__ = [
     "CRSWarning",
     "CoordFileWarning",
     "OfflineAssetError",
+    "visible",
 ]
+
+#: Spaces a planner's text holds on purpose (the ASCII and the ideographic full-width one).
+_PLAIN_SPACES = frozenset(" \u3000")
+
+
+def visible(text: str) -> str:
+    r"""Show invisible characters of a message as escapes: ``chemical\u200b``, ``\x00``.
+
+    Zero-width spaces, BOMs, direction marks, control characters and unusual
+    spaces pasted with a value are what makes it "unknown" while it prints
+    like a known one; a message names them so the user can find them.  Line
+    breaks and tabs between message parts stay as they are.
+
+    Parameters
+    ----------
+    text : str
+        A message.
+
+    Returns
+    -------
+    str
+        The message with every such character as ``\uXXXX`` (``\xXX`` below 256).
+    """
+    out = []
+    for ch in str(text):
+        cat = unicodedata.category(ch)
+        hidden = cat in ("Cf", "Cc", "Co", "Cn", "Zl", "Zp") or (cat == "Zs" and ch not in _PLAIN_SPACES)
+        if hidden and ch not in "\n\t":
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class EcozoneError(Exception):

@@ -40,6 +40,9 @@ __all__ = [
     "SiteFacts",
     "site_facts",
     "layer_facts",
+    "feature_facts",
+    "where_mask",
+    "directions",
     "nearest_columns",
     "site_coordinates",
     "dms",
@@ -301,10 +304,72 @@ def _dissolved_overlap(site_geoms: np.ndarray, feat_geoms: np.ndarray, s: np.nda
     single = np.bincount(s, minlength=n) == 1
     one = single[s]
     out[s[one]] = pieces[one]
-    if (~one).any():  # a site in several (possibly overlapping) features: dissolve before measuring
-        multi = gpd.GeoDataFrame({"s": s[~one]}, geometry=pieces[~one]).dissolve(by="s")
-        out[multi.index.to_numpy()] = np.asarray(multi.geometry.values, dtype=object)
+    if (~one).any():
+        # A site in several (possibly overlapping) features: clip the site by the union of those features.
+        # (A union of the clipped pieces is not enough: pieces of one line cut by two polygons differ by
+        # rounding, do not merge, and their lengths add up past the line's own length.)
+        multi = gpd.GeoDataFrame({"s": s[~one]}, geometry=feat_geoms[f[~one]]).dissolve(by="s")
+        idx = multi.index.to_numpy()
+        out[idx] = shapely.intersection(site_geoms[idx], np.asarray(multi.geometry.values, dtype=object))
     return out
+
+
+def _measure(
+    sg: np.ndarray, ids: np.ndarray, dims: np.ndarray, site_area: np.ndarray, crs: CRS, name: str, layer: gpd.GeoDataFrame,
+    spec: Any,
+) -> pd.DataFrame:  # fmt: skip
+    """Facts of every site against the features of one layer (one vectorised pass; overlaps dissolved per site)."""
+    n = len(sg)
+    fg = np.asarray(layer.geometry.values, dtype=object)
+    label, code = _labels(pd.DataFrame(layer.drop(columns=layer.geometry.name)), spec)
+    tree = shapely.STRtree(fg)
+    s, f = tree.query(sg, predicate="intersects") if n else (np.zeros(0, int), np.zeros(0, int))
+    order = np.lexsort((f, s))
+    s, f = s[order], f[order]
+    inside = np.bincount(s, minlength=n) > 0 if n else np.zeros(0, bool)
+    overlap = _dissolved_overlap(sg, fg, s, f, n)
+    has = np.array([g is not None for g in overlap], dtype=bool) if n else np.zeros(0, bool)
+    m2 = np.zeros(n)
+    length = np.zeros(n)
+    poly = has & (dims == 2)
+    if poly.any():
+        m2[poly] = ellipsoidal_area(overlap[poly], crs)
+    line = has & (dims == 1)
+    if line.any():
+        geo = to_crs_geoms(overlap[line], crs, CGCS2000)
+        length[line] = [GEOD.geometry_length(g) for g in geo]  # noqa: C416 - pyproj measures one geometry per call
+    nf, dist, piece = _nearest(sg, fg, tree)
+    ok = nf >= 0
+    bearing = np.full(n, np.nan)
+    edge = np.full(n, np.nan)
+    if ok.any():
+        within = ok & inside
+        # How deep inside: distance to the containing feature's edge (0 for a site crossing it).
+        edge[within] = shapely.distance(sg[within], shapely.boundary(fg[nf[within]]))
+        out = ok & ~inside
+        if out.any():
+            bearing[out] = _bearing(shapely.shortest_line(sg[out], piece[out]))
+    return pd.DataFrame(
+        {
+            "site_id": ids,
+            "layer": name,
+            "inside": inside,
+            "n_inside": np.bincount(s, minlength=n)[:n] if n else np.zeros(0, int),
+            "inside_names": _join_by_site(s, label[f], n),
+            "inside_codes": _join_by_site(s, code[f], n),
+            "overlap_m2": m2,
+            "overlap_ha": m2 / 10_000,
+            "overlap_mu": m2 / M2_PER_MU,
+            "overlap_pct": np.where(site_area > 0, 100 * m2 / np.where(site_area > 0, site_area, 1), np.nan),
+            "overlap_length_m": length,
+            "nearest_name": np.where(ok, label[np.maximum(nf, 0)] if len(label) else "", ""),
+            "nearest_code": np.where(ok, code[np.maximum(nf, 0)] if len(code) else "", ""),
+            "distance_m": dist,
+            "edge_distance_m": edge,
+            "bearing_deg": bearing,
+            "direction_zh": [direction_zh(b) for b in bearing],
+        }
+    )
 
 
 def layer_facts(sites: gpd.GeoDataFrame, zoning: Any, layers: list[str] | None = None) -> pd.DataFrame:
@@ -335,66 +400,99 @@ def layer_facts(sites: gpd.GeoDataFrame, zoning: Any, layers: list[str] | None =
     dims = shapely.get_dimensions(sg)
     site_area = np.where(dims == 2, ellipsoidal_area(sg, crs), np.nan) if n else np.zeros(0)
     names = [k for k in (layers or list(zoning.layers)) if k not in SKIP_LAYERS and k in zoning.layers and len(zoning.layers[k])]
-    frames = []
-    for name in names:  # a handful of layers; each is one vectorised pass over all sites
-        layer = zoning.layers[name]
-        fg = np.asarray(layer.geometry.values, dtype=object)
-        label, code = _labels(
-            pd.DataFrame(layer.drop(columns=layer.geometry.name)), zoning.spec(name) if hasattr(zoning, "spec") else None
-        )
-        tree = shapely.STRtree(fg)
-        s, f = tree.query(sg, predicate="intersects") if n else (np.zeros(0, int), np.zeros(0, int))
-        order = np.lexsort((f, s))
-        s, f = s[order], f[order]
-        inside = np.bincount(s, minlength=n) > 0 if n else np.zeros(0, bool)
-        overlap = _dissolved_overlap(sg, fg, s, f, n)
-        has = np.array([g is not None for g in overlap], dtype=bool) if n else np.zeros(0, bool)
-        m2 = np.zeros(n)
-        length = np.zeros(n)
-        poly = has & (dims == 2)
-        if poly.any():
-            m2[poly] = ellipsoidal_area(overlap[poly], crs)
-        line = has & (dims == 1)
-        if line.any():
-            geo = to_crs_geoms(overlap[line], crs, CGCS2000)
-            length[line] = [GEOD.geometry_length(g) for g in geo]  # noqa: C416 - pyproj measures one geometry per call
-        nf, dist, piece = _nearest(sg, fg, tree)
-        ok = nf >= 0
-        bearing = np.full(n, np.nan)
-        edge = np.full(n, np.nan)
-        if ok.any():
-            within = ok & inside
-            # How deep inside: distance to the containing feature's edge (0 for a site crossing it).
-            edge[within] = shapely.distance(sg[within], shapely.boundary(fg[nf[within]]))
-            out = ok & ~inside
-            if out.any():
-                bearing[out] = _bearing(shapely.shortest_line(sg[out], piece[out]))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "site_id": ids,
-                    "layer": name,
-                    "inside": inside,
-                    "n_inside": np.bincount(s, minlength=n)[:n] if n else np.zeros(0, int),
-                    "inside_names": _join_by_site(s, label[f], n),
-                    "inside_codes": _join_by_site(s, code[f], n),
-                    "overlap_m2": m2,
-                    "overlap_ha": m2 / 10_000,
-                    "overlap_mu": m2 / M2_PER_MU,
-                    "overlap_pct": np.where(site_area > 0, 100 * m2 / np.where(site_area > 0, site_area, 1), np.nan),
-                    "overlap_length_m": length,
-                    "nearest_name": np.where(ok, label[np.maximum(nf, 0)] if len(label) else "", ""),
-                    "nearest_code": np.where(ok, code[np.maximum(nf, 0)] if len(code) else "", ""),
-                    "distance_m": dist,
-                    "edge_distance_m": edge,
-                    "bearing_deg": bearing,
-                    "direction_zh": [direction_zh(b) for b in bearing],
-                }
-            )
-        )
+    frames = [  # a handful of layers; each is one vectorised pass over all sites
+        _measure(sg, ids, dims, site_area, crs, name, zoning.layers[name], zoning.spec(name) if hasattr(zoning, "spec") else None)
+        for name in names
+    ]
     if not frames:
         return pd.DataFrame(columns=FACT_COLUMNS)
     return pd.concat(frames, ignore_index=True)[FACT_COLUMNS]
+
+
+def where_mask(layer: pd.DataFrame, where: Any) -> np.ndarray:
+    """Features of a layer meeting a rule's attribute condition.
+
+    Parameters
+    ----------
+    layer : DataFrame
+        A normalised zoning layer.
+    where : mapping of str to sequence of str, optional
+        Field -> allowed canonical values (a rule's ``where``); empty: every feature.
+
+    Returns
+    -------
+    ndarray of bool
+        One flag per feature (a missing field keeps none).
+    """
+    keep = np.ones(len(layer), dtype=bool)
+    for fname, allowed in dict(where or {}).items():
+        if fname not in layer:
+            return np.zeros(len(layer), dtype=bool)
+        keep &= layer[fname].astype("string").isin([str(a) for a in allowed]).fillna(False).to_numpy(dtype=bool)
+    return keep
+
+
+def feature_facts(sites: gpd.GeoDataFrame, zoning: Any, layer: str, keep: np.ndarray | None = None) -> pd.DataFrame:
+    """Inside/overlap/nearest facts of every site against a selection of one layer's features.
+
+    The facts of one report row: the features its rules read (their ``where``),
+    dissolved per site, so an overlap never exceeds the site's area and a
+    crossing length never exceeds the site's length.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        Sites with ``site_id``, in the zoning's working CRS.
+    zoning : Zoning
+        The zoning package.
+    layer : str
+        Layer name.
+    keep : ndarray of bool, optional
+        Features to use (default: all).
+
+    Returns
+    -------
+    DataFrame
+        :data:`FACT_COLUMNS`, one row per site (empty selection: nothing inside, no nearest).
+    """
+    n = len(sites)
+    sg = np.asarray(sites.geometry.values, dtype=object)
+    ids = sites["site_id"].astype(str).to_numpy(dtype=object)
+    crs = CRS.from_user_input(zoning.crs)
+    dims = shapely.get_dimensions(sg) if n else np.zeros(0, int)
+    site_area = np.where(dims == 2, ellipsoidal_area(sg, crs), np.nan) if n else np.zeros(0)
+    frame = zoning.layers[layer]
+    if keep is not None:
+        frame = frame[np.asarray(keep, dtype=bool)]
+    spec = zoning.spec(layer) if hasattr(zoning, "spec") else None
+    return _measure(sg, ids, dims, site_area, crs, layer, frame, spec)[FACT_COLUMNS]
+
+
+def directions(origins: np.ndarray, targets: np.ndarray) -> list[str]:
+    """八方位 of each target seen from its origin (along the shortest line between them).
+
+    Parameters
+    ----------
+    origins, targets : ndarray of shapely geometries
+        Pairs in one projected CRS.
+
+    Returns
+    -------
+    list of str
+        '' where the two touch or either is missing.
+    """
+    o = np.asarray(origins, dtype=object)
+    t = np.asarray(targets, dtype=object)
+    out = [""] * len(o)
+    ok = ~(shapely.is_missing(o) | shapely.is_missing(t))
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        lines = shapely.shortest_line(o[idx], t[idx])
+        apart = shapely.length(lines) > 0
+        bearings = _bearing(lines[apart])
+        for i, b in zip(idx[apart], bearings, strict=True):
+            out[i] = direction_zh(b)
+    return out
 
 
 def nearest_columns(sites: gpd.GeoDataFrame, zoning: Any) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from spatial.colnames import RENAMES_ATTR
 from spatial.engine.assemble import ScreeningResult
 from spatial.output import screening_format, visual_outputs, write_screening
 from spatial.outset import output_set
@@ -96,6 +97,8 @@ def _record_lists(oset: Any, result: ScreeningResult) -> None:
     rules = getattr(result, "rules", None)
     if rules is not None and "lists" in rules.extra:
         oset.record["lists"] = rules.extra["lists"]
+    # user columns renamed beside ecozone's own (case-insensitive clash): the mapping goes with the set
+    oset.record["column_renames"] = dict(result.sites.attrs.get(RENAMES_ATTR, {}))
 
 
 def _quiet(_: str) -> None:

@@ -47,7 +47,16 @@ import shapely
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.errors import DataWarning, InputError
 from spatial.facts import nearest_columns
-from spatial.io import PARQUET_SUFFIXES, atomic_output, ensure_writable, list_layers, read_vector, write_csv, write_vector_layers
+from spatial.io import (
+    PARQUET_SUFFIXES,
+    atomic_output,
+    ensure_writable,
+    list_layers,
+    read_vector,
+    unescape_formulas,
+    write_csv,
+    write_vector_layers,
+)
 from spatial.rules import RuleSet
 from spatial.site_options import SiteOptions
 from spatial.sites import USER_COLUMNS_ATTR
@@ -395,7 +404,7 @@ def read_screening(path: str | os.PathLike[str], options: SiteOptions | None = N
         raise InputError(f"找不到 --sites：{p}", f"--sites not found: {p}")
     folder = p if p.is_dir() else p.parent
     rules_csv = output_path(folder, "rules_csv")
-    rules = pd.read_csv(rules_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False) if rules_csv.exists() else None
+    rules = unescape_formulas(pd.read_csv(rules_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)) if rules_csv.exists() else None
     hits: pd.DataFrame | None = None
     gpkg = output_path(p, "screening_gpkg") if p.is_dir() else p
     if p.is_dir() and not gpkg.exists() and output_path(p, "sites_parquet").exists():
@@ -417,7 +426,7 @@ def read_screening(path: str | os.PathLike[str], options: SiteOptions | None = N
             rules = pyogrio.read_dataframe(gpkg, layer="rules")
         csv = output_path(folder, "hits_csv")
         if hits is None and csv.exists():
-            hits = pd.read_csv(csv, encoding="utf-8-sig", dtype={"site_id": str, "feature_id": str})
+            hits = unescape_formulas(pd.read_csv(csv, encoding="utf-8-sig", dtype={"site_id": str, "feature_id": str}))
     else:
         from spatial.sites import read_sites
 

@@ -196,13 +196,14 @@ def publish_package(
             con.execute(
                 sa.text(
                     f"create table {_q(schema)}.{_q(MANIFEST_TABLE)} (layer text primary key, table_name text not null, "
-                    "fields jsonb, \"values\" jsonb, defaults jsonb, \"where\" text, crs text)"
+                    "fields jsonb, \"values\" jsonb, defaults jsonb, \"where\" text, crs text, coverage jsonb)"
                 )
             )
             con.execute(
                 sa.text(
-                    f"insert into {_q(schema)}.{_q(MANIFEST_TABLE)} (layer, table_name, fields, \"values\", defaults, crs) "
-                    "values (:layer, :table_name, cast(:fields as jsonb), cast(:values as jsonb), cast(:defaults as jsonb), :crs)"
+                    f"insert into {_q(schema)}.{_q(MANIFEST_TABLE)} (layer, table_name, fields, \"values\", defaults, crs, coverage) "
+                    "values (:layer, :table_name, cast(:fields as jsonb), cast(:values as jsonb), cast(:defaults as jsonb), :crs, "
+                    "cast(:coverage as jsonb))"
                 ),
                 manifest,
             )
@@ -247,6 +248,12 @@ def _write_layer(con: Any, schema: str, name: str, gdf: gpd.GeoDataFrame, entry:
         _check_identifier(str(c), where)
         if str(c) in ("geom", ROW_COLUMN):
             raise SchemaError(f"{where}：列名 {c} 为 ecozone 保留，请改名。", f"{where}: column name {c} is reserved by ecozone; rename it")
+    coverage = entry.get("coverage")
+    if coverage is not None and not (isinstance(coverage, (list, tuple)) and len(coverage) == 4):
+        raise SchemaError(
+            f"{where}：清单 coverage 为面文件，尚不能发布到数据库；请改为 [最小经度, 最小纬度, 最大经度, 最大纬度]。",
+            f"{where}: a coverage polygon file cannot be published yet; give coverage as [min_lon, min_lat, max_lon, max_lat]",
+        )
     crs = CRS.from_user_input(gdf.crs)
     epsg = crs.to_epsg() or 0
     cols = ", ".join([f"{_q(ROW_COLUMN)} bigint primary key", *(f"{_q(str(c))} {_pg_type(gdf[c])}" for c in attrs), f"geom geometry(Geometry, {epsg})"])
@@ -269,6 +276,7 @@ def _write_layer(con: Any, schema: str, name: str, gdf: gpd.GeoDataFrame, entry:
         "values": json.dumps(entry.get("values") or {}, ensure_ascii=False),
         "defaults": json.dumps(entry.get("defaults") or {}, ensure_ascii=False, default=str),
         "crs": crs.to_wkt(),
+        "coverage": None if coverage is None else json.dumps([float(v) for v in coverage]),
     }
 
 

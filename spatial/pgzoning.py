@@ -7,7 +7,7 @@ A package in a database schema is either
 * the same plus a manifest table ``ecozone_manifest`` (what ``ecozone zoning
   publish`` writes) naming, per standard layer, its table and, as a
   ``zoning.yaml`` does for files, its ``fields``/``values``/``defaults``
-  mappings, a ``where`` filter and the source CRS.
+  mappings, a ``where`` filter, the source CRS and a ``coverage`` extent.
 
 This module only reads tables into raw GeoDataFrames (attributes as stored,
 geometry from WKB, CRS from the manifest or the column's SRID); the loader
@@ -215,6 +215,9 @@ def db_entries(engine: Any, pkg: DbPackage) -> dict[str, dict[str, Any]]:
                 for key in ("where", "crs"):
                     if row.get(key):
                         entry[key] = str(row[key])
+                cov = row.get("coverage")
+                if cov is not None:  # the layer's stated coverage, [min_lon, min_lat, max_lon, max_lat]
+                    entry["coverage"] = json.loads(cov) if isinstance(cov, str) else list(cov)
                 entries[str(row["layer"])] = entry
         else:
             for table, (col, srid) in sorted(geoms.items()):

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from layers.base import clean_key, format_rows
-from spatial.errors import DataWarning, RuleError
+from spatial.errors import DataWarning, RuleError, visible
 
 __all__ = [
     "ProjectTypes", "DEFAULT_TYPES", "label_zh", "VERDICTS", "VERDICT_ZH", "VERDICT_EIA", "VERDICT_RANK", "verdict_rank",
@@ -486,6 +486,7 @@ class ProjectTypes:
         listing = "；".join(f"{v}（行 {format_rows(r, 10)}）" for v, r in list(by_value.items())[:20])
         if len(by_value) > 20:
             listing += f"；…（另 {len(by_value) - 20} 种）"
+        listing = visible(listing)  # a pasted zero-width space is why "chemical\u200b" is unknown: show it (web too)
         if strict:
             choices = "、".join(f"{n}（{label_zh(n)}）" if label_zh(n) != n else n for n in self.names)
             raise RuleError(

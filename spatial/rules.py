@@ -644,6 +644,8 @@ def _resolve(
                 "level": cat.level,
                 "jurisdiction": "national" if cat.jurisdiction is None else ",".join(cat.jurisdiction),
                 "applied": applied,
+                "version": cat.version,
+                "sha256": hashlib.sha256(cat.data).hexdigest(),
             }
         )
         if not applied:

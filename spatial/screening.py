@@ -25,6 +25,7 @@ import numpy as np
 
 from spatial.engine.assemble import HIT_COLUMNS, SITE_COLUMNS, ScreeningResult
 from spatial.engine.chunks import screen_sites
+from spatial.engine.coverage import with_coverage
 from spatial.engine.prepared import PreparedZoning, prepare_zoning
 from spatial.errors import InputError
 from spatial.project_types import MAJOR_COLUMNS, major_project_values
@@ -138,6 +139,7 @@ def prepare_inputs(
         from spatial.list_rules import attach_manifest_lists
 
         rules = attach_manifest_lists(rules, zoning)
+    rules = with_coverage(rules, zoning)  # missing layers, zones without loaded rules: 待核实, never silence
     prep_sites, audit = load_sites(sites, zoning, options, types=rules.types)
     audit["zoning_warnings"] = empty_layer_warnings(zoning, [layer for rule in rules for layer in rule.layers])
     return prep_sites, zoning, rules, audit

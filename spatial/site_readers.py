@@ -357,6 +357,12 @@ def read_excel_sheets(
 # --------------------------------------------------------------------------- KML
 
 
+#: Columns GDAL's LIBKML driver adds to every placemark (styles and times).
+_KML_STYLE_COLUMNS = ("timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility", "drawOrder", "icon", "snippet")
+#: Their values when a placemark does not set them.
+_KML_UNSET = ("", "-1", "0", "1", "clampToGround")
+
+
 def read_kml(path: str | os.PathLike[str], layer: str | None = None) -> gpd.GeoDataFrame:
     """Read every folder of a KML/KMZ; Google Earth's ``Name`` is the id where ``id`` is empty.
 
@@ -385,12 +391,20 @@ def read_kml(path: str | os.PathLike[str], layer: str | None = None) -> gpd.GeoD
     gdf = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     if gdf.crs is None:
         gdf = gdf.set_crs(4326)
+    # LIBKML's style columns (tessellate, drawOrder …) say nothing about a site: dropped when unset
+    boiler = [c for c in gdf.columns if c in _KML_STYLE_COLUMNS and gdf[c].astype("string").fillna("").isin(_KML_UNSET).all()]
+    gdf = gdf.drop(columns=boiler)
     cols = {c.lower(): c for c in gdf.columns}
     name = cols.get("name")
     idc = cols.get("id")
-    if name is not None and (idc is None or gdf[idc].astype("string").fillna("").str.strip().eq("").all()):
+    named = name is not None and not gdf[name].astype("string").fillna("").str.strip().eq("").all()
+    if named or (name is not None and (idc is None or gdf[idc].astype("string").fillna("").str.strip().eq("").all())):
+        # The placemark's Name is what a planner sees in Google Earth: it is the site id (and name);
+        # a placemark id GDAL or Google Earth wrote (``layer.1``, ``0A3F…``) is kept as kml_id.
         ids = gdf[name].astype("string").fillna("").str.strip()
         rows = pd.Series([str(i + 1) for i in range(len(gdf))], index=gdf.index)
+        if idc is not None:
+            rows = gdf[idc].astype("string").fillna("").str.strip().where(lambda v: v != "", rows)
         ids = ids.where(ids != "", rows)
         dup = ids.duplicated(keep=False)
         if dup.any():
@@ -401,7 +415,7 @@ def read_kml(path: str | os.PathLike[str], layer: str | None = None) -> gpd.GeoD
                 stacklevel=3,
             )
         if idc is not None:
-            gdf = gdf.drop(columns=idc)
+            gdf = gdf.rename(columns={idc: "kml_id"}) if named and not gdf[idc].astype("string").fillna("").eq("").all() else gdf.drop(columns=idc)
         gdf.insert(0, "site_id", ids.to_numpy())
     return gdf
 

@@ -21,9 +21,10 @@ import shapely
 from pyproj import CRS
 
 from layers.base import clean_key, format_rows
+from spatial.colnames import RENAMES_ATTR, SUFFIX, is_own_output, own_derived_columns, safe_names
 from spatial.coordfile import is_coordfile, read_coordfile
 from spatial.errors import CRSError, DataWarning, GeometryRepairWarning, InputError, SitesCRSMissing
-from spatial.io import detect_text_encoding, file_sha256, read_vector
+from spatial.io import detect_text_encoding, file_sha256, read_vector, unescape_formulas
 from spatial.project_types import DEFAULT_TYPES, ProjectTypes
 from spatial.site_options import SiteOptions
 from spatial.site_readers import (
@@ -47,8 +48,6 @@ __all__ = ["read_sites", "prepare_sites", "TABLE_SUFFIXES", "ROW_COLUMN", "USER_
 #: Column a reader adds with each row's number as the user sees it (spreadsheet row or
 #: CSV line, header = 1; ``Sheet!row`` for workbooks).  prepare_sites uses it in messages and drops it.
 ROW_COLUMN = "_ecozone_row"
-#: Columns screening adds to the sites table; an input column of the same name is kept as ``<name>（原表）``.
-RESULT_COLUMNS = ("verdict", "verdict_zh", "verdict_eia", "n_hits", "summary_zh", "area_m2", "length_m")
 #: ``GeoDataFrame.attrs`` key listing the input's own columns (建设单位, 投资 …), in input order.
 USER_COLUMNS_ATTR = "ecozone_user_columns"
 ROWS_NOTE_ZH = "（行号同 Excel/文本编辑器所见，表头为第1行）"
@@ -114,6 +113,8 @@ def _read_table(
         df = pd.read_csv(path, encoding=enc, sep=sep, engine="python", dtype=object, skipinitialspace=True, skip_blank_lines=False)
         df = df.dropna(how="all")
         df.columns = [str(c) for c in df.columns]
+        if is_own_output(df.columns):
+            df = unescape_formulas(df)  # ecozone's own sites.csv: formula-like text was escaped on writing
         df[ROW_COLUMN] = row_labels(df.index.to_numpy() + 2)  # header = row/line 1
     cols = [str(c) for c in df.columns if c != ROW_COLUMN]
     df = df.reset_index(drop=True)
@@ -213,7 +214,20 @@ def read_sites(path: str | os.PathLike[str], options: SiteOptions | None = None,
     elif suffix in (".kml", ".kmz"):
         gdf = read_kml(path, opts.layer)
     else:
-        gdf = read_vector(path, opts.layer, require_crs=False)
+        layer = opts.layer
+        if layer is None and suffix == ".gpkg":
+            from spatial.io import list_layers
+
+            names = list_layers(path)
+            if "sites" in names and {"hits", "rules"} <= set(names):
+                layer = "sites"  # ecozone's own screening.gpkg: its sites layer is the input
+        gdf = read_vector(path, layer, require_crs=False)
+    if len(gdf) == 0:
+        # Nothing to screen is not "nothing found": an empty output set would read as all clear.
+        raise InputError(
+            f"{path.name}：没有地块（文件只有表头或没有要素）。请检查是否选错了文件、工作表或图层（--sheet/--layer）。",
+            f"{path.name}: no sites (a header only, or no features); check the file, sheet or layer (--sheet/--layer)",
+        )
     gdf = apply_crs(gdf, opts.sites_crs, path.name)
     check_coordinates(gdf, path.name, gdf[ROW_COLUMN].astype(str).tolist() if ROW_COLUMN in gdf else None)
     return gdf
@@ -462,6 +476,7 @@ def prepare_sites(
             f"{label}地块编号重复（{idcol}），行{note_zh}：{format_rows(rows)}。每个地块需要唯一编号；可用 --id-field 指定其他字段。",
             f"{source}: duplicate site ids ({idcol}) in rows{note_en} {format_rows(rows)}; ids must be unique (see --id-field)",
         )
+    tcol: str | None = None
     if project_type is not None:
         types.resolve_option(project_type)  # a bad --project-type is the option's fault, not the rows'
         raw_type = pd.Series([project_type] * len(out), index=out.index, dtype=object)
@@ -501,9 +516,28 @@ def prepare_sites(
             GeometryRepairWarning,
             stacklevel=2,
         )
-    rest = out.drop(columns=[c for c in (out.geometry.name, "site_id", "name", "project_type") if c in out.columns])
-    # A previous run's screening.gpkg screened again carries verdict, n_hits …: keep them, renamed.
-    rest = rest.rename(columns={c: f"{c}（原表）" for c in rest.columns if c in RESULT_COLUMNS or c == "project_type_raw"})
+    # The column a value came from is dropped when it is only another spelling of ecozone's own
+    # (``NAME``, a KML ``Name``, ``Site_ID``); everything else is the user's and is carried through.
+    used = {"site_id": idcol, "name": namecol, "project_type": None if project_type is not None else tcol}
+    same = [c for own, c in used.items() if c is not None and clean_key(c) == own]
+    # Any other column is kept (a `site_id` beside --id-field 编号, a `project_type` under --project-type):
+    # renamed below as `site_id（原表）`, never dropped silently.
+    rest = out.drop(columns=[out.geometry.name, *same])
+    if is_own_output(rest.columns):
+        # ecozone's own sites.csv / screening.gpkg screened again (after a zoning update): the previous
+        # results are recomputed, the previous verdict kept as verdict（原表） to show what changed.
+        derived = own_derived_columns(rest.columns)
+        rest = rest.drop(columns=derived)
+        warnings.warn(
+            f"{label}识别为 ecozone 的筛查结果表：已去掉上次的结果列（{format_rows(derived, 8)}），"
+            f"上次结论保留为 verdict{SUFFIX}，本次重新筛查。"
+            f" / {source}: recognised as an ecozone result table; the previous result columns were dropped"
+            f" ({len(derived)}), the previous verdict kept as verdict{SUFFIX}",
+            DataWarning,
+            stacklevel=2,
+        )
+    renames = safe_names(list(rest.columns))
+    rest = rest.set_axis([renames[str(c)] for c in rest.columns], axis=1)
     result = gpd.GeoDataFrame(
         {
             "site_id": ids.to_numpy(),
@@ -517,6 +551,7 @@ def prepare_sites(
     for c in rest.columns:
         result[c] = rest[c].to_numpy()
     result.attrs[USER_COLUMNS_ATTR] = [str(c) for c in rest.columns]  # carried to every output unchanged
+    result.attrs[RENAMES_ATTR] = {k: v for k, v in renames.items() if k != v}  # recorded in run.json
     return result
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "default_sources_path",
     "STATUS_ZH",
     "applies_in",
+    "dimension_names",
     "parse_date",
     "VERDICT_WORDS",
 ]
@@ -625,3 +626,42 @@ def default_registry() -> SourceRegistry:
         ``spatial/data/sources.yaml``.
     """
     return load_registry()
+
+
+@cache
+def _raw_dimensions(path: str) -> dict[str, tuple[tuple[str, ...] | None, dict[str, str]]]:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    out = {}
+    for sid, spec in (raw.get("sources") or {}).items():
+        if isinstance(spec, Mapping) and isinstance(spec.get("dimensions"), Mapping):
+            juris = parse_jurisdiction(spec.get("jurisdiction"), where=f"sources {sid}")
+            out[str(sid)] = (juris, {str(k): str(v) for k, v in spec["dimensions"].items()})
+    return out
+
+
+def dimension_names(adcode: str | None, path: str | Path | None = None) -> dict[str, str]:
+    """Return the 准入清单 dimension names of the most local scheme whose jurisdiction holds ``adcode``.
+
+    A city scheme may name the four dimensions its own way (清远: 区域布局管控,
+    能源资源利用); reports inside that city use its names.
+
+    Parameters
+    ----------
+    adcode : str or None
+        The zoning package's adcode.
+    path : path-like, optional
+        Registry file (default: the shipped one).
+
+    Returns
+    -------
+    dict of str to str
+        Standard dimension key (``spatial_layout`` …) -> name; empty when no scheme names them.
+    """
+    best: tuple[int, dict[str, str]] = (-1, {})
+    for juris, names in _raw_dimensions(str(path or default_sources_path())).values():
+        if juris is None or not applies_in(juris, adcode):
+            continue
+        depth = max(len(j) for j in juris if adcode and str(adcode).startswith(j))
+        if depth > best[0]:
+            best = (depth, names)
+    return dict(best[1])

@@ -358,7 +358,9 @@ def _load_baseline(ref: Any, indicator: str, base_dir: Path, where: str) -> tupl
         )
     try:
         if path.suffix.lower() == ".csv":
-            frame = pd.read_csv(path, encoding="utf-8-sig")
+            from spatial.io import unescape_formulas
+
+            frame = unescape_formulas(pd.read_csv(path, encoding="utf-8-sig"))  # ecozone's CSVs escape formula text
             records = frame.to_dict("records")
         else:
             doc = json.loads(path.read_text(encoding="utf-8"))

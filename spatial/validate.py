@@ -45,6 +45,7 @@ from pyproj import CRS
 from layers import REGISTRY
 from layers.base import clean_key, format_rows
 from layers.control_unit import CATEGORY_DIGIT, CATEGORY_ZH, CODE_PATTERN
+from spatial.completeness import package_gaps
 from spatial.crs import describe_crs
 from spatial.errors import CRSWarning, DataWarning, GeometryRepairWarning
 from spatial.measure import SLIVER_WIDTH_M, dissolve, ellipsoidal_area, significant_parts
@@ -273,6 +274,42 @@ def _warning_findings(caught: list[warnings.WarningMessage], layers: list[str]) 
     return out
 
 
+def _check_standard(z: Zoning) -> list[Finding]:
+    """Find standard layers every screening needs that are absent, or control units without 准入清单.
+
+    Empty standard layers are reported by :func:`_check_empty`.
+    """
+    out: list[Finding] = []
+    for name, state in package_gaps(z).items():
+        label = _label(name)
+        if state == "absent":
+            out.append(
+                Finding(
+                    "missing_layer",
+                    "error",
+                    name,
+                    (),
+                    f"缺少标准图层“{label}”（{name}）：每次筛查都须核查{label}，缺少时所有地块的相关结论只能是待核实，不能判为符合。"
+                    f"请在分区数据中加入该图层（GeoPackage 图层名或 zoning.yaml 清单中的 {name}:）。",
+                    f"standard layer {name} ({REGISTRY[name].label_en}) is missing: every screening must check it, so every site "
+                    f"is 'to be verified' for it; add the layer to the package (GeoPackage layer or `{name}:` in zoning.yaml)",
+                )
+            )
+        elif state == "no_list":
+            out.append(
+                Finding(
+                    "missing_access_list",
+                    "error",
+                    name,
+                    (),
+                    f"{label}图层未附生态环境准入清单（禁止类、准入清单等字段均为空）：无法判断准入要求，结论只能是待核实。请补全各单元的准入清单。",
+                    "the control units carry no environmental access list (prohibited / requirements fields all empty): "
+                    "access requirements cannot be checked; add each unit's list",
+                )
+            )
+    return out
+
+
 def _check_empty(z: Zoning) -> list[Finding]:
     """Find standard layers present with no feature (every site would be told 不涉及 them)."""
     out: list[Finding] = []
@@ -284,8 +321,9 @@ def _check_empty(z: Zoning) -> list[Finding]:
                     "error",
                     name,
                     (),
-                    f"{_label(name)}图层为空（0 个要素）：筛查会对所有地块给出“不涉及{_label(name)}”，该结论不可靠。请补全该图层或从分区数据中去掉它。",
-                    f"the {name} layer is empty (0 features): every site would be told it is not involved; fill the layer or remove it",
+                    f"{_label(name)}图层为空（0 个要素）：无法判断地块是否涉及{_label(name)}，筛查对相关结论只能给出待核实。请补全该图层。",
+                    f"the {name} layer is empty (0 features): whether a site is involved cannot be told, so screening gives "
+                    "'to be verified'; fill the layer",
                 )
             )
     return out
@@ -686,6 +724,7 @@ def validate_zoning(
     boundary = dissolve(_arr(z.boundary))
     findings = _warning_findings(list(caught), list(z.layers))
     noise = _Noise(z.crs, tol, float(sliver_width_m))
+    findings += _check_standard(z)
     findings += _check_empty(z)
     findings += _check_valid(z)
     findings += _check_tiling(z, boundary, noise)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 import yaml
 from pyproj import CRS
@@ -38,10 +39,16 @@ from spatial.io import file_sha256, list_layers, read_vector
 from spatial.pgzoning import db_engine, db_entries, frame_sha256, is_db_url, parse_db_url, read_db_layer
 from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
-__all__ = ["Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES"]
+__all__ = [
+    "Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES", "DEMO_STAMP",
+    "is_demo_zoning",
+]  # fmt: skip
+
+#: Stamp on every output of a run on the bundled demo.
+DEMO_STAMP = "示范数据（合成），不得用于审批 / synthetic demo data"
 
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".gml", ".fgb", ".parquet", ".geoparquet", ".dxf")
-_MANIFEST_KEYS = {"path", "layer", "fields", "values", "defaults", "encoding", "crs", "force_crs", "where"}
+_MANIFEST_KEYS = {"path", "layer", "fields", "values", "defaults", "encoding", "crs", "force_crs", "where", "coverage"}
 
 
 def demo_zoning_path() -> Path:
@@ -64,6 +71,33 @@ def demo_sites_path() -> Path:
         ``spatial/data/lianzhou_sites.gpkg`` inside the installed package.
     """
     return Path(str(resources.files("spatial") / "data" / "lianzhou_sites.gpkg"))
+
+
+def is_demo_zoning(zoning: Zoning | str | os.PathLike[str] | None) -> bool:
+    """Return whether a package (loaded or a path) is the bundled synthetic demo.
+
+    Parameters
+    ----------
+    zoning : Zoning, path-like or None
+        Loaded package, its path, or None (the demo).
+
+    Returns
+    -------
+    bool
+        True for the bundled 连州 demo (its outputs must be stamped :data:`DEMO_STAMP`).
+    """
+    if zoning is None:
+        return True
+    path = zoning.path if isinstance(zoning, Zoning) else zoning
+    if path is None:
+        if isinstance(zoning, Zoning):  # read from the cache: compare the source files
+            demo = demo_zoning_path().name
+            return bool(zoning.sources) and all(Path(s.path).name == demo for s in zoning.sources)
+        return True
+    try:
+        return Path(path).resolve() == demo_zoning_path().resolve()
+    except OSError:
+        return False
 
 
 def display_path(path: str | os.PathLike[str] | None) -> str:
@@ -120,12 +154,16 @@ class Zoning:
     path : Path or str
         The package (GeoPackage, manifest or folder) it was loaded from, or the
         database URL (password removed) of a package kept in PostGIS.
+    coverage : dict of str to shapely.Geometry
+        Layer -> the area its data is stated to cover (manifest ``coverage:``), in
+        ``crs``; outside it the layer cannot support 不涉及.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
     crs: CRS
     sources: list[LayerSource] = field(default_factory=list)
     path: Path | str | None = None
+    coverage: dict[str, shapely.Geometry] = field(default_factory=dict)
     _wgs84: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
 
     def __contains__(self, name: str) -> bool:
@@ -319,7 +357,37 @@ def _build(
                 encoding=entry.get("encoding"),
             )
         )
-    return Zoning(layers=layers, crs=wcrs, sources=sources, path=path)
+    coverage = {name: _coverage(entry, wcrs, name) for name, (_, entry) in raw.items() if entry.get("coverage") is not None}
+    return Zoning(layers=layers, crs=wcrs, sources=sources, path=path, coverage=coverage)
+
+
+def _coverage(entry: dict[str, Any], wcrs: CRS, name: str) -> shapely.Geometry:
+    """Return a layer's stated coverage: ``[min_lon, min_lat, max_lon, max_lat]`` or a polygon file, in the working CRS."""
+    cov = entry["coverage"]
+    label = _label(entry)
+    if isinstance(cov, (list, tuple)) and len(cov) == 4 and all(isinstance(v, (int, float)) for v in cov):
+        x0, y0, x1, y1 = (float(v) for v in cov)
+        if not (x0 < x1 and y0 < y1 and -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
+            raise SchemaError(
+                f"{label}：coverage 范围 {list(cov)} 无效，应为 [最小经度, 最小纬度, 最大经度, 最大纬度]（WGS84）。",
+                f"{label}: coverage {list(cov)} is not a valid [min_lon, min_lat, max_lon, max_lat] extent (WGS84)",
+            )
+        geom = to_crs_geoms(np.array([shapely.box(x0, y0, x1, y1).segmentize(0.01)], dtype=object), WGS84, wcrs)[0]
+    elif isinstance(cov, (str, Path)):
+        gdf = read_vector(Path(cov))
+        if gdf.crs is None or not len(gdf):
+            raise SchemaError(
+                f"{label}：coverage 文件 {cov} 没有坐标系或没有要素。", f"{label}: coverage file {cov} has no CRS or no features"
+            )
+        geoms = to_crs_geoms(gdf.geometry.values.to_numpy(), CRS.from_user_input(gdf.crs), wcrs)
+        geom = shapely.union_all(shapely.make_valid(geoms))
+    else:
+        raise SchemaError(
+            f"{label}：{name}.coverage 应为面文件路径或 [最小经度, 最小纬度, 最大经度, 最大纬度]。",
+            f"{label}: {name}.coverage must be a polygon file or [min_lon, min_lat, max_lon, max_lat]",
+        )
+    shapely.prepare(geom)
+    return geom
 
 
 def _label(entry: dict[str, Any]) -> str:
@@ -412,6 +480,8 @@ def _entries_from_manifest(path: Path) -> dict[str, dict[str, Any]]:
         std = _standard_name(str(name))
         entry = dict(spec)
         entry["path"] = path.parent / str(spec["path"])  # as the user's manifest names it (reports show it)
+        if isinstance(entry.get("coverage"), str):
+            entry["coverage"] = path.parent / entry["coverage"]
         for key in ("fields", "values", "defaults"):
             if key in entry and not isinstance(entry[key], Mapping):
                 raise SchemaError(

@@ -100,6 +100,13 @@ def toy_layers() -> dict[str, gpd.GeoDataFrame]:
         geometry=[km_line((0, 8), (20, 8)), km_line((7.5, 0), (7.5, 20))],
         crs=crs,
     )
+    # A small park, a school and a 禁养区 in the empty north-west corner: every layer the default rules read is present,
+    # so a site the rules leave alone is 符合 (without them it is 待核实, issue 20).
+    park = gpd.GeoDataFrame(
+        {"YQMC": ["示例产业园"], "YQBM": ["YQ001"], "ZDCY": ["电子"], "JZLX": ["电镀"]}, geometry=[km_box(0.3, 19.3, 0.6, 19.6)], crs=crs
+    )
+    receptor = gpd.GeoDataFrame({"MBMC": ["示例小学"], "MBBH": ["MB001"], "MBLX": ["学校"]}, geometry=[km_point(0.5, 19.0)], crs=crs)
+    ban = gpd.GeoDataFrame({"JYQMC": ["示例禁养区"], "JYQBH": ["JY001"]}, geometry=[km_box(0.7, 19.3, 1.0, 19.6)], crs=crs)
     return {
         "boundary": boundary,
         "redline": redline,
@@ -109,6 +116,9 @@ def toy_layers() -> dict[str, gpd.GeoDataFrame]:
         "farmland": farmland,
         "urban_boundary": urban,
         "corridor": corridor,
+        "industrial_park": park,
+        "sensitive_receptor": receptor,
+        "livestock_ban": ban,
     }
 
 
@@ -122,6 +132,9 @@ CHINESE_LAYER_NAMES = {
     "farmland": "永久基本农田",
     "urban_boundary": "城镇开发边界",
     "corridor": "生态廊道",
+    "industrial_park": "产业园区",
+    "sensitive_receptor": "环境敏感目标",
+    "livestock_ban": "畜禽禁养区",
 }
 
 

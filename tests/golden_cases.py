@@ -88,10 +88,30 @@ def _load_script(name: str):
     return mod
 
 
+#: Rule-id prefixes of the coverage stage (issue 20: missing layers, zones without loaded rules).
+COVERAGE_PREFIXES = ("COV-", "ZONE-")
+
+
 def _frame(result) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The engine's own verdicts and measurements: the coverage stage's rows left out.
+
+    The golden cases pin what the engine measures with a frozen catalogue; the
+    coverage stage (which says what a package *lacks*, e.g. zone kinds the v0.1
+    catalogue has no rule for) is tested on its own in ``test_coverage.py``.
+    Its rows are dropped and each site's verdict and hit count recomputed from
+    the remaining hits, so a change in either the engine or the coverage stage
+    shows up in exactly one place.
+    """
+    from spatial.project_types import VERDICT_RANK, VERDICTS
+
+    hits = pd.DataFrame(result.hits)
+    hits = hits[~hits["rule_id"].astype(str).str.startswith(COVERAGE_PREFIXES)]
     sites = pd.DataFrame(result.sites[SITE_KEYS]).reset_index(drop=True)
-    hits = pd.DataFrame(result.hits)[HIT_KEYS].reset_index(drop=True)
-    return sites, hits
+    rank = hits.groupby("site_id")["verdict"].agg(lambda v: max(VERDICT_RANK[x] for x in v))
+    ids = sites["site_id"].astype(str)
+    sites["verdict"] = [VERDICTS[int(rank.get(i, 0))] for i in ids]
+    sites["n_hits"] = ids.map(hits["site_id"].astype(str).value_counts()).fillna(0).astype(int).to_numpy()
+    return sites, hits[HIT_KEYS].reset_index(drop=True)
 
 
 def run_toy(tmp: Path, threads: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -31,6 +31,8 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.measure",
             "spatial.geometry",
             "spatial.project_types",
+            "spatial.budget",
+            "spatial.colnames",
         ),
     ),
     (
@@ -50,12 +52,14 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.clauses",
             "spatial.sites",
             "spatial.sources",
+            "spatial.plan_sections",
+            "spatial.completeness",
             "spatial.jurisdiction",
             "spatial.terrain",
         ),
     ),
     ("index", ("spatial.engine", "spatial.engine.prepared", "spatial.engine.queries", "spatial.engine.parallel", "spatial.engine.modes")),
-    ("rules", ("spatial.rules", "spatial.list_rules", "spatial.explain", "spatial.verdicts", "spatial.engine.evaluate", "spatial.engine.text")),
+    ("rules", ("spatial.rules", "spatial.list_rules", "spatial.explain", "spatial.verdicts", "spatial.engine.evaluate", "spatial.engine.text", "spatial.engine.coverage")),
     (
         "results",
         (

@@ -28,7 +28,7 @@ def _chinese_first(text: str, zh: str, en: str) -> None:
         (["valdate"], "您是不是要用：validate", "Did you mean validate"),
         (["screen"], "缺少必需的参数 'SITES'", "Missing argument 'SITES'"),
         (["screen", "nowhere.csv", "--out", "o"], "路径 nowhere.csv 不存在", "Path 'nowhere.csv' does not exist"),
-        (["indicators"], "缺少必需的选项 '--out' / '-o'", "Missing option '--out'"),
+        (["indicators", "-z", "demo"], "缺少必需的选项 '--out' / '-o'", "Missing option '--out'"),
         (["--bogus"], "没有选项 --bogus", "No such option '--bogus'"),
     ],
 )

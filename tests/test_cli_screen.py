@@ -29,7 +29,7 @@ def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:
     res = CliRunner().invoke(cli, ["screen", str(sites), "--zoning", str(toy_gpkg), "--out", str(out), "--no-map"])
     assert res.exit_code == 0, res.output
     s = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
-    assert {"site_id", "project_type", "verdict", "verdict_zh", "n_hits", "summary_zh"} <= set(s.columns)
+    assert {"site_id", "project_type", "verdict", "verdict_zh", "n_hits", "summary_zh", "coverage_zh", "data_note"} <= set(s.columns)
     assert dict(zip(s.site_id, s.verdict)) == {"RL": "prohibited", "OK": "compatible"}
     h = pd.read_csv(out / "hits.csv", encoding="utf-8-sig")
     assert set(h.columns) >= {"site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "overlap_m2", "overlap_pct", "length_m", "distance_m"}

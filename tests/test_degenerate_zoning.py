@@ -52,7 +52,9 @@ def test_empty_red_line_warns_in_run_report_and_validate(tmp_path: Path, hash_tr
     assert res.exit_code == 0, res.output
     assert "生态保护红线图层为空：结论“不涉及红线”不可靠" in res.output
     table = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
-    assert "不涉及生态保护红线" not in table.summary_zh[0] and "生态保护红线" not in table.summary_zh[0]
+    # Never 不涉及: the red line is named as missing and the site is not 符合 (issue 20).
+    assert "不涉及生态保护红线" not in table.summary_zh[0] and "生态保护红线（图层为空）" in table.summary_zh[0]
+    assert table.verdict[0] != "compatible" and "缺少：生态保护红线（图层为空）" in table.coverage_zh[0]
     assert "生态保护红线图层为空" in (out / "report.html").read_text(encoding="utf-8")
     res = _run(["validate", str(z), "--out", str(tmp_path / "v")], src, hash_tree)
     assert res.exit_code == 1

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from conftest import km_box, km_line, km_point
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spatial.facts import (
@@ -181,3 +181,63 @@ def test_nearest_by_boundary_pieces_equals_brute_force(toy_zoning) -> None:
         brute = shapely.distance(sg[:, None], fg[None, :])
         np.testing.assert_allclose(dist, brute.min(axis=1), atol=1e-6)
         np.testing.assert_allclose(brute[np.arange(len(sg)), nf], brute.min(axis=1), atol=1e-6)
+
+
+def _zoning_of(*boxes) -> object:
+    from types import SimpleNamespace
+
+    layer = gpd.GeoDataFrame(
+        {"feature_id": [f"F{i}" for i in range(len(boxes))], "zone": ["a" if i % 2 else "b" for i in range(len(boxes))]},
+        geometry=list(boxes),
+        crs="EPSG:4547",
+    )
+    return SimpleNamespace(layers={"env_zone": layer}, crs="EPSG:4547")
+
+
+_BOX = st.tuples(st.floats(0, 8), st.floats(0, 8), st.floats(0.2, 6), st.floats(0.2, 6)).map(
+    lambda t: km_box(t[0], t[1], t[0] + t[2], t[1] + t[3])
+)
+
+
+@settings(max_examples=40, deadline=None)
+@example(  # found by hypothesis: a line along one box's diagonal, through a second box sharing its corner
+    boxes=[km_box(0, 0, 1, 1), km_box(0, 0, 3, 1)], pts=[(0.0, 0.0), (3.0, 1.0)], site_box=km_box(0, 0, 1, 1)
+)
+@given(
+    boxes=st.lists(_BOX, min_size=1, max_size=6),
+    pts=st.lists(st.tuples(st.floats(0, 12), st.floats(0, 12)), min_size=2, max_size=6),
+    site_box=_BOX,
+)
+def test_row_measures_never_exceed_the_site(boxes, pts, site_box) -> None:
+    """Overlapping features (air + water + soil zones on one spot): the crossing length and overlap are of their union."""
+    from spatial.crs import CGCS2000, GEOD, to_crs_geoms
+    from spatial.facts import feature_facts
+    from spatial.indicators import ellipsoidal_area
+
+    line = km_line(*pts)
+    if line.length == 0:
+        return
+    zoning = _zoning_of(*boxes, *boxes[:2])  # the first two features twice: exact overlaps too
+    sites = _sites(line, site_box)
+    for keep in (None, np.arange(len(zoning.layers["env_zone"])) % 2 == 0):
+        f = feature_facts(sites, zoning, "env_zone", keep).set_index("site_id")
+        site_len = GEOD.geometry_length(to_crs_geoms(np.array([line], dtype=object), "EPSG:4547", CGCS2000)[0])
+        site_area = float(ellipsoidal_area(np.array([site_box], dtype=object), "EPSG:4547")[0])
+        assert f.loc["S0", "overlap_length_m"] <= site_len * (1 + 1e-9) + 1e-6
+        assert f.loc["S1", "overlap_m2"] <= site_area * (1 + 1e-9) + 1e-6
+        assert f.loc["S1", "overlap_pct"] <= 100 + 1e-6
+
+
+def test_feature_facts_read_only_the_selected_features() -> None:
+    """A row about one kind of feature (rivers, not roads) measures and names only that kind."""
+    from spatial.facts import feature_facts, where_mask
+
+    zoning = _zoning_of(km_box(0, 0, 1, 1), km_box(5, 0, 6, 1))  # F0 zone b, F1 zone a
+    sites = _sites(km_point(0.5, 0.5))
+    keep = where_mask(zoning.layers["env_zone"], {"zone": ["a"]})
+    assert keep.tolist() == [False, True]
+    f = feature_facts(sites, zoning, "env_zone", keep).iloc[0]
+    assert not f["inside"] and f["nearest_code"] == "F1" and f["direction_zh"] == "东"
+    assert f["distance_m"] == pytest.approx(4500, abs=1)
+    g = feature_facts(sites, zoning, "env_zone").iloc[0]
+    assert g["inside"] and g["inside_codes"] == "F0"

@@ -328,7 +328,7 @@ def test_demo_headline_figures(tmp_path: Path) -> None:
 
     out = tmp_path / "demo"
     with pytest.raises(SystemExit) as exc:
-        main(["indicators", "--by", "town", "--out", str(out)])  # default: demo zoning + 连州 targets
+        main(["indicators", "--zoning", "demo", "--by", "town", "--out", str(out)])  # the demo zoning + 连州 targets
     assert exc.value.code == 0
     frame = pd.read_csv(out / "indicators.csv", encoding="utf-8-sig")
     whole = frame[frame["area_name"] == WHOLE].set_index("indicator")

@@ -49,6 +49,7 @@ def _layers() -> dict[str, gpd.GeoDataFrame]:
         [red, gpd.GeoDataFrame({"BSM": ["HX009"], "HXMC": ["红线丁"], "HXLX": ["陆域"]}, geometry=[km_box(9.0, 11.2, 9.9, 11.9)], crs=CRS)],
         ignore_index=True,
     )
+    del layers["livestock_ban"], layers["industrial_park"]  # replaced by this module's own (Chinese layer names)
     layers["畜禽禁养区"] = gpd.GeoDataFrame({"MC": ["示例禁养区"]}, geometry=[km_box(0.2, 18.0, 1.5, 19.5)], crs=CRS)
     layers["产业园区"] = gpd.GeoDataFrame({"园区名称": ["示例工业园"]}, geometry=[km_box(16.0, 0.5, 17.5, 2.0)], crs=CRS)
     return layers

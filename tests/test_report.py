@@ -156,8 +156,8 @@ def test_report_html_eia_format(tmp_path: Path, toy_zoning) -> None:
     for sid in res.sites.site_id:
         sec = _section(text, sid)
         assert f'<tr data-site="{sid}">' in text
-        assert sec.count("<th>序号</th><th>管控要求（清单内容）</th><th>本项目情况</th><th>符合性</th>") >= 3
-        assert sec.count('class="concl"') >= 3 and "综上，本项目" in sec
+        assert sec.count("<th>序号</th><th>管控要求（清单内容）</th><th>本项目情况</th><th>符合性</th>") >= 2
+        assert sec.count('class="concl"') >= 2 and "综上，本项目" in sec
         # the toy county (441899) is in Guangdong: the 综上 names the province's scheme with its 文号
         assert re.search(r"综上，本项目.*《[^》]*广东省“三线一单”生态环境分区管控方案[^》]*》（粤府〔2020〕71号）", sec)
     for rid in res.hits.rule_id:
@@ -230,7 +230,7 @@ def test_docx_reads_back_with_tables_figures_and_page_numbers(tmp_path: Path, to
     doc = docx.Document(str(paths["docx"]))
     four = [t for t in doc.tables if [c.text for c in t.rows[0].cells] == HEADER]
     per_site = len(four) / len(res.sites)
-    assert per_site >= 3
+    assert per_site >= 2  # the hand result has no rule catalogue: only the rows its hits and units give
     for t in four:
         assert len(t.rows) >= 2 and all(len(r.cells) == 4 for r in t.rows)
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]

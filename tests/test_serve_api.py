@@ -32,7 +32,7 @@ def client(tmp_path_factory: pytest.TempPathFactory):
 def cli_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """``ecozone screen`` on the demo sites: site_id -> verdict."""
     out = tmp_path_factory.mktemp("cli") / "out"
-    res = CliRunner().invoke(cli, ["screen", str(demo_sites_path()), "--out", str(out), "--no-map"])
+    res = CliRunner().invoke(cli, ["screen", str(demo_sites_path()), "--zoning", "demo", "--out", str(out), "--no-map"])
     assert res.exit_code == 0, res.output
     sites = pd.read_csv(out / "sites.csv", dtype=str)
     return dict(zip(sites["site_id"], sites["verdict"], strict=True))

@@ -98,7 +98,7 @@ def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browse
     """Upload the demo sites: the table equals ``ecozone screen``; verdict markers are drawn; the report downloads."""
     page, blocked, errors = browser_page
     out = tmp_path / "cli"
-    res = CliRunner().invoke(cli, ["screen", str(demo_sites_path()), "--out", str(out), "--no-map"])
+    res = CliRunner().invoke(cli, ["screen", str(demo_sites_path()), "--zoning", "demo", "--out", str(out), "--no-map"])
     assert res.exit_code == 0, res.output
     expected = pd.read_csv(out / "sites.csv", dtype=str).set_index("site_id")["verdict"].to_dict()
 

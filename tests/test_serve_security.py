@@ -264,7 +264,7 @@ def test_job_ids_are_random_and_unguessable(local) -> None:
 
 def test_serve_refuses_lan_host_without_users_or_token(tmp_path: Path) -> None:
     """``ecozone serve --host 0.0.0.0`` with no users and no token exits 2 with the fix, before listening."""
-    res = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "d")])
+    res = CliRunner().invoke(cli, ["serve", "--zoning", "demo", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "d")])
     assert res.exit_code == 2
     assert "ecozone users add" in res.output and "拒绝启动" in res.output
 

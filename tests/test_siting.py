@@ -153,7 +153,7 @@ def test_cli_suitability_writes_all_outputs(tmp_path):
     rules = load_rules()
     second = "光伏" if rules.types.resolve("光伏") else "tourism"
     out = tmp_path / "suit"
-    r = _cli(["suitability", "-t", "化工", "-t", second, "--out", str(out), "--resolution", "100"])
+    r = _cli(["suitability", "-z", "demo", "-t", "化工", "-t", second, "--out", str(out), "--resolution", "100"])
     assert r.exit_code == 0, r.output
     second_c = rules.types.resolve(second)
     for name in ["suitability.gpkg", "suitability.csv", "suitability_summary.csv", "suitability.html",
@@ -182,7 +182,7 @@ def test_cli_suitability_writes_all_outputs(tmp_path):
         assert band[row, col] == code, cls
     html = (out / "suitability.html").read_text(encoding="utf-8")
     assert "适宜性" in html and "https://unpkg" not in html
-    again = _cli(["suitability", "-t", "化工", "--out", str(out)])
+    again = _cli(["suitability", "-z", "demo", "-t", "化工", "--out", str(out)])
     assert again.exit_code == 2 and "--force" in again.output
 
 
@@ -192,7 +192,7 @@ def test_cli_alternatives_and_compare(tmp_path):
     site = _inside_redline(zoning, 200.0)
     sp = tmp_path / "site.gpkg"
     gpd.GeoDataFrame({"site_id": ["RL-1"]}, geometry=[site], crs=zoning.crs).to_file(sp, driver="GPKG")
-    r = _cli(["alternatives", str(sp), "-t", "建材", "--n", "2", "--out", str(tmp_path / "alt")])  # 化工: parks only
+    r = _cli(["alternatives", str(sp), "-z", "demo", "-t", "建材", "--n", "2", "--out", str(tmp_path / "alt")])  # 化工: parks only
     assert r.exit_code == 0, r.output
     assert "找到" in r.output
     csv = pd.read_csv(tmp_path / "alt" / "alternatives.csv", encoding="utf-8-sig")

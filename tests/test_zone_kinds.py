@@ -151,7 +151,11 @@ def test_sensitive_receptor_kinds_and_required_kind() -> None:
 
 def _toy_with(tmp_path, extra: dict[str, gpd.GeoDataFrame]):
     path = tmp_path / "z.gpkg"
-    for name, gdf in {**toy_layers(), **extra}.items():
+    from layers import spec_for_layer_name
+
+    # Layers given here replace the toy's own (its corner park, school and 禁养区), whatever name they use.
+    taken = {getattr(spec_for_layer_name(k), "name", k) for k in extra}
+    for name, gdf in {**{k: v for k, v in toy_layers().items() if k not in taken}, **extra}.items():
         gdf.to_file(path, layer=name, driver="GPKG")
     return load_zoning(path)
 

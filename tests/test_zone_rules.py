@@ -75,7 +75,9 @@ def zone_kind_layers() -> dict[str, gpd.GeoDataFrame]:
 
 def _write(path, adcode: str = "441882", **changes: gpd.GeoDataFrame):
     """Write the toy county with every zone kind, coded ``adcode``, and load it."""
-    layers = {**toy_layers(), **zone_kind_layers(), **changes}
+    # The toy's own corner park, school and 禁养区 give way to this module's zone kinds (same standard layers).
+    toy = {k: v for k, v in toy_layers().items() if k not in ("industrial_park", "sensitive_receptor", "livestock_ban")}
+    layers = {**toy, **zone_kind_layers(), **changes}
     layers["boundary"] = layers["boundary"].assign(XZQDM=adcode)
     for name, gdf in layers.items():
         gdf.to_file(path, layer=name, driver="GPKG")

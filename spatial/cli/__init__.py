@@ -18,7 +18,7 @@ import click
 from spatial._version import __version__
 from spatial.cli.context import current_stage
 from spatial.cli.usage import bilingual
-from spatial.errors import EcozoneError
+from spatial.errors import EcozoneError, visible
 
 __all__ = ["main", "cli", "UserError"]
 
@@ -50,7 +50,7 @@ class UserError(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         """Print the bilingual message in red on stderr."""
-        click.secho(f"错误/error: {self.message}", fg="red", err=True)
+        click.secho(f"错误/error: {visible(self.message)}", fg="red", err=True)
 
 
 class LazyGroup(click.Group):
@@ -109,6 +109,13 @@ class LazyGroup(click.Group):
             raise bilingual(exc, self.list_commands(ctx)) from exc
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own control flow (ctx.exit(1), Ctrl-C)
+        except MemoryError as exc:  # too big a request, not a broken zoning: name the option to change
+            if _debug(ctx):
+                raise
+            from spatial.budget import memory_error_message
+
+            zh, en = memory_error_message(ctx.invoked_subcommand or "")
+            raise UserError(f"{zh}\n{en}") from exc
         except OSError as exc:  # disk full, permission denied, a file vanished mid-run
             if _debug(ctx):
                 raise
@@ -160,7 +167,7 @@ def _unexpected(ctx: click.Context, exc: Exception) -> str:
 
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-    click.secho(f"警告/warning: {message}", fg="yellow", err=True)
+    click.secho(f"警告/warning: {visible(str(message))}", fg="yellow", err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

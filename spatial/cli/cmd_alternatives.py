@@ -9,7 +9,15 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial.cli.context import working_on
-from spatial.cli.options import command_line, force_option, out_dir_option, rules_option, site_options, zoning_option
+from spatial.cli.options import (
+    command_line,
+    dem_min_coverage_option,
+    force_option,
+    out_dir_option,
+    rules_option,
+    site_options,
+    zoning_option,
+)
 from spatial.io import write_csv, write_vector_layers
 from spatial.job import ScreeningJob
 from spatial.output import ALTERNATIVES_FILES
@@ -27,8 +35,8 @@ __all__ = ["command"]
 @zoning_option
 @rules_option
 @site_options
-@click.option("--max-distance-km", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True, help="Search radius (搜索半径，公里).")
-@click.option("--n", "n", type=click.IntRange(min=1), default=5, show_default=True, help="Alternatives per site (每个地块的候选数).")
+@click.option("--max-distance-km", type=click.FloatRange(min=0, max=500, min_open=True), default=20.0, show_default=True, help="Search radius (搜索半径，公里; at most 500).")
+@click.option("--n", "n", type=click.IntRange(min=1, max=1000), default=5, show_default=True, help="Alternatives per site (每个地块的候选数; at most 1000).")
 @click.option(
     "--allow",
     type=click.Choice(["compatible", "notice", "restricted"]),
@@ -39,6 +47,7 @@ __all__ = ["command"]
 @click.option("--rotate", "rotate", type=click.FloatRange(min=0, max=180, min_open=True), default=None, help="Also try rotations in steps of this many degrees (旋转步长).")
 @click.option("--dem", type=click.Path(exists=True, path_type=Path), default=None, help="DEM GeoTIFF: steep candidates are 限制, ties ranked by slope.")
 @click.option("--max-slope", type=click.FloatRange(min=0, max=90), default=25.0, show_default=True, help="Slope threshold (degrees).")
+@dem_min_coverage_option
 @out_dir_option
 @force_option
 @click.option("--no-map", is_flag=True, help="Skip alternatives.html.")
@@ -53,6 +62,7 @@ def command(
     rotate: float | None,
     dem: Path | None,
     max_slope: float,
+    dem_min_coverage: float,
     out: Path,
     force: bool,
     no_map: bool,
@@ -77,9 +87,9 @@ def command(
         sites, z, ruleset = loaded.sites, loaded.zoning, loaded.rules
         terrain = None
         if dem is not None:
-            from spatial.terrain import load_terrain
+            from spatial.terrain import load_terrain_for_zoning
 
-            terrain = load_terrain(dem, z.crs)
+            terrain = load_terrain_for_zoning(dem, z, dem_min_coverage)
         angles: tuple[float, ...] = (0.0,)
         if rotate:
             import numpy as np

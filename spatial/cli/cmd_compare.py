@@ -9,7 +9,7 @@ import pandas as pd
 
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
-from spatial.cli.options import command_line, force_option, out_dir_option, site_options
+from spatial.cli.options import ZoningPath, command_line, force_option, out_dir_option, site_options
 from spatial.errors import InputError
 from spatial.io import atomic_output, write_csv
 from spatial.job import ScreeningJob
@@ -17,13 +17,14 @@ from spatial.output import COMPARE_FILES
 from spatial.outset import output_set
 from spatial.rules import load_rules
 from spatial.site_options import SiteOptions
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command"]
 
 
 @click.command("compare")
 @click.argument("sites", type=click.Path(exists=True, path_type=Path))
-@click.option("--zoning", "-z", "zonings", multiple=True, type=click.Path(exists=True, path_type=Path), help="Zoning before, then after (给两次；一次则前后相同).")
+@click.option("--zoning", "-z", "zonings", multiple=True, type=ZoningPath(), help="Zoning before, then after (给两次；一次则前后相同); `demo` names the bundled 连州 demo.")
 @click.option("--rules", "-r", "rules", multiple=True, type=click.Path(exists=True, path_type=Path), help="Catalogue before, then after (给两次；一次则前后相同).")
 @site_options
 @out_dir_option
@@ -31,7 +32,7 @@ __all__ = ["command"]
 @click.option("--no-map", is_flag=True, help="Skip changes.html.")
 def command(
     sites: Path,
-    zonings: tuple[Path, ...],
+    zonings: tuple[Path | None, ...],
     rules: tuple[Path, ...],
     site_opts: SiteOptions,
     out: Path,
@@ -53,6 +54,7 @@ def command(
             "请给两个 --zoning（调整前、调整后）和/或两个 --rules（修订前、修订后）。",
             "give --zoning twice (before, after) and/or --rules twice",
         )
+    zonings = tuple(z if z is not None else demo_zoning_path() for z in zonings)  # `-z demo` is the bundled package
     with output_set(out, force=force, inputs=[sites, *zonings, *rules], argv=command_line()) as oset:
         files = {k: oset.staging / v for k, v in COMPARE_FILES.items() if not (no_map and k == "map")}
         working_on("zoning", zonings[0] if zonings else None)

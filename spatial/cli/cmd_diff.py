@@ -10,11 +10,12 @@ from rich.table import Table
 
 from spatial.cli.context import working_on
 from spatial.cli.helpers import make_console
-from spatial.cli.options import command_line, force_option, out_dir_option, tolerance_option
+from spatial.cli.options import ZoningPath, command_line, force_option, out_dir_option, tolerance_option
 from spatial.diff import DiffResult, diff_layers
 from spatial.io import write_csv, write_vector_layers
 from spatial.output import output_path, write_json
 from spatial.outset import RUN_FILE, output_set
+from spatial.zoning import demo_zoning_path
 
 __all__ = ["command"]
 
@@ -60,8 +61,8 @@ def _print(result: DiffResult, console: Console) -> None:
 
 
 @click.command("diff")
-@click.argument("old", type=click.Path(exists=True, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.argument("old", type=ZoningPath())
+@click.argument("new", type=ZoningPath())
 @click.option("--layer", default="redline", show_default=True, help="Layer to compare (比较的图层).")
 @tolerance_option
 @click.option(
@@ -72,7 +73,7 @@ def _print(result: DiffResult, console: Console) -> None:
 @out_dir_option
 @force_option
 def command(
-    old: Path, new: Path, layer: str, tolerance_m2: float, fail_on_reduction: bool, out: Path, force: bool
+    old: Path | None, new: Path | None, layer: str, tolerance_m2: float, fail_on_reduction: bool, out: Path, force: bool
 ) -> None:
     """Compare OLD and NEW versions of a layer (default the red line).
 
@@ -83,6 +84,7 @@ def command(
     """
     console = make_console()
     keys = ("diff_json", "diff_gpkg", "diff_breakdown_csv")
+    old, new = old or demo_zoning_path(), new or demo_zoning_path()  # `demo` names the bundled package
     with output_set(out, force=force, inputs=[old, new], argv=command_line()) as oset:
         outputs = [output_path(oset.staging, k) for k in keys]
         working_on("input", f"{old} / {new}")

@@ -20,7 +20,7 @@ __all__ = ["command"]
     default=None,
     help="Rule catalogue YAML (规则文件; default: shipped stack).",
 )
-@zoning_option
+@zoning_option(required=False)
 @click.option(
     "--adcode",
     default=None,

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
+from spatial.budget import check_raster
 from spatial.cache import load_zoning_cached
 from spatial.cli.context import working_on
-from spatial.cli.options import command_line, force_option, out_dir_option, rules_option, zoning_option
+from spatial.cli.options import command_line, dem_min_coverage_option, force_option, out_dir_option, rules_option, zoning_option
 from spatial.cli.progress import progress_bar
 from spatial.output import write_suitability
 from spatial.outset import output_set
@@ -25,22 +26,31 @@ __all__ = ["command"]
 @rules_option
 @click.option("--dem", type=click.Path(exists=True, path_type=Path), default=None, help="DEM GeoTIFF (高程); slope above --max-slope becomes 限制.")
 @click.option("--max-slope", type=click.FloatRange(min=0, max=90), default=25.0, show_default=True, help="Slope threshold in degrees (坡度阈值).")
+@dem_min_coverage_option
 @click.option("--resolution", type=click.FloatRange(min=0.01, min_open=False), default=30.0, show_default=True, help="GeoTIFF pixel size in metres (栅格分辨率).")
 @out_dir_option
 @force_option
 @click.option("--no-map", is_flag=True, help="Skip suitability.html (the GPKG, GeoTIFF and CSV are still written).")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Engine threads (default: usable cores).")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler address (调度器地址), e.g. tcp://host:8786: tiles are noded on its workers; same result as local.",
+)
 def command(
     project_types: tuple[str, ...],
     zoning: Path | None,
     rules: Path | None,
     dem: Path | None,
     max_slope: float,
+    dem_min_coverage: float,
     resolution: float,
     out: Path,
     force: bool,
     no_map: bool,
     threads: int | None,
+    scheduler: str | None,
 ) -> None:
     """Partition the county by the verdict a site of each project type would get (选址适宜性分区).
 
@@ -54,18 +64,20 @@ def command(
         ruleset = load_rules(rules)
         working_on("zoning", zoning)
         z = load_zoning_cached(zoning)
+        if "boundary" in z.layers and len(z.layers["boundary"]):  # before any work: a 0.01 m raster is 10^13 cells
+            check_raster(tuple(z.layers["boundary"].total_bounds), resolution)
         terrain = None
         if dem is not None:
-            from spatial.terrain import load_terrain
+            from spatial.terrain import load_terrain_for_zoning
 
             working_on("dem", dem)
-            terrain = load_terrain(dem, z.crs)
+            terrain = load_terrain_for_zoning(dem, z, dem_min_coverage)
         ruleset = resolve_rules(ruleset, z)
         prepared = prepare_zoning(z, ruleset.types)
         results = []
         for t in project_types:
             with progress_bar(f"适宜性 {t}") as tick:
-                results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick))
+                results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick, scheduler=scheduler))
         working_on("outputs", out)
         from maps.style import SUITABILITY_COLOURS
 

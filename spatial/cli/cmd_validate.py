@@ -11,7 +11,7 @@ from rich.table import Table
 
 from spatial.cli.context import working_on
 from spatial.cli.helpers import make_console
-from spatial.cli.options import ZoningPath, command_line, force_option, tolerance_option
+from spatial.cli.options import ZoningPath, command_line, force_option, require_zoning, tolerance_option
 from spatial.io import write_vector_layers
 from spatial.output import output_path, write_json
 from spatial.outset import RUN_FILE, output_set
@@ -44,7 +44,7 @@ def _print(report: ValidationReport, console: Console) -> None:
 
 
 @click.command("validate")
-@click.argument("zoning", required=False, type=ZoningPath())
+@click.argument("zoning", required=False, type=ZoningPath(), callback=require_zoning)
 @click.option(
     "--out",
     "-o",
@@ -58,12 +58,14 @@ def _print(report: ValidationReport, console: Console) -> None:
 @click.option("--lists", "lists", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="Published 准入清单 to join with the units by code (default: the manifest's lists:).")
 @click.pass_context
 def command(ctx: click.Context, zoning: Path | None, out: Path | None, tolerance_m2: float, force: bool, lists: tuple[Path, ...]) -> None:
-    """Check a zoning package (default: bundled demo) for integrity problems.
+    """Check a zoning package (a path, or `demo` for the bundled demo) for integrity problems.
 
     Invalid geometry, gaps and overlaps between control units, duplicate or
     malformed unit codes, core zones outside the red line, features outside
     the boundary, farmland/urban/mining inside protected areas or the red
-    line.  Exit status: 0 clean, 1 findings, 2 unusable input.
+    line; every standard layer (红线, 自然保护地, 水源保护区, 管控单元 with 准入清单,
+    永久基本农田, 城镇开发边界) absent or empty is an error.
+    Exit status: 0 clean, 1 findings, 2 unusable input.
     """
     console = make_console()
     keys = ("validate_json", "validate_gpkg")

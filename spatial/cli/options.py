@@ -12,7 +12,11 @@ import click
 from spatial.pgzoning import is_db_url
 from spatial.site_options import COORDS, XY_ORDERS, SiteOptions
 
-__all__ = ["site_options", "rules_option", "as_of_option", "major_project_option", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath", "DEMO_NAMES", "command_line"]
+__all__ = [
+    "site_options", "rules_option", "as_of_option", "dem_min_coverage_option", "major_project_option", "ZoningRequired",
+    "require_zoning", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath",
+    "DEMO_NAMES", "command_line",
+]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,28 +25,99 @@ DEMO_NAMES = ("demo", "演示")
 
 
 class ZoningPath(click.Path):
-    """An existing zoning path, or ``demo`` for the bundled 连州 demo (converted to None)."""
+    """An existing zoning path, or ``demo`` for the bundled 连州 demo (converted to its path)."""
 
     def __init__(self) -> None:
         super().__init__(exists=True, path_type=Path)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        """Return None for ``demo`` (the commands' default), else the checked path."""
+        """Return the bundled demo's path for ``demo``, else the checked path."""
         if isinstance(value, str) and value.strip().lower() in DEMO_NAMES and not Path(value).exists():
-            return None
+            from spatial.zoning import demo_zoning_path
+
+            return demo_zoning_path()
         if is_db_url(value):  # a package kept in PostGIS: checked when it is read
             return str(value).strip()
         return super().convert(value, param, ctx)
 
 
-def zoning_option(f: F) -> F:
-    """``--zoning``: GeoPackage, zoning.yaml manifest or folder (default: bundled demo)."""
+class ZoningRequired(click.UsageError):
+    """No ``--zoning`` given: the bundled synthetic demo is never a silent default."""
+
+    zh = (
+        "未指定分区数据：请用 --zoning PATH 指定分区数据包（GeoPackage、zoning.yaml 清单或文件夹），"
+        "或用 --zoning demo 明确使用内置的合成示范数据（不得用于审批）。"
+    )
+
+    def __init__(self, ctx: click.Context | None = None) -> None:
+        super().__init__(
+            "no zoning given: pass --zoning PATH (a GeoPackage, zoning.yaml manifest or folder), "
+            "or --zoning demo for the bundled synthetic demo data (not for approvals)",
+            ctx,
+        )
+
+
+def require_zoning(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Click callback: stop (exit 2) when no zoning was given, naming ``--zoning demo`` and ``--zoning PATH``.
+
+    Parameters
+    ----------
+    ctx : click.Context
+        Context.
+    param : click.Parameter
+        The option or argument.
+    value : Any
+        Its converted value.
+
+    Returns
+    -------
+    Any
+        ``value`` when given.
+    """
+    if value is None and not ctx.resilient_parsing:
+        raise ZoningRequired(ctx)
+    return value
+
+
+def zoning_option(f: F | None = None, *, required: bool = True) -> Any:
+    """``--zoning``: GeoPackage, zoning.yaml manifest or folder, or ``demo`` (no default).
+
+    Parameters
+    ----------
+    f : callable, optional
+        The command (when used as a bare decorator).
+    required : bool, default True
+        Without ``--zoning`` the command stops (exit 2) naming ``--zoning demo``
+        and ``--zoning PATH``; False for commands where zoning is optional (``rules``).
+
+    Returns
+    -------
+    callable
+        The decorated command, or the decorator.
+    """
+
+    def deco(g: F) -> F:
+        return click.option(
+            "--zoning",
+            "-z",
+            type=ZoningPath(),
+            default=None,
+            callback=require_zoning if required else None,
+            help="Zoning package: GeoPackage, zoning.yaml manifest, folder, postgresql://user@host/db?schema=NAME, or `demo` for the bundled synthetic 连州 demo "
+            "(分区数据；必填 required; demo outputs are stamped 示范数据).",
+        )(g)
+
+    return deco(f) if f is not None else deco
+
+
+def dem_min_coverage_option(f: F) -> F:
+    """``--dem-min-coverage``: share of the county a DEM's valid cells must cover (default 0.95)."""
     return click.option(
-        "--zoning",
-        "-z",
-        type=ZoningPath(),
-        default=None,
-        help="Zoning package: GeoPackage, zoning.yaml manifest, folder, postgresql://user@host/db?schema=NAME, or `demo` for the bundled 连州 demo (分区数据; default: demo).",
+        "--dem-min-coverage",
+        type=click.FloatRange(min=0, max=1),
+        default=0.95,
+        show_default=True,
+        help="Share of the county the DEM's valid cells must cover (高程覆盖率下限); below 1, the rest is 坡度未知.",
     )(f)
 
 

@@ -75,6 +75,8 @@ def _hint(exc: cx.BadParameter) -> str:
 
 def _chinese(exc: click.UsageError) -> str:
     """Return the Chinese line for a click usage error."""
+    if isinstance(getattr(exc, "zh", None), str):  # raised by ecozone with its own Chinese text
+        return str(exc.zh)
     if isinstance(exc, cx.MissingParameter):
         kind = {"argument": "参数", "option": "选项"}.get(exc.param_type or getattr(exc.param, "param_type_name", ""), "参数")
         return f"缺少必需的{kind} {_hint(exc)}。"

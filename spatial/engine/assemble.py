@@ -23,18 +23,19 @@ import shapely
 from layers.control_unit import DIMENSIONS
 from spatial._version import __version__
 from spatial.crs import describe_crs
+from spatial.engine.coverage import OUTSIDE_KEY, coverage_lines, is_coverage_rule, run_coverage
 from spatial.engine.evaluate import rule_table
 from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import obj
-from spatial.engine.text import layer_status, summaries
+from spatial.engine.text import layer_status, outside_shares, summaries
 from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS, site_keys
 from spatial.rules import LEVEL_ZH, RuleSet
 from spatial.verdicts import annotate_hits
-from spatial.zoning import Zoning, display_path
+from spatial.zoning import DEMO_STAMP, Zoning, display_path, is_demo_zoning
 
 __all__ = ["ScreeningResult", "assemble_result", "expand_hits", "HIT_COLUMNS", "SITE_COLUMNS"]
 
-SITE_COLUMNS = ["site_id", "name", "project_type", "verdict", "verdict_zh", "verdict_eia", "n_hits", "summary_zh"]
+SITE_COLUMNS = ["site_id", "name", "project_type", "verdict", "verdict_zh", "verdict_eia", "n_hits", "summary_zh", "coverage_zh", "data_note"]
 HIT_COLUMNS = [
     "site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "verdict_eia", "level", "overlap_m2",
     "overlap_pct", "length_m", "distance_m", "basis", "sources", "exemption", "conditions_zh", "message_zh",
@@ -87,7 +88,28 @@ class ScreeningResult:
     @cached_property
     def layer_status(self) -> pd.DataFrame:
         """Site x layer 涉及/不涉及 table for every listed layer present."""
-        return layer_status(self.sites["site_id"].to_numpy(), self._touch, _present(self.zoning))
+        return layer_status(self.sites["site_id"].to_numpy(), self._touch, _present(self.zoning), _gaps(self.rules))
+
+
+def _limited(hits: pd.DataFrame, rules: RuleSet, n: int) -> dict[str, np.ndarray]:
+    """Layer -> per-site share (%) outside its stated coverage, from the coded ``COV-`` hits (NaN: none)."""
+    out: dict[str, np.ndarray] = {}
+    if not len(hits):
+        return out
+    k = hits["k"].to_numpy()
+    for j, (rule, layer) in enumerate(rule_table(rules)):
+        if is_coverage_rule(rule) and rule.params.get("coverage") == "limited":
+            rows = np.flatnonzero(k == j)
+            if len(rows):
+                arr = np.full(n, np.nan)
+                arr[hits["s"].to_numpy()[rows]] = hits["overlap_pct"].to_numpy()[rows]
+                out[layer] = arr
+    return out
+
+
+def _gaps(rules: RuleSet) -> dict[str, str]:
+    """Layers the package lacks (set on the rules by :func:`spatial.engine.coverage.with_coverage`)."""
+    return dict(rules.extra.get("coverage_gaps") or {})
 
 
 def _present(zoning: Zoning) -> list[str]:
@@ -220,11 +242,17 @@ def assemble_result(
         if (s_idx[1:] < s_idx[:-1]).any():
             hits = hits.take(np.argsort(s_idx, kind="stable")).reset_index(drop=True)
     rule_ids = [r.id for r, _ in rule_table(rules)]
-    text = summaries(n, rank, hits, rule_ids, touch, _present(zoning)) if n else np.array([], dtype=object)
+    text = summaries(n, rank, hits, rule_ids, touch, _present(zoning), _gaps(rules)) if n else np.array([], dtype=object)
     out.insert(7, "summary_zh", text)
+    gaps = _gaps(rules)
+    share = outside_shares(touch.get(OUTSIDE_KEY), n)
+    cov_hits = _limited(hits, rules, n)
+    out.insert(8, "coverage_zh", coverage_lines(_present(zoning), gaps, share, cov_hits))
+    demo = is_demo_zoning(zoning)
+    out.insert(9, "data_note", DEMO_STAMP if demo else "")
     dims = shapely.get_dimensions(np.asarray(out.geometry.values, dtype=object))
-    out.insert(8, "area_m2", np.where(dims == 2, shapely.area(out.geometry.values), np.nan))
-    out.insert(9, "length_m", np.where(dims == 1, shapely.length(out.geometry.values), np.nan))
+    out.insert(10, "area_m2", np.where(dims == 2, shapely.area(out.geometry.values), np.nan))
+    out.insert(11, "length_m", np.where(dims == 1, shapely.length(out.geometry.values), np.nan))
     if len(hits):
         hits = expand_hits(hits, prepared, rules)
         hits.insert(0, "site_id", out["site_id"].to_numpy()[hits["s"].to_numpy()])
@@ -253,6 +281,8 @@ def assemble_result(
         "working_crs": describe_crs(zoning.crs),
         "sites": {k: v for k, v in sites_audit.items() if k != "zoning_warnings"},
         "warnings": list(sites_audit.get("zoning_warnings", [])),
+        "coverage": run_coverage(_present(zoning), gaps, share, demo=demo),
+        "demo": demo,
         "lists": list(rules.extra.get("lists", [])),
     }
     if n == 0:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from spatial.engine.assemble import ScreeningResult, assemble_result
+from spatial.engine.coverage import with_coverage
 from spatial.engine.evaluate import concat, screen_core
 from spatial.engine.parallel import default_threads
 from spatial.engine.prepared import PreparedZoning, prepare_zoning, release_prepared, warn_unknown_bans
@@ -63,6 +64,7 @@ def screen_sites(
     """
     t0 = time.perf_counter()
     started = datetime.now(UTC).astimezone()
+    rules = with_coverage(rules, zoning)  # what the package cannot tell becomes 待核实 rows
     own_prepared = prepared is None or prepared.zoning is not zoning or prepared.types is not rules.types
     if own_prepared:
         prepared = prepare_zoning(zoning, rules.types)

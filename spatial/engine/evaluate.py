@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from layers import REGISTRY
+from spatial.engine.coverage import OUTSIDE_KEY, coverage_rows, is_coverage_rule
 from spatial.engine.modes import MODES, QueryContext
 from spatial.engine.parallel import run_jobs, run_tasks
 from spatial.engine.prepared import PreparedZoning
@@ -128,7 +129,7 @@ def screen_core(
     ctx = QueryContext(tree, sg, prepared, touch, threads, ranges)
     groups: dict[Any, list[tuple[Any, ...]]] = {}
     for rule in rules:
-        if not any(rule.verdict_of(t) is not None for t in uniq):
+        if is_coverage_rule(rule) or not any(rule.verdict_of(t) is not None for t in uniq):
             continue
         for layer in rule.layers:
             if layer not in prepared.geoms or not len(prepared.geoms[layer]):
@@ -141,12 +142,21 @@ def screen_core(
             extra.setdefault(job[0], []).append(frame)
     rank = np.zeros(n, dtype=np.int8)
     hit_frames: list[pd.DataFrame] = []
-    for k, (rule, layer) in enumerate(rule_table(rules)):
+    table = rule_table(rules)
+    for k, (rule, layer) in enumerate(table):
+        if is_coverage_rule(rule):
+            continue  # answered below, from the package's gaps
         pairs = concat(extra[(rule.id, layer)]) if (rule.id, layer) in extra else touch.get(layer)
         frame = apply_rule(rule, k, layer, prepared, pairs, (uniq, tcode))
         if frame is not None and len(frame):
             np.maximum.at(rank, frame["s"].to_numpy(), frame["v"].to_numpy())
             hit_frames.append(frame)
+    # Coverage: missing layers, zones without loaded rules, the share outside the boundary.
+    cov_frames, touch[OUTSIDE_KEY] = coverage_rows(sg, (uniq, tcode), prepared, table, touch)
+    for frame in cov_frames:
+        frame = frame.astype(CODED)
+        np.maximum.at(rank, frame["s"].to_numpy(), frame["v"].to_numpy())
+        hit_frames.append(frame)
     hits = pd.concat(hit_frames, ignore_index=True) if hit_frames else empty_coded()
     return hits, touch, rank
 

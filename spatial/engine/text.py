@@ -13,10 +13,43 @@ import pandas as pd
 from layers import REGISTRY, status_layers
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
 
-__all__ = ["features_per_site", "summaries", "layer_status", "STATUS_COLUMNS"]
+__all__ = ["features_per_site", "summaries", "layer_status", "outside_shares", "STATUS_COLUMNS", "GAP_ZH", "OFF_MAP_ZH"]
 
-#: Columns of :func:`layer_status`.
-STATUS_COLUMNS = ["site_id", "layer", "label_zh", "involved", "features", "status_zh", "concern"]
+#: Columns of :func:`layer_status` (``checked``: False where the package cannot answer: 待核实).
+STATUS_COLUMNS = ["site_id", "layer", "label_zh", "involved", "features", "status_zh", "concern", "checked"]
+#: Status of a layer the package lacks, by gap (see :func:`spatial.engine.coverage.package_gaps`).
+GAP_ZH = {"absent": "待核实（未提供数据）", "empty": "待核实（图层为空）", "no_list": "待核实（未附准入清单）"}
+#: A site wholly outside the package.
+OFF_MAP_ZH = "待核实（不在分区数据范围内）"
+
+
+def outside_shares(pairs: pd.DataFrame | None, n: int) -> np.ndarray:
+    """Per site, the share (0–1) outside the package boundary.
+
+    Parameters
+    ----------
+    pairs : DataFrame or None
+        The ``_outside`` touched pairs (``s``, ``share``).
+    n : int
+        Number of sites.
+
+    Returns
+    -------
+    ndarray of float
+        0 for sites wholly inside.
+    """
+    out = np.zeros(n)
+    if pairs is not None and len(pairs):
+        out[pairs["s"].to_numpy(np.int64)] = pairs["share"].to_numpy(float)
+    return out
+
+
+def _part_outside(share: np.ndarray) -> np.ndarray:
+    """"（另有 xx% 在分区数据范围外，待核实）" for partly outside sites ('' elsewhere)."""
+    txt = np.full(len(share), "", dtype=object)
+    part = (share > 0) & (share < 1)
+    txt[part] = np.char.add(np.char.add("（另有", np.char.mod("%.1f%%", 100.0 * share[part])), "在分区数据范围外，待核实）").astype(object)
+    return txt
 
 
 def features_per_site(pairs: pd.DataFrame | None, n: int, column: str = "label") -> np.ndarray:
@@ -61,8 +94,14 @@ def features_per_site(pairs: pd.DataFrame | None, n: int, column: str = "label")
     return out
 
 
-def layer_status(site_ids: np.ndarray, touch: dict[str, pd.DataFrame], present: list[str]) -> pd.DataFrame:
-    """Site x layer 涉及/不涉及 table for every listed layer present.
+def layer_status(
+    site_ids: np.ndarray, touch: dict[str, pd.DataFrame], present: list[str], gaps: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Site x layer 涉及/不涉及 table for every listed layer present, 待核实 where the package cannot tell.
+
+    A layer in ``gaps`` (absent, empty, no 准入清单) is 待核实 for every site;
+    a site wholly outside the package boundary is 待核实 for every layer it
+    does not touch, and one partly outside is 不涉及 only for the part inside.
 
     Parameters
     ----------
@@ -72,19 +111,36 @@ def layer_status(site_ids: np.ndarray, touch: dict[str, pd.DataFrame], present: 
         Layer -> touched (feature, site) pairs with ``label``.
     present : list of str
         Layers in the zoning.
+    gaps : dict, optional
+        Layer -> gap the package has (absent, empty, no_list).
 
     Returns
     -------
     DataFrame
         :data:`STATUS_COLUMNS`.
     """
+    gaps = gaps or {}
+    n = len(site_ids)
+    share = outside_shares(touch.get("_outside"), n)
+    off = share >= 1.0
+    part = _part_outside(share)
     rows = []
     for layer in status_layers():
-        if layer not in present:
-            continue
-        feats = features_per_site(touch.get(layer), len(site_ids))
-        involved = feats != ""
         spec = REGISTRY[layer]
+        if layer in gaps:
+            feats = features_per_site(touch.get(layer), n) if layer in present else np.full(n, "", dtype=object)
+            involved = feats != ""
+            status = np.where(involved, spec.status_words[0] + "；" + GAP_ZH[gaps[layer]], GAP_ZH[gaps[layer]])
+            checked = np.zeros(n, dtype=bool)
+        elif layer in present:
+            feats = features_per_site(touch.get(layer), n)
+            involved = feats != ""
+            status = np.where(involved, *spec.status_words).astype(object)
+            status[off & ~involved] = OFF_MAP_ZH
+            status[~off & ~involved] = status[~off & ~involved] + part[~off & ~involved]
+            checked = involved | (share <= 0)
+        else:
+            continue
         rows.append(
             pd.DataFrame(
                 {
@@ -93,9 +149,10 @@ def layer_status(site_ids: np.ndarray, touch: dict[str, pd.DataFrame], present: 
                     "label_zh": spec.label_zh,
                     "involved": involved,
                     "features": feats,
-                    "status_zh": np.where(involved, *spec.status_words),
+                    "status_zh": status,
                     # Inside the development boundary or a park is where a project belongs: no red 涉及.
                     "concern": involved & spec.status_concern,
+                    "checked": checked,
                 }
             )
         )
@@ -104,7 +161,15 @@ def layer_status(site_ids: np.ndarray, touch: dict[str, pd.DataFrame], present: 
     return pd.concat(rows, ignore_index=True)
 
 
-def summaries(n: int, rank: np.ndarray, hits: pd.DataFrame, rule_ids: list[str], touch: dict[str, pd.DataFrame], present: list[str]) -> np.ndarray:
+def summaries(
+    n: int,
+    rank: np.ndarray,
+    hits: pd.DataFrame,
+    rule_ids: list[str],
+    touch: dict[str, pd.DataFrame],
+    present: list[str],
+    gaps: dict[str, str] | None = None,
+) -> np.ndarray:
     """One Chinese sentence per site: verdict, rules, 涉及 and 不涉及 layers, its unit.
 
     String work is done only on the sites concerned; the 不涉及 list depends
@@ -124,12 +189,17 @@ def summaries(n: int, rank: np.ndarray, hits: pd.DataFrame, rule_ids: list[str],
         Layer -> touched pairs with ``label``.
     present : list of str
         Layers in the zoning.
+    gaps : dict, optional
+        Layer -> gap of the package (absent, empty, no_list): named as missing, never 不涉及.
 
     Returns
     -------
     ndarray of object
         One sentence per site.
     """
+    gaps = gaps or {}
+    share = outside_shares(touch.get("_outside"), n)
+    off = share >= 1.0
     head = np.array([VERDICT_ZH[v] + "。" for v in VERDICTS], dtype=object)[rank]
     if len(hits):
         bad = hits["v"].to_numpy() > VERDICT_RANK["compatible"]
@@ -144,7 +214,7 @@ def summaries(n: int, rank: np.ndarray, hits: pd.DataFrame, rule_ids: list[str],
     units = np.full(n, "", dtype=object)
     located = np.full(n, "", dtype=object)
     for layer in status_layers():
-        if layer not in present:
+        if layer not in present or layer in gaps:
             continue
         feats = features_per_site(touch.get(layer), n)
         spec = REGISTRY[layer]
@@ -170,11 +240,26 @@ def summaries(n: int, rank: np.ndarray, hits: pd.DataFrame, rule_ids: list[str],
     inv_text = np.full(n, "", dtype=object)
     idx = np.flatnonzero(involved != None)  # noqa: E711
     inv_text[idx] = "涉及" + involved[idx] + "。"
+    missing[off] = 0  # wholly outside the package: nothing can be said 不涉及
+    located[off] = ""  # nor 位于开发边界外 / 不在产业园区内
     codes, inverse = np.unique(missing, return_inverse=True)
     table = np.array(
         ["不涉及" + "、".join(lab for j, lab in enumerate(labels) if c >> j & 1) + "。" if c else "" for c in codes], dtype=object
     )
+    table = table[inverse]
+    part = _part_outside(share)
+    idx = np.flatnonzero((table != "") & (part != ""))
+    table[idx] = "分区数据范围内" + np.char.rstrip(table[idx].astype(str), "。").astype(object) + part[idx] + "。"
+    gap_text = "" if not gaps else "未提供或缺少：" + "、".join(_gap_label(g, s) for g, s in gaps.items()) + "，相应管控无法判断。"
+    cover = np.full(n, gap_text, dtype=object)
+    cover[off] = "地块不在分区数据范围内，各项管控均未核查。"
     idx = np.flatnonzero(units != "")
     units[idx] = "所在管控单元：" + units[idx] + "。"
     # One pass joining the parts (each part was built only where it is not empty).
-    return np.array(["".join(p) for p in zip(head, inv_text, table[inverse], located, units, strict=True)], dtype=object)
+    return np.array(["".join(p) for p in zip(head, inv_text, table, located, units, cover, strict=True)], dtype=object)
+
+
+def _gap_label(layer: str, state: str) -> str:
+    """Chinese name of a gap: the layer, or its 准入清单."""
+    label = REGISTRY[layer].label_zh if layer in REGISTRY else layer
+    return f"{label}准入清单" if state == "no_list" else (f"{label}（图层为空）" if state == "empty" else f"{label}数据")

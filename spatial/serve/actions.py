@@ -253,10 +253,15 @@ def upload_zoning(settings: ServeSettings, store: Store, pool: WorkerPool, who: 
     return v
 
 
-def decide_version(store: Store, who: Principal, version_id: str, action: str) -> ZoningVersion:
-    """Accept or reject a validated (``pending``) version; admins only."""
+def decide_version(store: Store, who: Principal, version_id: str, action: str, understood: str = "") -> ZoningVersion:
+    """Accept or reject a validated (``pending``) version; admins only.
+
+    A version lacking standard layers (``validate``'s missing/empty-layer errors) is accepted only with
+    ``understood`` = yes, and is then labelled （不完整） wherever it is offered.
+    """
     from starlette.exceptions import HTTPException
 
+    from spatial.completeness import INCOMPLETE_LABEL, incomplete_findings
     from spatial.serve.views import ID_PATTERN, VERSION_STATUS_ZH
 
     if not who.admin:
@@ -266,7 +271,14 @@ def decide_version(store: Store, who: Principal, version_id: str, action: str) -
         raise HTTPException(404)
     if v.status != "pending":
         raise InputError(f"该版本当前状态为“{VERSION_STATUS_ZH.get(v.status, v.status)}”，不能{'确认' if action == 'accept' else '放弃'}。", f"version is {v.status}")
-    store.update_version(version_id, status="accepted" if action == "accept" else "rejected")
+    gaps = incomplete_findings(v.findings) if action == "accept" else []
+    if gaps and understood.strip().lower() not in ("1", "yes", "true", "on"):
+        raise InputError(
+            "该版本缺少标准图层（" + "；".join(gaps) + "），用它筛查的地块相关结论只能是待核实。确认使用须勾选“我已了解数据不完整”。",
+            "the package lacks standard layers; accepting it needs the explicit 'I understand it is incomplete' field (understood=yes)",
+        )
+    label = v.label + INCOMPLETE_LABEL if gaps and not v.label.endswith(INCOMPLETE_LABEL) else v.label
+    store.update_version(version_id, status="accepted" if action == "accept" else "rejected", label=label)
     return store.version(version_id)  # type: ignore[return-value]
 
 
@@ -277,7 +289,7 @@ def register_local_zoning(store: Store, zoning: Path | str | None) -> None:
     (label and content hash from its ``ecozone_meta``; a published schema is never overwritten).
     """
     from spatial.pgzoning import is_db_url
-    from spatial.zoning import demo_zoning_path
+    from spatial.zoning import demo_zoning_path, is_demo_zoning
 
     if is_db_url(zoning):
         from spatial.pgpublish import version_of
@@ -299,7 +311,7 @@ def register_local_zoning(store: Store, zoning: Path | str | None) -> None:
     for p in files:
         st = p.stat()
         h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    label = "连州示范数据（内置）" if zoning is None else path.name
+    label = "连州示范数据（内置）— 示范数据（合成），不得用于审批" if zoning is None or is_demo_zoning(path) else path.name
     store.add_version(ZoningVersion(label=label, created_by="启动参数", status="accepted", path=str(path), source_key=f"local:{path}:{h.hexdigest()[:16]}"))
 
 

@@ -40,7 +40,9 @@ def templates() -> Jinja2Templates:
     """Return the page templates with the vocabulary they share."""
     t = Jinja2Templates(directory=str(_HERE / "templates"))
     names = ("VERDICT_ZH", "VERDICT_ORDER", "STATUS_ZH", "VERSION_STATUS_ZH")
-    t.env.globals.update({n: getattr(views, n) for n in names}, KIND_ZH=KIND_ZH, version=__version__)
+    from spatial.completeness import incomplete_findings
+
+    t.env.globals.update({n: getattr(views, n) for n in names}, KIND_ZH=KIND_ZH, version=__version__, incomplete_findings=incomplete_findings)
     return t
 
 

@@ -338,12 +338,23 @@ def build_map_layers(db_url: str, data_dir: str, version_id: str, threaded: bool
 # --------------------------------------------------------------------------- screening
 
 
+def _coverage_notes(audit: dict[str, Any]) -> list[str]:
+    """Return the run-level coverage line and, on the demo, its stamp (shown on the result page)."""
+    from spatial.zoning import DEMO_STAMP
+
+    cov = audit.get("coverage") or {}
+    return [*([DEMO_STAMP] if audit.get("demo") else []), *([str(cov["line_zh"])] if cov.get("line_zh") else [])]
+
+
 def _web_data(result: Any, web: Path) -> list[dict[str, Any]]:
     """Write the pages' data: ``sites.json``, ``sites.geojson`` (WGS84) and ``detail.json``."""
     import shapely
 
     sites = result.sites
-    keep = [c for c in ("site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "n_hits", "summary_zh") if c in sites]
+    keep = [
+        c for c in ("site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "n_hits", "summary_zh", "coverage_zh", "data_note")
+        if c in sites
+    ]  # fmt: skip
     table = pd.DataFrame(sites[keep]).astype(object).where(pd.notna(sites[keep]), None)
     records = table.to_dict("records")
     for r in records:
@@ -443,7 +454,8 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             counts=counts,
             n_sites=len(records),
             rules_sha256=str(result.audit.get("rules", {}).get("sha256", "")),
-            warnings=[_shown(w, inputs) for w in _messages(caught)],
+            # The run's coverage line (missing layers, sites off the map) and the demo stamp come first.
+            warnings=[*_coverage_notes(result.audit), *(_shown(w, inputs) for w in _messages(caught))],
         )
     except Exception as exc:  # noqa: BLE001 - recorded for the page; never a traceback to the user
         if not isinstance(exc, EcozoneError):

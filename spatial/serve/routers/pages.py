@@ -86,10 +86,12 @@ def version_page(request: Request, version_id: str, who: CurrentUser, store: Sto
 
 
 @router.post("/zoning/{version_id}/{action}")
-def version_action(request: Request, version_id: str, action: str, who: CurrentUser, store: StoreDep, csrf_token: str = Form("")) -> Response:
-    """确认可用 / 放弃."""
+def version_action(
+    request: Request, version_id: str, action: str, who: CurrentUser, store: StoreDep, csrf_token: str = Form(""), understood: str = Form("")
+) -> Response:
+    """确认可用 / 放弃 (an incomplete package only with the 我已了解 box)."""
     check_csrf(request, csrf_token)
-    actions.decide_version(store, who, version_id, action)
+    actions.decide_version(store, who, version_id, action, understood)
     return RedirectResponse(f"/zoning/{version_id}", status_code=303)
 
 

@@ -52,10 +52,18 @@ def api_version(request: Request, version_id: str, who: CurrentUser, store: Stor
 
 
 @router.post("/{version_id}/{action}", summary="确认或放弃版本 / accept or reject")
-def api_decide(request: Request, version_id: str, action: str, who: CurrentUser, store: StoreDep, csrf_token: str = Form("")) -> ZoningVersionOut:
-    """``accept`` makes a validated version usable; ``reject`` discards it."""
+def api_decide(
+    request: Request,
+    version_id: str,
+    action: str,
+    who: CurrentUser,
+    store: StoreDep,
+    csrf_token: str = Form(""),
+    understood: str = Form("", description="yes: accept a package lacking standard layers (labelled 不完整)"),
+) -> ZoningVersionOut:
+    """``accept`` makes a validated version usable (an incomplete one only with ``understood=yes``); ``reject`` discards it."""
     check_csrf(request, csrf_token)
-    return ZoningVersionOut(**views.version_json(request, actions.decide_version(store, who, version_id, action)))
+    return ZoningVersionOut(**views.version_json(request, actions.decide_version(store, who, version_id, action, understood)))
 
 
 @router.get("/{version_id}/map.geojson", summary="分区图层（网页地图用）", response_class=FileResponse,

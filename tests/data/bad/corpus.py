@@ -214,6 +214,48 @@ def invalid_site_polygon(folder: Path) -> tuple[Path, Path, list[str]]:
 
 _ = np  # numpy kept for case authors
 
+def _lonlat(pts: dict[str, tuple[float, float]]) -> tuple[list[float], list[float]]:
+    g = gpd.GeoSeries([km_point(*p) for p in pts.values()], crs=4547).to_crs(4326)
+    return list(g.x), list(g.y)
+
+
+def header_only_csv(folder: Path) -> tuple[Path, Path, list[str]]:
+    path = folder / "sites.csv"
+    path.write_text("site_id,project_type,lon,lat\n", encoding="utf-8")
+    return _write_gpkg(folder, toy_layers()), path, ["--fail-on", "prohibited"]
+
+
+def upper_name_columns(folder: Path) -> tuple[Path, Path, list[str]]:
+    """The DBF/Excel spelling NAME plus columns that clash with ecozone's own only by case."""
+    lon, lat = _lonlat({"IN_RL": (3.5, 3.5), "PLAIN": (18.0, 19.0)})
+    df = pd.DataFrame(
+        {"site_id": ["IN_RL", "PLAIN"], "NAME": ["甲", "乙"], "project_type": "住宅", "lon": lon, "lat": lat,
+         "Verdict": ["旧", "旧"], "FID": ["x", "y"], "a": [1, 2], "A": [3, 4], "Redline_Distance_M": [5, 6]}
+    )  # fmt: skip
+    path = folder / "sites.csv"
+    df.to_csv(path, index=False, encoding="utf-8")
+    return _write_gpkg(folder, toy_layers()), path, []
+
+
+def kml_placemarks(folder: Path) -> tuple[Path, Path, list[str]]:
+    """A Google Earth style KML: Name and description, no project type (given on the command line)."""
+    pts = {"IN_RL": (3.5, 3.5), "PLAIN": (18.0, 19.0)}
+    gdf = gpd.GeoDataFrame(
+        {"Name": list(pts), "Description": ["红线内", "开发边界内"]}, geometry=[km_point(*p) for p in pts.values()], crs=4547
+    ).to_crs(4326)
+    path = folder / "sites.kml"
+    gdf.to_file(path, driver="KML")
+    return _write_gpkg(folder, toy_layers()), path, ["--project-type", "住宅"]
+
+
+def zero_width_type(folder: Path) -> tuple[Path, Path, list[str]]:
+    lon, lat = _lonlat({"IN_RL": (3.5, 3.5), "PLAIN": (18.0, 19.0)})
+    df = pd.DataFrame({"site_id": ["IN_RL", "PLAIN"], "project_type": ["住宅", "chemical\u200b"], "lon": lon, "lat": lat})
+    path = folder / "sites.csv"
+    df.to_csv(path, index=False, encoding="utf-8")
+    return _write_gpkg(folder, toy_layers()), path, []
+
+
 CASES = [
     Case("gbk_no_cpg", gbk_no_cpg, 0, "GBK", GOOD),
     Case("no_prj", no_prj, 2, r"redline\.shp.*没有坐标系.*crs:"),
@@ -222,7 +264,7 @@ CASES = [
     Case("swapped_csv", swapped_csv, 2, r"sites\.csv.*颠倒"),
     Case("metres_as_degrees", metres_as_degrees, 2, r"sites\.csv.*投影坐标.*EPSG:4547"),
     # No red line: housing at (3.5, 3.5) is only outside the development boundary (UB-OUT).
-    Case("empty_redline", empty_redline, 0, r"生态保护红线图层为空：结论“不涉及红线”不可靠", {"IN_RL": "restricted", "PLAIN": "compatible"}),
+    Case("empty_redline", empty_redline, 0, r"生态保护红线图层为空：结论“不涉及红线”不可靠", {"IN_RL": "restricted", "PLAIN": "notice"}),  # 待核实, never 符合 (issue 20)
     Case("duplicate_site_ids", duplicate_site_ids, 2, r"sites\.gpkg.*重复.*1: A.*3: A"),
     Case("unknown_category", unknown_category, 2, r"zoning\.gpkg:control_unit.*1: '生态优先区'.*3: '其它单元'.*priority"),
     Case("missing_zone_field", missing_zone_field, 2, r"protected_area.*缺少必需字段 zone.*fields"),
@@ -231,7 +273,11 @@ CASES = [
     Case("manifest_missing_file", manifest_missing_file, 2, r"找不到文件.*边界\.shp"),
     Case("mixed_geometry_redline", mixed_geometry_redline, 0, r"去掉 1 个", GOOD),
     Case("z_values", z_values, 0, r"Z", GOOD),
-    Case("empty_sites", empty_sites, 0, "", {}),
+    Case("empty_sites", empty_sites, 2, r"sites\.gpkg.*没有地块"),
+    Case("header_only_csv", header_only_csv, 2, r"sites\.csv.*没有地块.*no sites"),
+    Case("upper_name_columns", upper_name_columns, 0, "", GOOD),
+    Case("kml_placemarks", kml_placemarks, 0, "", GOOD),
+    Case("zero_width_type", zero_width_type, 0, r"chemical\\u200b", {"IN_RL": "prohibited", "PLAIN": "compatible"}),
     Case("missing_geometry", missing_geometry, 2, r"sites\.csv.*无法识别的坐标.*3"),
     Case("bd09_sites", bd09_sites, 0, "", GOOD),
     Case("prefixed_sites_wrong_crs", prefixed_sites_wrong_crs, 2, r"xy\.csv.*EPSG:4526"),
