@@ -33,7 +33,7 @@ from spatial.errors import InputError, OutputExistsError, SchemaError
 from spatial.io import read_vector
 from spatial.pgzoning import MANIFEST_TABLE, META_TABLE, ROW_COLUMN, db_engine, frame_sha256, parse_db_url
 from spatial.validate import validate_zoning
-from spatial.zoning import package_entries
+from spatial.zoning import is_demo_zoning, package_entries
 
 __all__ = ["PublishedVersion", "publish_package", "list_versions", "version_of"]
 
@@ -211,13 +211,13 @@ def publish_package(
             con.execute(
                 sa.text(
                     f"create table {_q(schema)}.{_q(META_TABLE)} (label text not null, issuer text, published timestamptz not null, "
-                    "content_hash text not null, source text, ecozone_version text, layers jsonb, findings jsonb)"
+                    "content_hash text not null, source text, ecozone_version text, layers jsonb, findings jsonb, demo boolean not null)"
                 )
             )
             con.execute(
                 sa.text(
                     f"insert into {_q(schema)}.{_q(META_TABLE)} values (:label, :issuer, :published, :hash, :source, :ver, "
-                    "cast(:layers as jsonb), cast(:findings as jsonb))"
+                    "cast(:layers as jsonb), cast(:findings as jsonb), :demo)"
                 ),
                 {
                     "label": label,
@@ -228,6 +228,7 @@ def publish_package(
                     "ver": __version__,
                     "layers": json.dumps(list(raw), ensure_ascii=False),
                     "findings": None if findings is None else json.dumps(findings),
+                    "demo": is_demo_zoning(package),  # the synthetic demo stays stamped 示范数据 when read back
                 },
             )
     finally:

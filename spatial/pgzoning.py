@@ -36,6 +36,7 @@ __all__ = [
     "parse_db_url",
     "db_engine",
     "db_entries",
+    "db_is_demo",
     "read_db_layer",
     "frame_sha256",
     "MANIFEST_TABLE",
@@ -228,6 +229,33 @@ def db_entries(engine: Any, pkg: DbPackage) -> dict[str, dict[str, Any]]:
             f"{pkg.display}: schema {pkg.schema} has no table with a geometry column (one PostGIS table per standard layer)",
         )
     return entries
+
+
+def db_is_demo(engine: Any, pkg: DbPackage) -> bool:
+    """Return whether the schema holds the bundled synthetic demo (``ecozone_meta.demo``): its outputs stay stamped.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        Connected engine.
+    pkg : DbPackage
+        The package URL.
+
+    Returns
+    -------
+    bool
+        True when ``ecozone zoning publish`` wrote the bundled demo into this schema.
+    """
+    import sqlalchemy as sa
+
+    with engine.connect() as con:
+        has = con.execute(
+            sa.text("select 1 from information_schema.columns where table_schema = :s and table_name = :t and column_name = 'demo'"),
+            {"s": pkg.schema, "t": META_TABLE},
+        ).first()
+        if has is None:
+            return False
+        return bool(con.execute(sa.text(f"select bool_or(demo) from {_q(pkg.schema)}.{_q(META_TABLE)}")).scalar())
 
 
 def read_db_layer(engine: Any, pkg: DbPackage, entry: Mapping[str, Any]) -> gpd.GeoDataFrame:

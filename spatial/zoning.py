@@ -36,7 +36,7 @@ from spatial.crs import WGS84, describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries
 from spatial.io import file_sha256, list_layers, read_vector
-from spatial.pgzoning import db_engine, db_entries, frame_sha256, is_db_url, parse_db_url, read_db_layer
+from spatial.pgzoning import db_engine, db_entries, db_is_demo, frame_sha256, is_db_url, parse_db_url, read_db_layer
 from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
 __all__ = [
@@ -87,6 +87,8 @@ def is_demo_zoning(zoning: Zoning | str | os.PathLike[str] | None) -> bool:
         True for the bundled 连州 demo (its outputs must be stamped :data:`DEMO_STAMP`).
     """
     if zoning is None:
+        return True
+    if isinstance(zoning, Zoning) and zoning.demo:
         return True
     path = zoning.path if isinstance(zoning, Zoning) else zoning
     if path is None:
@@ -164,6 +166,8 @@ class Zoning:
     sources: list[LayerSource] = field(default_factory=list)
     path: Path | str | None = None
     coverage: dict[str, shapely.Geometry] = field(default_factory=dict)
+    #: The bundled synthetic demo read from a store other than its file (a PostGIS copy): still stamped.
+    demo: bool = False
     _wgs84: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
 
     def __contains__(self, name: str) -> bool:
@@ -297,9 +301,12 @@ def _load_from_db(url: str, working_crs: str | CRS | None) -> Zoning:
             gdf = read_db_layer(engine, pkg, entry)
             raw[name] = (gdf, {**entry, "path": pkg.display, "layer": entry["table"], "sha256": frame_sha256(gdf),
                                "label": f"{pkg.schema}.{entry['table']}"})
+        demo = db_is_demo(engine, pkg)
     finally:
         engine.dispose()
-    return _build(raw, pkg.display, working_crs)
+    zoning = _build(raw, pkg.display, working_crs)
+    zoning.demo = demo
+    return zoning
 
 
 def _build(

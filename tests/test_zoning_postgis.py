@@ -22,7 +22,7 @@ from spatial import load_rules, screen
 from spatial.cli import cli
 from spatial.errors import InputError, OutputExistsError
 from spatial.pgpublish import list_versions, publish_package
-from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
+from spatial.zoning import demo_sites_path, demo_zoning_path, is_demo_zoning, load_zoning
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -80,6 +80,7 @@ def test_demo_published_listed_and_screened_identically(postgis_url: str, tmp_pa
     zf, zd = load_zoning(demo_zoning_path()), load_zoning(url)
     _assert_same_zoning(zf, zd)
     assert zd.path == url and all(s.path == url for s in zd.sources)
+    assert is_demo_zoning(zd)  # the synthetic demo stays stamped 示范数据 from the database too
     rules = load_rules(FROZEN_RULES)
     from_file = screen(demo_sites_path(), zf, rules)
     _assert_same_screening(from_file, screen(demo_sites_path(), zd, rules))
@@ -141,3 +142,33 @@ def test_web_app_screens_against_a_published_version(postgis_url: str, tmp_path:
     expected = screen(demo_sites_path(), load_zoning(demo_zoning_path()))
     assert [s["verdict"] for s in doc["sites"]] == expected.sites["verdict"].tolist()
     app.state.store.close()
+
+
+def test_coverage_extent_travels_and_province_is_not_demo(postgis_url: str, tmp_path: Path) -> None:
+    """A manifest's coverage extent is published and read back; a package that is not the demo is not stamped."""
+    import yaml
+
+    gpkg = write_toy_gpkg(tmp_path / "toy.gpkg")
+    zf0 = load_zoning(gpkg)
+    lon0, lat0, lon1, lat1 = (float(v) for v in zf0.to_wgs84("boundary").total_bounds)
+    cov = [lon0, lat0, (lon0 + lon1) / 2, lat1]  # farmland stated to cover only the western half
+    manifest = tmp_path / "zoning.yaml"
+    layers = {name: {"path": "toy.gpkg", "layer": name} for name in ("boundary", "redline", "farmland")}
+    layers["farmland"]["coverage"] = cov
+    manifest.write_text(yaml.safe_dump({"layers": layers}, allow_unicode=True), encoding="utf-8")
+    from spatial.io import list_layers
+
+    names = {n: n for n in list_layers(gpkg)}
+    if "boundary" not in names:  # the toy writes Chinese layer names: point the manifest at them
+        from layers import spec_for_layer_name
+
+        by_std = {spec_for_layer_name(n).name: n for n in names if spec_for_layer_name(n)}
+        for name in layers:
+            layers[name]["layer"] = by_std[name]
+        manifest.write_text(yaml.safe_dump({"layers": layers}, allow_unicode=True), encoding="utf-8")
+    zf = load_zoning(manifest)
+    v = publish_package(manifest, postgis_url, label="coverage", schema="toy_cov", validate=False)
+    zd = load_zoning(v.url)
+    _assert_same_zoning(zf, zd)
+    assert set(zd.coverage) == {"farmland"} and zd.coverage["farmland"].equals(zf.coverage["farmland"])
+    assert not is_demo_zoning(zd)
