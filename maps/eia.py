@@ -39,6 +39,7 @@ from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
 from spatial.output import user_columns
 from spatial.plan_sections import cite_sections, compact_sections
 from spatial.project_types import VERDICT_EIA
+from spatial.rules import LEVEL_ZH
 from spatial.zoning import DEMO_STAMP
 
 __all__ = [
@@ -1166,15 +1167,8 @@ def _file_name(path: Any) -> str:
     return shown if "内置数据" in shown else PurePath(p.replace("\\", "/")).name
 
 
-_LEVEL_ZH = {
-    "national": "国家",
-    "province": "省",
-    "region": "区域",
-    "city": "市",
-    "county": "县（市、区）",
-    "custom": "自定义",
-    "unit": "单元",
-}
+#: Catalogue level names as the audit table prints them (a unit-level list is "单元" there).
+_LEVEL_ZH = {**LEVEL_ZH, "unit": "单元"}
 _FILE_COLUMNS = ["用途", "文件", "图层/版本", "SHA-256", "坐标系", "要素数"]
 
 

@@ -8,15 +8,24 @@ screen`` makes), or the script exits 1.  Prints p50/p95 latency from submit
 to done, the ratio to one warm screening job (the web worker's) run directly in the
 same process (the baseline), and how fast a page answers while the pool is busy.  Only loopback traffic; bounded in count and time.
 
+``--single`` measures the interactive path instead: 50 drawn parcels (200 m
+squares at seeded random places inside the county boundary) sent one at a time
+to ``POST /api/check`` on a warm server, p50/p95 from request to answer, against
+the old path measured in the same run (the same parcel submitted as a screening
+job through ``/api/screenings`` and polled until done, for ``--old`` parcels).
+
 Run from the repository root::
 
     python scripts/bench_serve.py            # 20 clients, 2 worker processes
     python scripts/bench_serve.py --clients 5 --jobs 1
+    python scripts/bench_serve.py --single   # demo zoning
+    python scripts/bench_serve.py --single --zoning /tmp/province/province_zoning.gpkg
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import sys
@@ -27,7 +36,6 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import uvicorn
 
 from spatial.job import ScreeningJob
@@ -51,6 +59,8 @@ def baseline(tmp: Path) -> tuple[float, dict[str, str]]:
 
 def one_client(base: str, body: bytes, deadline: float) -> tuple[float, dict[str, str], str]:
     """Submit the demo sites, poll until done; return latency, verdicts and status."""
+    import httpx
+
     with httpx.Client(base_url=base, timeout=60) as c:
         t0 = time.perf_counter()
         r = c.post("/api/screenings", files={"files": ("lianzhou_sites.gpkg", body)})
@@ -65,13 +75,114 @@ def one_client(base: str, body: bytes, deadline: float) -> tuple[float, dict[str
     return float("nan"), {}, "timeout"
 
 
+def random_parcels(zoning_path: Path | None, n: int, seed: int = 24, size_m: float = 200.0) -> list[dict]:
+    """Return ``n`` GeoJSON squares (WGS84) at seeded random places inside the county boundary."""
+    import numpy as np
+    import shapely
+    from pyproj import Transformer
+
+    z = load_zoning(zoning_path) if zoning_path else load_zoning()
+    county = shapely.union_all(z.layers["boundary"].geometry.values).buffer(-size_m)
+    shapely.prepare(county)
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = county.bounds
+    to_ll = Transformer.from_crs(z.crs, 4326, always_xy=True)
+    out: list[dict] = []
+    while len(out) < n:
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if not county.contains(shapely.Point(x, y)):
+            continue
+        h = size_m / 2
+        ring = [to_ll.transform(px, py) for px, py in ((x - h, y - h), (x + h, y - h), (x + h, y + h), (x - h, y + h), (x - h, y - h))]
+        out.append({"type": "Polygon", "coordinates": [[list(p) for p in ring]]})
+    return out
+
+
+def _call(base: str, path: str, body: dict | None = None, form: dict | None = None) -> dict:
+    """One loopback request with the standard library (JSON body, urlencoded form, or GET); the answer's JSON."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    data, headers = None, {"Accept": "application/json"}
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    elif form is not None:
+        data, headers["Content-Type"] = urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded"
+    req = urllib.request.Request(base + path, data=data, headers=headers)
+    with urllib.request.urlopen(req, timeout=600) as r:  # noqa: S310 - loopback only
+        return json.loads(r.read())
+
+
+def single(args: argparse.Namespace) -> int:
+    """Interactive path: p50/p95 of ``POST /api/check`` per drawn parcel, against the old full-job path."""
+    import json
+
+    zoning_path = Path(args.zoning) if args.zoning else None
+    parcels = random_parcels(zoning_path, args.parcels)
+    with tempfile.TemporaryDirectory(prefix="ecozone-bench-single-") as tmp:
+        app = create_app(ServeSettings(data_dir=Path(tmp) / "data", workers=1, zoning=zoning_path))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}"
+        lat: list[float] = []
+        verdicts: dict[str, int] = {}
+        t = time.perf_counter()
+        _call(base, "/api/check", {"geometries": [parcels[0]], "project_type": args.type})  # warm: loads the version once
+        cold = time.perf_counter() - t
+        for g in parcels:
+            t = time.perf_counter()
+            v = _call(base, "/api/check", {"geometries": [g], "project_type": args.type, "facts": args.facts})["verdict"]
+            lat.append(time.perf_counter() - t)
+            verdicts[v] = verdicts.get(v, 0) + 1
+        old: list[float] = []
+        for i, g in enumerate(parcels[: args.old + 1]):  # the first old job warms the worker; not counted
+            drawn = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": g, "properties": {}}]})
+            t = time.perf_counter()
+            job = _call(base, "/api/screenings", form={"drawn": drawn, "project_type": args.type})["id"]
+            while True:  # the old path: every file written before the verdict was shown
+                doc = _call(base, f"/api/screenings/{job}")
+                if doc["status"] == "failed" or (doc["status"] == "done" and doc.get("files_status") != "pending"):
+                    break
+                time.sleep(0.05)
+            if i:
+                old.append(time.perf_counter() - t)
+        server.should_exit = True
+        thread.join(timeout=60)
+    lat.sort()
+    p50, p95 = statistics.median(lat), lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+    old_p50 = statistics.median(old)
+    print(f"zoning: {zoning_path or 'demo (连州)'}; parcels {len(lat)} (200 m squares, seeded random places), type {args.type}, facts {args.facts}")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"verdicts: {verdicts}")
+    print(f"POST /api/check: first (loads the version) {cold:.2f} s; warm p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms")
+    print(f"old path (one-parcel screening job, submit→done, {len(old)} jobs): p50 {old_p50:.2f} s; ratio old p50 / check p50 = {old_p50 / p50:.0f}x")
+    print(f"target p95 ≤ {args.target:.1f} s: {'met' if p95 <= args.target else 'NOT met'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the load test; exit 1 if any job is wrong or unfinished."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (ecozone serve --jobs)")
     ap.add_argument("--timeout", type=float, default=600.0)
+    ap.add_argument("--single", action="store_true", help="interactive path: POST /api/check per drawn parcel")
+    ap.add_argument("--zoning", default="", help="--single: zoning package (default: the demo)")
+    ap.add_argument("--parcels", type=int, default=50, help="--single: parcels checked")
+    ap.add_argument("--old", type=int, default=5, help="--single: parcels also run through the old job path")
+    ap.add_argument("--type", default="工业", help="--single: project type")
+    ap.add_argument("--facts", action="store_true", help="--single: ask for the per-layer facts too (the live page does not)")
+    ap.add_argument("--target", type=float, default=0.3, help="--single: p95 target in seconds")
     args = ap.parse_args(argv)
+    if args.single:
+        return single(args)
     with tempfile.TemporaryDirectory(prefix="ecozone-bench-serve-") as tmp:
         tmp_path = Path(tmp)
         base_s, expected = baseline(tmp_path)
@@ -95,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         page_times: list[float] = []
 
         def watch() -> None:  # the pages must stay responsive while the pool is busy
+            import httpx
+
             with httpx.Client(base_url=base, timeout=60) as c:
                 while running.is_set() and len(page_times) < 2000:
                     t = time.perf_counter()

@@ -31,12 +31,12 @@ def make_app(tmp: Path, **kw: Any) -> Any:
     return create_app(ServeSettings(data_dir=tmp, **kw))
 
 
-def wait_job(client: Any, job_id: str, timeout: float = 400.0, **kw: Any) -> dict[str, Any]:
-    """Poll ``GET /api/screenings/{id}`` until the job is done or failed."""
+def wait_job(client: Any, job_id: str, timeout: float = 400.0, files: bool = True, **kw: Any) -> dict[str, Any]:
+    """Poll ``GET /api/screenings/{id}`` until the job is done (and, with ``files``, its files written) or failed."""
     t0 = time.monotonic()
     while True:
         doc = client.get(f"/api/screenings/{job_id}", **kw).json()
-        if doc.get("status") in ("done", "failed"):
+        if doc.get("status") == "failed" or (doc.get("status") == "done" and not (files and doc.get("files_status") == "pending")):
             return doc
         if time.monotonic() - t0 > timeout:
             raise AssertionError(f"job {job_id} still {doc.get('status')} after {timeout} s")
@@ -80,6 +80,21 @@ def redline_patch(size_m: float = 200.0) -> tuple[shapely.Polygon, str]:
     p = shapely.point_on_surface(core if not core.is_empty else big.geometry)
     h = size_m / 2
     return shapely.box(p.x - h, p.y - h, p.x + h, p.y + h), str(big.get("name", ""))
+
+
+def outside_patch(size_m: float = 100.0) -> shapely.Polygon:
+    """A square in the demo town's development boundary, 300 m from every area a 工业 site must keep out of (EPSG:4546)."""
+    from spatial import load_zoning
+
+    z = load_zoning()
+    town = shapely.union_all(z.layers["urban_boundary"].geometry.values)
+    keep_out = ("redline", "protected_area", "water_source", "farmland", "corridor", "general_eco_space", "sensitive_receptor")
+    avoid = shapely.union_all([shapely.union_all(z.layers[k].geometry.values) for k in keep_out if k in z.layers])
+    free = town.difference(avoid.buffer(300))
+    parts = sorted(getattr(free, "geoms", [free]), key=lambda g: -g.area)
+    p = shapely.point_on_surface(parts[0])
+    h = size_m / 2
+    return shapely.box(p.x - h, p.y - h, p.x + h, p.y + h)
 
 
 def to_lonlat(geom: shapely.Geometry, crs: str = DEMO_CRS) -> shapely.Geometry:

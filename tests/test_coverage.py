@@ -248,3 +248,16 @@ def test_demo_path_is_demo() -> None:
     from spatial.zoning import is_demo_zoning
 
     assert is_demo_zoning(demo_zoning_path()) and not is_demo_zoning(Path("elsewhere.gpkg"))
+
+
+def test_guangdong_31_without_a_park_layer_is_pending_naming_the_layer(tmp_path: Path) -> None:
+    """广东省环境保护条例第三十一条 ("应当按照规定入驻工业园区") cannot be checked without parks: 待核实, naming them."""
+    layers = toy_layers()
+    del layers["industrial_park"]
+    z = load_zoning(_write(tmp_path / "noparks31.gpkg", layers))
+    res = screen(_sites(km_point(8.5, 12.6), types=["chemical"]), z)
+    cov = res.hits[res.hits["rule_id"] == "COV-industrial_park"]
+    assert len(cov) == 1 and cov["verdict"].iloc[0] == "notice"
+    assert "IP-OUT" in cov["message_zh"].iloc[0] and "产业园区" in cov["message_zh"].iloc[0]
+    assert "IP-OUT" not in set(res.hits["rule_id"])  # never decided without the layer it reads
+    assert res.sites["verdict"].iloc[0] != "compatible"

@@ -345,7 +345,8 @@ def test_a_previous_result_can_be_screened_again(tmp_path: Path, toy_zoning: obj
     """screening.gpkg fed back in: its verdict/n_hits columns are kept as 原表 columns, not a crash."""
     gdf = gpd.GeoDataFrame({"site_id": ["A"], "project_type": ["光伏"], "建设单位": ["甲"]}, geometry=[km_point(8, 12)], crs=TOY_CRS)
     first = screen(gdf, toy_zoning)
-    again = screen(first.sites, toy_zoning)
+    with pytest.warns(DataWarning, match="识别为 ecozone 的筛查结果表"):  # said, not silent (issue 22)
+        again = screen(first.sites, toy_zoning)
     assert again.sites["verdict（原表）"].iloc[0] == first.sites["verdict"].iloc[0]
     assert again.sites["verdict"].iloc[0] == first.sites["verdict"].iloc[0] and again.sites["建设单位"].iloc[0] == "甲"
 

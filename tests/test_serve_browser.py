@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from serve_helpers import coordfile_text, make_app, redline_patch, to_lonlat
+from serve_helpers import coordfile_text, make_app, outside_patch, redline_patch, to_lonlat
 
 from maps.browser import CHROMIUM_ARGS, browser_unavailable_reason, chromium_path
 from spatial.cli import cli
@@ -84,8 +84,10 @@ def _until(cond, timeout: float = 20.0) -> None:
 
 
 def _wait_result(page) -> None:
+    """The result page with its verdicts, then (the page reloads itself) with its files."""
     page.wait_for_url("**/screenings/*")
     page.wait_for_selector("#verdicts", timeout=120_000)
+    page.wait_for_selector("#files-state[data-files='ready']", timeout=300_000)
     page.wait_for_selector("#map[data-sites-loaded]")  # wait_for_function would need eval, which the CSP forbids
 
 
@@ -164,4 +166,54 @@ def test_coordfile_and_drawn_polygon_over_red_line_are_prohibited(server: str, b
     assert len(table) == 2
     assert {zh for _, zh in table.values()} == {"禁止"}
     assert page.locator(".verdict-marker.verdict-prohibited").count() == 2
+    assert blocked == [] and errors == []
+
+
+@pytest.mark.slow
+def test_live_verdict_while_drawing_changes_when_moved_out(server: str, browser_page) -> None:
+    """Draw a polygon over a red-line patch: the live panel shows 禁止 with no job submitted; move it out: the verdict changes.
+
+    The move sets the drawn layer's vertices to a square in the town's development
+    boundary and fires ``draw:editvertex``, the event Leaflet.draw fires when a vertex is dragged.
+    """
+    page, blocked, errors = browser_page
+    patch, _ = redline_patch(300.0)
+    page.goto(server + "/")
+    page.wait_for_selector("#map[data-zoning-loaded]")
+    page.select_option("#project_type", "industrial")
+    page.fill("#site_name", "拟建厂房")
+    ll = to_lonlat(patch)
+    ring = list(ll.exterior.coords)[:4]
+    page.evaluate("([lat, lon]) => window.ecozoneMap.setView([lat, lon], 15, {animate: false})", [ll.centroid.y, ll.centroid.x])
+    page.click(".leaflet-draw-draw-polygon")
+    pts = page.evaluate(
+        """(ring) => {
+            const map = window.ecozoneMap, r = map.getContainer().getBoundingClientRect();
+            return ring.map(([lon, lat]) => { const p = map.latLngToContainerPoint([lat, lon]); return [r.left + p.x, r.top + p.y]; });
+        }""",
+        ring,
+    )
+    for i, (x, y) in enumerate(pts, start=1):
+        page.mouse.click(x, y)
+        page.wait_for_timeout(300)
+        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)
+    page.click(".leaflet-draw-actions a:text-is('完成')")
+    page.wait_for_selector("#live-verdict[data-verdict='prohibited']", timeout=30_000)
+    assert "禁止" in page.inner_text("#live-verdict")
+    assert page.locator(".leaflet-tooltip.live-prohibited").inner_text().startswith("拟建厂房")
+    assert "生态保护红线" in page.inner_text("#live-detail")
+    assert page.url.rstrip("/") == server  # nothing submitted
+    out = to_lonlat(outside_patch(300.0))
+    page.evaluate(
+        """(ring) => {
+            const layer = window.ecozoneDrawn.getLayers()[0];
+            layer.setLatLngs([ring.map(([lon, lat]) => L.latLng(lat, lon))]);
+            window.ecozoneMap.fire('draw:editvertex', {layers: window.ecozoneDrawn, poly: layer});
+        }""",
+        list(out.exterior.coords)[:4],
+    )
+    page.wait_for_selector("#live-verdict[data-verdict='restricted']", timeout=30_000)
+    assert "限制" in page.inner_text("#live-verdict")
+    jobs = page.evaluate("() => fetch('/api/screenings', {headers: {Accept: 'application/json'}}).then(r => r.json())")
+    assert not any(j.get("n_sites") == 1 and "拟建厂房" in str(j) for j in jobs)
     assert blocked == [] and errors == []

@@ -98,7 +98,8 @@ def _screen_partition(part: gpd.GeoDataFrame, payload: tuple[Any, ...], threads:
             geoms = frame["geometry"].to_numpy(dtype=object).copy()
             geoms[frame["inside"].to_numpy(bool)] = None
             frame["geometry"] = pd.Series(geoms, index=frame.index, dtype=object)
-    touch = {layer: pairs.drop(columns="label") for layer, pairs in touch.items()}
+    # labels travel back only as feature numbers; coverage pairs (``_outside``) carry none
+    touch = {layer: pairs.drop(columns="label", errors="ignore") for layer, pairs in touch.items()}
     return {"pos": pos, "hits": hits, "touch": touch, "rank": rank, "seconds": time.perf_counter() - t0}
 
 
@@ -287,7 +288,8 @@ def screen_sites_dask(
     touch: dict[str, pd.DataFrame] = {}
     for layer in dict.fromkeys(k for r in results for k in r["touch"]):
         pairs = _restore(pd.concat([r["touch"][layer] for r in results if layer in r["touch"]], ignore_index=True), site_geoms)
-        pairs["label"] = pd.Series(prepared.labels[layer][pairs["f"].to_numpy(np.int64)], index=pairs.index, dtype=object)
+        if layer in prepared.labels:  # a zoning layer's pairs (not the coverage stage's ``_outside``)
+            pairs["label"] = pd.Series(prepared.labels[layer][pairs["f"].to_numpy(np.int64)], index=pairs.index, dtype=object)
         touch[layer] = pairs
     t = time.perf_counter()
     result = assemble_result(prep_sites, hits, touch, rank, prepared, rules, sites_audit, t0=t0, started=started)

@@ -21,6 +21,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from layers import REGISTRY
+from layers.control_unit import CATEGORY_ZH
 from spatial._version import __version__
 from spatial.serve import handlers, views
 from spatial.serve.actions import mark_interrupted, register_local_zoning
@@ -43,6 +45,8 @@ def templates() -> Jinja2Templates:
     from spatial.completeness import incomplete_findings
 
     t.env.globals.update({n: getattr(views, n) for n in names}, KIND_ZH=KIND_ZH, version=__version__, incomplete_findings=incomplete_findings)
+    # Chinese names where the data carries identifiers: layers from their LayerSpec, unit categories from layers/control_unit.
+    t.env.globals.update(LAYER_ZH={name: spec.label_zh for name, spec in REGISTRY.items()}, CATEGORY_ZH=CATEGORY_ZH)
     return t
 
 

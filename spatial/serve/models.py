@@ -15,6 +15,10 @@ __all__ = [
     "ScreeningSummary",
     "Screening",
     "ZoningVersionOut",
+    "CheckRequest",
+    "CheckFinding",
+    "CheckSite",
+    "CheckAnswer",
     "ERROR_RESPONSES",
 ]
 
@@ -58,6 +62,7 @@ class OutputFile(BaseModel):
     name: str
     bytes: int
     url: str
+    state: str = Field(default="可下载", description="可下载 (listed files are always complete)")
 
 
 class Accepted(BaseModel):
@@ -106,6 +111,9 @@ class Screening(BaseModel):
     error: ErrorBody | None = Field(description="Why the job failed")
     sites: list[SiteVerdict] | None
     files: list[OutputFile]
+    files_status: str | None = Field(default=None, description="Done jobs: pending (生成中), ready (可下载) or failed; the verdicts come first")
+    files_status_zh: str | None = None
+    files_error: str | None = Field(default=None, description="Why writing the files failed")
 
 
 class ZoningVersionOut(BaseModel):
@@ -121,6 +129,60 @@ class ZoningVersionOut(BaseModel):
     sha256: str
     findings: dict[str, Any] | None = Field(description="What ecozone validate found (layers, findings)")
     error: str | None
+
+
+class CheckRequest(BaseModel):
+    """An instant check: one GeoJSON geometry or a few (WGS84), a project type, optionally names and a zoning version."""
+
+    geometries: list[dict[str, Any]] = Field(min_length=1, description="GeoJSON geometries (Point, LineString, Polygon) or Features, WGS84 lon/lat")
+    project_type: str = Field(description="Project type of every site (中文或英文), e.g. 化工, 工业, 住宅")
+    names: list[str] = Field(default_factory=list, description="Site names in order (default: a Feature's name, else 绘制图形N)")
+    zoning_version: str = Field(default="", description="Zoning version id (default: newest accepted)")
+    facts: bool = Field(default=True, description="Measure per-layer facts (overlap, nearest feature); the live page asks without them")
+
+
+class CheckFinding(BaseModel):
+    """One rule that reacted to a site, with its clause."""
+
+    model_config = ConfigDict(extra="allow")
+    rule_id: str
+    layer: str
+    layer_zh: str | None = None
+    feature_name: str | None = None
+    verdict: str
+    message_zh: str | None = None
+    basis: str | None = Field(default=None, description="The clause: title, 文号 and article")
+
+
+class CheckSite(BaseModel):
+    """One checked site: verdict, findings, the 涉及/不涉及 rows, control units with their 准入清单, measured facts."""
+
+    model_config = ConfigDict(extra="allow")
+    site_id: str
+    name: str | None = None
+    project_type: str | None = None
+    verdict: str = Field(description="prohibited, restricted, notice or compatible")
+    verdict_zh: str | None = None
+    n_hits: int = 0
+    summary_zh: str | None = None
+    findings: list[CheckFinding]
+    layers: list[dict[str, Any]] = Field(description="逐项对照: layer, label_zh, status_zh (涉及/不涉及), features")
+    units: list[dict[str, Any]] = Field(description="Control units touched, with category and 准入清单 text")
+    facts: list[dict[str, Any]] = Field(description="Per layer: inside, overlap (m², 公顷, 亩), nearest feature, distance, direction")
+
+
+class CheckAnswer(BaseModel):
+    """The answer of ``POST /api/check``: no job, no files; the check is kept in the audit log."""
+
+    id: str = Field(description="The check's id in the audit log")
+    zoning_version: str
+    zoning_label: str
+    verdict: str = Field(description="The worst site's verdict")
+    verdict_zh: str
+    sites: list[CheckSite]
+    rules_sha256: str
+    warnings: list[str]
+    elapsed_ms: float = Field(description="Server time for the screening, ms")
 
 
 #: Error responses every API route may give, documented with their body.

@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from spatial.serve.deps import current, login_required
+from spatial.serve.products import FILE_STATE_ZH, failure, files_state
 from spatial.serve.store import Job, ZoningVersion
 
 __all__ = [
@@ -153,13 +154,20 @@ def job_json(request: Request, job: Job) -> dict[str, Any]:
         "error": None,
         "sites": None,
         "files": [],
+        "files_status": None,
+        "files_status_zh": None,
+        "files_error": None,
     }
     if job.status == "failed":
         zh, en = split_message(job.error)
         doc["error"] = {"error": zh, "detail": en}
     if job.status == "done":
         doc["sites"] = json.loads((folder / "web" / "sites.json").read_text(encoding="utf-8"))
-        doc["files"] = [{**f, "url": f"/api/screenings/{job.id}/files/{quote(f['name'])}"} for f in output_files(folder)]
+        state = files_state(folder)
+        doc["files_status"], doc["files_status_zh"] = state, FILE_STATE_ZH[state]
+        doc["files_error"] = failure(folder) or None
+        ready = [] if state == "pending" else output_files(folder)  # a set is listed only once swapped in whole
+        doc["files"] = [{**f, "state": FILE_STATE_ZH["ready"], "url": f"/api/screenings/{job.id}/files/{quote(f['name'])}"} for f in ready]
     return public(doc, request)  # type: ignore[no-any-return]
 
 

@@ -11,10 +11,11 @@ A screening job, in order:
    is, exactly like ``ecozone screen FILE``; several files, drawn shapes and
    pasted coordinates are read with :func:`spatial.read_sites` and joined);
 2. screen against the chosen zoning version with the default catalogue;
-3. write the page data (``web/``), then the output set with the CLI's
-   writers inside its transaction (:func:`spatial.outset.output_set`:
-   staged, swapped in whole, ``run.json`` tracing every file);
-4. record the verdicts and counts, then mark the job done.
+3. write the page data (``web/``), record the verdicts and counts and mark
+   the job done: the verdicts come first;
+4. then write the output set with the CLI's writers inside its transaction
+   (:func:`spatial.outset.output_set`: staged, swapped in whole, ``run.json``
+   tracing every file); :mod:`spatial.serve.products` says 生成中 / 可下载.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import pandas as pd
 from spatial.errors import EcozoneError, InputError
 from spatial.job import ScreeningJob
 from spatial.screening import RunOptions
+from spatial.serve.products import mark_failed, mark_pending, mark_ready
 from spatial.serve.store import Store, now
 from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile
@@ -396,6 +398,17 @@ def _job_sites(folder: Path, inputs: list[dict[str, Any]]) -> Any:
     return files[0] if len(inputs) == 1 and inputs[0]["kind"] not in ("drawn", "pasted") else files
 
 
+def _write_files(job_run: ScreeningJob, result: Any, folder: Path, job_id: str, threaded: bool) -> None:
+    """Write the job's output set after its verdicts (the CLI's writers, staged and swapped in whole)."""
+    try:
+        with _recorded_warnings(threaded):
+            job_run.write_set(result, folder / "out", argv=["ecozone", "serve", f"job={job_id}"])
+        mark_ready(folder)
+    except Exception as exc:  # noqa: BLE001 - the verdicts stand; the page says the files failed and why
+        log.exception("screening %s: writing the files failed", job_id)
+        mark_failed(folder, _error_text(exc))
+
+
 def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = False) -> None:
     """Run one screening job end to end and record its outcome.
 
@@ -434,14 +447,14 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
 
             store.update_job(job_id, claim=claim, progress=10.0, stage="筛查")
             result = job_run.screen(progress=progress)
-            store.update_job(job_id, claim=claim, progress=70.0, stage="写出结果文件、地图和报告")
+            store.update_job(job_id, claim=claim, progress=70.0, stage="写出结论")
             staging = folder / ".staging"
             shutil.rmtree(staging, ignore_errors=True)
             records = _web_data(result, staging / "web")
             os.replace(staging / "web", folder / "web")
             shutil.rmtree(staging, ignore_errors=True)
-            # The CLI's output set: staged, swapped in whole, with run.json tracing every file.
-            job_run.write_set(result, folder / "out", argv=["ecozone", "serve", f"job={job_id}"])
+        # The verdicts first: the job is done now; its files follow in this task (the page shows 生成中 until then).
+        mark_pending(folder)
         counts = {v: int(n) for v, n in pd.Series([r["verdict"] for r in records], dtype=object).value_counts().items()}
         store.finish_job(
             job_id,
@@ -450,13 +463,14 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
             status="done",
             finished=now(),
             progress=100.0,
-            stage="完成",
+            stage="完成（结果文件生成中）",
             counts=counts,
             n_sites=len(records),
             rules_sha256=str(result.audit.get("rules", {}).get("sha256", "")),
             # The run's coverage line (missing layers, sites off the map) and the demo stamp come first.
             warnings=[*_coverage_notes(result.audit), *(_shown(w, inputs) for w in _messages(caught))],
         )
+        _write_files(job_run, result, folder, job_id, threaded)
     except Exception as exc:  # noqa: BLE001 - recorded for the page; never a traceback to the user
         if not isinstance(exc, EcozoneError):
             log.exception("screening %s failed", job_id)

@@ -13,6 +13,7 @@ from spatial.serve import actions, views
 from spatial.serve.auth import Principal
 from spatial.serve.deps import CurrentUser, PoolDep, SettingsDep, StoreDep, check_csrf
 from spatial.serve.models import ERROR_RESPONSES, Accepted, Screening, ScreeningSummary
+from spatial.serve.products import files_state
 from spatial.serve.store import Job
 
 __all__ = ["router", "ScreeningForm", "screening_form", "FormDep", "visible_job", "submit"]
@@ -106,7 +107,8 @@ def api_file(request: Request, job_id: str, name: str, who: CurrentUser, store: 
     """One output file of a finished job (report.docx/.html/.xlsx, screening.gpkg, CSVs, map.html)."""
     job = visible_job(store, who, job_id)
     folder = views.job_dir(request, job.id)
-    if job.status != "done" or name not in {f["name"] for f in views.output_files(folder)}:  # matched, never joined as given
+    pending = files_state(folder) == "pending"  # a set being rewritten is not served half-way
+    if job.status != "done" or pending or name not in {f["name"] for f in views.output_files(folder)}:  # matched, never joined as given
         raise HTTPException(404)
     inline = name.endswith(".html") and request.query_params.get("view") == "1"
     headers = {"Content-Security-Policy": "sandbox allow-scripts allow-popups"} if inline else {}

@@ -3,6 +3,7 @@
   "use strict";
   var VERDICT_COLOURS = { prohibited: "#d7191c", restricted: "#fdae61", notice: "#2b83ba", compatible: "#1a9641" };
   var VERDICT_ZH = { prohibited: "禁止", restricted: "限制", notice: "关注", compatible: "符合" };
+  var VERDICT_SYMBOL = { prohibited: "✕", restricted: "▲", notice: "◆", compatible: "●" };
 
   function esc(s) {
     return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
@@ -57,15 +58,73 @@
       draw: { polygon: { allowIntersection: false, showArea: false }, polyline: {}, marker: {}, rectangle: false, circle: false, circlemarker: false }
     }));
     var count = document.getElementById("drawn-count");
+    var nameBox = document.getElementById("site_name");
+    function names(n) {
+      var base = nameBox && nameBox.value.trim();
+      var out = [];
+      for (var i = 0; i < n; i++) { out.push(base ? (n > 1 ? base + (i + 1) : base) : "绘制图形" + (i + 1)); }
+      return out;
+    }
     function sync() {
       var fc = drawn.toGeoJSON();
-      fc.features.forEach(function (f, i) { f.properties = { name: "绘制图形" + (i + 1) }; });
+      var nm = names(fc.features.length);
+      fc.features.forEach(function (f, i) { f.properties = { name: nm[i] }; });
       document.getElementById("drawn").value = fc.features.length ? JSON.stringify(fc) : "";
       if (count) { count.textContent = String(fc.features.length); }
+      scheduleCheck();
     }
+    // Instant check: every edit asks /api/check (debounced); the verdict shows beside each parcel and in the panel.
+    var timer = null, seq = 0;
+    var liveVerdict = document.getElementById("live-verdict"), liveNote = document.getElementById("live-note"), liveDetail = document.getElementById("live-detail");
+    function scheduleCheck() { if (timer) { clearTimeout(timer); } timer = setTimeout(runCheck, 300); }
+    function showLive(verdict, text) {
+      if (!liveVerdict) { return; }
+      liveVerdict.textContent = text;
+      liveVerdict.setAttribute("data-verdict", verdict || "");
+      liveVerdict.style.color = VERDICT_COLOURS[verdict] || "";
+    }
+    function runCheck() {
+      var layers = drawn.getLayers();
+      if (!layers.length) { showLive("", "—"); if (liveDetail) { liveDetail.innerHTML = ""; } return; }
+      var typeSel = document.getElementById("project_type");
+      var ptype = typeSel ? typeSel.value : "";
+      if (!ptype) { showLive("", "—"); if (liveNote) { liveNote.textContent = "请先选择项目类型，再看即时结论。"; } return; }
+      var fc = drawn.toGeoJSON();
+      var ver = document.getElementById("zoning_version");
+      var csrf = document.querySelector("input[name=csrf_token]");
+      var mine = ++seq;
+      if (liveNote) { liveNote.textContent = "核查中…"; }
+      fetch("/api/check", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf ? csrf.value : "" },
+        body: JSON.stringify({ geometries: fc.features.map(function (f) { return f.geometry; }), names: names(fc.features.length), project_type: ptype, zoning_version: ver ? ver.value : "", facts: false })
+      }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); }).then(function (res) {
+        if (mine !== seq) { return; }  // a newer edit is on its way
+        var ok = res[0], body = res[1];
+        if (!ok) { showLive("", "—"); if (liveNote) { liveNote.textContent = body.error || "核查失败"; } return; }
+        showLive(body.verdict, (VERDICT_SYMBOL[body.verdict] || "") + " " + body.verdict_zh);
+        if (liveNote) { liveNote.textContent = "（" + body.elapsed_ms + " ms，未提交任务）"; }
+        var html = "";
+        body.sites.forEach(function (s, i) {
+          var l = layers[i];
+          var c = VERDICT_COLOURS[s.verdict] || "#6a3d9a";
+          if (l && l.setStyle) { l.setStyle({ color: c, fillColor: c }); }
+          if (l) { l.unbindTooltip(); l.bindTooltip(esc(s.name) + "：" + (VERDICT_SYMBOL[s.verdict] || "") + esc(s.verdict_zh), { permanent: true, direction: "right", className: "live-tip live-" + s.verdict }).openTooltip(); }
+          html += "<p><b>" + esc(s.name) + "</b>：" + esc(s.verdict_zh) + "。" + esc(s.summary_zh) + "</p><ul>" +
+            s.findings.map(function (f) { return "<li>" + esc(f.layer_zh) + "：" + esc(f.message_zh) + "<br><small>依据：" + esc(f.basis) + "</small></li>"; }).join("") + "</ul>";
+        });
+        if (liveDetail) { liveDetail.innerHTML = html; }
+      }).catch(function () { if (mine === seq && liveNote) { liveNote.textContent = "核查失败，请稍后重试。"; } });
+    }
+    window.ecozoneDrawn = drawn;
     map.on(L.Draw.Event.CREATED, function (ev) { drawn.addLayer(ev.layer); sync(); });
     map.on(L.Draw.Event.EDITED, sync);
+    map.on(L.Draw.Event.EDITVERTEX, sync);  // a vertex moved while editing: check again before 保存
+    map.on(L.Draw.Event.EDITMOVE, sync);
     map.on(L.Draw.Event.DELETED, sync);
+    if (nameBox) { nameBox.addEventListener("input", sync); }
+    var typeBox = document.getElementById("project_type");
+    if (typeBox) { typeBox.addEventListener("change", scheduleCheck); }
     var select = document.getElementById("zoning_version");
     var current = null;
     zoningLayer(map, el.getAttribute("data-zoning"), true).then(function (l) { current = l; });
@@ -123,6 +182,15 @@
     }, 1000);
   }
 
+  function pollFiles(p) {  // the verdicts are shown; reload once the files are written
+    if (p.getAttribute("data-files") !== "pending") { return; }
+    var timer = setInterval(function () {
+      getJSON("/api/screenings/" + p.getAttribute("data-job")).then(function (doc) {
+        if (doc.files_status !== "pending") { clearInterval(timer); window.location.reload(); }
+      }).catch(function () {});
+    }, 1000);
+  }
+
   function pollVersion(p) {
     var id = p.getAttribute("data-version");
     var timer = setInterval(function () {
@@ -142,6 +210,8 @@
     }
     var box = document.getElementById("job");
     if (box) { pollJob(box); }
+    var fs = document.getElementById("files-state");
+    if (fs) { pollFiles(fs); }
     var v = document.getElementById("validating");
     if (v) { pollVersion(v); }
   });

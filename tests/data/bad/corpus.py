@@ -264,7 +264,7 @@ CASES = [
     Case("swapped_csv", swapped_csv, 2, r"sites\.csv.*颠倒"),
     Case("metres_as_degrees", metres_as_degrees, 2, r"sites\.csv.*投影坐标.*EPSG:4547"),
     # No red line: housing at (3.5, 3.5) is only outside the development boundary (UB-OUT).
-    Case("empty_redline", empty_redline, 0, r"生态保护红线图层为空：结论“不涉及红线”不可靠", {"IN_RL": "restricted", "PLAIN": "notice"}),  # 待核实, never 符合 (issue 20)
+    Case("empty_redline", empty_redline, 0, r"生态保护红线图层为空：结论“不涉及红线”不可靠", {"IN_RL": "notice", "PLAIN": "notice"}),  # 待核实, never 符合 (issue 20); UB-OUT is 关注 since issue 21
     Case("duplicate_site_ids", duplicate_site_ids, 2, r"sites\.gpkg.*重复.*1: A.*3: A"),
     Case("unknown_category", unknown_category, 2, r"zoning\.gpkg:control_unit.*1: '生态优先区'.*3: '其它单元'.*priority"),
     Case("missing_zone_field", missing_zone_field, 2, r"protected_area.*缺少必需字段 zone.*fields"),
