@@ -127,8 +127,9 @@ def test_tables_without_manifest_and_refusals(postgis_url: str, tmp_path: Path) 
 
 def test_web_app_screens_against_a_published_version(postgis_url: str, tmp_path: Path) -> None:
     """``ecozone serve --zoning postgresql://…?schema=…``: the version is registered with its label and hash, jobs use it."""
+    import shapely
     from fastapi.testclient import TestClient
-    from serve_helpers import make_app, wait_job
+    from serve_helpers import make_app, redline_patch, to_lonlat, wait_job
 
     v = publish_package(demo_zoning_path(), postgis_url, label="网页版本", issuer="局", schema="web_v1", validate=False)
     app = make_app(tmp_path / "data", zoning=v.url)
@@ -138,6 +139,10 @@ def test_web_app_screens_against_a_published_version(postgis_url: str, tmp_path:
         r = c.post("/api/screenings", files={"files": ("s.gpkg", demo_sites_path().read_bytes())})
         assert r.status_code == 202, r.text
         doc = wait_job(c, r.json()["id"])
+        inside, _ = redline_patch()  # the instant check reads the same published version
+        chk = c.post("/api/check", json={"geometries": [shapely.geometry.mapping(to_lonlat(inside))], "project_type": "工业"})
+        assert chk.status_code == 200, chk.text
+        assert chk.json()["verdict"] == "prohibited"
     assert doc["status"] == "done", doc
     expected = screen(demo_sites_path(), load_zoning(demo_zoning_path()))
     assert [s["verdict"] for s in doc["sites"]] == expected.sites["verdict"].tolist()
