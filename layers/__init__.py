@@ -16,9 +16,11 @@ from layers import (
     farmland,
     general_eco_space,
     industrial_park,
+    land_sea,
     livestock_ban,
     protected_area,
     redline,
+    sea_unit,
     sensitive_receptor,
     urban_boundary,
     water_source,
@@ -32,6 +34,7 @@ REGISTRY: dict[str, LayerSpec] = {
     for m in (
         boundary, redline, protected_area, water_source, control_unit, farmland, urban_boundary, corridor,
         industrial_park, general_eco_space, env_zone, sensitive_receptor, livestock_ban, coastline,
+        sea_unit, land_sea,
     )
 }  # fmt: skip
 #: Display and processing order.
@@ -70,7 +73,7 @@ def section_layers(section: str) -> tuple[str, ...]:
 
     Parameters
     ----------
-    section : {'redline', 'quality', 'other'}
+    section : {'redline', 'quality', 'coast', 'other'}
         Section (``ReportRole.section``).
 
     Returns

@@ -197,6 +197,10 @@ class IndicatorRole:
         ``length`` kind: the field whose values the lengths are reported by.
     labels : mapping
         ``length`` kind: value of ``by`` -> Chinese indicator label (``河流廊道``).
+    share : tuple of str, optional
+        ``length`` kind: ``(value, indicator, label_zh, label_en)``: the value's
+        geodesic length as a share (%) of the layer's whole dissolved length
+        (自然岸线保有率).
     """
 
     kind: Literal["area", "count", "length", "none"] = "area"
@@ -204,6 +208,7 @@ class IndicatorRole:
     ratio: str | None = None
     by: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    share: tuple[str, str, str, str] | None = None
 
 
 #: A layer indicators do not measure (declared, so a forgotten role is caught).
@@ -212,7 +217,7 @@ NOT_MEASURED = IndicatorRole("none")
 #: 附图 groups a layer's map belongs to, in figure order.
 FIGURE_GROUPS = ("ecology", "units", "land")
 #: Report sections with a row per layer, in report order.
-REPORT_SECTIONS = ("redline", "quality", "other")
+REPORT_SECTIONS = ("redline", "quality", "coast", "other")
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,7 @@ class ReportRole:
 
     Parameters
     ----------
-    section : {'redline', 'quality', 'other'} or None
+    section : {'redline', 'quality', 'coast', 'other'} or None
         Site-analysis table with a row for the layer (生态保护红线 /
         环境质量底线和资源利用上线 / 其他空间管控要求); None: no row of its
         own (context such as the boundary, or a layer with rows of its own
@@ -239,7 +244,7 @@ class ReportRole:
         distances from sensitive receptors).
     """
 
-    section: Literal["redline", "quality", "other"] | None
+    section: Literal["redline", "quality", "coast", "other"] | None
     order: int
     constraint: bool
     figure: Literal["ecology", "units", "land"] | None
@@ -312,6 +317,10 @@ class LayerSpec:
         Every screening needs this layer whatever the project type (红线, 自然保护地,
         水源保护区, 管控单元, 永久基本农田, 城镇开发边界): a package without it (or
         with it empty) gives 待核实, never 不涉及, and ``validate`` reports it as an error.
+    coastal : bool
+        A layer of the coast (海岸线, 陆海分区, 近岸海域环境管控单元): rules reading it make it
+        needed only in a package that has a coast (a non-empty coastal layer);
+        an inland county is not asked for its shoreline.
     """
 
     name: str
@@ -339,6 +348,7 @@ class LayerSpec:
     check: Callable[[pd.DataFrame], list[tuple[str, str]]] | None = None
     kind_field: str | None = None
     standard: bool = False
+    coastal: bool = False
 
     def reach_zones(self, layer: gpd.GeoDataFrame) -> gpd.GeoSeries:
         """Return each feature's reach zone: the feature buffered by its :attr:`reach`.

@@ -18,7 +18,8 @@ from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, Laye
 __all__ = ["SPEC", "KINDS"]
 
 KINDS = {
-    "natural": ("自然岸线", "自然", "natural_coast", "zrax"),
+    # 全国海岸线修测 classes: 自然岸线 = 砂质 / 淤泥质 / 基岩 / 生物岸线.
+    "natural": ("自然岸线", "自然", "natural_coast", "zrax", "砂质岸线", "淤泥质岸线", "基岩岸线", "生物岸线"),
     "artificial": ("人工岸线", "人工", "artificial_coast", "rgax"),
     "restored": ("生态恢复岸线", "恢复岸线", "整治修复岸线", "修复岸线", "restored_coast", "stxfax"),
 }
@@ -58,6 +59,12 @@ SPEC = LayerSpec(
         "coastline:restored": ClassStyle("生态恢复岸线", "restored", {"color": "#2b8cbe", "weight": 3, "opacity": 1}, "line"),
         "coastline:restored" + REACH_SUFFIX: ClassStyle("生态恢复岸线控制范围", "restored buffer", fill_style("#a6bddb", 0.4, line="#74a9cf", weight=0.5)),
     },
-    indicator=IndicatorRole("length", by="kind", labels={"natural": "自然岸线", "artificial": "人工岸线", "restored": "生态恢复岸线"}),
-    report=ReportRole("other", 7, False, "land", True),
+    indicator=IndicatorRole(
+        "length",
+        by="kind",
+        labels={"natural": "自然岸线", "artificial": "人工岸线", "restored": "生态恢复岸线"},
+        share=("natural", "natural_coastline_ratio_pct", "自然岸线保有率", "Natural coastline retention (natural / total length)"),
+    ),
+    coastal=True,
+    report=ReportRole("coast", 1, False, "land", True),
 )

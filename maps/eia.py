@@ -8,7 +8,9 @@ Per site, four tables with the columns reviewers expect
    资源开发效率要求, and the element zones when the zoning has them;
 3. 生态环境准入清单: one row per clause of the unit's list, plus its 禁止类 and
    every unit-level finding;
-4. 其他空间管控要求: 永久基本农田, 城镇开发边界, 生态廊道 and any other layer.
+4. 海域与岸线 (only where the package has them): 海岸线 and 近岸海域环境管控单元
+   (the layers whose ``LayerSpec.report`` section is ``coast``);
+5. 其他空间管控要求: 永久基本农田, 城镇开发边界, 生态廊道 and any other layer.
 
 本项目情况 is prefilled from geometry (:mod:`spatial.facts`); cells a person must
 complete carry :data:`TO_FILL`.  符合性 is computed where geometry and the
@@ -70,6 +72,7 @@ SECTION_TITLES = {
     "redline": "生态保护红线",
     "quality": "环境质量底线和资源利用上线",
     "list": "生态环境准入清单",
+    "coast": "海域与岸线",
     "other": "其他空间管控要求",
 }
 #: Layers a site should not be in: listed as 涉及 in the summary (inside the development boundary is not a problem).
@@ -863,6 +866,7 @@ def build_model(
             units, sh, ptype, ptype_zh, banned_rules, figure_numbers.get("control_unit"),
             lambda clause, sid=sid: _known_positions(clause, zoning, facts, sid), dim_names,
         )  # fmt: skip
+        t5 = _layer_rows(SECTION_LAYERS["coast"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)  # where the package has them
         t4 = _layer_rows((*SECTION_LAYERS["other"], *other_layers), zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         out_hits = sh[sh["layer"].astype(str) == "boundary"]
         for h in out_hits.to_dict("records"):
@@ -890,11 +894,11 @@ def build_model(
                     layers=("control_unit",),
                 )
             )
-        for r in (*t1, *t2, *t3, *t4):  # plans by section, never by a line of their text file
+        for r in (*t1, *t2, *t3, *t5, *t4):  # plans by section, never by a line of their text file
             r.basis = compact_sections(cite_sections(r.basis))
         tables = [
             Table(k, SECTION_TITLES[k], rows, _conclusion(SECTION_TITLES[k], rows))
-            for k, rows in (("redline", t1), ("quality", t2), ("list", t3), ("other", t4))
+            for k, rows in (("redline", t1), ("quality", t2), ("list", t3), ("coast", t5), ("other", t4))
             if rows
         ]
         verdict = _s(row.get("verdict"))

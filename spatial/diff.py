@@ -40,10 +40,13 @@ from spatial.crs import describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries, polygonal_part
 from spatial.io import list_layers, read_vector
-from spatial.measure import dissolve, ellipsoidal_area
+from spatial.measure import dissolve, ellipsoidal_area, geodesic_length
 from spatial.zoning import Zoning, load_zoning
 
-__all__ = ["DiffResult", "diff_layers", "load_layer", "NOISE_DISTANCE_M"]
+__all__ = ["DiffResult", "LineDiff", "diff_layers", "diff_lines", "load_layer", "NOISE_DISTANCE_M", "LINE_TOLERANCE_M"]
+
+#: Two versions of a line closer than this (m) are the same line in :func:`diff_lines`.
+LINE_TOLERANCE_M = 0.01
 
 #: Largest vertex displacement a reprojection round trip produces (m).  pyproj
 #: round trips between CGCS2000/WGS84 degrees and Gauss-Kruger metres agree to
@@ -416,3 +419,138 @@ def diff_layers(
         new_path=new_path,
         notes=notes,
     )
+
+
+@dataclass
+class LineDiff:
+    """Outcome of :func:`diff_lines`: a line layer's change per class (lengths geodesic, metres).
+
+    Attributes
+    ----------
+    layer : str
+        Layer compared (``coastline``).
+    by : str
+        Field whose classes are compared (``kind``).
+    crs : pyproj.CRS
+        Working CRS of ``pieces``.
+    totals : DataFrame
+        ``value``, ``old_m``, ``new_m``, ``lost_m``, ``gained_m``, ``net_m`` per class.
+    pieces : GeoDataFrame
+        ``piece_id``, ``value``, ``change`` (lost/gained), ``change_zh``, ``length_m``, geometry.
+    old_path, new_path : str or None
+        Sources.
+    """
+
+    layer: str
+    by: str
+    crs: CRS
+    totals: pd.DataFrame
+    pieces: gpd.GeoDataFrame
+    old_path: str | None = None
+    new_path: str | None = None
+
+    def lost_m(self, value: str) -> float:
+        """Length of class ``value`` (``natural``) in the old version and not in the new one (m)."""
+        row = self.totals[self.totals["value"] == value]
+        return float(row["lost_m"].iloc[0]) if len(row) else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON summary (``diff.json``): totals per class and the piece counts."""
+        return {
+            "layer": self.layer,
+            "by": self.by,
+            "old": self.old_path,
+            "new": self.new_path,
+            "totals": self.totals.to_dict("records"),
+            "lost_pieces": int((self.pieces["change"] == "lost").sum()),
+            "gained_pieces": int((self.pieces["change"] == "gained").sum()),
+            "crs": describe_crs(self.crs),
+            "length_method": "geodesic GRS80 (pyproj.Geod, CGCS2000)",
+            "tolerance_m": LINE_TOLERANCE_M,
+        }
+
+
+def diff_lines(
+    old: Zoning | gpd.GeoDataFrame | str | os.PathLike[str],
+    new: Zoning | gpd.GeoDataFrame | str | os.PathLike[str],
+    layer: str = "coastline",
+) -> LineDiff:
+    """Compare two versions of a line layer class by class (自然岸线 lost and gained).
+
+    For every value of the layer's indicator field (``kind`` for the coastline) the old and new
+    lines of that value are dissolved; ``lost = old − new`` and ``gained = new − old``, where a
+    stretch wholly within :data:`LINE_TOLERANCE_M` of the other version counts as the same line.  A
+    stretch reclassified from natural to artificial is natural length lost (and artificial gained).
+
+    Parameters
+    ----------
+    old, new : Zoning, GeoDataFrame or path-like
+        The versions: zoning packages, single-layer vector files, or layers.
+    layer : str, default 'coastline'
+        A standard layer measured by length (``IndicatorRole('length', by=...)``).
+
+    Returns
+    -------
+    LineDiff
+        Totals per class and the pieces lost and gained.
+
+    Raises
+    ------
+    InputError
+        The layer is not measured by length.
+    """
+    spec = REGISTRY.get(layer)
+    role = spec.indicator if spec is not None else None
+    if role is None or role.kind != "length" or role.by is None:
+        raise InputError(
+            f"图层 {layer} 不是按类别计长度的线图层，不能按长度比较；请用 --layer coastline 或 corridor。",
+            f"layer {layer} is not a line layer measured by class; use --layer coastline or corridor",
+        )
+    old_gdf, _, old_path = load_layer(old, layer)
+    crs = CRS.from_user_input(old_gdf.crs)
+    new_gdf, _, new_path = load_layer(new, layer, crs=crs)
+    rows, geoms, vals, changes = [], [], [], []
+    for value in spec.field(role.by).values:
+        u_old = dissolve(np.asarray(old_gdf.geometry.values[(old_gdf[role.by] == value).to_numpy()], dtype=object))
+        u_new = dissolve(np.asarray(new_gdf.geometry.values[(new_gdf[role.by] == value).to_numpy()], dtype=object))
+        lost = _line_pieces(shapely.difference(u_old, u_new), u_new)
+        gained = _line_pieces(shapely.difference(u_new, u_old), u_old)
+        lost_m = geodesic_length(lost, crs) if len(lost) else np.zeros(0)
+        gained_m = geodesic_length(gained, crs) if len(gained) else np.zeros(0)
+        old_m, new_m = (float(v) for v in geodesic_length(np.array([u_old, u_new], dtype=object), crs))
+        rows.append({"value": value, "old_m": old_m, "new_m": new_m, "lost_m": float(np.sum(lost_m)), "gained_m": float(np.sum(gained_m)), "net_m": new_m - old_m})
+        for piece, change in [(lost, "lost"), (gained, "gained")]:
+            geoms.extend(piece)
+            vals.extend([value] * len(piece))
+            changes.extend([change] * len(piece))
+    geoms_a = np.asarray(geoms, dtype=object)
+    length = geodesic_length(geoms_a, crs) if len(geoms_a) else np.zeros(0)
+    pieces = gpd.GeoDataFrame(
+        {
+            "piece_id": [f"{c[0].upper()}{i + 1}" for i, c in enumerate(changes)],
+            "value": vals,
+            "change": changes,
+            "change_zh": ["减少" if c == "lost" else "新增" for c in changes],
+            "length_m": length,
+        },
+        geometry=gpd.GeoSeries(list(geoms_a), crs=crs) if len(geoms_a) else gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
+    return LineDiff(layer, role.by, crs, pd.DataFrame(rows), pieces, old_path, new_path)
+
+
+def _line_pieces(geom: shapely.Geometry, other: shapely.Geometry) -> np.ndarray:
+    """Return the line parts of a difference, one per continuous stretch, without those lying along ``other``.
+
+    A stretch wholly within :data:`LINE_TOLERANCE_M` of the other version is the same line
+    stored differently (a reprojection round trip), not a change; a real stretch keeps its
+    whole length.
+    """
+    parts = shapely.get_parts(geom)
+    parts = parts[np.isin(shapely.get_type_id(parts), [1, 2, 5]) & ~shapely.is_empty(parts)]
+    if not len(parts):
+        return np.zeros(0, dtype=object)
+    pieces = shapely.get_parts(shapely.line_merge(shapely.union_all(parts)))
+    if shapely.is_empty(other):
+        return pieces
+    return pieces[~shapely.covered_by(pieces, shapely.buffer(other, LINE_TOLERANCE_M))]

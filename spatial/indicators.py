@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,13 @@ def _catalogue() -> dict[str, IndicatorDef]:
         for value in _length_values(layer):
             label = role.labels.get(value, value) if role is not None else value
             defs.append(IndicatorDef(f"{layer}_length_km_{value}", f"{label}长度", f"{spec.label_en} length: {value}", "km"))
+        if role is not None and role.share is not None:
+            defs.append(IndicatorDef(role.share[1], role.share[2], role.share[3], "%"))
+    defs += [
+        IndicatorDef("sea_area_km2", "海域面积", "Sea area (land_sea: sea and intertidal)", "km²"),
+        IndicatorDef("marine_redline_area_km2", "海洋生态保护红线面积", "Marine ecological red line area", "km²"),
+        IndicatorDef("marine_redline_sea_ratio_pct", "海洋生态保护红线占海域面积比例", "Marine red line share of the sea area", "%"),
+    ]
     defs += [
         IndicatorDef("forest_cover_pct", "森林覆盖率", "Forest cover", "%"),
         IndicatorDef("forest_grass_cover_pct", "林草覆盖率", "Forest and grass cover", "%"),
@@ -151,6 +158,29 @@ def _length_values(layer: str) -> tuple[str, ...]:
 def _role_layers(kind: str) -> list[str]:
     """Return the standard layers whose spec says indicators measure them as ``kind``."""
     return [name for name, spec in REGISTRY.items() if spec.indicator is not None and spec.indicator.kind == kind]
+
+
+def _marine(zoning: Zoning, geoms: np.ndarray, crs: Any, clipped_m2: Callable[[shapely.Geometry], np.ndarray]) -> dict[str, np.ndarray]:
+    """Sea area, marine red-line area and its share of the sea area, per area (what the layers allow).
+
+    The sea is ``land_sea`` of kind sea or intertidal; the marine red line is ``redline`` of kind
+    marine.  Nothing is reported without a marine red line, and no share without the sea.
+    """
+    out: dict[str, np.ndarray] = {}
+    sea_m2 = None
+    if "land_sea" in zoning:
+        ls = zoning["land_sea"]
+        sea = ls.geometry.values[ls["kind"].isin(["sea", "intertidal"]).to_numpy()]
+        sea_m2 = clipped_m2(dissolve(sea))
+        out["sea_area_km2"] = sea_m2 / 1e6
+    if "redline" in zoning and "kind" in zoning["redline"] and (zoning["redline"]["kind"] == "marine").any():
+        rl = zoning["redline"]
+        m2 = clipped_m2(dissolve(rl.geometry.values[(rl["kind"] == "marine").to_numpy()]))
+        out["marine_redline_area_km2"] = m2 / 1e6
+        if sea_m2 is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out["marine_redline_sea_ratio_pct"] = np.where(sea_m2 > 0, 100.0 * m2 / sea_m2, np.nan)
+    return out
 
 
 def _area_name(layer: str) -> str:
@@ -574,6 +604,15 @@ def compute_indicators(
                 continue
             merged = dissolve(lines.geometry.values[sel])  # overlapping duplicates count once
             values[f"{layer}_length_km_{value}"] = geodesic_length(shapely.intersection(merged, areas.geoms), crs) / 1e3
+        share = spec.indicator.share if spec.indicator is not None else None
+        if share is not None:
+            measured = ~np.isin(shapely.get_type_id(lines.geometry.values), [3, 6])
+            total = geodesic_length(shapely.intersection(dissolve(lines.geometry.values[measured]), areas.geoms), crs)
+            part = geodesic_length(shapely.intersection(dissolve(lines.geometry.values[measured & (by == share[0])]), areas.geoms), crs)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values[share[1]] = np.where(total > 0, 100.0 * part / total, np.nan)
+
+    values.update(_marine(zoning, areas.geoms, crs, clipped_m2))
 
     if raster is not None:
         fractions, coverage = land_cover_fractions(raster, areas.geoms, crs, band=raster_band)

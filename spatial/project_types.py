@@ -93,7 +93,7 @@ _BASE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "nonferrous_mining": ("mining", ("有色金属矿采选", "有色金属采选", "有色矿采选")),
     "hydropower": (None, ("小水电", "水电", "水电站")),
     "livestock": (None, ("畜禽养殖", "养殖", "养猪场", "畜牧")),
-    "reclamation": (None, ("围填海", "填海", "围海")),
+    "reclamation": (None, ("围填海", "填海", "围海", "填海造地", "围海造地", "围垦")),
     "linear_infrastructure": (None, ("线性基础设施", "线性工程", "道路", "公路", "铁路", "管线", "输电线路", "管道", "输油管道", "输气管道", "电力线路")),
     "municipal_utility": (None, ("市政设施", "市政", "污水处理", "垃圾处理", "市政公用设施")),
     "water_supply": (None, ("供水设施", "供水", "水厂", "取水", "自来水厂")),
@@ -152,6 +152,12 @@ _PLANNER: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "hospital": ("public_service", ("医院", "卫生院", "医疗机构", "诊所", "社区卫生服务中心")),
     "school": ("public_service", ("学校", "中学", "小学", "幼儿园", "中小学", "职业学校")),
     "port": (None, ("港口码头", "港口", "码头", "港区", "作业区码头")),
+    # Coast and sea (issue 26): each with a parent, so the parent's rules apply.
+    "offshore_wind": ("wind_power", ("海上风电", "海上风电场", "海上风力发电")),
+    "mariculture": ("agriculture", ("海水养殖", "海水养殖场", "近海养殖", "网箱养殖", "海上养殖")),
+    "sea_bridge": ("linear_infrastructure", ("跨海桥梁", "跨海大桥", "跨海通道")),
+    "ocean_outfall": ("sewage_outfall", ("排海管道", "离岸排放管", "深海排放管", "入海排污口", "排海工程")),
+    "sea_sand_mining": ("mining", ("海砂开采", "海砂开采项目", "海砂")),
     # 数据中心 sits on 工业用地 and is energy-intensive: the industrial rules apply.
     "data_center": ("industrial", ("数据中心", "大数据中心", "算力中心", "数据机房")),
     "tourism_lodging": ("tourism", ("农家乐", "民宿", "乡村旅游", "乡村民宿")),

@@ -37,11 +37,15 @@ __all__ = [
 ]
 
 #: Words a quoted clause must contain to carry each verdict (issue 21 item 7): a clause that
-#: states only a principle carries 关注/待核实 at most.
+#: states only a principle carries 关注/待核实 at most.  占补平衡 (occupation balanced by compensation,
+#: 004 L276 自然岸线占补平衡制度) permits occupation on the condition of compensating it: 有条件符合.
 VERDICT_WORDS = {
     "prohibited": ("禁止", "不得", "严禁", "一律", "不能", "全面停止", "应布设在"),
-    "restricted": ("禁止", "不得", "严禁", "应当", "严格控制", "严格限制", "批准", "原则上", "须", "必须", "限制", "仅允许", "除国家重大战略项目外"),
-}
+    "restricted": (
+        "禁止", "不得", "严禁", "应当", "严格控制", "严格限制", "批准", "原则上", "须", "必须", "限制", "仅允许", "除国家重大战略项目外",
+        "占补平衡",
+    ),
+}  # fmt: skip
 
 #: Source status -> Chinese label printed with every citation.
 STATUS_ZH = {"in_force": "现行", "superseded": "已被替代", "unverified": "待核实"}

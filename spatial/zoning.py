@@ -41,6 +41,7 @@ from spatial.sanity import check_boundary_plausible, check_declared_geographic, 
 
 __all__ = [
     "Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES", "DEMO_STAMP",
+    "coast_demo_zoning_path", "coast_demo_sites_path",
     "is_demo_zoning",
 ]  # fmt: skip
 
@@ -73,6 +74,28 @@ def demo_sites_path() -> Path:
     return Path(str(resources.files("spatial") / "data" / "lianzhou_sites.gpkg"))
 
 
+def coast_demo_zoning_path() -> Path:
+    """Path of the bundled coastal demo zoning (阳江市江城区, land and sea; scripts/build_coast_demo.py).
+
+    Returns
+    -------
+    Path
+        ``spatial/data/jiangcheng_coast_demo.gpkg`` inside the installed package.
+    """
+    return Path(str(resources.files("spatial") / "data" / "jiangcheng_coast_demo.gpkg"))
+
+
+def coast_demo_sites_path() -> Path:
+    """Path of the bundled coastal demo project sites.
+
+    Returns
+    -------
+    Path
+        ``spatial/data/jiangcheng_coast_sites.gpkg`` inside the installed package.
+    """
+    return Path(str(resources.files("spatial") / "data" / "jiangcheng_coast_sites.gpkg"))
+
+
 def is_demo_zoning(zoning: Zoning | str | os.PathLike[str] | None) -> bool:
     """Return whether a package (loaded or a path) is the bundled synthetic demo.
 
@@ -84,20 +107,20 @@ def is_demo_zoning(zoning: Zoning | str | os.PathLike[str] | None) -> bool:
     Returns
     -------
     bool
-        True for the bundled 连州 demo (its outputs must be stamped :data:`DEMO_STAMP`).
+        True for the bundled 连州 demo and the coastal demo (their outputs must be stamped :data:`DEMO_STAMP`).
     """
     if zoning is None:
         return True
     if isinstance(zoning, Zoning) and zoning.demo:
         return True
+    demos = (demo_zoning_path(), coast_demo_zoning_path())
     path = zoning.path if isinstance(zoning, Zoning) else zoning
     if path is None:
         if isinstance(zoning, Zoning):  # read from the cache: compare the source files
-            demo = demo_zoning_path().name
-            return bool(zoning.sources) and all(Path(s.path).name == demo for s in zoning.sources)
+            return any(bool(zoning.sources) and all(Path(s.path).name == d.name for s in zoning.sources) for d in demos)
         return True
     try:
-        return Path(path).resolve() == demo_zoning_path().resolve()
+        return any(Path(path).resolve() == d.resolve() for d in demos)
     except OSError:
         return False
 

@@ -90,7 +90,7 @@ def test_maps_and_report_read_the_spec() -> None:
 
     spec = REGISTRY["coastline"]
     assert all(st.CLASS_STYLES[k] is cs for k, cs in spec.styles.items())
-    assert "coastline" in eia.SECTION_LAYERS["other"]
+    assert "coastline" in eia.SECTION_LAYERS["coast"]
     assert any("coastline" in names for _, names in figures.LAYER_GROUPS)
     from spatial.indicators import INDICATORS
 

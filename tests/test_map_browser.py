@@ -31,11 +31,17 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def screened(toy_zoning):
-    """The demo zoning with the demo sites screened (toy county when the demo is absent)."""
+@pytest.fixture(scope="module", params=["lianzhou", "coast"])
+def screened(request, toy_zoning):
+    """The demo zoning with the demo sites screened (toy county when the demo is absent); the coastal demo too."""
     from spatial.screening import screen
 
+    if request.param == "coast":
+        from spatial.zoning import coast_demo_sites_path, coast_demo_zoning_path, load_zoning
+
+        if not coast_demo_zoning_path().exists():
+            pytest.skip("coastal demo not built")
+        return screen(coast_demo_sites_path(), load_zoning(coast_demo_zoning_path()))
     if _HAS_DEMO:
         from spatial.zoning import demo_sites_path, load_zoning
 
@@ -169,4 +175,5 @@ def test_amap_map_in_chromium_long_text_toggle(tmp_path: Path, screened) -> None
             assert more.get_attribute("open") is not None
         assert log.errors == [], log.errors
         assert all("autonavi.com" in u for u in log.blocked_requests), log.blocked_requests[:3]
-        assert json.loads(json.dumps(page.evaluate("window.ecozone.drawOrder")))[0] == "control_unit"
+        bottom = "land_sea" if "land_sea" in zoning.layers else "control_unit"  # the sea under the units
+        assert json.loads(json.dumps(page.evaluate("window.ecozone.drawOrder")))[0] == bottom

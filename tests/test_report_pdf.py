@@ -28,16 +28,18 @@ def _pages(pdf: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
 
 
-def test_demo_pdf_fits_the_page_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """31 demo sites: at most 2 pages per site plus 10, page numbers printed, no absolute path."""
+@pytest.mark.parametrize("demo", ["lianzhou", "coast"])
+def test_demo_pdf_fits_the_page_budget(demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """31 demo sites (12 on the coastal demo): at most 2 pages per site plus 10, page numbers printed, no absolute path."""
     from maps.browser import chromium_path
     from spatial.screening import screen
-    from spatial.zoning import demo_sites_path, load_zoning
+    from spatial.zoning import coast_demo_sites_path, coast_demo_zoning_path, demo_sites_path, demo_zoning_path, load_zoning
 
     monkeypatch.setenv("ECOZONE_CHROMIUM", chromium_path())
+    zpath, spath = (coast_demo_zoning_path(), coast_demo_sites_path()) if demo == "coast" else (demo_zoning_path(), demo_sites_path())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # demo data quirks are the data tests' business
-        res = screen(demo_sites_path(), load_zoning())
+        res = screen(spath, load_zoning(zpath))
     paths = write_report(res, tmp_path)
     pdf = paths["pdf"]
     n = _pages(pdf)

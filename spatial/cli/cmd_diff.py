@@ -8,10 +8,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from layers import REGISTRY
 from spatial.cli.context import working_on
 from spatial.cli.helpers import make_console
 from spatial.cli.options import ZoningPath, command_line, force_option, out_dir_option, tolerance_option
-from spatial.diff import DiffResult, diff_layers
+from spatial.diff import DiffResult, LineDiff, diff_layers, diff_lines
 from spatial.io import write_csv, write_vector_layers
 from spatial.output import output_path, write_json
 from spatial.outset import RUN_FILE, output_set
@@ -60,6 +61,15 @@ def _print(result: DiffResult, console: Console) -> None:
         console.print(f"[yellow]注意/note:[/] {note}")
 
 
+def _print_lines(result: LineDiff, console: Console) -> None:
+    t = Table(title=f"{result.layer} 长度变化 / length change (by {result.by})")
+    for col in ("类别 class", "原 old km", "新 new km", "减少 lost km", "新增 gained km", "净 net km"):
+        t.add_column(col, justify="left" if col.startswith("类别") else "right")
+    for rec in result.totals.to_dict("records"):
+        t.add_row(str(rec["value"]), *(f"{rec[k] / 1e3:.4f}" for k in ("old_m", "new_m", "lost_m", "gained_m")), f"{rec['net_m'] / 1e3:+.4f}")
+    console.print(t)
+
+
 @click.command("diff")
 @click.argument("old", type=ZoningPath())
 @click.argument("new", type=ZoningPath())
@@ -79,26 +89,41 @@ def command(
 
     OLD/NEW are zoning packages or plain vector files holding just the layer.
     Writes OUT/diff.json, OUT/diff.gpkg (layers added, removed, noise) and
-    OUT/diff_breakdown.csv.  Exit status 0 (1 with --fail-on-reduction when
+    OUT/diff_breakdown.csv.  A line layer (``--layer coastline``) is compared by
+    length per class instead: natural coastline lost and gained, with the pieces
+    (diff.gpkg layers lost/gained; totals per class in diff_breakdown.csv).
+    Exit status 0 (1 with --fail-on-reduction when
     面积不减少 fails).
     """
     console = make_console()
     keys = ("diff_json", "diff_gpkg", "diff_breakdown_csv")
     old, new = old or demo_zoning_path(), new or demo_zoning_path()  # `demo` names the bundled package
+    role = REGISTRY[layer].indicator if layer in REGISTRY else None
+    by_length = role is not None and role.kind == "length"  # a line layer (海岸线): length per class
     with output_set(out, force=force, inputs=[old, new], argv=command_line()) as oset:
         outputs = [output_path(oset.staging, k) for k in keys]
         working_on("input", f"{old} / {new}")
-        result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
-        p = result.pieces
-        layers = {
-            "added": p[(p["change"] == "added") & ~p["noise"]],
-            "removed": p[(p["change"] == "removed") & ~p["noise"]],
-            "noise": p[p["noise"]],
-        }
-        write_vector_layers(outputs[1], {k: v.reset_index(drop=True) for k, v in layers.items()}, force=force)
-        write_csv(outputs[2], result.breakdown, force=force)
-        write_json(outputs[0], result.to_dict(), force=force)
-    _print(result, console)
+        if by_length:
+            lines = diff_lines(old, new, layer=layer)
+            lp = lines.pieces
+            write_vector_layers(outputs[1], {k: lp[lp["change"] == k].reset_index(drop=True) for k in ("lost", "gained")}, force=force)
+            write_csv(outputs[2], lines.totals, force=force)
+            write_json(outputs[0], lines.to_dict(), force=force)
+        else:
+            result = diff_layers(old, new, layer=layer, tolerance_m2=tolerance_m2)
+            p = result.pieces
+            layers = {
+                "added": p[(p["change"] == "added") & ~p["noise"]],
+                "removed": p[(p["change"] == "removed") & ~p["noise"]],
+                "noise": p[p["noise"]],
+            }
+            write_vector_layers(outputs[1], {k: v.reset_index(drop=True) for k, v in layers.items()}, force=force)
+            write_csv(outputs[2], result.breakdown, force=force)
+            write_json(outputs[0], result.to_dict(), force=force)
+    if by_length:
+        _print_lines(lines, console)
+    else:
+        _print(result, console)
     console.print(f"已写出 / wrote: {', '.join(str(p) for p in [*(output_path(out, k) for k in keys), out / RUN_FILE])}")
-    if fail_on_reduction and not result.area_not_reduced:
+    if not by_length and fail_on_reduction and not result.area_not_reduced:
         raise click.exceptions.Exit(1)

@@ -15,13 +15,15 @@ from spatial.site_options import COORDS, XY_ORDERS, SiteOptions
 __all__ = [
     "site_options", "rules_option", "as_of_option", "dem_min_coverage_option", "major_project_option", "ZoningRequired",
     "require_zoning", "zoning_option", "out_dir_option", "force_option", "sites_crs_option", "tolerance_option", "ZoningPath",
-    "DEMO_NAMES", "command_line",
+    "DEMO_NAMES", "COAST_DEMO_NAMES", "command_line",
 ]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Words that name the bundled 连州 demo zoning on the command line (a real path of that name wins).
 DEMO_NAMES = ("demo", "演示")
+#: Words that name the bundled coastal demo (阳江市江城区) on the command line.
+COAST_DEMO_NAMES = ("demo-coast", "海岸演示")
 
 
 class ZoningPath(click.Path):
@@ -36,6 +38,10 @@ class ZoningPath(click.Path):
             from spatial.zoning import demo_zoning_path
 
             return demo_zoning_path()
+        if isinstance(value, str) and value.strip().lower() in COAST_DEMO_NAMES and not Path(value).exists():
+            from spatial.zoning import coast_demo_zoning_path
+
+            return coast_demo_zoning_path()
         if is_db_url(value):  # a package kept in PostGIS: checked when it is read
             return str(value).strip()
         return super().convert(value, param, ctx)
@@ -103,8 +109,8 @@ def zoning_option(f: F | None = None, *, required: bool = True) -> Any:
             type=ZoningPath(),
             default=None,
             callback=require_zoning if required else None,
-            help="Zoning package: GeoPackage, zoning.yaml manifest, folder, postgresql://user@host/db?schema=NAME, or `demo` for the bundled synthetic 连州 demo "
-            "(分区数据；必填 required; demo outputs are stamped 示范数据).",
+            help="Zoning package: GeoPackage, zoning.yaml manifest, folder, postgresql://user@host/db?schema=NAME, `demo` for the bundled "
+            "synthetic 连州 demo or `demo-coast` for the synthetic coastal 江城区 demo (分区数据；必填 required; demo outputs are stamped 示范数据).",
         )(g)
 
     return deco(f) if f is not None else deco

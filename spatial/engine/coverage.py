@@ -130,6 +130,14 @@ def _unruled(layer: str, frame: pd.DataFrame, readers: list[Rule]) -> list[tuple
     return out
 
 
+def _has_coast(zoning: Zoning) -> bool:
+    """Whether the package has a coast: a non-empty coastal layer (海岸线, 陆海分区, 海域单元).
+
+    A marine red line alone does not count (packages made before the coast layers carry one).
+    """
+    return any(n in REGISTRY and REGISTRY[n].coastal and len(f) for n, f in zoning.layers.items())
+
+
 def with_coverage(rules: RuleSet, zoning: Zoning) -> RuleSet:
     """Append the coverage rules for this package to ``rules`` (idempotent).
 
@@ -155,6 +163,8 @@ def with_coverage(rules: RuleSet, zoning: Zoning) -> RuleSet:
     basis = registry.cite_all((_REF,)) if registry is not None and _REF.source in registry.sources else "ecozone：无数据不得判为符合"
     extents = getattr(zoning, "coverage", {}) or {}
     needed = [*standard_layers(), *(n for n in readers if n not in REGISTRY or not REGISTRY[n].standard)]
+    if not _has_coast(zoning):  # an inland county is not asked for its shoreline or sea units
+        needed = [n for n in needed if n not in REGISTRY or not REGISTRY[n].coastal]
     gaps = package_gaps(zoning, [n for n in needed if n in REGISTRY])
     made: list[Rule] = []
 

@@ -368,13 +368,16 @@ class Listed(RuleMode):
 
 @register
 class UnitProhibited(RuleMode):
-    """``unit_prohibited``: the control unit's own 准入清单 bans the site's project type."""
+    """``unit_prohibited``: the unit's own 准入清单 (a control unit's or a sea unit's) bans the site's project type."""
 
     name = "unit_prohibited"
 
     def validate(self, raw: Mapping[str, Any], layers: tuple[str, ...], label: str) -> dict[str, Any]:  # noqa: D102
-        if layers != ("control_unit",):
-            raise RuleError(f"{label}：unit_prohibited 只适用于 control_unit 图层。", f"{label}: unit_prohibited needs layer control_unit")
+        if not layers or any("prohibited" not in LAYERS[layer].field_names for layer in layers):
+            raise RuleError(
+                f"{label}：unit_prohibited 只适用于有禁止类字段的单元图层（control_unit、sea_unit）。",
+                f"{label}: unit_prohibited needs a unit layer with a prohibited field (control_unit, sea_unit)",
+            )
         return {}
 
     def select(self, rule: Rule, layer: str, prepared: PreparedZoning, f: np.ndarray, types: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:  # noqa: D102
