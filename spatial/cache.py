@@ -51,6 +51,7 @@ from pyproj import CRS
 
 from spatial._version import __version__
 from spatial.io import file_sha256
+from spatial.pgzoning import is_db_url
 from spatial.zoning import LayerSource, Zoning, demo_zoning_path, load_zoning
 
 __all__ = ["load_zoning_cached", "cache_root", "cache_key", "clear_cache", "cache_entry_of", "read_entry", "CACHE_FORMAT"]
@@ -386,6 +387,11 @@ def load_zoning_cached(
     """
     t0 = time.perf_counter()
     info = {} if info is None else info
+    if is_db_url(path):  # the database is the store: no file bytes to key a cache entry on
+        info.update(status="database")
+        zoning = load_zoning(path, working_crs=working_crs)
+        info["seconds"] = round(time.perf_counter() - t0, 3)
+        return zoning
     path = Path(path) if path is not None else demo_zoning_path()
     if not use_cache:
         info.update(status="off")

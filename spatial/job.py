@@ -34,6 +34,7 @@ from spatial.colnames import RENAMES_ATTR
 from spatial.engine.assemble import ScreeningResult
 from spatial.output import screening_format, visual_outputs, write_screening
 from spatial.outset import output_set
+from spatial.pgzoning import is_db_url
 from spatial.rules import RuleSet, load_rules
 from spatial.screening import RunOptions, prepare_inputs, screen_loaded
 from spatial.site_options import SiteOptions
@@ -169,7 +170,7 @@ class ScreeningJob:
         out: list[Path] = [Path(f.path) for f in self._files()]
         if isinstance(self.sites, (str, os.PathLike)):
             out.append(Path(self.sites))
-        if not isinstance(self.zoning, Zoning):
+        if not isinstance(self.zoning, Zoning) and not is_db_url(self.zoning):  # a database package is no file
             out.append(Path(self.zoning) if self.zoning is not None else demo_zoning_path())
         if not isinstance(self.rules, RuleSet):
             out.append(Path(self.rules) if self.rules is not None else default_rules_path())

@@ -36,6 +36,7 @@ from spatial.crs import WGS84, describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries
 from spatial.io import file_sha256, list_layers, read_vector
+from spatial.pgzoning import db_engine, db_entries, db_is_demo, frame_sha256, is_db_url, parse_db_url, read_db_layer
 from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
 __all__ = [
@@ -110,6 +111,8 @@ def is_demo_zoning(zoning: Zoning | str | os.PathLike[str] | None) -> bool:
     """
     if zoning is None:
         return True
+    if isinstance(zoning, Zoning) and zoning.demo:
+        return True
     demos = (demo_zoning_path(), coast_demo_zoning_path())
     path = zoning.path if isinstance(zoning, Zoning) else zoning
     if path is None:
@@ -173,8 +176,9 @@ class Zoning:
         The metric working CRS.
     sources : list of LayerSource
         Provenance of each layer.
-    path : Path
-        The package (GeoPackage, manifest or folder) it was loaded from.
+    path : Path or str
+        The package (GeoPackage, manifest or folder) it was loaded from, or the
+        database URL (password removed) of a package kept in PostGIS.
     coverage : dict of str to shapely.Geometry
         Layer -> the area its data is stated to cover (manifest ``coverage:``), in
         ``crs``; outside it the layer cannot support 不涉及.
@@ -183,8 +187,10 @@ class Zoning:
     layers: dict[str, gpd.GeoDataFrame]
     crs: CRS
     sources: list[LayerSource] = field(default_factory=list)
-    path: Path | None = None
+    path: Path | str | None = None
     coverage: dict[str, shapely.Geometry] = field(default_factory=dict)
+    #: The bundled synthetic demo read from a store other than its file (a PostGIS copy): still stamped.
+    demo: bool = False
     _wgs84: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
 
     def __contains__(self, name: str) -> bool:
@@ -264,11 +270,13 @@ def load_zoning(
     InputError, SchemaError, CRSError, FileFormatError
         With the file, the problem and the fix.
     """
+    if is_db_url(path):
+        return _load_from_db(str(path), working_crs)
     path = Path(path) if path is not None else demo_zoning_path()
     if not path.exists():
         raise InputError(
-            f"找不到分区数据：{path}。--zoning 接受 GeoPackage、zoning.yaml 清单或图层文件夹。",
-            f"zoning not found: {path}; --zoning takes a GeoPackage, a zoning.yaml manifest or a folder",
+            f"找不到分区数据：{path}。--zoning 接受 GeoPackage、zoning.yaml 清单、图层文件夹或 postgresql:// 数据库地址。",
+            f"zoning not found: {path}; --zoning takes a GeoPackage, a zoning.yaml manifest, a folder or a postgresql:// URL",
         )
     entries = package_entries(path)
     if "boundary" not in entries:
@@ -289,6 +297,45 @@ def load_zoning(
             force_crs=bool(entry.get("force_crs", False)),
         )
         raw[name] = (gdf, entry)
+    return _build(raw, path, working_crs)
+
+
+def _load_from_db(url: str, working_crs: str | CRS | None) -> Zoning:
+    """Read a package's tables from PostGIS, then normalise them exactly as files (see :mod:`spatial.pgzoning`)."""
+    pkg = parse_db_url(url)
+    engine = db_engine(pkg)
+    try:
+        entries: dict[str, dict[str, Any]] = {}
+        for name, entry in db_entries(engine, pkg).items():
+            std = _standard_name(name)
+            if std in entries:
+                raise SchemaError(
+                    f"{pkg.display}：表 '{entries[std]['table']}' 和 '{entry['table']}' 都被识别为 {std}；请改名或写清单表。",
+                    f"{pkg.display}: tables '{entries[std]['table']}' and '{entry['table']}' both map to {std}; rename one or add a manifest table",
+                )
+            entries[std] = entry
+        if "boundary" not in entries:
+            raise SchemaError(
+                f"{pkg.display}：缺少必需的 boundary（行政区）表。",
+                f"{pkg.display}: the required boundary table is missing",
+            )
+        raw: dict[str, tuple[gpd.GeoDataFrame, dict[str, Any]]] = {}
+        for name, entry in entries.items():
+            gdf = read_db_layer(engine, pkg, entry)
+            raw[name] = (gdf, {**entry, "path": pkg.display, "layer": entry["table"], "sha256": frame_sha256(gdf),
+                               "label": f"{pkg.schema}.{entry['table']}"})
+        demo = db_is_demo(engine, pkg)
+    finally:
+        engine.dispose()
+    zoning = _build(raw, pkg.display, working_crs)
+    zoning.demo = demo
+    return zoning
+
+
+def _build(
+    raw: dict[str, tuple[gpd.GeoDataFrame, dict[str, Any]]], path: Path | str, working_crs: str | CRS | None
+) -> Zoning:
+    """Normalise raw layers (from files or tables) into a :class:`Zoning`: one path for every store."""
     boundary = raw["boundary"][0]
     check_boundary_plausible(boundary, _label(raw["boundary"][1]))
     if working_crs is not None:
@@ -333,7 +380,7 @@ def load_zoning(
                 layer=name,
                 path=str(entry["path"]),
                 source_layer=None if entry.get("layer") is None else str(entry["layer"]),
-                sha256=file_sha256(entry["path"]),
+                sha256=entry["sha256"] if "sha256" in entry else file_sha256(entry["path"]),
                 crs=describe_crs(gdf.crs),
                 n_features=len(norm),
                 fields=mapping,
@@ -375,6 +422,8 @@ def _coverage(entry: dict[str, Any], wcrs: CRS, name: str) -> shapely.Geometry:
 
 def _label(entry: dict[str, Any]) -> str:
     """File (and layer) name for messages."""
+    if "label" in entry:
+        return str(entry["label"])
     return f"{Path(entry['path']).name}{':' + str(entry['layer']) if entry.get('layer') is not None else ''}"
 
 

@@ -201,3 +201,23 @@ def sha256_tree(root: Path) -> dict[str, str]:
 def hash_tree() -> Callable[[Path], dict[str, str]]:
     """Return the file-tree hashing helper."""
     return sha256_tree
+
+
+@pytest.fixture(scope="session")
+def postgis_url(tmp_path_factory: pytest.TempPathFactory):
+    """A throwaway PostgreSQL + PostGIS server for the session (skipped, with the reason, when not installed)."""
+    from pg_server import POSTGIS_SKIP_REASON, start_postgres
+
+    if POSTGIS_SKIP_REASON is not None:
+        pytest.skip(POSTGIS_SKIP_REASON)
+    try:
+        import pwd
+
+        pwd.getpwnam("postgres")
+    except KeyError:
+        import os
+
+        if os.geteuid() == 0:
+            pytest.skip("running as root and there is no `postgres` OS user to own the cluster")
+    with start_postgres(tmp_path_factory.mktemp("postgis")) as url:
+        yield url

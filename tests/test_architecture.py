@@ -40,6 +40,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
         (
             "spatial.sanity",
             "spatial.xyorder",
+            "spatial.pgzoning",
             "spatial.zoning",
             "spatial.cache",
             "spatial.coordfile",
@@ -77,7 +78,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.compare",
         ),
     ),
-    ("outputs", ("spatial.output", "spatial.outset", "spatial.list_review")),
+    ("outputs", ("spatial.output", "spatial.outset", "spatial.list_review", "spatial.pgpublish")),
     ("maps", ("maps",)),
     ("job", ("spatial.job",)),
     ("front", ("spatial", "spatial.cli", "spatial.serve")),

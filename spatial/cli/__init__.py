@@ -39,6 +39,7 @@ COMMANDS = {
     "serve": "网页版筛查（本机或局域网） / run the web app for planners",
     "users": "网页版用户管理 / manage users of the web app",
     "lists": "准入清单解析审核 / review how an access list is parsed",
+    "zoning": "分区数据版本库（PostGIS） / zoning versions in PostGIS",
 }
 
 

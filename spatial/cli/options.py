@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from spatial.pgzoning import is_db_url
 from spatial.site_options import COORDS, XY_ORDERS, SiteOptions
 
 __all__ = [
@@ -41,6 +42,8 @@ class ZoningPath(click.Path):
             from spatial.zoning import coast_demo_zoning_path
 
             return coast_demo_zoning_path()
+        if is_db_url(value):  # a package kept in PostGIS: checked when it is read
+            return str(value).strip()
         return super().convert(value, param, ctx)
 
 
@@ -106,8 +109,8 @@ def zoning_option(f: F | None = None, *, required: bool = True) -> Any:
             type=ZoningPath(),
             default=None,
             callback=require_zoning if required else None,
-            help="Zoning package: GeoPackage, zoning.yaml manifest or folder, `demo` for the bundled synthetic 连州 demo "
-            "or `demo-coast` for the synthetic coastal 江城区 demo (分区数据；必填 required; demo outputs are stamped 示范数据).",
+            help="Zoning package: GeoPackage, zoning.yaml manifest, folder, postgresql://user@host/db?schema=NAME, `demo` for the bundled "
+            "synthetic 连州 demo or `demo-coast` for the synthetic coastal 江城区 demo (分区数据；必填 required; demo outputs are stamped 示范数据).",
         )(g)
 
     return deco(f) if f is not None else deco

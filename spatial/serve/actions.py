@@ -22,7 +22,7 @@ from spatial.serve.auth import Principal
 from spatial.serve.settings import ServeSettings
 from spatial.serve.store import Job, Store, ZoningVersion, new_id
 from spatial.serve.uploads import KIND_ZH, SavedInput, display_name, safe_extract, save_upload, sniff
-from spatial.serve.worker import WorkerPool, run_screening, run_validation, runner_id, zoning_entry
+from spatial.serve.worker import WorkerPool, run_screening, run_validation, runner_id, version_source, zoning_entry
 from spatial.site_forms import drawn_collection, pasted_table
 
 __all__ = [
@@ -52,16 +52,15 @@ def _boundary_lonlat(path: str) -> Any:
     from spatial import load_zoning
     from spatial.crs import WGS84
 
-    z = load_zoning(Path(path))
+    z = load_zoning(path)
     b = z.layers.get("boundary")
     return None if b is None or not len(b) else b.to_crs(WGS84).union_all()
 
 
 def version_boundary(settings: ServeSettings, version: ZoningVersion) -> Any:
     """Return the version's boundary in WGS84 (None when it cannot be read), cached per package."""
-    path = Path(version.path)
     try:
-        return _boundary_lonlat(str(path if path.is_absolute() else settings.data_dir / path))
+        return _boundary_lonlat(str(version_source(settings.data_dir, version.path)))
     except Exception:  # noqa: BLE001 - only a hint depends on it
         log.warning("no boundary for the lat/lon swap hint of version %s", version.id)
         return None
@@ -283,10 +282,27 @@ def decide_version(store: Store, who: Principal, version_id: str, action: str, u
     return store.version(version_id)  # type: ignore[return-value]
 
 
-def register_local_zoning(store: Store, zoning: Path | None) -> None:
-    """Register the ``--zoning`` package (default: the bundled demo) as an accepted version, once per content."""
+def register_local_zoning(store: Store, zoning: Path | str | None) -> None:
+    """Register the ``--zoning`` package (default: the bundled demo) as an accepted version, once per content.
+
+    A ``postgresql://…?schema=…`` URL registers a version published with ``ecozone zoning publish``
+    (label and content hash from its ``ecozone_meta``; a published schema is never overwritten).
+    """
+    from spatial.pgzoning import is_db_url
     from spatial.zoning import demo_zoning_path, is_demo_zoning
 
+    if is_db_url(zoning):
+        from spatial.pgpublish import version_of
+
+        url = str(zoning)
+        meta = version_of(url)
+        label = f"{meta.label}（PostGIS {meta.schema}）" if meta else url.rsplit("schema=", 1)[-1]
+        digest = meta.content_hash if meta else ""
+        store.add_version(
+            ZoningVersion(label=label, created_by="启动参数", status="accepted", path=url, sha256=digest, source_key=f"db:{url}:{digest[:16]}")
+        )
+        return
+    assert not isinstance(zoning, str)
     path = (zoning or demo_zoning_path()).resolve()
     h = hashlib.sha256()
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())

@@ -60,6 +60,15 @@ def host_header_name(host: str) -> str:
     return h
 
 
+def _zoning_setting(value: str | None) -> Path | str | None:
+    """``ECOZONE_ZONING``: a path, or a PostGIS package URL kept as text."""
+    if not value:
+        return None
+    from spatial.pgzoning import is_db_url
+
+    return value if is_db_url(value) else Path(value)
+
+
 @dataclass
 class ServeSettings:
     """Settings of one ``ecozone serve`` instance.
@@ -68,8 +77,9 @@ class ServeSettings:
     ----------
     data_dir : Path
         Jobs, uploads, zoning versions and (by default) the SQLite database live here.
-    zoning : Path, optional
-        Zoning package registered as the first version (default: the bundled 连州 demo).
+    zoning : Path or str, optional
+        Zoning package registered as the first version (default: the bundled 连州 demo), or the
+        ``postgresql://…?schema=…`` URL of a version published with ``ecozone zoning publish``.
     db_url : str, optional
         SQLAlchemy URL (default ``sqlite:///<data_dir>/ecozone.db``); ``postgresql://…`` for a bureau.
     host : str
@@ -97,7 +107,7 @@ class ServeSettings:
     """
 
     data_dir: Path
-    zoning: Path | None = None
+    zoning: Path | str | None = None
     db_url: str | None = None
     host: str = "127.0.0.1"
     token: str | None = None
@@ -187,7 +197,7 @@ class ServeSettings:
         secure = env.get("ECOZONE_COOKIE_SECURE")
         return cls(
             data_dir=Path(env.get("ECOZONE_DATA_DIR", "ecozone-data")),
-            zoning=Path(env["ECOZONE_ZONING"]) if env.get("ECOZONE_ZONING") else None,
+            zoning=_zoning_setting(env.get("ECOZONE_ZONING")),
             db_url=env.get("ECOZONE_DB") or None,
             host=env.get("ECOZONE_HOST", "127.0.0.1"),
             token=env.get("ECOZONE_TOKEN") or None,

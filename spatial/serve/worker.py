@@ -47,7 +47,7 @@ from spatial.serve.store import Store, now
 from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile
 
-__all__ = ["WorkerPool", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "watch_parent"]
+__all__ = ["WorkerPool", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "watch_parent", "version_source"]
 
 log = logging.getLogger("ecozone.serve")
 
@@ -207,14 +207,36 @@ def zoning_entry(folder: Path) -> Path:
     return subdirs[0] if len(subdirs) == 1 and not files else folder
 
 
+def version_source(data_dir: str | os.PathLike[str], stored: str) -> Path | str:
+    """Return where a zoning version is read from: its database URL as is, a stored path under the data dir.
+
+    Parameters
+    ----------
+    data_dir : path-like
+        The data dir (shared by every machine; stored paths are relative to it).
+    stored : str
+        ``ZoningVersion.path``: a path, or a ``postgresql://…?schema=…`` URL (a version published in PostGIS).
+
+    Returns
+    -------
+    Path or str
+        What :func:`spatial.zoning.load_zoning` takes.
+    """
+    from spatial.pgzoning import is_db_url
+
+    if is_db_url(stored):
+        return stored
+    path = Path(stored)
+    return path if path.is_absolute() else Path(data_dir) / path
+
+
 def _zoning(data_dir: Path, version: Any) -> Any:
     from spatial import load_zoning
 
     if version.id in _ZONINGS:
         _ZONINGS.move_to_end(version.id)
         return _ZONINGS[version.id]
-    path = Path(version.path)
-    z = load_zoning(path if path.is_absolute() else data_dir / path)
+    z = load_zoning(version_source(data_dir, version.path))
     _ZONINGS[version.id] = z
     while len(_ZONINGS) > 3:
         _ZONINGS.popitem(last=False)
@@ -240,8 +262,7 @@ def run_validation(db_url: str, data_dir: str, version_id: str, threaded: bool =
     if v is None:
         return
     try:
-        path = Path(v.path)
-        path = path if path.is_absolute() else Path(data_dir) / path
+        path = version_source(data_dir, v.path)
         with _recorded_warnings(threaded):
             report = validate_zoning(path)
         doc = report.to_dict()

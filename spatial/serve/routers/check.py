@@ -15,16 +15,16 @@ from spatial.serve.check import CACHE, check_sites, record_check
 from spatial.serve.deps import CurrentUser, SettingsDep, StoreDep, check_csrf
 from spatial.serve.models import ERROR_RESPONSES, CheckAnswer
 from spatial.serve.models import CheckRequest as CheckBody
+from spatial.serve.worker import version_source
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/check", tags=["check"], responses=ERROR_RESPONSES)
 
 
-def _entry(data_dir: Path, path: str) -> Path:
-    """Return what the version's record says to load (relative paths are inside the data dir), as the worker does."""
-    p = Path(path)
-    return p if p.is_absolute() else data_dir / p
+def _entry(data_dir: Path, path: str) -> Any:
+    """Return what the version's record says to load (relative paths are inside the data dir; a PostGIS URL as is), as the worker does."""
+    return version_source(data_dir, path)
 
 
 @router.post("", summary="即时核查 / instant check")
