@@ -47,7 +47,7 @@ class Live:
     def __init__(self, data: Path, *args: str) -> None:
         self.data, self.port = data, _free_port()
         self.log = open(data.parent / f"serve-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
-        cmd = [sys.executable, "-m", "spatial.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(data), *args]
+        cmd = [sys.executable, "-m", "spatial.cli", "serve", "--zoning", "demo", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(data), *args]
         self.proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         t0 = time.monotonic()
         while True:

@@ -94,7 +94,7 @@ def test_folder_of_coordinate_files_gets_the_same_ids_in_cli_and_web(tmp_path: P
     for name, text in texts.items():
         (folder / name).write_bytes(text.encode("gbk"))
     out = tmp_path / "out"
-    res = CliRunner().invoke(cli, ["screen", str(folder), "-t", "化工", "--out", str(out), "--no-map"])
+    res = CliRunner().invoke(cli, ["screen", str(folder), "--zoning", "demo", "-t", "化工", "--out", str(out), "--no-map"])
     assert res.exit_code == 0, res.output
     cli_ids = dict(pd.read_csv(out / "sites.csv", dtype=str)[["site_id", "verdict"]].itertuples(index=False, name=None))
     assert set(cli_ids) == {"44120000105-1", "44120000105-2", "44120000106-1"}
