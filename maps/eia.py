@@ -268,11 +268,13 @@ class ReportModel:
     figures: list[tuple[int, str, str]] = field(default_factory=list)
     plans: list[str] = field(default_factory=list)
     hits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    hits_printed: pd.DataFrame | None = None
     layer_facts: pd.DataFrame = field(default_factory=pd.DataFrame)
     audit: list[tuple[str, str]] = field(default_factory=list)
     audit_files: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    common_list: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     figure_intro: str = ""
     coverage: list[str] = field(default_factory=list)
@@ -627,9 +629,14 @@ def _known_positions(clause: str, zoning: Any, facts: SiteFacts, sid: str) -> tu
 
 def _list_rows(
     units: pd.DataFrame, hits: pd.DataFrame, ptype: str, ptype_zh: str, banned_rules: set[str], fig: int | None,
-    known: Any = None, names: Mapping[str, str] | None = None,
+    known: Any = None, names: Mapping[str, str] | None = None, common: frozenset[str] = frozenset(),
 ) -> list[Row]:  # fmt: skip
-    """One row per clause of each touched unit's list, its 禁止类, and every unit-level finding."""
+    """One row per clause of each touched unit's list, its 禁止类, and the unit-level findings.
+
+    Published-list clauses (``LIST:`` rules) that are 待核实 are answered together: those in ``common``
+    (the same for every site of the report, printed once under the summary) by one row, the site's
+    others by one numbered row; a decided clause keeps its own row.
+    """
     rows: list[Row] = []
     uh = hits[hits["layer"].astype(str) == "control_unit"]
     for u in units.to_dict("records"):
@@ -678,7 +685,10 @@ def _list_rows(
             else:
                 said, where = known(clause) if known is not None and key == "spatial_layout" else ("", ())
                 rows.append(Row(f"{label}：{clause}", f"{said}{TO_FILL}{_HINTS[key]}", PENDING, layers=("control_unit", *where)))
-        for h in mine[~mine["rule_id"].astype(str).isin(banned_rules)].to_dict("records"):
+        rest = mine[~mine["rule_id"].astype(str).isin(banned_rules)]
+        pending = rest["rule_id"].astype(str).str.startswith("LIST:").to_numpy() & (rest["verdict"].astype(str) == "notice").to_numpy()
+        rows.extend(_pending_list_rows(rest[pending], head, ptype_zh, common))
+        for h in rest[~pending].to_dict("records"):
             cond = _s(h.get("conditions_zh"))  # an access-list clause's qualifiers (新建/入园/范围/规模)
             rows.append(
                 Row(
@@ -692,6 +702,42 @@ def _list_rows(
                 )
             )
     return rows
+
+
+def _pending_list_rows(pending: pd.DataFrame, head: str, ptype_zh: str, common: frozenset[str]) -> list[Row]:
+    """Answer the 待核实 clauses of a published list for one unit: one row for the common ones, one for the rest."""
+    rows: list[Row] = []
+    ids = pending["rule_id"].astype(str)
+    shared = pending[ids.isin(common)]
+    own = pending[~ids.isin(common)]
+    sit = f"项目位于{head}内，项目类型为{ptype_zh}；须对照各条逐一核实。{TO_FILL}"
+    if len(shared):
+        rows.append(
+            Row(
+                f"准入清单中适用于本次全部地块的{len(shared)}条条款（原文及出处见“一、选址符合性结论汇总”下的列表）。",
+                sit, PENDING, "", False, "", ("control_unit",),
+            )  # fmt: skip
+        )
+    if len(own):
+        text = "；".join(f"（{i}）{_s(m)}" for i, m in enumerate(own["message_zh"], start=1))
+        basis = "、".join(dict.fromkeys(_s(b).split("〔")[0] for b in own["basis"] if _s(b)))
+        rows.append(Row(f"准入清单中以下条款未能自动判定：{text}", sit, PENDING, "、".join(own["rule_id"].astype(str)), False, basis, ("control_unit",)))
+    return rows
+
+
+def _common_list(hits: pd.DataFrame) -> tuple[frozenset[str], list[str]]:
+    """Return the published-list clauses that are 待核实 for every site with list findings (two sites or more), and their text."""
+    if hits is None or not len(hits) or "rule_id" not in hits:
+        return frozenset(), []
+    lh = hits[hits["rule_id"].astype(str).str.startswith("LIST:") & (hits["verdict"].astype(str) == "notice")]
+    n = lh["site_id"].nunique()
+    if n < 2:
+        return frozenset(), []
+    per = lh.groupby("rule_id")["site_id"].nunique()
+    ids = [r for r in dict.fromkeys(lh["rule_id"].astype(str)) if per.get(r, 0) == n]
+    first = lh.drop_duplicates("rule_id").set_index("rule_id")
+    text = [f"{_s(first.at[r, 'message_zh'])}（{compact_sections(cite_sections(_s(first.at[r, 'basis'])))}）" for r in ids]
+    return frozenset(ids), text
 
 
 def _site_units(result: Any, sid: str) -> pd.DataFrame:
@@ -840,6 +886,7 @@ def build_model(
     rules = list(getattr(result, "rules", None) or [])
     banned_rules = {r.id for r in rules if getattr(r, "mode", None) == "unit_prohibited"} or {"CU-BANNED"}
     hits = result.hits if getattr(result, "hits", None) is not None else pd.DataFrame()
+    common_ids, common_text = _common_list(hits)
     dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
     coords = {r["site_id"]: r for r in facts.coords.to_dict("records")}
     plans = scheme_citations(zoning)
@@ -864,7 +911,7 @@ def build_model(
         t2 += _layer_rows(SECTION_LAYERS["quality"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         t3 = _list_rows(
             units, sh, ptype, ptype_zh, banned_rules, figure_numbers.get("control_unit"),
-            lambda clause, sid=sid: _known_positions(clause, zoning, facts, sid), dim_names,
+            lambda clause, sid=sid: _known_positions(clause, zoning, facts, sid), dim_names, common_ids,
         )  # fmt: skip
         t5 = _layer_rows(SECTION_LAYERS["coast"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)  # where the package has them
         t4 = _layer_rows((*SECTION_LAYERS["other"], *other_layers), zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
@@ -963,7 +1010,9 @@ def build_model(
         sites=sections,
         figures=list(figures),
         plans=plans,
-        hits=_hit_table(hits, dict(zip(ids, names, strict=True)), _hit_directions(hits, sites, zoning) if len(hits) else []),
+        hits=(hit_table := _hit_table(hits, dict(zip(ids, names, strict=True)), _hit_directions(hits, sites, zoning) if len(hits) else [])),
+        # the common list clauses stand once under the summary: the printed appendix leaves their 待核实 rows out
+        hits_printed=hit_table[~hit_table["规则编号"].isin(common_ids)].reset_index(drop=True) if common_ids else None,
         layer_facts=_fact_table(facts, dict(zip(ids, names, strict=True))),
         audit=audit,
         audit_files=files,
@@ -973,6 +1022,7 @@ def build_model(
         coverage=_coverage_lines(getattr(result, "audit", {}) or {}),
         stamp=DEMO_STAMP if (getattr(result, "audit", {}) or {}).get("demo") else "",
         notes=_law_notes(getattr(result, "rules", None)),
+        common_list=common_text,
     )
 
 

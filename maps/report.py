@@ -281,7 +281,7 @@ def render_report_html(model: ReportModel, figures: list[Figure]) -> str:
         figs=figs,
         group_figs=[f for f in figures if f.number > 1 and f.number not in {s.figure for s in model.sites}],
         summary=model.summary.to_dict("records"),
-        hits=model.hits.to_dict("records"),
+        hits=(model.hits if model.hits_printed is None else model.hits_printed).to_dict("records"),
         files=model.audit_files.to_dict("records"),
         indicators=None
         if model.indicators is None
@@ -431,6 +431,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endfor %}{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
 {% endfor %}
 {% if m.notes %}<p class="note">依据注：{% for n in m.notes %}{{ loop.index }}. {{ n }}{% if not loop.last %} {% endif %}{% endfor %}</p>{% endif %}
+{% if m.common_list %}<p class="note">适用于本次全部地块的准入清单条款（均为待核实，各地块表中合并为一行，附表命中明细不再逐地块列出；逐条记录见 report.xlsx 与 hits.csv）：{% for n in m.common_list %}{{ loop.index }}. {{ n }}{% if not loop.last %} {% endif %}{% endfor %}</p>{% endif %}
 <p>本报告对照{{ m.plans|join("、") if m.plans else "所在地“三线一单”生态环境分区管控方案" }}，逐个分析 {{ m.sites|length }} 个项目地块与生态保护红线、环境质量底线、资源利用上线和生态环境准入清单的符合性。
 结论：{% for w, n in m.counts.items() %}<span class="badge" style="background:{{ colours[w] }}">{{ w }}</span> {{ n }} 个{% if not loop.last %}；{% endif %}{% endfor %}。</p>
 <table class="summary">

@@ -330,6 +330,11 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     doc.add_paragraph(f"本报告对照{plans}，逐个分析 {len(model.sites)} 个项目地块的符合性。结论：{counts}。")
     if model.notes:  # the sources' status notes once, never per hit row
         doc.add_paragraph("依据注：" + " ".join(f"{i}. {n}" for i, n in enumerate(model.notes, start=1)))
+    if model.common_list:  # clauses every site shares: once here, one row in each site's table
+        doc.add_paragraph(
+            "适用于本次全部地块的准入清单条款（均为待核实，各地块表中合并为一行，附表命中明细不再逐地块列出；逐条记录见 report.xlsx 与 hits.csv）："
+            + " ".join(f"{i}. {n}" for i, n in enumerate(model.common_list, start=1))
+        )
     rows = [
         [str(r["序号"]), r["地块编号"], r["项目名称"], r["项目类型"], r["符合性结论"], r["涉及情况"]]
         for r in model.summary.to_dict("records")
@@ -385,7 +390,7 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     k += 1
     doc.add_heading(f"附表{_CN_NUM[k - 1]}　命中管控规则明细", level=1)
     hit_rows = [
-        [r["地块编号"], r["规则编号"], r["分区"], r["要素名称"], r["符合性"], r["依据"]] for r in model.hits.to_dict("records")
+        [r["地块编号"], r["规则编号"], r["分区"], r["要素名称"], r["符合性"], r["依据"]] for r in (model.hits if model.hits_printed is None else model.hits_printed).to_dict("records")
     ] or [["无", "", "", "", "", ""]]
     _table(
         doc, ["地块编号", "规则编号", "分区", "要素", "符合性", "依据"], hit_rows, [2.0, 2.2, 2.4, 3.6, 2.0, 4.8], verdict_col=4
