@@ -8,76 +8,33 @@ reason, when the PostgreSQL server binaries or psycopg are not installed
 
 from __future__ import annotations
 
-import glob
-import importlib.util
 import os
-import shutil
-import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pg_server import PG_SKIP_REASON, start_postgres
 from serve_helpers import make_app, wait_job
 
 from spatial.serve.auth import hash_password
 from spatial.serve.store import Store
 from spatial.zoning import demo_sites_path
 
-
-def _pg_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(versions[-1]).parent if versions else None
-
-
-_BIN = _pg_bin()
-_REASON = (
-    "PostgreSQL server binaries (initdb, pg_ctl) not installed: apt-get install postgresql"
-    if _BIN is None
-    else ("psycopg not installed: pip install 'psycopg[binary]'" if importlib.util.find_spec("psycopg") is None else None)
-)
-pytestmark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
-
-
-def _as_owner(cmd: list[str], user: str | None) -> list[str]:
-    # initdb refuses to run as root: run the server as the `postgres` OS user then.
-    return ["runuser", "-u", user, "--", *cmd] if user else cmd
+pytestmark = pytest.mark.skipif(PG_SKIP_REASON is not None, reason=PG_SKIP_REASON or "")
 
 
 @pytest.fixture(scope="module")
 def pg_url(tmp_path_factory: pytest.TempPathFactory):
-    """Start a throwaway cluster on a free port; yield its URL; stop it."""
-    root = tmp_path_factory.mktemp("pg")
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    user = None
+    """Start a throwaway cluster on a free port (``tests/pg_server.py``); yield its URL; stop it."""
     if os.geteuid() == 0:
         import pwd
 
         try:
-            pw = pwd.getpwnam("postgres")
+            pwd.getpwnam("postgres")
         except KeyError:
             pytest.skip("running as root and there is no `postgres` OS user to own the cluster")
-        user = "postgres"
-        root.chmod(0o755)
-        for d in (root.parent, root.parent.parent):
-            d.chmod(d.stat().st_mode | 0o011)  # let the server user traverse to its directory
-        os.chown(sock, pw.pw_uid, pw.pw_gid)
-        data.mkdir()
-        os.chown(data, pw.pw_uid, pw.pw_gid)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(_as_owner([str(_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "ecozone", "--no-sync", "-E", "UTF8"], user), check=True, capture_output=True)
-    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(_as_owner([str(_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(sock / "server.log"), "-w", "start"], user), check=True, capture_output=True)
-    try:
-        yield f"postgresql://ecozone@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_owner([str(_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], user), check=False, capture_output=True)
+    with start_postgres(tmp_path_factory.mktemp("pg")) as url:
+        yield url
 
 
 def test_jobs_users_and_history_on_postgresql(pg_url: str, tmp_path: Path) -> None:
