@@ -452,7 +452,7 @@ def _legend(
     handles, labels = [], []
     for key, cs in st.legend_entries(list(dict.fromkeys(keys))):
         style = dict(cs.style)
-        if key == "redline":
+        if key in ("redline", "redline:land"):  # hatched as drawn (the marine red line keeps its own legend)
             handles.append(Patch(facecolor="none", edgecolor=_HATCH_RED, hatch="////", linewidth=1.2))
         elif cs.kind == "line":
             handles.append(Line2D([], [], color=style.get("color", "#333"), linewidth=2))

@@ -734,7 +734,7 @@ def map_style(key: str) -> dict[str, Any]:
         Path options.
     """
     style = st.class_style(key)
-    if key == "redline":
+    if key in ("redline", "redline:land"):  # the land red line is hatched; the marine one keeps its own style
         style.update({"color": "#e60000", "weight": 2.2, "opacity": 1, "fillColor": "url(#eco-hatch-red)", "fillOpacity": 1})
     return style
 
