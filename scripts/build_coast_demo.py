@@ -33,15 +33,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
+from build_demo import write_gpkg  # the same atomic, byte-stable GeoPackage writer as the 连州 demo (scripts/ is on sys.path)
 from shapely.ops import polylabel, substring
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,7 +48,6 @@ DEFAULT_SHARED = REPO.parent / "shared" / "data"
 DEFAULT_OUT = REPO / "spatial" / "data"
 ADCODE = "441702"
 CRS = "EPSG:4546"
-FIXED_DATE = "2025-01-01T00:00:00.000Z"
 ZONING_FILE = "jiangcheng_coast_demo.gpkg"
 SITES_FILE = "jiangcheng_coast_sites.gpkg"
 
@@ -276,23 +274,6 @@ def build_sites(layers: dict[str, gpd.GeoDataFrame], marine: shapely.Geometry, s
         crs=CRS,
     )
     return sites.to_crs("EPSG:4326")
-
-
-def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict[str, dict[str, str]]) -> None:
-    """Write layers to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.gpkg")
-    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-        p.unlink(missing_ok=True)
-    try:
-        for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", layer_metadata=metadata.get(name),
-                                    layer_options={"SPATIAL_INDEX": "YES"})
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
