@@ -217,10 +217,13 @@ def open_page(
     log = PageLog()
     prefixes = tuple(allow_url_prefixes)
 
+    def blocked(url: str) -> bool:
+        remote = url.split(":", 1)[0].lower() in {"http", "https", "ws", "wss"}
+        return block_network and remote and not url.startswith(prefixes)
+
     def on_route(route: Any) -> None:
         url = route.request.url
-        remote = url.split(":", 1)[0].lower() in {"http", "https", "ws", "wss"}
-        if block_network and remote and not url.startswith(prefixes):
+        if blocked(url):
             log.blocked_requests.append(url)
             route.abort("blockedbyclient")
         else:
@@ -232,6 +235,11 @@ def open_page(
 
     def on_request_failed(req: Any) -> None:
         if req.url in log.blocked_requests:
+            return
+        if blocked(req.url):
+            # the page cancelled it (Leaflet drops pending tiles on zoom, net::ERR_ABORTED)
+            # before the route handler aborted it: still a blocked remote request
+            log.blocked_requests.append(req.url)
             return
         log.failed_requests.append(f"{req.url} ({req.failure})")
 
