@@ -292,13 +292,17 @@ def test_equal_area_is_the_geodesic_area():
 def test_batches_give_the_same_partition(demo_zoning):
     """Taking the tiles through the levels in small batches changes no face, verdict or area."""
     from spatial.rules import load_rules
-    from spatial.suitability import partition_levels, resolve_rules
+    from spatial.suitability import iter_levels, partition_levels, resolve_rules
 
     rules = resolve_rules(load_rules(), demo_zoning)
     one = partition_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=10**9)
-    many = partition_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=20_000)
+    assert len(list(iter_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=10**9))) == 1
+    many = partition_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=150_000)
     assert len(set(many.tile.tolist())) > 4
     assert len(one.faces) == len(many.faces)
+
+    batches = list(iter_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=150_000))
+    assert len(batches) > 1 and sum(len(b.faces) for b in batches) == len(many.faces)
 
     def by_verdict(lv):
         return {v: float(shapely.area(lv.faces[lv.verdicts == v]).sum()) for v in set(lv.verdicts)}
