@@ -60,6 +60,7 @@ __all__ = [
     "node_faces",
     "AREA_TOLERANCE",
     "resolve_rules",
+    "effective_rules",
 ]
 
 #: Largest gap (m) between a drawn buffer arc and the true distance circle.
@@ -554,7 +555,7 @@ class _Levels:
 
 #: Edge vertices per batch of tiles taken through every level together: a batch's faces,
 #: points and hits are the only ones in memory, so peak memory does not grow with the province.
-BATCH_VERTICES = 1_500_000
+BATCH_VERTICES = 500_000
 _HIT_COLUMNS = ["s", "rule_id", "verdict"]
 
 
@@ -563,7 +564,7 @@ def _slim(hits: pd.DataFrame) -> pd.DataFrame:
     return hits[_HIT_COLUMNS].reset_index(drop=True) if len(hits) else pd.DataFrame(columns=_HIT_COLUMNS)
 
 
-def _effective_rules(rules: RuleSet, zoning: Zoning) -> RuleSet:
+def effective_rules(rules: RuleSet, zoning: Zoning) -> RuleSet:
     """Return the rules ``screen`` applies to this zoning: its manifest's access lists and the coverage rules, added once."""
     from spatial.engine.coverage import with_coverage
     from spatial.list_rules import attach_manifest_lists
@@ -722,7 +723,7 @@ def iter_levels(
     cut_keys: list[set[tuple[str, Any]]] = []
     for _, srcs in steps:
         cut_keys.append((cut_keys[-1] if cut_keys else set()) | set(srcs))
-    effective = _effective_rules(rules, zoning)
+    effective = effective_rules(rules, zoning)
     step_rules = [
         replace(effective, rules=[r for r in effective if r.id not in keys_of or keys_of[r.id] <= keys]) for keys in cut_keys
     ]

@@ -4,7 +4,9 @@ For an extent too large for the exact partition in the time at hand (issue 28, i
 the county is cut into square cells of ``RES`` metres and the centre of every cell
 inside the county is screened by the same engine as ``ecozone screen``
 (:func:`spatial.suitability.screen_points`, chunked).  A cell takes its centre's
-class.  So every cell's verdict is exactly the engine's at its centre, and no rule
+class.  Each chunk is screened first with only the rules of the type's worst verdict: a
+centre they put at that verdict has it whatever the other rules say, and only the other
+centres are screened again with every rule.  So every cell's verdict is exactly the engine's at its centre, and no rule
 logic is re-implemented on rasters: rasterised layers and distance transforms would
 have to redo the rules' ``where`` filters, modes, setbacks and unit bans outside the
 engine, which the project does not allow ("only the engine decides verdicts").  The
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -34,7 +36,7 @@ from spatial.measure import ellipsoidal_area, equal_area
 from spatial.project_types import VERDICT_RANK, VERDICTS
 from spatial.rules import RuleSet
 from spatial.screening import PreparedZoning, prepare_zoning
-from spatial.suitability import CLASSES, class_zh, resolve_rules, screen_points
+from spatial.suitability import CLASSES, class_zh, effective_rules, resolve_rules, screen_points
 from spatial.terrain import Terrain, slope_label
 from spatial.zoning import Zoning
 
@@ -153,6 +155,11 @@ def raster_suitability(
     transform = Affine(resolution, 0.0, xmin, 0.0, -resolution, ymax)
     steep = terrain.steep_polygons(max_slope, zoning.crs) if terrain is not None else np.zeros(0, dtype=object)
     steep_tree = shapely.STRtree(steep) if len(steep) else None
+    # Two passes per chunk: the rules of the type's worst verdict first; a cell they put at that
+    # verdict has it whatever the other rules say, and only the others are screened with every rule.
+    eff = effective_rules(rules, zoning)
+    worst = max((VERDICT_RANK[v] for r in eff if (v := r.type_verdicts.get(canon)) is not None), default=0)
+    first_pass = replace(eff, rules=[r for r in eff if r.type_verdicts.get(canon) is not None and VERDICT_RANK[r.type_verdicts[canon]] == worst])
     codes = np.zeros((height, width), dtype=np.uint8)
     cls_m2 = np.zeros(len(CLASSES))
     rank = np.array([VERDICT_RANK[v] for v in VERDICTS])
@@ -167,7 +174,11 @@ def raster_suitability(
         inside = shapely.contains_xy(county, x, y)
         if inside.any():
             x, y = x[inside], y[inside]
-            verdicts, _ = screen_points(shapely.points(x, y), zoning, rules, canon, prepared=prepared, threads=threads)
+            pts = shapely.points(x, y)
+            verdicts, _ = screen_points(pts, zoning, first_pass, canon, prepared=prepared, threads=threads)
+            rest = np.flatnonzero(np.array([VERDICT_RANK[v] for v in VERDICTS])[pd.Categorical(verdicts, categories=list(VERDICTS)).codes] < worst)
+            if len(rest):
+                verdicts[rest], _ = screen_points(pts[rest], zoning, eff, canon, prepared=prepared, threads=threads)
             cls = verdicts.astype(object)
             if steep_tree is not None:
                 steep_at = np.zeros(len(x), dtype=bool)
