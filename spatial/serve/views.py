@@ -33,6 +33,7 @@ __all__ = [
     "iso",
     "local_time",
     "job_dir",
+    "result_dir",
     "output_files",
     "job_json",
     "job_summary",
@@ -122,6 +123,12 @@ def job_dir(request: Request, job_id: str) -> Path:
     return request.app.state.settings.data_dir / "jobs" / job_id
 
 
+def result_dir(request: Request, job: Job) -> Path:
+    """Return the folder holding the job's ``web/`` and ``out/``: the job folder, or the attempt a queue worker published."""
+    folder = job_dir(request, job.id)
+    return folder / job.result_dir if job.result_dir else folder
+
+
 def output_files(folder: Path) -> list[dict[str, Any]]:
     """List the output files of a job folder (name, bytes), sorted."""
     out = folder / "out"
@@ -132,7 +139,7 @@ def output_files(folder: Path) -> list[dict[str, Any]]:
 
 def job_json(request: Request, job: Job) -> dict[str, Any]:
     """Return a job as ``GET /api/screenings/{id}`` returns it (and the result page shows it)."""
-    folder = job_dir(request, job.id)
+    folder = result_dir(request, job)
     doc: dict[str, Any] = {
         "id": job.id,
         "status": job.status,
