@@ -21,10 +21,10 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    and_,
     Integer,
     String,
     Text,
+    and_,
     create_engine,
     delete,
     event,
@@ -86,7 +86,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         """Read back as UTC-aware."""
-        return None if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)  # PostgreSQL: aware already
 
 
 class Base(DeclarativeBase):
@@ -263,13 +263,18 @@ class Store:
                         con.execute(text(ddl))
                 except (OperationalError, ProgrammingError):  # another process added it first
                     pass
+            for index in table.indexes:
+                try:
+                    index.create(self.engine, checkfirst=True)
+                except (OperationalError, ProgrammingError):
+                    pass
 
     @property
     def _pg(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     def _now(self) -> Any:
-        """The database's clock on PostgreSQL (one clock for every machine), this process's on SQLite (one machine)."""
+        """Return the database's clock on PostgreSQL (one clock for every machine), this process's on SQLite (one machine)."""
         return func.now() if self._pg else now()
 
     def _lease_end(self, seconds: float) -> Any:
