@@ -21,7 +21,7 @@ from sqlalchemy import inspect, text
 from spatial.cli import cli
 from spatial.serve.actions import mark_interrupted
 from spatial.serve.jobqueue import work_one
-from spatial.serve.store import LEASE_LOST, QUEUE_RUNNER, Job, Store, new_id
+from spatial.serve.store import LEASE_LOST, MAX_ATTEMPTS, QUEUE_RUNNER, TOO_MANY_ATTEMPTS, Job, Store, new_id
 
 
 def _queued(store: Store, n: int = 1) -> list[str]:
@@ -56,6 +56,21 @@ def _lease_takeover(store: Store) -> None:
     assert [(h.n, h.worker, h.outcome) for h in hist] == [(1, "hostA:1", "lost"), (2, "hostB:2", "done")]
     assert hist[0].error == LEASE_LOST and hist[0].ended is not None and hist[1].ended is not None
     assert store.claim_next("hostC:3", lease_s=30) is None  # a done job is never claimed again
+
+
+def test_a_job_that_kills_every_worker_fails_after_max_attempts(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    store.create_schema()
+    jid = _queued(store)[0]
+    for i in range(MAX_ATTEMPTS):
+        c = store.claim_next(f"h:{i}", lease_s=0.2)
+        assert c is not None and c.n == i + 1
+        time.sleep(0.3)  # the worker dies: no heartbeat
+    assert store.claim_next("h:9", lease_s=30) is None
+    j = store.job(jid)
+    assert j.status == "failed" and j.error == TOO_MANY_ATTEMPTS and "内存不足" in j.error
+    assert [h.outcome for h in store.job_attempts(jid)] == ["lost"] * MAX_ATTEMPTS
+    store.close()
 
 
 def test_lease_takeover_and_finish_at_most_once_sqlite(tmp_path: Path) -> None:

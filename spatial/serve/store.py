@@ -53,10 +53,19 @@ __all__ = [
     "SESSION_HOURS",
     "QUEUE_RUNNER",
     "LEASE_LOST",
+    "MAX_ATTEMPTS",
+    "TOO_MANY_ATTEMPTS",
 ]
 
 #: ``Job.runner`` of a job waiting in the durable queue for any ``ecozone worker`` (no server owns it).
 QUEUE_RUNNER = "queue"
+#: A job whose worker died this many times is failed instead of being taken over again (a job that kills its worker).
+MAX_ATTEMPTS = 3
+#: Why such a job failed.
+TOO_MANY_ATTEMPTS = (
+    f"该任务已尝试 {MAX_ATTEMPTS} 次，每次工作进程都中途停止（可能内存不足或被终止），不再重试。请分批提交地块，或请管理员查看工作进程日志。"
+    f"\nthe job's worker died in each of {MAX_ATTEMPTS} attempts (out of memory or killed); it is not retried: submit the sites in smaller batches"
+)
 #: Outcome and reason recorded for an attempt whose worker stopped renewing its lease.
 LEASE_LOST = "租约过期：该工作进程停止响应（被终止、断电或失联），任务已由其他工作进程从头重做。\nlease expired: the worker stopped renewing it; the job was taken over from the start"
 
@@ -484,7 +493,8 @@ class Store:
         PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` picks a row no other
         worker is taking, then a compare-and-set gives it a new claim token; a
         job taken over from a dead worker has that worker's attempt closed as
-        ``lost``.  SQLite (one machine): the same compare-and-set decides
+        ``lost``; a job whose worker died :data:`MAX_ATTEMPTS` times is failed
+        instead.  SQLite (one machine): the same compare-and-set decides
         between workers that read the same row.
 
         Parameters
@@ -514,6 +524,14 @@ class Store:
                     return None
                 n, token = (row.attempts or 0) + 1, f"{worker}/{secrets.token_hex(6)}"
                 cas = update(Job).where(Job.id == row.id, Job.status == row.status, Job.runner == row.runner)
+                if row.status == "running" and (row.attempts or 0) >= MAX_ATTEMPTS:  # a job that kills its worker: stop here
+                    res = s.execute(
+                        cas.values(status="failed", stage="失败", finished=t, error=TOO_MANY_ATTEMPTS).execution_options(synchronize_session=False)
+                    )
+                    if res.rowcount == 1:
+                        lost = update(JobAttempt).where(JobAttempt.job_id == row.id, JobAttempt.claim == row.runner, JobAttempt.outcome == "running")
+                        s.execute(lost.values(outcome="lost", ended=row.lease_until, error=LEASE_LOST).execution_options(synchronize_session=False))
+                    return None
                 values = {"status": "running", "runner": token, "attempts": n, "lease_until": self._lease_end(lease_s), "started": t}
                 res = s.execute(cas.values(**values, progress=2.0, stage="读取分区数据", error="").execution_options(synchronize_session=False))
                 if res.rowcount != 1:
