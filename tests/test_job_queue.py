@@ -171,6 +171,7 @@ def test_no_workers_web_tier_queues_and_a_worker_publishes(tmp_path: Path) -> No
         assert not (data / "jobs" / jid / "out").exists()  # nothing outside the published attempt
         hist = again.state.store.job_attempts(jid)
         assert [(h.n, h.outcome) for h in hist] == [(1, "done")]
+        assert [(a["n"], a["outcome"], a["worker"]) for a in doc["attempts"]] == [(1, "done", hist[0].worker)]
 
 
 def test_worker_refuses_an_unreachable_queue_naming_it_without_password(tmp_path: Path) -> None:

@@ -130,6 +130,7 @@ def test_sigkill_one_worker_mid_job_every_job_done_exactly_once(postgis_url: str
     # The killed job: A's attempt lost when its lease ran out, re-claimed by B from the start and done.
     hist = store.job_attempts(victim)
     assert [h.outcome for h in hist] == ["lost", "done"], [(h.worker, h.outcome) for h in hist]
+    assert [(a["outcome"], a["worker"]) for a in docs[victim]["attempts"]] == [(h.outcome, h.worker) for h in hist]  # shown by the API
     assert hist[0].worker.endswith(f":{a.pid}") and hist[1].worker.endswith(f":{b.pid}")
     assert hist[0].error == LEASE_LOST and hist[0].ended is not None and hist[1].started >= hist[0].ended
     assert hist[1].n == 2 and store.job(victim).result_dir.startswith("attempts/2-")

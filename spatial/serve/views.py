@@ -164,6 +164,10 @@ def job_json(request: Request, job: Job) -> dict[str, Any]:
         "files_status": None,
         "files_status_zh": None,
         "files_error": None,
+        "attempts": [
+            {"n": a.n, "worker": a.worker, "started": iso(a.started), "ended": iso(a.ended), "outcome": a.outcome}
+            for a in request.app.state.store.job_attempts(job.id)
+        ],
     }
     if job.status == "failed":
         zh, en = split_message(job.error)
