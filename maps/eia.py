@@ -279,6 +279,8 @@ class ReportModel:
     figure_intro: str = ""
     coverage: list[str] = field(default_factory=list)
     stamp: str = ""
+    #: A summary report's note under 逐个地块符合性分析 (empty for a full report).
+    summary_note: str = ""
 
 
 def _county(zoning: Any) -> tuple[str, str]:
@@ -840,6 +842,7 @@ def build_model(
     figures: Sequence[tuple[int, str, str]] = (),
     facts: SiteFacts | None = None,
     now: datetime | None = None,
+    summary_report: bool = False,
 ) -> ReportModel:
     """Build the report model from a screening result.
 
@@ -863,6 +866,9 @@ def build_model(
         Precomputed facts.
     now : datetime, optional
         Report date (default: now, local time).
+    summary_report : bool, default False
+        A summary report: every site in the summary table, a section only for
+        each site that is not 符合 (``summary_note`` says so).
 
     Returns
     -------
@@ -990,6 +996,8 @@ def build_model(
                 "数据覆盖": _s(row.get("coverage_zh")),
             }
         )
+    if summary_report:  # a summary report: sections only for the sites that are not 符合
+        sections = [x for x in sections if x.verdict != "compatible"]
     summary = pd.DataFrame(
         summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论", "数据覆盖"]
     )
@@ -1023,6 +1031,15 @@ def build_model(
         stamp=DEMO_STAMP if (getattr(result, "audit", {}) or {}).get("demo") else "",
         notes=_law_notes(getattr(result, "rules", None)),
         common_list=common_text,
+        summary_note=_summary_note(len(ids), len(sections)) if summary_report else "",
+    )
+
+
+def _summary_note(n_sites: int, n_sections: int) -> str:
+    """Say that a summary report leaves the 符合 sites' sections out, and where they are."""
+    return (
+        f"本报告为摘要报告：共 {n_sites} 个地块，全部列入上文汇总表及 sites.csv、hits.csv；以下仅对 {n_sections} 个结论不为“符合”的地块逐个分析，"
+        f"{n_sites - n_sections} 个“符合”地块的逐项对照从略（如需全部地块的逐个分析，运行 ecozone screen 时加 --products report-full）。"
     )
 
 

@@ -41,33 +41,106 @@ from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile, input_sha256, read_sites_files
 from spatial.zoning import Zoning
 
-__all__ = ["Product", "ScreeningJob", "JobOutcome", "Loaded", "MAP_MAX_SITES", "ALL_PRODUCTS", "TABLES_ONLY"]
+__all__ = [
+    "Product",
+    "ScreeningJob",
+    "JobOutcome",
+    "Loaded",
+    "MAP_MAX_SITES",
+    "SUMMARY_SITES",
+    "ALL_PRODUCTS",
+    "TABLES_ONLY",
+    "REPORT_FORMATS",
+    "PRODUCT_GROUPS",
+    "parse_products",
+]
 
 #: Above this many sites the map and the report are skipped (a browser cannot draw them usefully).
 MAP_MAX_SITES = 20_000
+#: Above this many sites the report is a summary: every site in the tables, a section only for each site
+#: that is not 符合 (``report-full`` asks for every site's section).
+SUMMARY_SITES = 200
 
 
 class Product(enum.StrEnum):
-    """What a screening can write (names in :data:`spatial.output.FILES`)."""
+    """What a screening can write; the values are the names ``--products`` takes (files in :data:`spatial.output.FILES`)."""
 
-    #: ``sites.csv``, ``hits.csv``, ``rules.csv`` and the spatial output (GeoPackage or GeoParquet).
+    #: ``sites.csv``, ``hits.csv`` and ``rules.csv``.
     TABLES = "tables"
+    #: The spatial output: ``screening.gpkg``, or ``sites.parquet`` + ``hits.parquet`` (``--format``).
+    GPKG = "gpkg"
     #: ``map.html``.
     MAP = "map"
-    #: ``report.html``, ``report.docx``, ``report.xlsx`` and the 附图 folder.
-    REPORT = "report"
-    #: ``report.pdf`` (printed by a local Chromium, when present; needs ``REPORT``).
+    #: ``report.html`` (and the 附图 folder, as for every report format).
+    HTML = "html"
+    #: ``report.docx``.
+    DOCX = "docx"
+    #: ``report.xlsx``.
+    XLSX = "xlsx"
+    #: ``report.pdf`` (printed from the HTML by a local Chromium, when present).
     PDF = "pdf"
-    #: Per-site inset maps in the report (the slow part of a report; needs ``REPORT``).
-    SITE_FIGURES = "site_figures"
+    #: Per-site inset maps in the report (the slow part of a report).
+    FIGURES = "figures"
+    #: A section for every site, also above :data:`SUMMARY_SITES` sites (not written by default).
+    REPORT_FULL = "report-full"
 
 
-#: Everything ``ecozone screen`` writes by default.
-ALL_PRODUCTS = frozenset(Product)
+#: The report's file formats.
+REPORT_FORMATS = frozenset({Product.HTML, Product.DOCX, Product.XLSX, Product.PDF})
+#: Everything ``ecozone screen`` writes by default (a summary report above :data:`SUMMARY_SITES` sites).
+ALL_PRODUCTS = frozenset(Product) - {Product.REPORT_FULL}
 #: The tables and the spatial output only (``--no-map``).
-TABLES_ONLY = frozenset({Product.TABLES})
+TABLES_ONLY = frozenset({Product.TABLES, Product.GPKG})
 #: Products that draw (skipped above :data:`MAP_MAX_SITES` sites).
-VISUAL = frozenset({Product.MAP, Product.REPORT, Product.PDF, Product.SITE_FIGURES})
+VISUAL = frozenset({Product.MAP, Product.FIGURES, *REPORT_FORMATS})
+#: Names ``--products`` takes for several products at once.
+PRODUCT_GROUPS: dict[str, frozenset[Product]] = {
+    "all": ALL_PRODUCTS,
+    "report": REPORT_FORMATS | {Product.FIGURES},
+}
+
+
+def parse_products(text: str | Iterable[str]) -> frozenset[Product]:
+    """Read a product list (``"tables,gpkg,html"``; group names :data:`PRODUCT_GROUPS` allowed).
+
+    Parameters
+    ----------
+    text : str or iterable of str
+        Comma- or space-separated names, or the names.
+
+    Returns
+    -------
+    frozenset of Product
+        The products.
+
+    Raises
+    ------
+    InputError
+        An unknown name (the message lists the known ones), or nothing asked for.
+    """
+    from spatial.errors import InputError
+
+    names = text.replace(",", " ").split() if isinstance(text, str) else [str(t).strip() for t in text]
+    out: set[Product] = set()
+    known = [p.value for p in Product] + list(PRODUCT_GROUPS)
+    for raw in names:
+        name = raw.strip().lower().replace("_", "-")
+        if name in PRODUCT_GROUPS:
+            out |= PRODUCT_GROUPS[name]
+        elif name in {p.value for p in Product}:
+            out.add(Product(name))
+        else:
+            raise InputError(
+                f"--products 中的“{raw}”不是已知的输出，可选：{'、'.join(known)}（以逗号分隔）。",
+                f"--products: unknown product {raw!r}; choose from {', '.join(known)} (comma-separated)",
+            )
+    if not out - {Product.REPORT_FULL}:
+        raise InputError(
+            f"--products 未指定任何输出文件，可选：{'、'.join(known)}。",
+            f"--products names no output; choose from {', '.join(known)}",
+        )
+    return frozenset(out)
+
 
 Notify = Callable[[str], None]
 Stage = Callable[[str, Any], None]
@@ -125,7 +198,8 @@ class ScreeningJob:
     options : SiteOptions
         How to read the sites.
     products : frozenset of Product
-        What to write (default: everything).
+        What to write (default: everything but ``report-full``: above
+        :data:`SUMMARY_SITES` sites the report is a summary).
     fmt : {'gpkg', 'parquet'}, optional
         Spatial output format (default: by size and input, see :func:`spatial.output.screening_format`).
     run_options : RunOptions
@@ -157,8 +231,8 @@ class ScreeningJob:
     indicators: Any = None
 
     def __post_init__(self) -> None:
-        """Read the products as :class:`Product` (names are accepted)."""
-        object.__setattr__(self, "products", frozenset(Product(p) for p in self.products))
+        """Read the products as :class:`Product` (names and group names are accepted)."""
+        object.__setattr__(self, "products", parse_products([str(p) for p in self.products]))
 
     # ------------------------------------------------------------------ inputs
 
@@ -312,21 +386,34 @@ class ScreeningJob:
         for note in notes:
             notify(note)
         files: dict[str, Path] = {}
-        if Product.TABLES in products:
+        if products & TABLES_ONLY:
             source = self.sites if isinstance(self.sites, (str, os.PathLike)) else None
-            files.update(write_screening(result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source)))
+            files.update(
+                write_screening(
+                    result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source),
+                    tables=Product.TABLES in products, spatial=Product.GPKG in products,
+                )
+            )  # fmt: skip
         if Product.MAP in products:
             from maps.zoning_map import save_map
 
             files["map"] = save_map(result.zoning, visual_outputs(out_dir)["map"], result=result, force=force)
-        if Product.REPORT in products:
+        if products & REPORT_FORMATS:
             from maps.report import write_report
 
+            summary = Product.REPORT_FULL not in products and len(result.sites) > SUMMARY_SITES
+            if summary:
+                notify(
+                    f"地块超过 {SUMMARY_SITES} 个：报告为摘要（全部地块列入汇总表，仅非“符合”地块有逐个分析；--products report-full 输出全部）。"
+                    f" / more than {SUMMARY_SITES} sites: summary report (sections for sites that are not 符合 only; --products report-full for all)"
+                )
+            formats = {p.value for p in products & REPORT_FORMATS}
             files.update(
                 write_report(
-                    result, out_dir, indicators=self.indicators, force=force, pdf=Product.PDF in products, site_insets=Product.SITE_FIGURES in products
+                    result, out_dir, indicators=self.indicators, force=force, formats=formats,
+                    site_insets=Product.FIGURES in products, summary=summary,
                 )
-            )
+            )  # fmt: skip
         return files
 
     def write_set(

@@ -45,7 +45,7 @@ def test_too_many_sites_skip_the_drawn_products_with_a_note(toy_zoning, monkeypa
     job = ScreeningJob(_sites(), toy_zoning, options=SiteOptions(type_field="类型"))
     result = job.screen()
     products, notes = job.drawn(result)
-    assert products == {Product.TABLES} and notes and "map.html" in notes[0]
+    assert products == TABLES_ONLY == {Product.TABLES, Product.GPKG} and notes and "map.html" in notes[0]
 
 
 def test_unknown_engine_and_major_project_on_dask_are_refused_before_any_work() -> None:
