@@ -56,3 +56,43 @@ def test_unknown_engine_and_major_project_on_dask_are_refused_before_any_work() 
         ScreeningJob("sites.csv", run_options=RunOptions(engine="spark"))
     with pytest.raises(InputError, match="--major-project"):
         RunOptions(engine="dask", major_project="yes")
+
+
+def test_product_names_and_groups() -> None:
+    from spatial.errors import InputError
+    from spatial.job import ALL_PRODUCTS, parse_products
+
+    assert parse_products("tables, gpkg") == TABLES_ONLY
+    assert parse_products("report") == {Product.HTML, Product.DOCX, Product.XLSX, Product.PDF, Product.FIGURES}
+    assert parse_products("all,report-full") == ALL_PRODUCTS | {Product.REPORT_FULL}
+    assert Product.REPORT_FULL not in ALL_PRODUCTS
+    with pytest.raises(InputError, match="report-full"):
+        parse_products("tabels")
+    with pytest.raises(InputError):
+        parse_products("report-full")  # a modifier alone writes nothing
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_summary_report_above_the_threshold(tmp_path: Path, toy_zoning, monkeypatch: pytest.MonkeyPatch, full: bool) -> None:
+    monkeypatch.setattr(jobs, "SUMMARY_SITES", 1)  # two sites are "many"
+    products = {Product.HTML, Product.DOCX} | ({Product.REPORT_FULL} if full else set())
+    sites = gpd.GeoDataFrame(
+        {"编号": ["RL", "FREE"], "类型": ["化工", "商业"]},
+        geometry=[km_point(3.5, 3.5), km_point(7, 15)],  # inside the red line; inside the development boundary
+        crs=TOY_CRS,
+    )
+    job = ScreeningJob(sites, toy_zoning, options=SiteOptions(id_field="编号", type_field="类型"), products=products)
+    notes: list[str] = []
+    outcome = job.run(tmp_path / "out", notify=notes.append)
+    verdicts = dict(zip(outcome.result.sites["site_id"], outcome.result.sites["verdict"], strict=True))
+    assert verdicts == {"RL": "prohibited", "FREE": "compatible"}
+    html = outcome.files["html"].read_text(encoding="utf-8")
+    assert 'data-site="RL"' in html and 'data-site="FREE"' in html  # both in the summary table
+    sections = {s for s in ("RL", "FREE") if f'<section class="site" id="site-{s}"' in html}
+    assert sections == ({"RL", "FREE"} if full else {"RL"})
+    assert ("摘要报告" in html) is not full and (any("summary report" in n for n in notes)) is not full
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(str(outcome.files["docx"])).paragraphs)
+    assert ("摘要报告" in text) is not full
+    assert "FREE" in text if full else "2. FREE" not in text
