@@ -649,6 +649,8 @@ def _zone_labels(lab: _Labeller, zoning: Any, layers: Iterable[str], county: str
 
 #: Above this many sites the county maps label each site by its 序号 in the summary table (an index map).
 INDEX_MAP_SITES = 15
+#: Above this many sites the county maps show the markers without numbers.
+INDEX_LABEL_MAX = 500
 
 
 def _site_labels(
@@ -721,14 +723,18 @@ def _county_map(zoning: Any, sites: Any, layers: Sequence[str], note: str, *, la
         lab = _Labeller(ax, canvas)
         lab.block(anchors)
         _keep_out(lab, ax)
-        if len(ss.ids) > INDEX_MAP_SITES:  # many sites: an index map, numbered as in the summary table
+        if len(ss.ids) > INDEX_LABEL_MAX:  # too many to number legibly (and placing them is quadratic): markers only
+            pass
+        elif len(ss.ids) > INDEX_MAP_SITES:  # many sites: an index map, numbered as in the summary table
             _site_labels(lab, anchors, [str(i) for i in range(1, len(ss.ids) + 1)], [""] * len(ss.ids), size=6)
         else:
             _site_labels(lab, anchors, ss.ids, ss.names, size=6.5)
         _zone_labels(lab, zoning, labels_for, county, None)
         _scale_bar(ax)
         _north_arrow(ax)
-        index = "｜图中数字为汇总表序号" if len(ss.ids) > INDEX_MAP_SITES else ""
+        index = "｜图中数字为汇总表序号" if INDEX_MAP_SITES < len(ss.ids) <= INDEX_LABEL_MAX else ""
+        if len(ss.ids) > INDEX_LABEL_MAX:
+            index = f"｜地块超过 {INDEX_LABEL_MAX} 个，图中未标注序号"
         _legend(fig, ax, keys, ss.verdicts, note + index, loc_x=0.745)
 
     draw.size = (17.0, 12.5)  # type: ignore[attr-defined]

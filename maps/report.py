@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,11 @@ def _source_note(result: Any) -> str:
 
 
 def make_figures(
-    result: Any, *, site_insets: bool = True, inset_sites: Collection[str] | None = None
+    result: Any,
+    *,
+    site_insets: bool = True,
+    inset_sites: Collection[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Figure], dict[str, int], dict[str, int]]:
     """Draw the numbered 附图: location, each layer group present, each site's inset.
 
@@ -96,6 +100,8 @@ def make_figures(
         Draw one inset per site (skipped above :data:`MAX_SITE_FIGURES` insets).
     inset_sites : collection of str, optional
         Draw insets for these site ids only (a summary report's sections); default every site.
+    progress : callable, optional
+        Called with (figures drawn, figures to draw) after each figure.
 
     Returns
     -------
@@ -104,19 +110,27 @@ def make_figures(
     """
     zoning, sites = result.zoning, result.sites
     note = _source_note(result)
-    figs = [Figure(1, "项目位置示意图", "附图1_项目位置示意图.png", render_overview(zoning, sites, note))]
-    layer_fig: dict[str, int] = {}
-    for title, layers in LAYER_GROUPS:
-        present = [n for n in layers if n in zoning.layers and len(zoning.layers[n])]
-        if not present:
-            continue
-        n = len(figs) + 1
-        figs.append(Figure(n, title, f"附图{n}_{title}.png", render_group(zoning, sites, present, note)))
-        layer_fig.update(dict.fromkeys(present, n))
-    site_fig: dict[str, int] = {}
+    groups = [(title, [n for n in layers if n in zoning.layers and len(zoning.layers[n])]) for title, layers in LAYER_GROUPS]
+    groups = [(title, present) for title, present in groups if present]
     wanted = None if inset_sites is None else {str(i) for i in inset_sites}
     n_insets = len(sites) if wanted is None else int(sites["site_id"].astype(str).isin(wanted).sum())
-    if site_insets and n_insets <= MAX_SITE_FIGURES:
+    insets = site_insets and n_insets <= MAX_SITE_FIGURES
+    total = 1 + len(groups) + (n_insets if insets else 0)
+    figs: list[Figure] = []
+
+    def add(fig: Figure) -> None:
+        figs.append(fig)
+        if progress is not None:
+            progress(len(figs), total)
+
+    add(Figure(1, "项目位置示意图", "附图1_项目位置示意图.png", render_overview(zoning, sites, note)))
+    layer_fig: dict[str, int] = {}
+    for title, present in groups:
+        n = len(figs) + 1
+        add(Figure(n, title, f"附图{n}_{title}.png", render_group(zoning, sites, present, note)))
+        layer_fig.update(dict.fromkeys(present, n))
+    site_fig: dict[str, int] = {}
+    if insets:
         hits = getattr(result, "hits", None)
         overlaps: dict[str, list[Any]] = {}
         if hits is not None and len(hits) and "geometry" in hits:
@@ -138,8 +152,8 @@ def make_figures(
             name = nm if isinstance(nm, str) and nm.strip() else sid
             title = f"{sid} {name}位置及周边分区示意图"
             png = render_site(zoning, geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note)
-            figs.append(Figure(n, title, f"附图{n}_{_safe(sid)}.png", png))
             site_fig[sid] = n
+            add(Figure(n, title, f"附图{n}_{_safe(sid)}.png", png))
     return figs, layer_fig, site_fig
 
 
@@ -313,6 +327,7 @@ def write_report(
     site_insets: bool = True,
     formats: Collection[str] | None = None,
     summary: bool = False,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> dict[str, Path]:
     """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
 
@@ -338,6 +353,9 @@ def write_report(
     summary : bool, default False
         A summary report: every site in the summary table, a section (and an
         inset) only for each site that is not 符合, with a note saying so.
+    on_stage : callable, optional
+        Called with ``("draw", fraction)`` as the 附图 are drawn, then
+        ``("report", fraction)`` as the files are written.
 
     Returns
     -------
@@ -357,7 +375,12 @@ def write_report(
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
     ensure_writable([paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted], force)
     not_ok = None if not summary else result.sites.loc[result.sites["verdict"].astype(str) != "compatible", "site_id"].astype(str)
-    figures, layer_fig, site_fig = make_figures(result, site_insets=site_insets, inset_sites=None if not_ok is None else set(not_ok))
+    step = on_stage or (lambda _stage, _fraction: None)
+    step("draw", 0.0)
+    figures, layer_fig, site_fig = make_figures(
+        result, site_insets=site_insets, inset_sites=None if not_ok is None else set(not_ok), progress=lambda d, t: step("draw", d / t)
+    )
+    step("report", 0.0)
     fig_dir = out / FIGURE_DIR
     ensure_writable([fig_dir / f.filename for f in figures], force)
     facts = site_facts(result)
@@ -368,6 +391,7 @@ def write_report(
     for f in figures:
         with atomic_output(fig_dir / f.filename, force=force) as tmp:
             tmp.write_bytes(f.png)
+    step("report", 0.3)
     written: dict[str, Path] = {}
     # The PDF is printed from the HTML (a hidden copy when the HTML itself is not asked for).
     html_path = paths["html"] if "html" in wanted else out / ".report.part.html"
@@ -383,14 +407,17 @@ def write_report(
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecozone-pdf") as pool:  # waits for the browser on the way out
             printing = pool.submit(html_to_pdf, html_path, part) if "pdf" in wanted else None
+            step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
                     _write_xlsx(tmp, report_tables(model))
                 written["xlsx"] = paths["xlsx"]
+            step("report", 0.5)
             if "docx" in wanted:
                 with atomic_output(paths["docx"], force=force) as tmp:
                     write_docx(model, figures, tmp)
                 written["docx"] = paths["docx"]
+            step("report", 0.8)
             made = printing.result() if printing is not None else None
         if made is not None:
             os.replace(part, paths["pdf"])
@@ -400,6 +427,7 @@ def write_report(
         if html_path != paths["html"]:
             html_path.unlink(missing_ok=True)
     written["figures"] = fig_dir
+    step("report", 1.0)
     if "pdf" in wanted and made is None:
         import warnings
 

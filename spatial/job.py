@@ -53,6 +53,8 @@ __all__ = [
     "REPORT_FORMATS",
     "PRODUCT_GROUPS",
     "parse_products",
+    "STAGES",
+    "OnStage",
 ]
 
 #: Above this many sites the map and the report are skipped (a browser cannot draw them usefully).
@@ -144,6 +146,10 @@ def parse_products(text: str | Iterable[str]) -> frozenset[Product]:
 
 Notify = Callable[[str], None]
 Stage = Callable[[str, Any], None]
+#: ``on_stage(stage, fraction)``: the job has done ``fraction`` (0-1) of ``stage``, a key of :data:`STAGES`.
+OnStage = Callable[[str, float], None]
+#: The stages a job reports through ``on_stage``, in order, with the names the CLI and the web page show.
+STAGES: dict[str, str] = {"read": "读取", "screen": "筛查", "draw": "出图", "report": "报告"}
 
 
 @dataclass
@@ -180,6 +186,10 @@ def _quiet(_: str) -> None:
 
 def _no_stage(_: str, __: Any) -> None:
     """Ignore a stage change (the default)."""
+
+
+def _no_progress(_: str, __: float) -> None:
+    """Ignore a stage's progress (the default)."""
 
 
 @dataclass(frozen=True)
@@ -306,7 +316,7 @@ class ScreeningJob:
             audit["path"] = "、".join(f.name for f in files)
             audit["sha256"] = "、".join(input_sha256(f.path) for f in files)
 
-    def load(self, *, stage: Stage = _no_stage, notify: Notify = _quiet) -> Loaded:
+    def load(self, *, stage: Stage = _no_stage, notify: Notify = _quiet, on_stage: OnStage = _no_progress) -> Loaded:
         """Run the readers: zoning, rules, then the sites checked and reprojected.
 
         Parameters
@@ -315,22 +325,35 @@ class ScreeningJob:
             Called with (stage name, input) as each reader starts.
         notify : callable, optional
             Called with notes for the user (cache status).
+        on_stage : callable, optional
+            Called with ``("read", fraction)`` as the readers advance.
 
         Returns
         -------
         Loaded
             Sites, zoning, rules (for the zoning's area) and the sites' audit.
         """
+        on_stage("read", 0.0)
         zoning = self.load_zoning(stage=stage, notify=notify)
+        on_stage("read", 0.5)
         rules = self.load_rules(zoning, stage=stage)
+        on_stage("read", 0.7)
         stage("sites", self.sites if isinstance(self.sites, (str, os.PathLike)) else ", ".join(f.name for f in self._files()) or None)
         sites, zoning, rules, audit = prepare_inputs(self._sites_input(), zoning, rules, self.options)
         self._record_inputs(audit)
+        on_stage("read", 1.0)
         return Loaded(sites, zoning, rules, audit)
 
     # ------------------------------------------------------------------ verdicts
 
-    def screen(self, *, progress: Callable[[int, int], None] | None = None, stage: Stage = _no_stage, notify: Notify = _quiet) -> ScreeningResult:
+    def screen(
+        self,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        stage: Stage = _no_stage,
+        notify: Notify = _quiet,
+        on_stage: OnStage = _no_progress,
+    ) -> ScreeningResult:
         """Read the inputs and screen them on the engine :attr:`run_options` names: the verdicts, nothing written.
 
         Parameters
@@ -339,6 +362,8 @@ class ScreeningJob:
             Called with (done, total) chunks or partitions.
         stage, notify : callable, optional
             As for :meth:`load`.
+        on_stage : callable, optional
+            Called with ``(stage, fraction)`` through ``read`` and ``screen`` (:data:`STAGES`).
 
         Returns
         -------
@@ -346,8 +371,17 @@ class ScreeningJob:
             The verdicts.
         """
         t0 = time.perf_counter()
-        loaded = self.load(stage=stage, notify=notify)
-        return screen_loaded(loaded.sites, loaded.zoning, loaded.rules, loaded.audit, self.run_options, progress=progress, t0=t0)
+        loaded = self.load(stage=stage, notify=notify, on_stage=on_stage)
+        on_stage("screen", 0.0)
+
+        def tick(done: int, total: int) -> None:
+            if progress is not None:
+                progress(done, total)
+            on_stage("screen", done / max(total, 1))
+
+        result = screen_loaded(loaded.sites, loaded.zoning, loaded.rules, loaded.audit, self.run_options, progress=tick, t0=t0)
+        on_stage("screen", 1.0)
+        return result
 
     # ------------------------------------------------------------------ products
 
@@ -363,7 +397,9 @@ class ScreeningJob:
             )
         return products, notes
 
-    def write(self, result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, notify: Notify = _quiet) -> dict[str, Path]:
+    def write(
+        self, result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, notify: Notify = _quiet, on_stage: OnStage = _no_progress
+    ) -> dict[str, Path]:
         """Write the products asked for into ``out_dir`` (a staging directory or a plain folder).
 
         Parameters
@@ -376,6 +412,9 @@ class ScreeningJob:
             Overwrite existing files.
         notify : callable, optional
             Called with a note per product skipped.
+        on_stage : callable, optional
+            Called with ``(stage, fraction)`` through ``draw`` (map, 附图) and
+            ``report`` (the report files, then the tables).
 
         Returns
         -------
@@ -386,19 +425,15 @@ class ScreeningJob:
         for note in notes:
             notify(note)
         files: dict[str, Path] = {}
-        if products & TABLES_ONLY:
-            source = self.sites if isinstance(self.sites, (str, os.PathLike)) else None
-            files.update(
-                write_screening(
-                    result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source),
-                    tables=Product.TABLES in products, spatial=Product.GPKG in products,
-                )
-            )  # fmt: skip
+        report = bool(products & REPORT_FORMATS)
+        tables = bool(products & TABLES_ONLY)
         if Product.MAP in products:
             from maps.zoning_map import save_map
 
+            on_stage("draw", 0.0)
             files["map"] = save_map(result.zoning, visual_outputs(out_dir)["map"], result=result, force=force)
-        if products & REPORT_FORMATS:
+            on_stage("draw", 0.25 if report else 1.0)
+        if report:
             from maps.report import write_report
 
             summary = Product.REPORT_FULL not in products and len(result.sites) > SUMMARY_SITES
@@ -408,12 +443,28 @@ class ScreeningJob:
                     f" / more than {SUMMARY_SITES} sites: summary report (sections for sites that are not 符合 only; --products report-full for all)"
                 )
             formats = {p.value for p in products & REPORT_FORMATS}
+            drawn_before = 0.25 if Product.MAP in products else 0.0
+            share = 0.9 if tables else 1.0  # the tables follow the report files
+
+            def report_stage(name: str, fraction: float) -> None:
+                on_stage(name, drawn_before + (1 - drawn_before) * fraction if name == "draw" else share * fraction)
+
             files.update(
                 write_report(
                     result, out_dir, indicators=self.indicators, force=force, formats=formats,
-                    site_insets=Product.FIGURES in products, summary=summary,
+                    site_insets=Product.FIGURES in products, summary=summary, on_stage=report_stage,
                 )
             )  # fmt: skip
+        if tables:
+            on_stage("report", 0.9 if report else 0.0)
+            source = self.sites if isinstance(self.sites, (str, os.PathLike)) else None
+            files.update(
+                write_screening(
+                    result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source),
+                    tables=Product.TABLES in products, spatial=Product.GPKG in products,
+                )
+            )  # fmt: skip
+        on_stage("report", 1.0)
         return files
 
     def write_set(
@@ -425,6 +476,7 @@ class ScreeningJob:
         argv: Sequence[str] | None = None,
         inputs: Iterable[str | os.PathLike[str] | None] | None = None,
         notify: Notify = _quiet,
+        on_stage: OnStage = _no_progress,
     ) -> dict[str, Path]:
         """Write the products as one output set in ``out`` (lock, staging, ``run.json``, swap).
 
@@ -440,7 +492,7 @@ class ScreeningJob:
             Command line for ``run.json``.
         inputs : iterable of path-like, optional
             Input files (default: :meth:`input_paths`).
-        notify : callable, optional
+        notify, on_stage : callable, optional
             As for :meth:`write`.
 
         Returns
@@ -451,7 +503,7 @@ class ScreeningJob:
         ins = list(inputs) if inputs is not None else self.input_paths()
         with output_set(out, force=force, inputs=ins, argv=list(argv or ["ecozone"])) as oset:
             _record_lists(oset, result)
-            files = self.write(result, oset.staging, force=force, notify=notify)
+            files = self.write(result, oset.staging, force=force, notify=notify, on_stage=on_stage)
         return {k: oset.final(p) for k, p in files.items()}
 
     def run(
@@ -464,6 +516,7 @@ class ScreeningJob:
         stage: Stage = _no_stage,
         notify: Notify = _quiet,
         before_write: Callable[[ScreeningResult, Path], None] | None = None,
+        on_stage: OnStage = _no_progress,
     ) -> JobOutcome:
         """Run the whole job into the output set ``out``: lock, read, screen, write, swap.
 
@@ -483,6 +536,8 @@ class ScreeningJob:
         before_write : callable, optional
             Called with the result and the staging directory once the verdicts
             are known, before any product is written (extra files of the caller).
+        on_stage : callable, optional
+            Called with ``(stage, fraction)`` through every stage of :data:`STAGES`.
 
         Returns
         -------
@@ -496,10 +551,10 @@ class ScreeningJob:
             notify(text)
 
         with output_set(out, force=force, inputs=self.input_paths(), argv=list(argv or ["ecozone"])) as oset:
-            result = self.screen(progress=progress, stage=stage, notify=notify)
+            result = self.screen(progress=progress, stage=stage, notify=notify, on_stage=on_stage)
             _record_lists(oset, result)
             if before_write is not None:
                 before_write(result, oset.staging)
             stage("outputs", out)
-            files = self.write(result, oset.staging, force=force, notify=note)
+            files = self.write(result, oset.staging, force=force, notify=note, on_stage=on_stage)
         return JobOutcome(result, {k: oset.final(p) for k, p in files.items()}, skipped)

@@ -96,3 +96,25 @@ def test_summary_report_above_the_threshold(tmp_path: Path, toy_zoning, monkeypa
     text = "\n".join(p.text for p in docx.Document(str(outcome.files["docx"])).paragraphs)
     assert ("摘要报告" in text) is not full
     assert "FREE" in text if full else "2. FREE" not in text
+
+
+def test_job_reports_its_stages_in_order_with_fractions(tmp_path: Path, toy_zoning) -> None:
+    from spatial.job import STAGES
+
+    seen: list[tuple[str, float]] = []
+    products = {Product.TABLES, Product.GPKG, Product.MAP, Product.HTML, Product.FIGURES}
+    job = ScreeningJob(_sites(), toy_zoning, options=SiteOptions(id_field="编号", type_field="类型"), products=products)
+    job.run(tmp_path / "out", on_stage=lambda s, f: seen.append((s, f)))
+    order = list(dict.fromkeys(s for s, _ in seen))
+    assert order == list(STAGES) == ["read", "screen", "draw", "report"]
+    for stage in STAGES:
+        fr = [f for s, f in seen if s == stage]
+        assert fr[0] == 0.0 and fr[-1] == 1.0 and fr == sorted(fr), (stage, fr)
+    # the 附图 move the draw stage one figure at a time: overview, group maps, two insets
+    assert len([f for s, f in seen if s == "draw"]) >= 2 + 1 + 2
+    # tables only: no drawing stage
+    seen.clear()
+    ScreeningJob(_sites(), toy_zoning, options=SiteOptions(id_field="编号", type_field="类型"), products=TABLES_ONLY).run(
+        tmp_path / "t", on_stage=lambda s, f: seen.append((s, f))
+    )
+    assert list(dict.fromkeys(s for s, _ in seen)) == ["read", "screen", "report"]

@@ -19,9 +19,9 @@ from spatial.cli.options import (
     site_options,
     zoning_option,
 )
-from spatial.cli.progress import progress_bar
+from spatial.cli.progress import stage_bars
 from spatial.errors import InputError
-from spatial.job import ALL_PRODUCTS, SUMMARY_SITES, TABLES_ONLY, ScreeningJob, parse_products
+from spatial.job import ALL_PRODUCTS, STAGES, SUMMARY_SITES, TABLES_ONLY, ScreeningJob, parse_products
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
 from spatial.screening import RunOptions
 from spatial.site_options import SiteOptions
@@ -122,8 +122,8 @@ def command(
         sites, zoning, rules, site_opts, products=products, fmt=fmt, run_options=run, adcode=adcode, use_cache=not no_cache, lists=lists,
         list_overrides=list_overrides,
     )  # fmt: skip
-    with progress_bar("筛查 screening") as tick:
-        outcome = job.run(out, force=force, argv=command_line(), progress=tick, stage=working_on, notify=lambda m: click.echo(m, err=True))
+    with stage_bars(STAGES) as on_stage:
+        outcome = job.run(out, force=force, argv=command_line(), stage=working_on, notify=lambda m: click.echo(m, err=True), on_stage=on_stage)
     result = outcome.result
     print_summary(result)
     print_written(outcome.files)
