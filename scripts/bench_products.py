@@ -59,7 +59,7 @@ def make_sites(n: int, seed: int, path: Path) -> dict[str, int]:
 def _screen(sites: Path, out: Path, extra: list[str]) -> tuple[float, float]:
     """Run ``ecozone screen`` in a fresh process; return (wall s, CPU s of it and its children)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
-    cmd = [sys.executable, "-m", "spatial.cli", "screen", str(sites), "--out", str(out), "--force", *extra]
+    cmd = [sys.executable, "-m", "spatial.cli", "screen", str(sites), "--zoning", "demo", "--out", str(out), "--force", *extra]
     ch0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0 = time.perf_counter()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
