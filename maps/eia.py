@@ -38,6 +38,7 @@ from layers import REGISTRY, report_layers, section_layers
 from layers.base import REPORT_SECTIONS
 from maps import style as st
 from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
+from spatial.io import load_yaml
 from spatial.output import user_columns
 from spatial.plan_sections import cite_sections, compact_sections
 from spatial.project_types import VERDICT_EIA
@@ -1251,7 +1252,7 @@ def _zoning_meta(zoning: Any) -> list[tuple[str, str]]:
         import yaml
 
         try:
-            doc = yaml.safe_load(Path(str(path)).read_text(encoding="utf-8"))
+            doc = load_yaml(Path(str(path)).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError, UnicodeDecodeError):
             doc = None
         meta = doc if isinstance(doc, Mapping) else {}
