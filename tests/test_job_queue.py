@@ -187,4 +187,4 @@ def test_worker_refuses_a_data_dir_without_jobs(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["worker", "--queue", f"sqlite:///{tmp_path / 'q.db'}", "--data-dir", str(tmp_path / "nowhere")])
     assert res.exit_code == 2 and "没有 jobs 文件夹" in res.output and "NFS/SMB" in res.output
     res = CliRunner().invoke(cli, ["worker", "--queue", "sqlite://", "--data-dir", str(tmp_path), "--products", "tables,maps"])
-    assert res.exit_code == 2 and "maps" in res.output and "未知" in res.output
+    assert res.exit_code == 2 and "“maps”不是已知的输出" in res.output

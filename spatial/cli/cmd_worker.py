@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from spatial.errors import InputError
-from spatial.job import Product
+from spatial.job import parse_products
 
 __all__ = ["command"]
 
@@ -32,9 +31,9 @@ __all__ = ["command"]
 @click.option("--lease", "lease_s", type=click.FloatRange(min=1.0), default=60.0, show_default=True, help="Seconds a job stays claimed without a heartbeat; a dead worker's job is taken over after this (租约秒数).")
 @click.option(
     "--products",
-    default=",".join(sorted(p.value for p in Product)),
+    default="all",
     show_default=True,
-    help="Files each job writes, comma-separated: tables, map, report, pdf, site_figures (tables are always written; 结果文件).",
+    help="Files each job writes, as ecozone screen --products: tables, gpkg, map, html, docx, xlsx, pdf, figures, report, all (结果文件).",
 )
 @click.option("--poll", "poll_s", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between looks at an empty queue.")
 def command(queue_url: str, data_dir: Path, processes: int, lease_s: float, products: str, poll_s: float) -> None:
@@ -50,14 +49,7 @@ def command(queue_url: str, data_dir: Path, processes: int, lease_s: float, prod
     from spatial.serve.jobqueue import check_data_dir, open_queue, run_workers, shown_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(process)d %(message)s")
-    wanted = [w.strip().lower() for w in products.split(",") if w.strip()]
-    unknown = [w for w in wanted if w not in {p.value for p in Product}]
-    if unknown:
-        raise InputError(
-            f"--products 中有未知的结果文件种类：{'、'.join(unknown)}；可选 {', '.join(p.value for p in Product)}。",
-            f"unknown --products {', '.join(unknown)}; choose from {', '.join(p.value for p in Product)}",
-        )
-    chosen = frozenset({Product.TABLES, *(Product(w) for w in wanted)})
+    chosen = parse_products(products)
     data = check_data_dir(data_dir)
     open_queue(queue_url).close()
     click.echo(f"ecozone worker: 队列 queue {shown_url(queue_url)}  数据目录 data dir {data}  进程 processes {processes}  租约 lease {lease_s:g} s", err=True)
