@@ -371,7 +371,7 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
                 doc,
                 ["序号", "管控要求（清单内容）", "本项目情况", "符合性"],
                 [[str(j), r.requirement, r.situation, r.verdict] for j, r in enumerate(t.rows, start=1)],
-                [1.1, 7.4, 6.5, 2.0],
+                [0.8, 7.9, 6.7, 1.6],
                 verdict_col=3,
             )
             for row, r in zip(table.rows[1:], t.rows, strict=True):
