@@ -675,6 +675,7 @@ def _list_rows(
     """
     rows: list[Row] = []
     uh = hits[hits["layer"].astype(str) == "control_unit"]
+    answered: set[str] = set()
     for u in units.to_dict("records"):
         code, name = _s(u.get("code")), _s(u.get("name"))
         mine = uh[(uh["feature_id"].astype(str) == code) | (uh["feature_name"].astype(str) == name)]
@@ -723,7 +724,9 @@ def _list_rows(
                 rows.append(Row(f"{label}：{clause}", f"{said}{TO_FILL}{_HINTS[key]}", PENDING, layers=("control_unit", *where)))
         rest = mine[~mine["rule_id"].astype(str).isin(banned_rules)]
         pending = rest["rule_id"].astype(str).str.startswith("LIST:").to_numpy() & (rest["verdict"].astype(str) == "notice").to_numpy()
-        rows.extend(_pending_list_rows(rest[pending], head, ptype_zh, shared or {}))
+        new = pending & ~rest["rule_id"].astype(str).isin(answered).to_numpy()  # a county-wide clause: once per site, not per unit
+        rows.extend(_pending_list_rows(rest[new], head, ptype_zh, shared or {}))
+        answered.update(rest.loc[new, "rule_id"].astype(str))
         for h in rest[~pending].to_dict("records"):
             cond = _s(h.get("conditions_zh"))  # an access-list clause's qualifiers (新建/入园/范围/规模)
             rows.append(
@@ -749,6 +752,7 @@ def _pending_list_rows(pending: pd.DataFrame, head: str, ptype_zh: str, shared: 
     """
     if not len(pending):
         return []
+    pending = pending.drop_duplicates("rule_id")
     ids = pending["rule_id"].astype(str)
     nums = sorted({shared[r] for r in ids if r in shared})
     own = pending[~ids.isin(list(shared))]
