@@ -17,8 +17,9 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from spatial.job import STAGES
 from spatial.serve.deps import current, login_required
-from spatial.serve.products import FILE_STATE_ZH, failure, files_state
+from spatial.serve.products import FILE_STATE_ZH, failure, files_progress, files_state
 from spatial.serve.store import Job, ZoningVersion
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "iso",
     "local_time",
     "job_dir",
+    "result_dir",
     "output_files",
     "job_json",
     "job_summary",
@@ -122,6 +124,12 @@ def job_dir(request: Request, job_id: str) -> Path:
     return request.app.state.settings.data_dir / "jobs" / job_id
 
 
+def result_dir(request: Request, job: Job) -> Path:
+    """Return the folder holding the job's ``web/`` and ``out/``: the job folder, or the attempt a queue worker published."""
+    folder = job_dir(request, job.id)
+    return folder / job.result_dir if job.result_dir else folder
+
+
 def output_files(folder: Path) -> list[dict[str, Any]]:
     """List the output files of a job folder (name, bytes), sorted."""
     out = folder / "out"
@@ -132,7 +140,7 @@ def output_files(folder: Path) -> list[dict[str, Any]]:
 
 def job_json(request: Request, job: Job) -> dict[str, Any]:
     """Return a job as ``GET /api/screenings/{id}`` returns it (and the result page shows it)."""
-    folder = job_dir(request, job.id)
+    folder = result_dir(request, job)
     doc: dict[str, Any] = {
         "id": job.id,
         "status": job.status,
@@ -157,6 +165,13 @@ def job_json(request: Request, job: Job) -> dict[str, Any]:
         "files_status": None,
         "files_status_zh": None,
         "files_error": None,
+        "files_stage": None,
+        "files_stage_zh": None,
+        "files_progress": None,
+        "attempts": [
+            {"n": a.n, "worker": a.worker, "started": iso(a.started), "ended": iso(a.ended), "outcome": a.outcome}
+            for a in request.app.state.store.job_attempts(job.id)
+        ],
     }
     if job.status == "failed":
         zh, en = split_message(job.error)
@@ -166,6 +181,9 @@ def job_json(request: Request, job: Job) -> dict[str, Any]:
         state = files_state(folder)
         doc["files_status"], doc["files_status_zh"] = state, FILE_STATE_ZH[state]
         doc["files_error"] = failure(folder) or None
+        if state == "pending" and (writing := files_progress(folder)) is not None:
+            doc["files_stage"], doc["files_progress"] = writing[0], round(100 * writing[1], 1)
+            doc["files_stage_zh"] = STAGES.get(writing[0], writing[0])
         ready = [] if state == "pending" else output_files(folder)  # a set is listed only once swapped in whole
         doc["files"] = [{**f, "state": FILE_STATE_ZH["ready"], "url": f"/api/screenings/{job.id}/files/{quote(f['name'])}"} for f in ready]
     return public(doc, request)  # type: ignore[no-any-return]
