@@ -96,6 +96,9 @@ def ellipsoidal_area(geoms: np.ndarray | shapely.Geometry, crs: CRS) -> np.ndarr
     """
     arr = np.atleast_1d(np.asarray(geoms, dtype=object))
     geo = to_crs_geoms(shapely.segmentize(arr, SEGMENT_M), CRS.from_user_input(crs), CGCS2000)
+    # Karney's area sums the rings with their signs: a hole wound like its shell would be
+    # added, not taken away.  Shells counter-clockwise, holes clockwise first.
+    geo = shapely.orient_polygons(geo)
     out = np.zeros(len(geo))
     for i, g in enumerate(geo):  # one call per (dissolved) geometry; the ring maths runs in C
         if g is not None and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon", "GeometryCollection"):
