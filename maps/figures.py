@@ -32,6 +32,9 @@ from layers.base import FIGURE_GROUPS
 from maps import style as st
 
 __all__ = [
+    "Labeller",
+    "frame_axes",
+    "new_figure",
     "Figure",
     "LAYER_GROUPS",
     "VERDICT_MARKERS",
@@ -130,7 +133,22 @@ def short_name(text: str, county: str = "") -> str:
 _CANVASES = threading.local()
 
 
-def _figure(width_cm: float, height_cm: float) -> tuple[Any, Any]:
+def new_figure(width_cm: float, height_cm: float) -> tuple[Any, Any]:
+    """Return a blank figure of this size, from a pool: one per size is kept and cleared for reuse.
+
+    Reusing the figure keeps matplotlib's text-measuring caches warm (CJK glyphs are
+    measured once per run, not once per map).
+
+    Parameters
+    ----------
+    width_cm, height_cm : float
+        Page size of the figure in centimetres.
+
+    Returns
+    -------
+    tuple
+        The matplotlib ``Figure`` and its Agg canvas.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 
@@ -329,8 +347,16 @@ def _draw_sites(ax: Any, geoms: np.ndarray, verdicts: Sequence[str], *, size: fl
     return anchors
 
 
-class _Labeller:
-    """Greedy, collision-aware label placement in display space."""
+class Labeller:
+    """Greedy, collision-aware label placement in display space.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes labels are placed on.
+    canvas : FigureCanvasAgg
+        Its canvas (for the renderer that measures text).
+    """
 
     _OFFSETS = ((7, 5, "left", "bottom"), (7, -5, "left", "top"), (-7, 5, "right", "bottom"), (-7, -5, "right", "top"),
                 (0, 9, "center", "bottom"), (0, -9, "center", "top"), (10, 0, "left", "center"), (-10, 0, "right", "center"))  # fmt: skip
@@ -400,7 +426,7 @@ def _scale_bar_box(ax: Any) -> tuple[float, float, float, float]:
     return (0.02, 0.02, 0.04 + frac + 0.05, 0.13)
 
 
-def _keep_out(lab: _Labeller, ax: Any) -> None:
+def _keep_out(lab: Labeller, ax: Any) -> None:
     lab.block_axes(*NORTH_ARROW_BOX)
     lab.block_axes(*_scale_bar_box(ax))
 
@@ -569,7 +595,23 @@ def _wrap_note(fig: Any, note: str, renderer: Any, width: float) -> str:
     return "\n".join(lines)
 
 
-def _frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple[float, float, float, float]) -> Any:
+def frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple[float, float, float, float]) -> Any:
+    """Return the map axes of a pooled figure at ``rect`` (figure fraction), framed to ``bounds``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure from :func:`new_figure`.
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` in map units, drawn at equal aspect.
+    rect : tuple of float
+        ``(left, bottom, width, height)`` of the axes in the figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes (reused when the figure was framed for the same layout).
+    """
     ax = next((a for a in fig.axes if getattr(a, "_ecozone_rect", None) == rect), None)
     fresh = ax is None
     if ax is None:
@@ -600,7 +642,7 @@ def _frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple
     return ax
 
 
-def _zone_labels(lab: _Labeller, zoning: Any, layers: Iterable[str], county: str, window: Any | None) -> None:
+def _zone_labels(lab: Labeller, zoning: Any, layers: Iterable[str], county: str, window: Any | None) -> None:
     """Labels for red-line patches, units, rivers and townships, where they fit."""
     from layers import REGISTRY
 
@@ -654,7 +696,7 @@ INDEX_LABEL_MAX = 500
 
 
 def _site_labels(
-    lab: _Labeller, anchors: np.ndarray, ids: Sequence[str], names: Sequence[str], *, size: float = 7.5, max_chars: int = 12
+    lab: Labeller, anchors: np.ndarray, ids: Sequence[str], names: Sequence[str], *, size: float = 7.5, max_chars: int = 12
 ) -> None:
     for (x, y), sid, nm in zip(anchors, ids, names, strict=True):
         variants = [t for t in (nm if len(nm) <= max_chars else nm[: max_chars - 1] + "…", sid) if t]
@@ -681,7 +723,7 @@ def _render(draw: Any) -> bytes:
         # A machine without a CJK font draws boxes; say so once in the note rather than per glyph.
         warnings.filterwarnings("ignore", message=r"Glyph .* missing", category=UserWarning)
         warnings.filterwarnings("ignore", message=r"findfont", category=UserWarning)
-        fig, canvas = _figure(*draw.size)
+        fig, canvas = new_figure(*draw.size)
         draw(fig, canvas)
         return _png(fig)
 
@@ -715,12 +757,12 @@ def _county_map(zoning: Any, sites: Any, layers: Sequence[str], note: str, *, la
     )
 
     def draw(fig: Any, canvas: Any) -> None:
-        ax = _frame_axes(fig, bounds, (0.01, 0.06, 0.72, 0.92))
+        ax = frame_axes(fig, bounds, (0.01, 0.06, 0.72, 0.92))
         keys: list[str] = []
         _draw_zoning(ax, zoning, layers, None, keys)
         _draw_boundary_and_towns(ax, zoning, None)
         anchors = _draw_sites(ax, ss.geoms, ss.verdicts, size=34, outline=False) if len(ss.geoms) else np.zeros((0, 2))
-        lab = _Labeller(ax, canvas)
+        lab = Labeller(ax, canvas)
         lab.block(anchors)
         _keep_out(lab, ax)
         if len(ss.ids) > INDEX_LABEL_MAX:  # too many to number legibly (and placing them is quadratic): markers only
@@ -826,7 +868,7 @@ def render_site(
     county = _county_name(zoning)
 
     def draw(fig: Any, canvas: Any) -> None:
-        ax = _frame_axes(fig, tuple(shapely.bounds(window)), (0.01, 0.1, 0.66, 0.88))
+        ax = frame_axes(fig, tuple(shapely.bounds(window)), (0.01, 0.1, 0.66, 0.88))
         keys: list[str] = []
         _draw_zoning(ax, zoning, layers, window, keys)
         _draw_boundary_and_towns(ax, zoning, window)
@@ -835,7 +877,7 @@ def render_site(
             _draw_polygons(ax, ov, {"color": "#7a0177", "weight": 2, "fillColor": "#7a0177", "fillOpacity": 0.45}, z=45)
             _draw_lines(ax, ov, {"color": "#7a0177", "weight": 5}, z=46)
         anchors = _draw_sites(ax, np.asarray([site], dtype=object), [verdict], size=80, outline=True)
-        lab = _Labeller(ax, canvas)
+        lab = Labeller(ax, canvas)
         lab.block(anchors, 8)
         _keep_out(lab, ax)
         _site_labels(lab, anchors, [site_id], [name], size=8.5, max_chars=24)

@@ -45,6 +45,7 @@ from spatial.terrain import SLOPE_RULE_ID, SLOPE_UNKNOWN_ID, SLOPE_UNKNOWN_ZH, T
 from spatial.zoning import Zoning
 
 __all__ = [
+    "offset_buffer",
     "Suitability",
     "suitability",
     "partition",
@@ -251,7 +252,7 @@ def _distances(zoning: Zoning, layer: str, key: Any) -> np.ndarray:
     return np.full(len(frame), float(key))
 
 
-#: Distances above this are buffered in two steps (see :func:`_offset`).
+#: Distances above this are buffered in two steps (see :func:`offset_buffer`).
 STAGE_ABOVE_M = 50.0
 #: The first, small step.
 STAGE_FIRST_M = 8.0
@@ -263,7 +264,7 @@ STAGE_STEPS_M = (40.0,)
 STAGE_CHECK_M = 0.05
 
 
-def _offset(g: np.ndarray, d: np.ndarray) -> np.ndarray:
+def offset_buffer(g: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Buffer each geometry by its own distance, arcs within ARC_TOLERANCE_M.
 
     A wiggly polygon buffered by hundreds of metres makes GEOS intersect
@@ -275,6 +276,18 @@ def _offset(g: np.ndarray, d: np.ndarray) -> np.ndarray:
     at its vertices and edge midpoints against the exact distance
     (``dwithin`` on the prepared feature) and a feature more than
     :data:`STAGE_CHECK_M` off is buffered again in one step.
+
+    Parameters
+    ----------
+    g : numpy.ndarray
+        Geometries (projected, metres).
+    d : numpy.ndarray
+        Buffer distance of each, in metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        The buffered geometries.
     """
     out = np.empty(len(g), dtype=object)
     big = d > STAGE_ABOVE_M
@@ -306,17 +319,17 @@ def _offset(g: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 
 def _buffered(g: np.ndarray, d: np.ndarray | float, threads: int) -> np.ndarray:
-    """:func:`_offset` split over threads (GEOS releases the GIL)."""
+    """:func:`offset_buffer` split over threads (GEOS releases the GIL)."""
     dd = np.broadcast_to(np.asarray(d, dtype=float), (len(g),)).copy()
     if threads <= 1 or len(g) < 64:
-        return _offset(g, dd)
+        return offset_buffer(g, dd)
     from concurrent.futures import ThreadPoolExecutor
 
     # interleaved chunks: big features are not all in one thread's share
     cuts = [np.arange(k, len(g), threads * 4) for k in range(threads * 4)]
     out = np.empty(len(g), dtype=object)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for idx, part in zip(cuts, pool.map(lambda i: _offset(g[i], dd[i]), cuts), strict=True):
+        for idx, part in zip(cuts, pool.map(lambda i: offset_buffer(g[i], dd[i]), cuts), strict=True):
             out[idx] = part
     return out
 

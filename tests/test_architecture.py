@@ -233,3 +233,28 @@ def test_named_arrows_are_gone(low: str, high: str) -> None:
     graph = import_graph()
     bad = [(a, b) for a, targets in graph.items() for b in targets if (a == low or a.startswith(low + ".")) and (b == high or b.startswith(high + "."))]
     assert bad == []
+
+
+def test_tests_use_public_names_only() -> None:
+    """No test imports or reaches a private (``_name``) of a package module: tests exercise the public API."""
+    packages = {"spatial", "maps", "layers"}
+    found = []
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in packages:
+                found += [f"{path.name}:{node.lineno} {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+                aliases |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                aliases |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] in packages}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+            ):
+                found.append(f"{path.name}:{node.lineno} {node.value.id}.{node.attr}")
+    assert found == [], found

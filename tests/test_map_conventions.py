@@ -82,11 +82,11 @@ def test_overview_renders_every_site(toy_zoning, screened) -> None:
 
 
 def test_static_labeller_never_overlaps() -> None:
-    from maps.figures import _figure, _frame_axes, _Labeller
+    from maps.figures import Labeller, frame_axes, new_figure
 
-    fig, canvas = _figure(10, 8)
-    ax = _frame_axes(fig, (0, 0, 1000, 800), (0, 0, 1, 1))
-    lab = _Labeller(ax, canvas)
+    fig, canvas = new_figure(10, 8)
+    ax = frame_axes(fig, (0, 0, 1000, 800), (0, 0, 1, 1))
+    lab = Labeller(ax, canvas)
     placed = sum(lab.place(500, 400, [f"label {i}"]) for i in range(20))
     assert 1 <= placed <= 8  # eight candidate positions around one point, then no room
     boxes = lab.boxes

@@ -182,7 +182,7 @@ def test_two_step_buffer_stays_at_the_true_distance():
     here, at the ring's wiggly hole, in one step as in two); the agreement test's 1 m margin
     is the bound.  Inward only the arc chords (4 steps' worth of ARC_TOLERANCE_M) remain.
     """
-    from spatial.suitability import ARC_TOLERANCE_M, _offset
+    from spatial.suitability import ARC_TOLERANCE_M, offset_buffer
 
     rng = np.random.default_rng(3)
     t = np.linspace(0, 2 * np.pi, 2000, endpoint=False)
@@ -190,7 +190,7 @@ def test_two_step_buffer_stays_at_the_true_distance():
     wiggly = shapely.Polygon(np.column_stack([r * np.cos(t), r * np.sin(t)]))
     holed = shapely.Polygon(shapely.get_coordinates(shapely.buffer(wiggly, 2000).exterior), [shapely.get_coordinates(wiggly.exterior)[::-1]])
     g = np.array([wiggly, holed], dtype=object)
-    b = _offset(g, np.array([500.0, 500.0]))
+    b = offset_buffer(g, np.array([500.0, 500.0]))
     edge = shapely.segmentize(shapely.boundary(b), 1.0)
     xy, own = shapely.get_coordinates(edge, return_index=True)
     d = shapely.distance(shapely.points(xy), g[own])
