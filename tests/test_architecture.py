@@ -198,6 +198,7 @@ def test_every_module_has_a_stage() -> None:
         stage_of(mod)  # raises KeyError for a module outside the table
 
 
+@pytest.mark.slow
 def test_graph_sees_known_imports() -> None:
     graph = import_graph()
     assert "spatial.io" in graph["spatial.zoning"]

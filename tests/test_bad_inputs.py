@@ -21,6 +21,7 @@ from corpus import CASES, Case  # noqa: E402
 from spatial.cli import cli  # noqa: E402
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("always::spatial.errors.EcozoneWarning")  # the CLI prints them; we assert on its output
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input(case: Case, tmp_path: Path, hash_tree) -> None:
@@ -45,6 +46,7 @@ def test_bad_input(case: Case, tmp_path: Path, hash_tree) -> None:
     assert hash_tree(src) == before, "inputs must never be modified"
 
 
+@pytest.mark.slow
 def test_gbk_values_decoded(tmp_path: Path) -> None:
     from corpus import gbk_no_cpg
 

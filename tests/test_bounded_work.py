@@ -42,6 +42,7 @@ def _run(args: list[str]) -> tuple[int, str, float]:
     return res.exit_code, res.output, took
 
 
+@pytest.mark.slow
 def test_alternatives_tiny_rotate_fails_fast(toy_pkg, tmp_path, hash_tree) -> None:
     """--rotate 0.01 (18 000 rotations of every position) is refused up front, with the estimate and a step that fits."""
     src = tmp_path / "in"

@@ -68,6 +68,7 @@ def _sites(tmp_path: Path) -> Path:
     return p
 
 
+@pytest.mark.slow
 def test_catch_all_names_command_and_sites_file_without_validate(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import spatial.job as job
 
@@ -108,6 +109,7 @@ def test_help_lists_every_command_in_full() -> None:
     assert "Do not write map.html, report.html or report.xlsx" in flat and "sites.csv, hits.csv and the spatial output are still written" in flat
 
 
+@pytest.mark.slow
 def test_zoning_demo_names_the_bundled_package() -> None:
     code, out = _run("layers", "--zoning", "demo")
     assert code == 0, out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pytest
 from click.testing import CliRunner
 from conftest import km_point
 
@@ -22,6 +23,7 @@ def _sites_file(tmp_path, types=("住宅", "商业")):
     return path
 
 
+@pytest.mark.slow
 def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:
     sites = _sites_file(tmp_path)
     before = hash_tree(toy_gpkg.parent) | hash_tree(sites.parent)
@@ -43,6 +45,7 @@ def test_screen_writes_contract_files(tmp_path, toy_gpkg, hash_tree) -> None:
     assert {k: after[k] for k in before} == before
 
 
+@pytest.mark.slow
 def test_screen_refuses_overwrite_then_force(tmp_path, toy_gpkg) -> None:
     sites = _sites_file(tmp_path)
     out = tmp_path / "out"
@@ -56,6 +59,7 @@ def test_screen_refuses_overwrite_then_force(tmp_path, toy_gpkg) -> None:
     assert CliRunner().invoke(cli, [*args, "--force"]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_fail_on_exit_code(tmp_path, toy_gpkg) -> None:
     sites = _sites_file(tmp_path)
     base = ["screen", str(sites), "-z", str(toy_gpkg), "--no-map"]

@@ -134,6 +134,7 @@ def test_reclamation_in_marine_red_line_is_prohibited_citing_the_plan(yj_result)
     assert _rules(yj_result, "R-FLAT")["RECLAIM-SEA"] == "prohibited"  # 滩涂 is sea use too
 
 
+@pytest.mark.slow
 def test_plan_line_only_inside_its_jurisdiction(other_result) -> None:
     rules = _rules(other_result, "R-MRL")
     assert "MRL-RECLAIM" not in rules and rules["RECLAIM-SEA"] == "prohibited"
@@ -267,6 +268,7 @@ def test_cli_diff_coastline_writes_lost_pieces(tmp_path: Path) -> None:
     assert len(gpd.read_file(out / "diff.gpkg", layer="lost")) == 1  # only natural coast was lost; the artificial grew
 
 
+@pytest.mark.slow
 def test_inland_package_is_not_asked_for_coast_layers(tmp_path: Path) -> None:
     """Coverage: an inland county (no coastal layer) gets no 待核实 for a missing shoreline or sea unit;
     a coastal package missing one of them does."""

@@ -50,6 +50,7 @@ def test_package_is_small_and_has_the_coast_layers(zoning) -> None:
     assert (zoning.layers["redline"]["kind"] == "marine").sum() == 1
 
 
+@pytest.mark.slow
 def test_reclamation_in_marine_red_line_is_not_compatible_citing_the_plan(result) -> None:
     site = _site(result, "海洋生态保护红线内")
     h = _hits(result, site).set_index("rule_id")
@@ -112,6 +113,7 @@ def test_diff_of_two_coastline_versions_reports_natural_lost(zoning, tmp_path: P
     assert len(d.pieces[(d.pieces["change"] == "lost") & (d.pieces["value"] == "natural")]) == 1
 
 
+@pytest.mark.slow
 def test_report_has_a_sea_and_coast_section_where_it_applies(result) -> None:
     """海域与岸线: rows for the coastline and the sea units, driven by their LayerSpec report role."""
     from maps.eia import build_model
@@ -124,6 +126,7 @@ def test_report_has_a_sea_and_coast_section_where_it_applies(result) -> None:
     assert "有条件符合" in text and "占补平衡" in text
 
 
+@pytest.mark.slow
 def test_no_sea_and_coast_section_without_coast_layers(toy_zoning) -> None:
     """An inland package gets no 海域与岸线 table."""
     from conftest import km_point

@@ -46,6 +46,7 @@ def coast_zoning(tmp_path_factory: pytest.TempPathFactory):
     return load_zoning(_coast(tmp_path_factory.mktemp("coast") / "coast.gpkg"))
 
 
+@pytest.mark.slow
 def test_reader_normalises_chinese_columns_and_values(coast_zoning) -> None:
     layer = coast_zoning.layers["coastline"]
     assert list(layer["kind"]) == ["natural", "artificial", "restored", "natural"]
@@ -53,6 +54,7 @@ def test_reader_normalises_chinese_columns_and_values(coast_zoning) -> None:
     assert layer["buffer_m"].iloc[0] == 100
 
 
+@pytest.mark.slow
 def test_unknown_kind_names_the_value(tmp_path: Path) -> None:
     from spatial.zoning import load_zoning
 

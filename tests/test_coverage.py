@@ -50,6 +50,7 @@ def rivers_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _write(tmp_path_factory.mktemp("rivers") / "rivers.gpkg", keep)
 
 
+@pytest.mark.slow
 def test_rule_read_layer_missing_only_for_types_its_rules_concern(tmp_path: Path) -> None:
     """No park layer: IP-BANNED reads it for every type; no receptor layer: REC-2H only for 两高 types."""
     layers = toy_layers()
@@ -66,6 +67,7 @@ def test_standard_layers_are_the_six() -> None:
     assert standard_layers() == ["redline", "protected_area", "water_source", "control_unit", "farmland", "urban_boundary"]
 
 
+@pytest.mark.slow
 def test_no_redline_no_site_compatible(no_redline: Path) -> None:
     """Sites in the toy county: the one inside the (dropped) red line and one clear of everything."""
     z = load_zoning(no_redline)
@@ -86,6 +88,7 @@ def test_no_redline_no_site_compatible(no_redline: Path) -> None:
     assert res.audit["coverage"]["missing"] == ["redline"]
 
 
+@pytest.mark.slow
 def test_no_redline_validate_exits_1(no_redline: Path) -> None:
     report = validate_zoning(no_redline)
     errs = [f for f in report.findings if f.code == "missing_layer"]
@@ -95,6 +98,7 @@ def test_no_redline_validate_exits_1(no_redline: Path) -> None:
     assert "生态保护红线" in res.output
 
 
+@pytest.mark.slow
 def test_no_redline_report_first_page(no_redline: Path, tmp_path: Path) -> None:
     from maps.eia import build_model
 
@@ -108,6 +112,7 @@ def test_no_redline_report_first_page(no_redline: Path, tmp_path: Path) -> None:
     assert "不涉及生态保护红线" not in model.summary["涉及情况"].iloc[0]
 
 
+@pytest.mark.slow
 def test_rivers_only_every_industrial_site_pending(rivers_only: Path, tmp_path: Path, hash_tree) -> None:
     """Boundary + rivers: every industrial site 待核实, listing the missing layers (library, CLI, report)."""
     sites = _sites(km_point(3, 3), km_point(15, 15), km_box(10.2, 2, 10.8, 3), km_point(5, 8))
@@ -162,6 +167,7 @@ def test_site_far_outside_is_pending_without_not_involved(toy_zoning) -> None:
     assert s.loc["S2", "verdict"] != "compatible"
 
 
+@pytest.mark.slow
 def test_zone_without_loaded_rule(toy_layers_env: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
     """An element zone and a general eco-space in a county whose scheme is not loaded: 待核实 naming zone, kind and code."""
     path = _write(tmp_path / "env.gpkg", toy_layers_env)
@@ -190,6 +196,7 @@ def toy_layers_env() -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
+@pytest.mark.slow
 def test_layer_coverage_from_manifest(tmp_path: Path) -> None:
     """A farmland layer stated to cover only the west half: sites in the east half are 待核实 for it, with the share."""
     layers = toy_layers()
@@ -220,6 +227,7 @@ def test_screen_without_zoning_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_rules_zoning_demo_resolves_jurisdiction() -> None:
     r = CliRunner().invoke(main, ["rules", "--zoning", "demo"])
     assert r.exit_code == 0, r.output
@@ -250,6 +258,7 @@ def test_demo_path_is_demo() -> None:
     assert is_demo_zoning(demo_zoning_path()) and not is_demo_zoning(Path("elsewhere.gpkg"))
 
 
+@pytest.mark.slow
 def test_guangdong_31_without_a_park_layer_is_pending_naming_the_layer(tmp_path: Path) -> None:
     """广东省环境保护条例第三十一条 ("应当按照规定入驻工业园区") cannot be checked without parks: 待核实, naming them."""
     layers = toy_layers()

@@ -31,6 +31,7 @@ def client():
         yield c
 
 
+@pytest.mark.slow
 def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:
     sites = toy_sites()
     local = screen(sites, toy_zoning)
@@ -39,6 +40,7 @@ def test_dask_equals_local_on_toy_county(toy_zoning, client) -> None:
     assert_same_result(local, remote)
 
 
+@pytest.mark.slow
 def test_dask_equals_local_on_small_province(tmp_path: Path, client) -> None:
     load_script("make_province").make_province(tmp_path, seed=11, quiet=True, **SMALL)
     z = load_zoning(tmp_path / "province_zoning.gpkg")
@@ -56,6 +58,7 @@ def test_dask_no_sites(toy_zoning, client) -> None:
     assert len(screen(empty, toy_zoning, engine="dask", engine_options={"client": client}).sites) == 0
 
 
+@pytest.mark.slow
 def test_cli_dask_engine_matches_local(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from spatial.cli import cli
 

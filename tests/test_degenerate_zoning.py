@@ -43,6 +43,7 @@ def _run(args: list[str], folder: Path, hash_tree):
     return res
 
 
+@pytest.mark.slow
 def test_empty_red_line_warns_in_run_report_and_validate(tmp_path: Path, hash_tree) -> None:
     src = tmp_path / "in"
     z = _package(src, lambda layers: layers.__setitem__("redline", layers["redline"].iloc[:0]))
@@ -62,6 +63,7 @@ def test_empty_red_line_warns_in_run_report_and_validate(tmp_path: Path, hash_tr
     assert any(f["code"] == "empty_layer" and f["severity"] == "error" and f["layer"] == "redline" for f in findings)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("width", "match"), [(-30, r"width_m.*-30"), (0, r"width_m.*要素 1（?.*: 0"), ("三十", r"width_m.*应为数值.*三十")])
 def test_bad_corridor_width_is_an_error_naming_the_feature(tmp_path: Path, hash_tree, width: object, match: str) -> None:
     import re
@@ -79,6 +81,7 @@ def test_bad_corridor_width_is_an_error_naming_the_feature(tmp_path: Path, hash_
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_stray_vertex_warned_by_screen_and_indicators(tmp_path: Path, hash_tree) -> None:
     ox, oy = ORIGIN
 

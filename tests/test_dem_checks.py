@@ -84,6 +84,7 @@ def _degrees_as_3857(tmp: Path) -> Path:
     return _write(tmp / "wrong_crs.tif", z, Affine(step, 0, lon0, 0, -step, lat1), "EPSG:3857")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("build", "crs", "cover"),
     [(_all_nodata, "EPSG:4547", "0.0%"), (_one_pixel, "EPSG:4547", "0.0%"), (_degrees_as_3857, "EPSG:3857", "0.0%")],

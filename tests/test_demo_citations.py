@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from test_sources import cited_sources
 
 from spatial.rules import load_rules
@@ -12,6 +13,7 @@ from spatial.sources import default_registry
 OTHER_PLACES = ("开平", "江门", "江海", "阳江", "四会")
 
 
+@pytest.mark.slow
 def test_demo_report_cites_only_its_own_jurisdiction(demo_result) -> None:
     from maps.eia import build_model
     from maps.report import render_report_html

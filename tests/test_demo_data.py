@@ -248,6 +248,7 @@ def _read_all(folder: Path) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED.exists(), reason=f"../shared data not found at {SHARED}")
 def test_build_is_deterministic_and_matches_committed(tmp_path: Path) -> None:
     _build(tmp_path / "a")

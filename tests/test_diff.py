@@ -59,6 +59,7 @@ def reduced_pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _package(tmp_path_factory.mktemp("new") / "new.gpkg", _redline([IN_HALF], cut=OUT_BOX))
 
 
+@pytest.mark.slow
 def test_one_out_half_in_fails(old_pkg: Path, reduced_pkg: Path) -> None:
     """1 km² out and 0.5 km² in: net −0.5 km², 面积不减少 fails."""
     r = diff_layers(old_pkg, reduced_pkg)
@@ -74,6 +75,7 @@ def test_one_out_half_in_fails(old_pkg: Path, reduced_pkg: Path) -> None:
     assert (d["added_pieces"], d["removed_pieces"], d["noise_pieces"]) == (1, 1, 0)
 
 
+@pytest.mark.slow
 def test_breakdown_by_unit(old_pkg: Path, reduced_pkg: Path) -> None:
     """The change is attributed to the control units it falls in."""
     b = diff_layers(old_pkg, reduced_pkg).breakdown.set_index("code")
@@ -84,6 +86,7 @@ def test_breakdown_by_unit(old_pkg: Path, reduced_pkg: Path) -> None:
     assert len(b) == 2
 
 
+@pytest.mark.slow
 def test_breakdown_by_town(tmp_path: Path, old_pkg: Path) -> None:
     """With a town layer in the new package the change is also attributed to towns."""
     new = _package(tmp_path / "t.gpkg", _redline([IN_HALF], cut=OUT_BOX))
@@ -97,6 +100,7 @@ def test_breakdown_by_town(tmp_path: Path, old_pkg: Path) -> None:
     assert towns.loc["东镇", "net_km2"] == pytest.approx(0.5, rel=5e-3)
 
 
+@pytest.mark.slow
 def test_equal_swap_passes(tmp_path: Path, old_pkg: Path) -> None:
     """A 1 km² swap drawn equal in the Gauss-Kruger plane passes, 9 km apart or not."""
     swapped = _package(tmp_path / "swap.gpkg", _redline([km_box(11, 7, 12, 8)], cut=OUT_BOX))
@@ -111,6 +115,7 @@ def test_equal_swap_passes(tmp_path: Path, old_pkg: Path) -> None:
     assert diff_layers(old_pkg, north).area_not_reduced is True
 
 
+@pytest.mark.slow
 def test_identical_and_growth(tmp_path: Path, old_pkg: Path) -> None:
     """No change passes with zero pieces; pure growth passes with a positive net."""
     same = diff_layers(old_pkg, old_pkg)
@@ -121,6 +126,7 @@ def test_identical_and_growth(tmp_path: Path, old_pkg: Path) -> None:
     assert grown.area_not_reduced
 
 
+@pytest.mark.slow
 def test_small_pieces_count_and_tolerance_is_on_the_total(tmp_path: Path, old_pkg: Path) -> None:
     """Every m² counts: small pieces are not dropped; the tolerance applies to the net total."""
     ox, oy = km_box(0, 0, 0, 0).bounds[:2]
@@ -154,6 +160,7 @@ def test_missing_layer_and_gdf_input(old_pkg: Path) -> None:
     assert r.net_m2 / 1e6 == pytest.approx(-0.5, rel=5e-3)
 
 
+@pytest.mark.slow
 def test_cli(tmp_path: Path, old_pkg: Path, reduced_pkg: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The CLI prints the verdict and writes diff.json, diff.gpkg and the breakdown CSV."""
     from spatial.cli import main

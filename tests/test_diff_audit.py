@@ -52,6 +52,7 @@ def test_uniform_9cm_shrink_fails(tmp_path: Path, demo_redline: gpd.GeoDataFrame
     assert d["noise_pieces"] == 0
 
 
+@pytest.mark.slow
 def test_3000_pinholes_of_0_9_m2_fail(tmp_path: Path, demo_redline: gpd.GeoDataFrame, hash_tree) -> None:
     u = shapely.union_all(demo_redline.geometry.values)
     inner = shapely.buffer(u, -5)
@@ -73,6 +74,7 @@ def test_3000_pinholes_of_0_9_m2_fail(tmp_path: Path, demo_redline: gpd.GeoDataF
     assert d["removed_km2"] * 1e6 == pytest.approx(removed, rel=0.01)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["wgs84_geojson", "gk_wgs84_gk", "other_gk_zone"])
 def test_same_layer_in_another_crs_passes(tmp_path: Path, demo_redline: gpd.GeoDataFrame, hash_tree, how: str) -> None:
     (tmp_path / "in").mkdir()

@@ -199,6 +199,7 @@ _BOX = st.tuples(st.floats(0, 8), st.floats(0, 8), st.floats(0.2, 6), st.floats(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @example(  # found by hypothesis: a line along one box's diagonal, through a second box sharing its corner
     boxes=[km_box(0, 0, 1, 1), km_box(0, 0, 3, 1)], pts=[(0.0, 0.0), (3.0, 1.0)], site_box=km_box(0, 0, 1, 1)

@@ -85,6 +85,7 @@ def test_a_planner_type_inherits_its_parents_rule(tmp_path: Path, toy_zoning: ob
     assert verdicts["Q"] > verdicts["H"]
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("default")
 def test_eight_types_screen_in_one_run(tmp_path: Path, toy_gpkg: Path) -> None:
     """Done-when: 8 sites, one with an unknown type, exit 0; the unknown one becomes `other` with one warning."""
@@ -308,6 +309,7 @@ def test_cache_entry_never_shows_another_installations_paths(tmp_path: Path, toy
     assert "installA" not in json.dumps(result.audit, ensure_ascii=False)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("default")
 def test_demo_is_named_not_located(tmp_path: Path) -> None:
     out = tmp_path / "o"
@@ -324,6 +326,7 @@ def _demo_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_readme_python_api_runs(tmp_path: Path) -> None:
     """The README's Python API section loads the demo and writes the report, as written, in a fresh interpreter."""
     import os

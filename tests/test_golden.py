@@ -44,17 +44,20 @@ def _compare(case: str, tmp: Path, threads: int, want: tuple[pd.DataFrame, pd.Da
         assert ok.all(), f"{case}: {c} differs, e.g. {pd.DataFrame({'got': a[~ok], 'want': b[~ok]}).head()}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_golden(case: str, tmp_path: Path) -> None:
     """One thread: same verdicts, hits and measurements as recorded."""
     _compare(case, tmp_path, threads=1)
 
 
+@pytest.mark.slow
 def test_golden_threads(tmp_path: Path) -> None:
     """Two threads on the toy county give the recorded answers too."""
     _compare("toy", tmp_path, threads=2)
 
 
+@pytest.mark.slow
 def test_golden_detects_a_change(tmp_path: Path) -> None:
     """The comparison fails when one recorded measurement is off by a centimetre."""
     sites, hits = golden("demo")

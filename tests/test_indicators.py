@@ -105,6 +105,7 @@ def test_control_units_and_corridors(toy_table) -> None:
         toy_table.value("corridor_length_km_green")
 
 
+@pytest.mark.slow
 def test_overlapping_holed_redline_in_prefixed_gk(tmp_path: Path) -> None:
     """Data stored in 3-degree GK *with* zone prefix (EPSG:4526) and clipped by the boundary."""
     path = write_toy_gpkg(tmp_path / "gk38.gpkg", crs="EPSG:4526")
@@ -114,6 +115,7 @@ def test_overlapping_holed_redline_in_prefixed_gk(tmp_path: Path) -> None:
     assert table.value("boundary_area_km2") == pytest.approx(independent_area_km2(raw["boundary"]), rel=5e-4)
 
 
+@pytest.mark.slow
 def test_layers_clipped_to_boundary(tmp_path: Path) -> None:
     layers = toy_layers()
     # A red line straddling the county's east edge: only [18,20]x[10,12] counts.
@@ -141,6 +143,7 @@ def zoning_with_town(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_by_town_layer(tmp_path: Path) -> None:
     table = compute_indicators(load_zoning(zoning_with_town(tmp_path)), by_layer="town")
     assert table.area_names == [WHOLE, "西镇", "东镇"]
@@ -158,6 +161,7 @@ def test_by_town_layer(tmp_path: Path) -> None:
         compute_indicators(load_zoning(zoning_with_town(tmp_path / "x")), by_layer="nosuch")
 
 
+@pytest.mark.slow
 def test_by_boundary_field(tmp_path: Path) -> None:
     layers = toy_layers()
     layers["boundary"] = gpd.GeoDataFrame(
@@ -198,6 +202,7 @@ def _write_raster(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_raster_cover_exact_fractions(tmp_path: Path) -> None:
     raster = _write_raster(tmp_path / "lc.tif")
     table = compute_indicators(
@@ -213,6 +218,7 @@ def test_raster_cover_exact_fractions(tmp_path: Path) -> None:
     assert any("栅格有效像元" in n for n in table.notes)
 
 
+@pytest.mark.slow
 def test_raster_in_geographic_crs(tmp_path: Path) -> None:
     """Polygons are reprojected to a lon/lat raster; cells weigh by their spherical area."""
     boundary = toy_layers()["boundary"].to_crs("EPSG:4490")
@@ -275,6 +281,7 @@ def test_dissolved_area_bounds(boxes: list[tuple[float, float, float, float]]) -
 
 
 # --------------------------------------------------------------------------- CLI
+@pytest.mark.slow
 def test_cli_writes_csv_json_and_refuses_overwrite(tmp_path: Path, toy_gpkg: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from spatial.cli import main
 
@@ -299,6 +306,7 @@ def test_cli_writes_csv_json_and_refuses_overwrite(tmp_path: Path, toy_gpkg: Pat
     assert exc.value.code == 0
 
 
+@pytest.mark.slow
 def test_cli_by_town_and_targets(tmp_path: Path) -> None:
     from spatial.cli import main
 
@@ -322,6 +330,7 @@ def test_cli_by_town_and_targets(tmp_path: Path) -> None:
 DEMO = demo_zoning_path()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not DEMO.exists(), reason="bundled demo GeoPackage not built yet")
 def test_demo_headline_figures(tmp_path: Path) -> None:
     from spatial.cli import main

@@ -79,6 +79,7 @@ def _hits(hits: pd.DataFrame, site: str, rule: str) -> pd.DataFrame:
 # --- 1. sources carry time -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_level1_cites_code_from_2026_08_15_and_water_law_before(county) -> None:
     """法典第三百一十九条 "禁止在饮用水水源一级保护区内新建…与供水设施和保护水源无关的建设项目" from 2026-08-15;
     水污染防治法第六十五条 (the same words) before it."""
@@ -180,6 +181,7 @@ def test_red_line_inside_a_nature_reserve_defers_to_its_law(county) -> None:
 # --- 3. geometry, major projects; 4. road distances --------------------------------------------
 
 
+@pytest.mark.slow
 def test_pump_station_polygon_vs_pipeline_line_in_county_road_zone(county) -> None:
     """公路安全保护条例第十三条 "在公路建筑控制区内…禁止修建建筑物和地面构筑物"; 公路法第五十六条 exempts only
     "埋设管线、电缆等设施": a pump-station polygon is 不符合, a water pipeline line crossing the road 有条件符合."""
@@ -232,6 +234,7 @@ def test_major_project_unknown_is_not_yes_in_red_line(county) -> None:
 # --- 5. national 禁养区, Guangdong 进园 ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_pig_farm_in_ban_area_without_county_catalogue(county) -> None:
     """畜禽规模养殖污染防治条例第十一条 "禁止在下列区域内建设畜禽养殖场…（四）法律、法规规定的其他禁止养殖区域":
     a pig farm in a 禁养区 of a county with no catalogue of its own is 不符合."""
@@ -269,6 +272,7 @@ def test_lianzhou_plan_lines_read_whole() -> None:
     assert "2.加强大气污染防治，稳步推进连州清新蓝 （1）严格污染物排放管控" in rs["AIR-WEAK"].basis
 
 
+@pytest.mark.slow
 def test_principles_are_not_verdicts() -> None:
     """A rule's 不符合/有条件符合 rests on a quoted sentence that says so (禁止/不得/应当/严格控制 …)."""
     registry = default_registry()

@@ -218,6 +218,7 @@ def test_coverage_and_review(workbook: Path, toy_zoning, tmp_path: Path) -> None
     assert per.loc[KEY, "条款数"] == 6 and per.loc[KEY, "待核实"] == 2
 
 
+@pytest.mark.slow
 def test_override_changes_the_verdict(workbook: Path, toy_zoning, tmp_path: Path) -> None:
     clauses = parse_list(read_list(workbook), DEFAULT_TYPES)
     cid = clauses.loc[clauses["text"] == PENDING_KEY, "clause_id"].iloc[0]
@@ -269,6 +270,7 @@ def _overrides(workbook: Path, tmp_path: Path) -> tuple[Path, str]:
     return over, cid
 
 
+@pytest.mark.slow
 def test_cli_review_screen_validate(workbook: Path, toy_gpkg: Path, tmp_path: Path) -> None:
     import json
 
@@ -312,6 +314,7 @@ def test_cli_review_screen_validate(workbook: Path, toy_gpkg: Path, tmp_path: Pa
     assert res.exit_code == 1 and "list_code_no_polygon" in res.output and "unit_no_list_row" in res.output
 
 
+@pytest.mark.slow
 def test_manifest_lists_and_report_audit(workbook: Path, toy_gpkg: Path, tmp_path: Path) -> None:
     import shutil
 
@@ -340,6 +343,7 @@ _ALPHABET = (
 )
 
 
+@pytest.mark.slow
 def test_clauses_are_verbatim_and_conservative() -> None:
     """Any text: clauses are substrings of it; a parsed verdict never exceeds the modality read."""
     from hypothesis import given, settings

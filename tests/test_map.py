@@ -215,6 +215,7 @@ def test_read_screening(tmp_path: Path, toy_zoning, toy_result) -> None:
         read_screening(tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_map(tmp_path: Path, toy_gpkg, toy_result, monkeypatch: pytest.MonkeyPatch) -> None:
     """`ecozone map` writes one offline file, refuses to overwrite, needs a 天地图 key."""
     from spatial.cli import cli

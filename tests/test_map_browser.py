@@ -82,6 +82,7 @@ def _click(page, lon: float, lat: float, zoom: float) -> None:
     page.mouse.click(x, y)
 
 
+@pytest.mark.slow
 def test_map_in_chromium(tmp_path: Path, screened) -> None:
     """No JS errors but blocked tiles; all layers in control + legend; site click -> verdict popup."""
     zoning, sites = screened.zoning, screened.sites
@@ -145,6 +146,7 @@ def test_map_in_chromium(tmp_path: Path, screened) -> None:
     print(f"screenshot: {shot}  map: {html_path} ({html_path.stat().st_size / 1e6:.2f} MB)")
 
 
+@pytest.mark.slow
 def test_amap_map_in_chromium_long_text_toggle(tmp_path: Path, screened) -> None:
     """高德 basemap page runs clean; a control unit popup truncates 准入清单 text with 更多/more."""
     zoning = screened.zoning

@@ -40,6 +40,7 @@ def screened(toy_zoning):
     return screen(sites, toy_zoning)
 
 
+@pytest.mark.slow
 def test_default_basemap_is_none_and_legend_says_so(toy_zoning, screened) -> None:
     html = offline_html(build_map(toy_zoning, screened))
     assert "tile.openstreetmap.org" not in html and find_external_resources(html) == []
@@ -98,6 +99,7 @@ def test_static_labeller_never_overlaps() -> None:
 _REASON = browser_unavailable_reason()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(_REASON is not None, reason=f"browser test: {_REASON}")
 def test_browser_labels_do_not_overlap_and_markers_have_no_focus_box(tmp_path: Path, toy_zoning, screened) -> None:

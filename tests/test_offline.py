@@ -205,6 +205,7 @@ def _click_latlng(page, map_name: str, lat: float, lon: float) -> None:
     page.mouse.click(x, y)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @_needs_browser
 def test_offline_map_works_in_chromium_without_network(tmp_path: Path) -> None:
@@ -255,6 +256,7 @@ def test_offline_map_works_in_chromium_without_network(tmp_path: Path) -> None:
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @_needs_browser
 def test_none_basemap_needs_no_network(tmp_path: Path) -> None:
@@ -267,6 +269,7 @@ def test_none_basemap_needs_no_network(tmp_path: Path) -> None:
         assert log.blocked_requests == []
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @_needs_browser
 def test_harness_sees_cdn_failure(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from spatial.output import FILES
 from spatial.outset import RUN_FILE
 
@@ -39,6 +41,7 @@ def stray_names(names: set[str]) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_no_output_name_outside_its_home() -> None:
     # File names with a suffix: the 附图 folder's name is also the word captions use.
     names = {f.name for f in FILES.values() if "." in f.name} | {RUN_FILE}
@@ -46,6 +49,7 @@ def test_no_output_name_outside_its_home() -> None:
     assert stray_names(names) == []
 
 
+@pytest.mark.slow
 def test_the_check_finds_a_stray_name() -> None:
     """The scan is not blind: a name it must find (this module's own literal is outside the package)."""
     assert any("spatial/output.py" not in s for s in stray_names({"utf-8"}))

@@ -29,6 +29,7 @@ def test_every_output_name_is_unique() -> None:
     assert len(set(names)) == len(names)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["gpkg", "parquet"])
 def test_lean_tables_and_reading_back(tmp_path: Path, toy_zoning, fmt: str) -> None:
     result = screen(_sites(points_only=False), toy_zoning)
@@ -47,6 +48,7 @@ def test_lean_tables_and_reading_back(tmp_path: Path, toy_zoning, fmt: str) -> N
     assert not pd.isna(geoms[box]).any() and pd.isna(geoms[~box]).all()  # only the polygon site's hits carry geometry
 
 
+@pytest.mark.slow
 def test_point_sites_write_hits_as_a_plain_table(tmp_path: Path, toy_zoning) -> None:
     result = screen(_sites(points_only=True), toy_zoning)
     gpkg = output.write_screening(result, tmp_path)["screening_gpkg"]
@@ -56,6 +58,7 @@ def test_point_sites_write_hits_as_a_plain_table(tmp_path: Path, toy_zoning) -> 
     assert len(back.hits) == len(result.hits) and back.hits["basis"].str.len().gt(0).all()
 
 
+@pytest.mark.slow
 def test_large_runs_default_to_geoparquet(tmp_path: Path, toy_gpkg, monkeypatch: pytest.MonkeyPatch) -> None:
     from spatial.cli import cli
 

@@ -40,6 +40,7 @@ def _screen(sites: Path, zoning: Path, out: Path, *extra: str):
     return CliRunner().invoke(cli, ["screen", str(sites), "-z", str(zoning), "--out", str(out), *extra])
 
 
+@pytest.mark.slow
 def test_set_carries_run_json_tracing_every_file(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     before = hash_tree(tmp_path / "in") | hash_tree(toy_gpkg.parent)
@@ -59,6 +60,7 @@ def test_set_carries_run_json_tracing_every_file(tmp_path: Path, toy_gpkg: Path,
     assert hash_tree(tmp_path / "in") | hash_tree(toy_gpkg.parent) == before
 
 
+@pytest.mark.slow
 def test_second_run_on_locked_out_fails_at_once_and_touches_nothing(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     out = tmp_path / "out"
@@ -70,6 +72,7 @@ def test_second_run_on_locked_out_fails_at_once_and_touches_nothing(tmp_path: Pa
     assert hash_tree(out) | hash_tree(tmp_path / "in") == before
 
 
+@pytest.mark.slow
 def test_two_processes_started_together_only_one_writes(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     before = hash_tree(tmp_path / "in")
@@ -112,6 +115,7 @@ def test_out_equal_to_input_folder_is_refused(tmp_path: Path, toy_gpkg: Path, ha
     assert hash_tree(tmp_path / "project") == before
 
 
+@pytest.mark.slow
 def test_hard_link_and_symlink_to_input_folder_are_refused(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     before = hash_tree(tmp_path / "in")
@@ -135,6 +139,7 @@ def test_out_that_is_a_file_is_refused(tmp_path: Path, toy_gpkg: Path) -> None:
     assert (tmp_path / "result").read_text() == "not a folder"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("interruption", [KeyboardInterrupt, RuntimeError])
 def test_interrupted_force_rerun_leaves_previous_set_exactly(
     tmp_path: Path, toy_gpkg: Path, hash_tree, monkeypatch: pytest.MonkeyPatch, interruption: type[BaseException]
@@ -155,6 +160,7 @@ def test_interrupted_force_rerun_leaves_previous_set_exactly(
     assert not list(tmp_path.glob(".out.*"))
 
 
+@pytest.mark.slow
 def test_disk_full_leaves_no_partial_set(tmp_path: Path, toy_gpkg: Path, hash_tree, monkeypatch: pytest.MonkeyPatch) -> None:
     sites = _inputs(tmp_path / "in")
     before = hash_tree(tmp_path / "in")
@@ -174,6 +180,7 @@ def test_disk_full_leaves_no_partial_set(tmp_path: Path, toy_gpkg: Path, hash_tr
     assert hash_tree(tmp_path / "in") == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("atomic_exchange", [True, False])
 def test_force_rerun_removes_stale_files_and_keeps_user_files(
     tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch, atomic_exchange: bool
@@ -197,6 +204,7 @@ def test_force_rerun_removes_stale_files_and_keeps_user_files(
     assert (out / "我的笔记.txt").read_text(encoding="utf-8") == "planner's own notes"
 
 
+@pytest.mark.slow
 def test_existing_set_without_force_is_refused_untouched(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     sites = _inputs(tmp_path / "in")
     out = tmp_path / "out"
@@ -229,6 +237,7 @@ def test_lock_is_exclusive_in_process(tmp_path: Path) -> None:
         pass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["diff", "validate", "indicators"])
 def test_other_commands_write_sets(tmp_path: Path, toy_gpkg: Path, hash_tree, command: str) -> None:
     before = hash_tree(toy_gpkg.parent)

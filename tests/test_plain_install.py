@@ -113,6 +113,7 @@ def _submodule_uses(tree: ast.AST) -> tuple[set[str], set[tuple[str, str]]]:
     return imported, uses
 
 
+@pytest.mark.slow
 def test_no_bare_package_import_then_submodule() -> None:
     """``import importlib`` then ``importlib.util`` (or any such pair) works only by accident: forbid it."""
     candidates: dict[tuple[str, str], list[str]] = {}

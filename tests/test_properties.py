@@ -56,6 +56,7 @@ def _sites(points: list[tuple[float, float]], types: list[str]) -> gpd.GeoDataFr
     ).to_crs(4326)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(st.tuples(coords, st.sampled_from(TYPES)), min_size=2, max_size=25), st.randoms())
 def test_order_independent(zonings, data, rnd) -> None:
@@ -70,6 +71,7 @@ def test_order_independent(zonings, data, rnd) -> None:
     assert sorted(map(tuple, a.hits[key].to_numpy())) == sorted(map(tuple, b.hits[key].to_numpy()))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.lists(st.tuples(coords, st.sampled_from(TYPES)), min_size=1, max_size=20))
 def test_zoning_crs_independent(zonings, data) -> None:
@@ -84,6 +86,7 @@ def test_zoning_crs_independent(zonings, data) -> None:
 inside_box = st.tuples(st.floats(0.01, 0.99), st.floats(0.01, 0.99))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(inside_box, st.sampled_from(TYPES), st.sampled_from([(3.0, 3.0, 5.0, 5.0), (10.0, 10.0, 11.0, 11.0)]))
 def test_strictly_inside_prohibited_polygon_never_compatible(zonings, frac, ptype, box) -> None:
@@ -93,6 +96,7 @@ def test_strictly_inside_prohibited_polygon_never_compatible(zonings, frac, ptyp
     assert result.sites.verdict[0] != "compatible"
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.floats(0.0, 2 * np.pi), st.floats(0.0, 60.0), st.floats(5.0, 60.0), st.floats(-0.4, 0.4))
 def test_buffer_flags_exactly_within_width(tmp_path_factory, angle, dist, width, along) -> None:

@@ -143,6 +143,7 @@ def _section(text: str, sid: str) -> str:
     return sec[: sec.index("</section>")]
 
 
+@pytest.mark.slow
 def test_report_html_eia_format(tmp_path: Path, toy_zoning) -> None:
     """Cover, summary, a section per site with four-column tables, conclusions, 综上, appendices."""
     res = _hand_result(toy_zoning)
@@ -222,6 +223,7 @@ def test_verdict_words_and_prefilled_facts(tmp_path: Path, toy_zoning) -> None:
     assert any(k == "用地面积" and "公顷" in v and "亩" in v for k, v in by_id["BAN"].info)
 
 
+@pytest.mark.slow
 def test_docx_reads_back_with_tables_figures_and_page_numbers(tmp_path: Path, toy_zoning) -> None:
     import docx
 
@@ -246,6 +248,7 @@ def test_docx_reads_back_with_tables_figures_and_page_numbers(tmp_path: Path, to
     assert not ABSOLUTE.search(xml)
 
 
+@pytest.mark.slow
 def test_report_xlsx_plain_chinese(tmp_path: Path, toy_zoning) -> None:
     res = _hand_result(toy_zoning)
     ind = pd.DataFrame(
@@ -281,6 +284,7 @@ def test_report_xlsx_plain_chinese(tmp_path: Path, toy_zoning) -> None:
     assert not audit.apply(lambda c: c.str.contains(ABSOLUTE)).any().any()
 
 
+@pytest.mark.slow
 def test_report_refuses_overwrite(tmp_path: Path, toy_zoning) -> None:
     """Existing reports are kept unless forced; nothing half-written is left."""
     res = _hand_result(toy_zoning)
@@ -293,6 +297,7 @@ def test_report_refuses_overwrite(tmp_path: Path, toy_zoning) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.docx", "report.html", "report.xlsx", FIGURE_DIR]
 
 
+@pytest.mark.slow
 def test_no_browser_means_no_pdf_and_a_hint(tmp_path: Path, toy_zoning, monkeypatch: pytest.MonkeyPatch) -> None:
     from spatial.errors import DataWarning
 
@@ -308,6 +313,7 @@ def test_no_browser_means_no_pdf_and_a_hint(tmp_path: Path, toy_zoning, monkeypa
 DEMO = Path(__file__).resolve().parents[1] / "spatial" / "data"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (DEMO / "lianzhou_sites.gpkg").exists(), reason="demo data not built")
 def test_demo_report_lists_everything(tmp_path: Path) -> None:
     """The demo report contains every site, every hit in the appendix and every touched unit's list texts."""

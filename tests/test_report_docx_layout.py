@@ -153,6 +153,7 @@ def test_demo_docx_in_libreoffice_fits_the_page_budget(demo: str, tmp_path: Path
     assert len(pngs) == 2 and all(p.stat().st_size > 5_000 for p in pngs)
 
 
+@pytest.mark.slow
 def test_figures_numbered_in_order_of_first_citation(tmp_path: Path, toy_zoning) -> None:
     """Reading the DOCX (and the HTML) from the top, 附图 numbers first appear as 1, 2, 3 … with none skipped."""
     res = _toy_result(toy_zoning)

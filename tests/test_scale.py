@@ -76,6 +76,7 @@ def assert_same_result(a, b) -> None:
 # --------------------------------------------------------------------------- generator
 
 
+@pytest.mark.slow
 def test_generator_shapes_and_determinism(province: Path, tmp_path: Path) -> None:
     gen = load_script("make_province")
     z = load_zoning(province / "province_zoning.gpkg")
@@ -109,6 +110,7 @@ def test_generator_shapes_and_determinism(province: Path, tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- engine invariance
 
 
+@pytest.mark.slow
 def test_chunks_and_threads_do_not_change_results(toy_zoning) -> None:
     sites = toy_sites()
     base = screen(sites, toy_zoning, threads=1)
@@ -117,6 +119,7 @@ def test_chunks_and_threads_do_not_change_results(toy_zoning) -> None:
     assert_same_result(base, screen(sites, toy_zoning, threads=3, chunk_size=97))
 
 
+@pytest.mark.slow
 def test_province_chunked_threaded_equal(province: Path) -> None:
     z = load_zoning(province / "province_zoning.gpkg")
     sites = pd.concat([gpd.read_parquet(province / f"sites_{k}.parquet") for k in ("points", "polygons", "lines")], ignore_index=True)
@@ -174,6 +177,7 @@ def _same_zoning(a, b) -> None:
         assert a[name].crs == b[name].crs
 
 
+@pytest.mark.slow
 def test_cache_hit_equals_fresh_load(toy_gpkg: Path, tmp_path: Path) -> None:
     root = tmp_path / "cache"
     info: dict = {}
@@ -188,6 +192,7 @@ def test_cache_hit_equals_fresh_load(toy_gpkg: Path, tmp_path: Path) -> None:
     assert not list(root.glob(".*.part"))  # no temporary leftovers
 
 
+@pytest.mark.slow
 def test_cache_rebuilds_corrupt_and_ignores_changed_inputs(toy_gpkg: Path, tmp_path: Path) -> None:
     import shutil
 
@@ -240,6 +245,7 @@ def test_cache_replays_load_warnings(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- GeoParquet in and out
 
 
+@pytest.mark.slow
 def test_geoparquet_sites_and_outputs(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from spatial.cli import cli
 
@@ -261,6 +267,7 @@ def test_geoparquet_sites_and_outputs(tmp_path: Path, toy_gpkg: Path, monkeypatc
     assert list((tmp_path / "cache").iterdir())  # the CLI used (and filled) the zoning cache
 
 
+@pytest.mark.slow
 def test_two_distance_rules_on_one_layer_threaded(tmp_path: Path, toy_zoning) -> None:
     # Rules sharing a layer's prepared geometries run in one task: same answers with threads.
     from spatial.rules import default_rules_path, load_rules

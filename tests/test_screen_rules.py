@@ -45,6 +45,7 @@ def _sites(points: list[tuple[float, float]], project_type: str) -> gpd.GeoDataF
     ).to_crs(4326)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict", "adcode"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verdict, adcode) -> None:
     rules = load_rules(adcode=adcode) if adcode else None
@@ -66,6 +67,7 @@ def test_hole_is_respected(toy_zoning) -> None:
     assert result.layer_status.set_index("layer").status_zh["redline"] == "不涉及"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("ptype", "expected"),
     # Issue 21: a nature reserve's general zone is 待核实 for every type until the 830号 general-zone clause is

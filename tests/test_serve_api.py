@@ -43,6 +43,7 @@ def _post(client: TestClient, files: list[tuple[str, bytes]] = (), **data: str):
     return client.post("/api/screenings", files=[("files", (n, b, "application/octet-stream")) for n, b in files], data=data)
 
 
+@pytest.mark.slow
 def test_api_demo_verdicts_equal_cli(client: TestClient, cli_verdicts: dict[str, str]) -> None:
     """POST the demo sites: 202 {id, status}; the finished job's verdicts equal the CLI's, site by site."""
     r = _post(client, [("连州地块.gpkg", demo_sites_path().read_bytes())])
@@ -62,6 +63,7 @@ def test_api_demo_verdicts_equal_cli(client: TestClient, cli_verdicts: dict[str,
     assert doc["rules_sha256"] and len(doc["rules_sha256"]) == 64
 
 
+@pytest.mark.slow
 def test_download_every_listed_file_and_nothing_else(client: TestClient) -> None:
     """Each listed output downloads as an attachment with the bytes on disk; names not listed are 404."""
     r = _post(client, [("sites.gpkg", demo_sites_path().read_bytes())])
@@ -78,6 +80,7 @@ def test_download_every_listed_file_and_nothing_else(client: TestClient) -> None
     assert view.headers["content-disposition"].startswith("inline") and "sandbox" in view.headers["content-security-policy"]
 
 
+@pytest.mark.slow
 def test_several_files_and_a_coordfile_keep_distinct_ids(client: TestClient, cli_verdicts: dict[str, str]) -> None:
     """Demo sites + a 坐标文件 in one job: every demo verdict unchanged, the parcels screened too."""
     patch, _ = redline_patch()
@@ -93,6 +96,7 @@ def test_several_files_and_a_coordfile_keep_distinct_ids(client: TestClient, cli
     assert got["DK01"] == got["DK02"] == "prohibited"  # chemical plant inside the red line
 
 
+@pytest.mark.slow
 def test_drawn_polygon_over_red_line_is_prohibited(client: TestClient) -> None:
     """A polygon drawn (GeoJSON, WGS84) over a red-line patch, typed 化工, gets 禁止 with an RL hit."""
     import json
@@ -111,6 +115,7 @@ def test_drawn_polygon_over_red_line_is_prohibited(client: TestClient) -> None:
     assert "生态保护红线" in page and red_name in page
 
 
+@pytest.mark.slow
 def test_pasted_points_and_polygon(client: TestClient) -> None:
     """Pasted lon/lat lines: one point per line, or one polygon through them."""
     patch, _ = redline_patch()
@@ -156,6 +161,7 @@ def test_unknown_project_type_fails_naming_the_field(client: TestClient) -> None
     assert "项目类型" in doc["error"]["error"] and "不存在的类型xyz" in doc["error"]["error"] and "--project-type" not in doc["error"]["error"]
 
 
+@pytest.mark.slow
 def test_unknown_type_in_a_column_is_other_with_a_warning(client: TestClient) -> None:
     """An unknown value in the type column does not abort: the site is ``other`` and the page says why."""
     csv = "name,lon,lat,项目类型\n甲,112.38,24.78,不存在的类型xyz\n".encode()
@@ -190,6 +196,7 @@ def test_unexpected_error_is_a_message_not_a_trace(tmp_path: Path, monkeypatch: 
         assert "Traceback" not in page.text
 
 
+@pytest.mark.slow
 def test_pages_render_in_chinese(client: TestClient) -> None:
     """新建筛查 offers the vocabulary and versions; 结果 shows the table and downloads; docs are local."""
     client.cookies.clear()
@@ -207,6 +214,7 @@ def test_pages_render_in_chinese(client: TestClient) -> None:
     assert {"/api/screenings", "/api/screenings/{job_id}", "/api/screenings/{job_id}/files/{name}", "/api/zoning"} <= set(spec["paths"])
 
 
+@pytest.mark.slow
 def test_history_filters_by_site_name_and_verdict(client: TestClient) -> None:
     """历史 lists who/when/hashes/version/rules hash, filtered by site name or verdict."""
     import json
@@ -227,6 +235,7 @@ def test_history_filters_by_site_name_and_verdict(client: TestClient) -> None:
     assert "%" not in [j["id"] for j in client.get("/api/screenings", params={"site": "%"}).json()]
 
 
+@pytest.mark.slow
 def test_zoning_upload_validated_then_accepted_and_usable(client: TestClient) -> None:
     """Upload → validating → findings shown (pending) → accept → a screening can choose it."""
     client.cookies.clear()
@@ -265,6 +274,7 @@ def test_zoning_upload_refuses_non_packages(client: TestClient) -> None:
     assert r.status_code == 400 and "表.csv" in r.json()["error"]
 
 
+@pytest.mark.slow
 def test_process_pool_runs_jobs_concurrently(tmp_path: Path) -> None:
     """The default worker kind (spawned processes) screens two jobs and records progress to 100 %."""
     with TestClient(make_app(tmp_path, pool="process", workers=2)) as c:

@@ -96,6 +96,7 @@ def _table(page) -> dict[str, str]:
     return {sid: (v, zh) for sid, v, zh in rows}
 
 
+@pytest.mark.slow
 def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browser_page, tmp_path: Path) -> None:
     """Upload the demo sites: the table equals ``ecozone screen``; verdict markers are drawn; the report downloads."""
     page, blocked, errors = browser_page
@@ -131,6 +132,7 @@ def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browse
     assert blocked == [] and errors == []
 
 
+@pytest.mark.slow
 def test_coordfile_and_drawn_polygon_over_red_line_are_prohibited(server: str, browser_page, tmp_path: Path) -> None:
     """A 坐标文件 parcel and a polygon drawn over a red-line patch, typed 化工, both get 禁止."""
     page, blocked, errors = browser_page

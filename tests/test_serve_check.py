@@ -57,6 +57,7 @@ def test_red_line_is_prohibited_and_moving_out_changes_it(served) -> None:
     assert out["verdict"] == "restricted" and out["name"] == "绘制图形1"  # 工业 outside a park: 限制 (IP-OUT), not 禁止
 
 
+@pytest.mark.slow
 def test_no_job_no_files_one_load_and_an_audit_line(served) -> None:
     """Checks queue no job and write no output; the version is prepared once; each check is one audit line."""
     client, tmp = served
@@ -76,6 +77,7 @@ def test_no_job_no_files_one_load_and_an_audit_line(served) -> None:
     assert len(rec["zoning_sha256"]) > 8 and len(rec["rules_sha256"]) == 64 and rec["geometries"]
 
 
+@pytest.mark.slow
 def test_several_sites_worst_verdict_and_features_named(served) -> None:
     """Two Features: each answered under its own name; the overall verdict is the worst one."""
     client, _ = served
@@ -106,6 +108,7 @@ def test_bad_requests_are_400_in_chinese(served, geoms: list[dict], extra: dict,
     assert word in r.json()["error"]
 
 
+@pytest.mark.slow
 def test_without_facts_same_verdict(served) -> None:
     """``facts: false`` (what the live page sends) answers the same verdicts and findings, with no facts."""
     client, _ = served

@@ -279,6 +279,7 @@ def test_manifest_inside_its_upload_is_accepted_for_validation(local) -> None:
     assert c.post("/api/zoning", files={"file": ("pkg.zip", body)}).status_code == 202
 
 
+@pytest.mark.slow
 def test_no_absolute_server_path_in_any_response(local) -> None:
     """A failed job, a failed validation, every page and JSON: the data dir and install paths never appear."""
     import spatial
@@ -307,6 +308,7 @@ def test_no_absolute_server_path_in_any_response(local) -> None:
 # --------------------------------------------------------------------------- bad input is a 4xx
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("members", [{"a.csv": CSV, "A.CSV": CSV}, {"d/x.csv": CSV, "D/X.csv": CSV}, {"s.shp": b"\x00\x00\x27\x0a", "S.SHP": b"\x00\x00\x27\x0a"}])
 def test_case_colliding_zip_members_are_400(local, members: dict) -> None:
     """a.csv + A.CSV in one zip: 400 {error, detail} naming both, for sites and for zoning packages."""
@@ -319,6 +321,7 @@ def test_case_colliding_zip_members_are_400(local, members: dict) -> None:
     assert not any((data / "jobs").iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "drawn",
     [
@@ -349,6 +352,7 @@ _JSON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(doc=_JSON)
 def test_drawn_parser_only_raises_input_errors(doc: object) -> None:

@@ -37,6 +37,7 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory):
         yield url
 
 
+@pytest.mark.slow
 def test_jobs_users_and_history_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     """Schema, users, a screening's records and the history filter all work on PostgreSQL."""
     app = make_app(tmp_path / "data", db_url=pg_url, host="0.0.0.0", token="pg-token")

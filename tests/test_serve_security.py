@@ -83,6 +83,7 @@ def test_zip_whose_header_lies_about_size_is_stopped(tmp_path: Path) -> None:
     assert not any(p.stat().st_size > 10 for p in dest.rglob("*") if p.is_file()), err.value
 
 
+@pytest.mark.slow
 def test_zip_member_names_never_become_paths(local) -> None:
     """A zipped sites file called 报批/红线.csv is stored as m0001.csv; the page shows the original name."""
     client, data = local
@@ -95,6 +96,7 @@ def test_zip_member_names_never_become_paths(local) -> None:
     assert stored == {"u01", "u01/m0001.csv"}
 
 
+@pytest.mark.slow
 def test_client_file_name_is_never_a_path(local, tmp_path: Path) -> None:
     """filename='../../evil.csv' is stored as u01.csv inside the job; only its last part is displayed."""
     client, data = local
@@ -105,6 +107,7 @@ def test_client_file_name_is_never_a_path(local, tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("evil.csv"))
 
 
+@pytest.mark.slow
 def test_content_decides_the_kind_not_the_extension(local) -> None:
     """A GeoPackage named .csv is read as a GeoPackage; a CSV named .gpkg as a CSV."""
     client, _ = local
@@ -186,6 +189,7 @@ def test_passwords_are_argon2_hashes(bureau) -> None:
     assert h.startswith("$argon2id$") and "password-1" not in h
 
 
+@pytest.mark.slow
 def test_csrf_is_required_for_browser_posts(bureau) -> None:
     """A logged-in session cannot POST without the form's token (403); with it, the job is accepted."""
     app, _ = bureau
@@ -217,6 +221,7 @@ def test_session_cookie_flags(tmp_path: Path) -> None:
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
 
 
+@pytest.mark.slow
 def test_other_users_job_is_404(bureau) -> None:
     """李四 cannot see 张三's job (page, API, files, sites, history); admin 王五 and the token can."""
     app, _ = bureau
@@ -244,6 +249,7 @@ def test_only_admins_manage_zoning(bureau) -> None:
     assert r.status_code == 403
 
 
+@pytest.mark.slow
 def test_token_scripts_need_no_csrf(bureau) -> None:
     """A script with the bearer token (no cookie) submits and reads its job."""
     app, _ = bureau
@@ -254,6 +260,7 @@ def test_token_scripts_need_no_csrf(bureau) -> None:
     assert wait_job(s, r.json()["id"], headers=h)["status"] == "done"
 
 
+@pytest.mark.slow
 def test_job_ids_are_random_and_unguessable(local) -> None:
     """Ids are 24 URL-safe characters (144 bits), all different; a guessed id is 404."""
     client, _ = local

@@ -99,6 +99,7 @@ def _both_pairs(path: Path, agree: bool, survey: bool = False) -> None:
     path.write_text(f"id,经度,纬度,X,Y,项目类型\nA,{lon},{lat},{x},{y},住宅\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_lonlat_and_xy_that_disagree_need_a_choice(tmp_path: Path, toy_gpkg: Path, hash_tree) -> None:
     src = tmp_path / "in"
     src.mkdir()

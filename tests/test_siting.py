@@ -40,6 +40,7 @@ def _rescreen(geom, zoning, rules, ptype: str) -> str:
     return str(screen(sites, zoning, rules, project_type=ptype).sites["verdict"].iloc[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [0.0, 300.0])
 def test_alternatives_for_a_site_in_the_red_line(demo, size):
     """A 建材 site inside the red line gets ≥1 符合 candidate within 20 km that re-screens 符合, same footprint.
@@ -62,6 +63,7 @@ def test_alternatives_for_a_site_in_the_red_line(demo, size):
         assert shapely.distance(shapely.centroid(site), shapely.centroid(g)) <= 20_000
 
 
+@pytest.mark.slow
 def test_no_alternative_within_radius_shows_nearest_restricted(demo):
     """With a 100 m radius deep inside the red line nothing passes: say so, and offer the nearest acceptable-with-conditions spot."""
     zoning, rules = demo
@@ -147,6 +149,7 @@ def _cli(args: list[str]):
     return CliRunner().invoke(cli, args, catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_cli_suitability_writes_all_outputs(tmp_path):
     """`ecozone suitability -t 化工 -t <second>` writes GPKG, GeoTIFFs, CSVs and the map; areas add up."""
     import rasterio
@@ -187,6 +190,7 @@ def test_cli_suitability_writes_all_outputs(tmp_path):
     assert again.exit_code == 2 and "--force" in again.output
 
 
+@pytest.mark.slow
 def test_cli_alternatives_and_compare(tmp_path):
     """`alternatives` and `compare` write their files; compare needs two versions of something."""
     zoning = load_zoning(None)

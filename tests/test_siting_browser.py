@@ -17,6 +17,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.slow
 def test_suitability_map_in_chromium(tmp_path: Path) -> None:
     """Every area is drawn in its class colour, the legend names the classes, no JS error, and clicking shows the rules."""
     from maps.siting_map import save_suitability_map

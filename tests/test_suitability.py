@@ -34,6 +34,7 @@ def _points_inside(areas, n: int, seed: int, margin: float = 1.0):
     return pts[p], f
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ptype", ["化工", "agriculture", "tourism", "linear_infrastructure", "residential"])
 def test_random_points_get_their_area_verdict(demo_zoning, ptype):
     """1,000 random interior points, screened by the engine, get the verdict of the area they fall in."""
@@ -175,6 +176,7 @@ def test_tiles_give_the_same_areas(demo_zoning):
     assert groups(tiled) == groups(whole)
 
 
+@pytest.mark.slow
 def test_two_step_buffer_stays_at_the_true_distance():
     """A wiggly polygon (and a ring holding it) buffered by 500 m in two steps: the edge stays at the true distance.
 

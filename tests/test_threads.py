@@ -63,6 +63,7 @@ def test_polygon_corridor_hit_once_per_thread_count(toy_zoning) -> None:
 _GEOM = st.sampled_from(["polygon", "line", "mixed"])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=_GEOM,

@@ -123,6 +123,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_rule_triggers_and_just_escapes(zone_toy, rule, ptype, hit, miss, verdict) -> None:
     result = screen(_sites([hit, miss], ptype), zone_toy)
@@ -222,6 +223,7 @@ def _raw_sites(points: list[tuple[float, float]], project_type: str) -> gpd.GeoD
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(coords, min_size=1, max_size=40))
 def test_outside_fires_exactly_off_every_park_inside_the_county(zone_toy, points) -> None:
@@ -240,6 +242,7 @@ def test_outside_fires_exactly_off_every_park_inside_the_county(zone_toy, points
             assert ip.loc[f"P{i}", "distance_m"] == pytest.approx(min(g.distance(p) for g in parks), abs=1e-6)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(coords, min_size=1, max_size=40))
 def test_within_reports_the_nearest_matching_receptor(zone_toy, points) -> None:
@@ -284,6 +287,7 @@ def test_unknown_park_list_terms_are_reported(tmp_path) -> None:
     assert "IP-BANNED" in set(result.hits.rule_id)  # the known term still counts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("adcode", "present", "absent", "ges"),
     [
