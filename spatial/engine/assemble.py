@@ -77,13 +77,14 @@ class ScreeningResult:
         cols = ["site_id", "code", "name", "category", "prohibited", "requirements", *DIMENSIONS, "overlap_m2", "overlap_pct", "length_m"]
         if pairs is None or not len(pairs):
             return pd.DataFrame(columns=cols)
-        ua = self.zoning["control_unit"].drop(columns="geometry").reset_index(drop=True)
-        out = pd.DataFrame({"site_id": self.sites["site_id"].to_numpy()[pairs["s"].to_numpy()]})
+        ua = self.zoning["control_unit"]  # columns read by position: the whole layer is never copied
+        f = pairs["f"].to_numpy()
+        out: dict[str, Any] = {"site_id": self.sites["site_id"].to_numpy()[pairs["s"].to_numpy()]}
         for c in ("code", "name", "category", "prohibited", "requirements", *DIMENSIONS):
-            out[c] = ua[c].to_numpy()[pairs["f"].to_numpy()] if c in ua else None
+            out[c] = ua[c].to_numpy()[f] if c in ua and c != ua.geometry.name else None
         for c in ("overlap_m2", "overlap_pct", "length_m"):
             out[c] = pairs[c].to_numpy()
-        return out[cols]
+        return pd.DataFrame(out, columns=cols)
 
     @cached_property
     def layer_status(self) -> pd.DataFrame:
@@ -183,6 +184,8 @@ def expand_hits(coded: pd.DataFrame, prepared: PreparedZoning, rules: RuleSet) -
 def _canonical_touch(pairs: pd.DataFrame) -> pd.DataFrame:
     """Touched pairs sorted by site, then feature (independent of chunking)."""
     order = np.lexsort((pairs["f"].to_numpy(), pairs["s"].to_numpy()))
+    if isinstance(pairs.index, pd.RangeIndex) and pairs.index.start == 0 and pairs.index.step == 1 and (order[1:] > order[:-1]).all():
+        return pairs  # already canonical (one site, or a single chunk in order): no copy
     return pairs.take(order).reset_index(drop=True)
 
 

@@ -96,12 +96,21 @@ def measure(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np
         ``overlap_m2``, ``overlap_pct``, ``length_m``, ``inside`` (the feature
         contains the site) and ``geometry`` (the part of the site inside).
     """
+    cols = _measured(site_geoms, feat_geoms, f, s)
+    out = pd.DataFrame({k: v for k, v in cols.items() if k != "geometry"})
+    if "geometry" in cols:
+        out["geometry"] = cols["geometry"]
+    return out
+
+
+def _measured(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np.ndarray) -> dict[str, object]:
+    """Return the columns of :func:`measure` (``geometry`` an object Series; absent when there are no pairs)."""
     n = len(f)
     area = np.full(n, np.nan)
     pct = np.full(n, np.nan)
     length = np.full(n, np.nan)
     if not n:
-        return pd.DataFrame({"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": np.zeros(0, dtype=bool)})
+        return {"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": np.zeros(0, dtype=bool)}
     sg, fg = site_geoms[s], feat_geoms[f]
     dim = shapely.get_dimensions(sg)
     # Prepared contains_properly skips the costly intersection.  For a single
@@ -122,9 +131,7 @@ def measure(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np
         pct[poly] = np.where(site_area[poly] > 0, 100.0 * area[poly] / site_area[poly], np.nan)
     if line.any():
         length[line] = np.where(inside[line], shapely.length(sg[line]), shapely.length(inter[line]))
-    out = pd.DataFrame({"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": inside})
-    out["geometry"] = np.where(inside, sg, inter)
-    return out
+    return {"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": inside, "geometry": obj(np.where(inside, sg, inter))}
 
 
 def feature_ranges(prepared: PreparedZoning, layer: str, threads: int) -> list[tuple[int, int]]:
@@ -192,13 +199,13 @@ def touch_pairs(tree: shapely.STRtree, sg: np.ndarray, prepared: PreparedZoning,
     if layer in prepared.reach:
         f, s = query_pairs(tree, geoms[lo:hi], prepared.reach[layer][lo:hi] + TOUCH_M, pieces)
         f = f + lo
-        pairs = pd.DataFrame({"f": f, "s": s, "distance_m": shapely.distance(geoms[f], sg[s])})
+        cols: dict[str, object] = {"f": f, "s": s, "distance_m": shapely.distance(geoms[f], sg[s])}
     else:
         f, s = query_pairs(tree, geoms[lo:hi], TOUCH_M, pieces)
         f = f + lo
-        pairs = pd.concat([pd.DataFrame({"f": f, "s": s}), measure(sg, geoms, f, s)], axis=1)
-    pairs["label"] = obj(prepared.labels[layer][pairs["f"].to_numpy()])
-    return pairs
+        cols = {"f": f, "s": s, **_measured(sg, geoms, f, s)}
+    cols["label"] = obj(prepared.labels[layer][f])
+    return pd.DataFrame(cols)  # one frame built once: a check of one site pays this per layer
 
 
 def distance_pairs(

@@ -65,6 +65,7 @@ class PreparedVersion:
 
 def _prepare(key: tuple[str, str], path: Path) -> PreparedVersion:
     """Load and prepare one version (a few seconds; once per process and version)."""
+    from spatial.engine.coverage import with_coverage
     from spatial.engine.prepared import prepare_zoning
     from spatial.job import ScreeningJob
     from spatial.jurisdiction import zoning_adcode
@@ -74,6 +75,7 @@ def _prepare(key: tuple[str, str], path: Path) -> PreparedVersion:
     rules = ScreeningJob(None, zoning).load_rules(zoning)  # the catalogue and the manifest's 准入清单
     if not rules.fixed:  # resolved for the package's area once, as the readers would on every call
         rules = rules.for_adcode(*zoning_adcode(zoning))
+    rules = with_coverage(rules, zoning)  # the package's gaps (待核实 rows) once: the readers and the engine then reuse them
     return PreparedVersion(key, zoning, rules, prepare_zoning(zoning, rules.types))
 
 
@@ -151,11 +153,22 @@ def _sites_frame(geometries: list[dict[str, Any]], names: list[str], project_typ
     return frame[["site_id", "name", "project_type", "geometry"]]
 
 
+def _plain(value: Any) -> Any:
+    """Return a JSON-ready scalar: None for missing values, Python numbers for NumPy ones."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """Rows of ``frame`` (the ``columns`` it has) as plain dicts, column by column (no per-cell pandas work)."""
     keep = [c for c in columns if c in frame.columns]
-    clean = pd.DataFrame(frame[keep]).astype(object)
-    clean = clean.where(pd.notna(clean), None)
-    return [{k: (float(v) if isinstance(v, np.floating) else v) for k, v in r.items()} for r in clean.to_dict("records")]
+    values = [[_plain(v) for v in frame[c].tolist()] for c in keep]
+    return [dict(zip(keep, row, strict=True)) for row in zip(*values, strict=True)] if keep else []
 
 
 _HIT_COLUMNS = ["site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "verdict_eia", "overlap_m2", "overlap_pct", "distance_m", "length_m", "basis", "sources", "conditions_zh", "message_zh"]
