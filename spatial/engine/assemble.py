@@ -159,13 +159,13 @@ def expand_hits(coded: pd.DataFrame, prepared: PreparedZoning, rules: RuleSet) -
     f = coded["f"].to_numpy()
     fid = np.full(len(coded), "", dtype=object)
     fname = np.full(len(coded), "", dtype=object)
-    for layer in dict.fromkeys(layer for _, layer in table):
-        rows = np.flatnonzero(np.isin(k, [j for j, (_, lay) in enumerate(table) if lay == layer]) & (f >= 0))
-        if not len(rows):  # f < 0: an outside hit with no feature to name
-            continue
+    layer_of = np.array([lay for _, lay in table], dtype=object)[k] if len(k) else np.zeros(0, dtype=object)
+    named = f >= 0  # f < 0: an outside hit with no feature to name
+    for layer in dict.fromkeys(layer_of[named]):  # only the layers hit, and only their hit features read
+        rows = np.flatnonzero((layer_of == layer) & named)
         attrs = prepared.attrs[layer]
         if "feature_id" in attrs:
-            fid[rows] = attrs["feature_id"].to_numpy(dtype=object)[f[rows]]
+            fid[rows] = attrs["feature_id"].take(f[rows]).to_numpy(dtype=object)
         fname[rows] = prepared.labels[layer][f[rows]]
     out = pd.DataFrame({"s": coded["s"].to_numpy()})
     out["rule_id"] = _text(k, [r.id for r, _ in table])
