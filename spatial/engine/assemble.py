@@ -167,18 +167,19 @@ def expand_hits(coded: pd.DataFrame, prepared: PreparedZoning, rules: RuleSet) -
         if "feature_id" in attrs:
             fid[rows] = attrs["feature_id"].take(f[rows]).to_numpy(dtype=object)
         fname[rows] = prepared.labels[layer][f[rows]]
-    out = pd.DataFrame({"s": coded["s"].to_numpy()})
-    out["rule_id"] = _text(k, [r.id for r, _ in table])
-    out["layer"] = _text(k, [lay for _, lay in table])
-    out["feature_id"] = _strs(fid)
-    out["feature_name"] = _strs(fname)
-    out["verdict"] = _text(coded["v"].to_numpy(np.int64), list(VERDICTS))
-    for c in ("overlap_m2", "overlap_pct", "length_m", "distance_m"):
-        out[c] = coded[c].to_numpy()
-    out["basis"] = _text(k, [r.basis for r, _ in table])
-    out["message_zh"] = _text(k, [r.message_zh for r, _ in table])
-    out["geometry"] = obj(coded["geometry"].to_numpy())
-    return out
+    cols: dict[str, Any] = {
+        "s": coded["s"].to_numpy(),
+        "rule_id": _text(k, [r.id for r, _ in table]),
+        "layer": _text(k, [lay for _, lay in table]),
+        "feature_id": _strs(fid),
+        "feature_name": _strs(fname),
+        "verdict": _text(coded["v"].to_numpy(np.int64), list(VERDICTS)),
+        **{c: coded[c].to_numpy() for c in ("overlap_m2", "overlap_pct", "length_m", "distance_m")},
+        "basis": _text(k, [r.basis for r, _ in table]),
+        "message_zh": _text(k, [r.message_zh for r, _ in table]),
+        "geometry": obj(coded["geometry"].to_numpy()),
+    }
+    return pd.DataFrame(cols)  # one frame built once, not a column at a time
 
 
 def _canonical_touch(pairs: pd.DataFrame) -> pd.DataFrame:
