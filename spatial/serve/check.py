@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,23 @@ class PreparedVersion:
     zoning: Any
     rules: Any
     prepared: Any
+    _facts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _facts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def facts_index(self) -> Any:
+        """Return the zoning's :class:`spatial.facts.FactsIndex`, made on the first check that asks for facts.
+
+        Returns
+        -------
+        FactsIndex
+            Names, trees and outlines of every layer (kept with the version).
+        """
+        from spatial.facts import FactsIndex
+
+        with self._facts_lock:
+            if "index" not in self._facts:
+                self._facts["index"] = FactsIndex(self.zoning)
+            return self._facts["index"]
 
 
 def _prepare(key: tuple[str, str], path: Path) -> PreparedVersion:
@@ -213,7 +230,7 @@ def check_sites(
         warnings.simplefilter("always")
         sites, zoning, rules, audit = prepare_inputs(frame, item.zoning, item.rules, SiteOptions(project_type=project_type or None))
         result = screen_loaded(sites, zoning, rules, audit, RunOptions(prepared=item.prepared, threads=1), t0=t0)
-        measured = layer_facts(result.sites, zoning) if facts else pd.DataFrame(columns=_FACT_COLUMNS)
+        measured = layer_facts(result.sites, zoning, index=item.facts_index()) if facts else pd.DataFrame(columns=_FACT_COLUMNS)
     out_sites = _records(result.sites, ["site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "n_hits", "summary_zh"])
     hits, units, status, fact_rows = (
         _records(pd.DataFrame(result.hits), _HIT_COLUMNS),
