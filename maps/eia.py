@@ -38,6 +38,7 @@ from layers import REGISTRY, report_layers, section_layers
 from layers.base import REPORT_SECTIONS
 from maps import style as st
 from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
+from spatial.io import load_yaml
 from spatial.output import user_columns
 from spatial.plan_sections import cite_sections, compact_sections
 from spatial.project_types import VERDICT_EIA
@@ -279,6 +280,8 @@ class ReportModel:
     figure_intro: str = ""
     coverage: list[str] = field(default_factory=list)
     stamp: str = ""
+    #: A summary report's note under 逐个地块符合性分析 (empty for a full report).
+    summary_note: str = ""
 
 
 def _county(zoning: Any) -> tuple[str, str]:
@@ -840,6 +843,7 @@ def build_model(
     figures: Sequence[tuple[int, str, str]] = (),
     facts: SiteFacts | None = None,
     now: datetime | None = None,
+    summary_report: bool = False,
 ) -> ReportModel:
     """Build the report model from a screening result.
 
@@ -863,6 +867,9 @@ def build_model(
         Precomputed facts.
     now : datetime, optional
         Report date (default: now, local time).
+    summary_report : bool, default False
+        A summary report: every site in the summary table, a section only for
+        each site that is not 符合 (``summary_note`` says so).
 
     Returns
     -------
@@ -990,6 +997,8 @@ def build_model(
                 "数据覆盖": _s(row.get("coverage_zh")),
             }
         )
+    if summary_report:  # a summary report: sections only for the sites that are not 符合
+        sections = [x for x in sections if x.verdict != "compatible"]
     summary = pd.DataFrame(
         summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论", "数据覆盖"]
     )
@@ -1023,6 +1032,15 @@ def build_model(
         stamp=DEMO_STAMP if (getattr(result, "audit", {}) or {}).get("demo") else "",
         notes=_law_notes(getattr(result, "rules", None)),
         common_list=common_text,
+        summary_note=_summary_note(len(ids), len(sections)) if summary_report else "",
+    )
+
+
+def _summary_note(n_sites: int, n_sections: int) -> str:
+    """Say that a summary report leaves the 符合 sites' sections out, and where they are."""
+    return (
+        f"本报告为摘要报告：共 {n_sites} 个地块，全部列入上文汇总表及 sites.csv、hits.csv；以下仅对 {n_sections} 个结论不为“符合”的地块逐个分析，"
+        f"{n_sites - n_sections} 个“符合”地块的逐项对照从略（如需全部地块的逐个分析，运行 ecozone screen 时加 --products report-full）。"
     )
 
 
@@ -1234,7 +1252,7 @@ def _zoning_meta(zoning: Any) -> list[tuple[str, str]]:
         import yaml
 
         try:
-            doc = yaml.safe_load(Path(str(path)).read_text(encoding="utf-8"))
+            doc = load_yaml(Path(str(path)).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError, UnicodeDecodeError):
             doc = None
         meta = doc if isinstance(doc, Mapping) else {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -123,12 +124,28 @@ def short_name(text: str, county: str = "") -> str:
 # --------------------------------------------------------------------------- drawing helpers
 
 
+#: One figure and canvas per size and thread, cleared and drawn again for every map: the canvas keeps its
+#: renderer, and matplotlib caches text sizes per renderer, so the legend, the note and the labels every map
+#: shares are measured once per run instead of once per map (CJK glyph loading is most of a figure's time).
+_CANVASES = threading.local()
+
+
 def _figure(width_cm: float, height_cm: float) -> tuple[Any, Any]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 
-    fig = MplFigure(figsize=(width_cm * _CM, height_cm * _CM), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)
+    pool: dict[tuple[float, float], Any] = _CANVASES.__dict__.setdefault("pool", {})
+    fig = pool.get((width_cm, height_cm))
+    if fig is None:
+        fig = MplFigure(figsize=(width_cm * _CM, height_cm * _CM), dpi=DPI, facecolor="white")
+        FigureCanvasAgg(fig)
+        pool[(width_cm, height_cm)] = fig
+    else:  # the last map's artists go; its framed axes stay for the next map of this size
+        for artist in [*fig.legends, *fig.texts]:
+            artist.remove()
+        for ax in fig.axes:
+            for artist in [*ax.collections, *ax.patches, *ax.texts, *ax.lines, *ax.images]:
+                artist.remove()
     return fig, fig.canvas
 
 
@@ -139,7 +156,7 @@ def _png(fig: Any) -> bytes:
     fig.canvas.draw()
     img = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     out = io.BytesIO()
-    img.quantize(colors=192, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", compress_level=6)
+    img.quantize(colors=192, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 
@@ -511,11 +528,25 @@ def _legend(
         size -= 0.5
 
 
+#: Wrapped notes by (note, width in pixels): every map of a run carries the same note.
+_NOTE_LINES: dict[tuple[str, float], str] = {}
+
+
 def _fitted_note(fig: Any, note: str, renderer: Any) -> Any:
     """Write the source note at the bottom, wrapped (at ｜ and 、, else anywhere) so no line runs past the right edge."""
     if not note:
         return None
     width = fig.bbox.width * 0.97
+    key = (note, round(width, 3))
+    if key not in _NOTE_LINES:
+        if len(_NOTE_LINES) > 64:
+            _NOTE_LINES.clear()
+        _NOTE_LINES[key] = _wrap_note(fig, note, renderer, width)
+    return fig.text(0.01, 0.012, _NOTE_LINES[key], fontsize=6, color="#444444", ha="left", va="bottom")
+
+
+def _wrap_note(fig: Any, note: str, renderer: Any, width: float) -> str:
+    """Break ``note`` into lines no wider than ``width`` pixels at 6 pt."""
     probe = fig.text(0, 0, "", fontsize=6)
 
     def fits(text: str) -> bool:
@@ -535,11 +566,17 @@ def _fitted_note(fig: Any, note: str, renderer: Any) -> Any:
                 lines.append("")
             lines[-1] += ch
     probe.remove()
-    return fig.text(0.01, 0.012, "\n".join(lines), fontsize=6, color="#444444", ha="left", va="bottom")
+    return "\n".join(lines)
 
 
 def _frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple[float, float, float, float]) -> Any:
-    ax = fig.add_axes(rect)
+    ax = next((a for a in fig.axes if getattr(a, "_ecozone_rect", None) == rect), None)
+    fresh = ax is None
+    if ax is None:
+        for old in list(fig.axes):  # a pooled figure framed for another layout
+            old.remove()
+        ax = fig.add_axes(rect)
+        ax._ecozone_rect = rect  # type: ignore[attr-defined]
     minx, miny, maxx, maxy = bounds
     # Equal scale in x and y (metres): widen the short side to fill the axes' aspect.
     fw, fh = fig.get_size_inches()
@@ -552,13 +589,14 @@ def _frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple
         h = w / aspect
     ax.set_xlim(cx - w / 2, cx + w / 2)
     ax.set_ylim(cy - h / 2, cy + h / 2)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for s in ax.spines.values():
-        s.set_edgecolor("#666666")
-        s.set_linewidth(0.8)
-    ax.set_facecolor("#fbfbf8")
+    if fresh:
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for s in ax.spines.values():
+            s.set_edgecolor("#666666")
+            s.set_linewidth(0.8)
+        ax.set_facecolor("#fbfbf8")
     return ax
 
 
@@ -611,6 +649,8 @@ def _zone_labels(lab: _Labeller, zoning: Any, layers: Iterable[str], county: str
 
 #: Above this many sites the county maps label each site by its 序号 in the summary table (an index map).
 INDEX_MAP_SITES = 15
+#: Above this many sites the county maps show the markers without numbers.
+INDEX_LABEL_MAX = 500
 
 
 def _site_labels(
@@ -683,14 +723,18 @@ def _county_map(zoning: Any, sites: Any, layers: Sequence[str], note: str, *, la
         lab = _Labeller(ax, canvas)
         lab.block(anchors)
         _keep_out(lab, ax)
-        if len(ss.ids) > INDEX_MAP_SITES:  # many sites: an index map, numbered as in the summary table
+        if len(ss.ids) > INDEX_LABEL_MAX:  # too many to number legibly (and placing them is quadratic): markers only
+            pass
+        elif len(ss.ids) > INDEX_MAP_SITES:  # many sites: an index map, numbered as in the summary table
             _site_labels(lab, anchors, [str(i) for i in range(1, len(ss.ids) + 1)], [""] * len(ss.ids), size=6)
         else:
             _site_labels(lab, anchors, ss.ids, ss.names, size=6.5)
         _zone_labels(lab, zoning, labels_for, county, None)
         _scale_bar(ax)
         _north_arrow(ax)
-        index = "｜图中数字为汇总表序号" if len(ss.ids) > INDEX_MAP_SITES else ""
+        index = "｜图中数字为汇总表序号" if INDEX_MAP_SITES < len(ss.ids) <= INDEX_LABEL_MAX else ""
+        if len(ss.ids) > INDEX_LABEL_MAX:
+            index = f"｜地块超过 {INDEX_LABEL_MAX} 个，图中未标注序号"
         _legend(fig, ax, keys, ss.verdicts, note + index, loc_x=0.745)
 
     draw.size = (17.0, 12.5)  # type: ignore[attr-defined]

@@ -51,6 +51,8 @@ __all__ = [
     "STRIPPED",
     "OfflineAssetError",
     "StrippedAsset",
+    "escape_inline_css",
+    "escape_inline_js",
     "find_external_resources",
     "load_manifest",
     "make_offline",
@@ -283,19 +285,40 @@ def _data_uri(rel: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(node.read_bytes()).decode('ascii')}"
 
 
-def _escape_inline_js(code: str) -> str:
+def escape_inline_js(code: str) -> str:
     r"""Make JavaScript safe inside ``<script>...</script>``.
 
     ``</script`` would end the element early and ``<!--`` can switch the HTML
     tokenizer into its "escaped" script states; ``<\/`` and ``\x3C`` mean the
     same characters in JS strings, template literals and regular expressions.
+
+    Parameters
+    ----------
+    code : str
+        JavaScript source.
+
+    Returns
+    -------
+    str
+        The same program, safe to inline.
     """
     code = re.sub(r"</(script)", r"<\\/\1", code, flags=re.IGNORECASE)
     return code.replace("<!--", "\\x3C!--")
 
 
-def _escape_inline_css(css: str) -> str:
-    r"""Make CSS safe inside ``<style>...</style>`` (``\/`` is ``/`` in CSS)."""
+def escape_inline_css(css: str) -> str:
+    r"""Make CSS safe inside ``<style>...</style>`` (``\/`` is ``/`` in CSS).
+
+    Parameters
+    ----------
+    css : str
+        A style sheet.
+
+    Returns
+    -------
+    str
+        The same rules, safe to inline.
+    """
     return re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
 
 
@@ -340,9 +363,9 @@ def _inline_tag(file: str, kind: str) -> str:
     if kind == "js":
         post = _POST_JS.get(file)
         body = header + text + (post() if post else "")
-        return f'<script data-ecozone-vendor="{label}">\n{_escape_inline_js(body)}\n</script>'
+        return f'<script data-ecozone-vendor="{label}">\n{escape_inline_js(body)}\n</script>'
     css = _inline_css_urls(text, file)
-    return f'<style data-ecozone-vendor="{label}">\n{_escape_inline_css(header + css)}\n</style>'
+    return f'<style data-ecozone-vendor="{label}">\n{escape_inline_css(header + css)}\n</style>'
 
 
 # --------------------------------------------------------------------------- scan

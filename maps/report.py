@@ -22,7 +22,8 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,13 @@ def _source_note(result: Any) -> str:
     )
 
 
-def make_figures(result: Any, *, site_insets: bool = True) -> tuple[list[Figure], dict[str, int], dict[str, int]]:
+def make_figures(
+    result: Any,
+    *,
+    site_insets: bool = True,
+    inset_sites: Collection[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Figure], dict[str, int], dict[str, int]]:
     """Draw the numbered 附图: location, each layer group present, each site's inset.
 
     Parameters
@@ -90,7 +97,11 @@ def make_figures(result: Any, *, site_insets: bool = True) -> tuple[list[Figure]
     result : ScreeningResult
         Screening output.
     site_insets : bool, default True
-        Draw one inset per site (skipped above :data:`MAX_SITE_FIGURES` sites).
+        Draw one inset per site (skipped above :data:`MAX_SITE_FIGURES` insets).
+    inset_sites : collection of str, optional
+        Draw insets for these site ids only (a summary report's sections); default every site.
+    progress : callable, optional
+        Called with (figures drawn, figures to draw) after each figure.
 
     Returns
     -------
@@ -99,17 +110,27 @@ def make_figures(result: Any, *, site_insets: bool = True) -> tuple[list[Figure]
     """
     zoning, sites = result.zoning, result.sites
     note = _source_note(result)
-    figs = [Figure(1, "项目位置示意图", "附图1_项目位置示意图.png", render_overview(zoning, sites, note))]
+    groups = [(title, [n for n in layers if n in zoning.layers and len(zoning.layers[n])]) for title, layers in LAYER_GROUPS]
+    groups = [(title, present) for title, present in groups if present]
+    wanted = None if inset_sites is None else {str(i) for i in inset_sites}
+    n_insets = len(sites) if wanted is None else int(sites["site_id"].astype(str).isin(wanted).sum())
+    insets = site_insets and n_insets <= MAX_SITE_FIGURES
+    total = 1 + len(groups) + (n_insets if insets else 0)
+    figs: list[Figure] = []
+
+    def add(fig: Figure) -> None:
+        figs.append(fig)
+        if progress is not None:
+            progress(len(figs), total)
+
+    add(Figure(1, "项目位置示意图", "附图1_项目位置示意图.png", render_overview(zoning, sites, note)))
     layer_fig: dict[str, int] = {}
-    for title, layers in LAYER_GROUPS:
-        present = [n for n in layers if n in zoning.layers and len(zoning.layers[n])]
-        if not present:
-            continue
+    for title, present in groups:
         n = len(figs) + 1
-        figs.append(Figure(n, title, f"附图{n}_{title}.png", render_group(zoning, sites, present, note)))
+        add(Figure(n, title, f"附图{n}_{title}.png", render_group(zoning, sites, present, note)))
         layer_fig.update(dict.fromkeys(present, n))
     site_fig: dict[str, int] = {}
-    if site_insets and len(sites) <= MAX_SITE_FIGURES:
+    if insets:
         hits = getattr(result, "hits", None)
         overlaps: dict[str, list[Any]] = {}
         if hits is not None and len(hits) and "geometry" in hits:
@@ -125,12 +146,14 @@ def make_figures(result: Any, *, site_insets: bool = True) -> tuple[list[Figure]
         names = sites["name"].tolist() if "name" in sites else ids
         verdicts = sites["verdict"].astype(str).tolist() if "verdict" in sites else [""] * len(ids)
         for sid, nm, v, geom in zip(ids, names, verdicts, sites.geometry.values, strict=True):
+            if wanted is not None and sid not in wanted:
+                continue
             n = len(figs) + 1
             name = nm if isinstance(nm, str) and nm.strip() else sid
             title = f"{sid} {name}位置及周边分区示意图"
             png = render_site(zoning, geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note)
-            figs.append(Figure(n, title, f"附图{n}_{_safe(sid)}.png", png))
             site_fig[sid] = n
+            add(Figure(n, title, f"附图{n}_{_safe(sid)}.png", png))
     return figs, layer_fig, site_fig
 
 
@@ -302,6 +325,9 @@ def write_report(
     pdf: bool = True,
     title: str | None = None,
     site_insets: bool = True,
+    formats: Collection[str] | None = None,
+    summary: bool = False,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> dict[str, Path]:
     """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
 
@@ -321,11 +347,20 @@ def write_report(
         Report title (default: county + project + 生态环境分区管控符合性分析报告).
     site_insets : bool, default True
         Draw an inset map per site.
+    formats : collection of {'html', 'docx', 'xlsx', 'pdf'}, optional
+        The files to write (default: HTML, DOCX, XLSX, and the PDF when ``pdf``);
+        the 附图 folder comes with any of them.
+    summary : bool, default False
+        A summary report: every site in the summary table, a section (and an
+        inset) only for each site that is not 符合, with a note saying so.
+    on_stage : callable, optional
+        Called with ``("draw", fraction)`` as the 附图 are drawn, then
+        ``("report", fraction)`` as the files are written.
 
     Returns
     -------
     dict of str to Path
-        ``html``, ``docx``, ``xlsx``, ``figures`` (the folder) and ``pdf`` when written.
+        Each format written (``html``, ``docx``, ``xlsx``, ``pdf``) and ``figures`` (the folder).
 
     Raises
     ------
@@ -337,41 +372,68 @@ def write_report(
 
     out = Path(out_dir)
     paths = report_paths(out)
-    ensure_writable([paths["html"], paths["docx"], paths["xlsx"]] + ([paths["pdf"]] if pdf else []), force)
-    figures, layer_fig, site_fig = make_figures(result, site_insets=site_insets)
+    wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
+    ensure_writable([paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted], force)
+    not_ok = None if not summary else result.sites.loc[result.sites["verdict"].astype(str) != "compatible", "site_id"].astype(str)
+    step = on_stage or (lambda _stage, _fraction: None)
+    step("draw", 0.0)
+    figures, layer_fig, site_fig = make_figures(
+        result, site_insets=site_insets, inset_sites=None if not_ok is None else set(not_ok), progress=lambda d, t: step("draw", d / t)
+    )
+    step("report", 0.0)
     fig_dir = out / FIGURE_DIR
     ensure_writable([fig_dir / f.filename for f in figures], force)
     facts = site_facts(result)
     model = build_model(
         result, indicators, title=title, figure_numbers=layer_fig, site_figures=site_fig,
-        figures=[(f.number, f.caption, f.filename) for f in figures], facts=facts,
+        figures=[(f.number, f.caption, f.filename) for f in figures], facts=facts, summary_report=summary,
     )  # fmt: skip
     for f in figures:
         with atomic_output(fig_dir / f.filename, force=force) as tmp:
             tmp.write_bytes(f.png)
-    text = render_report_html(model, figures)
-    with atomic_output(paths["html"], force=force) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    with atomic_output(paths["xlsx"], force=force) as tmp:
-        _write_xlsx(tmp, report_tables(model))
-    with atomic_output(paths["docx"], force=force) as tmp:
-        write_docx(model, figures, tmp)
-    written = {"html": paths["html"], "docx": paths["docx"], "xlsx": paths["xlsx"], "figures": fig_dir}
-    if pdf:
-        part = out / ".report.part.pdf"
-        try:
-            made = html_to_pdf(paths["html"], part)
-            if made is not None:
-                os.replace(part, paths["pdf"])
-                written["pdf"] = paths["pdf"]
-        finally:
-            part.unlink(missing_ok=True)
-        if made is None:
-            import warnings
+    step("report", 0.3)
+    written: dict[str, Path] = {}
+    # The PDF is printed from the HTML (a hidden copy when the HTML itself is not asked for).
+    html_path = paths["html"] if "html" in wanted else out / ".report.part.html"
+    if wanted & {"html", "pdf"}:
+        text = render_report_html(model, figures)
+        with atomic_output(html_path, force=True if html_path != paths["html"] else force) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        if "html" in wanted:
+            written["html"] = paths["html"]
+    # The PDF is printed by a browser process while this one writes the XLSX and the DOCX (same files, less wall time).
+    part = out / ".report.part.pdf"
+    made = None
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecozone-pdf") as pool:  # waits for the browser on the way out
+            printing = pool.submit(html_to_pdf, html_path, part) if "pdf" in wanted else None
+            step("report", 0.4)
+            if "xlsx" in wanted:
+                with atomic_output(paths["xlsx"], force=force) as tmp:
+                    _write_xlsx(tmp, report_tables(model))
+                written["xlsx"] = paths["xlsx"]
+            step("report", 0.5)
+            if "docx" in wanted:
+                with atomic_output(paths["docx"], force=force) as tmp:
+                    write_docx(model, figures, tmp)
+                written["docx"] = paths["docx"]
+            step("report", 0.8)
+            made = printing.result() if printing is not None else None
+        if made is not None:
+            os.replace(part, paths["pdf"])
+            written["pdf"] = paths["pdf"]
+    finally:
+        part.unlink(missing_ok=True)
+        if html_path != paths["html"]:
+            html_path.unlink(missing_ok=True)
+    written["figures"] = fig_dir
+    step("report", 1.0)
+    if "pdf" in wanted and made is None:
+        import warnings
 
-            from spatial.errors import DataWarning
+        from spatial.errors import DataWarning
 
-            warnings.warn(f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=2)
+        warnings.warn(f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=2)
     return written
 
 
@@ -452,7 +514,8 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endfor %}
 
 <h1 class="part">二、逐个地块符合性分析</h1>
-{% for s in m.sites %}
+{% if m.summary_note %}<p class="note summary-note">{{ m.summary_note }}</p>
+{% endif %}{% for s in m.sites %}
 <section class="site" id="site-{{ s.site_id }}" data-site="{{ s.site_id }}">
 <div class="keep">
 <h2>{{ s.n }}. {{ s.site_id }} {{ s.name }}　<span class="{{ s.verdict_zh|vclass }}" data-verdict="{{ s.verdict }}">【{{ s.verdict_zh }}】</span></h2>

@@ -354,6 +354,8 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
         _figure(doc, f)
 
     doc.add_heading("二、逐个地块符合性分析", level=1)
+    if model.summary_note:
+        doc.add_paragraph(model.summary_note)
     for s in model.sites:
         doc.add_heading(f"{s.n}. {s.site_id} {s.name}（{s.verdict_zh}）", level=2)
         _table(doc, ["项目", "内容"], [[k, v] for k, v in s.info], [3.2, 13.8])

@@ -20,7 +20,7 @@ import pandas as pd
 
 from maps import style as st
 from maps.offline import save_offline
-from maps.zoning_map import _feature_collection, _Finish, _GeoJsonOverlay, _Legend, build_map, display_geometries
+from maps.zoning_map import GeoJsonOverlay, _feature_collection, _Finish, _Legend, build_map, display_geometries
 from spatial.io import ensure_writable
 
 __all__ = ["save_suitability_map", "save_sites_map"]
@@ -79,7 +79,7 @@ def save_suitability_map(zoning: Any, results: list[Any], path: str | os.PathLik
         ]
         label = st.project_type_zh(r.project_type)
         group = folium.FeatureGroup(name=f"适宜性：{html.escape(label)} <span class=\"eco-en\">suitability {r.project_type}</span>", show=i == 0)
-        _GeoJsonOverlay(f"suitability_{r.project_type}", _feature_collection(geoms, props),
+        GeoJsonOverlay(f"suitability_{r.project_type}", _feature_collection(geoms, props),
                         {"styles": styles, "fields": fields, "title": f"{label} 适宜性"}).add_to(group)  # fmt: skip
         group.add_to(m)
         for c, z in zip(a["class"], a["class_zh"], strict=True):

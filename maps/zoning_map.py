@@ -59,6 +59,7 @@ __all__ = [
     "POPUP_TEXT_LIMIT",
     "VERTEX_BUDGET",
     "Basemap",
+    "GeoJsonOverlay",
     "basemap_spec",
     "build_map",
     "map_style",
@@ -540,8 +541,18 @@ class _Helpers(MacroElement):
         self.defs_js = _js(_HATCH_DEFS)
 
 
-class _GeoJsonOverlay(MacroElement):
-    """A GeoJSON layer added to its parent FeatureGroup by ``ecozone.addGeoJson``."""
+class GeoJsonOverlay(MacroElement):
+    """A GeoJSON layer added to its parent FeatureGroup by ``ecozone.addGeoJson``.
+
+    Parameters
+    ----------
+    layer : str
+        The zoning layer name (``redline`` ...).
+    data_js : str
+        The GeoJSON, as JavaScript source.
+    options : Mapping
+        Style and popup options passed to ``ecozone.addGeoJson``.
+    """
 
     _template = Template(
         """
@@ -819,13 +830,13 @@ def _add_zoning_layer(m: folium.Map, zoning: Any, name: str, tol: float, offset:
         bkeys = np.array([f"{k}{st.BUFFER_SUFFIX}" for k in keys.tolist()], dtype=object)
         bprops = [dict(p, k=bk, t=p["t"] + "（控制范围）") for p, bk in zip(props, bkeys.tolist(), strict=True)]
         bstyles = {k: st.class_style(k) for k in dict.fromkeys(bkeys.tolist())}
-        _GeoJsonOverlay(name, _feature_collection(bgeoms, bprops), {"styles": bstyles, "fields": labels, "title": title}).add_to(
+        GeoJsonOverlay(name, _feature_collection(bgeoms, bprops), {"styles": bstyles, "fields": labels, "title": title}).add_to(
             group
         )
         used += [k for pair in zip(keys.tolist(), bkeys.tolist(), strict=True) for k in pair]
     else:
         used += keys.tolist()
-    _GeoJsonOverlay(name, _feature_collection(geoms, props), {"styles": styles, "fields": labels, "title": title,
+    GeoJsonOverlay(name, _feature_collection(geoms, props), {"styles": styles, "fields": labels, "title": title,
                                                              "fallback": st.EXTRA_LAYER_STYLE}).add_to(group)  # fmt: skip
     _add_zone_labels(group, zoning, name, frame, offset)
     group.add_to(m)
@@ -860,7 +871,7 @@ def _add_zone_labels(group: Any, zoning: Any, name: str, frame: gpd.GeoDataFrame
         county = _text(b["name"].iloc[0])
     shown = display_geometries(pts, zoning.crs, tolerance=0.0, offset=offset)
     props = [{"t": short_name(_text(v), county)} for v in sub["name"].tolist()]
-    _GeoJsonOverlay(f"{name}_labels", _feature_collection(shown, props), {"zlabel": name, "interactive": False}).add_to(group)
+    GeoJsonOverlay(f"{name}_labels", _feature_collection(shown, props), {"zlabel": name, "interactive": False}).add_to(group)
 
 
 # --------------------------------------------------------------------------- sites
@@ -985,13 +996,13 @@ def _add_sites(
                     k: {**st.OVERLAP_STYLE, "color": c, "fillColor": c, "weight": 2.5} for k, c in st.VERDICT_COLOURS.items()
                 }
                 og_group = folium.FeatureGroup(name='地块重叠部分 <span class="eco-en">Overlaps</span>', show=True)
-                _GeoJsonOverlay("overlaps", _feature_collection(og, oprops),
+                GeoJsonOverlay("overlaps", _feature_collection(og, oprops),
                                 {"styles": ostyles, "pane": _OVERLAP_PANE, "interactive": False}).add_to(og_group)  # fmt: skip
                 og_group.add_to(m)
 
     n = len(sites)
     group = folium.FeatureGroup(name=f'项目选址（{n} 处） <span class="eco-en">Sites</span>', show=True)
-    _GeoJsonOverlay(
+    GeoJsonOverlay(
         "sites",
         _feature_collection(geoms, props),
         {

@@ -54,7 +54,10 @@ from spatial.io import file_sha256
 from spatial.pgzoning import is_db_url
 from spatial.zoning import LayerSource, Zoning, demo_zoning_path, load_zoning
 
-__all__ = ["load_zoning_cached", "cache_root", "cache_key", "clear_cache", "cache_entry_of", "read_entry", "CACHE_FORMAT"]
+__all__ = [
+    "load_zoning_cached", "cache_root", "cache_key", "clear_cache", "cache_entry_of", "read_entry", "CACHE_FORMAT",
+    "scrub_warnings", "replay_warnings",
+]
 
 #: Bump when the on-disk layout changes.
 CACHE_FORMAT = 2  # 2: entries hold no paths
@@ -217,8 +220,21 @@ def _folders(zoning: Zoning) -> list[str]:
     return sorted((d for d in dirs if d not in ("", ".")), key=len, reverse=True)
 
 
-def _scrub(records: list[dict[str, str]], folders: list[str]) -> list[dict[str, str]]:
-    """Replace the writer's folders in warning texts by a placeholder (entries never hold paths)."""
+def scrub_warnings(records: list[dict[str, str]], folders: list[str]) -> list[dict[str, str]]:
+    """Replace the writer's folders in warning texts by a placeholder (entries never hold paths).
+
+    Parameters
+    ----------
+    records : list of dict
+        Warnings as ``{"category": ..., "message": ...}``.
+    folders : list of str
+        Folders to hide, longest first.
+
+    Returns
+    -------
+    list of dict
+        The same records with every folder replaced by a placeholder.
+    """
     out = []
     for rec in records:
         msg = rec.get("message", "")
@@ -228,8 +244,16 @@ def _scrub(records: list[dict[str, str]], folders: list[str]) -> list[dict[str, 
     return out
 
 
-def _replay(records: list[dict[str, str]], folder: Path | None = None) -> None:
-    """Re-issue the data warnings the original load gave (repairs, dropped parts ...)."""
+def replay_warnings(records: list[dict[str, str]], folder: Path | None = None) -> None:
+    """Re-issue the data warnings the original load gave (repairs, dropped parts ...).
+
+    Parameters
+    ----------
+    records : list of dict
+        Warnings stored by :func:`scrub_warnings`.
+    folder : Path, optional
+        The reader's folder, put back where the placeholder stands.
+    """
     from spatial import errors
 
     for rec in records:
@@ -262,7 +286,7 @@ def _write(zoning: Zoning, key: str, root: Path, warned: list[dict[str, str]]) -
             "sources": [dict(dataclasses.asdict(s), path=Path(s.path).name) for s in zoning.sources],
             "content_hash": zoning.content_hash,
             "coverage": {name: shapely.to_wkb(g, hex=True) for name, g in zoning.coverage.items()},
-            "warnings": _scrub(warned, _folders(zoning)),
+            "warnings": scrub_warnings(warned, _folders(zoning)),
             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         (tmp / _META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -416,7 +440,7 @@ def load_zoning_cached(
         else:
             os.utime(entry)  # recently used: survives pruning
             info.update(status="hit", seconds=round(time.perf_counter() - t0, 3))
-            _replay(warned, path.parent)
+            replay_warnings(warned, path.parent)
             return _mark(_rebase(zoning, path), entry, key)
     zoning, warned = _load_recording(path, working_crs)
     try:

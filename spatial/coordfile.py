@@ -48,6 +48,7 @@ from spatial.measure import ellipsoidal_area
 
 __all__ = [
     "PLACEHOLDER_IDS",
+    "EPSG_BASE",
     "is_placeholder_id",
     "AreaMismatchWarning",
     "CoordFileWarning",
@@ -87,10 +88,10 @@ class AreaMismatchWarning(CoordFileWarning):
 # --------------------------------------------------------------------------
 # CRS
 
-# First EPSG code of each Gauss-Kruger series, with the first zone number of
-# the series (3-degree zones 25-45, 6-degree zones 13-23).  Verified against
-# the EPSG names by tests/test_coordfile.py::test_epsg_table_names.
-_EPSG_BASE: dict[tuple[str, int, bool], int] = {
+#: First EPSG code of each Gauss-Kruger series, with the first zone number of
+#: the series (3-degree zones 25-45, 6-degree zones 13-23).  Verified against
+#: the EPSG names by tests/test_coordfile.py::test_epsg_table_names.
+EPSG_BASE: dict[tuple[str, int, bool], int] = {
     # (datum, zone width, zone prefix in easting) -> EPSG of first zone
     ("cgcs2000", 3, True): 4513,
     ("cgcs2000", 3, False): 4534,
@@ -154,7 +155,7 @@ def gauss_kruger_crs(
             "width) in the coordinate file.",
         )
     return pyproj.CRS.from_epsg(
-        _EPSG_BASE[(datum, zone_width, prefixed)] + zone - zones.start
+        EPSG_BASE[(datum, zone_width, prefixed)] + zone - zones.start
     )
 
 

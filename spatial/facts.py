@@ -38,6 +38,7 @@ from spatial.indicators import ellipsoidal_area
 
 __all__ = [
     "SiteFacts",
+    "nearest_pieces",
     "site_facts",
     "layer_facts",
     "FactsIndex",
@@ -270,14 +271,31 @@ def _pieces(geoms: np.ndarray, size: int = PIECE_VERTICES) -> tuple[np.ndarray, 
     return np.concatenate([pieces, parts[is_point]]), np.concatenate([piece_owner, owner[is_point]])
 
 
-def _nearest(
+def nearest_pieces(
     sg: np.ndarray, fg: np.ndarray, tree: shapely.STRtree | None = None, outline: tuple[np.ndarray, np.ndarray, shapely.STRtree] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest feature of every site: index (-1 when none), distance (0 inside) and a nearest piece (for bearings).
 
     Sites inside a feature are found with one predicate query (prepared);
-    the others search the short boundary pieces of :func:`_pieces`
-    (``outline``: those pieces, their owners and their tree, made beforehand).
+    the others search the short boundary pieces of :func:`_pieces`.
+
+    Parameters
+    ----------
+    sg : numpy.ndarray
+        Site geometries (projected, metres).
+    fg : numpy.ndarray
+        Feature geometries in the same CRS.
+    tree : shapely.STRtree, optional
+        A tree over ``fg`` when the caller already has one.
+    outline : (ndarray, ndarray, STRtree), optional
+        The boundary pieces of ``fg``, the feature each comes from and their tree, made beforehand
+        (:class:`LayerIndex`); cut here when absent.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Nearest feature index (-1 when there is none), distance in metres
+        (0 inside) and the nearest boundary piece.
     """
     n = len(sg)
     nf = np.full(n, -1)
@@ -347,7 +365,7 @@ def _measure(
     if line.any():
         geo = to_crs_geoms(overlap[line], crs, CGCS2000)
         length[line] = [GEOD.geometry_length(g) for g in geo]  # noqa: C416 - pyproj measures one geometry per call
-    nf, dist, piece = _nearest(sg, fg, tree, ready.outline)
+    nf, dist, piece = nearest_pieces(sg, fg, tree, ready.outline)
     ok = nf >= 0
     bearing = np.full(n, np.nan)
     edge = np.full(n, np.nan)
@@ -613,7 +631,7 @@ def nearest_columns(sites: gpd.GeoDataFrame, zoning: Any) -> pd.DataFrame:
         label, _ = _labels(
             pd.DataFrame(layer.drop(columns=layer.geometry.name)), zoning.spec(name) if hasattr(zoning, "spec") else None
         )
-        nf, d, _ = _nearest(sg, fg)
+        nf, d, _ = nearest_pieces(sg, fg)
         dist = np.round(d, 1)
         nearest = np.where(nf >= 0, label[np.maximum(nf, 0)], "").astype(object)
         cols[f"{name}_distance_m"] = dist

@@ -41,36 +41,115 @@ from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile, input_sha256, read_sites_files
 from spatial.zoning import Zoning
 
-__all__ = ["Product", "ScreeningJob", "JobOutcome", "Loaded", "MAP_MAX_SITES", "ALL_PRODUCTS", "TABLES_ONLY"]
+__all__ = [
+    "Product",
+    "ScreeningJob",
+    "JobOutcome",
+    "Loaded",
+    "MAP_MAX_SITES",
+    "SUMMARY_SITES",
+    "ALL_PRODUCTS",
+    "TABLES_ONLY",
+    "REPORT_FORMATS",
+    "PRODUCT_GROUPS",
+    "parse_products",
+    "STAGES",
+    "OnStage",
+]
 
 #: Above this many sites the map and the report are skipped (a browser cannot draw them usefully).
 MAP_MAX_SITES = 20_000
+#: Above this many sites the report is a summary: every site in the tables, a section only for each site
+#: that is not 符合 (``report-full`` asks for every site's section).
+SUMMARY_SITES = 200
 
 
 class Product(enum.StrEnum):
-    """What a screening can write (names in :data:`spatial.output.FILES`)."""
+    """What a screening can write; the values are the names ``--products`` takes (files in :data:`spatial.output.FILES`)."""
 
-    #: ``sites.csv``, ``hits.csv``, ``rules.csv`` and the spatial output (GeoPackage or GeoParquet).
+    #: ``sites.csv``, ``hits.csv`` and ``rules.csv``.
     TABLES = "tables"
+    #: The spatial output: ``screening.gpkg``, or ``sites.parquet`` + ``hits.parquet`` (``--format``).
+    GPKG = "gpkg"
     #: ``map.html``.
     MAP = "map"
-    #: ``report.html``, ``report.docx``, ``report.xlsx`` and the 附图 folder.
-    REPORT = "report"
-    #: ``report.pdf`` (printed by a local Chromium, when present; needs ``REPORT``).
+    #: ``report.html`` (and the 附图 folder, as for every report format).
+    HTML = "html"
+    #: ``report.docx``.
+    DOCX = "docx"
+    #: ``report.xlsx``.
+    XLSX = "xlsx"
+    #: ``report.pdf`` (printed from the HTML by a local Chromium, when present).
     PDF = "pdf"
-    #: Per-site inset maps in the report (the slow part of a report; needs ``REPORT``).
-    SITE_FIGURES = "site_figures"
+    #: Per-site inset maps in the report (the slow part of a report).
+    FIGURES = "figures"
+    #: A section for every site, also above :data:`SUMMARY_SITES` sites (not written by default).
+    REPORT_FULL = "report-full"
 
 
-#: Everything ``ecozone screen`` writes by default.
-ALL_PRODUCTS = frozenset(Product)
+#: The report's file formats.
+REPORT_FORMATS = frozenset({Product.HTML, Product.DOCX, Product.XLSX, Product.PDF})
+#: Everything ``ecozone screen`` writes by default (a summary report above :data:`SUMMARY_SITES` sites).
+ALL_PRODUCTS = frozenset(Product) - {Product.REPORT_FULL}
 #: The tables and the spatial output only (``--no-map``).
-TABLES_ONLY = frozenset({Product.TABLES})
+TABLES_ONLY = frozenset({Product.TABLES, Product.GPKG})
 #: Products that draw (skipped above :data:`MAP_MAX_SITES` sites).
-VISUAL = frozenset({Product.MAP, Product.REPORT, Product.PDF, Product.SITE_FIGURES})
+VISUAL = frozenset({Product.MAP, Product.FIGURES, *REPORT_FORMATS})
+#: Names ``--products`` takes for several products at once.
+PRODUCT_GROUPS: dict[str, frozenset[Product]] = {
+    "all": ALL_PRODUCTS,
+    "report": REPORT_FORMATS | {Product.FIGURES},
+}
+
+
+def parse_products(text: str | Iterable[str]) -> frozenset[Product]:
+    """Read a product list (``"tables,gpkg,html"``; group names :data:`PRODUCT_GROUPS` allowed).
+
+    Parameters
+    ----------
+    text : str or iterable of str
+        Comma- or space-separated names, or the names.
+
+    Returns
+    -------
+    frozenset of Product
+        The products.
+
+    Raises
+    ------
+    InputError
+        An unknown name (the message lists the known ones), or nothing asked for.
+    """
+    from spatial.errors import InputError
+
+    names = text.replace(",", " ").split() if isinstance(text, str) else [str(t).strip() for t in text]
+    out: set[Product] = set()
+    known = [p.value for p in Product] + list(PRODUCT_GROUPS)
+    for raw in names:
+        name = raw.strip().lower().replace("_", "-")
+        if name in PRODUCT_GROUPS:
+            out |= PRODUCT_GROUPS[name]
+        elif name in {p.value for p in Product}:
+            out.add(Product(name))
+        else:
+            raise InputError(
+                f"--products 中的“{raw}”不是已知的输出，可选：{'、'.join(known)}（以逗号分隔）。",
+                f"--products: unknown product {raw!r}; choose from {', '.join(known)} (comma-separated)",
+            )
+    if not out - {Product.REPORT_FULL}:
+        raise InputError(
+            f"--products 未指定任何输出文件，可选：{'、'.join(known)}。",
+            f"--products names no output; choose from {', '.join(known)}",
+        )
+    return frozenset(out)
+
 
 Notify = Callable[[str], None]
 Stage = Callable[[str, Any], None]
+#: ``on_stage(stage, fraction)``: the job has done ``fraction`` (0-1) of ``stage``, a key of :data:`STAGES`.
+OnStage = Callable[[str, float], None]
+#: The stages a job reports through ``on_stage``, in order, with the names the CLI and the web page show.
+STAGES: dict[str, str] = {"read": "读取", "screen": "筛查", "draw": "出图", "report": "报告"}
 
 
 @dataclass
@@ -109,6 +188,10 @@ def _no_stage(_: str, __: Any) -> None:
     """Ignore a stage change (the default)."""
 
 
+def _no_progress(_: str, __: float) -> None:
+    """Ignore a stage's progress (the default)."""
+
+
 @dataclass(frozen=True)
 class ScreeningJob:
     """A whole screening run: inputs, how to read them, the engine and the products wanted.
@@ -125,7 +208,8 @@ class ScreeningJob:
     options : SiteOptions
         How to read the sites.
     products : frozenset of Product
-        What to write (default: everything).
+        What to write (default: everything but ``report-full``: above
+        :data:`SUMMARY_SITES` sites the report is a summary).
     fmt : {'gpkg', 'parquet'}, optional
         Spatial output format (default: by size and input, see :func:`spatial.output.screening_format`).
     run_options : RunOptions
@@ -157,8 +241,8 @@ class ScreeningJob:
     indicators: Any = None
 
     def __post_init__(self) -> None:
-        """Read the products as :class:`Product` (names are accepted)."""
-        object.__setattr__(self, "products", frozenset(Product(p) for p in self.products))
+        """Read the products as :class:`Product` (names and group names are accepted)."""
+        object.__setattr__(self, "products", parse_products([str(p) for p in self.products]))
 
     # ------------------------------------------------------------------ inputs
 
@@ -232,7 +316,7 @@ class ScreeningJob:
             audit["path"] = "、".join(f.name for f in files)
             audit["sha256"] = "、".join(input_sha256(f.path) for f in files)
 
-    def load(self, *, stage: Stage = _no_stage, notify: Notify = _quiet) -> Loaded:
+    def load(self, *, stage: Stage = _no_stage, notify: Notify = _quiet, on_stage: OnStage = _no_progress) -> Loaded:
         """Run the readers: zoning, rules, then the sites checked and reprojected.
 
         Parameters
@@ -241,22 +325,35 @@ class ScreeningJob:
             Called with (stage name, input) as each reader starts.
         notify : callable, optional
             Called with notes for the user (cache status).
+        on_stage : callable, optional
+            Called with ``("read", fraction)`` as the readers advance.
 
         Returns
         -------
         Loaded
             Sites, zoning, rules (for the zoning's area) and the sites' audit.
         """
+        on_stage("read", 0.0)
         zoning = self.load_zoning(stage=stage, notify=notify)
+        on_stage("read", 0.5)
         rules = self.load_rules(zoning, stage=stage)
+        on_stage("read", 0.7)
         stage("sites", self.sites if isinstance(self.sites, (str, os.PathLike)) else ", ".join(f.name for f in self._files()) or None)
         sites, zoning, rules, audit = prepare_inputs(self._sites_input(), zoning, rules, self.options)
         self._record_inputs(audit)
+        on_stage("read", 1.0)
         return Loaded(sites, zoning, rules, audit)
 
     # ------------------------------------------------------------------ verdicts
 
-    def screen(self, *, progress: Callable[[int, int], None] | None = None, stage: Stage = _no_stage, notify: Notify = _quiet) -> ScreeningResult:
+    def screen(
+        self,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        stage: Stage = _no_stage,
+        notify: Notify = _quiet,
+        on_stage: OnStage = _no_progress,
+    ) -> ScreeningResult:
         """Read the inputs and screen them on the engine :attr:`run_options` names: the verdicts, nothing written.
 
         Parameters
@@ -265,6 +362,8 @@ class ScreeningJob:
             Called with (done, total) chunks or partitions.
         stage, notify : callable, optional
             As for :meth:`load`.
+        on_stage : callable, optional
+            Called with ``(stage, fraction)`` through ``read`` and ``screen`` (:data:`STAGES`).
 
         Returns
         -------
@@ -272,8 +371,17 @@ class ScreeningJob:
             The verdicts.
         """
         t0 = time.perf_counter()
-        loaded = self.load(stage=stage, notify=notify)
-        return screen_loaded(loaded.sites, loaded.zoning, loaded.rules, loaded.audit, self.run_options, progress=progress, t0=t0)
+        loaded = self.load(stage=stage, notify=notify, on_stage=on_stage)
+        on_stage("screen", 0.0)
+
+        def tick(done: int, total: int) -> None:
+            if progress is not None:
+                progress(done, total)
+            on_stage("screen", done / max(total, 1))
+
+        result = screen_loaded(loaded.sites, loaded.zoning, loaded.rules, loaded.audit, self.run_options, progress=tick, t0=t0)
+        on_stage("screen", 1.0)
+        return result
 
     # ------------------------------------------------------------------ products
 
@@ -289,7 +397,9 @@ class ScreeningJob:
             )
         return products, notes
 
-    def write(self, result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, notify: Notify = _quiet) -> dict[str, Path]:
+    def write(
+        self, result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, notify: Notify = _quiet, on_stage: OnStage = _no_progress
+    ) -> dict[str, Path]:
         """Write the products asked for into ``out_dir`` (a staging directory or a plain folder).
 
         Parameters
@@ -302,6 +412,9 @@ class ScreeningJob:
             Overwrite existing files.
         notify : callable, optional
             Called with a note per product skipped.
+        on_stage : callable, optional
+            Called with ``(stage, fraction)`` through ``draw`` (map, 附图) and
+            ``report`` (the report files, then the tables).
 
         Returns
         -------
@@ -312,21 +425,46 @@ class ScreeningJob:
         for note in notes:
             notify(note)
         files: dict[str, Path] = {}
-        if Product.TABLES in products:
-            source = self.sites if isinstance(self.sites, (str, os.PathLike)) else None
-            files.update(write_screening(result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source)))
+        report = bool(products & REPORT_FORMATS)
+        tables = bool(products & TABLES_ONLY)
         if Product.MAP in products:
             from maps.zoning_map import save_map
 
+            on_stage("draw", 0.0)
             files["map"] = save_map(result.zoning, visual_outputs(out_dir)["map"], result=result, force=force)
-        if Product.REPORT in products:
+            on_stage("draw", 0.25 if report else 1.0)
+        if report:
             from maps.report import write_report
+
+            summary = Product.REPORT_FULL not in products and len(result.sites) > SUMMARY_SITES
+            if summary:
+                notify(
+                    f"地块超过 {SUMMARY_SITES} 个：报告为摘要（全部地块列入汇总表，仅非“符合”地块有逐个分析；--products report-full 输出全部）。"
+                    f" / more than {SUMMARY_SITES} sites: summary report (sections for sites that are not 符合 only; --products report-full for all)"
+                )
+            formats = {p.value for p in products & REPORT_FORMATS}
+            drawn_before = 0.25 if Product.MAP in products else 0.0
+            share = 0.9 if tables else 1.0  # the tables follow the report files
+
+            def report_stage(name: str, fraction: float) -> None:
+                on_stage(name, drawn_before + (1 - drawn_before) * fraction if name == "draw" else share * fraction)
 
             files.update(
                 write_report(
-                    result, out_dir, indicators=self.indicators, force=force, pdf=Product.PDF in products, site_insets=Product.SITE_FIGURES in products
+                    result, out_dir, indicators=self.indicators, force=force, formats=formats,
+                    site_insets=Product.FIGURES in products, summary=summary, on_stage=report_stage,
                 )
-            )
+            )  # fmt: skip
+        if tables:
+            on_stage("report", 0.9 if report else 0.0)
+            source = self.sites if isinstance(self.sites, (str, os.PathLike)) else None
+            files.update(
+                write_screening(
+                    result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source),
+                    tables=Product.TABLES in products, spatial=Product.GPKG in products,
+                )
+            )  # fmt: skip
+        on_stage("report", 1.0)
         return files
 
     def write_set(
@@ -338,6 +476,7 @@ class ScreeningJob:
         argv: Sequence[str] | None = None,
         inputs: Iterable[str | os.PathLike[str] | None] | None = None,
         notify: Notify = _quiet,
+        on_stage: OnStage = _no_progress,
     ) -> dict[str, Path]:
         """Write the products as one output set in ``out`` (lock, staging, ``run.json``, swap).
 
@@ -353,7 +492,7 @@ class ScreeningJob:
             Command line for ``run.json``.
         inputs : iterable of path-like, optional
             Input files (default: :meth:`input_paths`).
-        notify : callable, optional
+        notify, on_stage : callable, optional
             As for :meth:`write`.
 
         Returns
@@ -364,7 +503,7 @@ class ScreeningJob:
         ins = list(inputs) if inputs is not None else self.input_paths()
         with output_set(out, force=force, inputs=ins, argv=list(argv or ["ecozone"])) as oset:
             _record_lists(oset, result)
-            files = self.write(result, oset.staging, force=force, notify=notify)
+            files = self.write(result, oset.staging, force=force, notify=notify, on_stage=on_stage)
         return {k: oset.final(p) for k, p in files.items()}
 
     def run(
@@ -377,6 +516,7 @@ class ScreeningJob:
         stage: Stage = _no_stage,
         notify: Notify = _quiet,
         before_write: Callable[[ScreeningResult, Path], None] | None = None,
+        on_stage: OnStage = _no_progress,
     ) -> JobOutcome:
         """Run the whole job into the output set ``out``: lock, read, screen, write, swap.
 
@@ -396,6 +536,8 @@ class ScreeningJob:
         before_write : callable, optional
             Called with the result and the staging directory once the verdicts
             are known, before any product is written (extra files of the caller).
+        on_stage : callable, optional
+            Called with ``(stage, fraction)`` through every stage of :data:`STAGES`.
 
         Returns
         -------
@@ -409,10 +551,10 @@ class ScreeningJob:
             notify(text)
 
         with output_set(out, force=force, inputs=self.input_paths(), argv=list(argv or ["ecozone"])) as oset:
-            result = self.screen(progress=progress, stage=stage, notify=notify)
+            result = self.screen(progress=progress, stage=stage, notify=notify, on_stage=on_stage)
             _record_lists(oset, result)
             if before_write is not None:
                 before_write(result, oset.staging)
             stage("outputs", out)
-            files = self.write(result, oset.staging, force=force, notify=note)
+            files = self.write(result, oset.staging, force=force, notify=note, on_stage=on_stage)
         return JobOutcome(result, {k: oset.final(p) for k, p in files.items()}, skipped)

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from spatial.errors import InputError
+from spatial.io import load_yaml
 
 __all__ = ["zoning_adcode", "check_adcode"]
 
@@ -75,7 +76,7 @@ def zoning_adcode(zoning, adcode: str | None = None) -> tuple[str | None, str]:
     path = getattr(zoning, "path", None)
     if path is not None and Path(path).suffix.lower() in (".yaml", ".yml") and Path(path).is_file():
         try:
-            doc = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig")) or {}
+            doc = load_yaml(Path(path).read_text(encoding="utf-8-sig")) or {}
         except (OSError, yaml.YAMLError, UnicodeDecodeError):
             doc = {}
         if isinstance(doc, dict) and doc.get("adcode"):

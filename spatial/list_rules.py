@@ -30,6 +30,7 @@ import yaml
 from layers.control_unit import CATEGORY_ZH
 from spatial.clauses import clauses_in_context, parse_clause
 from spatial.errors import DataWarning, InputError, RuleError
+from spatial.io import load_yaml
 from spatial.lists import DIMENSION_ZH, UnitList, read_list
 from spatial.project_types import VERDICT_EIA, VERDICT_ZH, VERDICTS, ProjectTypes, label_zh, verdict_rank
 from spatial.rules import Rule, RuleSet
@@ -122,7 +123,7 @@ def read_overrides(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
                 entries.append((f"{p.name} 第 {i} 行", norm))
     else:
         try:
-            doc = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
+            doc = load_yaml(p.read_text(encoding="utf-8-sig")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise InputError(
                 f"更正文件 {p.name} 不是有效的 UTF-8 YAML：{exc}", f"{p.name} is not valid UTF-8 YAML: {exc}"
@@ -570,7 +571,7 @@ def manifest_lists(zoning: Any) -> list[dict[str, Any]]:
     if path is None or Path(path).suffix.lower() not in (".yaml", ".yml"):
         return []
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        doc = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return []  # the zoning loader already reported a bad manifest
     raw = doc.get("lists") if isinstance(doc, Mapping) else None

@@ -290,7 +290,9 @@ def _hit_geometries(result: ScreeningResult) -> np.ndarray | None:
     return geoms if not pd.isna(geoms).all() else None
 
 
-def write_screening(result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, fmt: str = "gpkg") -> dict[str, Path]:
+def write_screening(
+    result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, fmt: str = "gpkg", tables: bool = True, spatial: bool = True
+) -> dict[str, Path]:
     """Write sites.csv, hits.csv, rules.csv and the spatial tables, each atomically.
 
     Parameters
@@ -303,21 +305,26 @@ def write_screening(result: ScreeningResult, out_dir: str | os.PathLike[str], *,
         Overwrite existing outputs.
     fmt : {'gpkg', 'parquet'}
         Spatial output format.
+    tables : bool, default True
+        Write the three CSV tables.
+    spatial : bool, default True
+        Write the spatial output (GeoPackage or GeoParquet).
 
     Returns
     -------
     dict
         Key -> written path.
     """
-    files = screening_outputs(out_dir, fmt)
+    csv_keys = ("sites_csv", "hits_csv", "rules_csv")
+    files = {k: p for k, p in screening_outputs(out_dir, fmt).items() if (k in csv_keys and tables) or (k not in csv_keys and spatial)}
     ensure_writable(list(files.values()), force)
     extra = [c for c in ("area_m2", "length_m") if c in result.sites]
     mine = user_columns(result.sites)
     sites_tab = pd.DataFrame(result.sites[SITE_COLUMNS + extra + mine])
-    if len(result.sites) <= NEAREST_MAX_SITES:
+    if tables and len(result.sites) <= NEAREST_MAX_SITES:
         # Distance (0 inside) and name of the nearest feature of every layer: what the report's 本项目情况 states.
         sites_tab = pd.concat([sites_tab, nearest_columns(result.sites, result.zoning)], axis=1)
-    else:
+    elif tables:
         warnings.warn(
             f"地块超过 {NEAREST_MAX_SITES} 个：sites.csv 未写入各图层最近要素距离列（<图层>_distance_m/_nearest），"
             "可分批运行或在 Python 中调用 spatial.facts.nearest_columns。"
@@ -325,11 +332,14 @@ def write_screening(result: ScreeningResult, out_dir: str | os.PathLike[str], *,
             DataWarning,
             stacklevel=2,
         )
-    write_csv(files["sites_csv"], sites_tab, force=force)
     hits = pd.DataFrame(result.hits[HIT_FILE_COLUMNS])
-    write_csv(files["hits_csv"], hits, force=force)
     rules = rules_table(result.rules)
-    write_csv(files["rules_csv"], rules, force=force)
+    if tables:
+        write_csv(files["sites_csv"], sites_tab, force=force)
+        write_csv(files["hits_csv"], hits, force=force)
+        write_csv(files["rules_csv"], rules, force=force)
+    if not spatial:
+        return files
     sites_layer = _gpkg_safe(result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", *mine, "geometry"]], mine)
     geoms = _hit_geometries(result)
     hits_layer: pd.DataFrame = hits if geoms is None else gpd.GeoDataFrame(hits, geometry=geoms, crs=result.sites.crs)

@@ -17,7 +17,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-import yaml
+from spatial.io import load_yaml
 
 __all__ = ["section_of", "cite_sections", "compact_sections", "PLAN_LINE", "UNKNOWN_SECTION"]
 
@@ -31,7 +31,7 @@ _CITED = re.compile(r"《([^《》]+)》((?:L\d+(?:[–-]\d+)?)(?:[、,，]\s*L\
 @cache
 def _outlines() -> dict[str, tuple[list[int], list[str]]]:
     path = Path(__file__).with_name("data") / "plan_sections.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    raw = load_yaml(path.read_text(encoding="utf-8")) if path.exists() else {}
     return {str(t): ([int(a) for a, _ in rows], [str(b) for _, b in rows]) for t, rows in (raw or {}).items()}
 
 

@@ -32,6 +32,7 @@ from layers import REGISTRY
 from layers.base import clean_key
 from spatial.engine.modes import MODES, mode_keys
 from spatial.errors import RuleError
+from spatial.io import load_yaml
 from spatial.project_types import DEFAULT_TYPES, VERDICT_RANK, VERDICTS, ProjectTypes, verdict_rank
 from spatial.sources import Ref, SourceRegistry, applies_in, default_registry, parse_date, parse_jurisdiction, parse_sources
 
@@ -530,7 +531,7 @@ def _collect(path: Path, stack: list[_Catalogue], docs: dict[Path, Mapping[str, 
         return
     data = path.read_bytes()
     try:
-        doc = yaml.safe_load(data.decode("utf-8-sig"))
+        doc = load_yaml(data.decode("utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RuleError(f"规则文件 {path} 不是有效的 UTF-8 YAML：{exc}", f"{path} is not valid UTF-8 YAML: {exc}") from exc
     if not isinstance(doc, Mapping) or not isinstance(doc.get("rules", []), list) or ("rules" not in doc and "extend" not in doc):

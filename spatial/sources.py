@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from spatial.errors import RuleError
+from spatial.io import load_yaml
 
 __all__ = [
     "Source",
@@ -553,7 +554,7 @@ def load_registry(path: str | Path | None = None) -> SourceRegistry:
     """
     path = Path(path) if path is not None else default_sources_path()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        doc = load_yaml(path.read_text(encoding="utf-8-sig"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RuleError(f"无法读取来源登记表 {path}：{exc}", f"cannot read sources registry {path}: {exc}") from exc
     if not isinstance(doc, Mapping) or not isinstance(doc.get("sources"), Mapping):
@@ -634,7 +635,7 @@ def default_registry() -> SourceRegistry:
 
 @cache
 def _raw_dimensions(path: str) -> dict[str, tuple[tuple[str, ...] | None, dict[str, str]]]:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
     out = {}
     for sid, spec in (raw.get("sources") or {}).items():
         if isinstance(spec, Mapping) and isinstance(spec.get("dimensions"), Mapping):

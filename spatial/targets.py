@@ -48,6 +48,7 @@ import yaml
 
 from spatial.errors import InputError, SchemaError
 from spatial.indicators import INDICATORS, WHOLE, IndicatorTable
+from spatial.io import load_yaml
 
 __all__ = [
     "Target",
@@ -492,7 +493,7 @@ def load_targets(path: str | os.PathLike[str]) -> TargetSet:
     if not path.exists():
         raise InputError(f"找不到目标文件：{path}", f"targets file not found: {path}")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"目标文件 {path} 不是有效的 UTF-8 YAML：{exc}", f"targets {path} is not valid UTF-8 YAML: {exc}") from exc
     label = path.name

@@ -20,7 +20,7 @@ import yaml
 
 from layers.base import clean_key, format_rows
 from spatial.errors import InputError
-from spatial.io import detect_text_encoding
+from spatial.io import detect_text_encoding, load_yaml
 
 __all__ = ["load_type_map"]
 
@@ -57,7 +57,7 @@ def load_type_map(path: str | os.PathLike[str]) -> dict[str, str]:
 
 def _from_yaml(path: Path) -> dict[str, str]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        doc = load_yaml(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"类型对照 {path.name} 不是有效的 UTF-8 YAML：{exc}", f"type map {path.name} is not valid UTF-8 YAML: {exc}") from exc
     if isinstance(doc, dict) and isinstance(doc.get("type_map"), dict):

@@ -36,7 +36,7 @@ from layers.base import LayerSpec
 from spatial.crs import WGS84, describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries
-from spatial.io import file_sha256, list_layers, read_vector
+from spatial.io import file_sha256, list_layers, load_yaml, read_vector
 from spatial.pgzoning import db_engine, db_entries, db_is_demo, frame_sha256, is_db_url, parse_db_url, read_db_layer
 from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
@@ -489,7 +489,7 @@ def _entries_from_folder(path: Path) -> dict[str, dict[str, Any]]:
 
 def _entries_from_manifest(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(
             f"清单 {path} 不是有效的 UTF-8 YAML：{exc}", f"manifest {path} is not valid UTF-8 YAML: {exc}"

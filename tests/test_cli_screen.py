@@ -102,3 +102,28 @@ def test_unexpected_errors_are_one_message(tmp_path, toy_gpkg, monkeypatch) -> N
     res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map"])
     assert res.exit_code == 2
     assert "GEOS said no" in res.output and "--debug" in res.output and "Traceback" not in res.output
+
+
+def test_products_choose_the_files(tmp_path, toy_gpkg) -> None:
+    sites = _sites_file(tmp_path)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(out), "--products", "tables"])
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} == {"sites.csv", "hits.csv", "rules.csv", "run.json"}
+    out2 = tmp_path / "out2"
+    res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(out2), "--products", "gpkg,html", "--no-cache"])
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in out2.iterdir()}
+    assert {"screening.gpkg", "report.html", "附图"} <= names and not names & {"sites.csv", "report.docx", "report.xlsx", "map.html"}
+    # no per-site inset without `figures`: the 附图 folder holds the county maps only
+    assert not [p for p in (out2 / "附图").iterdir() if "RL" in p.name]
+
+
+def test_unknown_product_is_refused_naming_the_choices(tmp_path, toy_gpkg) -> None:
+    sites = _sites_file(tmp_path)
+    res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--products", "tables,maps"])
+    assert res.exit_code != 0
+    assert "maps" in res.output and "report-full" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "o").exists()
+    res = CliRunner().invoke(cli, ["screen", str(sites), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--products", "map", "--no-map"])
+    assert res.exit_code != 0 and "--no-map" in res.output

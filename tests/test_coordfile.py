@@ -100,7 +100,7 @@ def test_epsg_table_names() -> None:
         "xian80": "Xian 1980",
         "beijing54": "Beijing 1954",
     }
-    for (datum, width, prefixed), _ in coordfile._EPSG_BASE.items():
+    for (datum, width, prefixed), _ in coordfile.EPSG_BASE.items():
         zones = range(25, 46) if width == 3 else range(13, 24)
         for zone in zones:
             crs = gauss_kruger_crs(datum, width, zone, prefixed)

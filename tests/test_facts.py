@@ -169,7 +169,7 @@ def test_nearest_by_boundary_pieces_equals_brute_force(toy_zoning) -> None:
     """The piece index finds the same distance as measuring every feature (holes, lines, overlaps)."""
     import shapely
 
-    from spatial.facts import _nearest
+    from spatial.facts import nearest_pieces
 
     rng = np.random.default_rng(7)
     xs, ys = rng.uniform(-2, 22, 400), rng.uniform(-2, 22, 400)
@@ -177,7 +177,7 @@ def test_nearest_by_boundary_pieces_equals_brute_force(toy_zoning) -> None:
     for name in ("redline", "protected_area", "water_source", "corridor", "farmland"):
         fg = np.asarray(toy_zoning.layers[name].geometry.values, dtype=object)
         fg = shapely.segmentize(fg, 137.0)  # many vertices: outlines cut into several pieces
-        nf, dist, _ = _nearest(sg, fg)
+        nf, dist, _ = nearest_pieces(sg, fg)
         brute = shapely.distance(sg[:, None], fg[None, :])
         np.testing.assert_allclose(dist, brute.min(axis=1), atol=1e-6)
         np.testing.assert_allclose(brute[np.arange(len(sg)), nf], brute.min(axis=1), atol=1e-6)

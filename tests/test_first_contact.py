@@ -355,7 +355,7 @@ def test_cached_warning_texts_carry_no_folder(tmp_path: Path) -> None:
     """A load warning naming the writer's folder is stored without it and replayed with the reader's."""
     from spatial import cache
 
-    recs = cache._scrub([{"category": "DataWarning", "message": f"{tmp_path}/installA/z.gpkg：修复了 2 个几何"}], [f"{tmp_path}/installA"])
+    recs = cache.scrub_warnings([{"category": "DataWarning", "message": f"{tmp_path}/installA/z.gpkg：修复了 2 个几何"}], [f"{tmp_path}/installA"])
     assert "installA" not in json.dumps(recs, ensure_ascii=False)
     with pytest.warns(DataWarning, match=r"userB/z.gpkg：修复了 2 个几何"):
-        cache._replay(recs, tmp_path / "userB")
+        cache.replay_warnings(recs, tmp_path / "userB")

@@ -45,7 +45,7 @@ def test_too_many_sites_skip_the_drawn_products_with_a_note(toy_zoning, monkeypa
     job = ScreeningJob(_sites(), toy_zoning, options=SiteOptions(type_field="类型"))
     result = job.screen()
     products, notes = job.drawn(result)
-    assert products == {Product.TABLES} and notes and "map.html" in notes[0]
+    assert products == TABLES_ONLY == {Product.TABLES, Product.GPKG} and notes and "map.html" in notes[0]
 
 
 def test_unknown_engine_and_major_project_on_dask_are_refused_before_any_work() -> None:
@@ -56,3 +56,65 @@ def test_unknown_engine_and_major_project_on_dask_are_refused_before_any_work() 
         ScreeningJob("sites.csv", run_options=RunOptions(engine="spark"))
     with pytest.raises(InputError, match="--major-project"):
         RunOptions(engine="dask", major_project="yes")
+
+
+def test_product_names_and_groups() -> None:
+    from spatial.errors import InputError
+    from spatial.job import ALL_PRODUCTS, parse_products
+
+    assert parse_products("tables, gpkg") == TABLES_ONLY
+    assert parse_products("report") == {Product.HTML, Product.DOCX, Product.XLSX, Product.PDF, Product.FIGURES}
+    assert parse_products("all,report-full") == ALL_PRODUCTS | {Product.REPORT_FULL}
+    assert Product.REPORT_FULL not in ALL_PRODUCTS
+    with pytest.raises(InputError, match="report-full"):
+        parse_products("tabels")
+    with pytest.raises(InputError):
+        parse_products("report-full")  # a modifier alone writes nothing
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_summary_report_above_the_threshold(tmp_path: Path, toy_zoning, monkeypatch: pytest.MonkeyPatch, full: bool) -> None:
+    monkeypatch.setattr(jobs, "SUMMARY_SITES", 1)  # two sites are "many"
+    products = {Product.HTML, Product.DOCX} | ({Product.REPORT_FULL} if full else set())
+    sites = gpd.GeoDataFrame(
+        {"编号": ["RL", "FREE"], "类型": ["化工", "商业"]},
+        geometry=[km_point(3.5, 3.5), km_point(7, 15)],  # inside the red line; inside the development boundary
+        crs=TOY_CRS,
+    )
+    job = ScreeningJob(sites, toy_zoning, options=SiteOptions(id_field="编号", type_field="类型"), products=products)
+    notes: list[str] = []
+    outcome = job.run(tmp_path / "out", notify=notes.append)
+    verdicts = dict(zip(outcome.result.sites["site_id"], outcome.result.sites["verdict"], strict=True))
+    assert verdicts == {"RL": "prohibited", "FREE": "compatible"}
+    html = outcome.files["html"].read_text(encoding="utf-8")
+    assert 'data-site="RL"' in html and 'data-site="FREE"' in html  # both in the summary table
+    sections = {s for s in ("RL", "FREE") if f'<section class="site" id="site-{s}"' in html}
+    assert sections == ({"RL", "FREE"} if full else {"RL"})
+    assert ("摘要报告" in html) is not full and (any("summary report" in n for n in notes)) is not full
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(str(outcome.files["docx"])).paragraphs)
+    assert ("摘要报告" in text) is not full
+    assert "FREE" in text if full else "2. FREE" not in text
+
+
+def test_job_reports_its_stages_in_order_with_fractions(tmp_path: Path, toy_zoning) -> None:
+    from spatial.job import STAGES
+
+    seen: list[tuple[str, float]] = []
+    products = {Product.TABLES, Product.GPKG, Product.MAP, Product.HTML, Product.FIGURES}
+    job = ScreeningJob(_sites(), toy_zoning, options=SiteOptions(id_field="编号", type_field="类型"), products=products)
+    job.run(tmp_path / "out", on_stage=lambda s, f: seen.append((s, f)))
+    order = list(dict.fromkeys(s for s, _ in seen))
+    assert order == list(STAGES) == ["read", "screen", "draw", "report"]
+    for stage in STAGES:
+        fr = [f for s, f in seen if s == stage]
+        assert fr[0] == 0.0 and fr[-1] == 1.0 and fr == sorted(fr), (stage, fr)
+    # the 附图 move the draw stage one figure at a time: overview, group maps, two insets
+    assert len([f for s, f in seen if s == "draw"]) >= 2 + 1 + 2
+    # tables only: no drawing stage
+    seen.clear()
+    ScreeningJob(_sites(), toy_zoning, options=SiteOptions(id_field="编号", type_field="类型"), products=TABLES_ONLY).run(
+        tmp_path / "t", on_stage=lambda s, f: seen.append((s, f))
+    )
+    assert list(dict.fromkeys(s for s, _ in seen)) == ["read", "screen", "report"]

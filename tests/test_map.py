@@ -51,11 +51,11 @@ def _overlays(html: str) -> list[str]:
 
 def _geojson(m, layer: str) -> dict:
     """The GeoJSON data of one ecozone overlay in a built map."""
-    from maps.zoning_map import _GeoJsonOverlay
+    from maps.zoning_map import GeoJsonOverlay
 
     def walk(el):
         for child in el._children.values():
-            if isinstance(child, _GeoJsonOverlay) and child.layer == layer:
+            if isinstance(child, GeoJsonOverlay) and child.layer == layer:
                 yield json.loads(child.data_js)
             yield from walk(child)
 

@@ -169,12 +169,12 @@ def test_plain_marker_gets_inline_default_icon() -> None:
 
 def test_inline_script_escaping() -> None:
     """Inlined code cannot close its <script>/<style> element early."""
-    from maps.offline import _escape_inline_css, _escape_inline_js
+    from maps.offline import escape_inline_css, escape_inline_js
 
-    js = _escape_inline_js("var a='</script><script>alert(1)</SCRIPT>'; var b='<!--';")
+    js = escape_inline_js("var a='</script><script>alert(1)</SCRIPT>'; var b='<!--';")
     assert "</script" not in js.lower() and "<!--" not in js
     assert js == "var a='<\\/script><script>alert(1)<\\/SCRIPT>'; var b='\\x3C!--';"
-    assert "</style" not in _escape_inline_css("a{content:'</style>'}").lower()
+    assert "</style" not in escape_inline_css("a{content:'</style>'}").lower()
 
 
 def test_save_offline_refuses_overwrite(tmp_path: Path) -> None:

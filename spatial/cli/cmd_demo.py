@@ -9,7 +9,8 @@ import click
 from spatial.cli.context import working_on
 from spatial.cli.helpers import print_summary, run_indicators
 from spatial.cli.options import as_of_option, command_line, force_option
-from spatial.job import ScreeningJob
+from spatial.cli.progress import stage_bars
+from spatial.job import STAGES, ScreeningJob
 from spatial.list_rules import attach_lists
 from spatial.lists import demo_list_path
 from spatial.output import FILES
@@ -41,9 +42,10 @@ def command(out: Path, force: bool, as_of: str | None, coastal: bool) -> None:
         rules = attach_lists(load_rules(), demo_list_path(), zoning, scheme="plan-lianzhou")
         oset.record["lists"] = rules.extra["lists"]
         job = ScreeningJob(demo_sites_path(), zoning, rules, run_options=RunOptions(as_of=as_of), indicators=indicators)
-        result = job.screen(stage=working_on)
-        working_on("outputs", out)
-        files = job.write(result, stage, force=force)
+        with stage_bars(STAGES) as on_stage:
+            result = job.screen(stage=working_on, on_stage=on_stage)
+            working_on("outputs", out)
+            files = job.write(result, stage, force=force, on_stage=on_stage)
     print_summary(result)
     written = [oset.final(p).name for p in files.values()] + [FILES["indicators_csv"].name, RUN_FILE]
     click.echo(f"输出 outputs: {out}/ ({', '.join(written)})")

@@ -19,8 +19,9 @@ from spatial.cli.options import (
     site_options,
     zoning_option,
 )
-from spatial.cli.progress import progress_bar
-from spatial.job import ALL_PRODUCTS, TABLES_ONLY, ScreeningJob
+from spatial.cli.progress import stage_bars
+from spatial.errors import InputError
+from spatial.job import ALL_PRODUCTS, STAGES, SUMMARY_SITES, TABLES_ONLY, ScreeningJob, parse_products
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH
 from spatial.screening import RunOptions
 from spatial.site_options import SiteOptions
@@ -48,6 +49,18 @@ __all__ = ["command"]
     is_flag=True,
     help="Do not write map.html, report.html or report.xlsx, nor report.docx, report.pdf and the 附图/ maps (faster); sites.csv, hits.csv and the spatial output are still written (不生成地图和报告).",
 )
+@click.option(
+    "--products",
+    "products_text",
+    default=None,
+    metavar="LIST",
+    help=(
+        "Outputs to write, comma-separated (输出内容): tables (sites/hits/rules.csv), gpkg (screening.gpkg or GeoParquet), map, "
+        "html, docx, xlsx, pdf, figures (per-site 附图 insets), report (= html,docx,xlsx,pdf,figures), report-full "
+        f"(a section for every site; by default above {SUMMARY_SITES} sites the report covers only the sites that are not 符合), all. "
+        "Default: all."
+    ),
+)
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Run here (vectorised, multi-threaded) or on a Dask cluster.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Dask: local worker processes (default 2).")
 @click.option(
@@ -74,6 +87,7 @@ def command(
     fail_on: str | None,
     fmt: str | None,
     no_map: bool,
+    products_text: str | None,
     engine: str,
     workers: int | None,
     scheduler: str | None,
@@ -101,13 +115,15 @@ def command(
         click.echo("提示：--workers/--scheduler 只用于 --engine dask，已忽略。 / --workers/--scheduler only apply to --engine dask", err=True)
     dask = {k: v for k, v in {"workers": workers, "scheduler": scheduler}.items() if v is not None} if engine == "dask" else {}
     run = RunOptions(engine=engine, engine_options=dask, threads=threads, chunk_size=chunk_size, as_of=as_of, major_project=major_project)
-    products = TABLES_ONLY if no_map else ALL_PRODUCTS
+    if no_map and products_text:
+        raise InputError("--no-map 与 --products 不能同时使用（--no-map 即 --products tables,gpkg）。", "--no-map and --products exclude each other (--no-map is --products tables,gpkg)")
+    products = TABLES_ONLY if no_map else parse_products(products_text) if products_text else ALL_PRODUCTS
     job = ScreeningJob(
         sites, zoning, rules, site_opts, products=products, fmt=fmt, run_options=run, adcode=adcode, use_cache=not no_cache, lists=lists,
         list_overrides=list_overrides,
     )  # fmt: skip
-    with progress_bar("筛查 screening") as tick:
-        outcome = job.run(out, force=force, argv=command_line(), progress=tick, stage=working_on, notify=lambda m: click.echo(m, err=True))
+    with stage_bars(STAGES) as on_stage:
+        outcome = job.run(out, force=force, argv=command_line(), stage=working_on, notify=lambda m: click.echo(m, err=True), on_stage=on_stage)
     result = outcome.result
     print_summary(result)
     print_written(outcome.files)

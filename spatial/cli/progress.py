@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "stage_bars"]
 
 
 @contextlib.contextmanager
@@ -43,6 +46,60 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
     try:
         yield tick
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+@contextlib.contextmanager
+def stage_bars(stages: Mapping[str, str], *, console: Console | None = None, min_seconds: float = 1.0) -> Iterator[Callable[[str, float], None]]:
+    """Yield an ``on_stage(stage, fraction)`` callback showing one rich bar per stage on stderr.
+
+    Each stage (读取 / 筛查 / 出图 / 报告) gets its line when it starts, with
+    its fraction, the time spent and rich's estimate of the time left.  The
+    bars appear only on a terminal and once the run has lasted
+    ``min_seconds``, so scripted runs and quick jobs stay quiet.
+
+    Parameters
+    ----------
+    stages : mapping
+        Stage key -> label (``spatial.job.STAGES``).
+    console : rich Console, optional
+        Where to draw (default: stderr).
+    min_seconds : float, default 1
+        Quiet before this.
+
+    Yields
+    ------
+    callable
+        ``on_stage(stage, fraction)``.
+    """
+    console = console or Console(stderr=True)
+    progress: Progress | None = None
+    tasks: dict[str, Any] = {}
+    t0 = time.monotonic()
+
+    def on_stage(stage: str, fraction: float) -> None:
+        nonlocal progress
+        if progress is None:
+            if not console.is_terminal or time.monotonic() - t0 < min_seconds:
+                return
+            progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                console=console, transient=False,
+            )  # fmt: skip
+            progress.start()
+        for key in stages:  # stages passed without a word (a fast reader) are shown done
+            if key == stage:
+                break
+            if key in tasks:
+                progress.update(tasks[key], completed=100)
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stages.get(stage, stage), total=100)
+        progress.update(tasks[stage], completed=round(100 * min(max(fraction, 0.0), 1.0), 1))
+
+    try:
+        yield on_stage
     finally:
         if progress is not None:
             progress.stop()

@@ -114,6 +114,9 @@ class Screening(BaseModel):
     files_status: str | None = Field(default=None, description="Done jobs: pending (生成中), ready (可下载) or failed; the verdicts come first")
     files_status_zh: str | None = None
     files_error: str | None = Field(default=None, description="Why writing the files failed")
+    files_stage: str | None = Field(default=None, description="Files pending: the writer's stage (draw 出图 / report 报告)")
+    files_stage_zh: str | None = None
+    files_progress: float | None = Field(default=None, description="Files pending: 0–100 through that stage")
 
 
 class ZoningVersionOut(BaseModel):

@@ -17,8 +17,9 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from spatial.job import STAGES
 from spatial.serve.deps import current, login_required
-from spatial.serve.products import FILE_STATE_ZH, failure, files_state
+from spatial.serve.products import FILE_STATE_ZH, failure, files_progress, files_state
 from spatial.serve.store import Job, ZoningVersion
 
 __all__ = [
@@ -157,6 +158,9 @@ def job_json(request: Request, job: Job) -> dict[str, Any]:
         "files_status": None,
         "files_status_zh": None,
         "files_error": None,
+        "files_stage": None,
+        "files_stage_zh": None,
+        "files_progress": None,
     }
     if job.status == "failed":
         zh, en = split_message(job.error)
@@ -166,6 +170,9 @@ def job_json(request: Request, job: Job) -> dict[str, Any]:
         state = files_state(folder)
         doc["files_status"], doc["files_status_zh"] = state, FILE_STATE_ZH[state]
         doc["files_error"] = failure(folder) or None
+        if state == "pending" and (writing := files_progress(folder)) is not None:
+            doc["files_stage"], doc["files_progress"] = writing[0], round(100 * writing[1], 1)
+            doc["files_stage_zh"] = STAGES.get(writing[0], writing[0])
         ready = [] if state == "pending" else output_files(folder)  # a set is listed only once swapped in whole
         doc["files"] = [{**f, "state": FILE_STATE_ZH["ready"], "url": f"/api/screenings/{job.id}/files/{quote(f['name'])}"} for f in ready]
     return public(doc, request)  # type: ignore[no-any-return]

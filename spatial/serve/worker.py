@@ -42,7 +42,7 @@ import pandas as pd
 from spatial.errors import EcozoneError, InputError
 from spatial.job import ScreeningJob
 from spatial.screening import RunOptions
-from spatial.serve.products import mark_failed, mark_pending, mark_ready
+from spatial.serve.products import mark_failed, mark_pending, mark_progress, mark_ready
 from spatial.serve.store import Store, now
 from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile
@@ -407,7 +407,9 @@ def _write_files(job_run: ScreeningJob, result: Any, folder: Path, job_id: str, 
     """Write the job's output set after its verdicts (the CLI's writers, staged and swapped in whole)."""
     try:
         with _recorded_warnings(threaded):
-            job_run.write_set(result, folder / "out", argv=["ecozone", "serve", f"job={job_id}"])
+            job_run.write_set(
+                result, folder / "out", argv=["ecozone", "serve", f"job={job_id}"], on_stage=lambda stage, f: mark_progress(folder, stage, f)
+            )
         mark_ready(folder)
     except Exception as exc:  # noqa: BLE001 - the verdicts stand; the page says the files failed and why
         log.exception("screening %s: writing the files failed", job_id)

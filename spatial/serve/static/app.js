@@ -209,6 +209,15 @@
     });
   }
 
+  var seen = {};  // first (time, percent) per bar: the estimate is the rate since then
+  function eta(key, pct) {
+    var now = Date.now(), s = seen[key];
+    if (!s || pct < s.p) { seen[key] = { t: now, p: pct }; return ""; }
+    if (pct <= s.p || pct >= 100) { return ""; }
+    var left = (now - s.t) / 1000 * (100 - pct) / (pct - s.p);
+    return "预计还需约 " + (left < 60 ? Math.max(1, Math.round(left)) + " 秒" : Math.round(left / 60) + " 分钟");
+  }
+
   function pollJob(box) {
     var id = box.getAttribute("data-job");
     var status = box.getAttribute("data-status");
@@ -219,6 +228,8 @@
         if (bar) { bar.value = doc.progress; }
         if (pct) { pct.textContent = doc.progress; }
         if (stage) { stage.textContent = doc.stage; }
+        var e = document.getElementById("eta");
+        if (e) { e.textContent = eta("job", doc.progress); }
         if (doc.status === "done" || doc.status === "failed") { clearInterval(timer); window.location.reload(); }
       }).catch(function () { /* keep polling: the server may be busy */ });
     }, 1000);
@@ -228,7 +239,11 @@
     if (p.getAttribute("data-files") !== "pending") { return; }
     var timer = setInterval(function () {
       getJSON("/api/screenings/" + p.getAttribute("data-job")).then(function (doc) {
-        if (doc.files_status !== "pending") { clearInterval(timer); window.location.reload(); }
+        if (doc.files_status !== "pending") { clearInterval(timer); window.location.reload(); return; }
+        var bar = document.getElementById("files-progress"), st = document.getElementById("files-stage"), e = document.getElementById("files-eta");
+        if (bar && doc.files_progress !== null) { bar.value = doc.files_progress; }
+        if (st && doc.files_stage_zh) { st.textContent = doc.files_stage_zh; }
+        if (e && doc.files_stage) { e.textContent = eta(doc.files_stage, doc.files_progress || 0); }
       }).catch(function () {});
     }, 1000);
   }
