@@ -49,6 +49,9 @@ __all__ = [
     "EIA_WORDS",
     "TO_FILL",
     "PENDING",
+    "SHARED_LIST_INTRO",
+    "RULE_TEXTS_INTRO",
+    "HITS_NOTE",
     "Row",
     "Table",
     "SiteSection",
@@ -65,6 +68,15 @@ EIA_WORDS: dict[str, str] = dict(VERDICT_EIA)
 #: Marks a cell a person must complete.
 TO_FILL = "【待填写】"
 PENDING = "待核实"
+#: Printed above the table of list clauses several sites share.
+SHARED_LIST_INTRO = (
+    "准入清单共用条款：下列生态环境准入清单条款适用于两个及以上地块，均未能自动判定（待核实），逐条只列一次并列出适用地块；"
+    "各地块表中以本表序号引用，逐条记录见 report.xlsx 与 hits.csv。"
+)
+#: Printed at the head of the site analysis when rows name their rules briefly.
+RULE_TEXTS_INTRO = "说明：各表中未触发的管控要求只列其管控情形及首要依据，条文全文及完整依据见附表“管控规则条文”。"
+#: Printed above the appendix of findings when the list's 待核实 clauses are left out of it.
+HITS_NOTE = "准入清单中未能自动判定（待核实）的条款已在各地块表及准入清单共用条款表中逐条列出，本表不再重复；全部记录见 report.xlsx 与 hits.csv。"
 _RANK = {"符合": 0, "待核实": 1, "有条件符合": 2, "不符合": 3}
 
 #: Sections of the site analysis, with the layers each reports on.
@@ -218,6 +230,9 @@ class Row:
         True when geometry decides the row (the situation states a measured fact).
     layers : tuple of str
         The layers the row is about: its 本项目情况 states facts of these only.
+    brief : bool
+        True when the requirement names only the situations its rules control (rules that did not
+        fire): their full text and basis stand once in the model's ``rule_texts``.
     """
 
     requirement: str
@@ -227,6 +242,7 @@ class Row:
     geometric: bool = False
     basis: str = ""
     layers: tuple[str, ...] = ()
+    brief: bool = False
 
 
 @dataclass
@@ -275,7 +291,8 @@ class ReportModel:
     audit_files: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
-    common_list: list[str] = field(default_factory=list)
+    shared_list: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rule_texts: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     figure_intro: str = ""
     coverage: list[str] = field(default_factory=list)
@@ -445,6 +462,23 @@ def _messages(pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
     return text, basis
 
 
+def _trigger(message: str) -> str:
+    """Return the situation a rule controls: its message up to the first clause break outside brackets.
+
+    ``位于生态保护红线内（自然保护地核心保护区外），禁止…`` -> ``位于生态保护红线内（自然保护地核心保护区外）``;
+    a clause continued by 且/并/或/但 stays whole.
+    """
+    text, depth = str(message or "").strip(), 0
+    for k, ch in enumerate(text):
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and ch in "，；：。,;:" and not (ch in "，," and text[k + 1 : k + 2] in ("且", "并", "或", "但")):
+            return text[:k]
+    return text.rstrip("。")
+
+
 def _first_source(basis: str) -> str:
     """Return the first citation of a rule's basis, with 等 when it has more."""
     parts = [p for p in str(basis or "").split("；") if p.strip()]
@@ -549,8 +583,9 @@ def _layer_rows(
         for group in groups.values():
             wheres = [r.where for r in group]
             f = rowfacts.get(sid, layer, wheres)
-            # Nothing found: each rule's first source is cited here (the full chain is in rules.csv and the rule list).
-            req, basis = _messages([(r.message_zh, _first_source(r.basis)) for r in group])
+            # Nothing found: the situations the rules control and each rule's first source; the full text and
+            # basis of each rule stand once in the report's rule list (ReportModel.rule_texts) and rules.csv.
+            req, basis = _messages([(_trigger(r.message_zh), _first_source(r.basis)) for r in group])
             rows.append(
                 Row(
                     req,
@@ -560,6 +595,7 @@ def _layer_rows(
                     geometric=True,
                     basis=basis,
                     layers=(layer,),
+                    brief=True,
                 )
             )
     return rows
@@ -632,16 +668,17 @@ def _known_positions(clause: str, zoning: Any, facts: SiteFacts, sid: str) -> tu
 
 def _list_rows(
     units: pd.DataFrame, hits: pd.DataFrame, ptype: str, ptype_zh: str, banned_rules: set[str], fig: int | None,
-    known: Any = None, names: Mapping[str, str] | None = None, common: frozenset[str] = frozenset(),
+    known: Any = None, names: Mapping[str, str] | None = None, shared: Mapping[str, int] | None = None,
 ) -> list[Row]:  # fmt: skip
     """One row per clause of each touched unit's list, its 禁止类, and the unit-level findings.
 
-    Published-list clauses (``LIST:`` rules) that are 待核实 are answered together: those in ``common``
-    (the same for every site of the report, printed once under the summary) by one row, the site's
-    others by one numbered row; a decided clause keeps its own row.
+    Published-list clauses (``LIST:`` rules) that are 待核实 are answered together in one row: those
+    in ``shared`` (clauses several sites share, printed once under the summary) by their number, the
+    site's others quoted; a decided clause keeps its own row.
     """
     rows: list[Row] = []
     uh = hits[hits["layer"].astype(str) == "control_unit"]
+    answered: set[str] = set()
     for u in units.to_dict("records"):
         code, name = _s(u.get("code")), _s(u.get("name"))
         mine = uh[(uh["feature_id"].astype(str) == code) | (uh["feature_name"].astype(str) == name)]
@@ -690,7 +727,9 @@ def _list_rows(
                 rows.append(Row(f"{label}：{clause}", f"{said}{TO_FILL}{_HINTS[key]}", PENDING, layers=("control_unit", *where)))
         rest = mine[~mine["rule_id"].astype(str).isin(banned_rules)]
         pending = rest["rule_id"].astype(str).str.startswith("LIST:").to_numpy() & (rest["verdict"].astype(str) == "notice").to_numpy()
-        rows.extend(_pending_list_rows(rest[pending], head, ptype_zh, common))
+        new = pending & ~rest["rule_id"].astype(str).isin(answered).to_numpy()  # a county-wide clause: once per site, not per unit
+        rows.extend(_pending_list_rows(rest[new], head, ptype_zh, shared or {}))
+        answered.update(rest.loc[new, "rule_id"].astype(str))
         for h in rest[~pending].to_dict("records"):
             cond = _s(h.get("conditions_zh"))  # an access-list clause's qualifiers (新建/入园/范围/规模)
             rows.append(
@@ -707,40 +746,96 @@ def _list_rows(
     return rows
 
 
-def _pending_list_rows(pending: pd.DataFrame, head: str, ptype_zh: str, common: frozenset[str]) -> list[Row]:
-    """Answer the 待核实 clauses of a published list for one unit: one row for the common ones, one for the rest."""
-    rows: list[Row] = []
+def _pending_list_rows(pending: pd.DataFrame, head: str, ptype_zh: str, shared: Mapping[str, int]) -> list[Row]:
+    """Answer the 待核实 clauses of a published list for one unit in one row.
+
+    Clauses several sites share (``shared``: rule id -> its number in the
+    model's ``shared_list`` table, printed once with the sites it applies to)
+    are cited by number; the site's own clauses are quoted in full.
+    """
+    if not len(pending):
+        return []
+    pending = pending.drop_duplicates("rule_id")
     ids = pending["rule_id"].astype(str)
-    shared = pending[ids.isin(common)]
-    own = pending[~ids.isin(common)]
-    sit = f"项目位于{head}内，项目类型为{ptype_zh}；须对照各条逐一核实。{TO_FILL}"
-    if len(shared):
-        rows.append(
-            Row(
-                f"准入清单中适用于本次全部地块的{len(shared)}条条款（原文及出处见“一、选址符合性结论汇总”下的列表）。",
-                sit, PENDING, "", False, "", ("control_unit",),
-            )  # fmt: skip
-        )
+    nums = sorted({shared[r] for r in ids if r in shared})
+    own = pending[~ids.isin(list(shared))]
+    parts = []
+    if nums:
+        parts.append(f"准入清单共用条款表（见“一、选址符合性结论汇总”）第{'、'.join(map(str, nums))}条")
     if len(own):
-        text = "；".join(f"（{i}）{_s(m)}" for i, m in enumerate(own["message_zh"], start=1))
-        basis = "、".join(dict.fromkeys(_s(b).split("〔")[0] for b in own["basis"] if _s(b)))
-        rows.append(Row(f"准入清单中以下条款未能自动判定：{text}", sit, PENDING, "、".join(own["rule_id"].astype(str)), False, basis, ("control_unit",)))
-    return rows
+        parts.append("；".join(f"（{i}）{_s(m)}" for i, m in enumerate(own["message_zh"], start=1)))
+    basis = "、".join(dict.fromkeys(_s(b).split("〔")[0] for b in own["basis"] if _s(b)))
+    sit = f"项目位于{head}内，项目类型为{ptype_zh}；须对照各条逐一核实。{TO_FILL}"
+    text = "准入清单中以下条款未能自动判定：" + "；".join(parts)
+    return [Row(text, sit, PENDING, "、".join(dict.fromkeys(ids)), False, basis, ("control_unit",))]
 
 
-def _common_list(hits: pd.DataFrame) -> tuple[frozenset[str], list[str]]:
-    """Return the published-list clauses that are 待核实 for every site with list findings (two sites or more), and their text."""
+def _site_set_zh(sids: Sequence[str], every: Sequence[str]) -> str:
+    """Name a set of sites: all of them, all but a few (when shorter), or each."""
+    rest = [i for i in every if i not in set(sids)]
+    if every and not rest:
+        return f"全部{len(sids)}个地块"
+    if every and len(rest) < len(sids) / 2 and set(sids) <= set(every):
+        return f"除{'、'.join(rest)}外的全部地块（{len(sids)}个）"
+    return f"{'、'.join(sids)}（{len(sids)}个）"
+
+
+def _shared_list(hits: pd.DataFrame, names: Mapping[str, str] | None = None) -> tuple[dict[str, int], pd.DataFrame]:
+    """Give each published-list clause that is 待核实 for two sites or more one number, with the sites it applies to.
+
+    Parameters
+    ----------
+    hits : DataFrame
+        The screening's findings.
+    names : mapping, optional
+        Every site id of the report (to say 全部地块 when a clause applies to all).
+
+    Returns
+    -------
+    dict of str to int
+        Rule id -> number (1, 2, … in order of first appearance).
+    DataFrame
+        ``序号``, ``条款``, ``出处``, ``适用地块``: the table printed once under the summary.
+    """
+    cols = ["序号", "条款", "出处", "适用地块"]
     if hits is None or not len(hits) or "rule_id" not in hits:
-        return frozenset(), []
+        return {}, pd.DataFrame(columns=cols)
     lh = hits[hits["rule_id"].astype(str).str.startswith("LIST:") & (hits["verdict"].astype(str) == "notice")]
-    n = lh["site_id"].nunique()
-    if n < 2:
-        return frozenset(), []
-    per = lh.groupby("rule_id")["site_id"].nunique()
-    ids = [r for r in dict.fromkeys(lh["rule_id"].astype(str)) if per.get(r, 0) == n]
-    first = lh.drop_duplicates("rule_id").set_index("rule_id")
-    text = [f"{_s(first.at[r, 'message_zh'])}（{compact_sections(cite_sections(_s(first.at[r, 'basis'])))}）" for r in ids]
-    return frozenset(ids), text
+    sites = lh.groupby(lh["rule_id"].astype(str), sort=False)["site_id"].agg(lambda v: list(dict.fromkeys(v.astype(str))))
+    sites = sites[sites.map(len) >= 2]
+    first = lh.drop_duplicates("rule_id").set_index(lh.drop_duplicates("rule_id")["rule_id"].astype(str))
+    every = dict.fromkeys(names or ())
+    rows = []
+    for n, (rid, sids) in enumerate(sites.items(), start=1):
+        rows.append({
+            "序号": n,
+            "条款": _s(first.at[rid, "message_zh"]),
+            "出处": compact_sections(cite_sections(_s(first.at[rid, "basis"]))),
+            "适用地块": _site_set_zh(sids, list(every)),
+        })  # fmt: skip
+    return {rid: n for n, rid in enumerate(sites.index, start=1)}, pd.DataFrame(rows, columns=cols)
+
+
+def _pending_list_mask(hits: pd.DataFrame) -> np.ndarray:
+    """Mark the findings that are 待核实 clauses of a published list (``LIST:`` rules)."""
+    if hits is None or not len(hits) or "rule_id" not in hits:
+        return np.zeros(0 if hits is None else len(hits), dtype=bool)
+    return (hits["rule_id"].astype(str).str.startswith("LIST:") & (hits["verdict"].astype(str) == "notice")).to_numpy()
+
+
+def _rule_texts(rules: Sequence[Any], rows: Sequence[Row]) -> pd.DataFrame:
+    """Return the full text and basis of every rule a brief row names, once each (规则编号, 管控要求, 依据)."""
+    named = {i for r in rows for i in r.rules.split("、")}
+    ids = list(dict.fromkeys(r.id for r in rules if r.id in named))  # in catalogue order
+    by_id = {r.id: r for r in rules}
+    return pd.DataFrame(
+        {
+            "规则编号": ids,
+            "管控要求": [_s(by_id[i].message_zh) for i in ids],
+            "依据": [compact_sections(cite_sections(_s(by_id[i].basis))) for i in ids],
+        },
+        columns=["规则编号", "管控要求", "依据"],
+    )
 
 
 def _site_units(result: Any, sid: str) -> pd.DataFrame:
@@ -893,7 +988,7 @@ def build_model(
     rules = list(getattr(result, "rules", None) or [])
     banned_rules = {r.id for r in rules if getattr(r, "mode", None) == "unit_prohibited"} or {"CU-BANNED"}
     hits = result.hits if getattr(result, "hits", None) is not None else pd.DataFrame()
-    common_ids, common_text = _common_list(hits)
+    shared_ids, shared_table = _shared_list(hits, dict.fromkeys(sites["site_id"].astype(str)))
     dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
     coords = {r["site_id"]: r for r in facts.coords.to_dict("records")}
     plans = scheme_citations(zoning)
@@ -918,7 +1013,7 @@ def build_model(
         t2 += _layer_rows(SECTION_LAYERS["quality"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         t3 = _list_rows(
             units, sh, ptype, ptype_zh, banned_rules, figure_numbers.get("control_unit"),
-            lambda clause, sid=sid: _known_positions(clause, zoning, facts, sid), dim_names, common_ids,
+            lambda clause, sid=sid: _known_positions(clause, zoning, facts, sid), dim_names, shared_ids,
         )  # fmt: skip
         t5 = _layer_rows(SECTION_LAYERS["coast"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)  # where the package has them
         t4 = _layer_rows((*SECTION_LAYERS["other"], *other_layers), zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
@@ -1020,8 +1115,8 @@ def build_model(
         figures=list(figures),
         plans=plans,
         hits=(hit_table := _hit_table(hits, dict(zip(ids, names, strict=True)), _hit_directions(hits, sites, zoning) if len(hits) else [])),
-        # the common list clauses stand once under the summary: the printed appendix leaves their 待核实 rows out
-        hits_printed=hit_table[~hit_table["规则编号"].isin(common_ids)].reset_index(drop=True) if common_ids else None,
+        # 待核实 list clauses stand in the site tables (quoted, or by number in the shared table): not repeated in the appendix
+        hits_printed=hit_table[~_pending_list_mask(hits)].reset_index(drop=True) if _pending_list_mask(hits).any() else None,
         layer_facts=_fact_table(facts, dict(zip(ids, names, strict=True))),
         audit=audit,
         audit_files=files,
@@ -1031,7 +1126,8 @@ def build_model(
         coverage=_coverage_lines(getattr(result, "audit", {}) or {}),
         stamp=DEMO_STAMP if (getattr(result, "audit", {}) or {}).get("demo") else "",
         notes=_law_notes(getattr(result, "rules", None)),
-        common_list=common_text,
+        shared_list=shared_table,
+        rule_texts=_rule_texts(rules, [r for s in sections for t in s.tables for r in t.rows if r.brief]),
         summary_note=_summary_note(len(ids), len(sections)) if summary_report else "",
     )
 

@@ -34,7 +34,7 @@ import shapely
 from markupsafe import Markup
 
 from maps import style as st
-from maps.eia import PENDING, TO_FILL, ReportModel, build_model
+from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
 from spatial.facts import site_facts
 from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
@@ -175,8 +175,8 @@ def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
     Returns
     -------
     dict of str to DataFrame
-        ``汇总``, ``三线一单对照``, ``分区涉及情况``, ``命中规则明细``, ``指标`` (when
-        given), ``审计``.
+        ``汇总``, ``三线一单对照``, ``分区涉及情况``, ``命中规则明细``, ``准入清单共用条款`` and
+        ``管控规则条文`` (when there are any), ``指标`` (when given), ``审计``.
     """
     rows = []
     for s in model.sites:
@@ -191,6 +191,10 @@ def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
         "分区涉及情况": model.layer_facts,
         "命中规则明细": model.hits,
     }
+    if len(model.shared_list):
+        tables["准入清单共用条款"] = model.shared_list
+    if len(model.rule_texts):
+        tables["管控规则条文"] = model.rule_texts
     if model.indicators is not None:
         tables["指标"] = model.indicators
     audit = pd.DataFrame(model.audit, columns=["项目", "内容"])
@@ -205,7 +209,7 @@ def report_tables(model: ReportModel) -> dict[str, pd.DataFrame]:
 
 
 _WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控要求": 50, "依据": 45, "分项结论": 50, "涉及情况": 30, "数据覆盖": 40, "内容": 110, "项目": 16,
-           "项目名称": 26, "涉及要素": 30, "最近要素": 26, "最近要素（不涉及时）": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
+           "项目名称": 26, "条款": 60, "出处": 45, "适用地块": 30, "涉及要素": 30, "最近要素": 26, "最近要素（不涉及时）": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
 
 
 def _no_formulas(ws: Any) -> None:
@@ -306,6 +310,11 @@ def render_report_html(model: ReportModel, figures: list[Figure]) -> str:
         summary=model.summary.to_dict("records"),
         hits=(model.hits if model.hits_printed is None else model.hits_printed).to_dict("records"),
         files=model.audit_files.to_dict("records"),
+        shared=model.shared_list.to_dict("records"),
+        shared_intro=SHARED_LIST_INTRO,
+        rule_texts=model.rule_texts.to_dict("records"),
+        rule_texts_intro=RULE_TEXTS_INTRO,
+        hits_note=HITS_NOTE,
         indicators=None
         if model.indicators is None
         else {"columns": list(model.indicators.columns), "rows": model.indicators.to_dict("records")},
@@ -493,7 +502,6 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endfor %}{% for w in m.warnings %}<p class="warn">⚠ 数据警告：{{ w }}</p>
 {% endfor %}
 {% if m.notes %}<p class="note">依据注：{% for n in m.notes %}{{ loop.index }}. {{ n }}{% if not loop.last %} {% endif %}{% endfor %}</p>{% endif %}
-{% if m.common_list %}<p class="note">适用于本次全部地块的准入清单条款（均为待核实，各地块表中合并为一行，附表命中明细不再逐地块列出；逐条记录见 report.xlsx 与 hits.csv）：{% for n in m.common_list %}{{ loop.index }}. {{ n }}{% if not loop.last %} {% endif %}{% endfor %}</p>{% endif %}
 <p>本报告对照{{ m.plans|join("、") if m.plans else "所在地“三线一单”生态环境分区管控方案" }}，逐个分析 {{ m.sites|length }} 个项目地块与生态保护红线、环境质量底线、资源利用上线和生态环境准入清单的符合性。
 结论：{% for w, n in m.counts.items() %}<span class="badge" style="background:{{ colours[w] }}">{{ w }}</span> {{ n }} 个{% if not loop.last %}；{% endif %}{% endfor %}。</p>
 <table class="summary">
@@ -505,6 +513,17 @@ _TEMPLATE = """<!DOCTYPE html>
 </tbody>
 </table>
 <p class="note">符合性结论：符合；不符合（须调整选址）；有条件符合（依法批准并落实管控条件后方可建设）；待核实（须结合项目排放、用水等情况核实）。<span class="fill">【待填写】</span>处由编制单位补充。</p>
+{% if shared %}
+<p class="note">{{ shared_intro }}</p>
+<table class="shared">
+<colgroup><col style="width:7mm"><col style="width:45%"><col><col style="width:30mm"></colgroup>
+<thead><tr><th>序号</th><th>条款</th><th>出处</th><th>适用地块</th></tr></thead>
+<tbody>
+{% for r in shared %}<tr data-rule="{{ r['序号'] }}"><td class="n">{{ r['序号'] }}</td><td>{{ r['条款'] }}</td><td>{{ r['出处'] }}</td><td>{{ r['适用地块'] }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+{% endif %}
 {% if 1 in figs %}
 <p>{{ m.figure_intro }}</p>
 <figure id="fig-1"><img src="{{ figs[1].src }}" alt="{{ figs[1].caption }}"><figcaption>{{ figs[1].caption }}</figcaption></figure>
@@ -515,7 +534,8 @@ _TEMPLATE = """<!DOCTYPE html>
 
 <h1 class="part">二、逐个地块符合性分析</h1>
 {% if m.summary_note %}<p class="note summary-note">{{ m.summary_note }}</p>
-{% endif %}{% for s in m.sites %}
+{% endif %}{% if rule_texts %}<p class="note">{{ rule_texts_intro }}</p>{% endif %}
+{% for s in m.sites %}
 <section class="site" id="site-{{ s.site_id }}" data-site="{{ s.site_id }}">
 <div class="keep">
 <h2>{{ s.n }}. {{ s.site_id }} {{ s.name }}　<span class="{{ s.verdict_zh|vclass }}" data-verdict="{{ s.verdict }}">【{{ s.verdict_zh }}】</span></h2>
@@ -544,9 +564,10 @@ _TEMPLATE = """<!DOCTYPE html>
 </section>
 {% endfor %}
 
-
+{% set ns = namespace(k=0) %}
 {% if indicators %}
-<h1 class="part">附表一　生态空间指标</h1>
+{% set ns.k = ns.k + 1 %}
+<h1 class="part">附表{{ "一二三四五"[ns.k - 1] }}　生态空间指标</h1>
 <table class="indicators">
 <thead><tr>{% for c in indicators.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
 <tbody>
@@ -556,7 +577,21 @@ _TEMPLATE = """<!DOCTYPE html>
 </table>
 {% endif %}
 
-<h1 class="part appendix">附表{{ "二" if indicators else "一" }}　命中管控规则明细</h1>
+{% if rule_texts %}
+{% set ns.k = ns.k + 1 %}
+<h1 class="part appendix">附表{{ "一二三四五"[ns.k - 1] }}　管控规则条文</h1>
+<table class="rules">
+<colgroup><col style="width:26mm"><col style="width:45%"><col></colgroup>
+<thead><tr><th>规则编号</th><th>管控要求</th><th>依据</th></tr></thead>
+<tbody>
+{% for r in rule_texts %}<tr data-rule="{{ r['规则编号'] }}"><td>{{ r['规则编号'] }}</td><td>{{ r['管控要求'] }}</td><td>{{ r['依据'] }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+{% endif %}
+{% set ns.k = ns.k + 1 %}
+<h1 class="part appendix">附表{{ "一二三四五"[ns.k - 1] }}　命中管控规则明细</h1>
+{% if m.hits_printed is not none %}<p class="note">{{ hits_note }}</p>{% endif %}
 <table class="hits">
 <thead><tr><th>地块编号</th><th>规则编号</th><th>分区</th><th>要素</th><th>符合性</th><th>重叠面积（公顷）</th><th>距离（米）</th></tr></thead>
 <tbody>
@@ -569,7 +604,8 @@ _TEMPLATE = """<!DOCTYPE html>
 </tbody>
 </table>
 
-<h1 class="part">附表{{ "三" if indicators else "二" }}　审计信息（可追溯、可复现）</h1>
+{% set ns.k = ns.k + 1 %}
+<h1 class="part">附表{{ "一二三四五"[ns.k - 1] }}　审计信息（可追溯、可复现）</h1>
 <table class="audit"><tbody>
 {% for k, v in m.audit %}<tr><th style="width:28mm">{{ k }}</th><td>{{ v }}</td></tr>
 {% endfor %}

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from maps.eia import TO_FILL, ReportModel
+from maps.eia import HITS_NOTE, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel
 from maps.figures import Figure
 
 __all__ = ["write_docx", "CJK_FONT", "CJK_HEAD_FONT", "CJK_FALLBACK"]
@@ -219,6 +219,7 @@ def _table(
     for j, h in enumerate(header):
         c = t.rows[0].cells[j]
         _text(c, h, bold=True)
+        c.paragraphs[0].paragraph_format.keep_with_next = True  # never a header row alone at a page's foot
         _shade(c, "EEF2F6")
     _row_props(t.rows[0], header=True)
     for tr, r in zip(t.rows[1:], rows, strict=True):
@@ -330,11 +331,6 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     doc.add_paragraph(f"本报告对照{plans}，逐个分析 {len(model.sites)} 个项目地块的符合性。结论：{counts}。")
     if model.notes:  # the sources' status notes once, never per hit row
         doc.add_paragraph("依据注：" + " ".join(f"{i}. {n}" for i, n in enumerate(model.notes, start=1)))
-    if model.common_list:  # clauses every site shares: once here, one row in each site's table
-        doc.add_paragraph(
-            "适用于本次全部地块的准入清单条款（均为待核实，各地块表中合并为一行，附表命中明细不再逐地块列出；逐条记录见 report.xlsx 与 hits.csv）："
-            + " ".join(f"{i}. {n}" for i, n in enumerate(model.common_list, start=1))
-        )
     rows = [
         [str(r["序号"]), r["地块编号"], r["项目名称"], r["项目类型"], r["符合性结论"], r["涉及情况"]]
         for r in model.summary.to_dict("records")
@@ -346,6 +342,14 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
         [1.1, 2.0, 4.4, 2.0, 2.2, 5.3],
         verdict_col=4,
     )
+    if len(model.shared_list):  # list clauses several sites share: once here, cited by number in the site tables
+        doc.add_paragraph(SHARED_LIST_INTRO).paragraph_format.keep_with_next = True
+        _table(
+            doc,
+            list(model.shared_list.columns),
+            [[str(v) for v in r] for r in model.shared_list.itertuples(index=False)],
+            [0.8, 8.2, 5.0, 3.0],
+        )
     if 1 in figs:
         doc.add_paragraph(model.figure_intro)
         _figure(doc, figs[1])
@@ -356,6 +360,8 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     doc.add_heading("二、逐个地块符合性分析", level=1)
     if model.summary_note:
         doc.add_paragraph(model.summary_note)
+    if len(model.rule_texts):
+        doc.add_paragraph(RULE_TEXTS_INTRO).runs[0].font.size = Pt(9)
     for s in model.sites:
         doc.add_heading(f"{s.n}. {s.site_id} {s.name}（{s.verdict_zh}）", level=2)
         _table(doc, ["项目", "内容"], [[k, v] for k, v in s.info], [3.2, 13.8])
@@ -367,7 +373,7 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
                 doc,
                 ["序号", "管控要求（清单内容）", "本项目情况", "符合性"],
                 [[str(j), r.requirement, r.situation, r.verdict] for j, r in enumerate(t.rows, start=1)],
-                [1.1, 7.4, 6.5, 2.0],
+                [0.8, 7.9, 6.7, 1.6],
                 verdict_col=3,
             )
             for row, r in zip(table.rows[1:], t.rows, strict=True):
@@ -389,13 +395,19 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
             [["" if v is None else str(v) for v in r] for r in model.indicators.itertuples(index=False)],
             [17.0 / len(cols)] * len(cols),
         )
+    if len(model.rule_texts):
+        k += 1
+        doc.add_heading(f"附表{_CN_NUM[k - 1]}　管控规则条文", level=1)
+        _table(doc, ["规则编号", "管控要求", "依据"], [[str(v) for v in r] for r in model.rule_texts.itertuples(index=False)], [2.6, 7.4, 7.0])
     k += 1
     doc.add_heading(f"附表{_CN_NUM[k - 1]}　命中管控规则明细", level=1)
+    if model.hits_printed is not None:
+        doc.add_paragraph(HITS_NOTE).runs[0].font.size = Pt(9)
     hit_rows = [
         [r["地块编号"], r["规则编号"], r["分区"], r["要素名称"], r["符合性"], r["依据"]] for r in (model.hits if model.hits_printed is None else model.hits_printed).to_dict("records")
     ] or [["无", "", "", "", "", ""]]
     _table(
-        doc, ["地块编号", "规则编号", "分区", "要素", "符合性", "依据"], hit_rows, [2.0, 2.2, 2.4, 3.6, 2.0, 4.8], verdict_col=4
+        doc, ["地块编号", "规则编号", "分区", "要素", "符合性", "依据"], hit_rows, [1.5, 2.2, 1.9, 3.9, 1.5, 7.0], verdict_col=4
     )
     k += 1
     doc.add_heading(f"附表{_CN_NUM[k - 1]}　审计信息", level=1)

@@ -14,10 +14,20 @@ to ``POST /api/check`` on a warm server, p50/p95 from request to answer, against
 the old path measured in the same run (the same parcel submitted as a screening
 job through ``/api/screenings`` and polled until done, for ``--old`` parcels).
 
+``--workers 1,2,4`` measures the durable queue instead: a throwaway
+PostgreSQL (``tests/pg_server.py``; or ``--queue URL``), a ``--no-workers``
+web tier taking ``--clients`` screenings of the demo sites, and 1, 2, 4
+``ecozone worker`` processes (each its own process, as on separate
+machines), warmed first (each has run one job).  Prints jobs/min per worker
+count and the ratio to 1 worker measured in the same run; every job's
+verdicts must equal the engine's.
+
 Run from the repository root::
 
     python scripts/bench_serve.py            # 20 clients, 2 worker processes
     python scripts/bench_serve.py --clients 5 --jobs 1
+    python scripts/bench_serve.py --workers 1,2,4          # queue throughput, tables only
+    python scripts/bench_serve.py --workers 1,2 --products tables,map,report
     python scripts/bench_serve.py --single   # demo zoning
     python scripts/bench_serve.py --single --zoning /tmp/province/province_zoning.gpkg
     python scripts/bench_serve.py --single --province /tmp/province   # made by make_province.py if absent
@@ -183,6 +193,93 @@ def single(args: argparse.Namespace) -> int:
     return 0
 
 
+def _queue_run(url: str, tmp: Path, n_workers: int, clients: int, products: str, timeout: float, expected: dict[str, str]) -> dict[str, float]:
+    """One row of the queue table: ``n_workers`` worker processes, ``clients`` jobs submitted at once."""
+    import signal
+    import subprocess
+
+    from fastapi.testclient import TestClient
+
+    data = tmp / f"data{n_workers}"
+    app = create_app(ServeSettings(data_dir=data, db_url=url, no_workers=True, allowed_hosts=("testserver",)))
+    store = app.state.store
+    body = demo_sites_path().read_bytes()
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "spatial.cli", "worker", "--queue", url, "--data-dir", str(data), "--poll", "0.1", "--products", products]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with TestClient(app) as c:
+
+        def submit() -> str:
+            r = c.post("/api/screenings", files={"files": ("lianzhou_sites.gpkg", body)})
+            r.raise_for_status()
+            return str(r.json()["id"])
+
+        def wait(ids: list[str], deadline: float) -> None:
+            while any(store.job(j).status in ("queued", "running") for j in ids):
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"queue bench: jobs unfinished after {timeout} s")
+                time.sleep(0.1)
+
+        procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True) for _ in range(n_workers)]
+        try:
+            warm: list[str] = []
+            pids = {str(p.pid) for p in procs}
+            while True:  # warm every worker: each has loaded the zoning and run one job
+                warm += [submit() for _ in range(n_workers)]
+                wait(warm, time.monotonic() + timeout)
+                ran = {a.worker.rsplit(":", 1)[-1] for j in warm for a in store.job_attempts(j)}
+                if pids <= ran or len(warm) > 6 * n_workers:
+                    break
+            t0 = time.perf_counter()
+            ids = [submit() for _ in range(clients)]
+            wait(ids, time.monotonic() + timeout)
+            wall = time.perf_counter() - t0
+        finally:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        ok = 0
+        for j in ids:
+            job = store.job(j)
+            got = {s.site_id: s.verdict for s in store.job_sites(j)}
+            ok += int(job.status == "done" and got == expected)
+    store.close()
+    return {"workers": n_workers, "wall": wall, "per_min": clients / wall * 60, "ok": ok}
+
+
+def queue_scaling(args: argparse.Namespace) -> int:
+    """Durable-queue throughput with 1, 2, 4 … worker processes; ratio to 1 worker from the same run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the throwaway-server helper the tests use
+    from contextlib import nullcontext
+
+    from pg_server import PG_SKIP_REASON, fresh_database, start_postgres
+
+    counts = [int(w) for w in args.workers.split(",") if w.strip()]
+    with tempfile.TemporaryDirectory(prefix="ecozone-bench-queue-") as tmp:
+        tmp_path = Path(tmp)
+        _, expected = baseline(tmp_path)
+        if not args.queue and PG_SKIP_REASON:
+            print(f"no PostgreSQL: {PG_SKIP_REASON}")
+            return 2
+        server = nullcontext(args.queue) if args.queue else start_postgres(tmp_path / "pg")
+        rows = []
+        with server as url:
+            for n in counts:
+                rows.append(_queue_run(fresh_database(url) if not args.queue else url, tmp_path, n, args.clients, args.products, args.timeout, expected))
+                print(f"  {n} worker(s): {rows[-1]['wall']:.1f} s", file=sys.stderr)
+    first = next((r for r in rows if r["workers"] == 1), rows[0])
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; jobs {args.clients} × demo sites ({len(expected)}), products {args.products}")
+    print("| worker processes | jobs | wall s | jobs/min | ratio vs 1 worker | correct |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['workers']} | {args.clients} | {r['wall']:.1f} | {r['per_min']:.1f} | {r['per_min'] / first['per_min']:.2f} | {r['ok']}/{args.clients} |")
+    return 0 if all(r["ok"] == args.clients for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the load test; exit 1 if any job is wrong or unfinished."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -197,11 +294,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--type", default="工业", help="--single: project type")
     ap.add_argument("--facts", action="store_true", help="--single: ask for the per-layer facts too (the live page does not)")
     ap.add_argument("--target", type=float, default=None, help="--single: p95 target in seconds (0.3; 0.5 with --province)")
+    ap.add_argument("--workers", default="", help="queue throughput with these worker-process counts, e.g. 1,2,4")
+    ap.add_argument("--queue", default="", help="--workers: an existing postgresql:// queue database (default: a throwaway server)")
+    ap.add_argument("--products", default="tables", help="--workers: files each job writes (ecozone worker --products)")
     args = ap.parse_args(argv)
     args.target_given = args.target is not None
     args.target = 0.3 if args.target is None else args.target
     if args.old is None:
         args.old = 0 if args.province else 5
+    if args.workers:
+        return queue_scaling(args)
     if args.single:
         return single(args)
     with tempfile.TemporaryDirectory(prefix="ecozone-bench-serve-") as tmp:

@@ -3,15 +3,19 @@
 * ``docs/map.png``: the interactive zoning map in a real headless Chromium
   (playwright + the system Chromium, network blocked, default basemap ``none``);
 * ``docs/report-page-summary.png`` and ``docs/report-page-site.png``: two pages
-  of the demo ``report.pdf`` rendered with poppler's ``pdftoppm``.
+  of the demo ``report.pdf`` rendered with poppler's ``pdftoppm``;
+* ``docs/report-docx-libreoffice.png`` and ``docs/report-pdf-site.png``: the same
+  site page of ``ecozone demo``'s report (with the demo 准入清单), once from
+  ``report.docx`` converted by LibreOffice headless, once from ``report.pdf``.
 
 Usage::
 
     python scripts/docs_images.py            # writes docs/*.png
     python scripts/docs_images.py --out DIR  # elsewhere
 
-Needs Chromium (``apt install chromium``), playwright (test extras) and
-poppler-utils (``apt install poppler-utils``).
+Needs Chromium (``apt install chromium``), playwright (test extras),
+poppler-utils (``apt install poppler-utils``) and LibreOffice
+(``apt install libreoffice-writer-nogui``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs")
     ap.add_argument("--site-page", type=int, default=0, help="PDF page with a site section (default: the first one)")
+    ap.add_argument("--demo-site", default="LZ-014", help="site whose first page is rendered from ecozone demo's DOCX and PDF")
     args = ap.parse_args()
     from maps.browser import open_page
     from maps.report import write_report
@@ -64,7 +69,38 @@ def main() -> None:
                 check=True,
             )
             shutil.copyfile(stem.with_suffix(".png"), args.out / f"{name}.png")
-    print(f"wrote {args.out}/map.png, report-page-summary.png, report-page-site.png")
+        _demo_pages(work, args.out, args.demo_site)
+    print(f"wrote {args.out}/map.png, report-page-summary.png, report-page-site.png, report-docx-libreoffice.png, report-pdf-site.png")
+
+
+def _page_of(pdf: Path, needle: str) -> int:
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return next(i for i, p in enumerate(text.split("\f")) if needle in p) + 1
+
+
+def _demo_pages(work: Path, out: Path, site: str) -> None:
+    """Render the page where ``site``'s section starts, from ecozone demo's DOCX (LibreOffice) and PDF."""
+    from click.testing import CliRunner
+
+    from spatial.cli import cli
+
+    demo = work / "demo"
+    r = CliRunner().invoke(cli, ["demo", "--out", str(demo)])
+    if r.exit_code != 0:
+        raise SystemExit(r.output)
+    profile = (work / "lo-profile").as_uri()
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", str(work / "lo"), str(demo / "report.docx")],
+        capture_output=True, timeout=900, check=True,
+    )  # fmt: skip
+    for name, pdf in (("report-docx-libreoffice", work / "lo" / "report.pdf"), ("report-pdf-site", demo / "report.pdf")):
+        number = _page_of(pdf, f" {site} ")
+        stem = work / name
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "70", "-f", str(number), "-l", str(number), "-singlefile", str(pdf), str(stem)], check=True
+        )
+        shutil.copyfile(stem.with_suffix(".png"), out / f"{name}.png")
+        print(f"{name}.png: page {number} of {pdf.name}")
 
 
 if __name__ == "__main__":

@@ -80,3 +80,15 @@ def start_postgres(root: Path) -> Iterator[str]:
         yield f"postgresql://ecozone@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(_as_owner([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], user), check=False, capture_output=True)
+
+
+def fresh_database(url: str) -> str:
+    """Create a new, empty database in the throwaway cluster at ``url``; return its URL (tests never share tables)."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + f"/{name}"

@@ -170,3 +170,64 @@ def test_audit_lists_every_catalogue_and_the_sources_registry(demo) -> None:
     audit = dict(model.audit)
     assert audit["软件版本"].startswith("ecozone ") and "筛查基准日" in audit
     assert audit["分区数据发布机关"] == "【待填写】"  # the demo GeoPackage has no manifest saying it
+
+
+@pytest.fixture(scope="module")
+def demo_with_list():
+    """The demo as ``ecozone demo`` screens it: the rules with the demo's 准入清单 attached."""
+    from spatial.list_rules import attach_lists
+    from spatial.lists import demo_list_path
+    from spatial.rules import load_rules
+    from spatial.screening import screen
+    from spatial.zoning import demo_sites_path, demo_zoning_path, load_zoning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # demo data quirks are the data tests' business
+        zoning = load_zoning(demo_zoning_path())
+        res = screen(demo_sites_path(), zoning, attach_lists(load_rules(), demo_list_path(), zoning, scheme="plan-lianzhou"))
+    return res, build_model(res)
+
+
+def test_every_pending_list_clause_is_answered_for_its_site(demo_with_list) -> None:
+    """No 待核实 clause of the list disappears: quoted in the site's row, or cited by a number whose shared row names the site."""
+    res, model = demo_with_list
+    hits = res.hits
+    pending = hits[hits["rule_id"].astype(str).str.startswith("LIST:") & (hits["verdict"].astype(str) == "notice")]
+    assert len(pending) > 100
+    shared = {int(r["序号"]): r for r in model.shared_list.to_dict("records")}
+    assert shared and len(shared) < pending["rule_id"].nunique()  # some shared, some a single site's own
+    by_site = {s.site_id: s for s in model.sites}
+    n_cited = n_quoted = 0
+    for h in pending.to_dict("records"):
+        sid, rid, msg = str(h["site_id"]), str(h["rule_id"]), str(h["message_zh"])
+        rows = [r for t in by_site[sid].tables if t.key == "list" for r in t.rows if rid in r.rules.split("、")]
+        assert len(rows) == 1 and rows[0].verdict == "待核实", (sid, rid, rows)
+        text = rows[0].requirement
+        if msg in text:
+            n_quoted += 1
+            continue
+        nums = [int(n) for m in re.findall(r"准入清单共用条款表[^第]*第([\d、]+)条", text) for n in m.split("、")]
+        row = next(shared[n] for n in nums if shared[n]["条款"] == msg)  # the clause is one of the numbers cited
+        named = row["适用地块"]
+        assert (sid in named) if not named.startswith(("全部", "除")) else (sid not in named), (sid, named)
+        n_cited += 1
+    assert n_cited and n_quoted
+    printed = model.hits_printed
+    assert printed is not None and not printed["规则编号"].astype(str).str.startswith("LIST:").any()
+
+
+def test_rules_answered_briefly_have_their_full_text_once(demo_with_list) -> None:
+    """A rule that did not fire is answered in one line; its full text and basis stand once in 附表 管控规则条文."""
+    res, model = demo_with_list
+    by_id = {r.id: r for r in res.rules}
+    texts = model.rule_texts.set_index("规则编号")
+    assert texts.index.is_unique and len(texts)
+    brief = [r for s in model.sites for t in s.tables for r in t.rows if r.brief]
+    assert brief
+    for r in brief:
+        assert r.verdict == "符合" and r.basis
+        for rid in r.rules.split("、"):
+            rule = by_id[rid]
+            assert texts.at[rid, "管控要求"] == rule.message_zh
+            head = re.split(r"[，；：。]", rule.message_zh)[0]
+            assert head in r.requirement, (rid, head, r.requirement)  # the situation the rule controls is named

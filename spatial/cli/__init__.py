@@ -40,6 +40,7 @@ COMMANDS = {
     "users": "网页版用户管理 / manage users of the web app",
     "lists": "准入清单解析审核 / review how an access list is parsed",
     "zoning": "分区数据版本库（PostGIS） / zoning versions in PostGIS",
+    "worker": "任务队列工作进程（多机部署） / take screening jobs from the shared queue",
 }
 
 

@@ -20,6 +20,12 @@ __all__ = ["command"]
 @click.option("--db", "db_url", envvar="ECOZONE_DB", default=None, help="Database URL, e.g. postgresql://user@host/ecozone (default: SQLite in --data-dir).")
 @click.option("--token", envvar="ECOZONE_TOKEN", default=None, help="API token for scripts (Authorization: Bearer …); env ECOZONE_TOKEN.")
 @click.option("--jobs", "workers", type=click.IntRange(min=1), default=2, show_default=True, help="Screenings run at the same time (worker processes).")
+@click.option(
+    "--no-workers",
+    is_flag=True,
+    envvar="ECOZONE_NO_WORKERS",
+    help="Web tier only: screenings wait in --db for `ecozone worker` on other machines (只做网页，不在本机筛查).",
+)
 @click.option("--max-upload-mb", type=click.FloatRange(min=0.001), default=200.0, show_default=True, help="Upload limit in MB; larger requests get 413 (上传上限).")
 @click.option("--cookie-secure/--no-cookie-secure", default=None, help="Send the session cookie over HTTPS only (default: on unless bound to loopback).")
 @click.option(
@@ -30,7 +36,17 @@ __all__ = ["command"]
     help="Host name users type in the browser (besides 127.0.0.1, localhost and --host); repeatable. Other Host headers get 400 (允许的主机名).",
 )
 def command(
-    zoning: Path | None, host: str, port: int, data_dir: Path, db_url: str | None, token: str | None, workers: int, max_upload_mb: float, cookie_secure: bool | None, allowed_hosts: tuple[str, ...]
+    zoning: Path | None,
+    host: str,
+    port: int,
+    data_dir: Path,
+    db_url: str | None,
+    token: str | None,
+    workers: int,
+    no_workers: bool,
+    max_upload_mb: float,
+    cookie_secure: bool | None,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run the web app (网页版筛查): open http://127.0.0.1:8000 in a browser.
 
@@ -52,6 +68,7 @@ def command(
         host=host,
         token=token,
         workers=workers,
+        no_workers=no_workers,
         max_upload_bytes=int(max_upload_mb * MB),
         cookie_secure=cookie_secure,
         allowed_hosts=tuple(h for item in allowed_hosts for h in item.split(",") if h.strip()),

@@ -20,9 +20,9 @@ from typing import Any, BinaryIO
 from spatial.errors import EcozoneError, InputError
 from spatial.serve.auth import Principal
 from spatial.serve.settings import ServeSettings
-from spatial.serve.store import Job, Store, ZoningVersion, new_id
+from spatial.serve.store import QUEUE_RUNNER, Job, Store, ZoningVersion, new_id
 from spatial.serve.uploads import KIND_ZH, SavedInput, display_name, safe_extract, save_upload, sniff
-from spatial.serve.worker import WorkerPool, run_screening, run_validation, runner_id, version_source, zoning_entry
+from spatial.serve.worker import BUILTIN_DEMO, WorkerPool, run_screening, run_validation, runner_id, version_source, zoning_entry
 from spatial.site_forms import drawn_collection, pasted_table
 
 __all__ = [
@@ -97,7 +97,7 @@ def create_job(
     files: list[tuple[BinaryIO, str | None]],
     form: dict[str, str],
 ) -> Job:
-    """Store the inputs under safe names, record the job and queue it.
+    """Store the inputs under safe names, record the job and queue it (this server's pool, or the database queue).
 
     Parameters
     ----------
@@ -150,13 +150,15 @@ def create_job(
     job = Job(
         id=job_id,
         owner=who.name,
-        runner=runner_id(),
+        runner=QUEUE_RUNNER if settings.no_workers else runner_id(),
         zoning_version=version.id,
         zoning_label=f"v{version.seq} {version.label}",
         params={"project_type": project_type, "type_field": type_field, "sites_crs": sites_crs},
         inputs=inputs,
     )
     store.add_job(job)
+    if settings.no_workers:  # the durable queue: any `ecozone worker` takes it
+        return job
     fut = pool.submit(run_screening, settings.db_url, str(settings.data_dir), job_id)
     fut.add_done_callback(functools.partial(_on_crash, store, job_id))
     return job
@@ -282,11 +284,14 @@ def decide_version(store: Store, who: Principal, version_id: str, action: str, u
     return store.version(version_id)  # type: ignore[return-value]
 
 
-def register_local_zoning(store: Store, zoning: Path | str | None) -> None:
+def register_local_zoning(store: Store, zoning: Path | str | None, data_dir: Path | None = None) -> None:
     """Register the ``--zoning`` package (default: the bundled demo) as an accepted version, once per content.
 
     A ``postgresql://…?schema=…`` URL registers a version published with ``ecozone zoning publish``
     (label and content hash from its ``ecozone_meta``; a published schema is never overwritten).
+    The stored path holds no machine's absolute path where it can be avoided: a package under
+    ``data_dir`` is stored relative to it, the bundled demo as ``builtin:demo``
+    (:func:`spatial.serve.worker.version_source` resolves both on each machine).
     """
     from spatial.pgzoning import is_db_url
     from spatial.zoning import demo_zoning_path, is_demo_zoning
@@ -312,7 +317,12 @@ def register_local_zoning(store: Store, zoning: Path | str | None) -> None:
         st = p.stat()
         h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns};".encode())
     label = "连州示范数据（内置）— 示范数据（合成），不得用于审批" if zoning is None or is_demo_zoning(path) else path.name
-    store.add_version(ZoningVersion(label=label, created_by="启动参数", status="accepted", path=str(path), source_key=f"local:{path}:{h.hexdigest()[:16]}"))
+    stored = str(path)
+    if path == demo_zoning_path().resolve():
+        stored = BUILTIN_DEMO
+    elif data_dir is not None and path.is_relative_to(Path(data_dir).resolve()):
+        stored = path.relative_to(Path(data_dir).resolve()).as_posix()
+    store.add_version(ZoningVersion(label=label, created_by="启动参数", status="accepted", path=stored, source_key=f"local:{path}:{h.hexdigest()[:16]}"))
 
 
 def mark_interrupted(store: Store) -> int:
@@ -324,6 +334,8 @@ def mark_interrupted(store: Store) -> int:
     me = runner_id().split(":")[0]
     n = 0
     for job in store.unfinished_jobs():
+        if job.lease_until is not None:  # a queue job: its lease hands it to another worker, nobody fails it
+            continue
         host, _, rest = job.runner.partition(":")
         pid = rest.split("/")[0]
         if host != me or not pid.isdigit():

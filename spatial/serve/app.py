@@ -72,11 +72,12 @@ def create_app(settings: ServeSettings) -> FastAPI:
     settings.ensure_dirs()
     store = Store(settings.db_url)  # type: ignore[arg-type]
     store.create_schema()
-    pool = WorkerPool(settings.workers, settings.pool)
+    # --no-workers: screenings wait in the queue for `ecozone worker`; a thread validates uploads and draws map layers.
+    pool = WorkerPool(1, "thread") if settings.no_workers else WorkerPool(settings.workers, settings.pool)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        register_local_zoning(store, settings.zoning)
+        register_local_zoning(store, settings.zoning, settings.data_dir)
         mark_interrupted(store)
         try:
             yield

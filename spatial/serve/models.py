@@ -10,6 +10,7 @@ __all__ = [
     "ErrorBody",
     "InputRecord",
     "SiteVerdict",
+    "Attempt",
     "OutputFile",
     "Accepted",
     "ScreeningSummary",
@@ -88,6 +89,16 @@ class ScreeningSummary(BaseModel):
     n_sites: int
 
 
+class Attempt(BaseModel):
+    """One run of a job by one worker (the durable queue re-runs a job whose worker died)."""
+
+    n: int
+    worker: str = Field(description="host:pid of the worker process")
+    started: str | None
+    ended: str | None
+    outcome: str = Field(description="running, done, failed or lost (the worker stopped renewing its lease)")
+
+
 class Screening(BaseModel):
     """A screening's status, progress and, when done, its verdicts and files."""
 
@@ -117,6 +128,7 @@ class Screening(BaseModel):
     files_stage: str | None = Field(default=None, description="Files pending: the writer's stage (draw 出图 / report 报告)")
     files_stage_zh: str | None = None
     files_progress: float | None = Field(default=None, description="Files pending: 0–100 through that stage")
+    attempts: list[Attempt] = Field(default_factory=list, description="Every run of the job, first first")
 
 
 class ZoningVersionOut(BaseModel):

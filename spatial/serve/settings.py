@@ -88,6 +88,9 @@ class ServeSettings:
         Bearer token for scripts (``Authorization: Bearer …``); also accepted on the login page.
     workers : int
         Screenings run at the same time (bounded pool).
+    no_workers : bool
+        Web tier only (``--no-workers``): screenings wait in the database for
+        ``ecozone worker`` processes on other machines; uploads are still validated here.
     pool : {'process', 'thread'}
         Worker kind: processes isolate the engine (default); threads start faster (tests).
     max_upload_bytes : int
@@ -112,6 +115,7 @@ class ServeSettings:
     host: str = "127.0.0.1"
     token: str | None = None
     workers: int = 2
+    no_workers: bool = False
     pool: str = "process"
     max_upload_bytes: int = 200 * MB
     max_unzip_bytes: int = 1024 * MB
@@ -190,8 +194,8 @@ class ServeSettings:
         -------
         ServeSettings
             ``ECOZONE_DATA_DIR`` (required), ``ECOZONE_ZONING``, ``ECOZONE_DB``, ``ECOZONE_HOST``,
-            ``ECOZONE_TOKEN``, ``ECOZONE_JOBS``, ``ECOZONE_MAX_UPLOAD_MB``, ``ECOZONE_COOKIE_SECURE``,
-            ``ECOZONE_ALLOWED_HOSTS`` (comma-separated).
+            ``ECOZONE_TOKEN``, ``ECOZONE_JOBS``, ``ECOZONE_NO_WORKERS`` (1: web tier only),
+            ``ECOZONE_MAX_UPLOAD_MB``, ``ECOZONE_COOKIE_SECURE``, ``ECOZONE_ALLOWED_HOSTS`` (comma-separated).
         """
         env = os.environ
         secure = env.get("ECOZONE_COOKIE_SECURE")
@@ -202,6 +206,7 @@ class ServeSettings:
             host=env.get("ECOZONE_HOST", "127.0.0.1"),
             token=env.get("ECOZONE_TOKEN") or None,
             workers=int(env.get("ECOZONE_JOBS", "2")),
+            no_workers=env.get("ECOZONE_NO_WORKERS", "").lower() in ("1", "true", "yes"),
             max_upload_bytes=int(float(env.get("ECOZONE_MAX_UPLOAD_MB", "200")) * MB),
             cookie_secure=None if secure is None else secure.lower() in ("1", "true", "yes"),
             allowed_hosts=tuple(h.strip() for h in env.get("ECOZONE_ALLOWED_HOSTS", "").split(",") if h.strip()),

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,18 +24,50 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     create_engine,
     delete,
     event,
     func,
+    inspect,
+    or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Store", "User", "Job", "JobSite", "ZoningVersion", "LoginSession", "new_id", "now", "SESSION_HOURS"]
+__all__ = [
+    "Store",
+    "User",
+    "Job",
+    "JobSite",
+    "JobAttempt",
+    "Claim",
+    "ZoningVersion",
+    "LoginSession",
+    "new_id",
+    "now",
+    "SESSION_HOURS",
+    "QUEUE_RUNNER",
+    "LEASE_LOST",
+    "MAX_ATTEMPTS",
+    "TOO_MANY_ATTEMPTS",
+]
+
+#: ``Job.runner`` of a job waiting in the durable queue for any ``ecozone worker`` (no server owns it).
+QUEUE_RUNNER = "queue"
+#: A job whose worker died this many times is failed instead of being taken over again (a job that kills its worker).
+MAX_ATTEMPTS = 3
+#: Why such a job failed.
+TOO_MANY_ATTEMPTS = (
+    f"该任务已尝试 {MAX_ATTEMPTS} 次，每次工作进程都中途停止（可能内存不足或被终止），不再重试。请分批提交地块，或请管理员查看工作进程日志。"
+    f"\nthe job's worker died in each of {MAX_ATTEMPTS} attempts (out of memory or killed); it is not retried: submit the sites in smaller batches"
+)
+#: Outcome and reason recorded for an attempt whose worker stopped renewing its lease.
+LEASE_LOST = "租约过期：该工作进程停止响应（被终止、断电或失联），任务已由其他工作进程从头重做。\nlease expired: the worker stopped renewing it; the job was taken over from the start"
 
 #: A login lasts at most this long (the cookie's max-age is the same).
 SESSION_HOURS = 12
@@ -62,7 +95,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         """Read back as UTC-aware."""
-        return None if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)  # PostgreSQL: aware already
 
 
 class Base(DeclarativeBase):
@@ -119,6 +152,37 @@ class Job(Base):
     warnings: Mapped[Any] = mapped_column(JSON, default=list)
     error: Mapped[str] = mapped_column(Text, default="")
     n_sites: Mapped[int] = mapped_column(Integer, default=0)
+    #: Queue jobs: the running attempt owns the job until then (renewed by its heartbeat); None for a server's own pool.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    #: How many times the job was claimed.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Where the finished attempt's files are, relative to the job folder ('' : the folder itself).
+    result_dir: Mapped[str] = mapped_column(String(100), default="")
+
+
+class JobAttempt(Base):
+    """One run of a job by one worker: who, when, and how it ended (``running``/``done``/``failed``/``lost``)."""
+
+    __tablename__ = "job_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(40), ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    n: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(100))
+    claim: Mapped[str] = mapped_column(String(120), index=True)
+    started: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A queue job taken by one worker: the job id, the token that must own it, and the attempt number."""
+
+    job_id: str
+    token: str
+    n: int
 
 
 class JobSite(Base):
@@ -188,6 +252,42 @@ class Store:
             Base.metadata.create_all(self.engine)
         except IntegrityError:  # a concurrent worker created them first (PostgreSQL)
             pass
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Add the columns a newer ecozone declares to tables an older one created (rows are kept as they are)."""
+        have = {t: {c["name"] for c in inspect(self.engine).get_columns(t)} for t in Base.metadata.tables}
+        for table in Base.metadata.sorted_tables:
+            for col in table.columns:
+                if col.name in have[table.name]:
+                    continue
+                ddl = f"ALTER TABLE {table.name} ADD COLUMN {col.name} {col.type.compile(dialect=self.engine.dialect)}"
+                default = col.default.arg if col.default is not None and not callable(col.default.arg) else None
+                if isinstance(default, int | float):
+                    ddl += f" DEFAULT {default}"
+                elif isinstance(default, str):
+                    ddl += " DEFAULT '" + default.replace("'", "''") + "'"
+                try:
+                    with self.engine.begin() as con:
+                        con.execute(text(ddl))
+                except (OperationalError, ProgrammingError):  # another process added it first
+                    pass
+            for index in table.indexes:
+                try:
+                    index.create(self.engine, checkfirst=True)
+                except (OperationalError, ProgrammingError):
+                    pass
+
+    @property
+    def _pg(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def _now(self) -> Any:
+        """Return the database's clock on PostgreSQL (one clock for every machine), this process's on SQLite (one machine)."""
+        return func.now() if self._pg else now()
+
+    def _lease_end(self, seconds: float) -> Any:
+        return func.now() + timedelta(seconds=seconds) if self._pg else now() + timedelta(seconds=seconds)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -343,10 +443,30 @@ class Store:
             q = q.where(Job.runner == claim)
         with self.session() as s:
             res = s.execute(q.values(**values).execution_options(synchronize_session=False))
-            return bool(res.rowcount == 1)
+            if res.rowcount != 1:
+                return False
+            if values.get("status") in ("done", "failed"):
+                self._close_attempt(s, job_id, claim, str(values["status"]), str(values.get("error", "")))
+            return True
 
-    def claim_job(self, job_id: str, **values: Any) -> str | None:
-        """Take a queued job for one worker run: ``queued`` → ``running`` under a new runner token.
+    def _close_attempt(self, s: Session, job_id: str, claim: str | None, outcome: str, error: str = "") -> None:
+        """End the job's running attempt (that of ``claim`` when given) in the caller's transaction."""
+        q = update(JobAttempt).where(JobAttempt.job_id == job_id, JobAttempt.outcome == "running")
+        if claim is not None:
+            q = q.where(JobAttempt.claim == claim)
+        s.execute(q.values(outcome=outcome, ended=self._now(), error=error).execution_options(synchronize_session=False))
+
+    def claim_job(self, job_id: str, *, worker: str = "", **values: Any) -> str | None:
+        """Take a queued job for one run in the server's own pool: ``queued`` → ``running`` under a new runner token.
+
+        Parameters
+        ----------
+        job_id : str
+            The job.
+        worker : str
+            ``host:pid`` of the process that runs it (recorded in the attempt).
+        **values
+            Columns to set with the claim.
 
         Returns
         -------
@@ -358,13 +478,96 @@ class Store:
         if job is None:
             return None
         token = f"{job.runner.split('/')[0]}/{secrets.token_hex(6)}"
+        n = (job.attempts or 0) + 1
         q = update(Job).where(Job.id == job_id, Job.status == "queued", Job.runner == job.runner)
         with self.session() as s:
-            res = s.execute(q.values(status="running", runner=token, **values).execution_options(synchronize_session=False))
-            return token if res.rowcount == 1 else None
+            res = s.execute(q.values(status="running", runner=token, attempts=n, **values).execution_options(synchronize_session=False))
+            if res.rowcount != 1:
+                return None
+            s.add(JobAttempt(job_id=job_id, n=n, worker=worker or token.split("/")[0], claim=token, started=now()))
+            return token
+
+    def claim_next(self, worker: str, lease_s: float) -> Claim | None:
+        """Take the oldest job waiting in the durable queue, or one whose lease expired, for ``lease_s`` seconds.
+
+        PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` picks a row no other
+        worker is taking, then a compare-and-set gives it a new claim token; a
+        job taken over from a dead worker has that worker's attempt closed as
+        ``lost``; a job whose worker died :data:`MAX_ATTEMPTS` times is failed
+        instead.  SQLite (one machine): the same compare-and-set decides
+        between workers that read the same row.
+
+        Parameters
+        ----------
+        worker : str
+            ``host:pid`` of the claiming process.
+        lease_s : float
+            Seconds the claim lasts unless renewed (:meth:`renew_lease`).
+
+        Returns
+        -------
+        Claim or None
+            The job taken, or None when none is ready (or another worker won the race).
+        """
+        t = self._now()
+        ready = or_(
+            and_(Job.status == "queued", Job.runner == QUEUE_RUNNER),
+            and_(Job.status == "running", Job.lease_until.is_not(None), Job.lease_until < t),
+        )
+        q = select(Job.id, Job.status, Job.runner, Job.attempts, Job.lease_until).where(ready).order_by(Job.created, Job.id).limit(1)
+        if self._pg:
+            q = q.with_for_update(skip_locked=True, of=Job)
+        try:
+            with self.session() as s:
+                row = s.execute(q).first()
+                if row is None:
+                    return None
+                n, token = (row.attempts or 0) + 1, f"{worker}/{secrets.token_hex(6)}"
+                cas = update(Job).where(Job.id == row.id, Job.status == row.status, Job.runner == row.runner)
+                if row.status == "running" and (row.attempts or 0) >= MAX_ATTEMPTS:  # a job that kills its worker: stop here
+                    res = s.execute(
+                        cas.values(status="failed", stage="失败", finished=t, error=TOO_MANY_ATTEMPTS).execution_options(synchronize_session=False)
+                    )
+                    if res.rowcount == 1:
+                        lost = update(JobAttempt).where(JobAttempt.job_id == row.id, JobAttempt.claim == row.runner, JobAttempt.outcome == "running")
+                        s.execute(lost.values(outcome="lost", ended=row.lease_until, error=LEASE_LOST).execution_options(synchronize_session=False))
+                    return None
+                values = {"status": "running", "runner": token, "attempts": n, "lease_until": self._lease_end(lease_s), "started": t}
+                res = s.execute(cas.values(**values, progress=2.0, stage="读取分区数据", error="").execution_options(synchronize_session=False))
+                if res.rowcount != 1:
+                    return None
+                if row.status == "running":  # taken over: the dead worker's attempt ended when its lease did
+                    lost = update(JobAttempt).where(JobAttempt.job_id == row.id, JobAttempt.claim == row.runner, JobAttempt.outcome == "running")
+                    s.execute(lost.values(outcome="lost", ended=row.lease_until, error=LEASE_LOST).execution_options(synchronize_session=False))
+                s.add(JobAttempt(job_id=row.id, n=n, worker=worker, claim=token, started=now(), heartbeat=now()))
+        except OperationalError:
+            if self._pg:
+                raise
+            return None  # SQLite: another worker wrote between our read and write; try again at the next poll
+        return Claim(row.id, token, n)
+
+    def renew_lease(self, claim: Claim, lease_s: float) -> bool:
+        """Heartbeat: extend the claim's lease by ``lease_s`` seconds; False when the claim no longer owns the job."""
+        with self.session() as s:
+            q = update(Job).where(Job.id == claim.job_id, Job.status == "running", Job.runner == claim.token)
+            res = s.execute(q.values(lease_until=self._lease_end(lease_s)).execution_options(synchronize_session=False))
+            if res.rowcount != 1:
+                return False
+            s.execute(update(JobAttempt).where(JobAttempt.claim == claim.token).values(heartbeat=self._now()).execution_options(synchronize_session=False))
+            return True
+
+    def job_attempts(self, job_id: str) -> list[JobAttempt]:
+        """Return every attempt of a job, first first."""
+        with self.session() as s:
+            return list(s.scalars(select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.n, JobAttempt.id)))
 
     def finish_job(self, job_id: str, sites: list[tuple[str, str, str]], *, claim: str | None = None, **values: Any) -> bool:
         """Mark a running job done and store its sites' verdicts in one transaction (compare-and-set).
+
+        With ``result_dir`` among ``values`` (the durable queue) the job's files
+        were written into that attempt's own folder beforehand: this one
+        compare-and-set publishes them and decides the job, so a stale worker
+        whose claim was taken over publishes nothing.
 
         Returns
         -------
@@ -379,6 +582,8 @@ class Store:
             if res.rowcount != 1:
                 return False
             s.add_all(JobSite(job_id=job_id, site_id=i, name=n, verdict=v) for i, n, v in sites)
+            if values.get("status") == "done":
+                self._close_attempt(s, job_id, claim, "done")
             return True
 
     def jobs(self, *, owner: str | None = None, site_name: str = "", verdict: str = "", limit: int = 500) -> list[Job]:

@@ -34,6 +34,7 @@ __all__ = [
     "iso",
     "local_time",
     "job_dir",
+    "result_dir",
     "output_files",
     "job_json",
     "job_summary",
@@ -123,6 +124,12 @@ def job_dir(request: Request, job_id: str) -> Path:
     return request.app.state.settings.data_dir / "jobs" / job_id
 
 
+def result_dir(request: Request, job: Job) -> Path:
+    """Return the folder holding the job's ``web/`` and ``out/``: the job folder, or the attempt a queue worker published."""
+    folder = job_dir(request, job.id)
+    return folder / job.result_dir if job.result_dir else folder
+
+
 def output_files(folder: Path) -> list[dict[str, Any]]:
     """List the output files of a job folder (name, bytes), sorted."""
     out = folder / "out"
@@ -133,7 +140,7 @@ def output_files(folder: Path) -> list[dict[str, Any]]:
 
 def job_json(request: Request, job: Job) -> dict[str, Any]:
     """Return a job as ``GET /api/screenings/{id}`` returns it (and the result page shows it)."""
-    folder = job_dir(request, job.id)
+    folder = result_dir(request, job)
     doc: dict[str, Any] = {
         "id": job.id,
         "status": job.status,
@@ -161,6 +168,10 @@ def job_json(request: Request, job: Job) -> dict[str, Any]:
         "files_stage": None,
         "files_stage_zh": None,
         "files_progress": None,
+        "attempts": [
+            {"n": a.n, "worker": a.worker, "started": iso(a.started), "ended": iso(a.ended), "outcome": a.outcome}
+            for a in request.app.state.store.job_attempts(job.id)
+        ],
     }
     if job.status == "failed":
         zh, en = split_message(job.error)

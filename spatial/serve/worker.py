@@ -40,20 +40,36 @@ import numpy as np
 import pandas as pd
 
 from spatial.errors import EcozoneError, InputError
-from spatial.job import ScreeningJob
+from spatial.job import ALL_PRODUCTS, Product, ScreeningJob
 from spatial.screening import RunOptions
 from spatial.serve.products import mark_failed, mark_pending, mark_progress, mark_ready
 from spatial.serve.store import Store, now
 from spatial.site_options import SiteOptions
 from spatial.sites import SiteFile
 
-__all__ = ["WorkerPool", "run_screening", "run_validation", "build_map_layers", "zoning_entry", "runner_id", "watch_parent", "version_source"]
+__all__ = [
+    "WorkerPool",
+    "run_screening",
+    "execute_screening",
+    "attempt_dir",
+    "ClaimLost",
+    "run_validation",
+    "build_map_layers",
+    "zoning_entry",
+    "runner_id",
+    "watch_parent",
+    "version_source",
+    "store_for",
+    "BUILTIN_DEMO",
+]
 
 log = logging.getLogger("ecozone.serve")
 
 #: Sites per engine chunk: the progress bar moves every chunk (results do not depend on it).
 PROGRESS_CHUNK = 2_000
 _STORES: dict[str, Store] = {}
+#: ``ZoningVersion.path`` of the bundled demo (each machine reads its own installed copy).
+BUILTIN_DEMO = "builtin:demo"
 _ZONINGS: OrderedDict[str, Any] = OrderedDict()
 #: warnings.catch_warnings is process-global: in thread mode, one task at a time records warnings.
 _WARN_LOCK = threading.Lock()
@@ -62,6 +78,11 @@ _WARN_LOCK = threading.Lock()
 def runner_id() -> str:
     """Return ``host:pid`` of this process (marks which server owns a queued job)."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def store_for(url: str) -> Store:
+    """Return this process's :class:`Store` for ``url`` (one connection pool per database)."""
+    return _store(url)
 
 
 def _store(url: str) -> Store:
@@ -215,7 +236,8 @@ def version_source(data_dir: str | os.PathLike[str], stored: str) -> Path | str:
     data_dir : path-like
         The data dir (shared by every machine; stored paths are relative to it).
     stored : str
-        ``ZoningVersion.path``: a path, or a ``postgresql://…?schema=…`` URL (a version published in PostGIS).
+        ``ZoningVersion.path``: a path, ``builtin:demo`` (this machine's bundled demo), or a
+        ``postgresql://…?schema=…`` URL (a version published in PostGIS).
 
     Returns
     -------
@@ -226,6 +248,10 @@ def version_source(data_dir: str | os.PathLike[str], stored: str) -> Path | str:
 
     if is_db_url(stored):
         return stored
+    if stored == BUILTIN_DEMO:
+        from spatial.zoning import demo_zoning_path
+
+        return demo_zoning_path()
     path = Path(stored)
     return path if path.is_absolute() else Path(data_dir) / path
 
@@ -417,7 +443,7 @@ def _write_files(job_run: ScreeningJob, result: Any, folder: Path, job_id: str, 
 
 
 def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = False) -> None:
-    """Run one screening job end to end and record its outcome.
+    """Run one screening job of the server's own pool end to end and record its outcome.
 
     Parameters
     ----------
@@ -429,57 +455,118 @@ def run_screening(db_url: str, data_dir: str, job_id: str, threaded: bool = Fals
         Running in a thread pool (serialises warning capture).
     """
     store = _store(db_url)
+    if store.job(job_id) is None:
+        return
+    claim = store.claim_job(job_id, worker=runner_id(), started=now(), progress=2.0, stage="读取分区数据")
+    if claim is None:  # no longer queued: another owner (a restarted server) decided it
+        return
+    execute_screening(store, Path(data_dir), job_id, claim, threaded=threaded)
+
+
+class ClaimLost(EcozoneError):
+    """The job's claim was taken over (its lease expired): this run stops and publishes nothing."""
+
+
+def attempt_dir(n: int, claim: str) -> str:
+    """Return an attempt's own folder, relative to the job folder (``attempts/<n>-<token tail>``)."""
+    return f"attempts/{n}-{claim.rsplit('/', 1)[-1]}"
+
+
+def execute_screening(
+    store: Store, data_dir: Path, job_id: str, claim: str, *, threaded: bool = False, attempt: str = "", lost: Any = None, products: frozenset[Product] = ALL_PRODUCTS
+) -> None:
+    """Screen a claimed job and record its outcome (compare-and-set on ``claim``).
+
+    Parameters
+    ----------
+    store : Store
+        The records.
+    data_dir : Path
+        The data dir (shared by every machine).
+    job_id, claim : str
+        The job and the token that owns it.
+    threaded : bool
+        Running in a thread pool (serialises warning capture).
+    attempt : str
+        '' (the server's own pool): verdicts first, the job is done, then its files
+        follow in ``out/``.  ``attempts/<n>-<tail>`` (the durable queue): every
+        file is written into that folder first, then one compare-and-set marks
+        the job done and points it there (``Job.result_dir``); a run whose claim
+        was taken over never publishes.
+    lost : callable, optional
+        Returns True once the claim is known lost (the heartbeat saw another owner): the run stops.
+    products : frozenset of Product
+        The files written (default: all, as ``ecozone screen``).
+    """
     job = store.job(job_id)
     if job is None:
         return
-    folder = Path(data_dir) / "jobs" / job_id
-    claim = store.claim_job(job_id, started=now(), progress=2.0, stage="读取分区数据")
-    if claim is None:  # no longer queued: another owner (a restarted server) decided it
-        return
+    folder = data_dir / "jobs" / job_id
+    target = folder / attempt if attempt else folder
+    inputs = list(job.inputs or [])
+
+    def check(**values: Any) -> None:
+        if (lost is not None and lost()) or not store.update_job(job_id, claim=claim, **values):
+            raise ClaimLost("任务已由其他工作进程接管。", "the job was taken over by another worker")
+
     try:
         version = store.version(job.zoning_version)
         if version is None or version.status != "accepted":
             raise InputError("所选分区数据版本不存在或未通过审核。", "the chosen zoning version does not exist or was not accepted")
         params = dict(job.params or {})
         with _recorded_warnings(threaded) as caught:
-            zoning = _zoning(Path(data_dir), version)
-            store.update_job(job_id, claim=claim, progress=8.0, stage="读取地块")
-            inputs = list(job.inputs or [])
+            zoning = _zoning(data_dir, version)
+            check(progress=8.0, stage="读取地块")
             job_run = ScreeningJob(
-                _job_sites(folder / "input", inputs), zoning, options=SiteOptions.from_form(params), run_options=RunOptions(chunk_size=PROGRESS_CHUNK, threads=1)
+                _job_sites(folder / "input", inputs),
+                zoning,
+                options=SiteOptions.from_form(params),
+                products=products,
+                run_options=RunOptions(chunk_size=PROGRESS_CHUNK, threads=1),
             )
 
             def progress(done: int, total: int) -> None:
-                store.update_job(job_id, claim=claim, progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
+                check(progress=10.0 + 55.0 * done / max(total, 1), stage=f"筛查 {done}/{total} 个地块")
 
-            store.update_job(job_id, claim=claim, progress=10.0, stage="筛查")
+            check(progress=10.0, stage="筛查")
             result = job_run.screen(progress=progress)
-            store.update_job(job_id, claim=claim, progress=70.0, stage="写出结论")
-            staging = folder / ".staging"
+            check(progress=70.0, stage="写出结论")
+            staging = target / ".staging"
             shutil.rmtree(staging, ignore_errors=True)
             records = _web_data(result, staging / "web")
-            os.replace(staging / "web", folder / "web")
+            os.replace(staging / "web", target / "web")
             shutil.rmtree(staging, ignore_errors=True)
-        # The verdicts first: the job is done now; its files follow in this task (the page shows 生成中 until then).
-        mark_pending(folder)
+            if attempt:  # the durable queue: every file before the job is done
+                check(progress=80.0, stage="写出结果文件")
+                job_run.write_set(result, target / "out", argv=["ecozone", "worker", f"job={job_id}"])
         counts = {v: int(n) for v, n in pd.Series([r["verdict"] for r in records], dtype=object).value_counts().items()}
-        store.finish_job(
+        if not attempt:  # the verdicts first: the job is done now; its files follow in this task (the page shows 生成中 until then)
+            mark_pending(folder)
+        finished = store.finish_job(
             job_id,
             [(r["site_id"], str(r.get("name") or ""), r["verdict"]) for r in records],
             claim=claim,
             status="done",
             finished=now(),
             progress=100.0,
-            stage="完成（结果文件生成中）",
+            stage="完成" if attempt else "完成（结果文件生成中）",
             counts=counts,
             n_sites=len(records),
             rules_sha256=str(result.audit.get("rules", {}).get("sha256", "")),
+            result_dir=attempt,
             # The run's coverage line (missing layers, sites off the map) and the demo stamp come first.
             warnings=[*_coverage_notes(result.audit), *(_shown(w, inputs) for w in _messages(caught))],
         )
-        _write_files(job_run, result, folder, job_id, threaded)
+        if not finished:
+            raise ClaimLost("任务已由其他工作进程接管。", "the job was taken over by another worker")
+        if not attempt:
+            _write_files(job_run, result, folder, job_id, threaded)
+    except ClaimLost:
+        log.warning("screening %s: claim %s lost; this run publishes nothing", job_id, claim)
+        if attempt:
+            shutil.rmtree(target, ignore_errors=True)
     except Exception as exc:  # noqa: BLE001 - recorded for the page; never a traceback to the user
         if not isinstance(exc, EcozoneError):
             log.exception("screening %s failed", job_id)
-        shutil.rmtree(folder / ".staging", ignore_errors=True)
-        store.transition(job_id, ("running",), claim=claim, status="failed", finished=now(), stage="失败", error=_shown(_error_text(exc), job.inputs or []))
+        shutil.rmtree(target / ".staging", ignore_errors=True)
+        store.transition(job_id, ("running",), claim=claim, status="failed", finished=now(), stage="失败", error=_shown(_error_text(exc), inputs))

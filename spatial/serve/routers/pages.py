@@ -45,7 +45,7 @@ def site_page(request: Request, job_id: str, site_id: str, who: CurrentUser, sto
     job = visible_job(store, who, job_id)
     if job.status != "done":
         raise HTTPException(404)
-    web = views.job_dir(request, job.id) / "web"
+    web = views.result_dir(request, job) / "web"
     detail = json.loads((web / "detail.json").read_text(encoding="utf-8"))
     sites = {s["site_id"]: s for s in json.loads((web / "sites.json").read_text(encoding="utf-8"))}
     if site_id not in detail:

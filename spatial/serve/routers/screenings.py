@@ -96,7 +96,7 @@ def api_job(request: Request, job_id: str, who: CurrentUser, store: StoreDep) ->
 def api_sites_geojson(request: Request, job_id: str, who: CurrentUser, store: StoreDep) -> Response:
     """Return the screened sites in WGS84 with their verdicts (for the result map)."""
     job = visible_job(store, who, job_id)
-    path = views.job_dir(request, job.id) / "web" / "sites.geojson"
+    path = views.result_dir(request, job) / "web" / "sites.geojson"
     if job.status != "done" or not path.is_file():
         raise HTTPException(404)
     return FileResponse(path, media_type="application/geo+json")
@@ -106,7 +106,7 @@ def api_sites_geojson(request: Request, job_id: str, who: CurrentUser, store: St
 def api_file(request: Request, job_id: str, name: str, who: CurrentUser, store: StoreDep) -> Response:
     """One output file of a finished job (report.docx/.html/.xlsx, screening.gpkg, CSVs, map.html)."""
     job = visible_job(store, who, job_id)
-    folder = views.job_dir(request, job.id)
+    folder = views.result_dir(request, job)
     pending = files_state(folder) == "pending"  # a set being rewritten is not served half-way
     if job.status != "done" or pending or name not in {f["name"] for f in views.output_files(folder)}:  # matched, never joined as given
         raise HTTPException(404)
