@@ -10,7 +10,8 @@ cores within 4 GiB, class areas adding up to the province within 1e-4; the
 the whole generated province (wall, CPU, peak RSS), and, in the same run, the
 old exhaustive method and the level method on a central ``--fraction`` of it
 (``make_province.fraction_zoning``) for the ratio, plus the per-class area
-differences old → new on the demo.
+differences old → new on the demo, and the ``--raster-only`` overview of the
+whole province at ``--raster-res`` metres.
 
 Every measurement runs in a fresh child process so its peak RSS is its own:
 
@@ -34,7 +35,8 @@ shared machine slows every figure.
 Usage::
 
     python scripts/bench_suitability.py [--data /tmp/province] [--type chemical] [--demo-only] [--overlay-timeout 900]
-    python scripts/bench_suitability.py --province [--data /tmp/province] [--fraction 0.02] [--type chemical]
+    python scripts/bench_suitability.py --province [--data /tmp/province] [--fraction 0.02] [--type chemical] [--raster-res 500]
+    python scripts/bench_suitability.py --profile --data /tmp/province/fraction_0.05.gpkg   # per-stage wall, CPU, peak RSS
 """
 
 from __future__ import annotations
@@ -96,6 +98,81 @@ def child_suitability(data: str, ptype: str, method: str = "levels") -> dict[str
     return out
 
 
+def child_raster(data: str, ptype: str, res: float = 500.0) -> dict[str, Any]:
+    """Time the ``--raster-only RES`` overview (:func:`spatial.suitability_raster.raster_suitability`)."""
+    import warnings
+
+    from spatial.rules import load_rules
+    from spatial.suitability_raster import raster_suitability
+
+    warnings.simplefilter("ignore")
+    zoning = _zoning(data)
+    rules = load_rules()
+    t, c = time.perf_counter(), os.times()
+    g = raster_suitability(zoning, rules, ptype, res)
+    c2 = os.times()
+    return {
+        "suitability": time.perf_counter() - t, "cpu": (c2.user + c2.system) - (c.user + c.system), "cells": g.cells, "res": res,
+        "cells_vs_county": g.cells_m2 / g.county_m2 - 1.0, "table": g.table[["class", "area_km2", "pct"]].to_dict("records"), "rss": _rss_gib(),
+    }  # fmt: skip
+
+
+#: Stages timed by ``--profile``: functions of :mod:`spatial.suitability` looked up by name at call time.
+STAGES = ("_level_edges", "_run_tiles", "screen_points", "_rule_sets", "_dissolve", "equal_area", "_class_table")
+
+
+def child_stages(data: str, ptype: str) -> dict[str, Any]:
+    """Wall, CPU and peak RSS (``/proc`` sampled every 0.1 s) per stage of one levels run."""
+    import threading
+    import warnings
+    from collections import defaultdict
+
+    import spatial.suitability as S
+    from spatial.rules import load_rules
+
+    warnings.simplefilter("ignore")
+    peak = [0.0]
+
+    def rss() -> float:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 2**20
+
+    def sample() -> None:
+        while True:
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.1)
+
+    threading.Thread(target=sample, daemon=True).start()
+    stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
+
+    def wrap(name: str, fn: Any) -> Any:
+        def inner(*a: Any, **k: Any) -> Any:
+            label = name + ("[refine]" if name == "_level_edges" and k.get("near") is not None else "")
+            save, peak[0] = peak[0], rss()
+            t, c = time.perf_counter(), sum(os.times()[:2])
+            try:
+                return fn(*a, **k)
+            finally:
+                st = stats[label]
+                st[0] += 1
+                st[1] += time.perf_counter() - t
+                st[2] += sum(os.times()[:2]) - c
+                st[3] = max(st[3], peak[0])
+                peak[0] = max(save, peak[0])
+
+        return inner
+
+    for n in STAGES:
+        setattr(S, n, wrap(n, getattr(S, n)))
+    zoning = _zoning(data)
+    rules = load_rules()
+    t, c = time.perf_counter(), sum(os.times()[:2])
+    s = S.suitability(zoning, rules, ptype)
+    out = {"suitability": time.perf_counter() - t, "cpu": sum(os.times()[:2]) - c, "faces": s.faces, "screened": s.screened, "rss": _rss_gib()}
+    out["stages"] = {k: {"calls": v[0], "wall": round(v[1], 1), "cpu": round(v[2], 1), "peak_rss_gib": round(v[3], 2)} for k, v in stats.items()}
+    return out
+
+
 def child_exhaustive(data: str, ptype: str) -> dict[str, Any]:
     """Time the method before issue 28 (every edge cut everywhere): the baseline."""
     return child_suitability(data, ptype, "exhaustive")
@@ -138,11 +215,13 @@ def child_overlay(data: str, ptype: str) -> dict[str, Any]:
     return {"overlay": time.perf_counter() - t, "layers": layers, "pieces": len(acc), "rss": _rss_gib()}
 
 
-CHILDREN = {"suitability": child_suitability, "exhaustive": child_exhaustive, "cli": child_cli, "overlay": child_overlay}
+CHILDREN = {
+    "suitability": child_suitability, "exhaustive": child_exhaustive, "cli": child_cli, "overlay": child_overlay, "raster": child_raster, "stages": child_stages,
+}  # fmt: skip
 
 
-def _spawn(kind: str, data: str, ptype: str, timeout: float | None) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--data", data, "--type", ptype]
+def _spawn(kind: str, data: str, ptype: str, timeout: float | None, extra: Sequence[str] = ()) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--data", data, "--type", ptype, *extra]
     t = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
@@ -186,6 +265,8 @@ def province(a: argparse.Namespace) -> dict[str, Any]:
                              ("fraction_old", "exhaustive", str(frac)), ("fraction_new", "suitability", str(frac)),
                              ("province_new", "suitability", str(data))):  # fmt: skip
             runs.setdefault(key, []).append(_spawn(kind, d, a.type, None))
+    if a.raster_res:
+        runs["province_raster"] = [_spawn("raster", str(data), a.type, None, ["--raster-res", str(a.raster_res)])]
     for key, rs in runs.items():
         ok = [r for r in rs if "suitability" in r]
         if not ok:
@@ -226,10 +307,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--fraction", type=float, default=0.02, help="share of the province for the old-method baseline (--province)")
     p.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported (--province)")
     p.add_argument("--overlay-timeout", type=float, default=900.0, help="seconds before the province overlay baseline is stopped")
+    p.add_argument("--raster-res", type=float, default=500.0, help="cell size of the --raster-only overview on the whole province (--province; 0: skip)")
+    p.add_argument("--profile", action="store_true", help="per-stage wall, CPU and peak RSS of one levels run on --data (a province, a fraction file, or demo)")
     p.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
-        print(json.dumps(CHILDREN[a.child](a.data, a.type), default=str))
+        args = (a.data, a.type, a.raster_res) if a.child == "raster" else (a.data, a.type)
+        print(json.dumps(CHILDREN[a.child](*args), default=str))
+        return 0
+    if a.profile:
+        r = _spawn("stages", a.data, a.type, None)
+        r["load"] = os.getloadavg()
+        print(json.dumps(r, indent=2, default=str))
         return 0
     if a.province:
         r = province(a)
@@ -249,6 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"fraction {r['fraction']:g}: old {fo['suitability']:.1f} s wall / {fo['cpu']:.1f} s CPU, new {fn['suitability']:.1f} s / {fn['cpu']:.1f} s; "
                 f"ratio new/old {r['ratio_fraction_wall']:.3f} wall, {r['ratio_fraction_cpu']:.3f} CPU; "
                 f"old method on the whole province ≈ {r['old_province_extrapolated_s']:.0f} s (linear extrapolation)"
+            )
+        pr = r.get("province_raster", {})
+        if "suitability" in pr:
+            print(
+                f"province --raster-only {pr['res']:g}: {pr['suitability']:.1f} s wall, {pr['cpu']:.1f} s CPU, peak RSS {pr['rss']:.2f} GiB, "
+                f"{pr['cells']} cells (cells vs province area {pr['cells_vs_county']:+.1e})"
             )
         print("demo class areas new − old (m²): " + ", ".join(f"{c} {d:+.3f}" for c, d in r["demo_class_diff_m2"].items()))
         return 0

@@ -22,7 +22,7 @@ from pyproj import CRS
 from spatial.crs import CGCS2000, GEOD, to_crs_geoms
 from spatial.geometry import polygonal_part
 
-__all__ = ["SEGMENT_M", "SLIVER_WIDTH_M", "dissolve", "ellipsoidal_area", "geodesic_length", "significant_parts", "polygonal"]
+__all__ = ["SEGMENT_M", "SLIVER_WIDTH_M", "dissolve", "ellipsoidal_area", "equal_area", "geodesic_length", "significant_parts", "polygonal"]
 
 #: Edges longer than this (working-CRS metres) are split before measuring: Geod measures
 #: edges as geodesics, which bow away from straight Gauss-Kruger edges; at 200 m the lens
@@ -96,11 +96,50 @@ def ellipsoidal_area(geoms: np.ndarray | shapely.Geometry, crs: CRS) -> np.ndarr
     """
     arr = np.atleast_1d(np.asarray(geoms, dtype=object))
     geo = to_crs_geoms(shapely.segmentize(arr, SEGMENT_M), CRS.from_user_input(crs), CGCS2000)
+    # Karney's area sums the rings with their signs: a hole wound like its shell would be
+    # added, not taken away.  Shells counter-clockwise, holes clockwise first.
+    geo = shapely.orient_polygons(geo)
     out = np.zeros(len(geo))
     for i, g in enumerate(geo):  # one call per (dissolved) geometry; the ring maths runs in C
         if g is not None and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon", "GeometryCollection"):
             out[i] = abs(GEOD.geometry_area_perimeter(g)[0])
     return out
+
+
+def equal_area(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    """Ellipsoidal area (m², GRS80) of many polygons at once, through an equal-area projection.
+
+    The same long-edge split as :func:`ellipsoidal_area`, then every vertex is moved in one
+    call to a Lambert azimuthal equal-area projection of CGCS2000 (GRS80) centred on the
+    geometries, where planar area equals area on the ellipsoid; ``shapely.area`` then runs
+    in C for all geometries.  Straight 200 m edges in that projection and geodesics differ
+    by less than 1e-9 of the area (tested against :func:`ellipsoidal_area`).  For arrays of
+    many small polygons (faces of a partition), where the per-geometry loop of
+    :func:`ellipsoidal_area` dominates.
+
+    Parameters
+    ----------
+    geoms : ndarray of geometries
+        Polygonal geometries in ``crs`` (projected).
+    crs : pyproj.CRS
+        Their CRS.
+
+    Returns
+    -------
+    ndarray of float
+        Areas in square metres (0 for non-polygonal geometries).
+    """
+    from pyproj.crs import ProjectedCRS
+    from pyproj.crs.coordinate_operation import LambertAzimuthalEqualAreaConversion
+
+    arr = np.atleast_1d(np.asarray(geoms, dtype=object))
+    if not len(arr):
+        return np.zeros(0)
+    src = CRS.from_user_input(crs)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(arr)
+    centre = to_crs_geoms(np.array([shapely.Point((xmin + xmax) / 2, (ymin + ymax) / 2)], dtype=object), src, CGCS2000)[0]
+    laea = ProjectedCRS(LambertAzimuthalEqualAreaConversion(round(centre.y, 3), round(centre.x, 3)), geodetic_crs=CGCS2000)
+    return shapely.area(to_crs_geoms(shapely.segmentize(arr, SEGMENT_M), src, laea))
 
 
 def geodesic_length(geoms: np.ndarray | shapely.Geometry, crs: CRS) -> np.ndarray:

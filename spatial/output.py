@@ -83,6 +83,7 @@ __all__ = [
     "suitability_table",
     "write_suitability",
     "write_suitability_raster",
+    "write_suitability_grid",
 ]
 
 #: Above this many sites a screening writes GeoParquet unless ``--format gpkg`` is given.
@@ -589,11 +590,7 @@ def write_suitability_raster(result: Suitability, path: Path, resolution: float,
                 bt = Affine(resolution, 0.0, float(xmin), 0.0, -resolution, top)
                 features.rasterize(zip(parts[idx], codes[idx], strict=True), out=arr, transform=bt, dtype=np.uint8)
             dst.write(arr, 1, window=rasterio.windows.Window(0, row0, width, rows))
-        cmap = {0: (255, 255, 255, 0)}
-        for i, c in enumerate(CLASSES):
-            h = colours[c].lstrip("#")
-            cmap[i + 1] = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), 255)
-        dst.write_colormap(1, cmap)
+        dst.write_colormap(1, _class_colormap(colours))
         dst.update_tags(
             project_type=result.project_type,
             classes="; ".join(f"{i + 1}={c} {class_zh(c, result.max_slope or 25.0)}" for i, c in enumerate(CLASSES)),
@@ -602,6 +599,62 @@ def write_suitability_raster(result: Suitability, path: Path, resolution: float,
         )
         dst.set_band_description(1, f"suitability class code ({result.project_type})")
     return path
+
+
+def _class_colormap(colours: Mapping[str, str]) -> dict[int, tuple[int, int, int, int]]:
+    """GeoTIFF colour table of the class codes (0 transparent)."""
+    cmap = {0: (255, 255, 255, 0)}
+    for i, c in enumerate(CLASSES):
+        h = colours[c].lstrip("#")
+        cmap[i + 1] = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), 255)
+    return cmap
+
+
+def write_suitability_grid(results: list[Any], out_dir: Path, colours: Mapping[str, str], *, force: bool = False) -> dict[str, Path]:
+    """Write the ``--raster-only`` overview: the GeoTIFF(s) of class codes and the CSV(s); no GeoPackage or map.
+
+    Parameters
+    ----------
+    results : list of RasterSuitability
+        One per project type (:func:`spatial.suitability_raster.raster_suitability`).
+    out_dir : Path
+        Output directory.
+    colours : mapping
+        Class -> colour of the GeoTIFF colour table.
+    force : bool, default False
+        Overwrite.
+
+    Returns
+    -------
+    dict
+        Name -> path.
+    """
+    import rasterio
+
+    files = {k: v for k, v in suitability_outputs(out_dir, [r.project_type for r in results], with_map=False).items() if k != "gpkg"}
+    ensure_writable(list(files.values()), force)
+    for r in results:
+        h, w = r.codes.shape
+        profile = {
+            "driver": "GTiff", "width": w, "height": h, "count": 1, "dtype": "uint8", "nodata": 0, "crs": r.crs.to_wkt(),
+            "transform": r.transform, "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
+        }  # fmt: skip
+        if w * h > 4 * 10**6:
+            profile["BIGTIFF"] = "IF_SAFER"
+        with atomic_output(files[f"tif:{r.project_type}"], force=force) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(r.codes, 1)
+            dst.write_colormap(1, _class_colormap(colours))
+            dst.update_tags(
+                project_type=r.project_type,
+                classes="; ".join(f"{i + 1}={c} {class_zh(c, r.max_slope or 25.0)}" for i, c in enumerate(CLASSES)),
+                nodata_meaning="0 = outside the county",
+                notes=" ".join(r.notes),
+            )
+            dst.set_band_description(1, f"suitability class code at the cell centre ({r.project_type}), approximate to one cell")
+    write_csv(files["csv"], suitability_table(results), force=force)
+    if "summary" in files:
+        write_csv(files["summary"], _summary(results), force=force)
+    return files
 
 
 def write_suitability(

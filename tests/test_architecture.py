@@ -74,6 +74,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.validate",
             "spatial.convert",
             "spatial.suitability",
+            "spatial.suitability_raster",
             "spatial.alternatives",
             "spatial.compare",
         ),

@@ -49,3 +49,19 @@ def test_significant_parts_drops_slivers_but_keeps_thin_real_pieces() -> None:
     kept, m2, n_noise, noise_m2 = significant_parts(np.array([shapely.union(sliver, real)]), crs, tolerance_m2=1.0)
     assert n_noise == 1 and noise_m2 == pytest.approx(0.1, rel=1e-3)
     assert m2[0] == pytest.approx(ellipsoidal_area(real, crs)[0]) and shapely.area(kept[0]) == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("hole_ccw", [True, False])
+@pytest.mark.parametrize("shell_ccw", [True, False])
+def test_hole_is_subtracted_whatever_the_ring_orientation(shell_ccw: bool, hole_ccw: bool) -> None:
+    """A 4 km square with a 2 km hole is 12 km² however its rings are wound (GIS files wind them either way)."""
+    def ring(box: shapely.Polygon, ccw: bool) -> np.ndarray:
+        xy = shapely.get_coordinates(shapely.orient_polygons(box).exterior)
+        return xy if ccw else xy[::-1]
+
+    outer, inner = km_box(0, 0, 4, 4), km_box(1, 1, 3, 3)
+    holed = shapely.Polygon(ring(outer, shell_ccw), [ring(inner, hole_ccw)])
+    want = ellipsoidal_area(outer, CRS(TOY_CRS))[0] - ellipsoidal_area(inner, CRS(TOY_CRS))[0]
+    got = ellipsoidal_area(holed, CRS(TOY_CRS))[0]
+    assert got == pytest.approx(want, rel=1e-9)
+    assert got == pytest.approx(12e6, rel=5e-3)  # a projected 12 km² stays 12 km² within scale error

@@ -268,3 +268,97 @@ def test_dask_tiles_give_the_same_classes(demo_zoning):
     assert remote.faces == local.faces
     key = ["class", "rules"]
     assert local.areas[key].sort_values(key).to_numpy().tolist() == remote.areas[key].sort_values(key).to_numpy().tolist()
+
+
+def test_equal_area_is_the_geodesic_area():
+    """Areas through the equal-area projection agree with Karney's geodesic areas within 1e-8 (holes, far from the centre)."""
+    from spatial.measure import ellipsoidal_area, equal_area
+
+    rng = np.random.default_rng(11)
+    t = np.linspace(0, 2 * np.pi, 300, endpoint=False)
+    out = []
+    for cx, cy in rng.uniform([100_000, 2_300_000], [800_000, 2_800_000], (12, 2)):  # EPSG:4547, across Guangdong
+        r = 5_000 + 1_500 * np.sin(5 * t) + rng.normal(0, 50, len(t))
+        shell = np.column_stack([cx + r * np.cos(t), cy + r * np.sin(t)])
+        hole = np.column_stack([cx + 1_000 * np.cos(t), cy + 1_000 * np.sin(t)])[::-1]
+        out.append(shapely.Polygon(shell, [hole]))
+    g = shapely.orient_polygons(np.array(out, dtype=object))
+    a, b = ellipsoidal_area(g, "EPSG:4547"), equal_area(g, "EPSG:4547")
+    assert np.allclose(a, b, rtol=1e-8, atol=0)
+    assert not np.allclose(b, shapely.area(g), rtol=1e-5)  # the projected area differs: this is really ellipsoidal
+
+
+@pytest.mark.slow
+def test_batches_give_the_same_partition(demo_zoning):
+    """Taking the tiles through the levels in small batches changes no face, verdict or area."""
+    from spatial.rules import load_rules
+    from spatial.suitability import iter_levels, partition_levels, resolve_rules
+
+    rules = resolve_rules(load_rules(), demo_zoning)
+    one = partition_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=10**9)
+    assert len(list(iter_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=10**9))) == 1
+    many = partition_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=150_000)
+    assert len(set(many.tile.tolist())) > 4
+    assert len(one.faces) == len(many.faces)
+
+    batches = list(iter_levels(demo_zoning, rules, "tourism", tile_m=8000.0, threads=1, batch_vertices=150_000))
+    assert len(batches) > 1 and sum(len(b.faces) for b in batches) == len(many.faces)
+
+    def by_verdict(lv):
+        return {v: float(shapely.area(lv.faces[lv.verdicts == v]).sum()) for v in set(lv.verdicts)}
+
+    a, b = by_verdict(one), by_verdict(many)
+    assert a.keys() == b.keys()
+    assert all(b[v] == pytest.approx(a[v], rel=1e-9, abs=1e-3) for v in a)
+
+
+@pytest.mark.slow
+def test_raster_overview_agrees_with_the_partition_at_cell_centres(demo_zoning):
+    """--raster-only: every cell takes the engine's class at its centre, the class of the exact area holding that centre."""
+    from spatial.rules import load_rules
+    from spatial.suitability_raster import raster_suitability
+
+    rules = load_rules()
+    res = 800.0
+    grid = raster_suitability(demo_zoning, rules, "tourism", res)
+    exact = suitability(demo_zoning, rules, "tourism")
+    rows, cols = np.nonzero(grid.codes)
+    assert grid.cells == len(rows) > 1000
+    pts = shapely.points(grid.transform.c + (cols + 0.5) * res, grid.transform.f - (rows + 0.5) * res)
+    geoms = np.asarray(exact.areas.geometry.values, dtype=object)
+    p, f = shapely.STRtree(geoms).query(pts, predicate="within")
+    edges = shapely.boundary(geoms)
+    far = shapely.distance(pts[p], edges[f]) > exact.tolerance_m  # a centre on an area edge may go either way
+    want = np.array([CLASSES.index(c) + 1 for c in exact.areas["class"].to_numpy()[f]])
+    assert far.sum() > 0.95 * len(rows)
+    assert (grid.codes[rows[p], cols[p]][far] == want[far]).all()
+    # class areas: right to about half a cell along the edges; the cells add up to themselves
+    assert grid.table["area_km2"].sum() * 1e6 == pytest.approx(grid.cells_m2, rel=1e-12)
+    assert grid.cells_m2 == pytest.approx(grid.county_m2, rel=0.01)
+    a = exact.table.set_index("class")["area_km2"]
+    b = grid.table.set_index("class")["area_km2"]
+    assert set(b.index) <= set(a.index)
+    assert np.allclose(b.reindex(a.index).fillna(0).to_numpy(), a.to_numpy(), rtol=0.2, atol=10.0)
+
+
+@pytest.mark.slow
+def test_raster_only_cli_writes_the_grid_and_table(tmp_path):
+    """``ecozone suitability --raster-only RES`` writes the GeoTIFF and CSV only, says it is approximate, and codes match the table."""
+    import pandas as pd
+    import rasterio
+    from click.testing import CliRunner
+
+    from spatial.cli import cli
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["suitability", "-t", "tourism", "--zoning", "demo", "--raster-only", "1000", "--out", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert (out / "suitability.tif").exists() and (out / "suitability.csv").exists()
+    assert not (out / "suitability.gpkg").exists() and not (out / "suitability.html").exists()
+    assert "approximate to one cell" in res.output
+    with rasterio.open(out / "suitability.tif") as src:
+        codes = src.read(1)
+        assert src.res == (1000.0, 1000.0)
+    table = pd.read_csv(out / "suitability.csv")
+    present = set(table.loc[table["code"] > 0, "code"])
+    assert set(np.unique(codes[codes > 0]).tolist()) == present

@@ -38,6 +38,14 @@ __all__ = ["command"]
     default=None,
     help="Dask scheduler address (调度器地址), e.g. tcp://host:8786: tiles are noded on its workers; same result as local.",
 )
+@click.option(
+    "--raster-only",
+    "raster_only",
+    type=click.FloatRange(min=0.01, min_open=False),
+    metavar="RES",
+    default=None,
+    help="Overview on RES-metre cells (栅格概览): the engine screens every cell centre; approximate to one cell; writes only the GeoTIFF and CSV.",
+)
 def command(
     project_types: tuple[str, ...],
     zoning: Path | None,
@@ -51,6 +59,7 @@ def command(
     no_map: bool,
     threads: int | None,
     scheduler: str | None,
+    raster_only: float | None,
 ) -> None:
     """Partition the county by the verdict a site of each project type would get (选址适宜性分区).
 
@@ -65,7 +74,7 @@ def command(
         working_on("zoning", zoning)
         z = load_zoning_cached(zoning)
         if "boundary" in z.layers and len(z.layers["boundary"]):  # before any work: a 0.01 m raster is 10^13 cells
-            check_raster(tuple(z.layers["boundary"].total_bounds), resolution)
+            check_raster(tuple(z.layers["boundary"].total_bounds), raster_only or resolution)
         terrain = None
         if dem is not None:
             from spatial.terrain import load_terrain_for_zoning
@@ -74,18 +83,39 @@ def command(
             terrain = load_terrain_for_zoning(dem, z, dem_min_coverage)
         ruleset = resolve_rules(ruleset, z)
         prepared = prepare_zoning(z, ruleset.types)
-        results = []
-        for t in project_types:
-            with progress_bar(f"适宜性 {t}") as tick:
-                results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick, scheduler=scheduler))
-        working_on("outputs", out)
-        from maps.style import SUITABILITY_COLOURS
+        if raster_only is not None:
+            from maps.style import SUITABILITY_COLOURS
+            from spatial.output import write_suitability_grid
+            from spatial.suitability_raster import raster_suitability
 
-        files = write_suitability(results, oset.staging, SUITABILITY_COLOURS, resolution=resolution, force=force, with_map=not no_map)
-        if "map" in files:
-            from maps.siting_map import save_suitability_map
+            grids = []
+            for t in project_types:
+                with progress_bar(f"适宜性栅格 {t}") as tick:
+                    grids.append(
+                        raster_suitability(z, ruleset, t, raster_only, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick)
+                    )
+            working_on("outputs", out)
+            files = write_suitability_grid(grids, oset.staging, SUITABILITY_COLOURS, force=force)
+            results = []
+        else:
+            grids = []
+            results = []
+            for t in project_types:
+                with progress_bar(f"适宜性 {t}") as tick:
+                    results.append(suitability(z, ruleset, t, terrain=terrain, max_slope=max_slope, prepared=prepared, threads=threads, progress=tick, scheduler=scheduler))
+            working_on("outputs", out)
+            from maps.style import SUITABILITY_COLOURS
 
-            save_suitability_map(z, results, files["map"], force=force)
+            files = write_suitability(results, oset.staging, SUITABILITY_COLOURS, resolution=resolution, force=force, with_map=not no_map)
+            if "map" in files:
+                from maps.siting_map import save_suitability_map
+
+                save_suitability_map(z, results, files["map"], force=force)
+    for g in grids:
+        parts = [f"{row.class_zh} {row.area_km2:.2f} km² ({row.pct:.1f}%)" for row in g.table.itertuples()]
+        click.echo(f"{g.project_type_input}（{g.project_type}）：" + "；".join(parts) + f"；{g.cells} 个格网")
+        for n in g.notes:
+            click.echo(f"  {n}")
     for r in results:
         parts = [f"{row.class_zh} {row.area_km2:.2f} km² ({row.pct:.1f}%)" for row in r.table.itertuples()]
         total = r.table["area_km2"].sum() * 1e6
