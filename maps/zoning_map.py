@@ -64,6 +64,7 @@ __all__ = [
     "build_map",
     "map_style",
     "marker_svg",
+    "HATCH_DEFS",
     "save_map",
     "display_tolerance",
     "display_geometries",
@@ -691,6 +692,8 @@ _HATCH_DEFS = (
     '<rect width="7" height="7" fill="#e60000" fill-opacity="0.07"/>'
     '<line x1="0" y1="0" x2="0" y2="7" stroke="#e60000" stroke-width="1.6" stroke-opacity="0.8"/></pattern></defs></svg>'
 )
+#: The red line's hatch pattern, for other pages that draw ``map_style`` (the web app's maps).
+HATCH_DEFS = _HATCH_DEFS
 _NORTH_SVG = (
     '<svg width="26" height="40" viewBox="0 0 26 40" role="img" aria-label="指北针 north">'
     '<path d="M13 2 L21 24 L13 19 Z" fill="#fff" stroke="#111" stroke-width="1.2"/>'

@@ -41,6 +41,8 @@ __all__ = [
     "nearest_pieces",
     "site_facts",
     "layer_facts",
+    "FactsIndex",
+    "LayerIndex",
     "feature_facts",
     "where_mask",
     "directions",
@@ -269,7 +271,9 @@ def _pieces(geoms: np.ndarray, size: int = PIECE_VERTICES) -> tuple[np.ndarray, 
     return np.concatenate([pieces, parts[is_point]]), np.concatenate([piece_owner, owner[is_point]])
 
 
-def nearest_pieces(sg: np.ndarray, fg: np.ndarray, tree: shapely.STRtree | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nearest_pieces(
+    sg: np.ndarray, fg: np.ndarray, tree: shapely.STRtree | None = None, outline: tuple[np.ndarray, np.ndarray, shapely.STRtree] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest feature of every site: index (-1 when none), distance (0 inside) and a nearest piece (for bearings).
 
     Sites inside a feature are found with one predicate query (prepared);
@@ -283,6 +287,9 @@ def nearest_pieces(sg: np.ndarray, fg: np.ndarray, tree: shapely.STRtree | None 
         Feature geometries in the same CRS.
     tree : shapely.STRtree, optional
         A tree over ``fg`` when the caller already has one.
+    outline : (ndarray, ndarray, STRtree), optional
+        The boundary pieces of ``fg``, the feature each comes from and their tree, made beforehand
+        (:class:`LayerIndex`); cut here when absent.
 
     Returns
     -------
@@ -303,8 +310,9 @@ def nearest_pieces(sg: np.ndarray, fg: np.ndarray, tree: shapely.STRtree | None 
     dist[s[first]] = 0.0
     out = np.flatnonzero(nf < 0)
     if len(out):
-        pieces, owner = _pieces(fg)
-        idx, d = shapely.STRtree(pieces).query_nearest(sg[out], all_matches=False, return_distance=True)
+        pieces, owner, ptree = outline if outline is not None else (*_pieces(fg), None)
+        ptree = ptree if ptree is not None else shapely.STRtree(pieces)
+        idx, d = ptree.query_nearest(sg[out], all_matches=False, return_distance=True)
         nf[out[idx[0]]] = owner[idx[1]]
         dist[out[idx[0]]] = d
         piece[out[idx[0]]] = pieces[idx[1]]
@@ -332,13 +340,16 @@ def _dissolved_overlap(site_geoms: np.ndarray, feat_geoms: np.ndarray, s: np.nda
 
 def _measure(
     sg: np.ndarray, ids: np.ndarray, dims: np.ndarray, site_area: np.ndarray, crs: CRS, name: str, layer: gpd.GeoDataFrame,
-    spec: Any,
+    spec: Any, ready: LayerIndex | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """Facts of every site against the features of one layer (one vectorised pass; overlaps dissolved per site)."""
+    """Facts of every site against the features of one layer (one vectorised pass; overlaps dissolved per site).
+
+    ``ready`` holds the layer's geometries, labels and trees made beforehand (:class:`FactsIndex`).
+    """
     n = len(sg)
-    fg = np.asarray(layer.geometry.values, dtype=object)
-    label, code = _labels(pd.DataFrame(layer.drop(columns=layer.geometry.name)), spec)
-    tree = shapely.STRtree(fg)
+    if ready is None:
+        ready = LayerIndex.of(layer, spec, outline=False)
+    fg, label, code, tree = ready.geoms, ready.label, ready.code, ready.tree
     s, f = tree.query(sg, predicate="intersects") if n else (np.zeros(0, int), np.zeros(0, int))
     order = np.lexsort((f, s))
     s, f = s[order], f[order]
@@ -354,7 +365,7 @@ def _measure(
     if line.any():
         geo = to_crs_geoms(overlap[line], crs, CGCS2000)
         length[line] = [GEOD.geometry_length(g) for g in geo]  # noqa: C416 - pyproj measures one geometry per call
-    nf, dist, piece = nearest_pieces(sg, fg, tree)
+    nf, dist, piece = nearest_pieces(sg, fg, tree, ready.outline)
     ok = nf >= 0
     bearing = np.full(n, np.nan)
     edge = np.full(n, np.nan)
@@ -388,7 +399,82 @@ def _measure(
     )
 
 
-def layer_facts(sites: gpd.GeoDataFrame, zoning: Any, layers: list[str] | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class LayerIndex:
+    """One layer's arrays for :func:`layer_facts`: geometries, display names and codes, and search trees.
+
+    Attributes
+    ----------
+    geoms : ndarray
+        Feature geometries (working CRS).
+    label, code : ndarray of str
+        Display name and code per feature.
+    tree : shapely.STRtree
+        Tree over ``geoms``.
+    outline : (ndarray, ndarray, STRtree) or None
+        The features' short boundary pieces, the feature each comes from, and their tree
+        (None: cut when first needed).
+    """
+
+    geoms: np.ndarray
+    label: np.ndarray
+    code: np.ndarray
+    tree: shapely.STRtree
+    outline: tuple[np.ndarray, np.ndarray, shapely.STRtree] | None
+
+    @classmethod
+    def of(cls, layer: gpd.GeoDataFrame, spec: Any, *, outline: bool = True) -> LayerIndex:
+        """Build the arrays of one layer.
+
+        Parameters
+        ----------
+        layer : GeoDataFrame
+            The layer (working CRS).
+        spec : LayerSpec or None
+            Its spec (name and code fields).
+        outline : bool, default True
+            Cut the boundary pieces now (a server answering many checks) or leave them to the first use.
+
+        Returns
+        -------
+        LayerIndex
+            Ready for :func:`layer_facts`.
+        """
+        fg = np.asarray(layer.geometry.values, dtype=object)
+        label, code = _labels(pd.DataFrame(layer.drop(columns=layer.geometry.name)), spec)
+        cut = None
+        if outline:
+            pieces, owner = _pieces(fg) if len(fg) else (np.zeros(0, dtype=object), np.zeros(0, dtype=np.intp))
+            cut = (pieces, owner, shapely.STRtree(pieces))
+        return cls(fg, label, code, shapely.STRtree(fg), cut)
+
+
+class FactsIndex:
+    """The per-layer arrays :func:`layer_facts` needs, made once for a zoning and reused for every call.
+
+    Answers are the same as without it; a warm server keeps one per zoning version so that
+    the facts of one drawn site do not rebuild every layer's names, trees and outlines.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        The zoning package.
+    """
+
+    def __init__(self, zoning: Any) -> None:
+        self.zoning = zoning
+        self.layers: dict[str, LayerIndex] = {
+            name: LayerIndex.of(zoning.layers[name], zoning.spec(name) if hasattr(zoning, "spec") else None)
+            for name in _fact_layers(zoning, None)
+        }
+
+
+def _fact_layers(zoning: Any, layers: list[str] | None) -> list[str]:
+    """Layers with facts: the given (default all) non-empty ones but :data:`SKIP_LAYERS`."""
+    return [k for k in (layers or list(zoning.layers)) if k not in SKIP_LAYERS and k in zoning.layers and len(zoning.layers[k])]
+
+
+def layer_facts(sites: gpd.GeoDataFrame, zoning: Any, layers: list[str] | None = None, *, index: FactsIndex | None = None) -> pd.DataFrame:
     """Inside/overlap/nearest facts for every site x zoning layer.
 
     Parameters
@@ -399,6 +485,8 @@ def layer_facts(sites: gpd.GeoDataFrame, zoning: Any, layers: list[str] | None =
         The zoning package.
     layers : list of str, optional
         Layers to measure (default: every non-empty layer but the boundary).
+    index : FactsIndex, optional
+        The layers' arrays made beforehand for this ``zoning`` (same answers, less work per call).
 
     Returns
     -------
@@ -415,9 +503,12 @@ def layer_facts(sites: gpd.GeoDataFrame, zoning: Any, layers: list[str] | None =
     crs = CRS.from_user_input(zoning.crs)
     dims = shapely.get_dimensions(sg)
     site_area = np.where(dims == 2, ellipsoidal_area(sg, crs), np.nan) if n else np.zeros(0)
-    names = [k for k in (layers or list(zoning.layers)) if k not in SKIP_LAYERS and k in zoning.layers and len(zoning.layers[k])]
+    names = _fact_layers(zoning, layers)
+    ready = index.layers if index is not None and index.zoning is zoning else {}
     frames = [  # a handful of layers; each is one vectorised pass over all sites
-        _measure(sg, ids, dims, site_area, crs, name, zoning.layers[name], zoning.spec(name) if hasattr(zoning, "spec") else None)
+        _measure(
+            sg, ids, dims, site_area, crs, name, zoning.layers[name], zoning.spec(name) if hasattr(zoning, "spec") else None, ready.get(name)
+        )
         for name in names
     ]
     if not frames:

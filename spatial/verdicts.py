@@ -61,8 +61,11 @@ def annotate_hits(hits: pd.DataFrame, site_types: pd.Series, rules: RuleSet) -> 
         return out
     by_id = {r.id: r for r in rules}
     ptype = out["site_id"].map(site_types).astype(object).to_numpy()
-    key = pd.MultiIndex.from_arrays([out["rule_id"].astype(object).to_numpy(), ptype])
-    codes, labels = pd.factorize(key)
+    # Distinct (rule, type) pairs from two flat factorisations (no MultiIndex: cheap for one site too).
+    rcode, rids = pd.factorize(out["rule_id"].astype(object).to_numpy())
+    tcode, tvals = pd.factorize(ptype, use_na_sentinel=False)
+    pair, codes = np.unique(rcode.astype(np.int64) * max(len(tvals), 1) + tcode, return_inverse=True)
+    labels = [(rids[p // max(len(tvals), 1)], tvals[p % max(len(tvals), 1)]) for p in pair]
     table = {"level": [], "sources": [], "exemption": [], "conditions_zh": []}
     for rid, t in labels:  # a handful of distinct (rule, type) pairs
         rule = by_id.get(rid)

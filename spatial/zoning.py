@@ -15,6 +15,7 @@ metric working CRS chosen from the boundary, and cleaned.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -143,11 +144,16 @@ def display_path(path: str | os.PathLike[str] | None) -> str:
     """
     if path is None:
         return f"{demo_zoning_path().name}（ecozone 内置数据 bundled）"
+    return _display_path(os.fspath(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(path: str) -> str:
+    """:func:`display_path` of one path, remembered: every screening's audit names each layer's file (two ``realpath`` calls each)."""
     p = Path(path)
-    bundled = demo_zoning_path().parent
-    if p.resolve().parent == bundled.resolve():
+    if p.resolve().parent == demo_zoning_path().parent.resolve():
         return f"{p.name}（ecozone 内置数据 bundled）"
-    return str(path)
+    return path
 
 
 @dataclass

@@ -8,6 +8,7 @@ see 禁止, download the report, and see verdict markers on the map.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -218,4 +219,56 @@ def test_live_verdict_while_drawing_changes_when_moved_out(server: str, browser_
     assert "限制" in page.inner_text("#live-verdict")
     jobs = page.evaluate("() => fetch('/api/screenings', {headers: {Accept: 'application/json'}}).then(r => r.json())")
     assert not any(j.get("n_sites") == 1 and "拟建厂房" in str(j) for j in jobs)
+    assert blocked == [] and errors == []
+
+
+#: Identifiers that have a Chinese label (layers, unit categories, project types, verdicts): never shown raw on the result pages.
+_RAW_IDS = re.compile(
+    r"\b(redline|protected_area|water_source|control_unit|farmland|urban_boundary|corridor|industrial_park|industrial|chemical|"
+    r"residential_estate|residential|priority|key|general|prohibited|restricted|notice|compatible)\b"
+)
+
+
+@pytest.mark.slow
+def test_result_map_has_legend_labels_symbols_and_no_raw_identifiers(server: str, browser_page, tmp_path: Path) -> None:
+    """The result map is map.html's: zoning legend and verdict symbols (under the map), a label per site, the hatched red line; all text Chinese."""
+    page, blocked, errors = browser_page
+    page.goto(server + "/")
+    page.wait_for_selector("#map[data-zoning-loaded]")
+    page.set_input_files("#files", str(demo_sites_path()))
+    page.click("#submit")
+    _wait_result(page)
+    table = _table(page)
+    page.wait_for_selector(".eco-legend")
+    legend = page.inner_text(".eco-legend")
+    for word in ("图例", "生态保护红线", "永久基本农田", "优先保护单元", "重点管控单元", "一般管控单元", "城镇开发边界", "项目选址结论"):
+        assert word in legend, word
+    rows = page.eval_on_selector_all(".eco-legend .eco-lg-row[data-verdict]", "rs => rs.map(r => [r.dataset.verdict, r.innerText.trim(), !!r.querySelector('svg.eco-marker')])")
+    assert rows == [["prohibited", "禁止", True], ["restricted", "限制", True], ["notice", "关注", True], ["compatible", "符合", True]]
+    # The land red line: red outline filled with the hatch pattern, not a solid fill.
+    assert page.locator("pattern#eco-hatch-red").count() == 1
+    assert page.locator("path.leaflet-interactive[fill='url(#eco-hatch-red)']").count() > 0
+    # One label per site (its id), names from zoom 12 on.
+    ids = page.eval_on_selector_all(".eco-site-label .eco-lbl-id", "ls => ls.map(l => l.textContent)")
+    assert sorted(ids) == sorted(table)
+    # Point sites carry their verdict's symbol (✕ ▲ ◆ ●): the icon's shape names the same verdict as the table.
+    marks = page.eval_on_selector_all(
+        ".eco-mark.verdict-marker", "ms => ms.map(m => [m.className, m.querySelector('svg.eco-marker').getAttribute('data-verdict')])"
+    )
+    assert marks and all(f"verdict-{v}" in cls for cls, v in marks)
+    assert {v for _, v in marks} <= {v for v, _ in table.values()}
+    box = page.locator(".mapcard").bounding_box()
+    assert box is not None
+    page.screenshot(path=str(tmp_path / "serve_result.png"), full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": box["y"] + box["height"] + 16})
+    assert not page.locator(".eco-near").count()
+    page.evaluate("() => window.ecozoneMap.setZoom(13, {animate: false})")
+    page.wait_for_selector("#map.eco-near")
+    assert page.locator(".eco-site-label .eco-lbl-name:visible").count() > 0
+    text = page.inner_text("main")
+    assert not _RAW_IDS.search(text), _RAW_IDS.search(text)
+    # The 逐项对照 of a site in a control unit: layer names, categories and types in Chinese too.
+    page.click("#verdicts tbody tr:first-child a:text-is('逐项对照')")
+    page.wait_for_selector("h2:text-is('环境管控单元准入清单')")
+    site_text = page.inner_text("main")
+    assert "管控单元" in site_text and not _RAW_IDS.search(site_text), _RAW_IDS.search(site_text)
     assert blocked == [] and errors == []

@@ -117,3 +117,67 @@ def test_without_facts_same_verdict(served) -> None:
     lean = _check(client, [_geo(inside)], facts=False).json()["sites"][0]
     assert lean["facts"] == [] and full["facts"]
     assert (lean["verdict"], [f["rule_id"] for f in lean["findings"]]) == (full["verdict"], [f["rule_id"] for f in full["findings"]])
+
+
+def _job_answers(frame) -> list[tuple[str, list[str]]]:
+    """Per site, the verdict and the rule ids of its findings from a screening job (the web worker's and the CLI's path)."""
+    from spatial import load_zoning
+    from spatial.job import ScreeningJob
+
+    result = ScreeningJob(frame, load_zoning()).screen()
+    hits = result.hits
+    return [
+        (str(v), sorted(hits.loc[hits["site_id"].astype(str) == str(sid), "rule_id"].astype(str)))
+        for sid, v in zip(result.sites["site_id"], result.sites["verdict"], strict=True)
+    ]
+
+
+def _check_answers(client: TestClient, geoms: list[dict], project_type: str) -> list[tuple[str, list[str]]]:
+    body = _check(client, geoms, project_type, facts=False).json()
+    return [(s["verdict"], sorted(f["rule_id"] for f in s["findings"])) for s in body["sites"]]
+
+
+@pytest.mark.slow
+def test_check_answers_equal_the_screening_job_on_the_demo_sites(served) -> None:
+    """Every demo site (points, lines, polygons, each type), checked in WGS84: the job's verdict and findings, site by site."""
+    import geopandas as gpd
+
+    from spatial.zoning import demo_sites_path
+
+    client, _ = served
+    sites = gpd.read_file(demo_sites_path()).to_crs(4326)
+    sites["site_id"] = sites["site_id"].astype(str)
+    expected = dict(zip(sites["site_id"], _job_answers(sites[["site_id", "project_type", "geometry"]]), strict=True))
+    assert {v for v, _ in expected.values()} >= {"prohibited", "restricted", "compatible"}  # the set exercises the verdicts
+    for ptype, group in sites.groupby("project_type", sort=False):
+        for start in range(0, len(group), MAX_CHECK_SITES):
+            part = group.iloc[start : start + MAX_CHECK_SITES]
+            got = _check_answers(client, [shapely.geometry.mapping(g) for g in part.geometry], str(ptype))
+            assert got == [expected[s] for s in part["site_id"]], ptype
+
+
+@pytest.mark.slow
+def test_check_answers_equal_the_screening_job_on_random_parcels(served) -> None:
+    """Hypothesis: rectangles and points anywhere over the demo county (some partly off the map), any of four types."""
+    import geopandas as gpd
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from spatial import load_zoning
+
+    client, _ = served
+    x0, y0, x1, y1 = load_zoning().layers["boundary"].total_bounds
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        fx=st.floats(0.0, 1.0), fy=st.floats(0.0, 1.0), w=st.floats(0.0, 3000.0), h=st.floats(1.0, 3000.0),
+        ptype=st.sampled_from(["工业", "化工", "住宅", "养殖"]),
+    )  # fmt: skip
+    def one(fx: float, fy: float, w: float, h: float, ptype: str) -> None:
+        x, y = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
+        geom = shapely.Point(x, y) if w < 1.0 else shapely.box(x, y, x + w, y + h)
+        ll = to_lonlat(geom)
+        frame = gpd.GeoDataFrame({"site_id": ["P1"], "project_type": [ptype]}, geometry=[ll], crs=4326)
+        assert _check_answers(client, [shapely.geometry.mapping(ll)], ptype) == _job_answers(frame)
+
+    one()

@@ -77,13 +77,14 @@ class ScreeningResult:
         cols = ["site_id", "code", "name", "category", "prohibited", "requirements", *DIMENSIONS, "overlap_m2", "overlap_pct", "length_m"]
         if pairs is None or not len(pairs):
             return pd.DataFrame(columns=cols)
-        ua = self.zoning["control_unit"].drop(columns="geometry").reset_index(drop=True)
-        out = pd.DataFrame({"site_id": self.sites["site_id"].to_numpy()[pairs["s"].to_numpy()]})
+        ua = self.zoning["control_unit"]  # columns read by position: the whole layer is never copied
+        f = pairs["f"].to_numpy()
+        out: dict[str, Any] = {"site_id": self.sites["site_id"].to_numpy()[pairs["s"].to_numpy()]}
         for c in ("code", "name", "category", "prohibited", "requirements", *DIMENSIONS):
-            out[c] = ua[c].to_numpy()[pairs["f"].to_numpy()] if c in ua else None
+            out[c] = ua[c].to_numpy()[f] if c in ua and c != ua.geometry.name else None
         for c in ("overlap_m2", "overlap_pct", "length_m"):
             out[c] = pairs[c].to_numpy()
-        return out[cols]
+        return pd.DataFrame(out, columns=cols)
 
     @cached_property
     def layer_status(self) -> pd.DataFrame:
@@ -158,31 +159,34 @@ def expand_hits(coded: pd.DataFrame, prepared: PreparedZoning, rules: RuleSet) -
     f = coded["f"].to_numpy()
     fid = np.full(len(coded), "", dtype=object)
     fname = np.full(len(coded), "", dtype=object)
-    for layer in dict.fromkeys(layer for _, layer in table):
-        rows = np.flatnonzero(np.isin(k, [j for j, (_, lay) in enumerate(table) if lay == layer]) & (f >= 0))
-        if not len(rows):  # f < 0: an outside hit with no feature to name
-            continue
+    layer_of = np.array([lay for _, lay in table], dtype=object)[k] if len(k) else np.zeros(0, dtype=object)
+    named = f >= 0  # f < 0: an outside hit with no feature to name
+    for layer in dict.fromkeys(layer_of[named]):  # only the layers hit, and only their hit features read
+        rows = np.flatnonzero((layer_of == layer) & named)
         attrs = prepared.attrs[layer]
         if "feature_id" in attrs:
-            fid[rows] = attrs["feature_id"].to_numpy(dtype=object)[f[rows]]
+            fid[rows] = attrs["feature_id"].take(f[rows]).to_numpy(dtype=object)
         fname[rows] = prepared.labels[layer][f[rows]]
-    out = pd.DataFrame({"s": coded["s"].to_numpy()})
-    out["rule_id"] = _text(k, [r.id for r, _ in table])
-    out["layer"] = _text(k, [lay for _, lay in table])
-    out["feature_id"] = _strs(fid)
-    out["feature_name"] = _strs(fname)
-    out["verdict"] = _text(coded["v"].to_numpy(np.int64), list(VERDICTS))
-    for c in ("overlap_m2", "overlap_pct", "length_m", "distance_m"):
-        out[c] = coded[c].to_numpy()
-    out["basis"] = _text(k, [r.basis for r, _ in table])
-    out["message_zh"] = _text(k, [r.message_zh for r, _ in table])
-    out["geometry"] = obj(coded["geometry"].to_numpy())
-    return out
+    cols: dict[str, Any] = {
+        "s": coded["s"].to_numpy(),
+        "rule_id": _text(k, [r.id for r, _ in table]),
+        "layer": _text(k, [lay for _, lay in table]),
+        "feature_id": _strs(fid),
+        "feature_name": _strs(fname),
+        "verdict": _text(coded["v"].to_numpy(np.int64), list(VERDICTS)),
+        **{c: coded[c].to_numpy() for c in ("overlap_m2", "overlap_pct", "length_m", "distance_m")},
+        "basis": _text(k, [r.basis for r, _ in table]),
+        "message_zh": _text(k, [r.message_zh for r, _ in table]),
+        "geometry": obj(coded["geometry"].to_numpy()),
+    }
+    return pd.DataFrame(cols)  # one frame built once, not a column at a time
 
 
 def _canonical_touch(pairs: pd.DataFrame) -> pd.DataFrame:
     """Touched pairs sorted by site, then feature (independent of chunking)."""
     order = np.lexsort((pairs["f"].to_numpy(), pairs["s"].to_numpy()))
+    if isinstance(pairs.index, pd.RangeIndex) and pairs.index.start == 0 and pairs.index.step == 1 and (order[1:] > order[:-1]).all():
+        return pairs  # already canonical (one site, or a single chunk in order): no copy
     return pairs.take(order).reset_index(drop=True)
 
 

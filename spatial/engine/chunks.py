@@ -76,11 +76,13 @@ def screen_sites(
     for start in range(0, max(n, 1), chunk_size):
         chunk = sites.iloc[start : start + chunk_size]
         hits, touch, rank = screen_core(chunk, prepared, rules, threads=threads)
-        hits["s"] = hits["s"].to_numpy(np.int64) + start
+        if start or hits["s"].dtype != np.int64:  # the first chunk's indexes are already the sites' (a single check pays nothing)
+            hits["s"] = hits["s"].to_numpy(np.int64) + start
         hits_parts.append(hits)
         rank_parts.append(rank)
         for k, v in touch.items():
-            v["s"] = v["s"].astype(np.int64) + start
+            if start or v["s"].dtype != np.int64:
+                v["s"] = v["s"].astype(np.int64) + start
             touch_parts.setdefault(k, []).append(v)
         if progress is not None:
             progress(min(start + chunk_size, n), n)

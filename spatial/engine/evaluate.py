@@ -116,7 +116,11 @@ def screen_core(
     ranges = {layer: feature_ranges(prepared, layer, threads) for layer in layers}
     # Phase 1: touched pairs, per feature range (biggest layers first for load balance).
     tasks = [(touch_pairs, tree, sg, prepared, layer, lo, hi) for layer in layers for lo, hi in ranges[layer]]
-    order = sorted(range(len(tasks)), key=lambda i: -int(shapely.get_num_coordinates(prepared.geoms[tasks[i][4]][tasks[i][5] : tasks[i][6]]).sum()))
+    order = (  # one thread: no balancing to do (counting every feature's vertices would cost more than a small screening)
+        list(range(len(tasks)))
+        if threads <= 1
+        else sorted(range(len(tasks)), key=lambda i: -int(shapely.get_num_coordinates(prepared.geoms[tasks[i][4]][tasks[i][5] : tasks[i][6]]).sum()))
+    )
     done = dict(zip(order, run_tasks([tasks[i] for i in order], threads), strict=True))
     touch: dict[str, pd.DataFrame] = {}
     i = 0

@@ -64,6 +64,7 @@ class PreparedZoning:
     _where: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict, repr=False)
     _unions: dict[tuple[Any, ...], shapely.Geometry] = field(default_factory=dict, repr=False)
     _lists: dict[tuple[str, str], tuple[list[set[str]], list[str]]] = field(default_factory=dict, repr=False)
+    _trees: dict[str, shapely.STRtree] = field(default_factory=dict, repr=False)
 
     @property
     def crs(self) -> CRS:
@@ -120,6 +121,23 @@ class PreparedZoning:
             shapely.prepare(union)
             self._unions[key] = union
         return self._unions[key]
+
+    def layer_tree(self, layer: str) -> shapely.STRtree:
+        """Return a tree over a layer's geometries (its line pieces where it has them), made on first use.
+
+        Parameters
+        ----------
+        layer : str
+            Layer name.
+
+        Returns
+        -------
+        shapely.STRtree
+            Tree whose indexes are those of ``geoms[layer]`` (or of ``pieces[layer][0]``).
+        """
+        if layer not in self._trees:
+            self._trees[layer] = shapely.STRtree(self.pieces[layer][0] if layer in self.pieces else self.geoms[layer])
+        return self._trees[layer]
 
     def type_lists(self, layer: str, column: str) -> list[set[str]]:
         """Per feature, the project types a list field names (a unit's 禁止类, a park's banned list).

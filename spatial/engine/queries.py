@@ -16,7 +16,7 @@ import shapely
 from spatial.engine.prepared import PreparedZoning, ensure_prepared
 
 __all__ = [
-    "TOUCH_M", "query_pairs", "measure", "touch_pairs", "distance_pairs", "outside_pairs", "outside_layer_pairs", "feature_ranges", "obj",
+    "TOUCH_M", "query_pairs", "layer_pairs", "measure", "touch_pairs", "distance_pairs", "outside_pairs", "outside_layer_pairs", "feature_ranges", "obj",
 ]  # fmt: skip
 
 #: Sites closer than this (m) to a feature count as touching it: a point
@@ -80,6 +80,55 @@ def query_pairs(
     return (key // (len(site_tree.geometries) + 1)).astype(np.intp), (key % (len(site_tree.geometries) + 1)).astype(np.intp)
 
 
+def layer_pairs(
+    tree: shapely.STRtree, sg: np.ndarray, prepared: PreparedZoning, layer: str, lo: int, hi: int, distance: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(feature, site) pairs of features ``lo:hi`` of ``layer`` within ``distance`` of a site (per feature, or one for all).
+
+    Many sites query their own tree with the layer's (prepared) geometries
+    (:func:`query_pairs`).  One site against a whole layer (an instant check)
+    searches the layer's own tree instead (:meth:`PreparedZoning.layer_tree`,
+    made once), so only the features near the site are looked at; the exact
+    test is the same prepared ``dwithin`` and the pairs come out in feature order,
+    so the answer is identical.
+
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        Tree over ``sg``.
+    sg : ndarray
+        Site geometries.
+    prepared : PreparedZoning
+        Prepared zoning.
+    layer : str
+        Layer name.
+    lo, hi : int
+        Feature range.
+    distance : float or ndarray
+        Distance, or one per feature of ``lo:hi``.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Feature indexes (into the whole layer) and site indexes.
+    """
+    geoms = prepared.geoms[layer]
+    whole = (lo, hi) == (0, len(geoms))
+    pieces = prepared.pieces.get(layer) if whole else None
+    if len(sg) != 1 or not whole or not len(geoms):
+        f, s = query_pairs(tree, geoms[lo:hi], distance, pieces)
+        return f + lo, s
+    qgeoms, owner = pieces if pieces is not None else (geoms, None)
+    per = isinstance(distance, np.ndarray)
+    reach = float(np.nanmax(distance)) if per and len(distance) else float(distance) if not per else 0.0
+    x0, y0, x1, y1 = shapely.bounds(sg[0])
+    cand = np.sort(prepared.layer_tree(layer).query(shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach)))
+    d = (distance[owner[cand]] if owner is not None else distance[cand]) if per else distance
+    hit = cand[shapely.dwithin(qgeoms[cand], sg[0], d)]
+    f = np.unique(owner[hit]).astype(np.intp) if owner is not None else hit.astype(np.intp)
+    return f, np.zeros(len(f), dtype=np.intp)
+
+
 def measure(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np.ndarray) -> pd.DataFrame:
     """Overlap area/%, length inside for (feature, site) pairs that intersect.
 
@@ -96,12 +145,21 @@ def measure(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np
         ``overlap_m2``, ``overlap_pct``, ``length_m``, ``inside`` (the feature
         contains the site) and ``geometry`` (the part of the site inside).
     """
+    cols = _measured(site_geoms, feat_geoms, f, s)
+    out = pd.DataFrame({k: v for k, v in cols.items() if k != "geometry"})
+    if "geometry" in cols:
+        out["geometry"] = cols["geometry"]
+    return out
+
+
+def _measured(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np.ndarray) -> dict[str, object]:
+    """Return the columns of :func:`measure` (``geometry`` an object Series; absent when there are no pairs)."""
     n = len(f)
     area = np.full(n, np.nan)
     pct = np.full(n, np.nan)
     length = np.full(n, np.nan)
     if not n:
-        return pd.DataFrame({"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": np.zeros(0, dtype=bool)})
+        return {"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": np.zeros(0, dtype=bool)}
     sg, fg = site_geoms[s], feat_geoms[f]
     dim = shapely.get_dimensions(sg)
     # Prepared contains_properly skips the costly intersection.  For a single
@@ -122,9 +180,7 @@ def measure(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np
         pct[poly] = np.where(site_area[poly] > 0, 100.0 * area[poly] / site_area[poly], np.nan)
     if line.any():
         length[line] = np.where(inside[line], shapely.length(sg[line]), shapely.length(inter[line]))
-    out = pd.DataFrame({"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": inside})
-    out["geometry"] = np.where(inside, sg, inter)
-    return out
+    return {"overlap_m2": area, "overlap_pct": pct, "length_m": length, "inside": inside, "geometry": obj(np.where(inside, sg, inter))}
 
 
 def feature_ranges(prepared: PreparedZoning, layer: str, threads: int) -> list[tuple[int, int]]:
@@ -188,17 +244,14 @@ def touch_pairs(tree: shapely.STRtree, sg: np.ndarray, prepared: PreparedZoning,
     ensure_prepared(prepared, layer, lo, hi)
     # Only features lo:hi: another task owns the rest of the layer (a corridor layer of
     # polygons is split into ranges like any other, so it must not query all of it).
-    pieces = prepared.pieces.get(layer) if (lo, hi) == (0, len(geoms)) else None
     if layer in prepared.reach:
-        f, s = query_pairs(tree, geoms[lo:hi], prepared.reach[layer][lo:hi] + TOUCH_M, pieces)
-        f = f + lo
-        pairs = pd.DataFrame({"f": f, "s": s, "distance_m": shapely.distance(geoms[f], sg[s])})
+        f, s = layer_pairs(tree, sg, prepared, layer, lo, hi, prepared.reach[layer][lo:hi] + TOUCH_M)
+        cols: dict[str, object] = {"f": f, "s": s, "distance_m": shapely.distance(geoms[f], sg[s])}
     else:
-        f, s = query_pairs(tree, geoms[lo:hi], TOUCH_M, pieces)
-        f = f + lo
-        pairs = pd.concat([pd.DataFrame({"f": f, "s": s}), measure(sg, geoms, f, s)], axis=1)
-    pairs["label"] = obj(prepared.labels[layer][pairs["f"].to_numpy()])
-    return pairs
+        f, s = layer_pairs(tree, sg, prepared, layer, lo, hi, TOUCH_M)
+        cols = {"f": f, "s": s, **_measured(sg, geoms, f, s)}
+    cols["label"] = obj(prepared.labels[layer][f])
+    return pd.DataFrame(cols)  # one frame built once: a check of one site pays this per layer
 
 
 def distance_pairs(
@@ -230,8 +283,7 @@ def distance_pairs(
     """
     geoms = prepared.geoms[layer]
     ensure_prepared(prepared, layer, lo, hi)
-    f, s = query_pairs(tree, geoms[lo:hi], distance, None if (lo, hi) != (0, len(geoms)) else prepared.pieces.get(layer))
-    f = f + lo
+    f, s = layer_pairs(tree, sg, prepared, layer, lo, hi, distance)
     if away is not None:
         keep = away[s]
         f, s = f[keep], s[keep]

@@ -124,7 +124,7 @@ def layer_status(
     share = outside_shares(touch.get("_outside"), n)
     off = share >= 1.0
     part = _part_outside(share)
-    rows = []
+    rows: list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for layer in status_layers():
         spec = REGISTRY[layer]
         if layer in gaps:
@@ -141,24 +141,24 @@ def layer_status(
             checked = involved | (share <= 0)
         else:
             continue
-        rows.append(
-            pd.DataFrame(
-                {
-                    "site_id": site_ids,
-                    "layer": layer,
-                    "label_zh": spec.label_zh,
-                    "involved": involved,
-                    "features": feats,
-                    "status_zh": status,
-                    # Inside the development boundary or a park is where a project belongs: no red 涉及.
-                    "concern": involved & spec.status_concern,
-                    "checked": checked,
-                }
-            )
-        )
+        # Inside the development boundary or a park is where a project belongs: no red 涉及.
+        rows.append((layer, spec.label_zh, involved, feats, status, involved & spec.status_concern, checked))
     if not rows:
         return pd.DataFrame(columns=STATUS_COLUMNS)
-    return pd.concat(rows, ignore_index=True)
+    # One frame for all layers (layer-major, site order within a layer): built once, not per layer.
+    k = len(rows)
+    return pd.DataFrame(
+        {
+            "site_id": np.tile(np.asarray(site_ids), k),
+            "layer": pd.array(np.repeat(np.array([r[0] for r in rows], dtype=object), n), dtype=str),
+            "label_zh": pd.array(np.repeat(np.array([r[1] for r in rows], dtype=object), n), dtype=str),
+            "involved": np.concatenate([r[2] for r in rows]),
+            "features": np.concatenate([np.asarray(r[3], dtype=object) for r in rows]),
+            "status_zh": np.concatenate([np.asarray(r[4], dtype=object) for r in rows]),
+            "concern": np.concatenate([r[5] for r in rows]),
+            "checked": np.concatenate([r[6] for r in rows]),
+        }
+    )
 
 
 def summaries(

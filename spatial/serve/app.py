@@ -24,7 +24,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from layers import REGISTRY
 from layers.control_unit import CATEGORY_ZH
 from spatial._version import __version__
-from spatial.serve import handlers, views
+from spatial.project_types import label_zh as type_zh
+from spatial.serve import handlers, mapkey, views
 from spatial.serve.actions import mark_interrupted, register_local_zoning
 from spatial.serve.auth import LoginThrottle
 from spatial.serve.routers import ROUTERS
@@ -46,7 +47,12 @@ def templates() -> Jinja2Templates:
 
     t.env.globals.update({n: getattr(views, n) for n in names}, KIND_ZH=KIND_ZH, version=__version__, incomplete_findings=incomplete_findings)
     # Chinese names where the data carries identifiers: layers from their LayerSpec, unit categories from layers/control_unit.
-    t.env.globals.update(LAYER_ZH={name: spec.label_zh for name, spec in REGISTRY.items()}, CATEGORY_ZH=CATEGORY_ZH)
+    t.env.globals.update(LAYER_ZH={name: spec.label_zh for name, spec in REGISTRY.items()}, CATEGORY_ZH=CATEGORY_ZH, TYPE_ZH=type_zh)
+    # The result map's key: verdict symbols, their legend and the red line's hatch, as map.html draws them.
+    t.env.globals.update(
+        MARKERS=mapkey.verdict_markers(), VERDICT_LEGEND=mapkey.verdict_legend_html(), HATCH_DEFS=mapkey.HATCH_DEFS,
+        MAX_LABELLED_SITES=mapkey.MAX_LABELLED_SITES, LABEL_NAMES_ZOOM=mapkey.LABEL_NAMES_ZOOM,
+    )  # fmt: skip
     return t
 
 

@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +61,28 @@ class PreparedVersion:
     zoning: Any
     rules: Any
     prepared: Any
+    _facts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _facts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def facts_index(self) -> Any:
+        """Return the zoning's :class:`spatial.facts.FactsIndex`, made on the first check that asks for facts.
+
+        Returns
+        -------
+        FactsIndex
+            Names, trees and outlines of every layer (kept with the version).
+        """
+        from spatial.facts import FactsIndex
+
+        with self._facts_lock:
+            if "index" not in self._facts:
+                self._facts["index"] = FactsIndex(self.zoning)
+            return self._facts["index"]
 
 
 def _prepare(key: tuple[str, str], path: Path) -> PreparedVersion:
     """Load and prepare one version (a few seconds; once per process and version)."""
+    from spatial.engine.coverage import with_coverage
     from spatial.engine.prepared import prepare_zoning
     from spatial.job import ScreeningJob
     from spatial.jurisdiction import zoning_adcode
@@ -74,6 +92,7 @@ def _prepare(key: tuple[str, str], path: Path) -> PreparedVersion:
     rules = ScreeningJob(None, zoning).load_rules(zoning)  # the catalogue and the manifest's 准入清单
     if not rules.fixed:  # resolved for the package's area once, as the readers would on every call
         rules = rules.for_adcode(*zoning_adcode(zoning))
+    rules = with_coverage(rules, zoning)  # the package's gaps (待核实 rows) once: the readers and the engine then reuse them
     return PreparedVersion(key, zoning, rules, prepare_zoning(zoning, rules.types))
 
 
@@ -151,11 +170,22 @@ def _sites_frame(geometries: list[dict[str, Any]], names: list[str], project_typ
     return frame[["site_id", "name", "project_type", "geometry"]]
 
 
+def _plain(value: Any) -> Any:
+    """Return a JSON-ready scalar: None for missing values, Python numbers for NumPy ones."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """Rows of ``frame`` (the ``columns`` it has) as plain dicts, column by column (no per-cell pandas work)."""
     keep = [c for c in columns if c in frame.columns]
-    clean = pd.DataFrame(frame[keep]).astype(object)
-    clean = clean.where(pd.notna(clean), None)
-    return [{k: (float(v) if isinstance(v, np.floating) else v) for k, v in r.items()} for r in clean.to_dict("records")]
+    values = [[_plain(v) for v in frame[c].tolist()] for c in keep]
+    return [dict(zip(keep, row, strict=True)) for row in zip(*values, strict=True)] if keep else []
 
 
 _HIT_COLUMNS = ["site_id", "rule_id", "layer", "feature_id", "feature_name", "verdict", "verdict_eia", "overlap_m2", "overlap_pct", "distance_m", "length_m", "basis", "sources", "conditions_zh", "message_zh"]
@@ -200,7 +230,7 @@ def check_sites(
         warnings.simplefilter("always")
         sites, zoning, rules, audit = prepare_inputs(frame, item.zoning, item.rules, SiteOptions(project_type=project_type or None))
         result = screen_loaded(sites, zoning, rules, audit, RunOptions(prepared=item.prepared, threads=1), t0=t0)
-        measured = layer_facts(result.sites, zoning) if facts else pd.DataFrame(columns=_FACT_COLUMNS)
+        measured = layer_facts(result.sites, zoning, index=item.facts_index()) if facts else pd.DataFrame(columns=_FACT_COLUMNS)
     out_sites = _records(result.sites, ["site_id", "name", "project_type", "project_type_raw", "verdict", "verdict_zh", "n_hits", "summary_zh"])
     hits, units, status, fact_rows = (
         _records(pd.DataFrame(result.hits), _HIT_COLUMNS),

@@ -325,8 +325,9 @@ def build_map_layers(db_url: str, data_dir: str, version_id: str, threaded: bool
     str
         Path of ``map.geojson``.
     """
-    from maps.style import class_keys, class_style, layer_label
-    from maps.zoning_map import display_geometries, display_tolerance
+    from maps.style import class_keys, layer_label
+    from maps.zoning_map import display_geometries, display_tolerance, map_style
+    from spatial.serve.mapkey import zoning_legend_html
 
     store = _store(db_url)
     v = store.version(version_id)
@@ -337,6 +338,7 @@ def build_map_layers(db_url: str, data_dir: str, version_id: str, threaded: bool
         z = _zoning(Path(data_dir), v)
     tol = display_tolerance(z)
     features: list[dict[str, Any]] = []
+    legend: dict[str, list[str]] = {}
     import shapely
 
     for name, gdf in z.layers.items():
@@ -344,6 +346,7 @@ def build_map_layers(db_url: str, data_dir: str, version_id: str, threaded: bool
             continue
         geoms = display_geometries(np.asarray(gdf.geometry.values, dtype=object), z.crs, tolerance=tol)
         keys = class_keys(name, gdf)
+        legend[name] = [str(k) for k in dict.fromkeys(keys.tolist())]
         label = layer_label(name)[0]
         names = gdf["name"].astype("string").fillna("").astype(str).to_numpy() if "name" in gdf else np.full(len(gdf), "")
         for g, key, fname in zip(geoms, keys, names, strict=True):
@@ -353,12 +356,14 @@ def build_map_layers(db_url: str, data_dir: str, version_id: str, threaded: bool
                 {
                     "type": "Feature",
                     "geometry": shapely.geometry.mapping(g),
-                    "properties": {"layer": name, "layer_zh": label, "name": fname, "style": class_style(str(key))},
+                    # map.html's style: the land red line hatched (the page holds the pattern); ``k`` is the legend class.
+                    "properties": {"layer": name, "layer_zh": label, "name": fname, "k": str(key), "style": map_style(str(key))},
                 }
             )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.part")
-    tmp.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=float), encoding="utf-8")
+    doc = {"type": "FeatureCollection", "features": features, "legend": zoning_legend_html(legend)}  # a foreign member: the map key
+    tmp.write_text(json.dumps(doc, ensure_ascii=False, default=float), encoding="utf-8")
     os.replace(tmp, target)
     return str(target)
 

@@ -31,7 +31,29 @@
       layer.bringToBack();
       if (fit && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds(), { animate: false }); }
       map.getContainer().setAttribute("data-zoning-loaded", String(fc.features.length));
+      layer.legendHtml = fc.legend || "";
       return layer;
+    });
+  }
+
+  // The map key of map.html under the map (so it never hides the county): zoning classes (rows built by the server) and verdict symbols.
+  function showLegend(box, zoningHtml, sitesHtml) {
+    if (!box) { return; }
+    box.innerHTML = "<details open><summary>图例</summary><div class=\"eco-lg-body\">" + zoningHtml + sitesHtml + "</div></details>";
+  }
+
+  // Labels that would overlap one already shown are hidden until zooming makes room (most severe verdict first).
+  function declutter(labelled) {
+    var boxes = [], rank = { prohibited: 0, restricted: 1, notice: 2, compatible: 3 };
+    labelled.sort(function (a, b) { return (rank[a.verdict] === undefined ? 9 : rank[a.verdict]) - (rank[b.verdict] === undefined ? 9 : rank[b.verdict]); });
+    labelled.forEach(function (x) {
+      var t = x.layer.getTooltip && x.layer.getTooltip(), el = t && t._container;
+      if (!el) { return; }
+      el.style.visibility = "";
+      var r = el.getBoundingClientRect();
+      if (!r.width) { return; }
+      var hit = boxes.some(function (b) { return r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top; });
+      if (hit) { el.style.visibility = "hidden"; } else { boxes.push(r); }
     });
   }
 
@@ -141,28 +163,48 @@
 
   function resultPage(map, el) {
     var job = el.getAttribute("data-job");
-    zoningLayer(map, el.getAttribute("data-zoning"), false).then(function () {
+    var markers = JSON.parse(el.getAttribute("data-markers") || "{}");
+    var labelMax = parseInt(el.getAttribute("data-label-max") || "60", 10);
+    var labelZoom = parseInt(el.getAttribute("data-label-zoom") || "12", 10);
+    var siteKey = document.getElementById("site-legend");
+    zoningLayer(map, el.getAttribute("data-zoning"), false).then(function (zl) {
+      showLegend(document.getElementById("map-legend"), zl ? zl.legendHtml : "", siteKey ? siteKey.innerHTML : "");
       return getJSON(el.getAttribute("data-sites"));
     }).then(function (fc) {
-      var n = 0;
+      var n = 0, labelled = [], label = fc.features.length <= labelMax;
       var sites = L.geoJSON(fc, {
-        style: function (f) {
+        style: function (f) {  // as map.html: the outline and a light fill in the verdict colour
           var c = VERDICT_COLOURS[f.properties.verdict] || "#6a3d9a";
-          var line = /Line/.test(f.geometry.type);  // a linear project: the line itself carries the verdict colour
-          return { color: line ? c : "#000", weight: line ? 5 : 2, fillColor: c, fillOpacity: 0.7, className: "verdict-marker verdict-" + f.properties.verdict };
+          return { color: c, weight: 3, opacity: 1, fillColor: c, fillOpacity: 0.25, className: "verdict-marker verdict-" + f.properties.verdict };
         },
-        pointToLayer: function (f, latlng) {
-          var c = VERDICT_COLOURS[f.properties.verdict] || "#6a3d9a";
-          return L.circleMarker(latlng, { radius: 7, color: "#000", weight: 1.5, fillColor: c, fillOpacity: 0.9, className: "verdict-marker verdict-" + f.properties.verdict });
+        pointToLayer: function (f, latlng) {  // the verdict's symbol (✕ ▲ ◆ ●), not only its colour
+          var v = f.properties.verdict;
+          return L.marker(latlng, { keyboard: false, riseOnHover: true, icon: L.divIcon({
+            html: markers[v] || markers.site || "", className: "eco-mark verdict-marker verdict-" + v,
+            iconSize: [24, 24], iconAnchor: [12, 12], tooltipAnchor: [4, 0], popupAnchor: [0, -10] }) });
         },
         onEachFeature: function (f, l) {
           n += 1;
           var p = f.properties;
           l.bindPopup("<b>" + esc(p.name) + "</b>（" + esc(p.site_id) + "）<br>结论：" + esc(VERDICT_ZH[p.verdict] || p.verdict) +
             "<br>" + esc(p.summary_zh) + "<br><a href='/screenings/" + esc(job) + "/sites/" + encodeURIComponent(p.site_id) + "'>逐项对照</a>");
+          if (label) {  // the site's id, and its name from zoom labelZoom on (map.html's labels)
+            l.bindTooltip("<span class=\"eco-lbl-id\">" + esc(p.site_id) + "</span><span class=\"eco-lbl-name\"> " + esc(p.name) + "</span>",
+              { permanent: true, direction: "right", offset: [9, 0], className: "eco-site-label" });
+            labelled.push({ layer: l, verdict: p.verdict });
+          } else {
+            l.bindTooltip(esc(p.name || p.site_id), { sticky: true });
+          }
         }
       }).addTo(map);
+      function near() { L.DomUtil[map.getZoom() >= labelZoom ? "addClass" : "removeClass"](map.getContainer(), "eco-near"); }
+      var pending = null;
+      function redo() { clearTimeout(pending); pending = setTimeout(function () { window.requestAnimationFrame(function () { declutter(labelled); }); }, 60); }
+      map.on("zoomend", near);
+      map.on("zoomend moveend resize", redo);
       if (sites.getBounds().isValid()) { map.fitBounds(sites.getBounds().pad(0.05), { maxZoom: 14, animate: false }); }
+      near();
+      redo();
       el.setAttribute("data-sites-loaded", String(n));
     });
   }
