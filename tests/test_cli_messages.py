@@ -47,7 +47,7 @@ def test_bad_values_and_unknown_options(tmp_path: Path) -> None:
     _chinese_first(out, "'--fail-on' 的值无效：bad 不是可选值", "Invalid value for '--fail-on'")
     code, out = _run("screen", str(sites), "--outt", str(tmp_path / "o"))
     assert code == 2
-    _chinese_first(out, "没有选项 --outt。您是不是要用：--out？", "No such option '--outt'")
+    _chinese_first(out, "没有选项 --outt。您是不是要用：--out", "No such option '--outt'")
     code, out = _run("screen", str(sites), "--out", str(tmp_path / "o"), "--threads", "0")
     _chinese_first(out, "0 超出允许范围", "is not in the range")
     code, out = _run("screen", str(sites), "--out", str(tmp_path / "o"), "-t")
