@@ -116,3 +116,17 @@ def test_zoning_demo_names_the_bundled_package() -> None:
     assert "lianzhou_demo.gpkg" in out
     code, out = _run("validate", "demo")
     assert code in (0, 1), out
+
+
+@pytest.mark.parametrize("verb", ["list", "publish"])
+def test_zoning_db_unreachable_names_the_url_without_its_password(verb: str, tmp_path: Path) -> None:
+    """``ecozone zoning list/publish`` against a database that is not there: exit 2, Chinese first, password masked."""
+    from spatial.zoning import demo_zoning_path
+
+    url = "postgresql://planner:s3cret-pw@127.0.0.1:1/bureau"
+    args = ["zoning", "list", "--db", url] if verb == "list" else ["zoning", "publish", str(demo_zoning_path()), "--db", url, "--label", "2026版", "--no-validate"]
+    code, out = _run(*args)
+    assert code == 2, out
+    assert "s3cret-pw" not in out and "Traceback" not in out
+    _chinese_first(out, "无法连接数据库 postgresql://planner:***@127.0.0.1:1/bureau", "cannot connect to postgresql://planner:***@127.0.0.1:1/bureau")
+    assert "PGPASSWORD" in out

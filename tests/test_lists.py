@@ -270,7 +270,6 @@ def _overrides(workbook: Path, tmp_path: Path) -> tuple[Path, str]:
     return over, cid
 
 
-@pytest.mark.slow
 def test_cli_review_screen_validate(workbook: Path, toy_gpkg: Path, tmp_path: Path) -> None:
     import json
 

@@ -190,7 +190,6 @@ def test_cli_suitability_writes_all_outputs(tmp_path):
     assert again.exit_code == 2 and "--force" in again.output
 
 
-@pytest.mark.slow
 def test_cli_alternatives_and_compare(tmp_path):
     """`alternatives` and `compare` write their files; compare needs two versions of something."""
     zoning = load_zoning(None)

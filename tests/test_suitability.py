@@ -343,7 +343,6 @@ def test_raster_overview_agrees_with_the_partition_at_cell_centres(demo_zoning):
     assert np.allclose(b.reindex(a.index).fillna(0).to_numpy(), a.to_numpy(), rtol=0.2, atol=10.0)
 
 
-@pytest.mark.slow
 def test_raster_only_cli_writes_the_grid_and_table(tmp_path):
     """``ecozone suitability --raster-only RES`` writes the GeoTIFF and CSV only, says it is approximate, and codes match the table."""
     import pandas as pd
