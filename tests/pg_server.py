@@ -65,8 +65,10 @@ def start_postgres(root: Path) -> Iterator[str]:
         pw = pwd.getpwnam("postgres")  # KeyError: no OS user to own the cluster
         user = "postgres"
         root.chmod(0o755)
-        for d in (root.parent, root.parent.parent):
-            d.chmod(d.stat().st_mode | 0o011)  # let the server user traverse to its directory
+        for d in root.parents:  # let the server user traverse to its directory (pytest-xdist nests one level more)
+            if d.stat().st_mode & 0o001:
+                break  # from here up the tree is open already (/tmp, /)
+            d.chmod(d.stat().st_mode | 0o011)
         os.chown(sock, pw.pw_uid, pw.pw_gid)
         data.mkdir()
         os.chown(data, pw.pw_uid, pw.pw_gid)
