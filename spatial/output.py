@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -590,15 +590,23 @@ def write_suitability_raster(result: Suitability, path: Path, resolution: float,
                 bt = Affine(resolution, 0.0, float(xmin), 0.0, -resolution, top)
                 features.rasterize(zip(parts[idx], codes[idx], strict=True), out=arr, transform=bt, dtype=np.uint8)
             dst.write(arr, 1, window=rasterio.windows.Window(0, row0, width, rows))
-        dst.write_colormap(1, _class_colormap(colours))
-        dst.update_tags(
-            project_type=result.project_type,
-            classes="; ".join(f"{i + 1}={c} {class_zh(c, result.max_slope or 25.0)}" for i, c in enumerate(CLASSES)),
-            nodata_meaning="0 = outside the county",
-            notes=" ".join(result.notes),
-        )
-        dst.set_band_description(1, f"suitability class code ({result.project_type})")
+        _describe_classes(dst, colours, result.project_type, result.max_slope, result.notes)
     return path
+
+
+
+def _describe_classes(
+    dst: Any, colours: Mapping[str, str], project_type: str, max_slope: float | None, notes: Sequence[str], where: str = "", approx: str = ""
+) -> None:
+    """Write the colour table, the class codes and the notes of a suitability GeoTIFF band."""
+    dst.write_colormap(1, _class_colormap(colours))
+    dst.update_tags(
+        project_type=project_type,
+        classes="; ".join(f"{i + 1}={c} {class_zh(c, max_slope or 25.0)}" for i, c in enumerate(CLASSES)),
+        nodata_meaning="0 = outside the county",
+        notes=" ".join(notes),
+    )
+    dst.set_band_description(1, f"suitability class code {where}({project_type}){approx}")
 
 
 def _class_colormap(colours: Mapping[str, str]) -> dict[int, tuple[int, int, int, int]]:
@@ -643,14 +651,7 @@ def write_suitability_grid(results: list[Any], out_dir: Path, colours: Mapping[s
             profile["BIGTIFF"] = "IF_SAFER"
         with atomic_output(files[f"tif:{r.project_type}"], force=force) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             dst.write(r.codes, 1)
-            dst.write_colormap(1, _class_colormap(colours))
-            dst.update_tags(
-                project_type=r.project_type,
-                classes="; ".join(f"{i + 1}={c} {class_zh(c, r.max_slope or 25.0)}" for i, c in enumerate(CLASSES)),
-                nodata_meaning="0 = outside the county",
-                notes=" ".join(r.notes),
-            )
-            dst.set_band_description(1, f"suitability class code at the cell centre ({r.project_type}), approximate to one cell")
+            _describe_classes(dst, colours, r.project_type, r.max_slope, r.notes, "at the cell centre ", ", approximate to one cell")
     write_csv(files["csv"], suitability_table(results), force=force)
     if "summary" in files:
         write_csv(files["summary"], _summary(results), force=force)

@@ -45,6 +45,7 @@ from spatial.terrain import SLOPE_RULE_ID, SLOPE_UNKNOWN_ID, SLOPE_UNKNOWN_ZH, T
 from spatial.zoning import Zoning
 
 __all__ = [
+    "checked_inputs",
     "offset_buffer",
     "Suitability",
     "suitability",
@@ -1006,6 +1007,41 @@ def _rule_sets(n: int, hits: pd.DataFrame, verdicts: np.ndarray, order: list[str
     return rules_txt, cause_txt
 
 
+
+def checked_inputs(zoning: Zoning, rules: RuleSet | None, project_type: str) -> tuple[RuleSet, str]:
+    """Resolve the rules and the project type of a suitability run, refusing what cannot be partitioned.
+
+    Parameters
+    ----------
+    zoning : Zoning
+        The zoning package.
+    rules : RuleSet, optional
+        Rules (default: the catalogue stack of the zoning's jurisdiction).
+    project_type : str
+        A project type (Chinese or English name, not a group).
+
+    Returns
+    -------
+    tuple of (RuleSet, str)
+        The rules and the canonical type name.
+
+    Raises
+    ------
+    InputError
+        Unknown project type (or a group), or no boundary layer.
+    """
+    rules = resolve_rules(rules, zoning)
+    canon = rules.types.resolve(project_type)
+    if canon is None or canon in rules.types.groups:
+        raise InputError(
+            f"--project-type {project_type}：未知的项目类型（或是分组）；可用：{', '.join(rules.types.names)}",
+            f"--project-type {project_type}: unknown project type (or a group); valid: {', '.join(rules.types.names)}",
+        )
+    if "boundary" not in zoning.layers or not len(zoning.layers["boundary"]):
+        raise InputError("分区数据缺少行政边界（boundary）图层，无法划分适宜性分区。", "the zoning has no boundary layer to partition")
+    return rules, canon
+
+
 def suitability(
     zoning: Zoning,
     rules: RuleSet,
@@ -1066,15 +1102,7 @@ def suitability(
     InputError
         Unknown project type, or no boundary layer.
     """
-    rules = resolve_rules(rules, zoning)
-    canon = rules.types.resolve(project_type)
-    if canon is None or canon in rules.types.groups:
-        raise InputError(
-            f"--project-type {project_type}：未知的项目类型（或是分组）；可用：{', '.join(rules.types.names)}",
-            f"--project-type {project_type}: unknown project type (or a group); valid: {', '.join(rules.types.names)}",
-        )
-    if "boundary" not in zoning.layers or not len(zoning.layers["boundary"]):
-        raise InputError("分区数据缺少行政边界（boundary）图层，无法划分适宜性分区。", "the zoning has no boundary layer to partition")
+    rules, canon = checked_inputs(zoning, rules, project_type)
     if method not in ("levels", "exhaustive"):
         raise ValueError(f"method must be 'levels' or 'exhaustive', got {method!r}")
     county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))

@@ -36,7 +36,7 @@ from spatial.measure import ellipsoidal_area, equal_area
 from spatial.project_types import VERDICT_RANK, VERDICTS
 from spatial.rules import RuleSet
 from spatial.screening import PreparedZoning, prepare_zoning
-from spatial.suitability import CLASSES, class_zh, effective_rules, resolve_rules, screen_points
+from spatial.suitability import CLASSES, checked_inputs, class_zh, effective_rules, screen_points
 from spatial.terrain import Terrain, slope_label
 from spatial.zoning import Zoning
 
@@ -135,15 +135,7 @@ def raster_suitability(
     InputError
         Unknown project type, no boundary layer, or a resolution that is not positive.
     """
-    rules = resolve_rules(rules, zoning)
-    canon = rules.types.resolve(project_type)
-    if canon is None or canon in rules.types.groups:
-        raise InputError(
-            f"--project-type {project_type}：未知的项目类型（或是分组）；可用：{', '.join(rules.types.names)}",
-            f"--project-type {project_type}: unknown project type (or a group); valid: {', '.join(rules.types.names)}",
-        )
-    if "boundary" not in zoning.layers or not len(zoning.layers["boundary"]):
-        raise InputError("分区数据缺少行政边界（boundary）图层，无法划分适宜性分区。", "the zoning has no boundary layer to partition")
+    rules, canon = checked_inputs(zoning, rules, project_type)
     if not resolution > 0:
         raise InputError(f"--raster-only {resolution}：栅格大小须为正数（米）。", f"--raster-only {resolution}: the cell size must be positive (m)")
     if prepared is None or prepared.types is not rules.types:
