@@ -28,7 +28,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ __all__ = [
     "VERTEX_BUDGET",
     "Basemap",
     "GeoJsonOverlay",
+    "legend_groups_html",
     "basemap_spec",
     "build_map",
     "map_style",
@@ -1021,17 +1022,36 @@ def _add_sites(
 # --------------------------------------------------------------------------- legend
 
 
-def _legend_html(
-    zoning: Any, legend_keys: Mapping[str, list[str]], site_keys: list[str], screened: bool, bm: Basemap, tol: float
+
+def legend_groups_html(
+    legend_keys: Mapping[str, list[str]], labels: Callable[[str], tuple[str, str]], *, english: bool = True
 ) -> str:
+    """Render the zoning part of a legend: one group per layer, its classes as swatch rows.
+
+    ``map.html`` and the web app's result page draw the same legend from this.
+
+    Parameters
+    ----------
+    legend_keys : Mapping[str, list[str]]
+        Layer name -> the style keys drawn for it (``redline:land`` …).
+    labels : callable
+        Layer name -> ``(label_zh, label_en)``.
+    english : bool, default True
+        Add the English labels (``.eco-en``) after the Chinese ones.
+
+    Returns
+    -------
+    str
+        Concatenated ``.eco-lg-group`` blocks.
+    """
     e = html.escape
-    source = (
-        "、".join(dict.fromkeys(Path(str(s.path)).name for s in getattr(zoning, "sources", []) if getattr(s, "path", None)))
-        or "分区数据"
-    )
-    out = ['<details open><summary>图例 <span class="eco-en">Legend</span></summary><div class="eco-lg-body">']
+
+    def text(zh: str, en: str) -> str:
+        return f'{e(zh)} <span class="eco-en">{e(en)}</span>' if english else e(zh)
+
+    out: list[str] = []
     for name, keys in legend_keys.items():
-        label_zh, label_en = _layer_label(zoning, name)
+        label_zh, label_en = labels(name)
         entries = (
             st.legend_entries(keys)
             if name in LAYER_ORDER
@@ -1041,19 +1061,24 @@ def _legend_html(
         single = len(entries) == 1 and (":" not in entries[0][0] or name not in st.LAYER_CLASS_FIELD)
         out.append(f'<div class="eco-lg-group" data-layer="{e(name)}">')
         if single:
-            cs = entries[0][1]
-            out.append(
-                f'<div class="eco-lg-row top">{st.swatch_html(cs)}<span>{e(label_zh)} '
-                f'<span class="eco-en">{e(label_en)}</span></span></div>'
-            )
+            out.append(f'<div class="eco-lg-row top">{st.swatch_html(entries[0][1])}<span>{text(label_zh, label_en)}</span></div>')
         else:
-            out.append(f'<div class="eco-lg-head">{e(label_zh)} <span class="eco-en">{e(label_en)}</span></div>')
-            for _, cs in entries:
-                out.append(
-                    f'<div class="eco-lg-row sub">{st.swatch_html(cs)}<span>{e(cs.label_zh)} '
-                    f'<span class="eco-en">{e(cs.label_en)}</span></span></div>'
-                )
+            out.append(f'<div class="eco-lg-head">{text(label_zh, label_en)}</div>')
+            out.extend(f'<div class="eco-lg-row sub">{st.swatch_html(cs)}<span>{text(cs.label_zh, cs.label_en)}</span></div>' for _, cs in entries)
         out.append("</div>")
+    return "".join(out)
+
+
+def _legend_html(
+    zoning: Any, legend_keys: Mapping[str, list[str]], site_keys: list[str], screened: bool, bm: Basemap, tol: float
+) -> str:
+    e = html.escape
+    source = (
+        "、".join(dict.fromkeys(Path(str(s.path)).name for s in getattr(zoning, "sources", []) if getattr(s, "path", None)))
+        or "分区数据"
+    )
+    out = ['<details open><summary>图例 <span class="eco-en">Legend</span></summary><div class="eco-lg-body">']
+    out.append(legend_groups_html(legend_keys, lambda name: _layer_label(zoning, name)))
     if site_keys:
         out.append('<div class="eco-lg-group" data-layer="sites">')
         if screened:

@@ -9,12 +9,10 @@ the page is read by planners, and no layer or class identifier is shown.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
-from layers import LAYER_ORDER
 from maps import style as st
-from maps.zoning_map import HATCH_DEFS, map_style, marker_svg
+from maps.zoning_map import HATCH_DEFS, legend_groups_html, marker_svg
 
 __all__ = ["zoning_legend_html", "verdict_legend_html", "verdict_markers", "HATCH_DEFS", "MAX_LABELLED_SITES", "LABEL_NAMES_ZOOM"]
 
@@ -37,25 +35,7 @@ def zoning_legend_html(legend_keys: Mapping[str, list[str]]) -> str:
     str
         HTML of ``.eco-lg-group`` blocks (``data-layer`` names the layer for tests, not the reader).
     """
-    e = html.escape
-    out: list[str] = []
-    for name, keys in legend_keys.items():
-        label_zh = st.layer_label(name)[0]
-        entries = (
-            st.legend_entries(keys)
-            if name in LAYER_ORDER
-            else [(name, st.ClassStyle(label_zh, label_zh, st.EXTRA_LAYER_STYLE, "outline"))]
-        )
-        entries = [(k, st.ClassStyle(cs.label_zh, cs.label_en, map_style(k), cs.kind)) for k, cs in entries]
-        single = len(entries) == 1 and (":" not in entries[0][0] or name not in st.LAYER_CLASS_FIELD)
-        out.append(f'<div class="eco-lg-group" data-layer="{e(name)}">')
-        if single:
-            out.append(f'<div class="eco-lg-row top">{st.swatch_html(entries[0][1])}<span>{e(label_zh)}</span></div>')
-        else:
-            out.append(f'<div class="eco-lg-head">{e(label_zh)}</div>')
-            out.extend(f'<div class="eco-lg-row sub">{st.swatch_html(cs)}<span>{e(cs.label_zh)}</span></div>' for _, cs in entries)
-        out.append("</div>")
-    return "".join(out)
+    return legend_groups_html(legend_keys, st.layer_label, english=False)
 
 
 def verdict_legend_html() -> str:
