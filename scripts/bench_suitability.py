@@ -60,6 +60,72 @@ def _rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
+def _tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants (``/proc/PID/task/*/children``)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+    return out
+
+
+def _tree_memory() -> tuple[float, float]:
+    """(PSS, RSS) in GiB summed over this process and its children (worker processes).
+
+    PSS counts a page shared by k processes as 1/k in each, so the sum is the memory
+    the whole tree holds; the RSS sum counts shared pages (the forked zoning) once
+    per process and over-states it.
+    """
+    pss = rss = 0
+    for p in _tree_pids(os.getpid()):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                    elif line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+        except OSError:
+            continue
+    return pss / 2**20, rss / 2**20
+
+
+class _PeakSampler:
+    """Peak of :func:`_tree_memory` sampled every ``every`` seconds in a thread."""
+
+    def __init__(self, every: float = 0.25) -> None:
+        import threading
+
+        self.pss = self.rss = 0.0
+        self._stop = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pss, rss = _tree_memory()
+            self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
+            self._stop.wait(self._every)
+
+    def stop(self) -> tuple[float, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.pss, self.rss
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (forked workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _zoning(data: str) -> Any:
     from spatial.cache import load_zoning_cached
 
@@ -69,8 +135,8 @@ def _zoning(data: str) -> Any:
     return load_zoning_cached(path if path.suffix == ".gpkg" else path / "province_zoning.gpkg")
 
 
-def child_suitability(data: str, ptype: str, method: str = "levels") -> dict[str, Any]:
-    """Load the zoning (cached), then time :func:`spatial.suitability.suitability` (wall and CPU)."""
+def child_suitability(data: str, ptype: str, method: str = "levels", processes: int | None = None) -> dict[str, Any]:
+    """Load the zoning (cached), then time :func:`spatial.suitability.suitability` (wall, CPU and peak memory, workers included)."""
     import warnings
 
     from spatial.rules import load_rules
@@ -80,12 +146,13 @@ def child_suitability(data: str, ptype: str, method: str = "levels") -> dict[str
     t = time.perf_counter()
     zoning = _zoning(data)
     rules = load_rules()
-    out: dict[str, Any] = {"method": method, "load": time.perf_counter() - t, "rss_load": _rss_gib()}
-    t, c = time.perf_counter(), os.times()
-    s = suitability(zoning, rules, ptype, method=method)
-    c2 = os.times()
+    out: dict[str, Any] = {"method": method, "processes": processes, "load": time.perf_counter() - t, "rss_load": _rss_gib()}
+    sampler = _PeakSampler()
+    t, c = time.perf_counter(), _cpu()
+    s = suitability(zoning, rules, ptype, method=method, processes=processes)
+    out["cpu"] = _cpu() - c
     out["suitability"] = time.perf_counter() - t
-    out["cpu"] = (c2.user + c2.system) - (c.user + c.system)
+    out["peak_pss_gib"], out["peak_rss_sum_gib"] = sampler.stop()
     out["faces"] = s.faces
     out["screened"] = s.screened
     out["areas"] = len(s.areas)
@@ -94,7 +161,10 @@ def child_suitability(data: str, ptype: str, method: str = "levels") -> dict[str
     out["county_km2"] = s.county_m2 / 1e6
     out["tolerance_m"] = s.tolerance_m
     out["table"] = s.table[["class", "area_km2", "pct"]].to_dict("records")
-    out["rss"] = _rss_gib()
+    out["rss_self"] = _rss_gib()
+    # peak memory of the run: the PSS sum over the process and its workers (the parent's own peak RSS
+    # when there are no workers and it is higher, since sampling may miss a short spike)
+    out["rss"] = max(out["peak_pss_gib"], out["rss_self"])
     return out
 
 
@@ -118,11 +188,11 @@ def child_raster(data: str, ptype: str, res: float = 500.0) -> dict[str, Any]:
 
 
 #: Stages timed by ``--profile``: functions of :mod:`spatial.suitability` looked up by name at call time.
-STAGES = ("_level_edges", "_run_tiles", "screen_points", "_rule_sets", "_dissolve", "equal_area", "_class_table")
+STAGES = ("_level_edges", "_run_tiles", "screen_codes", "_rule_sets", "_dissolve", "equal_area", "_class_table")
 
 
 def child_stages(data: str, ptype: str) -> dict[str, Any]:
-    """Wall, CPU and peak RSS (``/proc`` sampled every 0.1 s) per stage of one levels run."""
+    """Wall, CPU and peak RSS (``/proc`` sampled every 0.1 s) per stage of one levels run (in one process)."""
     import threading
     import warnings
     from collections import defaultdict
@@ -167,10 +237,15 @@ def child_stages(data: str, ptype: str) -> dict[str, Any]:
     zoning = _zoning(data)
     rules = load_rules()
     t, c = time.perf_counter(), sum(os.times()[:2])
-    s = S.suitability(zoning, rules, ptype)
+    s = S.suitability(zoning, rules, ptype, processes=1)  # one process: the stage timers live in it
     out = {"suitability": time.perf_counter() - t, "cpu": sum(os.times()[:2]) - c, "faces": s.faces, "screened": s.screened, "rss": _rss_gib()}
     out["stages"] = {k: {"calls": v[0], "wall": round(v[1], 1), "cpu": round(v[2], 1), "peak_rss_gib": round(v[3], 2)} for k, v in stats.items()}
     return out
+
+
+def child_serial(data: str, ptype: str) -> dict[str, Any]:
+    """Time the level method in one process (batches one after the other): the parallel speed-up's baseline."""
+    return child_suitability(data, ptype, "levels", 1)
 
 
 def child_exhaustive(data: str, ptype: str) -> dict[str, Any]:
@@ -216,7 +291,7 @@ def child_overlay(data: str, ptype: str) -> dict[str, Any]:
 
 
 CHILDREN = {
-    "suitability": child_suitability, "exhaustive": child_exhaustive, "cli": child_cli, "overlay": child_overlay, "raster": child_raster, "stages": child_stages,
+    "suitability": child_suitability, "serial": child_serial, "exhaustive": child_exhaustive, "cli": child_cli, "overlay": child_overlay, "raster": child_raster, "stages": child_stages,
 }  # fmt: skip
 
 
@@ -262,8 +337,8 @@ def province(a: argparse.Namespace) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {}
     for _ in range(a.repeat):  # interleaved, so a load spike hits old and new alike
         for key, kind, d in (("demo_old", "exhaustive", "demo"), ("demo_new", "suitability", "demo"),
-                             ("fraction_old", "exhaustive", str(frac)), ("fraction_new", "suitability", str(frac)),
-                             ("province_new", "suitability", str(data))):  # fmt: skip
+                             ("fraction_old", "exhaustive", str(frac)), ("fraction_serial", "serial", str(frac)),
+                             ("fraction_new", "suitability", str(frac)), ("province_new", "suitability", str(data))):  # fmt: skip
             runs.setdefault(key, []).append(_spawn(kind, d, a.type, None))
     if a.raster_res:
         runs["province_raster"] = [_spawn("raster", str(data), a.type, None, ["--raster-res", str(a.raster_res)])]
@@ -280,6 +355,14 @@ def province(a: argparse.Namespace) -> dict[str, Any]:
         report["ratio_fraction_wall"] = fn["suitability"] / fo["suitability"]
         report["ratio_fraction_cpu"] = fn["cpu"] / fo["cpu"]
         report["old_province_extrapolated_s"] = fo["suitability"] / a.fraction
+    fs = report["fraction_serial"]
+    if "suitability" in fs and "suitability" in fn:
+        report["parallel_speedup_wall"] = fs["suitability"] / fn["suitability"]
+        report["parallel_cpu_ratio"] = fn["cpu"] / fs["cpu"]
+        same = _classes(fs).keys() == _classes(fn).keys()
+        report["parallel_same_classes"] = same and all(
+            abs(_classes(fs)[c] - _classes(fn)[c]) <= 1e-9 * abs(_classes(fs)[c]) for c in _classes(fs)
+        )
     do, dn = _classes(report["demo_old"]), _classes(report["demo_new"])
     report["demo_class_diff_m2"] = {c: (dn.get(c, 0.0) - do.get(c, 0.0)) * 1e6 for c in sorted(set(do) | set(dn))}
     report["load_after"] = os.getloadavg()
@@ -326,8 +409,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         pn, fo, fn = r["province_new"], r["fraction_old"], r["fraction_new"]
         if "suitability" in pn:
             print(
-                f"province ({pn['county_km2']:.0f} km²): {pn['suitability']:.1f} s wall (target ≤ 120 s), {pn['cpu']:.1f} s CPU, "
-                f"peak RSS {pn['rss']:.2f} GiB (target ≤ 4), {pn['faces']} faces ({pn['screened']} screened), "
+                f"province ({pn['county_km2']:.0f} km²): {pn['suitability']:.1f} s wall (target ≤ 120 s), {pn['cpu']:.1f} s CPU "
+                f"(workers included), peak memory {pn['rss']:.2f} GiB (PSS summed over the process and its workers; target ≤ 4), "
+                f"{pn['faces']} faces ({pn['screened']} screened), "
                 f"class areas vs province {pn['area_sum_rel_error']:.1e} (≤ 1e-4), tolerance {pn['tolerance_m']:g} m; "
                 f"load {r['load_before'][0]:.1f} → {r['load_after'][0]:.1f} on {r['cores']} cores"
             )
@@ -338,6 +422,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"fraction {r['fraction']:g}: old {fo['suitability']:.1f} s wall / {fo['cpu']:.1f} s CPU, new {fn['suitability']:.1f} s / {fn['cpu']:.1f} s; "
                 f"ratio new/old {r['ratio_fraction_wall']:.3f} wall, {r['ratio_fraction_cpu']:.3f} CPU; "
                 f"old method on the whole province ≈ {r['old_province_extrapolated_s']:.0f} s (linear extrapolation)"
+            )
+        if "parallel_speedup_wall" in r:
+            fs = r["fraction_serial"]
+            print(
+                f"fraction {r['fraction']:g}, one process vs workers: {fs['suitability']:.1f} → {fn['suitability']:.1f} s wall "
+                f"(×{r['parallel_speedup_wall']:.2f}), {fs['cpu']:.1f} → {fn['cpu']:.1f} s CPU, peak {fs['rss']:.2f} → {fn['rss']:.2f} GiB; "
+                f"same class areas (1e-9): {r['parallel_same_classes']}"
             )
         pr = r.get("province_raster", {})
         if "suitability" in pr:

@@ -51,6 +51,7 @@ __all__ = [
     "suitability",
     "partition",
     "screen_points",
+    "screen_codes",
     "CLASSES",
     "class_zh",
     "ARC_TOLERANCE_M",
@@ -692,6 +693,45 @@ def iter_levels(
         (``s``, ``rule_id``, ``verdict``; ``s`` = face in the batch) and the rank
         down to which each face's edges were cut.
     """
+    plan = _plan_levels(
+        zoning, rules, project_type, extra=extra, tile_m=tile_m, clip=clip, prepared=prepared, threads=threads, scheduler=scheduler,
+        batch_vertices=batch_vertices,
+    )
+    for nb in range(plan.batches):
+        lv = plan.run(nb, plan.threads)
+        if progress is not None:
+            progress(nb + 1, plan.batches)
+        yield lv
+
+
+@dataclass
+class _Plan:
+    """The batches of a level partition: ``run(nb, threads)`` takes batch ``nb`` through every level."""
+
+    batches: int
+    run: Callable[[int, int], _Levels]
+    threads: int
+
+
+def _plan_levels(
+    zoning: Zoning,
+    rules: RuleSet,
+    project_type: str,
+    *,
+    extra: list[np.ndarray] | None,
+    tile_m: float | None,
+    clip: shapely.Geometry | None,
+    prepared: PreparedZoning | None,
+    threads: int | None,
+    scheduler: str | None,
+    batch_vertices: int,
+) -> _Plan:
+    """Everything the batches share (level-1 edges, tiles, batches, rules per step, prepared zoning), built once.
+
+    The batches are independent of one another: each ``run(nb, threads)`` reads only
+    this shared state, so batches may run in any order, in threads or in forked
+    processes, with the same result.
+    """
     county = shapely.union_all(np.asarray(zoning.layers["boundary"].geometry.values, dtype=object))
     if clip is not None:
         county = shapely.intersection(county, clip)
@@ -701,8 +741,8 @@ def iter_levels(
     levels = sorted(set(ranked.values()), reverse=True) or [VERDICT_RANK["prohibited"]]
     if county.is_empty:
         z = np.zeros(0, dtype=object)
-        yield _Levels(z, np.zeros(0, np.int64), z, pd.DataFrame(columns=_HIT_COLUMNS), np.zeros(0, np.int64), levels, 0, np.zeros(0, np.int64))
-        return
+        empty = _Levels(z, np.zeros(0, np.int64), z, pd.DataFrame(columns=_HIT_COLUMNS), np.zeros(0, np.int64), levels, 0, np.zeros(0, np.int64))
+        return _Plan(1, lambda nb, threads: empty, threads)
     # Level 1 also cuts the milder ranks' own rings: they cost no buffer, and cutting them once
     # here spares re-noding the large undecided faces (the whole non-禁止 land) at their step.
     rings_first = [k for k, r in ranked.items() if r == levels[0] or k[1] is None]
@@ -715,6 +755,11 @@ def iter_levels(
     shapely.prepare(county)
     tree = shapely.STRtree(edges)
     batches = _tile_batches(tiles, edges, tree, batch_vertices)
+    if prepared is None or prepared.zoning is not zoning or prepared.types is not rules.types:
+        prepared = prepare_zoning(zoning, rules.types)  # before any batch: forked workers share it
+    from spatial.engine.prepared import warn_unknown_bans
+
+    warn_unknown_bans(prepared)  # as ``screen`` does
 
     def first_tile(i: int) -> tuple[np.ndarray, np.ndarray]:
         tile = tiles[i]
@@ -758,20 +803,20 @@ def iter_levels(
         out[hs[ok]] = True
         return out
 
-    def screen_some(geoms: np.ndarray, step: int) -> tuple[np.ndarray, pd.DataFrame]:
-        v, h = screen_points(shapely.point_on_surface(geoms), zoning, step_rules[step], project_type, prepared=prepared, threads=threads)
+    def screen_some(geoms: np.ndarray, step: int, threads: int) -> tuple[np.ndarray, pd.DataFrame]:
+        v, h = screen_codes(shapely.point_on_surface(geoms), zoning, step_rules[step], project_type, prepared=prepared, threads=threads)
         return v, _slim(h)
 
-    next_noded = 0
-    for nb, batch in enumerate(batches):
+    def run(nb: int, threads: int) -> _Levels:
+        """Batch ``nb`` through every level (``threads``: GEOS threads for its tiles and buffers)."""
+        batch = batches[nb]
+        next_noded = 0  # refinements numbered within the batch: a tile lies in one batch only
         parts = _run_tiles(lambda i, batch=batch: first_tile(batch[i]), len(batch), threads, scheduler)
-        if prepared is None or prepared.types is not rules.types:  # built after noding: the two peaks do not add up
-            prepared = prepare_zoning(zoning, rules.types)
         faces = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
         tile_of = np.repeat(np.asarray(batch, dtype=np.int64), [len(f) for f in parts])
         noded = tile_of.copy()  # a tile's level-1 faces come from one polygonisation
         del parts
-        verdicts, hits = screen_some(faces, 0)
+        verdicts, hits = screen_some(faces, 0, threads)
         screened = len(faces)
         cut = np.full(len(faces), levels[0], dtype=np.int64)
         step_of = np.zeros(len(faces), dtype=np.int64)
@@ -814,7 +859,7 @@ def iter_levels(
             again = np.flatnonzero(stay & ~final)
             stay[again] = False
             todo = np.concatenate([faces[again], born])
-            v_new, h_new = screen_some(todo, st)
+            v_new, h_new = screen_some(todo, st, threads)
             screened += len(todo)
             remap = np.full(len(faces), -1, dtype=np.int64)
             remap[stay] = np.arange(int(stay.sum()))
@@ -841,9 +886,9 @@ def iter_levels(
             ok = np.array([ids[u // len(steps)] not in keys_of or keys_of[ids[u // len(steps)]] <= cut_keys[u % len(steps)] for u in uniq], dtype=bool)
             hits = hits[ok[inv.ravel()]]
         cut[:] = 0  # already filtered: the caller's rank filter passes everything left
-        if progress is not None:
-            progress(nb + 1, len(batches))
-        yield _Levels(faces, tile_of, verdicts, hits if len(hits) else pd.DataFrame(columns=_HIT_COLUMNS), cut, levels, screened, noded)
+        return _Levels(faces, tile_of, verdicts, hits if len(hits) else pd.DataFrame(columns=_HIT_COLUMNS), cut, levels, screened, noded)
+
+    return _Plan(len(batches), run, threads)
 
 
 def partition(
@@ -978,6 +1023,67 @@ def screen_points(
     return verdicts, hits
 
 
+def screen_codes(
+    points: np.ndarray,
+    zoning: Zoning,
+    rules: RuleSet,
+    project_type: str,
+    *,
+    prepared: PreparedZoning | None = None,
+    threads: int | None = None,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Verdict per point and the (point, rule, verdict) of each hit, from the engine's core.
+
+    The same readers and engine as :func:`screen_points` (``prepare_inputs``, then
+    ``screen_core``, as ``screen`` runs them), without building the report tables
+    (summaries, messages, feature names), which the partition never reads: a
+    province screens about a million interior points.
+
+    Parameters
+    ----------
+    points : ndarray of geometries
+        Sites in the zoning CRS.
+    zoning, rules, project_type, prepared, threads
+        As for :func:`screen_points`.
+
+    Returns
+    -------
+    (ndarray, DataFrame)
+        Verdict per point, and the hits (``s`` point index, ``rule_id``, ``verdict``).
+    """
+    from spatial.engine.chunks import screen_sites
+    from spatial.engine.coverage import with_coverage
+    from spatial.engine.evaluate import rule_table, screen_core
+    from spatial.screening import prepare_inputs
+    from spatial.site_options import SiteOptions
+
+    n = len(points)
+    verdicts = np.empty(n, dtype=object)
+    frames = []
+    names = np.array(list(VERDICTS), dtype=object)
+    threads = default_threads() if threads is None else max(1, int(threads))
+    for start in range(0, max(n, 1), _SCREEN_CHUNK):
+        chunk = points[start : start + _SCREEN_CHUNK]
+        sites = gpd.GeoDataFrame({"site_id": np.arange(start, start + len(chunk)).astype(str)}, geometry=list(chunk), crs=zoning.crs)
+        prep, zoning_, run_rules, _ = prepare_inputs(sites, zoning, rules, SiteOptions.of(None, project_type=project_type))
+        run_rules = with_coverage(run_rules, zoning_)
+        if prepared is None or prepared.zoning is not zoning_ or prepared.types is not run_rules.types:
+            res = screen_sites(prep, zoning_, run_rules, threads=threads)  # no reusable arrays: the full engine
+            verdicts[start : start + len(chunk)] = res.sites["verdict"].to_numpy(dtype=object)
+            if len(res.hits):
+                frames.append(pd.DataFrame({"s": res.hits["site_id"].astype(np.int64).to_numpy(), "rule_id": res.hits["rule_id"].to_numpy(), "verdict": res.hits["verdict"].to_numpy()}))
+            continue
+        coded, _, rank = screen_core(prep, prepared, run_rules, threads=threads)
+        verdicts[start : start + len(chunk)] = names[rank]
+        if len(coded):
+            ids = np.array([r.id for r, _ in rule_table(run_rules)], dtype=object)
+            frames.append(
+                pd.DataFrame({"s": coded["s"].to_numpy(np.int64) + start, "rule_id": ids[coded["k"].to_numpy(np.int64)], "verdict": names[coded["v"].to_numpy(np.int64)]})
+            )
+    hits = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_HIT_COLUMNS)
+    return verdicts, hits
+
+
 def _rule_sets(n: int, hits: pd.DataFrame, verdicts: np.ndarray, order: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per site: rule ids hit (above 符合) and those giving the verdict, each 、-joined in catalogue order."""
     rules_txt = np.full(n, "", dtype=object)
@@ -1056,6 +1162,7 @@ def suitability(
     progress: Callable[[int, int], None] | None = None,
     scheduler: str | None = None,
     method: str = "levels",
+    processes: int | None = None,
 ) -> Suitability:
     """Partition the county by the verdict a site of ``project_type`` would get.
 
@@ -1089,6 +1196,11 @@ def suitability(
         ``levels`` (:func:`partition_levels`) cuts milder edges only where no worse
         verdict already holds; ``exhaustive`` (:func:`partition`, the method before
         issue 28) cuts every edge everywhere and is kept as the benchmark's baseline.
+    processes : int, optional
+        Worker processes for the batches of tiles (``levels`` without a scheduler):
+        default one per usable core when there are several batches (a province),
+        1 runs them here.  Workers are forked (they share the zoning and the
+        level-1 edges), and each batch gives the same areas wherever it runs.
 
     Returns
     -------
@@ -1158,14 +1270,25 @@ def suitability(
         n_faces = screened = len(faces)
     else:
         n_faces = screened = 0
-        # batch by batch: only one batch's faces, points and hits are in memory at a time
-        for lv in iter_levels(
-            zoning, rules, canon, extra=[steep, unknown], tile_m=tile_m, clip=clip, prepared=prepared, threads=threads, scheduler=scheduler, progress=progress
-        ):
+        plan = _plan_levels(
+            zoning, rules, canon, extra=[steep, unknown], tile_m=tile_m, clip=clip, prepared=prepared, threads=threads, scheduler=scheduler,
+            batch_vertices=BATCH_VERTICES,
+        )
+
+        def one(nb: int, threads: int) -> tuple[gpd.GeoDataFrame, int, int]:
+            """Batch ``nb`` partitioned, classified and dissolved: only its areas leave it."""
+            lv = plan.run(nb, threads)
             rules_txt, cause_txt = _rule_sets(len(lv.faces), lv.hits, lv.verdicts, order)
-            pieces.append(classify(lv.faces, lv.tile, lv.noded, lv.verdicts, rules_txt, cause_txt))
-            n_faces += len(lv.faces)
-            screened += lv.screened
+            return classify(lv.faces, lv.tile, lv.noded, lv.verdicts, rules_txt, cause_txt), len(lv.faces), lv.screened
+
+        workers = _workers(processes, plan.batches, scheduler)
+        runs = _forked(one, plan.batches, workers) if workers > 1 else (one(nb, plan.threads) for nb in range(plan.batches))
+        for nb, (piece, nf, ns) in enumerate(runs):  # batch order whatever ran them: the same result
+            pieces.append(piece)
+            n_faces += nf
+            screened += ns
+            if progress is not None:
+                progress(nb + 1, plan.batches)
     notes: list[str] = []
     if terrain is not None:
         if len(unknown):
@@ -1198,6 +1321,45 @@ def suitability(
     out.screened = screened
     out.tolerance_m = TOLERANCE_M
     return out
+
+
+def _workers(processes: int | None, batches: int, scheduler: str | None) -> int:
+    """Worker processes for ``batches`` batches: none on Dask or where ``fork`` is missing."""
+    import multiprocessing
+
+    if scheduler or batches < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    n = default_threads() if processes is None else max(1, int(processes))
+    return min(n, batches)
+
+
+#: The batch function a forked worker runs (set just before the workers are forked).
+_FORK_TASK: list[Callable[[int, int], Any]] = []
+
+
+def _run_forked(nb: int) -> Any:
+    return _FORK_TASK[-1](nb, 1)  # one GEOS thread per worker: the workers use the cores
+
+
+def _forked(task: Callable[[int, int], Any], n: int, workers: int) -> Iterator[Any]:
+    """``task(nb, 1)`` for ``nb`` in ``0..n-1`` on ``workers`` forked processes, yielded in order.
+
+    Fork, not spawn: the workers inherit the loaded zoning, the prepared arrays and
+    the level-1 edges without copying or pickling them (pages are shared until
+    written).  Only each batch's dissolved areas come back.  Batches go to
+    whichever worker is free, in tile order, one at a time, so at most
+    ``workers`` batches are in memory at once.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _FORK_TASK.append(task)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(_run_forked, range(n))
+    finally:
+        _FORK_TASK.pop()
+
 
 
 def _dissolve(frame: gpd.GeoDataFrame, tile_of: np.ndarray, noded: np.ndarray) -> gpd.GeoDataFrame:
