@@ -1163,6 +1163,7 @@ def suitability(
     scheduler: str | None = None,
     method: str = "levels",
     processes: int | None = None,
+    batch_vertices: int = BATCH_VERTICES,
 ) -> Suitability:
     """Partition the county by the verdict a site of ``project_type`` would get.
 
@@ -1201,6 +1202,8 @@ def suitability(
         default one per usable core when there are several batches (a province),
         1 runs them here.  Workers are forked (they share the zoning and the
         level-1 edges), and each batch gives the same areas wherever it runs.
+    batch_vertices : int
+        Edge vertices per batch of tiles (:func:`iter_levels`).
 
     Returns
     -------
@@ -1272,7 +1275,7 @@ def suitability(
         n_faces = screened = 0
         plan = _plan_levels(
             zoning, rules, canon, extra=[steep, unknown], tile_m=tile_m, clip=clip, prepared=prepared, threads=threads, scheduler=scheduler,
-            batch_vertices=BATCH_VERTICES,
+            batch_vertices=batch_vertices,
         )
 
         def one(nb: int, threads: int) -> tuple[gpd.GeoDataFrame, int, int]:

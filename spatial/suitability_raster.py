@@ -3,7 +3,7 @@
 For an extent too large for the exact partition in the time at hand (issue 28, item 4):
 the county is cut into square cells of ``RES`` metres and the centre of every cell
 inside the county is screened by the same engine as ``ecozone screen``
-(:func:`spatial.suitability.screen_points`, chunked).  A cell takes its centre's
+(:func:`spatial.suitability.screen_codes`, chunked).  A cell takes its centre's
 class.  Each chunk is screened first with only the rules of the type's worst verdict: a
 centre they put at that verdict has it whatever the other rules say, and only the other
 centres are screened again with every rule.  So every cell's verdict is exactly the engine's at its centre, and no rule
@@ -36,7 +36,7 @@ from spatial.measure import ellipsoidal_area, equal_area
 from spatial.project_types import VERDICT_RANK, VERDICTS
 from spatial.rules import RuleSet
 from spatial.screening import PreparedZoning, prepare_zoning
-from spatial.suitability import CLASSES, checked_inputs, class_zh, effective_rules, screen_points
+from spatial.suitability import CLASSES, checked_inputs, class_zh, effective_rules, screen_codes
 from spatial.terrain import Terrain, slope_label
 from spatial.zoning import Zoning
 
@@ -167,10 +167,10 @@ def raster_suitability(
         if inside.any():
             x, y = x[inside], y[inside]
             pts = shapely.points(x, y)
-            verdicts, _ = screen_points(pts, zoning, first_pass, canon, prepared=prepared, threads=threads)
+            verdicts, _ = screen_codes(pts, zoning, first_pass, canon, prepared=prepared, threads=threads)
             rest = np.flatnonzero(np.array([VERDICT_RANK[v] for v in VERDICTS])[pd.Categorical(verdicts, categories=list(VERDICTS)).codes] < worst)
             if len(rest):
-                verdicts[rest], _ = screen_points(pts[rest], zoning, eff, canon, prepared=prepared, threads=threads)
+                verdicts[rest], _ = screen_codes(pts[rest], zoning, eff, canon, prepared=prepared, threads=threads)
             cls = verdicts.astype(object)
             if steep_tree is not None:
                 steep_at = np.zeros(len(x), dtype=bool)

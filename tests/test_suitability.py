@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -363,3 +364,19 @@ def test_raster_only_cli_writes_the_grid_and_table(tmp_path):
     table = pd.read_csv(out / "suitability.csv")
     present = set(table.loc[table["code"] > 0, "code"])
     assert set(np.unique(codes[codes > 0]).tolist()) == present
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_areas(demo_zoning):
+    """Batches run in 2 forked worker processes give exactly the areas of one process."""
+    from spatial.rules import load_rules
+
+    rules = load_rules()
+    kw = {"tile_m": 8000.0, "batch_vertices": 150_000}
+    one = suitability(demo_zoning, rules, "tourism", processes=1, **kw)
+    two = suitability(demo_zoning, rules, "tourism", processes=2, **kw)
+    assert len(one.areas) > 1 and one.areas["class"].nunique() > 1
+    pd.testing.assert_frame_equal(one.areas.drop(columns="geometry"), two.areas.drop(columns="geometry"))
+    assert shapely.equals_exact(np.asarray(one.areas.geometry.values), np.asarray(two.areas.geometry.values), 0.0).all()
+    assert (one.faces, one.screened) == (two.faces, two.screened)
+    pd.testing.assert_frame_equal(one.table, two.table)
