@@ -1290,6 +1290,8 @@ def suitability(
             pieces.append(piece)
             n_faces += nf
             screened += ns
+            if workers == 1:
+                _trim_heap()
             if progress is not None:
                 progress(nb + 1, plan.batches)
     notes: list[str] = []
@@ -1341,7 +1343,23 @@ _FORK_TASK: list[Callable[[int, int], Any]] = []
 
 
 def _run_forked(nb: int) -> Any:
-    return _FORK_TASK[-1](nb, 1)  # one GEOS thread per worker: the workers use the cores
+    out = _FORK_TASK[-1](nb, 1)  # one GEOS thread per worker: the workers use the cores
+    _trim_heap()
+    return out
+
+
+def _trim_heap() -> None:
+    """Hand the heap pages a finished batch freed back to the system (glibc ``malloc_trim``).
+
+    Without it a long-lived process keeps the high-water mark of its batches'
+    fragmented heap, and its resident memory ratchets up batch after batch.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        pass
 
 
 def _forked(task: Callable[[int, int], Any], n: int, workers: int) -> Iterator[Any]:
