@@ -711,6 +711,21 @@ class _Plan:
     batches: int
     run: Callable[[int, int], _Levels]
     threads: int
+    prepared: PreparedZoning | None = None
+
+    def release(self) -> None:
+        """Drop the GEOS indexes a batch built on the zoning's features, and hand the freed heap back.
+
+        The engine builds an index on each feature it queries and keeps it; over a
+        province's batches that holds about 50 bytes per zoning vertex (GiBs), once
+        per worker.  The next batch re-prepares what it queries, with the same answers.
+        """
+        if self.prepared is None:
+            return
+        from spatial.engine.prepared import release_prepared
+
+        release_prepared(self.prepared)
+        shapely.prepare(self.prepared.boundary)  # queried by every batch: kept prepared
 
 
 def _plan_levels(
@@ -888,7 +903,7 @@ def _plan_levels(
         cut[:] = 0  # already filtered: the caller's rank filter passes everything left
         return _Levels(faces, tile_of, verdicts, hits if len(hits) else pd.DataFrame(columns=_HIT_COLUMNS), cut, levels, screened, noded)
 
-    return _Plan(len(batches), run, threads)
+    return _Plan(len(batches), run, threads, prepared)
 
 
 def partition(
@@ -1282,7 +1297,11 @@ def suitability(
             """Batch ``nb`` partitioned, classified and dissolved: only its areas leave it."""
             lv = plan.run(nb, threads)
             rules_txt, cause_txt = _rule_sets(len(lv.faces), lv.hits, lv.verdicts, order)
-            return classify(lv.faces, lv.tile, lv.noded, lv.verdicts, rules_txt, cause_txt), len(lv.faces), lv.screened
+            out = classify(lv.faces, lv.tile, lv.noded, lv.verdicts, rules_txt, cause_txt), len(lv.faces), lv.screened
+            del lv
+            if plan.batches > 1:
+                plan.release()  # a province: what one batch prepared is not kept for all the others
+            return out
 
         workers = _workers(processes, plan.batches, scheduler)
         runs = _forked(one, plan.batches, workers) if workers > 1 else (one(nb, plan.threads) for nb in range(plan.batches))
@@ -1290,8 +1309,7 @@ def suitability(
             pieces.append(piece)
             n_faces += nf
             screened += ns
-            if workers == 1:
-                _trim_heap()
+
             if progress is not None:
                 progress(nb + 1, plan.batches)
     notes: list[str] = []
@@ -1343,23 +1361,7 @@ _FORK_TASK: list[Callable[[int, int], Any]] = []
 
 
 def _run_forked(nb: int) -> Any:
-    out = _FORK_TASK[-1](nb, 1)  # one GEOS thread per worker: the workers use the cores
-    _trim_heap()
-    return out
-
-
-def _trim_heap() -> None:
-    """Hand the heap pages a finished batch freed back to the system (glibc ``malloc_trim``).
-
-    Without it a long-lived process keeps the high-water mark of its batches'
-    fragmented heap, and its resident memory ratchets up batch after batch.
-    """
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
-        pass
+    return _FORK_TASK[-1](nb, 1)  # one GEOS thread per worker: the workers use the cores
 
 
 def _forked(task: Callable[[int, int], Any], n: int, workers: int) -> Iterator[Any]:
