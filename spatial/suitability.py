@@ -570,7 +570,7 @@ class _Levels:
 
 #: Edge vertices per batch of tiles taken through every level together: a batch's faces,
 #: points and hits are the only ones in memory, so peak memory does not grow with the province.
-BATCH_VERTICES = 500_000
+BATCH_VERTICES = 1_000_000
 _HIT_COLUMNS = ["s", "rule_id", "verdict"]
 
 
