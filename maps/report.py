@@ -36,7 +36,7 @@ from markupsafe import Markup
 from maps import style as st
 from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
-from spatial.facts import site_facts
+from maps.model import OutputModel, output_model
 from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
@@ -337,6 +337,7 @@ def write_report(
     formats: Collection[str] | None = None,
     summary: bool = False,
     on_stage: Callable[[str, float], None] | None = None,
+    model: OutputModel | None = None,
 ) -> dict[str, Path]:
     """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
 
@@ -365,6 +366,8 @@ def write_report(
     on_stage : callable, optional
         Called with ``("draw", fraction)`` as the 附图 are drawn, then
         ``("report", fraction)`` as the files are written.
+    model : OutputModel, optional
+        What the lower modules tell about the result (:func:`maps.model.output_model`; default: computed here).
 
     Returns
     -------
@@ -392,10 +395,10 @@ def write_report(
     step("report", 0.0)
     fig_dir = out / FIGURE_DIR
     ensure_writable([fig_dir / f.filename for f in figures], force)
-    facts = site_facts(result)
-    model = build_model(
+    content = build_model(
         result, indicators, title=title, figure_numbers=layer_fig, site_figures=site_fig,
-        figures=[(f.number, f.caption, f.filename) for f in figures], facts=facts, summary_report=summary,
+        figures=[(f.number, f.caption, f.filename) for f in figures], summary_report=summary,
+        model=model if model is not None else output_model(result),
     )  # fmt: skip
     for f in figures:
         with atomic_output(fig_dir / f.filename, force=force) as tmp:
@@ -405,7 +408,7 @@ def write_report(
     # The PDF is printed from the HTML (a hidden copy when the HTML itself is not asked for).
     html_path = paths["html"] if "html" in wanted else out / ".report.part.html"
     if wanted & {"html", "pdf"}:
-        text = render_report_html(model, figures)
+        text = render_report_html(content, figures)
         with atomic_output(html_path, force=True if html_path != paths["html"] else force) as tmp:
             tmp.write_text(text, encoding="utf-8")
         if "html" in wanted:
@@ -419,12 +422,12 @@ def write_report(
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
-                    _write_xlsx(tmp, report_tables(model))
+                    _write_xlsx(tmp, report_tables(content))
                 written["xlsx"] = paths["xlsx"]
             step("report", 0.5)
             if "docx" in wanted:
                 with atomic_output(paths["docx"], force=force) as tmp:
-                    write_docx(model, figures, tmp)
+                    write_docx(content, figures, tmp)
                 written["docx"] = paths["docx"]
             step("report", 0.8)
             made = printing.result() if printing is not None else None

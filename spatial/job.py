@@ -30,6 +30,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from maps.model import output_model
 from spatial.colnames import RENAMES_ATTR
 from spatial.engine.assemble import ScreeningResult
 from spatial.output import screening_format, visual_outputs, write_screening
@@ -427,6 +428,7 @@ class ScreeningJob:
         files: dict[str, Path] = {}
         report = bool(products & REPORT_FORMATS)
         tables = bool(products & TABLES_ONLY)
+        model = output_model(result, report=report)  # what every writer needs from the lower modules, once
         if Product.MAP in products:
             from maps.zoning_map import save_map
 
@@ -452,7 +454,7 @@ class ScreeningJob:
             files.update(
                 write_report(
                     result, out_dir, indicators=self.indicators, force=force, formats=formats,
-                    site_insets=Product.FIGURES in products, summary=summary, on_stage=report_stage,
+                    site_insets=Product.FIGURES in products, summary=summary, on_stage=report_stage, model=model,
                 )
             )  # fmt: skip
         if tables:
@@ -461,7 +463,7 @@ class ScreeningJob:
             files.update(
                 write_screening(
                     result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source),
-                    tables=Product.TABLES in products, spatial=Product.GPKG in products,
+                    tables=Product.TABLES in products, spatial=Product.GPKG in products, columns=model.user_columns,
                 )
             )  # fmt: skip
         on_stage("report", 1.0)
