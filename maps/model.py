@@ -125,7 +125,7 @@ def output_model(result: Any, *, report: bool = True) -> OutputModel:
 
     The lower modules are asked from the top down, each once: the sites'
     own columns and placeholders, the names of the project types, the
-    jurisdiction's schemes, then the facts measured from geometry.
+    facts measured from geometry, then the jurisdiction's schemes.
 
     Parameters
     ----------
@@ -148,9 +148,9 @@ def output_model(result: Any, *, report: bool = True) -> OutputModel:
         return OutputModel(user_columns=columns, placeholders=placeholders)
     types = sites["project_type"].tolist() if "project_type" in sites else []
     type_zh = {t: label_zh(t) for t in dict.fromkeys("" if _blank(v) else str(v).strip() for v in types)}
+    facts = site_facts(result)
     adcode, _ = zoning_adcode(result.zoning)
     plans, dims = tuple(schemes_of(adcode)), dimension_names(adcode)
-    facts = site_facts(result)
     return OutputModel(
         user_columns=columns,
         placeholders=placeholders,

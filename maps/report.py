@@ -377,7 +377,8 @@ def write_report(
     Raises
     ------
     OutputExistsError
-        A report exists and ``force`` is False (checked before anything is written).
+        A report file or 附图 exists and ``force`` is False (checked for all of them, once the
+        content is laid out, before anything is written).
     """
     from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
     from maps.report_docx import write_docx
@@ -385,7 +386,6 @@ def write_report(
     out = Path(out_dir)
     paths = report_paths(out)
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
-    ensure_writable([paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted], force)
     not_ok = None if not summary else result.sites.loc[result.sites["verdict"].astype(str) != "compatible", "site_id"].astype(str)
     step = on_stage or (lambda _stage, _fraction: None)
     step("draw", 0.0)
@@ -393,13 +393,16 @@ def write_report(
         result, site_insets=site_insets, inset_sites=None if not_ok is None else set(not_ok), progress=lambda d, t: step("draw", d / t)
     )
     step("report", 0.0)
-    fig_dir = out / FIGURE_DIR
-    ensure_writable([fig_dir / f.filename for f in figures], force)
     content = build_model(
         result, indicators, title=title, figure_numbers=layer_fig, site_figures=site_fig,
         figures=[(f.number, f.caption, f.filename) for f in figures], summary_report=summary,
         model=model if model is not None else output_model(result),
     )  # fmt: skip
+    text = render_report_html(content, figures) if wanted & {"html", "pdf"} else ""
+    sheets = report_tables(content) if "xlsx" in wanted else {}
+    # Everything is drawn and laid out: nothing is written unless every file may be (one check), then each is written atomically.
+    fig_dir = out / FIGURE_DIR
+    ensure_writable([*(paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted), *(fig_dir / f.filename for f in figures)], force)
     for f in figures:
         with atomic_output(fig_dir / f.filename, force=force) as tmp:
             tmp.write_bytes(f.png)
@@ -408,7 +411,6 @@ def write_report(
     # The PDF is printed from the HTML (a hidden copy when the HTML itself is not asked for).
     html_path = paths["html"] if "html" in wanted else out / ".report.part.html"
     if wanted & {"html", "pdf"}:
-        text = render_report_html(content, figures)
         with atomic_output(html_path, force=True if html_path != paths["html"] else force) as tmp:
             tmp.write_text(text, encoding="utf-8")
         if "html" in wanted:
@@ -422,7 +424,7 @@ def write_report(
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
-                    _write_xlsx(tmp, report_tables(content))
+                    _write_xlsx(tmp, sheets)
                 written["xlsx"] = paths["xlsx"]
             step("report", 0.5)
             if "docx" in wanted:

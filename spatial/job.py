@@ -33,7 +33,7 @@ import geopandas as gpd
 from maps.model import output_model
 from spatial.colnames import RENAMES_ATTR
 from spatial.engine.assemble import ScreeningResult
-from spatial.output import screening_format, visual_outputs, write_screening
+from spatial.output import visual_outputs, write_screening
 from spatial.outset import output_set
 from spatial.pgzoning import is_db_url
 from spatial.rules import RuleSet, load_rules
@@ -459,11 +459,10 @@ class ScreeningJob:
             )  # fmt: skip
         if tables:
             on_stage("report", 0.9 if report else 0.0)
-            source = self.sites if isinstance(self.sites, (str, os.PathLike)) else None
             files.update(
                 write_screening(
-                    result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source),
-                    tables=Product.TABLES in products, spatial=Product.GPKG in products, columns=model.user_columns,
+                    result, out_dir, force=force, fmt=self.fmt, tables=Product.TABLES in products, spatial=Product.GPKG in products,
+                    columns=model.user_columns, sites_path=self.sites if isinstance(self.sites, (str, os.PathLike)) else None,
                 )
             )  # fmt: skip
         on_stage("report", 1.0)

@@ -296,10 +296,11 @@ def write_screening(
     out_dir: str | os.PathLike[str],
     *,
     force: bool = False,
-    fmt: str = "gpkg",
+    fmt: str | None = "gpkg",
     tables: bool = True,
     spatial: bool = True,
     columns: Sequence[str] | None = None,
+    sites_path: str | os.PathLike[str] | None = None,
 ) -> dict[str, Path]:
     """Write sites.csv, hits.csv, rules.csv and the spatial tables, each atomically.
 
@@ -314,20 +315,23 @@ def write_screening(
         Directory (created if needed).
     force : bool, default False
         Overwrite existing outputs.
-    fmt : {'gpkg', 'parquet'}
-        Spatial output format.
+    fmt : {'gpkg', 'parquet'}, optional
+        Spatial output format (None: by size and input, :func:`screening_format`).
     tables : bool, default True
         Write the three CSV tables.
     spatial : bool, default True
         Write the spatial output (GeoPackage or GeoParquet).
     columns : sequence of str, optional
         The user's own columns of the sites (default: :func:`user_columns`).
+    sites_path : path-like, optional
+        The sites file, when ``fmt`` is None (sites read from Parquet are written as Parquet).
 
     Returns
     -------
     dict
         Key -> written path.
     """
+    fmt = screening_format(fmt, len(result.sites), sites_path)
     csv_keys = ("sites_csv", "hits_csv", "rules_csv")
     files = {k: p for k, p in screening_outputs(out_dir, fmt).items() if (k in csv_keys and tables) or (k not in csv_keys and spatial)}
     extra = [c for c in ("area_m2", "length_m") if c in result.sites]
@@ -337,7 +341,6 @@ def write_screening(
     hits = pd.DataFrame(result.hits[HIT_FILE_COLUMNS])
     geoms = _hit_geometries(result) if spatial else None
     hits_layer: pd.DataFrame = hits if geoms is None else gpd.GeoDataFrame(hits, geometry=geoms, crs=result.sites.crs)
-    rules = rules_table(result.rules)
     if tables and len(result.sites) <= NEAREST_MAX_SITES:
         # Distance (0 inside) and name of the nearest feature of every layer: what the report's 本项目情况 states.
         sites_tab = pd.concat([sites_tab, nearest_columns(result.sites, result.zoning)], axis=1)
@@ -349,6 +352,7 @@ def write_screening(
             DataWarning,
             stacklevel=2,
         )
+    rules = rules_table(result.rules)
     ensure_writable(list(files.values()), force)
     if tables:
         write_csv(files["sites_csv"], sites_tab, force=force)
