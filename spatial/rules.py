@@ -30,7 +30,7 @@ import yaml
 
 from layers import REGISTRY
 from layers.base import clean_key
-from spatial.engine.modes import MODES, mode_keys
+from spatial.engine.modes import MODES, mode_keys, where_values
 from spatial.errors import RuleError
 from spatial.io import load_yaml
 from spatial.project_types import DEFAULT_TYPES, VERDICT_RANK, VERDICTS, ProjectTypes, verdict_rank
@@ -965,25 +965,4 @@ def _type_verdict(
 
 def _where_values(label: str, layers: tuple[str, ...], fname: str, vals: list[Any]) -> tuple[str, ...]:
     """Normalise a condition's values through each layer's field vocabulary."""
-    out: list[str] = []
-    for layer in layers:
-        spec = REGISTRY[layer]
-        if fname not in spec.field_names:
-            raise RuleError(
-                f"{label}：图层 {layer} 没有字段 {fname}；可用：{', '.join(spec.field_names)}",
-                f"{label}: layer {layer} has no field {fname}; valid: {', '.join(spec.field_names)}",
-            )
-        f = spec.field(fname)
-        if f.kind != "enum":
-            out.extend(str(v) for v in vals)
-            continue
-        table = f.lookup()
-        for v in vals:
-            canon = table.get(clean_key(v))
-            if canon is None:
-                raise RuleError(
-                    f"{label}：{layer}.{fname} 的取值 '{v}' 无效；可用：{', '.join(f.values)}",
-                    f"{label}: invalid value '{v}' for {layer}.{fname}; valid: {', '.join(f.values)}",
-                )
-            out.append(canon)
-    return tuple(dict.fromkeys(out))
+    return tuple(dict.fromkeys(v for layer in layers for v in where_values(label, layer, fname, vals)))
