@@ -43,7 +43,7 @@ from spatial.sanity import check_boundary_plausible, check_declared_geographic, 
 __all__ = [
     "Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES", "DEMO_STAMP",
     "coast_demo_zoning_path", "coast_demo_sites_path",
-    "is_demo_zoning",
+    "is_demo_zoning", "package_entries", "read_entry",
 ]  # fmt: skip
 
 #: Stamp on every output of a run on the bundled demo.
@@ -292,17 +292,7 @@ def load_zoning(
             f"{path}: the required boundary layer is missing; add a layer named boundary "
             "(or 行政区) or a `boundary:` entry in the manifest",
         )
-    raw: dict[str, tuple[gpd.GeoDataFrame, dict[str, Any]]] = {}
-    for name, entry in entries.items():
-        gdf = read_vector(
-            entry["path"],
-            entry.get("layer"),
-            encoding=entry.get("encoding"),
-            crs=entry.get("crs"),
-            where=entry.get("where"),
-            force_crs=bool(entry.get("force_crs", False)),
-        )
-        raw[name] = (gdf, entry)
+    raw = {name: (read_entry(entry), entry) for name, entry in entries.items()}
     return _build(raw, path, working_crs)
 
 
@@ -451,6 +441,29 @@ def package_entries(path: Path) -> dict[str, dict[str, Any]]:
     if path.suffix.lower() in (".yaml", ".yml"):
         return _entries_from_manifest(path)
     return _entries_from_container(path)
+
+
+def read_entry(entry: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Read one layer of a package as listed by :func:`package_entries` (layer, encoding, CRS, where).
+
+    Parameters
+    ----------
+    entry : dict
+        One value of :func:`package_entries`.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer as read, before normalisation.
+    """
+    return read_vector(
+        entry["path"],
+        entry.get("layer"),
+        encoding=entry.get("encoding"),
+        crs=entry.get("crs"),
+        where=entry.get("where"),
+        force_crs=bool(entry.get("force_crs", False)),
+    )
 
 
 def _standard_name(name: str) -> str:
