@@ -21,7 +21,6 @@ import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from layers import REGISTRY
 from layers.base import clean_key
 from spatial.engine.modes import MODES, mode_keys, where_values
 from spatial.errors import RuleError
-from spatial.io import load_yaml
+from spatial.io import bundled_path, load_yaml
 from spatial.project_types import DEFAULT_TYPES, VERDICT_RANK, VERDICTS, ProjectTypes, verdict_rank
 from spatial.sources import Ref, SourceRegistry, applies_in, default_registry, parse_date, parse_jurisdiction, parse_sources
 
@@ -102,7 +101,7 @@ def default_rules_path() -> Path:
     Path
         ``spatial/data/rules_default.yaml``.
     """
-    return Path(str(resources.files("spatial") / "data" / "rules_default.yaml"))
+    return bundled_path("rules_default.yaml")
 
 
 def shipped_catalogues() -> dict[str, Path]:
@@ -113,7 +112,7 @@ def shipped_catalogues() -> dict[str, Path]:
     dict
         Name (file stem) -> path, national first.
     """
-    folder = Path(str(resources.files("spatial") / "data" / "catalogues"))
+    folder = bundled_path("catalogues")
     out = {"national": default_rules_path()}
     if folder.is_dir():
         out.update({p.stem: p for p in sorted(folder.glob("*.yaml"))})

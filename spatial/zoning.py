@@ -21,7 +21,6 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ from layers.base import LayerSpec
 from spatial.crs import WGS84, describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries
-from spatial.io import file_sha256, list_layers, load_yaml, read_vector
+from spatial.io import bundled_path, file_sha256, list_layers, load_yaml, read_vector
 from spatial.pgzoning import db_engine, db_entries, db_is_demo, frame_sha256, is_db_url, parse_db_url, read_db_layer
 from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
@@ -61,7 +60,7 @@ def demo_zoning_path() -> Path:
     Path
         ``spatial/data/lianzhou_demo.gpkg`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "lianzhou_demo.gpkg"))
+    return bundled_path("lianzhou_demo.gpkg")
 
 
 def demo_sites_path() -> Path:
@@ -72,7 +71,7 @@ def demo_sites_path() -> Path:
     Path
         ``spatial/data/lianzhou_sites.gpkg`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "lianzhou_sites.gpkg"))
+    return bundled_path("lianzhou_sites.gpkg")
 
 
 def coast_demo_zoning_path() -> Path:
@@ -83,7 +82,7 @@ def coast_demo_zoning_path() -> Path:
     Path
         ``spatial/data/jiangcheng_coast_demo.gpkg`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "jiangcheng_coast_demo.gpkg"))
+    return bundled_path("jiangcheng_coast_demo.gpkg")
 
 
 def coast_demo_sites_path() -> Path:
@@ -94,7 +93,7 @@ def coast_demo_sites_path() -> Path:
     Path
         ``spatial/data/jiangcheng_coast_sites.gpkg`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "jiangcheng_coast_sites.gpkg"))
+    return bundled_path("jiangcheng_coast_sites.gpkg")
 
 
 def is_demo_zoning(zoning: Zoning | str | os.PathLike[str] | None) -> bool:
