@@ -84,6 +84,25 @@ def _until(cond, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def _draw_polygon(page, patch) -> None:
+    """Draw ``patch`` (a square, working CRS) with the map's polygon tool, vertex by vertex, and finish it."""
+    ll = to_lonlat(patch)
+    page.evaluate("([lat, lon]) => window.ecozoneMap.setView([lat, lon], 15, {animate: false})", [ll.centroid.y, ll.centroid.x])
+    page.click(".leaflet-draw-draw-polygon")
+    pts = page.evaluate(
+        """(ring) => {
+            const map = window.ecozoneMap, r = map.getContainer().getBoundingClientRect();
+            return ring.map(([lon, lat]) => { const p = map.latLngToContainerPoint([lat, lon]); return [r.left + p.x, r.top + p.y]; });
+        }""",
+        list(ll.exterior.coords)[:4],
+    )
+    for i, (x, y) in enumerate(pts, start=1):
+        page.mouse.click(x, y)
+        page.wait_for_timeout(300)  # Leaflet.draw ignores a click right after a vertex is added
+        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)  # each vertex placed before the next click
+    page.click(".leaflet-draw-actions a:text-is('完成')")  # the toolbar's Chinese "finish" closes the polygon
+
+
 def _wait_result(page) -> None:
     """The result page with its verdicts, then (the page reloads itself) with its files."""
     page.wait_for_url("**/screenings/*")
@@ -145,23 +164,7 @@ def test_coordfile_and_drawn_polygon_over_red_line_are_prohibited(server: str, b
     page.wait_for_selector("#map[data-zoning-loaded]")
     page.set_input_files("#files", str(coord))
     page.select_option("#project_type", "chemical")
-    ll = to_lonlat(patch)
-    ring = list(ll.exterior.coords)[:4]
-    cx, cy = ll.centroid.x, ll.centroid.y
-    page.evaluate("([lat, lon]) => window.ecozoneMap.setView([lat, lon], 15, {animate: false})", [cy, cx])
-    page.click(".leaflet-draw-draw-polygon")
-    pts = page.evaluate(
-        """(ring) => {
-            const map = window.ecozoneMap, r = map.getContainer().getBoundingClientRect();
-            return ring.map(([lon, lat]) => { const p = map.latLngToContainerPoint([lat, lon]); return [r.left + p.x, r.top + p.y]; });
-        }""",
-        ring,
-    )
-    for i, (x, y) in enumerate(pts, start=1):
-        page.mouse.click(x, y)
-        page.wait_for_timeout(300)  # Leaflet.draw ignores a click right after a vertex is added
-        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)  # each vertex placed before the next click
-    page.click(".leaflet-draw-actions a:text-is('完成')")  # the toolbar's Chinese "finish" closes the polygon
+    _draw_polygon(page, patch)
     page.wait_for_selector("#drawn-count:text-is('1')")
     page.click("#submit")
     _wait_result(page)
@@ -185,22 +188,7 @@ def test_live_verdict_while_drawing_changes_when_moved_out(server: str, browser_
     page.wait_for_selector("#map[data-zoning-loaded]")
     page.select_option("#project_type", "industrial")
     page.fill("#site_name", "拟建厂房")
-    ll = to_lonlat(patch)
-    ring = list(ll.exterior.coords)[:4]
-    page.evaluate("([lat, lon]) => window.ecozoneMap.setView([lat, lon], 15, {animate: false})", [ll.centroid.y, ll.centroid.x])
-    page.click(".leaflet-draw-draw-polygon")
-    pts = page.evaluate(
-        """(ring) => {
-            const map = window.ecozoneMap, r = map.getContainer().getBoundingClientRect();
-            return ring.map(([lon, lat]) => { const p = map.latLngToContainerPoint([lat, lon]); return [r.left + p.x, r.top + p.y]; });
-        }""",
-        ring,
-    )
-    for i, (x, y) in enumerate(pts, start=1):
-        page.mouse.click(x, y)
-        page.wait_for_timeout(300)
-        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)
-    page.click(".leaflet-draw-actions a:text-is('完成')")
+    _draw_polygon(page, patch)
     page.wait_for_selector("#live-verdict[data-verdict='prohibited']", timeout=30_000)
     assert "禁止" in page.inner_text("#live-verdict")
     assert page.locator(".leaflet-tooltip.live-prohibited").inner_text().startswith("拟建厂房")
