@@ -84,6 +84,16 @@ def _until(cond, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def _screen_demo_sites(page, server: str) -> dict[str, tuple[str, str]]:
+    """Upload the demo sites on the start page, submit, and return the result page's verdict table."""
+    page.goto(server + "/")
+    page.wait_for_selector("#map[data-zoning-loaded]")
+    page.set_input_files("#files", str(demo_sites_path()))
+    page.click("#submit")
+    _wait_result(page)
+    return _table(page)
+
+
 def _draw_polygon(page, patch) -> None:
     """Draw ``patch`` (a square, working CRS) with the map's polygon tool, vertex by vertex, and finish it."""
     ll = to_lonlat(patch)
@@ -125,12 +135,7 @@ def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browse
     assert res.exit_code == 0, res.output
     expected = pd.read_csv(out / "sites.csv", dtype=str).set_index("site_id")["verdict"].to_dict()
 
-    page.goto(server + "/")
-    page.wait_for_selector("#map[data-zoning-loaded]")
-    page.set_input_files("#files", str(demo_sites_path()))
-    page.click("#submit")
-    _wait_result(page)
-    table = _table(page)
+    table = _screen_demo_sites(page, server)
     assert {k: v for k, (v, _) in table.items()} == expected
     markers = page.eval_on_selector_all(".verdict-marker", "ms => ms.map(m => m.getAttribute('class'))")
     assert len(markers) == len(expected)
@@ -221,12 +226,7 @@ _RAW_IDS = re.compile(
 def test_result_map_has_legend_labels_symbols_and_no_raw_identifiers(server: str, browser_page, tmp_path: Path) -> None:
     """The result map is map.html's: zoning legend and verdict symbols (under the map), a label per site, the hatched red line; all text Chinese."""
     page, blocked, errors = browser_page
-    page.goto(server + "/")
-    page.wait_for_selector("#map[data-zoning-loaded]")
-    page.set_input_files("#files", str(demo_sites_path()))
-    page.click("#submit")
-    _wait_result(page)
-    table = _table(page)
+    table = _screen_demo_sites(page, server)
     page.wait_for_selector(".eco-legend")
     legend = page.inner_text(".eco-legend")
     for word in ("图例", "生态保护红线", "永久基本农田", "优先保护单元", "重点管控单元", "一般管控单元", "城镇开发边界", "项目选址结论"):
