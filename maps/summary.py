@@ -17,7 +17,6 @@ document that nobody reads).  Its rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
