@@ -22,7 +22,7 @@ back down for these.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +120,7 @@ def _blank(v: Any) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
 
 
-def output_model(result: Any, *, report: bool = True) -> OutputModel:
+def output_model(result: Any, *, report: bool = True, sections: Collection[str] | None = None) -> OutputModel:
     """Compute, once, what the writers need from the lower modules.
 
     The lower modules are asked from the top down, each once: the sites'
@@ -132,20 +132,26 @@ def output_model(result: Any, *, report: bool = True) -> OutputModel:
     result : ScreeningResult
         Screening output (``sites``, ``hits``, ``units``, ``zoning``, ``audit``).
     report : bool, default True
-        Also measure what only the report states (site facts, jurisdiction, unit areas).
+        Also measure what only the report states (site facts, jurisdiction, unit areas);
+        False: only what the tables need (such a model cannot build a report).
+    sections : collection of str, optional
+        A summary report's sites with a section (:func:`maps.summary.section_ids`): the report
+        states these sites only, so only they are measured (``result.take(sections)``).
 
     Returns
     -------
     OutputModel
         Plain values; the writers format them.
     """
+    columns = tuple(user_columns(result.sites))
+    if not report:
+        return OutputModel(user_columns=columns)
+    if sections is not None:
+        result = result.take(sections)
     sites = result.sites
-    columns = tuple(user_columns(sites))
     cells = {"name": sites["name"].tolist() if "name" in sites else sites["site_id"].astype(str).tolist()}
     cells.update({c: sites[c].tolist() for c in columns if c != "name"})
     placeholders = pd.DataFrame({c: [is_placeholder(v) for v in values] for c, values in cells.items()}, columns=list(cells))
-    if not report:
-        return OutputModel(user_columns=columns, placeholders=placeholders)
     types = sites["project_type"].tolist() if "project_type" in sites else []
     type_zh = {t: label_zh(t) for t in dict.fromkeys("" if _blank(v) else str(v).strip() for v in types)}
     facts = site_facts(result)

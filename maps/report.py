@@ -24,6 +24,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from maps import style as st
 from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
 from maps.model import OutputModel, output_model
+from maps.summary import summary_counts, summary_note, summary_table
 from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
@@ -335,7 +337,7 @@ def write_report(
     title: str | None = None,
     site_insets: bool = True,
     formats: Collection[str] | None = None,
-    summary: bool = False,
+    sections: Collection[str] | None = None,
     on_stage: Callable[[str, float], None] | None = None,
     model: OutputModel | None = None,
 ) -> dict[str, Path]:
@@ -360,14 +362,16 @@ def write_report(
     formats : collection of {'html', 'docx', 'xlsx', 'pdf'}, optional
         The files to write (default: HTML, DOCX, XLSX, and the PDF when ``pdf``);
         the 附图 folder comes with any of them.
-    summary : bool, default False
-        A summary report: every site in the summary table, a section (and an
-        inset) only for each site that is not 符合, with a note saying so.
+    sections : collection of str, optional
+        A summary report (:mod:`maps.summary`): a section and an inset only for
+        these sites (the job picks them), every site in the XLSX ``汇总`` sheet,
+        with a note saying so.  Default: a full report, a section per site.
     on_stage : callable, optional
         Called with ``("draw", fraction)`` as the 附图 are drawn, then
         ``("report", fraction)`` as the files are written.
     model : OutputModel, optional
-        What the lower modules tell about the result (:func:`maps.model.output_model`; default: computed here).
+        What the lower modules tell about the sites the report states (:func:`maps.model.output_model`, with
+        the same ``sections``; default: computed here).
 
     Returns
     -------
@@ -386,20 +390,29 @@ def write_report(
     out = Path(out_dir)
     paths = report_paths(out)
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
-    not_ok = None if not summary else result.sites.loc[result.sites["verdict"].astype(str) != "compatible", "site_id"].astype(str)
     step = on_stage or (lambda _stage, _fraction: None)
     step("draw", 0.0)
     figures, layer_fig, site_fig = make_figures(
-        result, site_insets=site_insets, inset_sites=None if not_ok is None else set(not_ok), progress=lambda d, t: step("draw", d / t)
+        result, site_insets=site_insets, inset_sites=None if sections is None else set(sections), progress=lambda d, t: step("draw", d / t)
     )
     step("report", 0.0)
+    part = result if sections is None else result.take(sections)  # a summary report models its sections' sites only
     content = build_model(
-        result, indicators, title=title, figure_numbers=layer_fig, site_figures=site_fig,
-        figures=[(f.number, f.caption, f.filename) for f in figures], summary_report=summary,
-        model=model if model is not None else output_model(result),
+        part, indicators, title=title, project=None if sections is None else "建设项目选址", figure_numbers=layer_fig,
+        site_figures=site_fig, figures=[(f.number, f.caption, f.filename) for f in figures],
+        model=model if model is not None else output_model(part),
     )  # fmt: skip
+    sheets = content
+    if sections is not None:
+        table = summary_table(result.sites, list(part.sites["site_id"].astype(str)))
+        not_ok = int((result.sites["verdict"].astype(str) != "compatible").sum())
+        content = replace(
+            content, summary=table[table["地块编号"].isin(set(part.sites["site_id"].astype(str)))].reset_index(drop=True),
+            counts=summary_counts(table), summary_note=summary_note(len(table), not_ok, len(part.sites)),
+        )  # fmt: skip
+        sheets = replace(content, summary=table)
     text = render_report_html(content, figures) if wanted & {"html", "pdf"} else ""
-    sheets = report_tables(content) if "xlsx" in wanted else {}
+    tables = report_tables(sheets) if "xlsx" in wanted else {}
     # Everything is drawn and laid out: nothing is written unless every file may be (one check), then each is written atomically.
     fig_dir = out / FIGURE_DIR
     ensure_writable([*(paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted), *(fig_dir / f.filename for f in figures)], force)
@@ -424,7 +437,7 @@ def write_report(
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
-                    _write_xlsx(tmp, sheets)
+                    _write_xlsx(tmp, tables)
                 written["xlsx"] = paths["xlsx"]
             step("report", 0.5)
             if "docx" in wanted:
