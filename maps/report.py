@@ -234,13 +234,14 @@ def _no_formulas(ws: Any) -> None:
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    head = PatternFill("solid", fgColor="DDE6F0")
+    wrap = Alignment(wrap_text=True, vertical="top")  # one style object for every wide cell (made per cell it was half the time)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in tables.items():
             frame.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
             _no_formulas(ws)
             ws.freeze_panes = "A2"
-            head = PatternFill("solid", fgColor="DDE6F0")
             for cell in ws[1]:
                 cell.font = Font(bold=True)
                 cell.fill = head
@@ -251,7 +252,7 @@ def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
                 ws.column_dimensions[letter].width = width
                 if width >= 24:
                     for cell in ws[letter][1:]:
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                        cell.alignment = wrap
 
 
 # --------------------------------------------------------------------------- HTML
