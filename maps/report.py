@@ -24,6 +24,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ from markupsafe import Markup
 from maps import style as st
 from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
-from spatial.facts import site_facts
+from maps.model import OutputModel, output_model
+from maps.summary import summary_counts, summary_note, summary_table
 from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
@@ -232,13 +234,14 @@ def _no_formulas(ws: Any) -> None:
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    head = PatternFill("solid", fgColor="DDE6F0")
+    wrap = Alignment(wrap_text=True, vertical="top")  # one style object for every wide cell (made per cell it was half the time)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in tables.items():
             frame.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
             _no_formulas(ws)
             ws.freeze_panes = "A2"
-            head = PatternFill("solid", fgColor="DDE6F0")
             for cell in ws[1]:
                 cell.font = Font(bold=True)
                 cell.fill = head
@@ -249,7 +252,7 @@ def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
                 ws.column_dimensions[letter].width = width
                 if width >= 24:
                     for cell in ws[letter][1:]:
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                        cell.alignment = wrap
 
 
 # --------------------------------------------------------------------------- HTML
@@ -335,8 +338,9 @@ def write_report(
     title: str | None = None,
     site_insets: bool = True,
     formats: Collection[str] | None = None,
-    summary: bool = False,
+    sections: Collection[str] | None = None,
     on_stage: Callable[[str, float], None] | None = None,
+    model: OutputModel | None = None,
 ) -> dict[str, Path]:
     """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
 
@@ -359,12 +363,16 @@ def write_report(
     formats : collection of {'html', 'docx', 'xlsx', 'pdf'}, optional
         The files to write (default: HTML, DOCX, XLSX, and the PDF when ``pdf``);
         the 附图 folder comes with any of them.
-    summary : bool, default False
-        A summary report: every site in the summary table, a section (and an
-        inset) only for each site that is not 符合, with a note saying so.
+    sections : collection of str, optional
+        A summary report (:mod:`maps.summary`): a section and an inset only for
+        these sites (the job picks them), every site in the XLSX ``汇总`` sheet,
+        with a note saying so.  Default: a full report, a section per site.
     on_stage : callable, optional
         Called with ``("draw", fraction)`` as the 附图 are drawn, then
         ``("report", fraction)`` as the files are written.
+    model : OutputModel, optional
+        What the lower modules tell about the sites the report states (:func:`maps.model.output_model`, with
+        the same ``sections``; default: computed here).
 
     Returns
     -------
@@ -374,7 +382,8 @@ def write_report(
     Raises
     ------
     OutputExistsError
-        A report exists and ``force`` is False (checked before anything is written).
+        A report file or 附图 exists and ``force`` is False (checked for all of them, once the
+        content is laid out, before anything is written).
     """
     from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
     from maps.report_docx import write_docx
@@ -382,21 +391,32 @@ def write_report(
     out = Path(out_dir)
     paths = report_paths(out)
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
-    ensure_writable([paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted], force)
-    not_ok = None if not summary else result.sites.loc[result.sites["verdict"].astype(str) != "compatible", "site_id"].astype(str)
     step = on_stage or (lambda _stage, _fraction: None)
     step("draw", 0.0)
     figures, layer_fig, site_fig = make_figures(
-        result, site_insets=site_insets, inset_sites=None if not_ok is None else set(not_ok), progress=lambda d, t: step("draw", d / t)
+        result, site_insets=site_insets, inset_sites=None if sections is None else set(sections), progress=lambda d, t: step("draw", d / t)
     )
     step("report", 0.0)
-    fig_dir = out / FIGURE_DIR
-    ensure_writable([fig_dir / f.filename for f in figures], force)
-    facts = site_facts(result)
-    model = build_model(
-        result, indicators, title=title, figure_numbers=layer_fig, site_figures=site_fig,
-        figures=[(f.number, f.caption, f.filename) for f in figures], facts=facts, summary_report=summary,
+    part = result if sections is None else result.take(sections)  # a summary report models its sections' sites only
+    content = build_model(
+        part, indicators, title=title, project=None if sections is None else "建设项目选址", figure_numbers=layer_fig,
+        site_figures=site_fig, figures=[(f.number, f.caption, f.filename) for f in figures],
+        model=model if model is not None else output_model(part),
     )  # fmt: skip
+    sheets = content
+    if sections is not None:
+        table = summary_table(result.sites, list(part.sites["site_id"].astype(str)))
+        not_ok = int((result.sites["verdict"].astype(str) != "compatible").sum())
+        content = replace(
+            content, summary=table[table["地块编号"].isin(set(part.sites["site_id"].astype(str)))].reset_index(drop=True),
+            counts=summary_counts(table), summary_note=summary_note(len(table), not_ok, len(part.sites)),
+        )  # fmt: skip
+        sheets = replace(content, summary=table)
+    text = render_report_html(content, figures) if wanted & {"html", "pdf"} else ""
+    tables = report_tables(sheets) if "xlsx" in wanted else {}
+    # Everything is drawn and laid out: nothing is written unless every file may be (one check), then each is written atomically.
+    fig_dir = out / FIGURE_DIR
+    ensure_writable([*(paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted), *(fig_dir / f.filename for f in figures)], force)
     for f in figures:
         with atomic_output(fig_dir / f.filename, force=force) as tmp:
             tmp.write_bytes(f.png)
@@ -405,7 +425,6 @@ def write_report(
     # The PDF is printed from the HTML (a hidden copy when the HTML itself is not asked for).
     html_path = paths["html"] if "html" in wanted else out / ".report.part.html"
     if wanted & {"html", "pdf"}:
-        text = render_report_html(model, figures)
         with atomic_output(html_path, force=True if html_path != paths["html"] else force) as tmp:
             tmp.write_text(text, encoding="utf-8")
         if "html" in wanted:
@@ -419,12 +438,12 @@ def write_report(
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
-                    _write_xlsx(tmp, report_tables(model))
+                    _write_xlsx(tmp, tables)
                 written["xlsx"] = paths["xlsx"]
             step("report", 0.5)
             if "docx" in wanted:
                 with atomic_output(paths["docx"], force=force) as tmp:
-                    write_docx(model, figures, tmp)
+                    write_docx(content, figures, tmp)
                 written["docx"] = paths["docx"]
             step("report", 0.8)
             made = printing.result() if printing is not None else None
