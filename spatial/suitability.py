@@ -1309,6 +1309,8 @@ def suitability(
             pieces.append(piece)
             n_faces += nf
             screened += ns
+            if workers > 1:
+                _trim_heap()  # the pickled areas each worker sent are freed here, between the kept ones
 
             if progress is not None:
                 progress(nb + 1, plan.batches)
@@ -1362,6 +1364,16 @@ _FORK_TASK: list[Callable[[int, int], Any]] = []
 
 def _run_forked(nb: int) -> Any:
     return _FORK_TASK[-1](nb, 1)  # one GEOS thread per worker: the workers use the cores
+
+
+def _trim_heap() -> None:
+    """Hand freed heap pages back to the system (glibc ``malloc_trim``; a no-op elsewhere)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _forked(task: Callable[[int, int], Any], n: int, workers: int) -> Iterator[Any]:
