@@ -1217,6 +1217,8 @@ def suitability(
         default one per usable core when there are several batches (a province),
         1 runs them here.  Workers are forked (they share the zoning and the
         level-1 edges), and each batch gives the same areas wherever it runs.
+        They run only where a fork is safe (main thread of a top-level process,
+        no other live thread but daemon ones); elsewhere the batches run here.
     batch_vertices : int
         Edge vertices per batch of tiles (:func:`iter_levels`).
 
@@ -1349,13 +1351,30 @@ def suitability(
 
 
 def _workers(processes: int | None, batches: int, scheduler: str | None) -> int:
-    """Worker processes for ``batches`` batches: none on Dask or where ``fork`` is missing."""
-    import multiprocessing
-
-    if scheduler or batches < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    """Worker processes for ``batches`` batches: none on Dask, or where forking is not safe."""
+    if scheduler or batches < 2 or not _fork_is_safe():
         return 1
     n = default_threads() if processes is None else max(1, int(processes))
     return min(n, batches)
+
+
+def _fork_is_safe() -> bool:
+    """Return True when a fork copies no other live thread's state: the CLI, not a server's job worker.
+
+    Only the main thread of a top-level process (not a process pool's worker), with no other
+    thread alive but daemon ones (none at all from Python 3.12, where forking with threads is
+    deprecated).  The same test as the report figures' (``maps.figures``).
+    """
+    import multiprocessing
+    import sys
+    import threading
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if threading.current_thread() is not threading.main_thread() or multiprocessing.parent_process() is not None:
+        return False
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    return not others if sys.version_info >= (3, 12) else all(t.daemon for t in others)
 
 
 #: The batch function a forked worker runs (set just before the workers are forked).

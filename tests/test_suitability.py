@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -374,7 +376,11 @@ def test_worker_processes_give_the_same_areas(demo_zoning):
     rules = load_rules()
     kw = {"tile_m": 8000.0, "batch_vertices": 150_000}
     one = suitability(demo_zoning, rules, "tourism", processes=1, **kw)
+    before = os.times()
     two = suitability(demo_zoning, rules, "tourism", processes=2, **kw)
+    after = os.times()
+    # the batches ran in child processes (their CPU is counted once they have ended)
+    assert after.children_user + after.children_system > before.children_user + before.children_system
     assert len(one.areas) > 1 and one.areas["class"].nunique() > 1
     pd.testing.assert_frame_equal(one.areas.drop(columns="geometry"), two.areas.drop(columns="geometry"))
     assert shapely.equals_exact(np.asarray(one.areas.geometry.values), np.asarray(two.areas.geometry.values), 0.0).all()
