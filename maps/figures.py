@@ -20,6 +20,7 @@ import io
 import re
 import threading
 import warnings
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -149,14 +150,15 @@ def new_figure(width_cm: float, height_cm: float) -> tuple[Any, Any]:
     tuple
         The matplotlib ``Figure`` and its Agg canvas.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
+
+    from maps.agg_text import cached_text_canvas
 
     pool: dict[tuple[float, float], Any] = _CANVASES.__dict__.setdefault("pool", {})
     fig = pool.get((width_cm, height_cm))
     if fig is None:
         fig = MplFigure(figsize=(width_cm * _CM, height_cm * _CM), dpi=DPI, facecolor="white")
-        FigureCanvasAgg(fig)
+        cached_text_canvas(fig)
         pool[(width_cm, height_cm)] = fig
     else:  # the last map's artists go; its framed axes stay for the next map of this size
         for artist in [*fig.legends, *fig.texts]:
@@ -220,6 +222,11 @@ def _lines(geoms: np.ndarray) -> list[np.ndarray]:
     return np.split(xy, splits)
 
 
+def _add(ax: Any, collection: Any) -> None:
+    """Add a collection without growing the data limits (the frame is set by :func:`frame_axes`)."""
+    ax.add_collection(collection, autolim=False)
+
+
 def _draw_polygons(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], *, hatch: str | None = None, z: float = 1) -> None:
     from matplotlib.collections import PathCollection
 
@@ -233,10 +240,10 @@ def _draw_polygons(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], *, hatc
     lw = min(float(style.get("weight", 1.0)), 2.5) * 0.7
     dash = (0, (4, 2.5)) if style.get("dashArray") else "solid"
     if filled:
-        ax.add_collection(PathCollection(paths, facecolor=face, edgecolor="none", alpha=alpha, zorder=z))
-        ax.add_collection(PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, zorder=z + 0.1))
+        _add(ax, PathCollection(paths, facecolor=face, edgecolor="none", alpha=alpha, zorder=z))
+        _add(ax, PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, zorder=z + 0.1))
     else:
-        ax.add_collection(
+        _add(ax, 
             PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, hatch=hatch, zorder=z)
         )
 
@@ -247,37 +254,87 @@ def _draw_lines(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], z: float =
     segs = _lines(geoms)
     if segs:
         lw = min(float(style.get("weight", 2.0)), 3.0) * 0.6
-        ax.add_collection(LineCollection(segs, colors=_colour(style, "color", "#1f78b4"), linewidths=lw, zorder=z))
+        _add(ax, LineCollection(segs, colors=_colour(style, "color", "#1f78b4"), linewidths=lw, zorder=z))
+
+
+@dataclass
+class _Layer:
+    """A zoning layer as the 附图 draw it: geometries, legend keys, names and reach zones, worked out once."""
+
+    frame: Any
+    geoms: np.ndarray
+    keys: np.ndarray
+    zones: np.ndarray | None = None
+    names: np.ndarray | None = None
+    rivers: np.ndarray | None = None
+
+    def label_fields(self, name: str) -> tuple[np.ndarray | None, np.ndarray]:
+        """Label text of every feature (None: the layer has no name field) and which are rivers."""
+        if self.names is None:
+            from layers import REGISTRY
+
+            frame = self.frame
+            spec = REGISTRY.get(name)
+            col = spec.name_field if spec is not None and spec.name_field in frame else ("name" if "name" in frame else None)
+            names = frame[col].astype("string").fillna("").to_numpy(dtype=object) if col is not None else None
+            rivers = (frame["kind"].astype(str).to_numpy() == "river") if "kind" in frame else np.ones(len(frame), bool)
+            self.names, self.rivers = (names, rivers)
+        return self.names, self.rivers
+
+    def reach(self, spec: Any) -> np.ndarray:
+        """Reach zone of every feature (computed on first use: county maps do not draw them)."""
+        if self.zones is None:
+            self.zones = np.asarray(spec.reach_zones(self.frame).values, dtype=object)
+        return self.zones
+
+
+#: Prepared layers by ``id`` of the layer frame, with a weak reference telling when the frame is gone.
+_LAYERS: dict[int, tuple[Any, _Layer]] = {}
+
+
+def _layer(zoning: Any, name: str) -> _Layer | None:
+    """The prepared layer ``name`` of ``zoning`` (None when absent or empty); reused across the maps of a run."""
+    frame = zoning.layers.get(name)
+    if frame is None or not len(frame):
+        return None
+    hit = _LAYERS.get(id(frame))
+    if hit is not None and hit[0]() is frame:
+        return hit[1]
+    if len(_LAYERS) > 256:
+        _LAYERS.clear()
+    prepared = _Layer(frame, np.asarray(frame.geometry.values, dtype=object), st.class_keys(name, frame))
+    _LAYERS[id(frame)] = (weakref.ref(frame), prepared)
+    return prepared
+
+
+def _in_window(layer: _Layer, window: Any | None) -> np.ndarray | None:
+    """Positions of the features meeting ``window`` in layer order (None: no window, every feature)."""
+    if window is None:
+        return None
+    return np.sort(layer.frame.sindex.query(window, predicate="intersects"))
 
 
 def _draw_zoning(ax: Any, zoning: Any, layers: Iterable[str], window: Any | None, keys_out: list[str]) -> None:
     """Draw the given layers (bottom first), clipped to ``window`` when given."""
     wanted = set(layers)
     for z_index, name in enumerate(_DRAW_ORDER):
-        layer = zoning.layers.get(name)
-        if name not in wanted or layer is None or not len(layer):
+        layer = _layer(zoning, name) if name in wanted else None
+        if layer is None:
             continue
-        sub = layer
-        if window is not None:
-            idx = layer.sindex.query(window, predicate="intersects")
-            if not len(idx):
-                continue
-            sub = layer.iloc[np.sort(idx)]
-        geoms = np.asarray(sub.geometry.values, dtype=object)
-        if window is not None:
-            geoms = shapely.clip_by_rect(geoms, *shapely.bounds(window))
-        keys = st.class_keys(name, sub)
+        idx = _in_window(layer, window)
+        if idx is not None and not len(idx):
+            continue
+        geoms = layer.geoms if idx is None else shapely.clip_by_rect(layer.geoms[idx], *shapely.bounds(window))
+        keys = layer.keys if idx is None else layer.keys[idx]
         for key in dict.fromkeys(keys):
             sel = geoms[keys == key]
             style = st.class_style(key)
             if name == "redline":
                 _draw_polygons(ax, sel, {"color": _HATCH_RED, "weight": 1.6}, hatch="////", z=10 + z_index)
             elif zoning.spec(name).reach is not None:
-                zones = np.asarray(zoning.spec(name).reach_zones(sub[keys == key]).values, dtype=object)
-                if window is not None:
-                    zones = shapely.clip_by_rect(zones, *shapely.bounds(window))
-                bkey = f"{key}{st.BUFFER_SUFFIX}"
-                if window is not None:  # buffers are metres wide: visible only on an inset
+                if idx is not None:  # buffers are metres wide: visible only on an inset
+                    zones = shapely.clip_by_rect(layer.reach(zoning.spec(name))[idx][keys == key], *shapely.bounds(window))
+                    bkey = f"{key}{st.BUFFER_SUFFIX}"
                     _draw_polygons(ax, zones, st.class_style(bkey), z=2 + z_index)
                     keys_out.append(bkey)
                 _draw_lines(ax, sel, style, z=20)
@@ -327,15 +384,15 @@ def _draw_sites(ax: Any, geoms: np.ndarray, verdicts: Sequence[str], *, size: fl
             if paths:
                 from matplotlib.collections import PathCollection
 
-                ax.add_collection(PathCollection(paths, facecolor=c, alpha=0.25, edgecolor="none", zorder=40))
-                ax.add_collection(PathCollection(paths, facecolor="none", edgecolor="white", linewidth=4.5, zorder=41))
-                ax.add_collection(PathCollection(paths, facecolor="none", edgecolor=c, linewidth=2.2, zorder=42))
+                _add(ax, PathCollection(paths, facecolor=c, alpha=0.25, edgecolor="none", zorder=40))
+                _add(ax, PathCollection(paths, facecolor="none", edgecolor="white", linewidth=4.5, zorder=41))
+                _add(ax, PathCollection(paths, facecolor="none", edgecolor=c, linewidth=2.2, zorder=42))
             segs = _lines(sel)
             if segs:
                 from matplotlib.collections import LineCollection
 
-                ax.add_collection(LineCollection(segs, colors="white", linewidths=5.5, zorder=41))
-                ax.add_collection(LineCollection(segs, colors=c, linewidths=2.8, zorder=42))
+                _add(ax, LineCollection(segs, colors="white", linewidths=5.5, zorder=41))
+                _add(ax, LineCollection(segs, colors=c, linewidths=2.8, zorder=42))
     anchors = shapely.get_coordinates(shapely.point_on_surface(geoms))
     for v in dict.fromkeys(verdicts):
         sel = verdicts == v
@@ -644,30 +701,23 @@ def frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple[
 
 def _zone_labels(lab: Labeller, zoning: Any, layers: Iterable[str], county: str, window: Any | None) -> None:
     """Labels for red-line patches, units, rivers and townships, where they fit."""
-    from layers import REGISTRY
-
     ax = lab.ax
     px_per_m = lab.frame.width / (ax.get_xlim()[1] - ax.get_xlim()[0])
     wanted = [n for n in ("redline", "control_unit", "corridor", "town") if n in set(layers) | {"town"}]
     for name in wanted:
-        layer = zoning.layers.get(name)
-        if layer is None or not len(layer):
+        layer = _layer(zoning, name)
+        if layer is None:
             continue
-        if window is not None:
-            idx = layer.sindex.query(window, predicate="intersects")
-            layer = layer.iloc[np.sort(idx)]
-            if not len(layer):
-                continue
-        geoms = np.asarray(layer.geometry.values, dtype=object)
-        if window is not None:
-            geoms = shapely.clip_by_rect(geoms, *shapely.bounds(window))
-        spec = REGISTRY.get(name)
-        col = spec.name_field if spec is not None and spec.name_field in layer else ("name" if "name" in layer else None)
-        if col is None:
+        idx = _in_window(layer, window)
+        if idx is not None and not len(idx):
             continue
-        names = layer[col].astype("string").fillna("").to_numpy(dtype=object)
+        all_names, rivers = layer.label_fields(name)
+        if all_names is None:
+            continue
+        geoms = layer.geoms if idx is None else shapely.clip_by_rect(layer.geoms[idx], *shapely.bounds(window))
+        names = all_names if idx is None else all_names[idx]
         if name == "corridor":
-            keep = (layer["kind"].astype(str).to_numpy() == "river") if "kind" in layer else np.ones(len(layer), bool)
+            keep = rivers if idx is None else rivers[idx]
             pts = shapely.line_interpolate_point(shapely.line_merge(shapely.get_geometry(geoms, 0)), 0.5, normalized=True)
             for (x, y), text, k in zip(shapely.get_coordinates(pts), names, keep, strict=True):
                 if k and text:
