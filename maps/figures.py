@@ -243,9 +243,7 @@ def _draw_polygons(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], *, hatc
         _add(ax, PathCollection(paths, facecolor=face, edgecolor="none", alpha=alpha, zorder=z))
         _add(ax, PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, zorder=z + 0.1))
     else:
-        _add(ax, 
-            PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, hatch=hatch, zorder=z)
-        )
+        _add(ax, PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, hatch=hatch, zorder=z))
 
 
 def _draw_lines(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], z: float = 3) -> None:
@@ -293,7 +291,7 @@ _LAYERS: dict[int, tuple[Any, _Layer]] = {}
 
 
 def _layer(zoning: Any, name: str) -> _Layer | None:
-    """The prepared layer ``name`` of ``zoning`` (None when absent or empty); reused across the maps of a run."""
+    """Return the prepared layer ``name`` of ``zoning`` (None when absent or empty), reused across a run's maps."""
     frame = zoning.layers.get(name)
     if frame is None or not len(frame):
         return None
