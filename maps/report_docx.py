@@ -20,6 +20,7 @@ Laid out so that Word, WPS and LibreOffice agree:
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -257,6 +258,9 @@ def write_docx(model: ReportModel, figures: Sequence[Figure], path: Path) -> Pat
     from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
+    # Style names resolve to the same ids all through the document: look each up once (python-docx scans the
+    # style part on every heading and caption).
+    doc.part.get_style_id = functools.cache(doc.part.get_style_id)
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
     sec.left_margin = sec.right_margin = Cm((21.0 - _TEXT_CM) / 2)
