@@ -24,7 +24,7 @@ import shapely
 
 from spatial.errors import DataWarning, SchemaError
 
-__all__ = ["FieldSpec", "LayerSpec", "ClassStyle", "IndicatorRole", "fill_style", "REACH_SUFFIX", "clean_key", "format_rows"]
+__all__ = ["FieldSpec", "LayerSpec", "ClassStyle", "IndicatorRole", "fill_style", "line_styles", "REACH_SUFFIX", "clean_key", "format_rows"]
 
 #: Class-key suffix of the zone a feature reaches (a corridor's control buffer).
 REACH_SUFFIX = ":buffer"
@@ -176,6 +176,36 @@ def fill_style(colour: str, opacity: float, *, line: str | None = None, weight: 
         Path options.
     """
     return {"color": line or colour, "weight": weight, "opacity": 0.9, "fillColor": colour, "fillOpacity": opacity}
+
+
+def line_styles(
+    layer: str, classes: dict[str, tuple[str, str, str, str, str]], *, weight: float, fill_opacity: float
+) -> dict[str, ClassStyle]:
+    """Legend classes of a line layer with a reach: per kind the line, then its control buffer.
+
+    Parameters
+    ----------
+    layer : str
+        Layer name (class keys are ``layer:kind`` and ``layer:kind`` + :data:`REACH_SUFFIX`).
+    classes : dict
+        Kind -> ``(label_zh, label_en, line colour, buffer fill colour, buffer outline colour)``.
+    weight : float
+        Line width (px).
+    fill_opacity : float
+        Buffer fill opacity.
+
+    Returns
+    -------
+    dict of str to ClassStyle
+        Class key -> style, a kind's line before its buffer; buffers are labelled ``…控制范围`` / ``… buffer``.
+    """
+    out: dict[str, ClassStyle] = {}
+    for kind, (zh, en, colour, fill, outline) in classes.items():
+        out[f"{layer}:{kind}"] = ClassStyle(zh, en, {"color": colour, "weight": weight, "opacity": 1}, "line")
+        out[f"{layer}:{kind}{REACH_SUFFIX}"] = ClassStyle(
+            f"{zh}控制范围", f"{en} buffer", fill_style(fill, fill_opacity, line=outline, weight=0.5)
+        )
+    return out
 
 
 @dataclass(frozen=True)

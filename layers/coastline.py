@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from layers._common import id_field, name_field
-from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style
+from layers.base import FieldSpec, IndicatorRole, LayerSpec, ReportRole, line_styles
 
 __all__ = ["SPEC", "KINDS"]
 
@@ -51,14 +51,16 @@ SPEC = LayerSpec(
     short_en="Coastline",
     draw_order=72,
     class_field="kind",
-    styles={
-        "coastline:natural": ClassStyle("自然岸线", "natural", {"color": "#006d2c", "weight": 3, "opacity": 1}, "line"),
-        "coastline:natural" + REACH_SUFFIX: ClassStyle("自然岸线控制范围", "natural buffer", fill_style("#a1d99b", 0.4, line="#41ab5d", weight=0.5)),
-        "coastline:artificial": ClassStyle("人工岸线", "artificial", {"color": "#636363", "weight": 3, "opacity": 1}, "line"),
-        "coastline:artificial" + REACH_SUFFIX: ClassStyle("人工岸线控制范围", "artificial buffer", fill_style("#d9d9d9", 0.4, line="#969696", weight=0.5)),
-        "coastline:restored": ClassStyle("生态恢复岸线", "restored", {"color": "#2b8cbe", "weight": 3, "opacity": 1}, "line"),
-        "coastline:restored" + REACH_SUFFIX: ClassStyle("生态恢复岸线控制范围", "restored buffer", fill_style("#a6bddb", 0.4, line="#74a9cf", weight=0.5)),
-    },
+    styles=line_styles(
+        "coastline",
+        {
+            "natural": ("自然岸线", "natural", "#006d2c", "#a1d99b", "#41ab5d"),
+            "artificial": ("人工岸线", "artificial", "#636363", "#d9d9d9", "#969696"),
+            "restored": ("生态恢复岸线", "restored", "#2b8cbe", "#a6bddb", "#74a9cf"),
+        },
+        weight=3,
+        fill_opacity=0.4,
+    ),
     indicator=IndicatorRole(
         "length",
         by="kind",

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from layers._common import id_field, name_field
-from layers.base import REACH_SUFFIX, ClassStyle, FieldSpec, IndicatorRole, LayerSpec, ReportRole, fill_style, format_rows
+from layers.base import FieldSpec, IndicatorRole, LayerSpec, ReportRole, format_rows, line_styles
 
 __all__ = ["SPEC", "KINDS", "ROAD_CLASSES", "DEFAULT_WIDTH_M", "widths"]
 
@@ -100,14 +100,16 @@ SPEC = LayerSpec(
     short_en="Corridors",
     draw_order=70,
     class_field="kind",
-    styles={
-        "corridor:river": ClassStyle("河流", "river", {"color": "#1f78b4", "weight": 2.5, "opacity": 1}, "line"),
-        "corridor:river" + REACH_SUFFIX: ClassStyle("河流控制范围", "river buffer", fill_style("#a6cee3", 0.45, line="#6baed6", weight=0.5)),
-        "corridor:road": ClassStyle("道路", "road", {"color": "#8c510a", "weight": 2.5, "opacity": 1}, "line"),
-        "corridor:road" + REACH_SUFFIX: ClassStyle("道路控制范围", "road buffer", fill_style("#bdb3a4", 0.45, line="#8c7b6b", weight=0.5)),
-        "corridor:green": ClassStyle("绿道", "greenway", {"color": "#4d9221", "weight": 2.5, "opacity": 1}, "line"),
-        "corridor:green" + REACH_SUFFIX: ClassStyle("绿道控制范围", "greenway buffer", fill_style("#b8e186", 0.45, line="#7fbc41", weight=0.5)),
-    },
+    styles=line_styles(
+        "corridor",
+        {
+            "river": ("河流", "river", "#1f78b4", "#a6cee3", "#6baed6"),
+            "road": ("道路", "road", "#8c510a", "#bdb3a4", "#8c7b6b"),
+            "green": ("绿道", "greenway", "#4d9221", "#b8e186", "#7fbc41"),
+        },
+        weight=2.5,
+        fill_opacity=0.45,
+    ),
     indicator=IndicatorRole("length", by="kind", labels={"river": "河流廊道", "road": "道路廊道", "green": "绿道廊道"}),
 
 

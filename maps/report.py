@@ -24,6 +24,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from markupsafe import Markup
 from maps import style as st
 from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_sites
+from maps.summary import summary_counts, summary_note, summary_table
 from spatial.facts import site_facts
 from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
 from spatial.output import FILES, output_path
@@ -234,13 +236,14 @@ def _no_formulas(ws: Any) -> None:
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    head = PatternFill("solid", fgColor="DDE6F0")
+    wrap = Alignment(wrap_text=True, vertical="top")  # one style object for every wide cell (made per cell it was half the time)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in tables.items():
             frame.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
             _no_formulas(ws)
             ws.freeze_panes = "A2"
-            head = PatternFill("solid", fgColor="DDE6F0")
             for cell in ws[1]:
                 cell.font = Font(bold=True)
                 cell.fill = head
@@ -251,7 +254,7 @@ def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
                 ws.column_dimensions[letter].width = width
                 if width >= 24:
                     for cell in ws[letter][1:]:
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                        cell.alignment = wrap
 
 
 # --------------------------------------------------------------------------- HTML
@@ -337,7 +340,7 @@ def write_report(
     title: str | None = None,
     site_insets: bool = True,
     formats: Collection[str] | None = None,
-    summary: bool = False,
+    sections: Collection[str] | None = None,
     on_stage: Callable[[str, float], None] | None = None,
 ) -> dict[str, Path]:
     """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
@@ -361,9 +364,10 @@ def write_report(
     formats : collection of {'html', 'docx', 'xlsx', 'pdf'}, optional
         The files to write (default: HTML, DOCX, XLSX, and the PDF when ``pdf``);
         the 附图 folder comes with any of them.
-    summary : bool, default False
-        A summary report: every site in the summary table, a section (and an
-        inset) only for each site that is not 符合, with a note saying so.
+    sections : collection of str, optional
+        A summary report (:mod:`maps.summary`): a section and an inset only for
+        these sites (the job picks them), every site in the XLSX ``汇总`` sheet,
+        with a note saying so.  Default: a full report, a section per site.
     on_stage : callable, optional
         Called with ``("draw", fraction)`` as the 附图 are drawn, then
         ``("report", fraction)`` as the files are written.
@@ -385,20 +389,28 @@ def write_report(
     paths = report_paths(out)
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
     ensure_writable([paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted], force)
-    not_ok = None if not summary else result.sites.loc[result.sites["verdict"].astype(str) != "compatible", "site_id"].astype(str)
     step = on_stage or (lambda _stage, _fraction: None)
     step("draw", 0.0)
     figures, layer_fig, site_fig = make_figures(
-        result, site_insets=site_insets, inset_sites=None if not_ok is None else set(not_ok), progress=lambda d, t: step("draw", d / t)
+        result, site_insets=site_insets, inset_sites=None if sections is None else set(sections), progress=lambda d, t: step("draw", d / t)
     )
     step("report", 0.0)
     fig_dir = out / FIGURE_DIR
     ensure_writable([fig_dir / f.filename for f in figures], force)
-    facts = site_facts(result)
+    part = result if sections is None else result.take(sections)  # a summary report models its sections' sites only
     model = build_model(
-        result, indicators, title=title, figure_numbers=layer_fig, site_figures=site_fig,
-        figures=[(f.number, f.caption, f.filename) for f in figures], facts=facts, summary_report=summary,
+        part, indicators, title=title, project=None if sections is None else "建设项目选址", figure_numbers=layer_fig,
+        site_figures=site_fig, figures=[(f.number, f.caption, f.filename) for f in figures], facts=site_facts(part),
     )  # fmt: skip
+    sheets = model
+    if sections is not None:
+        table = summary_table(result.sites, list(part.sites["site_id"].astype(str)))
+        not_ok = int((result.sites["verdict"].astype(str) != "compatible").sum())
+        model = replace(
+            model, summary=table[table["地块编号"].isin(set(part.sites["site_id"].astype(str)))].reset_index(drop=True),
+            counts=summary_counts(table), summary_note=summary_note(len(table), not_ok, len(part.sites)),
+        )  # fmt: skip
+        sheets = replace(model, summary=table)
     for f in figures:
         with atomic_output(fig_dir / f.filename, force=force) as tmp:
             tmp.write_bytes(f.png)
@@ -421,7 +433,7 @@ def write_report(
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
-                    _write_xlsx(tmp, report_tables(model))
+                    _write_xlsx(tmp, report_tables(sheets))
                 written["xlsx"] = paths["xlsx"]
             step("report", 0.5)
             if "docx" in wanted:

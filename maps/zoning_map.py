@@ -89,6 +89,9 @@ MAX_EXTRA_FIELDS = 10
 LABEL_NAMES_ZOOM = 12
 #: Permanent site labels only for maps with at most this many sites.
 MAX_LABELLED_SITES = 60
+#: Above this many sites a site's popup lists its hits without their messages and clauses (those are in hits.csv):
+#: a full popup is ~2 KB, so 15 000 full popups would make a 50 MB page.
+BRIEF_POPUP_SITES = 200
 
 #: Width (px) the legend and layer control take on the right; the boundary is fitted beside them.
 _RIGHT_PANEL_PX = 330
@@ -348,11 +351,16 @@ def _feature_collection(geoms: np.ndarray, props: Sequence[Mapping[str, Any]]) -
     return _js_safe('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}")
 
 
-def _fmt_num(value: Any, digits: int = 1) -> str:
+def _number(value: Any) -> float:
+    """Return a value as a float (NaN for missing or non-numeric text: a popup must never fail on a cell)."""
     try:
-        v = float(value)
+        return float(value)
     except (TypeError, ValueError):
-        return ""
+        return math.nan
+
+
+def _fmt_num(value: Any, digits: int = 1) -> str:
+    v = _number(value)
     if not math.isfinite(v):
         return ""
     return f"{v:,.{digits}f}"
@@ -372,11 +380,11 @@ def measure_zh(row: Mapping[str, Any]) -> str:
         E.g. ``重叠 1.23 公顷（45.6%）``; ``''`` when nothing was measured.
     """
     parts = []
-    m2 = pd.to_numeric(pd.Series([row.get("overlap_m2")]), errors="coerce").iloc[0]
-    if pd.notna(m2) and m2 > 0:
-        pct = pd.to_numeric(pd.Series([row.get("overlap_pct")]), errors="coerce").iloc[0]
+    m2 = _number(row.get("overlap_m2"))
+    if m2 > 0:
+        pct = _number(row.get("overlap_pct"))
         ha = f"{m2 / 10_000:,.2f} 公顷" if m2 >= 1000 else f"{m2:,.1f} m²"
-        parts.append(f"重叠 {ha}" + (f"（占地块 {pct:.1f}%）" if pd.notna(pct) else ""))
+        parts.append(f"重叠 {ha}" + (f"（占地块 {pct:.1f}%）" if math.isfinite(pct) else ""))
     length = _fmt_num(row.get("length_m"))
     if length and float(row.get("length_m")) > 0:
         parts.append(f"长度 {length} m")
@@ -884,7 +892,9 @@ def _site_frame(result: Any, sites: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDat
     return sites, None
 
 
-def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels: Mapping[str, str], own: Sequence[str] = ()) -> str:
+def _site_popup(
+    row: Mapping[str, Any], hits: Sequence[Mapping[str, Any]], layer_labels: Mapping[str, str], own: Sequence[str] = (), *, brief: bool = False
+) -> str:
     sid = _text(row.get("site_id"))
     name = _text(row.get("name")) or sid
     verdict = _text(row.get("verdict"))
@@ -910,9 +920,9 @@ def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels:
     summary = _text(row.get("summary_zh"))
     if summary:
         parts.append(f'<div class="eco-summary">{truncate_html(summary)}</div>')
-    if hits is not None and len(hits):
+    if hits:
         parts.append('<ol class="eco-hits">')
-        for h in hits.to_dict("records"):
+        for h in hits:
             hv = _text(h.get("verdict"))
             badge = (
                 f'<span class="eco-badge" style="background:{st.VERDICT_COLOURS[hv]}">{st.VERDICT_ZH[hv]}</span> '
@@ -926,11 +936,13 @@ def _site_popup(row: Mapping[str, Any], hits: pd.DataFrame | None, layer_labels:
                 f"<li><b>{e(_text(h.get('rule_id')))}</b> {badge}{e(layer_labels.get(layer, layer))}"
                 f"{'：' + e(feat) if feat else ''}"
                 + (f"<br>{e(meas)}" if meas else "")
-                + (f"<br>{truncate_html(h.get('message_zh'))}" if _text(h.get("message_zh")) else "")
-                + (f'<br><span class="eco-basis">依据：{truncate_html(h.get("basis"))}</span>' if _text(h.get("basis")) else "")
+                + (f"<br>{truncate_html(h.get('message_zh'))}" if _text(h.get("message_zh")) and not brief else "")
+                + (f'<br><span class="eco-basis">依据：{truncate_html(h.get("basis"))}</span>' if _text(h.get("basis")) and not brief else "")
                 + "</li>"
             )
         parts.append("</ol>")
+        if brief:
+            parts.append('<div class="eco-basis">说明与依据条文见 hits.csv（地块较多，弹窗从简）</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -954,22 +966,22 @@ def _add_sites(
     if "name" not in sites:
         ncol = next((c for c in ("名称", "项目名称", "NAME", "Name") if c in sites), None)
         sites = sites.assign(name=sites[ncol] if ncol else None)
-    by_site: dict[str, pd.DataFrame] = {}
+    by_site: dict[str, list[dict[str, Any]]] = {}  # a site's hits, in the table's order (one pass, no per-site lookup)
     if hits is not None and len(hits) and "site_id" in hits:
-        hs = pd.DataFrame(hits.drop(columns=[c for c in ("geometry",) if c in hits]))
-        hs["site_id"] = hs["site_id"].astype(str)
-        by_site = {k: g for k, g in hs.groupby("site_id", sort=False)}
+        for h in pd.DataFrame(hits.drop(columns=[c for c in ("geometry",) if c in hits])).to_dict("records"):
+            by_site.setdefault(str(h["site_id"]), []).append(h)
     keys = (
         sites["verdict"].astype(str).where(sites["verdict"].isin(list(st.VERDICT_COLOURS)), "site").tolist()
         if screened
         else ["site"] * len(sites)
     )
     label = len(sites) <= MAX_LABELLED_SITES
+    brief = len(sites) > BRIEF_POPUP_SITES
     props = []
     for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
         row["site_id"] = ids[i]
         disp = _text(row.get("name")) or ids[i]
-        props.append({"k": keys[i], "id": ids[i], "t": disp, "p": _site_popup(row, by_site.get(ids[i]), layer_labels, own)})
+        props.append({"k": keys[i], "id": ids[i], "t": disp, "p": _site_popup(row, by_site.get(ids[i], []), layer_labels, own, brief=brief)})
     styles: dict[str, Any] = {
         k: {"color": c, "weight": 3, "opacity": 1, "fillColor": c, "fillOpacity": 0.25} for k, c in st.VERDICT_COLOURS.items()
     }

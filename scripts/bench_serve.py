@@ -44,7 +44,9 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
@@ -52,6 +54,40 @@ import uvicorn
 from spatial.job import ScreeningJob
 from spatial.serve import ServeSettings, create_app
 from spatial.zoning import demo_sites_path, load_zoning
+
+
+@contextmanager
+def serving(settings: ServeSettings) -> Iterator[str]:
+    """Run the web app on a free local port in a thread; yield its base URL, stop it on exit.
+
+    Parameters
+    ----------
+    settings : ServeSettings
+        Settings of the app.
+
+    Yields
+    ------
+    str
+        ``http://127.0.0.1:PORT``.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+
+
+def _p95(ordered: list[float]) -> float:
+    """95th percentile of sorted latencies (nearest rank)."""
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
 def baseline(tmp: Path) -> tuple[float, dict[str, str]]:
@@ -145,17 +181,7 @@ def single(args: argparse.Namespace) -> int:
         args.target = args.target if args.target_given else 0.5
     zoning_path = Path(args.zoning) if args.zoning else None
     parcels = random_parcels(zoning_path, args.parcels)
-    with tempfile.TemporaryDirectory(prefix="ecozone-bench-single-") as tmp:
-        app = create_app(ServeSettings(data_dir=Path(tmp) / "data", workers=1, zoning=zoning_path))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="ecozone-bench-single-") as tmp, serving(ServeSettings(data_dir=Path(tmp) / "data", workers=1, zoning=zoning_path)) as base:
         lat: list[float] = []
         verdicts: dict[str, int] = {}
         t = time.perf_counter()
@@ -178,10 +204,8 @@ def single(args: argparse.Namespace) -> int:
                 time.sleep(0.05)
             if i:
                 old.append(time.perf_counter() - t)
-        server.should_exit = True
-        thread.join(timeout=60)
     lat.sort()
-    p50, p95 = statistics.median(lat), lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+    p50, p95 = statistics.median(lat), _p95(lat)
     old_p50 = statistics.median(old) if old else float("nan")
     print(f"zoning: {zoning_path or 'demo (连州)'}; parcels {len(lat)} (200 m squares, seeded random places), type {args.type}, facts {args.facts}")
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
@@ -309,48 +333,37 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ecozone-bench-serve-") as tmp:
         tmp_path = Path(tmp)
         base_s, expected = baseline(tmp_path)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        app = create_app(ServeSettings(data_dir=tmp_path / "data", workers=args.jobs))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
-        body = demo_sites_path().read_bytes()
-        # Warm the worker processes (imports, zoning load) so the figures show steady state.
-        one_client(base, body, time.monotonic() + args.timeout)
-        t0 = time.perf_counter()
-        deadline = time.monotonic() + args.timeout
-        running = threading.Event()
-        running.set()
-        page_times: list[float] = []
+        with serving(ServeSettings(data_dir=tmp_path / "data", workers=args.jobs)) as base:
+            body = demo_sites_path().read_bytes()
+            # Warm the worker processes (imports, zoning load) so the figures show steady state.
+            one_client(base, body, time.monotonic() + args.timeout)
+            t0 = time.perf_counter()
+            deadline = time.monotonic() + args.timeout
+            running = threading.Event()
+            running.set()
+            page_times: list[float] = []
 
-        def watch() -> None:  # the pages must stay responsive while the pool is busy
-            import httpx
+            def watch() -> None:  # the pages must stay responsive while the pool is busy
+                import httpx
 
-            with httpx.Client(base_url=base, timeout=60) as c:
-                while running.is_set() and len(page_times) < 2000:
-                    t = time.perf_counter()
-                    c.get("/history").raise_for_status()
-                    page_times.append(time.perf_counter() - t)
-                    time.sleep(0.5)
+                with httpx.Client(base_url=base, timeout=60) as c:
+                    while running.is_set() and len(page_times) < 2000:
+                        t = time.perf_counter()
+                        c.get("/history").raise_for_status()
+                        page_times.append(time.perf_counter() - t)
+                        time.sleep(0.5)
 
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        with ThreadPoolExecutor(args.clients) as ex:
-            results = list(ex.map(lambda _: one_client(base, body, deadline), range(args.clients)))
-        wall = time.perf_counter() - t0
-        running.clear()
-        watcher.join(timeout=60)
-        server.should_exit = True
-        thread.join(timeout=60)
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            with ThreadPoolExecutor(args.clients) as ex:
+                results = list(ex.map(lambda _: one_client(base, body, deadline), range(args.clients)))
+            wall = time.perf_counter() - t0
+            running.clear()
+            watcher.join(timeout=60)
     lat = sorted(r[0] for r in results)
     ok = sum(1 for _, v, st in results if st == "done" and v == expected)
     p50 = statistics.median(lat)
-    p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+    p95 = _p95(lat)
     print(f"clients {args.clients}, worker processes {args.jobs}, sites per job {len(expected)}")
     print(f"correct: {ok}/{args.clients} (verdicts identical to the engine's)")
     print(f"latency submit→done: p50 {p50:.2f} s, p95 {p95:.2f} s, max {lat[-1]:.2f} s; wall {wall:.2f} s")

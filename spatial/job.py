@@ -48,6 +48,7 @@ __all__ = [
     "Loaded",
     "MAP_MAX_SITES",
     "SUMMARY_SITES",
+    "SUMMARY_SECTIONS",
     "ALL_PRODUCTS",
     "TABLES_ONLY",
     "REPORT_FORMATS",
@@ -59,9 +60,11 @@ __all__ = [
 
 #: Above this many sites the map and the report are skipped (a browser cannot draw them usefully).
 MAP_MAX_SITES = 20_000
-#: Above this many sites the report is a summary: every site in the tables, a section only for each site
-#: that is not 符合 (``report-full`` asks for every site's section).
+#: Above this many sites the report is a summary (:mod:`maps.summary`): every site in the tables, a section
+#: only for sites that are not 符合 (``report-full`` asks for every site's section).
 SUMMARY_SITES = 200
+#: A summary report analyses at most this many sites one by one (not 符合, worst verdict first).
+SUMMARY_SECTIONS = 100
 
 
 class Product(enum.StrEnum):
@@ -436,11 +439,15 @@ class ScreeningJob:
         if report:
             from maps.report import write_report
 
-            summary = Product.REPORT_FULL not in products and len(result.sites) > SUMMARY_SITES
-            if summary:
+            sections = None
+            if Product.REPORT_FULL not in products and len(result.sites) > SUMMARY_SITES:
+                from maps.summary import section_ids
+
+                sections = section_ids(result.sites, SUMMARY_SECTIONS)
                 notify(
-                    f"地块超过 {SUMMARY_SITES} 个：报告为摘要（全部地块列入汇总表，仅非“符合”地块有逐个分析；--products report-full 输出全部）。"
-                    f" / more than {SUMMARY_SITES} sites: summary report (sections for sites that are not 符合 only; --products report-full for all)"
+                    f"地块超过 {SUMMARY_SITES} 个：报告为摘要（全部地块列入 report.xlsx 汇总表，逐个分析结论最严的 {len(sections)} 个非“符合”地块；"
+                    f"--products report-full 输出全部）。 / more than {SUMMARY_SITES} sites: summary report (all sites in report.xlsx, sections for the "
+                    f"{len(sections)} worst sites that are not 符合; --products report-full for all)"
                 )
             formats = {p.value for p in products & REPORT_FORMATS}
             drawn_before = 0.25 if Product.MAP in products else 0.0
@@ -452,7 +459,7 @@ class ScreeningJob:
             files.update(
                 write_report(
                     result, out_dir, indicators=self.indicators, force=force, formats=formats,
-                    site_insets=Product.FIGURES in products, summary=summary, on_stage=report_stage,
+                    site_insets=Product.FIGURES in products, sections=sections, on_stage=report_stage,
                 )
             )  # fmt: skip
         if tables:

@@ -27,7 +27,7 @@ import pandas as pd
 from layers.base import clean_key
 from layers.control_unit import CATEGORIES, CATEGORY_DIGIT, CODE_PATTERN
 from spatial.errors import FileFormatError, InputError
-from spatial.io import file_sha256
+from spatial.io import bundled_path, file_sha256
 
 __all__ = ["UnitList", "read_list", "demo_list_path", "DIMENSION_HEADERS", "ENTRY_COLUMNS", "LIST_SUFFIXES"]
 
@@ -141,9 +141,7 @@ def demo_list_path() -> Path:
     Path
         ``spatial/data/lianzhou_list.xlsx``.
     """
-    from importlib import resources
-
-    return Path(str(resources.files("spatial") / "data" / "lianzhou_list.xlsx"))
+    return bundled_path("lianzhou_list.xlsx")
 
 
 def _fold(text: str) -> str:

@@ -30,10 +30,9 @@ import shapely
 from layers import spec_for_layer_name
 from spatial._version import __version__
 from spatial.errors import InputError, OutputExistsError, SchemaError
-from spatial.io import read_vector
 from spatial.pgzoning import MANIFEST_TABLE, META_TABLE, ROW_COLUMN, db_engine, frame_sha256, parse_db_url
 from spatial.validate import validate_zoning
-from spatial.zoning import is_demo_zoning, package_entries
+from spatial.zoning import is_demo_zoning, package_entries, read_entry
 
 __all__ = ["PublishedVersion", "publish_package", "list_versions", "version_of"]
 
@@ -100,16 +99,8 @@ def _read_raw(package: Path) -> dict[str, tuple[gpd.GeoDataFrame, dict[str, Any]
     """Read every layer as the loader does (entries, where, encoding, CRS), before normalisation."""
     raw: dict[str, tuple[gpd.GeoDataFrame, dict[str, Any]]] = {}
     for name, entry in package_entries(package).items():
-        gdf = read_vector(
-            entry["path"],
-            entry.get("layer"),
-            encoding=entry.get("encoding"),
-            crs=entry.get("crs"),
-            where=entry.get("where"),
-            force_crs=bool(entry.get("force_crs", False)),
-        )
         spec = spec_for_layer_name(name)
-        raw[spec.name if spec else name] = (gdf, entry)
+        raw[spec.name if spec else name] = (read_entry(entry), entry)
     return raw
 
 

@@ -21,7 +21,6 @@ import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,9 @@ import yaml
 
 from layers import REGISTRY
 from layers.base import clean_key
-from spatial.engine.modes import MODES, mode_keys
+from spatial.engine.modes import MODES, mode_keys, where_values
 from spatial.errors import RuleError
-from spatial.io import load_yaml
+from spatial.io import bundled_path, load_yaml
 from spatial.project_types import DEFAULT_TYPES, VERDICT_RANK, VERDICTS, ProjectTypes, verdict_rank
 from spatial.sources import Ref, SourceRegistry, applies_in, default_registry, parse_date, parse_jurisdiction, parse_sources
 
@@ -102,7 +101,7 @@ def default_rules_path() -> Path:
     Path
         ``spatial/data/rules_default.yaml``.
     """
-    return Path(str(resources.files("spatial") / "data" / "rules_default.yaml"))
+    return bundled_path("rules_default.yaml")
 
 
 def shipped_catalogues() -> dict[str, Path]:
@@ -113,7 +112,7 @@ def shipped_catalogues() -> dict[str, Path]:
     dict
         Name (file stem) -> path, national first.
     """
-    folder = Path(str(resources.files("spatial") / "data" / "catalogues"))
+    folder = bundled_path("catalogues")
     out = {"national": default_rules_path()}
     if folder.is_dir():
         out.update({p.stem: p for p in sorted(folder.glob("*.yaml"))})
@@ -965,25 +964,4 @@ def _type_verdict(
 
 def _where_values(label: str, layers: tuple[str, ...], fname: str, vals: list[Any]) -> tuple[str, ...]:
     """Normalise a condition's values through each layer's field vocabulary."""
-    out: list[str] = []
-    for layer in layers:
-        spec = REGISTRY[layer]
-        if fname not in spec.field_names:
-            raise RuleError(
-                f"{label}：图层 {layer} 没有字段 {fname}；可用：{', '.join(spec.field_names)}",
-                f"{label}: layer {layer} has no field {fname}; valid: {', '.join(spec.field_names)}",
-            )
-        f = spec.field(fname)
-        if f.kind != "enum":
-            out.extend(str(v) for v in vals)
-            continue
-        table = f.lookup()
-        for v in vals:
-            canon = table.get(clean_key(v))
-            if canon is None:
-                raise RuleError(
-                    f"{label}：{layer}.{fname} 的取值 '{v}' 无效；可用：{', '.join(f.values)}",
-                    f"{label}: invalid value '{v}' for {layer}.{fname}; valid: {', '.join(f.values)}",
-                )
-            out.append(canon)
-    return tuple(dict.fromkeys(out))
+    return tuple(dict.fromkeys(v for layer in layers for v in where_values(label, layer, fname, vals)))

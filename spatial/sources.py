@@ -15,14 +15,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from spatial.errors import RuleError
-from spatial.io import load_yaml
+from spatial.io import bundled_path, load_yaml
 
 __all__ = [
     "Source",
@@ -64,7 +63,7 @@ def default_sources_path() -> Path:
     Path
         ``spatial/data/sources.yaml``.
     """
-    return Path(str(resources.files("spatial") / "data" / "sources.yaml"))
+    return bundled_path("sources.yaml")
 
 
 def applies_in(jurisdiction: tuple[str, ...] | None, adcode: str | None) -> bool:

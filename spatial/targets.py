@@ -39,7 +39,6 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,7 +47,7 @@ import yaml
 
 from spatial.errors import InputError, SchemaError
 from spatial.indicators import INDICATORS, WHOLE, IndicatorTable
-from spatial.io import load_yaml
+from spatial.io import bundled_path, load_yaml
 
 __all__ = [
     "Target",
@@ -133,7 +132,7 @@ def demo_targets_path() -> Path:
     Path
         ``spatial/data/lianzhou_targets.yaml`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "lianzhou_targets.yaml"))
+    return bundled_path("lianzhou_targets.yaml")
 
 
 def parse_comparator(text: str | float | int) -> tuple[Comparator, float, int]:

@@ -21,7 +21,6 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +35,14 @@ from layers.base import LayerSpec
 from spatial.crs import WGS84, describe_crs, to_crs_geoms, working_crs_for
 from spatial.errors import InputError, SchemaError
 from spatial.geometry import clean_geometries
-from spatial.io import file_sha256, list_layers, load_yaml, read_vector
+from spatial.io import bundled_path, file_sha256, list_layers, load_yaml, read_vector
 from spatial.pgzoning import db_engine, db_entries, db_is_demo, frame_sha256, is_db_url, parse_db_url, read_db_layer
 from spatial.sanity import check_boundary_plausible, check_declared_geographic, check_layer_extent, check_stray_vertices
 
 __all__ = [
     "Zoning", "LayerSource", "load_zoning", "demo_zoning_path", "demo_sites_path", "display_path", "VECTOR_SUFFIXES", "DEMO_STAMP",
     "coast_demo_zoning_path", "coast_demo_sites_path",
-    "is_demo_zoning",
+    "is_demo_zoning", "package_entries", "read_entry",
 ]  # fmt: skip
 
 #: Stamp on every output of a run on the bundled demo.
@@ -61,7 +60,7 @@ def demo_zoning_path() -> Path:
     Path
         ``spatial/data/lianzhou_demo.gpkg`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "lianzhou_demo.gpkg"))
+    return bundled_path("lianzhou_demo.gpkg")
 
 
 def demo_sites_path() -> Path:
@@ -72,7 +71,7 @@ def demo_sites_path() -> Path:
     Path
         ``spatial/data/lianzhou_sites.gpkg`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "lianzhou_sites.gpkg"))
+    return bundled_path("lianzhou_sites.gpkg")
 
 
 def coast_demo_zoning_path() -> Path:
@@ -83,7 +82,7 @@ def coast_demo_zoning_path() -> Path:
     Path
         ``spatial/data/jiangcheng_coast_demo.gpkg`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "jiangcheng_coast_demo.gpkg"))
+    return bundled_path("jiangcheng_coast_demo.gpkg")
 
 
 def coast_demo_sites_path() -> Path:
@@ -94,7 +93,7 @@ def coast_demo_sites_path() -> Path:
     Path
         ``spatial/data/jiangcheng_coast_sites.gpkg`` inside the installed package.
     """
-    return Path(str(resources.files("spatial") / "data" / "jiangcheng_coast_sites.gpkg"))
+    return bundled_path("jiangcheng_coast_sites.gpkg")
 
 
 def is_demo_zoning(zoning: Zoning | str | os.PathLike[str] | None) -> bool:
@@ -292,17 +291,7 @@ def load_zoning(
             f"{path}: the required boundary layer is missing; add a layer named boundary "
             "(or 行政区) or a `boundary:` entry in the manifest",
         )
-    raw: dict[str, tuple[gpd.GeoDataFrame, dict[str, Any]]] = {}
-    for name, entry in entries.items():
-        gdf = read_vector(
-            entry["path"],
-            entry.get("layer"),
-            encoding=entry.get("encoding"),
-            crs=entry.get("crs"),
-            where=entry.get("where"),
-            force_crs=bool(entry.get("force_crs", False)),
-        )
-        raw[name] = (gdf, entry)
+    raw = {name: (read_entry(entry), entry) for name, entry in entries.items()}
     return _build(raw, path, working_crs)
 
 
@@ -451,6 +440,29 @@ def package_entries(path: Path) -> dict[str, dict[str, Any]]:
     if path.suffix.lower() in (".yaml", ".yml"):
         return _entries_from_manifest(path)
     return _entries_from_container(path)
+
+
+def read_entry(entry: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Read one layer of a package as listed by :func:`package_entries` (layer, encoding, CRS, where).
+
+    Parameters
+    ----------
+    entry : dict
+        One value of :func:`package_entries`.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer as read, before normalisation.
+    """
+    return read_vector(
+        entry["path"],
+        entry.get("layer"),
+        encoding=entry.get("encoding"),
+        crs=entry.get("crs"),
+        where=entry.get("where"),
+        force_crs=bool(entry.get("force_crs", False)),
+    )
 
 
 def _standard_name(name: str) -> str:

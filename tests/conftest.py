@@ -50,6 +50,37 @@ def km_line(*pts: tuple[float, float]) -> LineString:
     return LineString([(ORIGIN[0] + x * 1000, ORIGIN[1] + y * 1000) for x, y in pts])
 
 
+def km_sites(points: list, project_type: str | list[str]) -> gpd.GeoDataFrame:
+    """Sites ``S0``, ``S1`` ... at ``points`` (km tuples from the toy origin, or geometries), in WGS84."""
+    geoms = [km_point(*p) if isinstance(p, tuple) else p for p in points]
+    return gpd.GeoDataFrame(
+        {"site_id": [f"S{i}" for i in range(len(points))], "project_type": project_type}, geometry=geoms, crs=TOY_CRS
+    ).to_crs(4326)
+
+
+def assert_fires_at_hit_only(hits, rule: str, verdict: str, hit: object, miss: object) -> None:
+    """Rule ``rule`` gives ``verdict`` at site S0 (``hit``) and does not fire at site S1 (``miss``)."""
+    mine = hits[(hits.site_id == "S0") & (hits.rule_id == rule)]
+    assert len(mine) >= 1, f"{rule} should fire at {hit}: {hits[hits.site_id == 'S0'].rule_id.tolist()}"
+    assert set(mine.verdict) == {verdict}
+    assert not ((hits.site_id == "S1") & (hits.rule_id == rule)).any(), f"{rule} should not fire at {miss}"
+
+
+def click_latlng(page, map_path: str, lat: float, lon: float, zoom: float | None = None) -> None:
+    """Click a page where ``(lat, lon)`` lies on the Leaflet map ``window.<map_path>``, centred there at ``zoom`` first if given."""
+    x, y = page.evaluate(
+        """([path, lat, lon, z]) => {
+            const map = path.split('.').reduce((o, k) => o[k], window);
+            if (z !== null) map.setView([lat, lon], z, {animate: false});
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const r = map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""",
+        [map_path, lat, lon, zoom],
+    )
+    page.mouse.click(x, y)
+
+
 def toy_layers() -> dict[str, gpd.GeoDataFrame]:
     """Return the toy county's layers (raw, as a planner's files would hold them)."""
     crs = TOY_CRS

@@ -43,6 +43,18 @@ def wait_job(client: Any, job_id: str, timeout: float = 400.0, files: bool = Tru
         time.sleep(0.2)
 
 
+def wait_zoning(client: Any, version_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll ``GET /api/zoning/{id}`` until the uploaded version is no longer ``validating``."""
+    t0 = time.monotonic()
+    while True:
+        doc = client.get(f"/api/zoning/{version_id}").json()
+        if doc.get("status") != "validating":
+            return doc
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"zoning version {version_id} still validating after {timeout} s")
+        time.sleep(0.1)
+
+
 def coordfile_text(polygons: list[tuple[str, shapely.Polygon]]) -> str:
     """A 界址点坐标文件 (CGCS2000, 3-degree zone 37 = EPSG:4546) with one parcel per polygon.
 

@@ -68,15 +68,21 @@ def _sites(tmp_path: Path) -> Path:
     return p
 
 
+def _screen_failing(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch, module: object, name: str, exc: Exception) -> tuple[int, str]:
+    """Run ``ecozone screen`` on the toy with ``module.name`` raising ``exc``: (exit code, output)."""
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise exc
+
+    monkeypatch.setattr(module, name, boom)
+    return _run("screen", str(_sites(tmp_path)), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map")
+
+
 @pytest.mark.slow
 def test_catch_all_names_command_and_sites_file_without_validate(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import spatial.job as job
 
-    def boom(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("GEOS said no")
-
-    monkeypatch.setattr(job, "prepare_inputs", boom)
-    code, out = _run("screen", str(_sites(tmp_path)), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map")
+    code, out = _screen_failing(tmp_path, toy_gpkg, monkeypatch, job, "prepare_inputs", RuntimeError("GEOS said no"))
     assert code == 2
     _chinese_first(out, "处理时出错（ecozone screen，处理地块文件", "ecozone screen failed (ecozone screen, while processing sites file")
     assert "sites.csv" in out and "GEOS said no" in out and "--debug" in out
@@ -88,11 +94,7 @@ def test_catch_all_names_command_and_sites_file_without_validate(tmp_path: Path,
 def test_catch_all_suggests_validate_when_zoning_fails(tmp_path: Path, toy_gpkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import spatial.cache as cache
 
-    def boom(*args: object, **kwargs: object) -> None:
-        raise KeyError("geometry")
-
-    monkeypatch.setattr(cache, "load_zoning_cached", boom)
-    code, out = _run("screen", str(_sites(tmp_path)), "-z", str(toy_gpkg), "--out", str(tmp_path / "o"), "--no-map")
+    code, out = _screen_failing(tmp_path, toy_gpkg, monkeypatch, cache, "load_zoning_cached", KeyError("geometry"))
     assert code == 2
     assert f"ecozone validate {toy_gpkg}" in out and "分区数据" in out
 

@@ -305,31 +305,22 @@ def test_unclosed_ring_is_closed(tmp_path: Path) -> None:
     assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(0.75)
 
 
-def test_second_outer_ring_gives_multipolygon(tmp_path: Path) -> None:
-    far = _rect(2713500, 0, 75, 100)
-    text = _header() + _parcel(
-        "{n},1.5000,1,两块,面,,,,@",
-        _ring(1, SQUARE, 38_500_000),
-        _ring(2, far, 38_500_000, start=5),
-    )
+@pytest.mark.parametrize(
+    ("head", "rings", "area_ha"),
+    [
+        # A second outer ring: two separate blocks.
+        ("{n},1.5000,1,两块,面,,,,@", [(SQUARE, 1), (_rect(2713500, 0, 75, 100), 5)], 1.5),
+        # An island inside a hole: outer ring, hole, island.
+        ("{n},3.2500,1,岛,面,,,,@", [(OUTER, 1), (HOLE, 5), (_rect(2714075, 1075, 50, 50), 9)], 3.25),
+    ],
+    ids=["second_outer_ring", "island_inside_hole"],
+)
+def test_multi_ring_parcel_gives_one_valid_multipolygon(tmp_path: Path, head: str, rings: list, area_ha: float) -> None:
+    text = _header() + _parcel(head, *(_ring(i, ring, 38_500_000, start=start) for i, (ring, start) in enumerate(rings, start=1)))
     gdf = read_coordfile(_write(tmp_path, text))
     geom = gdf.geometry.iloc[0]
-    assert isinstance(geom, MultiPolygon) and len(geom.geoms) == 2
-    assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(1.5)
-
-
-def test_island_inside_hole(tmp_path: Path) -> None:
-    island = _rect(2714075, 1075, 50, 50)
-    text = _header() + _parcel(
-        "{n},3.2500,1,岛,面,,,,@",
-        _ring(1, OUTER, 38_500_000),
-        _ring(2, HOLE, 38_500_000, start=5),
-        _ring(3, island, 38_500_000, start=9),
-    )
-    gdf = read_coordfile(_write(tmp_path, text))
-    geom = gdf.geometry.iloc[0]
-    assert isinstance(geom, MultiPolygon) and geom.is_valid
-    assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(3.25)
+    assert isinstance(geom, MultiPolygon) and len(geom.geoms) == 2 and geom.is_valid
+    assert gdf.gk_plane_area_ha.iloc[0] == pytest.approx(area_ha)
 
 
 def test_swapped_xy_is_reported(tmp_path: Path) -> None:

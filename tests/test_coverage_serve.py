@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from conftest import TOY_CRS, km_point, toy_layers
 from fastapi.testclient import TestClient
-from serve_helpers import make_app, wait_job
+from serve_helpers import make_app, wait_job, wait_zoning
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +28,7 @@ def test_rivers_only_package_in_the_web_app(tmp_path: Path) -> None:
         r = client.post("/api/zoning", files={"file": ("河流.gpkg", package)}, data={"label": "只有河流"})
         assert r.status_code == 202, r.text
         vid = r.json()["id"]
-        for _ in range(300):
-            v = client.get(f"/api/zoning/{vid}").json()
-            if v["status"] != "validating":
-                break
-            time.sleep(0.2)
+        v = wait_zoning(client, vid)
         assert v["status"] == "pending", v
         missing = {f["layer"] for f in v["findings"]["findings"] if f["code"] == "missing_layer" and f["severity"] == "error"}
         assert missing == {"redline", "protected_area", "water_source", "control_unit", "farmland", "urban_boundary"}

@@ -36,6 +36,13 @@ def _lonlat() -> tuple[list[float], list[float]]:
     return list(g.x), list(g.y)
 
 
+def _input_folder(tmp_path: Path) -> tuple[Path, Path]:
+    """A fresh input folder holding the toy zoning: (folder, zoning GeoPackage)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    return src, write_toy_gpkg(src / "zoning.gpkg")
+
+
 def _screen(args: list[str]) -> tuple[int, str]:
     res = CliRunner().invoke(cli, ["screen", *args])
     assert "Traceback" not in res.output
@@ -59,9 +66,7 @@ def _folded_unique(names: list[str]) -> bool:
 @pytest.mark.filterwarnings("always::spatial.errors.EcozoneWarning")
 def test_name_columns_reach_every_output_renamed(tmp_path: Path, hash_tree) -> None:
     """NAME, Verdict, FID, a/A and a nearest-column spelling: all screened, renamed visibly, mapped in run.json."""
-    src = tmp_path / "in"
-    src.mkdir()
-    zoning = write_toy_gpkg(src / "zoning.gpkg")
+    src, zoning = _input_folder(tmp_path)
     lon, lat = _lonlat()
     df = pd.DataFrame(
         {"site_id": list(PTS), "NAME": ["甲", "乙"], "project_type": "住宅", "lon": lon, "lat": lat, "Verdict": ["旧", "旧"],
@@ -140,9 +145,7 @@ def test_any_column_names_survive_csv_gpkg_xlsx(names: list[str], toy_zoning, tm
 @pytest.mark.filterwarnings("always::spatial.errors.EcozoneWarning")
 def test_own_outputs_rescreened_after_zoning_update(tmp_path: Path, hash_tree) -> None:
     """ecozone's sites.csv and screening.gpkg screen again under a changed zoning; the old verdict is kept beside."""
-    src = tmp_path / "in"
-    src.mkdir()
-    zoning = write_toy_gpkg(src / "zoning.gpkg")
+    src, zoning = _input_folder(tmp_path)
     lon, lat = _lonlat()
     pd.DataFrame({"site_id": list(PTS), "name": ["甲", "=乙"], "project_type": "住宅", "lon": lon, "lat": lat}).to_csv(src / "sites.csv", index=False)
     first = tmp_path / "first"
@@ -192,9 +195,7 @@ def test_columns_beside_the_chosen_ones_are_kept_not_dropped() -> None:
 @pytest.mark.slow
 def test_report_xlsx_runs_no_formulas(tmp_path: Path, hash_tree) -> None:
     """Hostile site names and 建设单位 values are text in report.xlsx (no cell of type 'f'), escaped in the CSV."""
-    src = tmp_path / "in"
-    src.mkdir()
-    zoning = write_toy_gpkg(src / "zoning.gpkg")
+    src, zoning = _input_folder(tmp_path)
     n = len(HOSTILE)
     g = gpd.GeoDataFrame(
         {"site_id": [f"S{i}" for i in range(n)], "name": HOSTILE, "project_type": "住宅", "建设单位": HOSTILE[::-1], "=cmd|' /C calc'!A0": HOSTILE},

@@ -74,28 +74,48 @@ def test_product_names_and_groups() -> None:
 
 @pytest.mark.parametrize("full", [False, True])
 def test_summary_report_above_the_threshold(tmp_path: Path, toy_zoning, monkeypatch: pytest.MonkeyPatch, full: bool) -> None:
-    monkeypatch.setattr(jobs, "SUMMARY_SITES", 1)  # two sites are "many"
-    products = {Product.HTML, Product.DOCX} | ({Product.REPORT_FULL} if full else set())
+    monkeypatch.setattr(jobs, "SUMMARY_SITES", 2)  # three sites are "many"
+    monkeypatch.setattr(jobs, "SUMMARY_SECTIONS", 1)  # and one section is all a summary gets
+    products = {Product.HTML, Product.DOCX, Product.XLSX} | ({Product.REPORT_FULL} if full else set())
     sites = gpd.GeoDataFrame(
-        {"编号": ["RL", "FREE"], "类型": ["化工", "商业"]},
-        geometry=[km_point(3.5, 3.5), km_point(7, 15)],  # inside the red line; inside the development boundary
+        {"编号": ["OUT", "RL", "FREE"], "类型": ["化工", "化工", "商业"]},
+        # wholly off the map (待核实); inside the red line (不符合); inside the development boundary (符合)
+        geometry=[km_point(60, 60), km_point(3.5, 3.5), km_point(7, 15)],
         crs=TOY_CRS,
     )
     job = ScreeningJob(sites, toy_zoning, options=SiteOptions(id_field="编号", type_field="类型"), products=products)
     notes: list[str] = []
     outcome = job.run(tmp_path / "out", notify=notes.append)
     verdicts = dict(zip(outcome.result.sites["site_id"], outcome.result.sites["verdict"], strict=True))
-    assert verdicts == {"RL": "prohibited", "FREE": "compatible"}
+    assert verdicts == {"OUT": "notice", "RL": "prohibited", "FREE": "compatible"}
     html = outcome.files["html"].read_text(encoding="utf-8")
-    assert 'data-site="RL"' in html and 'data-site="FREE"' in html  # both in the summary table
-    sections = {s for s in ("RL", "FREE") if f'<section class="site" id="site-{s}"' in html}
-    assert sections == ({"RL", "FREE"} if full else {"RL"})
+    sections = {s for s in verdicts if f'<section class="site" id="site-{s}"' in html}
+    # the worst site gets the one section; the printed summary table lists the sites with a section
+    assert sections == (set(verdicts) if full else {"RL"})
+    assert {s for s in verdicts if f'data-site="{s}"' in html} == sections
     assert ("摘要报告" in html) is not full and (any("summary report" in n for n in notes)) is not full
+    if not full:
+        assert "共 3 个地块" in html and "前 1 个逐个分析，其余 1 个" in html
     import docx
+    import pandas as pd
 
     text = "\n".join(p.text for p in docx.Document(str(outcome.files["docx"])).paragraphs)
     assert ("摘要报告" in text) is not full
-    assert "FREE" in text if full else "2. FREE" not in text
+    assert ("FREE" in text) is full
+    sheet = pd.read_excel(outcome.files["xlsx"], sheet_name="汇总")
+    assert sheet["地块编号"].tolist() == ["OUT", "RL", "FREE"]  # every site in the tables, in input order
+    assert sheet["符合性结论"].tolist() == ["待核实", "不符合", "符合"]
+
+
+def test_summary_sections_are_the_worst_sites_in_input_order() -> None:
+    import pandas as pd
+
+    from maps.summary import section_ids
+
+    sites = pd.DataFrame({"site_id": list("abcdef"), "verdict": ["notice", "compatible", "prohibited", "restricted", "prohibited", "notice"]})
+    assert section_ids(sites, 10) == ["a", "c", "d", "e", "f"]  # every site that is not 符合, input order
+    assert section_ids(sites, 3) == ["c", "d", "e"]  # 禁止 first, then 限制
+    assert section_ids(sites, 0) == []
 
 
 def test_job_reports_its_stages_in_order_with_fractions(tmp_path: Path, toy_zoning) -> None:

@@ -118,6 +118,20 @@ def test_popups_chinese_escaped_truncated(toy_zoning, toy_result) -> None:
     assert truncate_html("短<文>") == "短&lt;文&gt;"
 
 
+def test_many_sites_get_brief_popups(toy_zoning, toy_result, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above BRIEF_POPUP_SITES a popup keeps its hits (rule, layer, feature, measure) but not their clauses."""
+    import maps.zoning_map as zm
+
+    full = {f["properties"]["id"]: f["properties"]["p"] for f in _geojson(build_map(toy_zoning, toy_result), "sites")["features"]}
+    monkeypatch.setattr(zm, "BRIEF_POPUP_SITES", 3)  # four sites are "many"
+    brief = {f["properties"]["id"]: f["properties"]["p"] for f in _geojson(build_map(toy_zoning, toy_result), "sites")["features"]}
+    hits = toy_result.hits
+    for sid in ("RL", "BAN"):
+        assert "依据" in full[sid] and "依据：" not in brief[sid] and "hits.csv" in brief[sid]
+        assert all(r in brief[sid] for r in hits.loc[hits["site_id"] == sid, "rule_id"])  # every hit still listed
+        assert len(brief[sid]) < len(full[sid])
+
+
 def test_amap_shifts_overlays_to_gcj02(toy_zoning) -> None:
     """In 高德 mode a known vertex (the boundary's SW corner) moves by the GCJ-02 offset."""
     osm = _geojson(build_map(toy_zoning, basemap="osm"), "boundary")

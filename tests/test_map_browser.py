@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from conftest import click_latlng
 from pyproj import CRS
 
 from maps.browser import browser_unavailable_reason, open_page
@@ -69,17 +70,7 @@ def _click(page, lon: float, lat: float, zoom: float) -> None:
     """Centre the map on a point at ``zoom`` and click it (after any open popup is gone)."""
     page.evaluate("window.ecozone.map.closePopup()")
     page.wait_for_function("!document.querySelector('.leaflet-popup')")
-    x, y = page.evaluate(
-        """([lat, lon, z]) => {
-            const map = window.ecozone.map;
-            map.setView([lat, lon], z, {animate: false});
-            const p = map.latLngToContainerPoint([lat, lon]);
-            const r = map.getContainer().getBoundingClientRect();
-            return [r.left + p.x, r.top + p.y];
-        }""",
-        [lat, lon, zoom],
-    )
-    page.mouse.click(x, y)
+    click_latlng(page, "ecozone.map", lat, lon, zoom)
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from pathlib import Path
 import folium
 import pytest
 from branca.element import MacroElement
+from conftest import click_latlng
 from folium.plugins import Fullscreen, MeasureControl, MousePosition
 from folium.template import Template
 
@@ -192,19 +193,6 @@ _REASON = browser_unavailable_reason()
 _needs_browser = pytest.mark.skipif(_REASON is not None, reason=f"browser test: {_REASON}")
 
 
-def _click_latlng(page, map_name: str, lat: float, lon: float) -> None:
-    x, y = page.evaluate(
-        """([name, lat, lon]) => {
-            const map = window[name];
-            const p = map.latLngToContainerPoint([lat, lon]);
-            const r = map.getContainer().getBoundingClientRect();
-            return [r.left + p.x, r.top + p.y];
-        }""",
-        [map_name, lat, lon],
-    )
-    page.mouse.click(x, y)
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 @_needs_browser
@@ -230,7 +218,7 @@ def test_offline_map_works_in_chromium_without_network(tmp_path: Path) -> None:
             bg = page.eval_on_selector(selector, "e => getComputedStyle(e).backgroundImage")
             assert bg.startswith('url("data:image/'), (selector, bg[:60])
 
-        _click_latlng(page, name, CENTER[0], CENTER[1])
+        click_latlng(page, name, CENTER[0], CENTER[1])
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for(state="visible")
         assert REDLINE in popup.inner_text()
@@ -242,7 +230,7 @@ def test_offline_map_works_in_chromium_without_network(tmp_path: Path) -> None:
         page.screenshot(path=str(shot))
 
         # folium.Popup (built with jQuery) on the circle marker
-        _click_latlng(page, name, CENTER[0] + 0.05, CENTER[1] + 0.05)
+        click_latlng(page, name, CENTER[0] + 0.05, CENTER[1] + 0.05)
         page.wait_for_function(
             "t => document.querySelector('.leaflet-popup-content')?.innerText.includes(t)",
             arg=SAMPLE,

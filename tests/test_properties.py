@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from conftest import ORIGIN, km_point, toy_layers, write_toy_gpkg
+from conftest import ORIGIN, km_point, km_sites, toy_layers, write_toy_gpkg
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -48,19 +48,11 @@ def _edges() -> shapely.Geometry:
 EDGES = _edges()
 
 
-def _sites(points: list[tuple[float, float]], types: list[str]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"site_id": [f"S{i}" for i in range(len(points))], "project_type": types},
-        geometry=[km_point(x, y) for x, y in points],
-        crs="EPSG:4547",
-    ).to_crs(4326)
-
-
 @pytest.mark.slow
 @SETTINGS
 @given(st.lists(st.tuples(coords, st.sampled_from(TYPES)), min_size=2, max_size=25), st.randoms())
 def test_order_independent(zonings, data, rnd) -> None:
-    sites = _sites([p for p, _ in data], [t for _, t in data])
+    sites = km_sites([p for p, _ in data], [t for _, t in data])
     z = zonings["EPSG:4547"]
     a = screen(sites, z)
     order = list(range(len(sites)))
@@ -78,7 +70,7 @@ def test_zoning_crs_independent(zonings, data) -> None:
     pts = [p for p, _ in data]
     # Reprojection bends straight edges by millimetres: keep sites 2 m clear of every edge.
     assume(all(shapely.distance(EDGES, km_point(x, y)) > 2.0 for x, y in pts))
-    sites = _sites(pts, [t for _, t in data])
+    sites = km_sites(pts, [t for _, t in data])
     verdicts = [dict(zip(r.sites.site_id, r.sites.verdict)) for r in (screen(sites, z) for z in zonings.values())]
     assert verdicts[0] == verdicts[1] == verdicts[2]
 
@@ -92,7 +84,7 @@ inside_box = st.tuples(st.floats(0.01, 0.99), st.floats(0.01, 0.99))
 def test_strictly_inside_prohibited_polygon_never_compatible(zonings, frac, ptype, box) -> None:
     x0, y0, x1, y1 = box  # red line HX002, or the protected-area core zone
     x, y = x0 + frac[0] * (x1 - x0), y0 + frac[1] * (y1 - y0)
-    result = screen(_sites([(x, y)], [ptype]), zonings["EPSG:4547"])
+    result = screen(km_sites([(x, y)], [ptype]), zonings["EPSG:4547"])
     assert result.sites.verdict[0] != "compatible"
 
 

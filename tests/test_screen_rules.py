@@ -8,9 +8,8 @@ tests/conftest.py for the layout.
 
 from __future__ import annotations
 
-import geopandas as gpd
 import pytest
-from conftest import km_point
+from conftest import assert_fires_at_hit_only, km_sites
 
 from spatial.rules import load_rules
 from spatial.screening import screen
@@ -37,30 +36,18 @@ CASES = [
 ]
 
 
-def _sites(points: list[tuple[float, float]], project_type: str) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"site_id": [f"S{i}" for i in range(len(points))], "project_type": project_type},
-        geometry=[km_point(x, y) for x, y in points],
-        crs="EPSG:4547",
-    ).to_crs(4326)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict", "adcode"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_rule_triggers_and_just_escapes(toy_zoning, rule, ptype, hit, miss, verdict, adcode) -> None:
     rules = load_rules(adcode=adcode) if adcode else None
-    result = screen(_sites([hit, miss], ptype), toy_zoning, rules)
-    hits = result.hits
-    mine = hits[(hits.site_id == "S0") & (hits.rule_id == rule)]
-    assert len(mine) >= 1, f"{rule} should fire at {hit}"
-    assert set(mine.verdict) == {verdict}
-    assert not ((hits.site_id == "S1") & (hits.rule_id == rule)).any(), f"{rule} should not fire at {miss}"
+    result = screen(km_sites([hit, miss], ptype), toy_zoning, rules)
+    assert_fires_at_hit_only(result.hits, rule, verdict, hit, miss)
 
 
 def test_hole_is_respected(toy_zoning) -> None:
     # (14, 4) sits in the hole of the marine red line [12,16]x[2,6] - [13,15]x[3,5].
     # Agriculture: housing there would also be outside the development boundary (UB-OUT).
-    result = screen(_sites([(14.0, 4.0)], "agriculture"), toy_zoning)
+    result = screen(km_sites([(14.0, 4.0)], "agriculture"), toy_zoning)
     assert not result.hits.layer.eq("redline").any()
     # The hole is 2 km across: its centre is 1 km from the red line, beyond NEAR's 500 m.
     assert result.sites.verdict[0] == "compatible"
@@ -75,7 +62,7 @@ def test_hole_is_respected(toy_zoning) -> None:
     [("tourism", "notice"), ("research", "notice"), ("ecological", "notice"), ("commercial", "notice"), ("旅游", "notice")],
 )
 def test_pa_general_exceptions(toy_zoning, ptype, expected) -> None:
-    result = screen(_sites([(9.5, 9.5)], ptype), toy_zoning)
+    result = screen(km_sites([(9.5, 9.5)], ptype), toy_zoning)
     assert result.sites.verdict[0] == expected
 
 
@@ -84,19 +71,19 @@ def test_pa_general_exceptions(toy_zoning, ptype, expected) -> None:
     [("agriculture", "notice"), ("national_strategic", "restricted"), ("linear_infrastructure", "restricted"), ("commercial", "prohibited")],
 )
 def test_farmland_by_type(toy_zoning, ptype, expected) -> None:
-    result = screen(_sites([(3.0, 15.0)], ptype), toy_zoning)
+    result = screen(km_sites([(3.0, 15.0)], ptype), toy_zoning)
     assert result.sites.verdict[0] == expected
     assert result.hits.rule_id.eq("FARM").any()  # the farmland hit is listed even when not prohibited
 
 
 @pytest.mark.parametrize(("ptype", "expected"), [("chemical", "prohibited"), ("mining", "prohibited"), ("commercial", "restricted")])
 def test_ws2_industrial_subtypes_prohibited(toy_zoning, ptype, expected) -> None:
-    result = screen(_sites([(14.5, 14.5)], ptype), toy_zoning)
+    result = screen(km_sites([(14.5, 14.5)], ptype), toy_zoning)
     assert result.sites.verdict[0] == expected
 
 
 def test_ws1_water_supply_is_listed_not_silent(toy_zoning) -> None:
-    result = screen(_sites([(15.5, 15.5)], "water_supply"), toy_zoning)
+    result = screen(km_sites([(15.5, 15.5)], "water_supply"), toy_zoning)
     ws1 = result.hits[result.hits.rule_id == "WS-1"]
     assert ws1.verdict.tolist() == ["notice"]
     assert result.layer_status.query("site_id == 'S0' and layer == 'water_source'").status_zh.item() == "涉及"
@@ -104,19 +91,19 @@ def test_ws1_water_supply_is_listed_not_silent(toy_zoning) -> None:
 
 def test_worst_verdict_wins(toy_zoning) -> None:
     # Inside the red line (prohibited) and the priority unit (restricted for industry).
-    result = screen(_sites([(3.5, 3.5)], "chemical"), toy_zoning)
+    result = screen(km_sites([(3.5, 3.5)], "chemical"), toy_zoning)
     assert set(result.hits.rule_id) >= {"RL", "CU-PRIORITY"}
     assert result.sites.verdict[0] == "prohibited"
     assert result.sites.verdict_zh[0] == "禁止"
 
 
 def test_point_on_shared_edge_hits_both_units(toy_zoning) -> None:
-    result = screen(_sites([(10.0, 5.0)], "commercial"), toy_zoning)
+    result = screen(km_sites([(10.0, 5.0)], "commercial"), toy_zoning)
     assert sorted(result.units.code) == ["ZH44189910001", "ZH44189920001"]
 
 
 def test_negatives_are_stated(toy_zoning) -> None:
-    result = screen(_sites([(18.0, 1.0)], "agriculture"), toy_zoning)  # no rule concerns farming there
+    result = screen(km_sites([(18.0, 1.0)], "agriculture"), toy_zoning)  # no rule concerns farming there
     status = result.layer_status.set_index("layer").status_zh
     assert status["redline"] == "不涉及" and status["protected_area"] == "不涉及"
     assert "不涉及生态保护红线" in result.sites.summary_zh[0]
@@ -133,6 +120,6 @@ def test_unit_ban_covers_subtypes_via_parent(tmp_path) -> None:
     path = tmp_path / "z.gpkg"
     for name, gdf in layers.items():
         gdf.to_file(path, layer=name, driver="GPKG")
-    result = screen(_sites([(18.0, 1.0)], "化工"), load_zoning(path))
+    result = screen(km_sites([(18.0, 1.0)], "化工"), load_zoning(path))
     assert result.hits[result.hits.layer == "control_unit"].rule_id.tolist() == ["CU-BANNED"]
     assert result.sites.verdict[0] == "prohibited"

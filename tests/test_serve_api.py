@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from serve_helpers import coordfile_text, make_app, redline_patch, to_lonlat, wait_job
+from serve_helpers import coordfile_text, make_app, redline_patch, to_lonlat, wait_job, wait_zoning
 
 from spatial.cli import cli
 from spatial.zoning import demo_sites_path, demo_zoning_path
@@ -242,13 +242,7 @@ def test_zoning_upload_validated_then_accepted_and_usable(client: TestClient) ->
     r = client.post("/api/zoning", files={"file": ("新分区.gpkg", demo_zoning_path().read_bytes())}, data={"label": "2026 调整"})
     assert r.status_code == 202, r.text
     vid = r.json()["id"]
-    import time
-
-    for _ in range(300):
-        v = client.get(f"/api/zoning/{vid}").json()
-        if v["status"] != "validating":
-            break
-        time.sleep(0.2)
+    v = wait_zoning(client, vid)
     assert v["status"] == "pending", v
     assert "findings" in v["findings"] and v["findings"]["layers"]["redline"] > 0
     page = client.get(f"/zoning/{vid}").text

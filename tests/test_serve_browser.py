@@ -84,6 +84,35 @@ def _until(cond, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def _screen_demo_sites(page, server: str) -> dict[str, tuple[str, str]]:
+    """Upload the demo sites on the start page, submit, and return the result page's verdict table."""
+    page.goto(server + "/")
+    page.wait_for_selector("#map[data-zoning-loaded]")
+    page.set_input_files("#files", str(demo_sites_path()))
+    page.click("#submit")
+    _wait_result(page)
+    return _table(page)
+
+
+def _draw_polygon(page, patch) -> None:
+    """Draw ``patch`` (a square, working CRS) with the map's polygon tool, vertex by vertex, and finish it."""
+    ll = to_lonlat(patch)
+    page.evaluate("([lat, lon]) => window.ecozoneMap.setView([lat, lon], 15, {animate: false})", [ll.centroid.y, ll.centroid.x])
+    page.click(".leaflet-draw-draw-polygon")
+    pts = page.evaluate(
+        """(ring) => {
+            const map = window.ecozoneMap, r = map.getContainer().getBoundingClientRect();
+            return ring.map(([lon, lat]) => { const p = map.latLngToContainerPoint([lat, lon]); return [r.left + p.x, r.top + p.y]; });
+        }""",
+        list(ll.exterior.coords)[:4],
+    )
+    for i, (x, y) in enumerate(pts, start=1):
+        page.mouse.click(x, y)
+        page.wait_for_timeout(300)  # Leaflet.draw ignores a click right after a vertex is added
+        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)  # each vertex placed before the next click
+    page.click(".leaflet-draw-actions a:text-is('完成')")  # the toolbar's Chinese "finish" closes the polygon
+
+
 def _wait_result(page) -> None:
     """The result page with its verdicts, then (the page reloads itself) with its files."""
     page.wait_for_url("**/screenings/*")
@@ -106,12 +135,7 @@ def test_upload_demo_sites_same_verdicts_as_cli_and_download(server: str, browse
     assert res.exit_code == 0, res.output
     expected = pd.read_csv(out / "sites.csv", dtype=str).set_index("site_id")["verdict"].to_dict()
 
-    page.goto(server + "/")
-    page.wait_for_selector("#map[data-zoning-loaded]")
-    page.set_input_files("#files", str(demo_sites_path()))
-    page.click("#submit")
-    _wait_result(page)
-    table = _table(page)
+    table = _screen_demo_sites(page, server)
     assert {k: v for k, (v, _) in table.items()} == expected
     markers = page.eval_on_selector_all(".verdict-marker", "ms => ms.map(m => m.getAttribute('class'))")
     assert len(markers) == len(expected)
@@ -145,23 +169,7 @@ def test_coordfile_and_drawn_polygon_over_red_line_are_prohibited(server: str, b
     page.wait_for_selector("#map[data-zoning-loaded]")
     page.set_input_files("#files", str(coord))
     page.select_option("#project_type", "chemical")
-    ll = to_lonlat(patch)
-    ring = list(ll.exterior.coords)[:4]
-    cx, cy = ll.centroid.x, ll.centroid.y
-    page.evaluate("([lat, lon]) => window.ecozoneMap.setView([lat, lon], 15, {animate: false})", [cy, cx])
-    page.click(".leaflet-draw-draw-polygon")
-    pts = page.evaluate(
-        """(ring) => {
-            const map = window.ecozoneMap, r = map.getContainer().getBoundingClientRect();
-            return ring.map(([lon, lat]) => { const p = map.latLngToContainerPoint([lat, lon]); return [r.left + p.x, r.top + p.y]; });
-        }""",
-        ring,
-    )
-    for i, (x, y) in enumerate(pts, start=1):
-        page.mouse.click(x, y)
-        page.wait_for_timeout(300)  # Leaflet.draw ignores a click right after a vertex is added
-        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)  # each vertex placed before the next click
-    page.click(".leaflet-draw-actions a:text-is('完成')")  # the toolbar's Chinese "finish" closes the polygon
+    _draw_polygon(page, patch)
     page.wait_for_selector("#drawn-count:text-is('1')")
     page.click("#submit")
     _wait_result(page)
@@ -185,22 +193,7 @@ def test_live_verdict_while_drawing_changes_when_moved_out(server: str, browser_
     page.wait_for_selector("#map[data-zoning-loaded]")
     page.select_option("#project_type", "industrial")
     page.fill("#site_name", "拟建厂房")
-    ll = to_lonlat(patch)
-    ring = list(ll.exterior.coords)[:4]
-    page.evaluate("([lat, lon]) => window.ecozoneMap.setView([lat, lon], 15, {animate: false})", [ll.centroid.y, ll.centroid.x])
-    page.click(".leaflet-draw-draw-polygon")
-    pts = page.evaluate(
-        """(ring) => {
-            const map = window.ecozoneMap, r = map.getContainer().getBoundingClientRect();
-            return ring.map(([lon, lat]) => { const p = map.latLngToContainerPoint([lat, lon]); return [r.left + p.x, r.top + p.y]; });
-        }""",
-        ring,
-    )
-    for i, (x, y) in enumerate(pts, start=1):
-        page.mouse.click(x, y)
-        page.wait_for_timeout(300)
-        _until(lambda i=i: page.locator(".leaflet-editing-icon").count() == i)
-    page.click(".leaflet-draw-actions a:text-is('完成')")
+    _draw_polygon(page, patch)
     page.wait_for_selector("#live-verdict[data-verdict='prohibited']", timeout=30_000)
     assert "禁止" in page.inner_text("#live-verdict")
     assert page.locator(".leaflet-tooltip.live-prohibited").inner_text().startswith("拟建厂房")
@@ -233,12 +226,7 @@ _RAW_IDS = re.compile(
 def test_result_map_has_legend_labels_symbols_and_no_raw_identifiers(server: str, browser_page, tmp_path: Path) -> None:
     """The result map is map.html's: zoning legend and verdict symbols (under the map), a label per site, the hatched red line; all text Chinese."""
     page, blocked, errors = browser_page
-    page.goto(server + "/")
-    page.wait_for_selector("#map[data-zoning-loaded]")
-    page.set_input_files("#files", str(demo_sites_path()))
-    page.click("#submit")
-    _wait_result(page)
-    table = _table(page)
+    table = _screen_demo_sites(page, server)
     page.wait_for_selector(".eco-legend")
     legend = page.inner_text(".eco-legend")
     for word in ("图例", "生态保护红线", "永久基本农田", "优先保护单元", "重点管控单元", "一般管控单元", "城镇开发边界", "项目选址结论"):

@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from serve_helpers import make_app, wait_job, zip_bytes
+from serve_helpers import make_app, wait_job, wait_zoning, zip_bytes
 
 from spatial.cli import cli
 from spatial.errors import InputError
@@ -291,11 +291,7 @@ def test_no_absolute_server_path_in_any_response(local) -> None:
     vid = c.post("/api/zoning", files={"file": ("坏包.zip", bad_pkg)}).json()["id"]
     doc = wait_job(c, job)
     assert doc["status"] == "failed" and "无坐标.csv" in doc["error"]["error"]
-    for _ in range(200):
-        v = c.get(f"/api/zoning/{vid}").json()
-        if v["status"] != "validating":
-            break
-        time.sleep(0.1)
+    v = wait_zoning(c, vid)
     assert v["status"] in ("failed", "pending"), v
     urls = ["/", "/history", "/zoning", f"/zoning/{vid}", f"/screenings/{job}", "/api/screenings", f"/api/screenings/{job}", "/api/zoning", f"/api/zoning/{vid}", "/openapi.json", "/docs", "/nope", "/api/nope"]
     texts = [c.get(u).text for u in urls]

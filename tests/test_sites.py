@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -14,6 +16,12 @@ from spatial.sites import read_sites
 # Three sites: red line (prohibited for residential), farmland, plain general unit.
 PTS_KM = {"A": (3.5, 3.5), "B": (3.0, 15.0), "C": (18.0, 19.0)}
 EXPECTED = {"A": "prohibited", "B": "prohibited", "C": "compatible"}
+
+
+def _sites_csv(path: Path, df: pd.DataFrame) -> Path:
+    """Write ``df`` as a sites CSV at ``path`` (no index) and return the path."""
+    df.to_csv(path, index=False)
+    return path
 
 
 def _lonlat() -> pd.DataFrame:
@@ -48,8 +56,7 @@ def test_csv_xy_needs_crs(tmp_path, toy_zoning) -> None:
     df = pd.DataFrame({"id": list(PTS_KM), "project_type": "residential"})
     df["x"] = [ORIGIN[0] + p[0] * 1000 for p in PTS_KM.values()]
     df["y"] = [ORIGIN[1] + p[1] * 1000 for p in PTS_KM.values()]
-    path = tmp_path / "xy.csv"
-    df.to_csv(path, index=False)
+    path = _sites_csv(tmp_path / "xy.csv", df)
     with pytest.raises(CRSError, match="--sites-crs"):
         screen(path, toy_zoning)
     assert _verdicts(screen(path, toy_zoning, sites_crs="EPSG:4547")) == EXPECTED
@@ -83,27 +90,19 @@ def test_coordfile_polygon_sites(tmp_path, toy_zoning) -> None:
 
 
 def test_swapped_lonlat_is_caught(tmp_path, toy_zoning) -> None:
-    df = _lonlat().rename(columns={"经度": "纬度", "纬度": "经度"})
-    path = tmp_path / "swapped.csv"
-    df.to_csv(path, index=False)
+    path = _sites_csv(tmp_path / "swapped.csv", _lonlat().rename(columns={"经度": "纬度", "纬度": "经度"}))
     with pytest.raises(CRSError, match="颠倒"):
         screen(path, toy_zoning)
 
 
 def test_duplicate_ids_listed(tmp_path, toy_zoning) -> None:
-    df = _lonlat()
-    df["编号"] = ["A", "A", "C"]
-    path = tmp_path / "dup.csv"
-    df.to_csv(path, index=False)
+    path = _sites_csv(tmp_path / "dup.csv", _lonlat().assign(编号=["A", "A", "C"]))
     with pytest.raises(InputError, match=r"2: A.*3: A"):  # CSV lines as an editor numbers them (header = 1)
         screen(path, toy_zoning)
 
 
 def test_unknown_types_all_listed(tmp_path, toy_zoning) -> None:
-    df = _lonlat()
-    df["项目类型"] = ["住宅", "火箭发射", "外星基地"]
-    path = tmp_path / "types.csv"
-    df.to_csv(path, index=False)
+    path = _sites_csv(tmp_path / "types.csv", _lonlat().assign(项目类型=["住宅", "火箭发射", "外星基地"]))
     with pytest.raises(RuleError) as err:
         screen(path, toy_zoning, strict_types=True)
     assert "火箭发射（行 3）" in str(err.value) and "外星基地（行 4）" in str(err.value)  # CSV lines, header = 1
@@ -115,8 +114,7 @@ def test_gcj02_sites_converted(tmp_path, toy_zoning) -> None:
 
     df = _lonlat()
     df["经度"], df["纬度"] = wgs84_to_gcj02(df["经度"].to_numpy(), df["纬度"].to_numpy())
-    path = tmp_path / "amap.csv"
-    df.to_csv(path, index=False)
+    path = _sites_csv(tmp_path / "amap.csv", df)
     sites = read_sites(path, sites_crs="gcj02")
     back = sites.to_crs(4547)
     assert back.geometry.distance(gpd.GeoSeries([km_point(*p) for p in PTS_KM.values()], crs=4547)).max() < 1.0

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import shapely
 import yaml
-from conftest import km_box, km_point, toy_layers
+from conftest import assert_fires_at_hit_only, km_box, km_point, km_sites, toy_layers
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -90,13 +90,6 @@ def zone_toy(tmp_path_factory: pytest.TempPathFactory):
     return _write(tmp_path_factory.mktemp("zone_toy") / "z.gpkg")
 
 
-def _sites(points: list, project_type: str) -> gpd.GeoDataFrame:
-    geoms = [km_point(*p) if isinstance(p, tuple) else p for p in points]
-    return gpd.GeoDataFrame(
-        {"site_id": [f"S{i}" for i in range(len(points))], "project_type": project_type}, geometry=geoms, crs=CRS
-    ).to_crs(4326)
-
-
 # rule, project type, trigger, escape, verdict when triggered
 CASES = [
     # 进园: industry outside every park; a 10 m step into 甲工业园 escapes.
@@ -126,17 +119,13 @@ CASES = [
 @pytest.mark.slow
 @pytest.mark.parametrize(("rule", "ptype", "hit", "miss", "verdict"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_rule_triggers_and_just_escapes(zone_toy, rule, ptype, hit, miss, verdict) -> None:
-    result = screen(_sites([hit, miss], ptype), zone_toy)
-    hits = result.hits
-    mine = hits[(hits.site_id == "S0") & (hits.rule_id == rule)]
-    assert len(mine) >= 1, f"{rule} should fire at {hit}: {hits[hits.site_id == 'S0'].rule_id.tolist()}"
-    assert set(mine.verdict) == {verdict}
-    assert not ((hits.site_id == "S1") & (hits.rule_id == rule)).any(), f"{rule} should not fire at {miss}"
+    result = screen(km_sites([hit, miss], ptype), zone_toy)
+    assert_fires_at_hit_only(result.hits, rule, verdict, hit, miss)
 
 
 def test_two_high_800_m_from_a_school_names_it(zone_toy) -> None:
     """A 两高 plant 800 m from a school gets 待核实 (名录第三条 gives no distance) with the school's name and the distance."""
-    result = screen(_sites([(14.8, 7.0)], "steel"), zone_toy)
+    result = screen(km_sites([(14.8, 7.0)], "steel"), zone_toy)
     rec = result.hits[result.hits.rule_id == "REC-2H"]
     assert len(rec) == 1  # the nearest receptor only
     assert rec.feature_name.iloc[0] == "示例小学"
@@ -146,20 +135,20 @@ def test_two_high_800_m_from_a_school_names_it(zone_toy) -> None:
 
 def test_distance_rule_reports_the_nearest_receptor(zone_toy) -> None:
     # 700 m from the village edge, 2.2 km from the school: the village is named.
-    result = screen(_sites([(11.8, 6.8)], "electroplating"), zone_toy)
+    result = screen(km_sites([(11.8, 6.8)], "electroplating"), zone_toy)
     rec = result.hits[result.hits.rule_id == "REC-HM"]
     assert rec.feature_name.tolist() == ["示例村"]
     assert rec.distance_m.iloc[0] == pytest.approx(700.0, abs=0.05)
 
 
 def test_inside_a_receptor_polygon_is_distance_zero(zone_toy) -> None:
-    result = screen(_sites([(12.7, 6.8)], "electroplating"), zone_toy)
+    result = screen(km_sites([(12.7, 6.8)], "electroplating"), zone_toy)
     rec = result.hits[result.hits.rule_id == "REC-HM"]
     assert rec.distance_m.tolist() == [0.0]
 
 
 def test_chemical_in_eia_park_inside_boundary_has_no_park_or_boundary_finding(zone_toy) -> None:
-    result = screen(_sites([(8.5, 14.5)], "chemical"), zone_toy)
+    result = screen(km_sites([(8.5, 14.5)], "chemical"), zone_toy)
     rules = set(result.hits.rule_id)
     assert not rules & {"IP-OUT", "IP-EIA", "IP-EIA-UNKNOWN", "IP-BANNED", "UB-OUT"}, rules
     status = result.layer_status.set_index("layer")
@@ -170,13 +159,13 @@ def test_chemical_in_eia_park_inside_boundary_has_no_park_or_boundary_finding(zo
 
 def test_industry_outside_parks_and_boundary_is_not_compatible(zone_toy) -> None:
     """The LZ-015 / LZ-026 case: a 两高 plant in open country."""
-    result = screen(_sites([(18.0, 1.0)], "building_materials"), zone_toy)
+    result = screen(km_sites([(18.0, 1.0)], "building_materials"), zone_toy)
     assert result.sites.verdict[0] == "restricted"
     assert {"IP-OUT", "UB-OUT"} <= set(result.hits.rule_id)
 
 
 def test_outside_hit_names_the_nearest_park_and_distance(zone_toy) -> None:
-    result = screen(_sites([(8.5, 13.0)], "industrial"), zone_toy)
+    result = screen(km_sites([(8.5, 13.0)], "industrial"), zone_toy)
     hit = result.hits[result.hits.rule_id == "IP-OUT"].iloc[0]
     assert hit.feature_name == "甲工业园"
     assert hit.distance_m == pytest.approx(1000.0, abs=0.05)
@@ -184,14 +173,14 @@ def test_outside_hit_names_the_nearest_park_and_distance(zone_toy) -> None:
 
 def test_polygon_partly_outside_the_boundary_reports_the_outside_part(zone_toy) -> None:
     site = km_box(5.5, 14.5, 6.5, 15.5)  # half in the development boundary [6,9]x[14,17]
-    result = screen(_sites([site], "residential"), zone_toy)
+    result = screen(km_sites([site], "residential"), zone_toy)
     hit = result.hits[result.hits.rule_id == "UB-OUT"].iloc[0]
     assert hit.distance_m == 0.0
     assert hit.overlap_pct == pytest.approx(50.0, abs=0.05)
 
 
 def test_site_beyond_the_county_gets_no_urban_boundary_finding(zone_toy) -> None:
-    result = screen(_sites([(-0.5, 5.0)], "residential"), zone_toy)
+    result = screen(km_sites([(-0.5, 5.0)], "residential"), zone_toy)
     assert "UB-OUT" not in set(result.hits.rule_id)
     assert "OUTSIDE" in set(result.hits.rule_id)
 
@@ -199,14 +188,14 @@ def test_site_beyond_the_county_gets_no_urban_boundary_finding(zone_toy) -> None
 def test_no_park_with_eia_still_fires_without_a_feature(tmp_path) -> None:
     """With no park meeting the condition, a chemical plant is still outside every approved park."""
     parks = zone_kind_layers()["产业园区"].assign(规划环评="否")
-    result = screen(_sites([(8.5, 14.5)], "chemical"), _write(tmp_path / "z.gpkg", 产业园区=parks))
+    result = screen(km_sites([(8.5, 14.5)], "chemical"), _write(tmp_path / "z.gpkg", 产业园区=parks))
     hit = result.hits[result.hits.rule_id == "IP-EIA"]
     assert len(hit) == 1 and hit.verdict.iloc[0] == "prohibited"
     assert hit.feature_name.iloc[0] == ""
 
 
 def test_livestock_ban_layer_absent_means_no_finding(toy_zoning) -> None:
-    result = screen(_sites([(11.0, 16.5)], "livestock"), toy_zoning)
+    result = screen(km_sites([(11.0, 16.5)], "livestock"), toy_zoning)
     assert not set(result.hits.rule_id) & {"LB", "IP-OUT", "GES"}
 
 
@@ -283,7 +272,7 @@ def test_unknown_park_list_terms_are_reported(tmp_path) -> None:
     parks.loc[0, "禁止类"] = "造纸;焦炭加工"
     zoning = _write(tmp_path / "z.gpkg", 产业园区=parks)
     with pytest.warns(DataWarning, match="产业园区禁止类项目：焦炭加工"):
-        result = screen(_sites([(8.5, 14.5)], "papermaking"), zoning)
+        result = screen(km_sites([(8.5, 14.5)], "papermaking"), zoning)
     assert "IP-BANNED" in set(result.hits.rule_id)  # the known term still counts
 
 
@@ -302,9 +291,9 @@ def test_unknown_park_list_terms_are_reported(tmp_path) -> None:
 )
 def test_local_rules_only_in_their_jurisdiction(tmp_path, adcode, present, absent, ges) -> None:
     zoning = _write(tmp_path / "z.gpkg", adcode)
-    industry = screen(_sites([(1.0, 12.5), (12.7, 6.8)], "industrial"), zoning)
-    hm = screen(_sites([(12.7, 6.8)], "electroplating"), zoning)
-    pig = screen(_sites([(11.0, 16.5)], "livestock"), zoning)
+    industry = screen(km_sites([(1.0, 12.5), (12.7, 6.8)], "industrial"), zoning)
+    hm = screen(km_sites([(12.7, 6.8)], "electroplating"), zoning)
+    pig = screen(km_sites([(11.0, 16.5)], "livestock"), zoning)
     rules = set(industry.hits.rule_id) | set(hm.hits.rule_id) | set(pig.hits.rule_id)
     assert present <= rules and not absent & rules, rules
     got = industry.hits[industry.hits.rule_id == "GES"].verdict.tolist()

@@ -26,6 +26,17 @@ def _store(data_dir: Path, db_url: str | None) -> Store:
     return store
 
 
+def _password_hash(password: str | None, prompt: str) -> str:
+    """Ask for the password twice (hidden) unless given, check its length, and return its hash."""
+    from spatial.serve.auth import hash_password
+
+    if password is None:
+        password = click.prompt(prompt, hide_input=True, confirmation_prompt="再输入一次 repeat")
+    if len(password) < 8:
+        raise InputError("密码至少 8 个字符。", "the password needs at least 8 characters")
+    return hash_password(password)
+
+
 _data_dir = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("ecozone-data"), show_default=True, help="Data directory of ecozone serve (数据目录).")
 _db = click.option("--db", "db_url", envvar="ECOZONE_DB", default=None, help="Database URL (default: SQLite in --data-dir).")
 
@@ -43,19 +54,13 @@ def command() -> None:
 @_db
 def add(name: str, admin: bool, password: str | None, data_dir: Path, db_url: str | None) -> None:
     """Add user NAME (添加用户)."""
-    from spatial.serve.auth import hash_password
-
     name = name.strip()
     if not name or len(name) > 64 or name in ("token", "本机"):
         raise InputError(f"用户名“{name}”不可用（1–64 个字符，不能是 token 或 本机）。", f"user name {name!r} is not allowed")
     store = _store(data_dir, db_url)
     if store.user(name) is not None:
         raise InputError(f"用户 {name} 已存在。", f"user {name} already exists")
-    if password is None:
-        password = click.prompt("密码 password", hide_input=True, confirmation_prompt="再输入一次 repeat")
-    if len(password) < 8:
-        raise InputError("密码至少 8 个字符。", "the password needs at least 8 characters")
-    store.add_user(name, hash_password(password), admin=admin)
+    store.add_user(name, _password_hash(password, "密码 password"), admin=admin)
     click.echo(f"已添加用户 {name}{'（管理员）' if admin else ''} / user added")
 
 
@@ -86,14 +91,8 @@ def remove(name: str, data_dir: Path, db_url: str | None) -> None:
 @_db
 def passwd(name: str, password: str | None, data_dir: Path, db_url: str | None) -> None:
     """Set a new password for NAME (修改密码); every login of NAME ends at once."""
-    from spatial.serve.auth import hash_password
-
     store = _store(data_dir, db_url)
     if store.user(name) is None:
         raise InputError(f"没有用户 {name}。", f"no user {name}")
-    if password is None:
-        password = click.prompt("新密码 new password", hide_input=True, confirmation_prompt="再输入一次 repeat")
-    if len(password) < 8:
-        raise InputError("密码至少 8 个字符。", "the password needs at least 8 characters")
-    store.set_password(name, hash_password(password), revoke=True)
+    store.set_password(name, _password_hash(password, "新密码 new password"), revoke=True)
     click.echo(f"已修改用户 {name} 的密码，其已登录的会话全部失效 / password changed, logins ended")

@@ -91,6 +91,37 @@ class ScreeningResult:
         """Site x layer 涉及/不涉及 table for every listed layer present."""
         return layer_status(self.sites["site_id"].to_numpy(), self._touch, _present(self.zoning), _gaps(self.rules))
 
+    def take(self, site_ids: Any) -> ScreeningResult:
+        """Return the result for some sites only: their rows, hits and touched pairs, in the sites' order.
+
+        Every table is cut, not recomputed: a site's verdict, hits, units and
+        facts in the part are exactly its own in the whole.
+
+        Parameters
+        ----------
+        site_ids : iterable of str
+            The sites to keep (unknown ids are ignored).
+
+        Returns
+        -------
+        ScreeningResult
+            Same zoning, rules and audit.
+        """
+        ids = self.sites["site_id"].astype(str)
+        keep = ids.isin({str(i) for i in site_ids}).to_numpy()
+        new_pos = np.full(len(keep), -1, dtype=np.int64)
+        new_pos[keep] = np.arange(int(keep.sum()))
+        touch = {}
+        for layer, pairs in self._touch.items():
+            s = new_pos[pairs["s"].to_numpy()]
+            part = pairs.loc[s >= 0].copy()
+            part["s"] = s[s >= 0]
+            touch[layer] = part.reset_index(drop=True)
+        hits = self.hits.loc[self.hits["site_id"].astype(str).isin(set(ids[keep]))].reset_index(drop=True) if len(self.hits) else self.hits
+        return ScreeningResult(
+            sites=self.sites.loc[keep].reset_index(drop=True), hits=hits, zoning=self.zoning, rules=self.rules, audit=self.audit, _touch=touch
+        )
+
 
 def _limited(hits: pd.DataFrame, rules: RuleSet, n: int) -> dict[str, np.ndarray]:
     """Layer -> per-site share (%) outside its stated coverage, from the coded ``COV-`` hits (NaN: none)."""

@@ -27,7 +27,7 @@ from spatial.engine.prepared import PreparedZoning
 from spatial.engine.queries import TOUCH_M, distance_pairs, feature_ranges, outside_layer_pairs, outside_pairs
 from spatial.errors import RuleError
 
-__all__ = ["RuleMode", "QueryContext", "Job", "MODES", "register", "mode_keys"]
+__all__ = ["RuleMode", "QueryContext", "Job", "MODES", "register", "mode_keys", "where_values"]
 
 #: ``(group key, function, *args)``: jobs with the same key run on one thread, in order
 #: (they query the same prepared geometries, which two threads must not share).
@@ -212,6 +212,50 @@ def mode_keys() -> set[str]:
         Keys.
     """
     return {k for mode in MODES.values() for k in mode.keys}
+
+
+def where_values(label: str, layer: str, fname: str, values: Any) -> list[str]:
+    """Normalise the values of a ``where`` condition on ``layer.fname`` through the field's vocabulary.
+
+    Parameters
+    ----------
+    label : str
+        Rule label for messages.
+    layer : str
+        Standard layer name.
+    fname : str
+        Standard field name of the layer.
+    values : Any
+        One value or a list of values.
+
+    Returns
+    -------
+    list of str
+        The values, canonical for an enum field.
+
+    Raises
+    ------
+    RuleError
+        The layer has no such field, or an enum value is not in its vocabulary.
+    """
+    spec = LAYERS[layer]
+    if fname not in spec.field_names:
+        raise RuleError(
+            f"{label}：图层 {layer} 没有字段 {fname}；可用：{', '.join(spec.field_names)}",
+            f"{label}: layer {layer} has no field {fname}; valid: {', '.join(spec.field_names)}",
+        )
+    field_spec = spec.field(fname)
+    vals = [str(v) for v in (values if isinstance(values, list) else [values])]
+    if field_spec.kind != "enum":
+        return vals
+    table = field_spec.lookup()
+    bad = [v for v in vals if table.get(clean_key(v)) is None]
+    if bad:
+        raise RuleError(
+            f"{label}：{layer}.{fname} 的取值 {bad} 无效；可用：{', '.join(field_spec.values)}",
+            f"{label}: invalid values {bad} for {layer}.{fname}; valid: {', '.join(field_spec.values)}",
+        )
+    return [table[clean_key(v)] for v in vals]
 
 
 def _distance_jobs(rule: Rule, layer: str, ctx: QueryContext, distance: float, away: np.ndarray | None) -> list[Job]:
@@ -544,24 +588,7 @@ class Overlay(RuleMode):
                 )
             where: dict[str, tuple[str, ...]] = {}
             for fname, values in (item.get("where") or {}).items():
-                spec = LAYERS[layer]
-                if fname not in spec.field_names:
-                    raise RuleError(
-                        f"{label}：图层 {layer} 没有字段 {fname}；可用：{', '.join(spec.field_names)}",
-                        f"{label}: layer {layer} has no field {fname}; valid: {', '.join(spec.field_names)}",
-                    )
-                field_spec = spec.field(fname)
-                vals = [str(v) for v in (values if isinstance(values, list) else [values])]
-                if field_spec.kind == "enum":
-                    table = field_spec.lookup()
-                    bad = [v for v in vals if table.get(clean_key(v)) is None]
-                    if bad:
-                        raise RuleError(
-                            f"{label}：{layer}.{fname} 的取值 {bad} 无效；可用：{', '.join(field_spec.values)}",
-                            f"{label}: invalid values {bad} for {layer}.{fname}; valid: {', '.join(field_spec.values)}",
-                        )
-                    vals = [table[clean_key(v)] for v in vals]
-                where[str(fname)] = tuple(dict.fromkeys(vals))
+                where[str(fname)] = tuple(dict.fromkeys(where_values(label, layer, str(fname), values)))
             specs.append((str(layer), where))
         return {"overlay": given[0], "areas": tuple(specs)}
 

@@ -438,16 +438,20 @@ class Store:
             True when this caller changed the job; False when another owner
             had already decided it (nothing is written).
         """
-        q = update(Job).where(Job.id == job_id, Job.status.in_(expected))
-        if claim is not None:
-            q = q.where(Job.runner == claim)
         with self.session() as s:
-            res = s.execute(q.values(**values).execution_options(synchronize_session=False))
-            if res.rowcount != 1:
+            if not self._set_if(s, job_id, expected, claim, values):
                 return False
             if values.get("status") in ("done", "failed"):
                 self._close_attempt(s, job_id, claim, str(values["status"]), str(values.get("error", "")))
             return True
+
+    @staticmethod
+    def _set_if(s: Session, job_id: str, expected: tuple[str, ...], claim: str | None, values: dict[str, Any]) -> bool:
+        """Compare-and-set in the caller's transaction; True when this UPDATE changed the job."""
+        q = update(Job).where(Job.id == job_id, Job.status.in_(expected))
+        if claim is not None:
+            q = q.where(Job.runner == claim)
+        return s.execute(q.values(**values).execution_options(synchronize_session=False)).rowcount == 1
 
     def _close_attempt(self, s: Session, job_id: str, claim: str | None, outcome: str, error: str = "") -> None:
         """End the job's running attempt (that of ``claim`` when given) in the caller's transaction."""
@@ -549,9 +553,7 @@ class Store:
     def renew_lease(self, claim: Claim, lease_s: float) -> bool:
         """Heartbeat: extend the claim's lease by ``lease_s`` seconds; False when the claim no longer owns the job."""
         with self.session() as s:
-            q = update(Job).where(Job.id == claim.job_id, Job.status == "running", Job.runner == claim.token)
-            res = s.execute(q.values(lease_until=self._lease_end(lease_s)).execution_options(synchronize_session=False))
-            if res.rowcount != 1:
+            if not self._set_if(s, claim.job_id, ("running",), claim.token, {"lease_until": self._lease_end(lease_s)}):
                 return False
             s.execute(update(JobAttempt).where(JobAttempt.claim == claim.token).values(heartbeat=self._now()).execution_options(synchronize_session=False))
             return True
@@ -574,12 +576,8 @@ class Store:
         bool
             False when the job was no longer running under ``claim`` (nothing written).
         """
-        q = update(Job).where(Job.id == job_id, Job.status == "running")
-        if claim is not None:
-            q = q.where(Job.runner == claim)
         with self.session() as s:
-            res = s.execute(q.values(**values).execution_options(synchronize_session=False))
-            if res.rowcount != 1:
+            if not self._set_if(s, job_id, ("running",), claim, values):
                 return False
             s.add_all(JobSite(job_id=job_id, site_id=i, name=n, verdict=v) for i, n, v in sites)
             if values.get("status") == "done":
