@@ -10,9 +10,10 @@ tables (baseline)
 report
     ``maps.report.write_report`` (HTML + DOCX + XLSX + PDF + 附图) run cold, as
     ``ecozone screen`` runs it (first thing after screening, nothing drawn
-    before), split into its phases from its ``on_stage`` calls: the 附图, the
-    facts and report model (and the figure files), HTML, XLSX, DOCX (CPU time of
-    the writing thread), and Chromium printing the PDF (CPU of the browser's
+    before), split into its phases from its ``on_stage`` calls: the 附图 (this
+    thread and the forked process drawing half the insets), the facts and
+    report model (and the figure files), HTML, XLSX, DOCX (CPU time of the
+    writing thread), and Chromium printing the PDF (CPU of the browser's
     processes).  Then the 附图 alone once more (warm: the text caches of the
     first run are kept).
 demo
@@ -115,27 +116,34 @@ _PHASES = {
 }
 
 
+def _waited_children_cpu() -> float:
+    """CPU of the children waited for so far (no reaping: a child still being waited for keeps its status)."""
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ch.ru_utime + ch.ru_stime
+
+
 def report_phases(result: Any, out: Path, *, pdf: bool) -> list[tuple[str, float, float]]:
     """Time the report as ``ecozone screen`` writes it, then its 附图 alone; return (phase, CPU s, wall s).
 
-    The phases of ``write_report`` are read from its ``on_stage`` calls (CPU of this thread), the
-    browser's CPU from its processes; the ``report`` row is the whole call, all processes.
+    The phases of ``write_report`` are read from its ``on_stage`` calls: CPU of this thread, plus for
+    the 附图 the forked process drawing half the insets; the browser's CPU is every child process
+    that ends after the 附图 (Chromium and the processes it forks).  The ``report`` row is the whole
+    call, all processes.
     """
     from maps.report import make_figures, write_report
 
     rows: list[tuple[str, float, float]] = []
-    mark = [time.thread_time(), time.perf_counter()]
+    mark = [time.thread_time(), time.perf_counter(), _waited_children_cpu()]
 
     def on_stage(stage: str, fraction: float) -> None:
         name = _PHASES.get((stage, round(fraction, 2)))
         if name is not None:
-            t, w = time.thread_time(), time.perf_counter()
-            rows.append(("  " + name, t - mark[0], w - mark[1]))
-            mark[:] = [t, w]
+            t, w, ch = time.thread_time(), time.perf_counter(), _waited_children_cpu()
+            rows.append(("  " + name, t - mark[0] + (ch - mark[2] if stage == "draw" else 0.0), w - mark[1]))
+            mark[:] = [t, w, ch if stage == "draw" else mark[2]]
 
-    ch0 = _children_cpu()
     c, w, written = _timed(lambda: write_report(result, out, pdf=pdf, force=True, on_stage=on_stage))
-    browser = _children_cpu() - ch0
+    browser = _children_cpu() - mark[2]
     rows.append(
         ("  PDF (Chromium processes)" + ("" if "pdf" in written or not pdf else ": no Chromium, no PDF"), browser, float("nan"))
     )
