@@ -21,13 +21,13 @@ HTML, DOCX and XLSX all render this one model.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePath
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -37,9 +37,9 @@ import shapely
 from layers import REGISTRY, report_layers, section_layers
 from layers.base import REPORT_SECTIONS
 from maps import style as st
-from spatial.facts import SiteFacts, area_zh, distance_zh, site_facts
+from maps.model import OutputModel, output_model, scheme_citations
+from spatial.facts import M2_PER_MU, where_facts
 from spatial.io import load_yaml
-from spatial.output import user_columns
 from spatial.plan_sections import cite_sections, compact_sections
 from spatial.project_types import VERDICT_EIA
 from spatial.rules import LEVEL_ZH
@@ -61,6 +61,9 @@ __all__ = [
     "date_zh",
     "datetime_zh",
     "plain_number",
+    "area_zh",
+    "distance_zh",
+    "scheme_citations",
 ]
 
 #: Internal verdict -> the conclusion word an EIA report uses.
@@ -203,6 +206,48 @@ def datetime_zh(text: Any) -> str:
     return f"{date_zh(when)} {when:%H:%M}"
 
 
+def distance_zh(metres: float) -> str:
+    """Write a distance as a report does: ``约350 m``, ``约1.2 km``.
+
+    Parameters
+    ----------
+    metres : float
+        Distance in metres.
+
+    Returns
+    -------
+    str
+        Metres below 1 km (to 10 m above 100 m), kilometres to 0.1 km above.
+    """
+    if metres is None or not np.isfinite(metres):
+        return ""
+    if metres < 1:
+        return "不足1 m"
+    if metres < 100:
+        return f"约{round(metres)} m"
+    if metres < 995:
+        return f"约{int(round(metres, -1))} m"
+    return f"约{metres / 1000:.1f} km"
+
+
+def area_zh(m2: float) -> str:
+    """Write an area in 平方米, 公顷 and 亩.
+
+    Parameters
+    ----------
+    m2 : float
+        Area in square metres.
+
+    Returns
+    -------
+    str
+        E.g. ``5200 m²（0.52 公顷，7.8 亩）``.
+    """
+    if m2 is None or not np.isfinite(m2):
+        return ""
+    return f"{m2:,.0f} m²（{m2 / 10_000:,.2f} 公顷，{m2 / M2_PER_MU:,.1f} 亩）"
+
+
 def _layer_zh(name: str) -> str:
     return st.layer_label(name, REGISTRY.get(name))[0]
 
@@ -310,47 +355,6 @@ def _county(zoning: Any) -> tuple[str, str]:
     return name, code
 
 
-def scheme_citations(zoning: Any) -> list[str]:
-    """List the 三线一单 schemes whose jurisdiction holds the zoning package, with 文号.
-
-    Taken from the sources registry (:mod:`spatial.sources`): a scheme is
-    named only when the package's adcode lies inside its jurisdiction.
-
-    Parameters
-    ----------
-    zoning : Zoning
-        The package (its boundary ``code`` is the adcode).
-
-    Returns
-    -------
-    list of str
-        Province first, then city, e.g.
-        ``《广东省人民政府关于印发广东省“三线一单”生态环境分区管控方案的通知》（粤府〔2020〕71号）``,
-        ``《清远市“三线一单”生态环境分区管控方案》（文号待核实）``.
-    """
-    from spatial.jurisdiction import zoning_adcode
-    from spatial.sources import applies_in, default_registry
-
-    adcode, _ = zoning_adcode(zoning)
-    found = [
-        s for s in default_registry().sources.values()
-        if "三线一单" in s.title and s.kind == "policy" and s.jurisdiction is not None and applies_in(s.jurisdiction, adcode)
-    ]  # fmt: skip
-    found.sort(key=lambda s: min(len(j) for j in s.jurisdiction or ("",)))  # province, then city
-    return [s.citation + ("" if s.number else "（文号待核实）") for s in found]
-
-
-def _dimension_names(zoning: Any) -> dict[str, str]:
-    from spatial.jurisdiction import zoning_adcode
-    from spatial.sources import dimension_names
-
-    try:
-        adcode, _ = zoning_adcode(zoning)
-    except Exception:  # noqa: BLE001 - a package without a boundary code: national names
-        return {}
-    return dimension_names(adcode)
-
-
 def _figure_ref(n: int | None) -> str:
     return f"（见附图{n}）" if n else ""
 
@@ -433,27 +437,38 @@ def _where_zh(layer: str, wheres: Sequence[Mapping[str, Any]]) -> str:
     return f"（{'、'.join(words)}）" if words else ""
 
 
+#: One fact record of a site (:data:`spatial.facts.FACT_COLUMNS`), or None when there is none.
+Fact = Mapping[str, Any] | None
+#: Facts of every site by (site id, layer): :attr:`spatial.facts.SiteFacts.layers` as a plain lookup.
+LayerFacts = Mapping[tuple[str, str], Mapping[str, Any]]
+
+
 class _RowFacts:
-    """Facts of every site against the features some rules read (computed once per selection, all sites at once)."""
+    """The facts the rows state about the features their rules read: asked for as the rows are laid out, measured at once.
 
-    def __init__(self, sites: Any, zoning: Any) -> None:
-        self.sites, self.zoning = sites, zoning
-        self._cache: dict[tuple[str, bytes], dict[str, dict[str, Any]]] = {}
+    A row measured on some rules' features (their ``where``) is laid out with
+    its words but not yet its 本项目情况; :meth:`ask` notes what it needs, and
+    :meth:`state` gets every selection measured in one pass (all sites at once,
+    each selection once: :func:`spatial.facts.where_facts`) and writes the
+    situations.
+    """
 
-    def get(self, sid: str, layer: str, wheres: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-        from spatial.facts import feature_facts, where_mask
+    def __init__(self) -> None:
+        self.selections: dict[tuple[str, str], tuple[str, Sequence[Mapping[str, Any]]]] = {}
+        self._asked: list[tuple[Row, str, tuple[str, str], Callable[[Fact], str]]] = []
 
-        frame = self.zoning.layers.get(layer)
-        if frame is None or not len(frame):
-            return None
-        keep = np.zeros(len(frame), dtype=bool)
-        for w in wheres or ({},):
-            keep |= where_mask(frame, w)
-        key = (layer, np.packbits(keep).tobytes() + len(keep).to_bytes(8, "little"))
-        if key not in self._cache:
-            ff = feature_facts(self.sites, self.zoning, layer, keep)
-            self._cache[key] = {str(r["site_id"]): r for r in ff.to_dict("records")}
-        return self._cache[key].get(str(sid))
+    def ask(self, row: Row, sid: str, layer: str, wheres: Sequence[Mapping[str, Any]], say: Callable[[Fact], str]) -> Row:
+        """Note that ``row``'s situation is ``say(facts of sid on the features wheres picks)``; return the row."""
+        key = (layer, repr([sorted((k, list(v)) for k, v in w.items()) for w in wheres]))
+        self.selections.setdefault(key, (layer, list(wheres)))
+        self._asked.append((row, str(sid), key, say))
+        return row
+
+    def state(self, measured: Mapping[tuple[str, str], Mapping[str, Mapping[str, Any]] | None]) -> None:
+        """Write every asked row's situation from the facts measured for :attr:`selections`."""
+        for row, sid, key, say in self._asked:
+            found = measured.get(key)
+            row.situation = say(None if found is None else found.get(sid))
 
 
 def _messages(pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
@@ -492,7 +507,7 @@ def _reach_m(rule: Any) -> str:
     return ""
 
 
-def _hit_situation(f: Mapping[str, Any] | None, rh: pd.DataFrame, rule: Any, label: str, dim: int, fig: int | None) -> str:
+def _hit_situation(f: Mapping[str, Any] | None, rule: Any, label: str, dim: int, fig: int | None) -> str:
     """本项目情况 of a row whose rule fired: measured on that rule's features only (dissolved)."""
     if f is None:
         return f"分区数据中无{label}图层，未核查。{TO_FILL}"
@@ -543,7 +558,8 @@ def _layer_rows(
 
     A rule that does not concern the project type and did not fire gives no row
     (nothing printed as 未设定); a row's 本项目情况 is measured on the features
-    its rules read (their ``where``: a river row on rivers, a road row on roads).
+    its rules read (their ``where``: a river row on rivers, a road row on roads),
+    and written once ``rowfacts`` has them measured (:meth:`_RowFacts.state`).
     """
     by_id = {r.id: r for r in rules}
     rows = []
@@ -558,19 +574,10 @@ def _layer_rows(
             rh = lh[lh["rule_id"].astype(str) == rid]
             rule = by_id.get(rid)
             wheres = [rule.where] if rule is not None else [{}]
-            f = rowfacts.get(sid, layer, wheres)
             req, basis = _messages(list(zip(rh["message_zh"].astype(str), rh["basis"].astype(str), strict=True)))
-            rows.append(
-                Row(
-                    req,
-                    _hit_situation(f, rh, rule, label + _where_zh(layer, wheres), dim, fig),
-                    _worst([eia_word(v) for v in rh["verdict"]]),
-                    rid,
-                    geometric=True,
-                    basis=basis,
-                    layers=(layer,),
-                )
-            )
+            row = Row(req, "", _worst([eia_word(v) for v in rh["verdict"]]), rid, geometric=True, basis=basis, layers=(layer,))
+            say = functools.partial(_hit_situation, rule=rule, label=label + _where_zh(layer, wheres), dim=dim, fig=fig)
+            rows.append(rowfacts.ask(row, sid, layer, wheres, say))
         quiet = [
             r for r in rules
             if layer in r.layers and r.id not in fired and r.type_verdicts.get(ptype) is not None
@@ -582,29 +589,18 @@ def _layer_rows(
             groups.setdefault(tuple(r.where.get(kind_field, ())) if kind_field else None, []).append(r)
         for group in groups.values():
             wheres = [r.where for r in group]
-            f = rowfacts.get(sid, layer, wheres)
             # Nothing found: the situations the rules control and each rule's first source; the full text and
             # basis of each rule stand once in the report's rule list (ReportModel.rule_texts) and rules.csv.
             req, basis = _messages([(_trigger(r.message_zh), _first_source(r.basis)) for r in group])
-            rows.append(
-                Row(
-                    req,
-                    _situation(f, label + _where_zh(layer, wheres), dim, fig),
-                    "符合",
-                    "、".join(r.id for r in group),
-                    geometric=True,
-                    basis=basis,
-                    layers=(layer,),
-                    brief=True,
-                )
-            )
+            row = Row(req, "", "符合", "、".join(r.id for r in group), geometric=True, basis=basis, layers=(layer,), brief=True)
+            say = functools.partial(_situation, label=label + _where_zh(layer, wheres), dim=dim, fig=fig)
+            rows.append(rowfacts.ask(row, sid, layer, wheres, say))
     return rows
 
 
 def _unit_rows(
-    units: pd.DataFrame, keys: Sequence[str], facts: SiteFacts, sid: str, dim: int, fig: int | None,
-    names: Mapping[str, str] | None = None,
-) -> list[Row]:  # fmt: skip
+    units: pd.DataFrame, keys: Sequence[str], dim: int, fig: int | None, names: Mapping[str, str] | None = None
+) -> list[Row]:
     """Rows for the quality/resource dimensions of every touched unit (person completes the situation)."""
     from layers.control_unit import CATEGORY_ZH, DIMENSIONS
 
@@ -639,7 +635,7 @@ def _ban_tokens(prohibited: str) -> list[str]:
     return [t for t in re.split(r"[;；,，、/\s]+", prohibited or "") if t]
 
 
-def _known_positions(clause: str, zoning: Any, facts: SiteFacts, sid: str) -> tuple[str, tuple[str, ...]]:
+def _known_positions(clause: str, zoning: Any, facts: LayerFacts, sid: str) -> tuple[str, tuple[str, ...]]:
     """Say what the tool knows about the places a 空间布局约束 clause names (red line, parks, boundary …).
 
     A layer counts as named when the clause contains its label or one of its
@@ -653,7 +649,7 @@ def _known_positions(clause: str, zoning: Any, facts: SiteFacts, sid: str) -> tu
         words = {spec.label_zh, *(a for a in spec.aliases if len(a) >= 3 and re.search(r"[\u4e00-\u9fff]{3}", a))}
         if not any(w in clause for w in words):
             continue
-        f = facts.get(sid, name)
+        f = facts.get((sid, name))
         if f is None:
             continue
         label = _layer_zh(name)
@@ -810,7 +806,7 @@ def _shared_list(hits: pd.DataFrame, names: Mapping[str, str] | None = None) -> 
         rows.append({
             "序号": n,
             "条款": _s(first.at[rid, "message_zh"]),
-            "出处": compact_sections(cite_sections(_s(first.at[rid, "basis"]))),
+            "出处": _s(first.at[rid, "basis"]),
             "适用地块": _site_set_zh(sids, list(every)),
         })  # fmt: skip
     return {rid: n for n, rid in enumerate(sites.index, start=1)}, pd.DataFrame(rows, columns=cols)
@@ -832,45 +828,16 @@ def _rule_texts(rules: Sequence[Any], rows: Sequence[Row]) -> pd.DataFrame:
         {
             "规则编号": ids,
             "管控要求": [_s(by_id[i].message_zh) for i in ids],
-            "依据": [compact_sections(cite_sections(_s(by_id[i].basis))) for i in ids],
+            "依据": [_s(by_id[i].basis) for i in ids],
         },
         columns=["规则编号", "管控要求", "依据"],
     )
 
 
-def _site_units(result: Any, sid: str) -> pd.DataFrame:
-    units = getattr(result, "units", None)
+def _site_units(units: pd.DataFrame | None, sid: str) -> pd.DataFrame:
     if units is None or not len(units):
         return pd.DataFrame(columns=["site_id", "code", "name"])
     return units[units["site_id"].astype(str) == sid]
-
-
-def _unit_areas(result: Any) -> Any:
-    """Ellipsoidal (GRS80) overlap of each site with each unit it touches, as the report states areas.
-
-    The engine's per-unit overlap is a plane area (fine for deciding, not for
-    stating next to the ellipsoidal site area); the report re-measures it.
-    """
-    from spatial.measure import ellipsoidal_area
-
-    units = getattr(result, "units", None)
-    zoning = result.zoning
-    cu = zoning.layers.get("control_unit") if zoning is not None else None
-    if units is None or not len(units) or cu is None or "code" not in cu:
-        return units
-    site_geom = pd.Series(result.sites.geometry.values, index=result.sites["site_id"].astype(str))
-    unit_geom = pd.Series(cu.geometry.values, index=cu["code"].astype(str))
-    unit_geom = unit_geom[~unit_geom.index.duplicated()]
-    a = site_geom.reindex(units["site_id"].astype(str).to_numpy()).to_numpy(dtype=object)
-    b = unit_geom.reindex(units["code"].astype(str).to_numpy()).to_numpy(dtype=object)
-    ok = np.array([isinstance(x, shapely.Geometry) and isinstance(y, shapely.Geometry) for x, y in zip(a, b, strict=True)])
-    ok &= np.array([isinstance(x, shapely.Geometry) and shapely.get_dimensions(x) == 2 for x in a])
-    out = units.copy()
-    if ok.any():
-        m2 = np.full(len(units), np.nan)
-        m2[ok] = ellipsoidal_area(shapely.intersection(a[ok], b[ok]), zoning.crs)
-        out["overlap_m2"] = np.where(ok, m2, pd.to_numeric(units["overlap_m2"], errors="coerce"))
-    return out
 
 
 #: Chinese labels of the columns the site readers add (coordinate files: spatial.coordfile).
@@ -881,20 +848,12 @@ INFO_LABELS = {
     "land_use": "用地用途",
     "project_type_raw": "项目类型（原表）",
 }
-_TEMPLATE_WORD = re.compile(r"^\s*DK[A-Z]{2,4}\s*$")
-
-
-def _placeholder(v: Any) -> bool:
-    """Tell a template placeholder (DKMC, DKYT, FID_0, @ …) from a value."""
-    from spatial.coordfile import is_placeholder_id
-
-    return is_placeholder_id(v) or bool(_TEMPLATE_WORD.match(str(v)))
 
 
 def _info_rows(
-    row: Mapping[str, Any], coords: Mapping[str, Any], facts: SiteFacts, sid: str, dim: int, extra_cols: Sequence[str]
-) -> list[tuple[str, str]]:
-    ptype_zh = st.project_type_zh(_s(row.get("project_type")))
+    row: Mapping[str, Any], coords: Mapping[str, Any], facts: LayerFacts, sid: str, dim: int, extra_cols: Sequence[str],
+    ptype_zh: str, placeholder: Mapping[str, bool],
+) -> list[tuple[str, str]]:  # fmt: skip
     raw = _s(row.get("project_type_raw"))
     info = [("项目类型", f"{raw}（按“{ptype_zh}”类判定）" if raw and raw != ptype_zh else ptype_zh)]
     if dim == 2:
@@ -909,15 +868,15 @@ def _info_rows(
         info.append(("拐点坐标", "；".join(f"J{i + 1} {x}，{y}" for i, (x, y) in enumerate(verts))))
     if coords.get("gk_zone_zh"):
         info.append(("高斯-克吕格坐标", f"X={coords['gk_x']:,.2f} m，Y={coords['gk_y']:,.2f} m（{coords['gk_zone_zh']}）"))
-    town = facts.get(sid, "town")
+    town = facts.get((sid, "town"))
     if town is not None and town["inside"]:
         info.append(("所在乡镇", town["inside_names"]))
-    unit = facts.get(sid, "control_unit")
+    unit = facts.get((sid, "control_unit"))
     if unit is not None and unit["inside"]:
         info.append(
             ("所在环境管控单元", _feature_text(unit["inside_names"], unit["inside_codes"]).replace("“", "").replace("”", ""))
         )
-    attrs = [f"{INFO_LABELS.get(c, c)}：{_s(row.get(c))}" for c in extra_cols if _s(row.get(c)) and not _placeholder(row.get(c))]
+    attrs = [f"{INFO_LABELS.get(c, c)}：{_s(row.get(c))}" for c in extra_cols if _s(row.get(c)) and not placeholder.get(c)]
     if attrs:  # the planner's own columns (建设单位, 投资 …), unchanged
         info.append(("项目信息", "；".join(attrs)))
     return info
@@ -936,9 +895,9 @@ def build_model(
     figure_numbers: Mapping[str, int] | None = None,
     site_figures: Mapping[str, int] | None = None,
     figures: Sequence[tuple[int, str, str]] = (),
-    facts: SiteFacts | None = None,
     now: datetime | None = None,
     summary_report: bool = False,
+    model: OutputModel | None = None,
 ) -> ReportModel:
     """Build the report model from a screening result.
 
@@ -958,13 +917,14 @@ def build_model(
         Site id -> 附图 number of its inset.
     figures : sequence of (int, str, str)
         (number, caption, file name) of every 附图, for the list of figures.
-    facts : SiteFacts, optional
-        Precomputed facts.
     now : datetime, optional
         Report date (default: now, local time).
     summary_report : bool, default False
         A summary report: every site in the summary table, a section only for
         each site that is not 符合 (``summary_note`` says so).
+    model : OutputModel, optional
+        What the lower modules tell about the result (:func:`maps.model.output_model`), computed once
+        for every writer (default: computed here).
 
     Returns
     -------
@@ -974,13 +934,15 @@ def build_model(
     now = now or datetime.now().astimezone()
     sites = result.sites
     zoning = result.zoning
-    facts = facts or site_facts(result)
+    model = model if model is not None else output_model(result)
+    facts = model.layer_facts
     figure_numbers = dict(figure_numbers or {})
     site_figures = dict(site_figures or {})
     county, _ = _county(zoning)
     ids = sites["site_id"].astype(str).tolist()
+    placeholders = model.placeholders.to_dict("records")
     names = [  # a template placeholder (DKMC, FID_0, @) is no name: the 地块编号 (file stem + parcel number) stands in
-        i if _placeholder(n) else (_s(n) or i) for n, i in zip(sites["name"] if "name" in sites else ids, ids, strict=True)
+        i if p["name"] else (_s(n) or i) for n, i, p in zip(sites["name"] if "name" in sites else ids, ids, placeholders, strict=True)
     ]
     if project is None:
         project = names[0] if len(ids) == 1 else "建设项目选址"
@@ -990,26 +952,25 @@ def build_model(
     hits = result.hits if getattr(result, "hits", None) is not None else pd.DataFrame()
     shared_ids, shared_table = _shared_list(hits, dict.fromkeys(sites["site_id"].astype(str)))
     dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
-    coords = {r["site_id"]: r for r in facts.coords.to_dict("records")}
-    plans = scheme_citations(zoning)
-    extra_cols = user_columns(sites)
-    rowfacts = _RowFacts(sites, zoning)
-    unit_table = _unit_areas(result)
-    dim_names = _dimension_names(zoning)
+    coords = model.coords
+    plans = list(model.plans)
+    extra_cols = list(model.user_columns)
+    rowfacts = _RowFacts()
+    unit_table = model.units
+    dim_names = dict(model.dimension_names)
     other_layers = [n for n in zoning.layers if n not in _NO_ROW and not any(n in v for v in SECTION_LAYERS.values())]
     sections: list[SiteSection] = []
+    ends: list[tuple[str, str]] = []  # each section's conclusion word and what the package could not tell
     summary_rows = []
     for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
         sid, name, dim = ids[i], names[i], int(dims[i])
         ptype = _s(row.get("project_type"))
-        ptype_zh = st.project_type_zh(ptype)
+        ptype_zh = model.type_zh.get(ptype, ptype)
         sh = _site_hits(hits, sid)
-        units = _site_units(SimpleNamespace(units=unit_table), sid)
+        units = _site_units(unit_table, sid)
         fig = site_figures.get(sid)
         t1 = _layer_rows(SECTION_LAYERS["redline"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
-        t2 = _unit_rows(
-            units, ("emission_control", "resource_efficiency"), facts, sid, dim, figure_numbers.get("control_unit"), dim_names
-        )
+        t2 = _unit_rows(units, ("emission_control", "resource_efficiency"), dim, figure_numbers.get("control_unit"), dim_names)
         t2 += _layer_rows(SECTION_LAYERS["quality"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         t3 = _list_rows(
             units, sh, ptype, ptype_zh, banned_rules, figure_numbers.get("control_unit"),
@@ -1043,8 +1004,6 @@ def build_model(
                     layers=("control_unit",),
                 )
             )
-        for r in (*t1, *t2, *t3, *t5, *t4):  # plans by section, never by a line of their text file
-            r.basis = compact_sections(cite_sections(r.basis))
         tables = [
             Table(k, SECTION_TITLES[k], rows, _conclusion(SECTION_TITLES[k], rows))
             for k, rows in (("redline", t1), ("quality", t2), ("list", t3), ("coast", t5), ("other", t4))
@@ -1059,18 +1018,19 @@ def build_model(
                 name=name,
                 verdict=verdict,
                 verdict_zh=word,
-                info=_info_rows(row, coords.get(sid, {}), facts, sid, dim, extra_cols)
+                info=_info_rows(row, coords.get(sid, {}), facts, sid, dim, extra_cols, ptype_zh, placeholders[i])
                 + ([("位置示意图", f"见附图{fig}")] if fig else []),
                 tables=tables,
-                conclusion=_site_conclusion(word, plans, tables, _site_gaps(row, sh)),
+                conclusion="",  # the 综上 paragraph, once the rows are complete (below)
                 figure=fig,
             )
         )
-        involved = [_layer_zh(n) for n in _CONSTRAINT_LAYERS if (f := facts.get(sid, n)) is not None and f["inside"]]
+        ends.append((word, _site_gaps(row, sh)))
+        involved = [_layer_zh(n) for n in _CONSTRAINT_LAYERS if (f := facts.get((sid, n))) is not None and f["inside"]]
         involved += [
             f"{_layer_zh(n)}管控范围" for n in _CONTROL_ZONE_LAYERS if (sh["layer"].astype(str) == n).any()
         ]
-        ub = facts.get(sid, "urban_boundary")
+        ub = facts.get((sid, "urban_boundary"))
         where = "位于城镇开发边界内" if ub is not None and ub["inside"] else ""
         summary_rows.append(
             {
@@ -1092,6 +1052,18 @@ def build_model(
                 "数据覆盖": _s(row.get("coverage_zh")),
             }
         )
+    # The rows are laid out: measure what they state (every site and selection at once), then cite plans by section.
+    rowfacts.state(where_facts(sites, zoning, rowfacts.selections))
+    rows = [r for x in sections for t in x.tables for r in t.rows]
+    hit_table = _hit_table(hits, dict(zip(ids, names, strict=True)), model.hit_directions)
+    rule_texts = _rule_texts(rules, [r for r in rows if r.brief])
+    cited = _cite_plans([*(r.basis for r in rows), *hit_table["依据"], *shared_table["出处"], *rule_texts["依据"]])
+    for r in rows:
+        r.basis = cited[r.basis]
+    for frame, col in ((hit_table, "依据"), (shared_table, "出处"), (rule_texts, "依据")):
+        frame[col] = [cited[t] for t in frame[col]]
+    for x, (word, gap) in zip(sections, ends, strict=True):
+        x.conclusion = _site_conclusion(word, plans, x.tables, gap)
     if summary_report:  # a summary report: sections only for the sites that are not 符合
         sections = [x for x in sections if x.verdict != "compatible"]
     summary = pd.DataFrame(
@@ -1114,10 +1086,10 @@ def build_model(
         sites=sections,
         figures=list(figures),
         plans=plans,
-        hits=(hit_table := _hit_table(hits, dict(zip(ids, names, strict=True)), _hit_directions(hits, sites, zoning) if len(hits) else [])),
+        hits=hit_table,
         # 待核实 list clauses stand in the site tables (quoted, or by number in the shared table): not repeated in the appendix
         hits_printed=hit_table[~_pending_list_mask(hits)].reset_index(drop=True) if _pending_list_mask(hits).any() else None,
-        layer_facts=_fact_table(facts, dict(zip(ids, names, strict=True))),
+        layer_facts=_fact_table(model.facts_table, dict(zip(ids, names, strict=True))),
         audit=audit,
         audit_files=files,
         indicators=_indicator_frame(indicators),
@@ -1127,9 +1099,14 @@ def build_model(
         stamp=DEMO_STAMP if (getattr(result, "audit", {}) or {}).get("demo") else "",
         notes=_law_notes(getattr(result, "rules", None)),
         shared_list=shared_table,
-        rule_texts=_rule_texts(rules, [r for s in sections for t in s.tables for r in t.rows if r.brief]),
+        rule_texts=rule_texts,
         summary_note=_summary_note(len(ids), len(sections)) if summary_report else "",
     )
+
+
+def _cite_plans(texts: Sequence[str]) -> dict[str, str]:
+    """Cite every plan by its sections, never by a line of its text file (each distinct text once)."""
+    return {t: compact_sections(cite_sections(t)) for t in dict.fromkeys(texts)}
 
 
 def _summary_note(n_sites: int, n_sections: int) -> str:
@@ -1236,29 +1213,6 @@ def _site_conclusion(word: str, plans: list[str], tables: list[Table], gaps: str
     return f"综上，本项目选址符合{docs}的要求。{tail}"
 
 
-def _hit_directions(hits: pd.DataFrame, sites: Any, zoning: Any) -> list[str]:
-    """八方位 of each hit's feature seen from its site ('' when they touch or the feature is not found)."""
-    from spatial.facts import directions
-
-    n = len(hits)
-    if not n or zoning is None:
-        return [""] * n
-    site_geom = dict(zip(sites["site_id"].astype(str), sites.geometry.values, strict=True))
-    origins = np.array([site_geom.get(str(v)) for v in hits["site_id"]], dtype=object)
-    targets = np.full(n, None, dtype=object)
-    for layer in pd.unique(hits["layer"].astype(str)):  # a handful of layers; the lookup within each is vectorised
-        frame = zoning.layers.get(layer)
-        if frame is None or "feature_id" not in frame:
-            continue
-        geoms = pd.Series(frame.geometry.values, index=frame["feature_id"].astype(str))
-        geoms = geoms[~geoms.index.duplicated()]
-        rows = np.flatnonzero((hits["layer"].astype(str) == layer).to_numpy())
-        targets[rows] = geoms.reindex(hits["feature_id"].astype(str).to_numpy()[rows]).to_numpy(dtype=object)
-    targets = np.array([t if isinstance(t, shapely.Geometry) else None for t in targets], dtype=object)
-    origins = np.array([o if isinstance(o, shapely.Geometry) else None for o in origins], dtype=object)
-    return directions(origins, targets)
-
-
 def _hit_feature_zh(h: pd.DataFrame, direction: Sequence[str]) -> list[str]:
     """要素 of each hit: its name inside; ``最近的“…”（距离…，方位…）`` for an outside finding."""
     out = []
@@ -1295,13 +1249,12 @@ def _hit_table(hits: pd.DataFrame, names: Mapping[str, str], direction: Sequence
             "穿越长度（米）": pd.to_numeric(h["length_m"], errors="coerce").round(1),
             "距离（米）": pd.to_numeric(h["distance_m"], errors="coerce").round(1),
             "管控要求": h["message_zh"].map(_s),
-            "依据": h["basis"].map(lambda v: compact_sections(cite_sections(_s(v)))),
+            "依据": h["basis"].map(_s),
         }
     )[cols]
 
 
-def _fact_table(facts: SiteFacts, names: Mapping[str, str]) -> pd.DataFrame:
-    f = facts.layers
+def _fact_table(f: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
     if not len(f):
         return pd.DataFrame()
     return pd.DataFrame(

@@ -37,8 +37,8 @@ from markupsafe import Markup
 from maps import style as st
 from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_sites
+from maps.model import OutputModel, output_model
 from maps.summary import summary_counts, summary_note, summary_table
-from spatial.facts import site_facts
 from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
@@ -342,6 +342,7 @@ def write_report(
     formats: Collection[str] | None = None,
     sections: Collection[str] | None = None,
     on_stage: Callable[[str, float], None] | None = None,
+    model: OutputModel | None = None,
 ) -> dict[str, Path]:
     """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
 
@@ -371,6 +372,9 @@ def write_report(
     on_stage : callable, optional
         Called with ``("draw", fraction)`` as the 附图 are drawn, then
         ``("report", fraction)`` as the files are written.
+    model : OutputModel, optional
+        What the lower modules tell about the sites the report states (:func:`maps.model.output_model`, with
+        the same ``sections``; default: computed here).
 
     Returns
     -------
@@ -380,7 +384,8 @@ def write_report(
     Raises
     ------
     OutputExistsError
-        A report exists and ``force`` is False (checked before anything is written).
+        A report file or 附图 exists and ``force`` is False (checked for all of them, once the
+        content is laid out, before anything is written).
     """
     from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
     from maps.report_docx import write_docx
@@ -388,29 +393,32 @@ def write_report(
     out = Path(out_dir)
     paths = report_paths(out)
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
-    ensure_writable([paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted], force)
     step = on_stage or (lambda _stage, _fraction: None)
     step("draw", 0.0)
     figures, layer_fig, site_fig = make_figures(
         result, site_insets=site_insets, inset_sites=None if sections is None else set(sections), progress=lambda d, t: step("draw", d / t)
     )
     step("report", 0.0)
-    fig_dir = out / FIGURE_DIR
-    ensure_writable([fig_dir / f.filename for f in figures], force)
     part = result if sections is None else result.take(sections)  # a summary report models its sections' sites only
-    model = build_model(
+    content = build_model(
         part, indicators, title=title, project=None if sections is None else "建设项目选址", figure_numbers=layer_fig,
-        site_figures=site_fig, figures=[(f.number, f.caption, f.filename) for f in figures], facts=site_facts(part),
+        site_figures=site_fig, figures=[(f.number, f.caption, f.filename) for f in figures],
+        model=model if model is not None else output_model(part),
     )  # fmt: skip
-    sheets = model
+    sheets = content
     if sections is not None:
         table = summary_table(result.sites, list(part.sites["site_id"].astype(str)))
         not_ok = int((result.sites["verdict"].astype(str) != "compatible").sum())
-        model = replace(
-            model, summary=table[table["地块编号"].isin(set(part.sites["site_id"].astype(str)))].reset_index(drop=True),
+        content = replace(
+            content, summary=table[table["地块编号"].isin(set(part.sites["site_id"].astype(str)))].reset_index(drop=True),
             counts=summary_counts(table), summary_note=summary_note(len(table), not_ok, len(part.sites)),
         )  # fmt: skip
-        sheets = replace(model, summary=table)
+        sheets = replace(content, summary=table)
+    text = render_report_html(content, figures) if wanted & {"html", "pdf"} else ""
+    tables = report_tables(sheets) if "xlsx" in wanted else {}
+    # Everything is drawn and laid out: nothing is written unless every file may be (one check), then each is written atomically.
+    fig_dir = out / FIGURE_DIR
+    ensure_writable([*(paths[k] for k in ("html", "docx", "xlsx", "pdf") if k in wanted), *(fig_dir / f.filename for f in figures)], force)
     for f in figures:
         with atomic_output(fig_dir / f.filename, force=force) as tmp:
             tmp.write_bytes(f.png)
@@ -419,7 +427,6 @@ def write_report(
     # The PDF is printed from the HTML (a hidden copy when the HTML itself is not asked for).
     html_path = paths["html"] if "html" in wanted else out / ".report.part.html"
     if wanted & {"html", "pdf"}:
-        text = render_report_html(model, figures)
         with atomic_output(html_path, force=True if html_path != paths["html"] else force) as tmp:
             tmp.write_text(text, encoding="utf-8")
         if "html" in wanted:
@@ -433,12 +440,12 @@ def write_report(
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
-                    _write_xlsx(tmp, report_tables(sheets))
+                    _write_xlsx(tmp, tables)
                 written["xlsx"] = paths["xlsx"]
             step("report", 0.5)
             if "docx" in wanted:
                 with atomic_output(paths["docx"], force=force) as tmp:
-                    write_docx(model, figures, tmp)
+                    write_docx(content, figures, tmp)
                 written["docx"] = paths["docx"]
             step("report", 0.8)
             made = printing.result() if printing is not None else None

@@ -13,17 +13,18 @@ Everything is computed with shapely 2 array functions and
 ``STRtree.query``/``query_nearest``; there is no Python loop over sites or
 features.
 
->>> from spatial.facts import dms, direction_zh, distance_zh
+>>> from spatial.facts import dms, direction_zh
 >>> dms(112.5, "lon")
 '东经112°30′00.00″'
->>> direction_zh(45.0), distance_zh(1234.0)
-('东北', '约1.2 km')
+>>> direction_zh(45.0)
+'东北'
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -44,14 +45,15 @@ __all__ = [
     "FactsIndex",
     "LayerIndex",
     "feature_facts",
+    "where_facts",
+    "unit_overlaps",
+    "hit_directions",
     "where_mask",
     "directions",
     "nearest_columns",
     "site_coordinates",
     "dms",
     "direction_zh",
-    "distance_zh",
-    "area_zh",
     "M2_PER_MU",
     "SKIP_LAYERS",
     "FACT_COLUMNS",
@@ -84,10 +86,16 @@ class SiteFacts:
         the centroid), ``centroid_dms``, ``vertices_dms`` (list of text pairs,
         empty unless a small polygon), ``gk_zone_zh``, ``gk_x``, ``gk_y``
         (northing, easting in the input's Gauss-Kruger zone, else NaN).
+    units : DataFrame, optional
+        The result's ``units`` (site x control unit touched), ``overlap_m2`` ellipsoidal (:func:`unit_overlaps`).
+    hit_directions : list of str
+        八方位 of each finding's feature seen from its site (:func:`hit_directions`), in the order of the hits.
     """
 
     layers: pd.DataFrame
     coords: pd.DataFrame
+    units: pd.DataFrame | None = None
+    hit_directions: list[str] = field(default_factory=list)
 
     def get(self, site_id: str, layer: str) -> dict[str, Any] | None:
         """Facts of one site for one layer (None when the layer is absent).
@@ -153,48 +161,6 @@ def direction_zh(bearing: float) -> str:
     if bearing is None or not np.isfinite(bearing):
         return ""
     return _DIRECTIONS[int(np.floor((float(bearing) % 360 + 22.5) / 45)) % 8]
-
-
-def distance_zh(metres: float) -> str:
-    """Write a distance as a report does: ``约350 m``, ``约1.2 km``.
-
-    Parameters
-    ----------
-    metres : float
-        Distance in metres.
-
-    Returns
-    -------
-    str
-        Metres below 1 km (to 10 m above 100 m), kilometres to 0.1 km above.
-    """
-    if metres is None or not np.isfinite(metres):
-        return ""
-    if metres < 1:
-        return "不足1 m"
-    if metres < 100:
-        return f"约{round(metres)} m"
-    if metres < 995:
-        return f"约{int(round(metres, -1))} m"
-    return f"约{metres / 1000:.1f} km"
-
-
-def area_zh(m2: float) -> str:
-    """Write an area in 平方米, 公顷 and 亩.
-
-    Parameters
-    ----------
-    m2 : float
-        Area in square metres.
-
-    Returns
-    -------
-    str
-        E.g. ``5200 m²（0.52 公顷，7.8 亩）``.
-    """
-    if m2 is None or not np.isfinite(m2):
-        return ""
-    return f"{m2:,.0f} m²（{m2 / 10_000:,.2f} 公顷，{m2 / M2_PER_MU:,.1f} 亩）"
 
 
 # --------------------------------------------------------------------------- measurement
@@ -575,6 +541,85 @@ def feature_facts(sites: gpd.GeoDataFrame, zoning: Any, layer: str, keep: np.nda
     return _measure(sg, ids, dims, site_area, crs, layer, frame, spec)[FACT_COLUMNS]
 
 
+def where_facts(
+    sites: gpd.GeoDataFrame, zoning: Any, selections: Mapping[Hashable, tuple[str, Sequence[Mapping[str, Any]]]]
+) -> dict[Hashable, dict[str, dict[str, Any]] | None]:
+    """Facts of every site against several selections of features, each selection measured once.
+
+    A selection is a layer and the ``where`` conditions of some rules (the
+    features any of them reads; none: every feature).  Selections that pick
+    the same features of a layer are measured once (:func:`feature_facts`).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        Sites with ``site_id``, in the zoning's working CRS.
+    zoning : Zoning
+        The zoning package.
+    selections : mapping
+        Key -> (layer name, sequence of ``where`` mappings).
+
+    Returns
+    -------
+    dict
+        Key -> site id -> :data:`FACT_COLUMNS` record; None for a key whose layer is absent or empty.
+    """
+    measured: dict[tuple[str, bytes], dict[str, dict[str, Any]]] = {}
+    out: dict[Hashable, dict[str, dict[str, Any]] | None] = {}
+    for key, (layer, wheres) in selections.items():
+        frame = zoning.layers.get(layer)
+        if frame is None or not len(frame):
+            out[key] = None
+            continue
+        keep = np.zeros(len(frame), dtype=bool)
+        for w in wheres or ({},):
+            keep |= where_mask(frame, w)
+        picked = (layer, np.packbits(keep).tobytes() + len(keep).to_bytes(8, "little"))
+        if picked not in measured:
+            ff = feature_facts(sites, zoning, layer, keep)
+            measured[picked] = {str(r["site_id"]): r for r in ff.to_dict("records")}
+        out[key] = measured[picked]
+    return out
+
+
+def unit_overlaps(sites: gpd.GeoDataFrame, units: pd.DataFrame | None, zoning: Any) -> pd.DataFrame | None:
+    """Ellipsoidal (GRS80) overlap of each site with each control unit it touches, as a report states areas.
+
+    The engine's per-unit overlap is a plane area (fine for deciding, not for
+    stating next to the ellipsoidal site area); it is measured again here.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        Sites with ``site_id``, in the zoning's working CRS.
+    units : DataFrame, optional
+        ``ScreeningResult.units``: ``site_id``, ``code``, ``overlap_m2`` ….
+    zoning : Zoning
+        The zoning package (its ``control_unit`` layer).
+
+    Returns
+    -------
+    DataFrame or None
+        ``units`` with ``overlap_m2`` ellipsoidal where the site is a polygon (``units`` itself when there is nothing to measure).
+    """
+    cu = zoning.layers.get("control_unit") if zoning is not None else None
+    if units is None or not len(units) or cu is None or "code" not in cu:
+        return units
+    site_geom = pd.Series(sites.geometry.values, index=sites["site_id"].astype(str))
+    unit_geom = pd.Series(cu.geometry.values, index=cu["code"].astype(str))
+    unit_geom = unit_geom[~unit_geom.index.duplicated()]
+    a = site_geom.reindex(units["site_id"].astype(str).to_numpy()).to_numpy(dtype=object)
+    b = unit_geom.reindex(units["code"].astype(str).to_numpy()).to_numpy(dtype=object)
+    ok = np.array([isinstance(x, shapely.Geometry) and isinstance(y, shapely.Geometry) for x, y in zip(a, b, strict=True)])
+    ok &= np.array([isinstance(x, shapely.Geometry) and shapely.get_dimensions(x) == 2 for x in a])
+    out = units.copy()
+    if ok.any():
+        m2 = np.full(len(units), np.nan)
+        m2[ok] = ellipsoidal_area(shapely.intersection(a[ok], b[ok]), zoning.crs)
+        out["overlap_m2"] = np.where(ok, m2, pd.to_numeric(units["overlap_m2"], errors="coerce"))
+    return out
+
+
 def directions(origins: np.ndarray, targets: np.ndarray) -> list[str]:
     """八方位 of each target seen from its origin (along the shortest line between them).
 
@@ -600,6 +645,42 @@ def directions(origins: np.ndarray, targets: np.ndarray) -> list[str]:
         for i, b in zip(idx[apart], bearings, strict=True):
             out[i] = direction_zh(b)
     return out
+
+
+def hit_directions(hits: pd.DataFrame | None, sites: gpd.GeoDataFrame, zoning: Any) -> list[str]:
+    """八方位 of each finding's feature seen from its site.
+
+    Parameters
+    ----------
+    hits : DataFrame, optional
+        ``ScreeningResult.hits`` (``site_id``, ``layer``, ``feature_id``).
+    sites : GeoDataFrame
+        Sites with ``site_id``, in the zoning's working CRS.
+    zoning : Zoning
+        The zoning package.
+
+    Returns
+    -------
+    list of str
+        One per hit: 北 … 西北; '' when they touch or the feature is not found.
+    """
+    n = 0 if hits is None else len(hits)
+    if not n or zoning is None:
+        return [""] * n
+    site_geom = dict(zip(sites["site_id"].astype(str), sites.geometry.values, strict=True))
+    origins = np.array([site_geom.get(str(v)) for v in hits["site_id"]], dtype=object)
+    targets = np.full(n, None, dtype=object)
+    for layer in pd.unique(hits["layer"].astype(str)):  # a handful of layers; the lookup within each is vectorised
+        frame = zoning.layers.get(layer)
+        if frame is None or "feature_id" not in frame:
+            continue
+        geoms = pd.Series(frame.geometry.values, index=frame["feature_id"].astype(str))
+        geoms = geoms[~geoms.index.duplicated()]
+        rows = np.flatnonzero((hits["layer"].astype(str) == layer).to_numpy())
+        targets[rows] = geoms.reindex(hits["feature_id"].astype(str).to_numpy()[rows]).to_numpy(dtype=object)
+    targets = np.array([t if isinstance(t, shapely.Geometry) else None for t in targets], dtype=object)
+    origins = np.array([o if isinstance(o, shapely.Geometry) else None for o in origins], dtype=object)
+    return directions(origins, targets)
 
 
 def nearest_columns(sites: gpd.GeoDataFrame, zoning: Any) -> pd.DataFrame:
@@ -750,7 +831,7 @@ def site_facts(result: Any) -> SiteFacts:
     Returns
     -------
     SiteFacts
-        Layer facts and coordinates.
+        Layer facts, coordinates and the control units' overlaps.
 
     Examples
     --------
@@ -762,4 +843,6 @@ def site_facts(result: Any) -> SiteFacts:
     return SiteFacts(
         layers=layer_facts(sites, result.zoning),
         coords=site_coordinates(sites, input_crs_of(getattr(result, "audit", None))),
+        units=unit_overlaps(sites, getattr(result, "units", None), result.zoning),
+        hit_directions=hit_directions(getattr(result, "hits", None), sites, result.zoning),
     )

@@ -30,9 +30,10 @@ from typing import Any
 
 import geopandas as gpd
 
+from maps.model import output_model
 from spatial.colnames import RENAMES_ATTR
 from spatial.engine.assemble import ScreeningResult
-from spatial.output import screening_format, visual_outputs, write_screening
+from spatial.output import visual_outputs, write_screening
 from spatial.outset import output_set
 from spatial.pgzoning import is_db_url
 from spatial.rules import RuleSet, load_rules
@@ -430,6 +431,17 @@ class ScreeningJob:
         files: dict[str, Path] = {}
         report = bool(products & REPORT_FORMATS)
         tables = bool(products & TABLES_ONLY)
+        sections = None  # a summary report: the sites with a section
+        if report and Product.REPORT_FULL not in products and len(result.sites) > SUMMARY_SITES:
+            from maps.summary import section_ids
+
+            sections = section_ids(result.sites, SUMMARY_SECTIONS)
+            notify(
+                f"地块超过 {SUMMARY_SITES} 个：报告为摘要（全部地块列入 report.xlsx 汇总表，逐个分析结论最严的 {len(sections)} 个非“符合”地块；"
+                f"--products report-full 输出全部）。 / more than {SUMMARY_SITES} sites: summary report (all sites in report.xlsx, sections for the "
+                f"{len(sections)} worst sites that are not 符合; --products report-full for all)"
+            )
+        model = output_model(result, report=report, sections=sections)  # what every writer needs from the lower modules, once
         if Product.MAP in products:
             from maps.zoning_map import save_map
 
@@ -439,16 +451,6 @@ class ScreeningJob:
         if report:
             from maps.report import write_report
 
-            sections = None
-            if Product.REPORT_FULL not in products and len(result.sites) > SUMMARY_SITES:
-                from maps.summary import section_ids
-
-                sections = section_ids(result.sites, SUMMARY_SECTIONS)
-                notify(
-                    f"地块超过 {SUMMARY_SITES} 个：报告为摘要（全部地块列入 report.xlsx 汇总表，逐个分析结论最严的 {len(sections)} 个非“符合”地块；"
-                    f"--products report-full 输出全部）。 / more than {SUMMARY_SITES} sites: summary report (all sites in report.xlsx, sections for the "
-                    f"{len(sections)} worst sites that are not 符合; --products report-full for all)"
-                )
             formats = {p.value for p in products & REPORT_FORMATS}
             drawn_before = 0.25 if Product.MAP in products else 0.0
             share = 0.9 if tables else 1.0  # the tables follow the report files
@@ -459,16 +461,15 @@ class ScreeningJob:
             files.update(
                 write_report(
                     result, out_dir, indicators=self.indicators, force=force, formats=formats,
-                    site_insets=Product.FIGURES in products, sections=sections, on_stage=report_stage,
+                    site_insets=Product.FIGURES in products, sections=sections, on_stage=report_stage, model=model,
                 )
             )  # fmt: skip
         if tables:
             on_stage("report", 0.9 if report else 0.0)
-            source = self.sites if isinstance(self.sites, (str, os.PathLike)) else None
             files.update(
                 write_screening(
-                    result, out_dir, force=force, fmt=screening_format(self.fmt, len(result.sites), source),
-                    tables=Product.TABLES in products, spatial=Product.GPKG in products,
+                    result, out_dir, force=force, fmt=self.fmt, tables=Product.TABLES in products, spatial=Product.GPKG in products,
+                    columns=model.user_columns, sites_path=self.sites if isinstance(self.sites, (str, os.PathLike)) else None,
                 )
             )  # fmt: skip
         on_stage("report", 1.0)

@@ -292,9 +292,20 @@ def _hit_geometries(result: ScreeningResult) -> np.ndarray | None:
 
 
 def write_screening(
-    result: ScreeningResult, out_dir: str | os.PathLike[str], *, force: bool = False, fmt: str = "gpkg", tables: bool = True, spatial: bool = True
+    result: ScreeningResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    fmt: str | None = "gpkg",
+    tables: bool = True,
+    spatial: bool = True,
+    columns: Sequence[str] | None = None,
+    sites_path: str | os.PathLike[str] | None = None,
 ) -> dict[str, Path]:
     """Write sites.csv, hits.csv, rules.csv and the spatial tables, each atomically.
+
+    Every table is laid out first, then the files are written (after one
+    check that none would be overwritten without ``force``).
 
     Parameters
     ----------
@@ -304,24 +315,32 @@ def write_screening(
         Directory (created if needed).
     force : bool, default False
         Overwrite existing outputs.
-    fmt : {'gpkg', 'parquet'}
-        Spatial output format.
+    fmt : {'gpkg', 'parquet'}, optional
+        Spatial output format (None: by size and input, :func:`screening_format`).
     tables : bool, default True
         Write the three CSV tables.
     spatial : bool, default True
         Write the spatial output (GeoPackage or GeoParquet).
+    columns : sequence of str, optional
+        The user's own columns of the sites (default: :func:`user_columns`).
+    sites_path : path-like, optional
+        The sites file, when ``fmt`` is None (sites read from Parquet are written as Parquet).
 
     Returns
     -------
     dict
         Key -> written path.
     """
+    fmt = screening_format(fmt, len(result.sites), sites_path)
     csv_keys = ("sites_csv", "hits_csv", "rules_csv")
     files = {k: p for k, p in screening_outputs(out_dir, fmt).items() if (k in csv_keys and tables) or (k not in csv_keys and spatial)}
-    ensure_writable(list(files.values()), force)
     extra = [c for c in ("area_m2", "length_m") if c in result.sites]
-    mine = user_columns(result.sites)
+    mine = list(columns) if columns is not None else user_columns(result.sites)
     sites_tab = pd.DataFrame(result.sites[SITE_COLUMNS + extra + mine])
+    sites_layer = _gpkg_safe(result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", *mine, "geometry"]], mine) if spatial else None
+    hits = pd.DataFrame(result.hits[HIT_FILE_COLUMNS])
+    geoms = _hit_geometries(result) if spatial else None
+    hits_layer: pd.DataFrame = hits if geoms is None else gpd.GeoDataFrame(hits, geometry=geoms, crs=result.sites.crs)
     if tables and len(result.sites) <= NEAREST_MAX_SITES:
         # Distance (0 inside) and name of the nearest feature of every layer: what the report's 本项目情况 states.
         sites_tab = pd.concat([sites_tab, nearest_columns(result.sites, result.zoning)], axis=1)
@@ -333,17 +352,14 @@ def write_screening(
             DataWarning,
             stacklevel=2,
         )
-    hits = pd.DataFrame(result.hits[HIT_FILE_COLUMNS])
     rules = rules_table(result.rules)
+    ensure_writable(list(files.values()), force)
     if tables:
         write_csv(files["sites_csv"], sites_tab, force=force)
         write_csv(files["hits_csv"], hits, force=force)
         write_csv(files["rules_csv"], rules, force=force)
     if not spatial:
         return files
-    sites_layer = _gpkg_safe(result.sites[[*SITE_COLUMNS, *extra, "project_type_raw", *mine, "geometry"]], mine)
-    geoms = _hit_geometries(result)
-    hits_layer: pd.DataFrame = hits if geoms is None else gpd.GeoDataFrame(hits, geometry=geoms, crs=result.sites.crs)
     if fmt == "parquet":
         write_vector_layers(files["sites_parquet"], {"sites": sites_layer}, force=force)
         with atomic_output(files["hits_parquet"], force=force) as tmp:

@@ -32,6 +32,7 @@ __all__ = [
     "STATUS_ZH",
     "applies_in",
     "dimension_names",
+    "scheme_citations",
     "parse_date",
     "VERDICT_WORDS",
 ]
@@ -669,3 +670,26 @@ def dimension_names(adcode: str | None, path: str | Path | None = None) -> dict[
         if depth > best[0]:
             best = (depth, names)
     return dict(best[1])
+
+
+def scheme_citations(adcode: str | None) -> list[str]:
+    """List the 三线一单 schemes whose jurisdiction holds ``adcode``, with 文号.
+
+    Parameters
+    ----------
+    adcode : str or None
+        The zoning package's adcode (:func:`spatial.jurisdiction.zoning_adcode`).
+
+    Returns
+    -------
+    list of str
+        Province first, then city, e.g.
+        ``《广东省人民政府关于印发广东省“三线一单”生态环境分区管控方案的通知》（粤府〔2020〕71号）``,
+        ``《清远市“三线一单”生态环境分区管控方案》（文号待核实）``.
+    """
+    found = [
+        s for s in default_registry().sources.values()
+        if "三线一单" in s.title and s.kind == "policy" and s.jurisdiction is not None and applies_in(s.jurisdiction, adcode)
+    ]  # fmt: skip
+    found.sort(key=lambda s: min(len(j) for j in s.jurisdiction or ("",)))  # province, then city
+    return [s.citation + ("" if s.number else "（文号待核实）") for s in found]

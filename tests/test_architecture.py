@@ -80,7 +80,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("outputs", ("spatial.output", "spatial.outset", "spatial.list_review", "spatial.pgpublish")),
-    ("maps", ("maps",)),
+    ("maps", ("maps", "maps.model")),
     ("job", ("spatial.job",)),
     ("front", ("spatial", "spatial.cli", "spatial.serve")),
 ]

@@ -13,11 +13,10 @@ from conftest import km_box, km_line, km_point
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from maps.eia import area_zh, distance_zh
 from spatial.facts import (
     M2_PER_MU,
-    area_zh,
     direction_zh,
-    distance_zh,
     dms,
     layer_facts,
     nearest_columns,
