@@ -947,7 +947,11 @@ _BATCH: tuple[Any, Sequence[Mapping[str, Any]]] | None = None
 
 
 def _fork_is_safe() -> bool:
-    """Return True when a fork copies no other live thread's state (the CLI; not a server's worker thread)."""
+    """Return True when a fork copies no other live thread's state: the CLI, not a server's job worker.
+
+    Only the main thread of a top-level process (not a process pool's worker), with no other thread
+    alive but daemon ones (none at all from Python 3.12, where forking with threads is deprecated).
+    """
     import multiprocessing
     import os
     import sys
@@ -955,6 +959,8 @@ def _fork_is_safe() -> bool:
     if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
         return False
     if threading.current_thread() is not threading.main_thread():
+        return False
+    if multiprocessing.parent_process() is not None:  # a pool's worker (the web server's jobs): never fork there
         return False
     others = [t for t in threading.enumerate() if t is not threading.current_thread()]
     if sys.version_info >= (3, 12):  # forking with any other thread alive is deprecated there
