@@ -57,7 +57,6 @@ def html_to_pdf(html: Path, pdf: Path, *, timeout: float = 180.0) -> Path | None
             exe,
             *CHROMIUM_ARGS,
             "--no-pdf-header-footer",
-            "--disable-pdf-tagging",
             f"--user-data-dir={profile}",
             f"--print-to-pdf={pdf}",
             Path(html).resolve().as_uri(),
