@@ -394,12 +394,17 @@ def _draw_sites(ax: Any, geoms: np.ndarray, verdicts: Sequence[str], *, size: fl
                 _add(ax, LineCollection(segs, colors="white", linewidths=5.5, zorder=41))
                 _add(ax, LineCollection(segs, colors=c, linewidths=2.8, zorder=42))
     anchors = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    # The white halo is a path effect, which Agg draws marker by marker; above INDEX_LABEL_MAX sites it is an
+    # underlay of white markers instead (one draw call: 15 000 sites 1.7 → 0.2 s a map; halos then sit under every marker).
+    many = len(anchors) > INDEX_LABEL_MAX
     for v in dict.fromkeys(verdicts):
         sel = verdicts == v
         marker = VERDICT_MARKERS.get(v, ("s", ""))[0]
+        if many:
+            ax.scatter(anchors[sel, 0], anchors[sel, 1], s=size, marker=marker, c="white", edgecolors="white", linewidths=3.2, zorder=49)
         ax.scatter(
             anchors[sel, 0], anchors[sel, 1], s=size, marker=marker, c=_verdict_colour(v), edgecolors="#111111",
-            linewidths=1.1, zorder=50, path_effects=[pe.withStroke(linewidth=3.2, foreground="white")],
+            linewidths=1.1, zorder=50, path_effects=None if many else [pe.withStroke(linewidth=3.2, foreground="white")],
         )  # fmt: skip
     return anchors
 
