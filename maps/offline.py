@@ -31,7 +31,7 @@ import mimetypes
 import posixpath
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -539,7 +539,7 @@ def offline_html(m: Element) -> str:
     return make_offline(m.get_root().render())
 
 
-def save_offline(m: Element | str, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+def save_offline(m: Element | str, path: str | os.PathLike[str], *, force: bool = False, data: Mapping[str, str] | None = None) -> Path:
     """Write a self-contained HTML map atomically (UTF-8).
 
     Parameters
@@ -550,6 +550,12 @@ def save_offline(m: Element | str, path: str | os.PathLike[str], *, force: bool 
         Output ``.html`` path.
     force : bool, default False
         Replace an existing file.
+    data : mapping of str to str, optional
+        Placeholder -> JavaScript text put in after the page is made
+        offline and scanned: large data literals the caller generated and
+        escaped itself (JSON with ``<`` escaped cannot load anything), so a
+        30 MB sites layer is not run through the asset scan.  Each
+        placeholder must stand once in the page as a JavaScript expression.
 
     Returns
     -------
@@ -566,6 +572,10 @@ def save_offline(m: Element | str, path: str | os.PathLike[str], *, force: bool 
     from spatial.io import atomic_output  # geopandas import only when writing
 
     text = make_offline(m) if isinstance(m, str) else offline_html(m)
+    for token, js in (data or {}).items():
+        if text.count(token) != 1:
+            raise ValueError(f"placeholder {token!r} must stand once in the page")
+        text = text.replace(token, js, 1)
     path = Path(path)
     with atomic_output(path, force=force) as tmp:
         tmp.write_text(text, encoding="utf-8")

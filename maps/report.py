@@ -36,7 +36,7 @@ from markupsafe import Markup
 
 from maps import style as st
 from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model
-from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_site
+from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_sites
 from maps.model import OutputModel, output_model
 from maps.summary import summary_counts, summary_note, summary_table
 from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
@@ -147,15 +147,17 @@ def make_figures(
         ids = sites["site_id"].astype(str).tolist()
         names = sites["name"].tolist() if "name" in sites else ids
         verdicts = sites["verdict"].astype(str).tolist() if "verdict" in sites else [""] * len(ids)
+        jobs: list[dict[str, Any]] = []
         for sid, nm, v, geom in zip(ids, names, verdicts, sites.geometry.values, strict=True):
             if wanted is not None and sid not in wanted:
                 continue
-            n = len(figs) + 1
             name = nm if isinstance(nm, str) and nm.strip() else sid
-            title = f"{sid} {name}位置及周边分区示意图"
-            png = render_site(zoning, geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note)
+            jobs.append(dict(site=geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note))
+        for job, png in zip(jobs, render_sites(zoning, jobs), strict=True):  # two processes when it pays
+            n = len(figs) + 1
+            sid = job["site_id"]
             site_fig[sid] = n
-            add(Figure(n, title, f"附图{n}_{_safe(sid)}.png", png))
+            add(Figure(n, f"{sid} {job['name']}位置及周边分区示意图", f"附图{n}_{_safe(sid)}.png", png))
     return figs, layer_fig, site_fig
 
 

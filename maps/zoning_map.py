@@ -24,11 +24,13 @@ are written as GeoJSON; a vertex budget keeps big packages under ~10 MB of HTML.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1318,4 +1320,38 @@ def save_map(
     path = Path(path)
     ensure_writable([path], force)
     m = build_map(zoning, result, basemap=basemap, tianditu_key=tianditu_key, sites=sites, title=title)
-    return save_offline(m, path, force=force)
+    with _held_out_data(m) as data:
+        return save_offline(m, path, force=force, data=data)
+
+
+#: GeoJSON literals longer than this are put into the page after the offline scan (see :func:`_held_out_data`).
+HOLD_OUT_CHARS = 65_536
+
+
+@contextlib.contextmanager
+def _held_out_data(m: folium.Map) -> Iterator[dict[str, str]]:
+    """Stand placeholders in for the large GeoJSON literals while the page is rendered and scanned.
+
+    The literals are this module's own JSON with ``<`` escaped (:func:`_js_safe`): they cannot
+    load anything, and scanning 15 000 sites' popups for assets took most of a large map's time.
+    """
+    held: dict[str, str] = {}
+    swapped: list[tuple[GeoJsonOverlay, str]] = []
+
+    def walk(el: Any) -> Iterator[GeoJsonOverlay]:
+        for child in el._children.values():
+            if isinstance(child, GeoJsonOverlay):
+                yield child
+            yield from walk(child)
+
+    for overlay in walk(m):
+        if len(overlay.data_js) > HOLD_OUT_CHARS:
+            token = f'"@@ECOZONE-DATA-{uuid.uuid4().hex}"'  # a JS string: the page stays valid while held out
+            held[token] = overlay.data_js
+            swapped.append((overlay, overlay.data_js))
+            overlay.data_js = token
+    try:
+        yield held
+    finally:
+        for overlay, data in swapped:
+            overlay.data_js = data

@@ -8,13 +8,23 @@ tables (baseline)
     screening.gpkg: what every screening writes, the yardstick the report is
     compared against.
 report
-    ``maps.report.write_report`` (HTML + DOCX + XLSX + PDF + 附图), split into
-    its phases: the 附图 (``make_figures``), the facts and the report model,
-    HTML, XLSX, DOCX and the PDF (a headless Chromium child process).  CPU is
-    this process's user+system time plus the children's (the browser), so the
-    PDF is not free because it runs in another process.
+    ``maps.report.write_report`` (HTML + DOCX + XLSX + PDF + 附图) run cold, as
+    ``ecozone screen`` runs it (first thing after screening, nothing drawn
+    before), split into its phases from its ``on_stage`` calls: the 附图 (this
+    thread and the forked process drawing half the insets), the facts and
+    report model (and the figure files), HTML, XLSX, DOCX (CPU time of the
+    writing thread), and Chromium printing the PDF (CPU of the browser's
+    processes).  Then the 附图 alone once more (warm: the text caches of the
+    first run are kept).
 demo
     ``ecozone demo`` as a subprocess: wall time and CPU (its own and its children's).
+
+CPU is user+system time of this process and of every process it started,
+*including* the browser's renderer, GPU and zygote processes: Chromium forks
+them off its zygote, so they are not the bench's children and
+``RUSAGE_CHILDREN`` alone misses most of the browser (1.8 s counted of
+≈ 7 s).  The bench makes itself a child subreaper (Linux ``prctl``) and reaps
+every orphan, so their CPU is counted.
 
 Targets (issue 24): report ≤ 5 s of CPU; ``ecozone demo`` ≤ 10 s end to end.
 The machine's load average is printed with the numbers (a shared machine
@@ -43,11 +53,39 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def _cpu() -> float:
-    """User+system CPU seconds of this process and its waited-for children."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
+def _subreaper() -> bool:
+    """Make orphaned descendants (Chromium's zygote children) this process's children, to count their CPU."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap() -> None:
+    """Wait for every exited orphan handed to this process (their CPU joins ``RUSAGE_CHILDREN``)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _children_cpu() -> float:
+    _reap()
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
+    return ch.ru_utime + ch.ru_stime
+
+
+def _cpu() -> float:
+    """User+system CPU seconds of this process and its reaped descendants."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime + _children_cpu()
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
@@ -68,38 +106,70 @@ def _demo_result() -> Any:
     return ScreeningJob(demo_sites_path(), zoning, rules).screen()
 
 
-def report_phases(result: Any, out: Path, *, pdf: bool) -> list[tuple[str, float, float]]:
-    """Time the report as ``ecozone screen`` writes it, and its 附图 alone; return (phase, CPU s, wall s).
+#: ``write_report``'s ``on_stage`` marks -> the phase that ends there.
+_PHASES = {
+    ("draw", 1.0): "附图 (make_figures)",
+    ("report", 0.3): "facts, model, figure files",
+    ("report", 0.4): "HTML",
+    ("report", 0.5): "XLSX",
+    ("report", 0.8): "DOCX",
+}
 
-    The last row is the whole ``write_report``; the rows before it are parts of it.
+
+def _waited_children_cpu() -> float:
+    """CPU of the children waited for so far (no reaping: a child still being waited for keeps its status)."""
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ch.ru_utime + ch.ru_stime
+
+
+def report_phases(result: Any, out: Path, *, pdf: bool) -> list[tuple[str, float, float]]:
+    """Time the report as ``ecozone screen`` writes it, then its 附图 alone; return (phase, CPU s, wall s).
+
+    The phases of ``write_report`` are read from its ``on_stage`` calls: CPU of this thread, plus for
+    the 附图 the forked process drawing half the insets; the browser's CPU is every child process
+    that ends after the 附图 (Chromium and the processes it forks).  The ``report`` row is the whole
+    call, all processes.
     """
     from maps.report import make_figures, write_report
 
     rows: list[tuple[str, float, float]] = []
+    mark = [time.thread_time(), time.perf_counter(), _waited_children_cpu()]
+
+    def on_stage(stage: str, fraction: float) -> None:
+        name = _PHASES.get((stage, round(fraction, 2)))
+        if name is not None:
+            t, w, ch = time.thread_time(), time.perf_counter(), _waited_children_cpu()
+            rows.append(("  " + name, t - mark[0] + (ch - mark[2] if stage == "draw" else 0.0), w - mark[1]))
+            mark[:] = [t, w, ch if stage == "draw" else mark[2]]
+
+    c, w, written = _timed(lambda: write_report(result, out, pdf=pdf, force=True, on_stage=on_stage))
+    browser = _children_cpu() - mark[2]
+    rows.append(
+        ("  PDF (Chromium processes)" + ("" if "pdf" in written or not pdf else ": no Chromium, no PDF"), browser, float("nan"))
+    )
+    rows.append(("report (write_report, cold)", c, w))
     c, w, _ = _timed(lambda: make_figures(result))
-    rows.append(("  附图 alone (make_figures)", c, w))
-    c, w, written = _timed(lambda: write_report(result, out, pdf=pdf, force=True))
-    rows.append(("  rest (model, HTML, XLSX, DOCX, PDF)", c - rows[0][1], w - rows[0][2]))
-    rows.append(("report (write_report)" + ("" if "pdf" in written or not pdf else ", no Chromium: no PDF"), c, w))
+    rows.append(("附图 alone again (warm caches)", c, w))
     return rows
 
 
 def _run_demo(out: Path) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    ch0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ch0 = _children_cpu()
     w0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "spatial.cli", "demo", "-o", str(out), "--force"], check=True, env=env, capture_output=True
     )
     wall = time.perf_counter() - w0
-    ch1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (ch1.ru_utime - ch0.ru_utime) + (ch1.ru_stime - ch0.ru_stime)
+    return wall, _children_cpu() - ch0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=1, help="report runs (best total CPU is reported)")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="report runs (the first, cold run is reported; later runs reuse its text caches)"
+    )
     p.add_argument("--no-demo", action="store_true", help="skip `ecozone demo` end to end")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF phase")
     p.add_argument("--target-cpu", type=float, default=5.0)
@@ -109,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
     warnings.simplefilter("ignore")
+    counted = _subreaper()
     from spatial.output import write_screening
 
     result = _demo_result()
@@ -116,16 +187,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         base_c, base_w, _ = _timed(lambda: write_screening(result, Path(tmp) / "tables", force=True))
         best: list[tuple[str, float, float]] | None = None
-        for i in range(args.repeat):
+        for i in range(args.repeat):  # a repeat is no longer cold: the first run's text caches are kept
             rows = report_phases(result, Path(tmp) / f"report{i}", pdf=not args.no_pdf)
-            if best is None or rows[-1][1] < best[-1][1]:
+            if best is None:
                 best = rows
         assert best is not None
+        if not counted:
+            print("note: not Linux or no prctl: the browser's forked processes are not counted in CPU")
         print(f"\n{len(result.sites)} sites; tables (baseline, write_screening): CPU {base_c:.2f} s, wall {base_w:.2f} s\n")
         print(f"{'phase':<40}{'CPU s':>8}{'wall s':>8}")
         for name, c, w in best:
-            print(f"{name:<40}{c:8.2f}{w:8.2f}")
-        total_c = best[-1][1]
+            print(f"{name:<40}{c:8.2f}" + (f"{w:8.2f}" if w == w else f"{'(overlaps)':>10}"))
+        total_c = best[-2][1]
         ok = "met" if total_c <= args.target_cpu else "NOT met"
         print(
             f"report target ≤ {args.target_cpu:g} s CPU: {ok}; the report costs ×{total_c / max(base_c, 1e-9):.0f} the tables' CPU"

@@ -132,6 +132,20 @@ def test_many_sites_get_brief_popups(toy_zoning, toy_result, monkeypatch: pytest
         assert len(brief[sid]) < len(full[sid])
 
 
+def test_large_layers_skip_the_asset_scan_and_the_page_is_the_same(tmp_path: Path, toy_zoning, toy_result, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GeoJSON put in after the offline scan gives the very page the scan of everything gives."""
+    import maps.zoning_map as zm
+
+    def page(limit: int) -> str:
+        monkeypatch.setattr(zm, "HOLD_OUT_CHARS", limit)
+        out = zm.save_map(toy_zoning, tmp_path / f"map{limit}.html", result=toy_result)
+        return re.sub(r"_[0-9a-f]{32}", "_ID", out.read_text(encoding="utf-8"))  # folium's random element ids
+
+    held, scanned = page(0), page(10**9)  # every layer held out; none
+    assert "@@ECOZONE-DATA" not in held and held == scanned
+    assert find_external_resources(held) == []
+
+
 def test_amap_shifts_overlays_to_gcj02(toy_zoning) -> None:
     """In 高德 mode a known vertex (the boundary's SW corner) moves by the GCJ-02 offset."""
     osm = _geojson(build_map(toy_zoning, basemap="osm"), "boundary")

@@ -189,3 +189,18 @@ def test_legend_and_note_stay_inside_the_frame(toy_zoning) -> None:
         img = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
         edge = np.concatenate([img[:, -3:].ravel(), img[-3:, :].ravel(), img[:, :3].ravel()])
         assert edge.min() >= 250, "something is drawn at the picture's edge (cut off)"
+
+
+def test_table_cells_keep_markup_characters_tabs_and_line_breaks(tmp_path: Path, toy_zoning) -> None:
+    """Cell text is escaped (``&``, ``<``), a tab is a ``w:tab`` and a newline a ``w:br``, as Word expects."""
+    res = _toy_result(toy_zoning)
+    res.sites.loc[0, "name"] = "码头&<仓库>\t一期\n二期"
+    paths = write_report(res, tmp_path, pdf=False)
+    summary = _tables(paths["docx"])[0]
+    cells = [tc for tc in summary.iter(f"{W}tc") if "码头" in "".join(t.text or "" for t in tc.iter(f"{W}t"))]
+    assert cells, "the site's name is not in the summary table"
+    run = cells[0].find(f".//{W}r")
+    assert [el.tag.removeprefix(W) for el in run if el.tag != f"{W}rPr"] == ["t", "tab", "t", "br", "t"]
+    texts = [t.text for t in run.iter(f"{W}t")]
+    assert texts == ["码头&<仓库>", "一期", "二期"]
+    assert run.find(f"{W}rPr/{W}sz").get(f"{W}val") == "16"  # 8 pt
