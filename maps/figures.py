@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import io
+import os
 import re
 import threading
 import warnings
@@ -32,6 +33,7 @@ import shapely
 from layers import draw_order, figure_layers
 from layers.base import FIGURE_GROUPS
 from maps import style as st
+from spatial.engine.parallel import fork_is_safe
 
 __all__ = [
     "Labeller",
@@ -951,36 +953,12 @@ PARALLEL_MIN_SITES = 8
 _BATCH: tuple[Any, Sequence[Mapping[str, Any]]] | None = None
 
 
-def _fork_is_safe() -> bool:
-    """Return True when a fork copies no other live thread's state: the CLI, not a server's job worker.
-
-    Only the main thread of a top-level process (not a process pool's worker), with no other thread
-    alive but daemon ones (none at all from Python 3.12, where forking with threads is deprecated).
-    """
-    import multiprocessing
-    import os
-    import sys
-
-    if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
-        return False
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    if multiprocessing.parent_process() is not None:  # a pool's worker (the web server's jobs): never fork there
-        return False
-    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
-    if sys.version_info >= (3, 12):  # forking with any other thread alive is deprecated there
-        return not others
-    return all(t.daemon for t in others)  # e.g. a progress bar's refresh thread, which the child never uses
-
-
 def _core_free() -> bool:
     """Return True when the machine has a core to spare (1-minute load average below CPUs - 1/2).
 
     A second process only shortens the wall time when it gets a core of its own; on a busy
     machine it just adds CPU (its own caches, two processes competing for memory bandwidth).
     """
-    import os
-
     try:
         return os.getloadavg()[0] < (os.cpu_count() or 1) - 0.5
     except OSError:  # no load average on this platform
@@ -1000,7 +978,7 @@ def render_sites(zoning: Any, jobs: Sequence[Mapping[str, Any]], *, workers: int
     With enough insets and a core to spare, a forked copy of this process draws the second
     half while this one draws the first: the same pixels in less wall time, for more CPU in
     all (≈ +1 s for the 41-site demo).  A fork happens only where it is safe
-    (:func:`_fork_is_safe`) and when the load average leaves a core free (:func:`_core_free`);
+    (:func:`spatial.engine.parallel.fork_is_safe`) and when the load average leaves a core free (:func:`_core_free`);
     anything going wrong in the copy falls back to drawing here.
 
     Parameters
@@ -1021,7 +999,7 @@ def render_sites(zoning: Any, jobs: Sequence[Mapping[str, Any]], *, workers: int
     global _BATCH
     n = len(jobs)
     if workers is None:
-        workers = 2 if n >= PARALLEL_MIN_SITES and _fork_is_safe() and _core_free() else 1
+        workers = 2 if n >= PARALLEL_MIN_SITES and (os.cpu_count() or 1) >= 2 and fork_is_safe() and _core_free() else 1
     if workers < 2 or n < 2:
         for job in jobs:
             yield render_site(zoning, **job)

@@ -35,7 +35,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from spatial.engine.parallel import default_threads
+from spatial.engine.parallel import default_threads, fork_is_safe
 from spatial.errors import InputError
 from spatial.measure import ellipsoidal_area, equal_area
 from spatial.project_types import VERDICT_RANK, VERDICT_ZH, VERDICTS
@@ -1352,29 +1352,10 @@ def suitability(
 
 def _workers(processes: int | None, batches: int, scheduler: str | None) -> int:
     """Worker processes for ``batches`` batches: none on Dask, or where forking is not safe."""
-    if scheduler or batches < 2 or not _fork_is_safe():
+    if scheduler or batches < 2 or not fork_is_safe():
         return 1
     n = default_threads() if processes is None else max(1, int(processes))
     return min(n, batches)
-
-
-def _fork_is_safe() -> bool:
-    """Return True when a fork copies no other live thread's state: the CLI, not a server's job worker.
-
-    Only the main thread of a top-level process (not a process pool's worker), with no other
-    thread alive but daemon ones (none at all from Python 3.12, where forking with threads is
-    deprecated).  The same test as the report figures' (``maps.figures``).
-    """
-    import multiprocessing
-    import sys
-    import threading
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    if threading.current_thread() is not threading.main_thread() or multiprocessing.parent_process() is not None:
-        return False
-    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
-    return not others if sys.version_info >= (3, 12) else all(t.daemon for t in others)
 
 
 #: The batch function a forked worker runs (set just before the workers are forked).

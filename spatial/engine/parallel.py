@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["run_tasks", "run_jobs", "default_threads"]
+__all__ = ["run_tasks", "run_jobs", "default_threads", "fork_is_safe"]
 
 
 def run_tasks(tasks: list[tuple[Any, ...]], threads: int) -> list[Any]:
@@ -67,3 +67,28 @@ def default_threads() -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, 8))
+
+
+def fork_is_safe() -> bool:
+    """Return True when a fork copies no other live thread's state: the CLI, not a server's job worker.
+
+    Only the main thread of a top-level process (not a process pool's worker: the web server's
+    jobs never fork), with no other thread alive but daemon ones (e.g. a progress bar's refresh
+    thread, which the child never uses; none at all from Python 3.12, where forking with threads
+    is deprecated).  The report's 附图 and the suitability batches fork only when this holds.
+
+    Returns
+    -------
+    bool
+        Whether a ``fork`` start method may be used here.
+    """
+    import multiprocessing
+    import sys
+    import threading
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if threading.current_thread() is not threading.main_thread() or multiprocessing.parent_process() is not None:
+        return False
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    return not others if sys.version_info >= (3, 12) else all(t.daemon for t in others)
