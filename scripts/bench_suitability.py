@@ -299,7 +299,8 @@ def _spawn(kind: str, data: str, ptype: str, timeout: float | None, extra: Seque
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--data", data, "--type", ptype, *extra]
     t = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(HERE.parent), os.environ.get("PYTHONPATH", "")) if p)}  # this checkout, installed or not
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"timeout": True, "wall": time.perf_counter() - t}
     if proc.returncode != 0:
