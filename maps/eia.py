@@ -896,7 +896,6 @@ def build_model(
     site_figures: Mapping[str, int] | None = None,
     figures: Sequence[tuple[int, str, str]] = (),
     now: datetime | None = None,
-    summary_report: bool = False,
     model: OutputModel | None = None,
 ) -> ReportModel:
     """Build the report model from a screening result.
@@ -919,9 +918,6 @@ def build_model(
         (number, caption, file name) of every 附图, for the list of figures.
     now : datetime, optional
         Report date (default: now, local time).
-    summary_report : bool, default False
-        A summary report: every site in the summary table, a section only for
-        each site that is not 符合 (``summary_note`` says so).
     model : OutputModel, optional
         What the lower modules tell about the result (:func:`maps.model.output_model`), computed once
         for every writer (default: computed here).
@@ -1064,8 +1060,6 @@ def build_model(
         frame[col] = [cited[t] for t in frame[col]]
     for x, (word, gap) in zip(sections, ends, strict=True):
         x.conclusion = _site_conclusion(word, plans, x.tables, gap)
-    if summary_report:  # a summary report: sections only for the sites that are not 符合
-        sections = [x for x in sections if x.verdict != "compatible"]
     summary = pd.DataFrame(
         summary_rows, columns=["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况", "分项结论", "数据覆盖"]
     )
@@ -1100,21 +1094,12 @@ def build_model(
         notes=_law_notes(getattr(result, "rules", None)),
         shared_list=shared_table,
         rule_texts=rule_texts,
-        summary_note=_summary_note(len(ids), len(sections)) if summary_report else "",
     )
 
 
 def _cite_plans(texts: Sequence[str]) -> dict[str, str]:
     """Cite every plan by its sections, never by a line of its text file (each distinct text once)."""
     return {t: compact_sections(cite_sections(t)) for t in dict.fromkeys(texts)}
-
-
-def _summary_note(n_sites: int, n_sections: int) -> str:
-    """Say that a summary report leaves the 符合 sites' sections out, and where they are."""
-    return (
-        f"本报告为摘要报告：共 {n_sites} 个地块，全部列入上文汇总表及 sites.csv、hits.csv；以下仅对 {n_sections} 个结论不为“符合”的地块逐个分析，"
-        f"{n_sites - n_sections} 个“符合”地块的逐项对照从略（如需全部地块的逐个分析，运行 ecozone screen 时加 --products report-full）。"
-    )
 
 
 def _figure_intro(figures: Sequence[tuple[int, str, str]], insets: set[int]) -> str:
