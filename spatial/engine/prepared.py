@@ -220,20 +220,24 @@ def prepare_zoning(zoning: Zoning, types: ProjectTypes) -> PreparedZoning:
     return prepared
 
 
-def release_prepared(prepared: PreparedZoning) -> None:
+def release_prepared(prepared: PreparedZoning, trim: bool = True) -> None:
     """Free the GEOS indexes built on the zoning's geometries (the next screening re-prepares them).
 
     Parameters
     ----------
     prepared : PreparedZoning
         Prepared zoning no longer needed for queries.
+    trim : bool, default True
+        Hand the freed heap back to the system.  False when the process goes
+        straight on to similar work that would take the same pages again.
     """
     for g in prepared.geoms.values():
         shapely.destroy_prepared(g)
     for g, _ in prepared.pieces.values():
         shapely.destroy_prepared(g)
     shapely.destroy_prepared(prepared.boundary)
-    _trim_heap()
+    if trim:
+        _trim_heap()
 
 
 def ensure_prepared(prepared: PreparedZoning, layer: str, lo: int, hi: int) -> None:
