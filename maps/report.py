@@ -39,7 +39,8 @@ from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_sites
 from maps.model import OutputModel, output_model
 from maps.summary import summary_counts, summary_note, summary_table
-from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
+from maps.xlsx import write_xlsx
+from spatial.io import atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
 __all__ = ["write_report", "report_tables", "render_report_html", "make_figures", "report_paths", "PENDING_ZH",
@@ -216,45 +217,13 @@ _WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控�
            "项目名称": 26, "条款": 60, "出处": 45, "适用地块": 30, "涉及要素": 30, "最近要素": 26, "最近要素（不涉及时）": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
 
 
-def _no_formulas(ws: Any) -> None:
-    """Every text cell stays text: nothing a site name or 建设单位 holds runs as a formula.
-
-    openpyxl stores a string starting with ``=`` as a formula; it is made a
-    string again, and every text led by ``= + - @``, a tab or CR (OWASP's
-    CSV-injection list) gets Excel's own quote prefix (the apostrophe typed
-    before text), so it stays text when the cell is edited.  The text itself
-    is unchanged.
-    """
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-            if cell.data_type == "s" and isinstance(cell.value, str) and cell.value[:1] in FORMULA_TRIGGERS:
-                cell.quotePrefix = True
+def _width(column: str) -> float:
+    """Width of a report column in Excel character units (from :data:`maps.xlsx.WRAP_MIN_WIDTH` its text wraps)."""
+    return _WIDTHS.get(column, max(10, min(20, len(column) * 2 + 2)))
 
 
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    head = PatternFill("solid", fgColor="DDE6F0")
-    wrap = Alignment(wrap_text=True, vertical="top")  # one style object for every wide cell (made per cell it was half the time)
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, frame in tables.items():
-            frame.to_excel(xw, sheet_name=name, index=False)
-            ws = xw.sheets[name]
-            _no_formulas(ws)
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-                cell.fill = head
-                cell.alignment = Alignment(wrap_text=True, vertical="center")
-            for j, col in enumerate(frame.columns, start=1):
-                letter = ws.cell(row=1, column=j).column_letter
-                width = _WIDTHS.get(str(col), max(10, min(20, len(str(col)) * 2 + 2)))
-                ws.column_dimensions[letter].width = width
-                if width >= 24:
-                    for cell in ws[letter][1:]:
-                        cell.alignment = wrap
+    write_xlsx(path, tables, _width)
 
 
 # --------------------------------------------------------------------------- HTML
