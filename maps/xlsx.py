@@ -93,7 +93,11 @@ def _text(value: str) -> str:
 def _column_values(series: pd.Series) -> list[Any] | None:
     """Return the column's values as Python scalars (None for missing), or None when the direct writer cannot write them."""
     dtype = series.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+    if (
+        isinstance(dtype, pd.DatetimeTZDtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+    ):
         return None
     values = series.astype(object).tolist()
     out: list[Any] = []
@@ -137,7 +141,9 @@ def _columns(tables: Mapping[str, pd.DataFrame]) -> list[list[list[Any]]] | None
     names = [str(n) for n in tables]
     if not names or len({n.lower() for n in names}) != len(names):
         return None
-    if any(not n or len(n) > 31 or _BAD_SHEET.search(n) or _ILLEGAL.search(n) or n.startswith("'") or n.endswith("'") for n in names):
+    if any(
+        not n or len(n) > 31 or _BAD_SHEET.search(n) or _ILLEGAL.search(n) or n.startswith("'") or n.endswith("'") for n in names
+    ):
         return None
     out = []
     for frame in tables.values():
@@ -157,7 +163,9 @@ def _sheet_xml(frame: pd.DataFrame, columns: list[list[Any]], widths: Widths) ->
     col_widths = [float(widths(str(c))) for c in frame.columns]
     rows: list[list[str]] = [[] for _ in range(nrow + 1)]
     for j, col in enumerate(frame.columns):
-        rows[0].append(f'<c r="{letters[j]}1" s="{_HEAD}" t="inlineStr"><is><t xml:space="preserve">{_text(str(col))}</t></is></c>')
+        rows[0].append(
+            f'<c r="{letters[j]}1" s="{_HEAD}" t="inlineStr"><is><t xml:space="preserve">{_text(str(col))}</t></is></c>'
+        )
         wrap = col_widths[j] >= WRAP_MIN_WIDTH
         values = columns[j]
         letter = letters[j]
@@ -187,16 +195,14 @@ def _sheet_xml(frame: pd.DataFrame, columns: list[list[Any]], widths: Widths) ->
         f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><dimension ref="A1:{last}"/>'
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
         '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-        '<sheetFormatPr defaultRowHeight="15"/>'
-        + (f"<cols>{cols}</cols>" if cols else "")
-        + f"<sheetData>{body}</sheetData>"
+        '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "") + f"<sheetData>{body}</sheetData>"
         '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>'
     )
 
 
 def _write_direct(path: Path, tables: Mapping[str, pd.DataFrame], columns: list[list[list[Any]]], widths: Widths) -> None:
     names = [str(n) for n in tables]
-    sheets = "".join(f"<sheet name={quoteattr(n)} sheetId=\"{k}\" r:id=\"rId{k}\"/>" for k, n in enumerate(names, start=1))
+    sheets = "".join(f'<sheet name={quoteattr(n)} sheetId="{k}" r:id="rId{k}"/>' for k, n in enumerate(names, start=1))
     types = "".join(
         f'<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
         for k in range(1, len(names) + 1)
@@ -215,15 +221,21 @@ def _write_direct(path: Path, tables: Mapping[str, pd.DataFrame], columns: list[
             '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
             f"{types}</Types>",
         )
-        z.writestr("_rels/.rels", head + f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr(
+            "_rels/.rels",
+            head
+            + f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
         z.writestr(
             "xl/workbook.xml",
-            head + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets></workbook>',
+            head
+            + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets></workbook>',
         )
         n = len(names)
         z.writestr(
             "xl/_rels/workbook.xml.rels",
-            head + f'<Relationships xmlns="{_PKG_REL}">{rels}<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
+            head
+            + f'<Relationships xmlns="{_PKG_REL}">{rels}<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
         )
         z.writestr("xl/styles.xml", _STYLES)
         for k, (frame, cols) in enumerate(zip(tables.values(), columns, strict=True), start=1):

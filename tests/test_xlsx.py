@@ -67,8 +67,15 @@ def test_direct_writer_matches_openpyxl_on_hostile_text(tmp_path: Path) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(hs.lists(hs.tuples(hs.text(alphabet=hs.characters(blacklist_categories=("Cs", "Cc")), max_size=12), hs.integers(-(10**6), 10**6)), max_size=8))
-def test_direct_writer_matches_openpyxl_on_random_text(tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, int]]) -> None:
+@given(
+    hs.lists(
+        hs.tuples(hs.text(alphabet=hs.characters(blacklist_categories=("Cs", "Cc")), max_size=12), hs.integers(-(10**6), 10**6)),
+        max_size=8,
+    )
+)
+def test_direct_writer_matches_openpyxl_on_random_text(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, int]]
+) -> None:
     """Any printable text and integers: the same cells from both writers."""
     tmp = tmp_path_factory.mktemp("x")
     frame = pd.DataFrame(rows, columns=["宽", "n"]).astype({"n": "int64"})
