@@ -312,6 +312,7 @@ def write_report(
     sections: Collection[str] | None = None,
     on_stage: Callable[[str, float], None] | None = None,
     model: OutputModel | None = None,
+    meanwhile: Callable[[], Mapping[str, Path]] | None = None,
 ) -> dict[str, Path]:
     """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
 
@@ -344,6 +345,10 @@ def write_report(
     model : OutputModel, optional
         What the lower modules tell about the sites the report states (:func:`maps.model.output_model`, with
         the same ``sections``; default: computed here).
+    meanwhile : callable, optional
+        The caller's other writers (the tables, the map), run in this process once the XLSX and the DOCX
+        are written, while the browser prints the PDF on the other core; the files it returns (key -> path)
+        are in the result.
 
     Returns
     -------
@@ -417,6 +422,8 @@ def write_report(
                     write_docx(content, figures, tmp)
                 written["docx"] = paths["docx"]
             step("report", 0.8)
+            if meanwhile is not None:
+                written.update(meanwhile())
             made = printing.result() if printing is not None else None
         if made is not None:
             os.replace(part, paths["pdf"])

@@ -980,7 +980,8 @@ def _add_sites(
     label = len(sites) <= MAX_LABELLED_SITES
     brief = len(sites) > BRIEF_POPUP_SITES
     props = []
-    for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
+    shown = [c for c in dict.fromkeys(("site_id", "name", "verdict", "verdict_zh", "project_type", "n_hits", "summary_zh", *own)) if c in sites]
+    for i, row in enumerate(pd.DataFrame(sites[shown]).to_dict("records")):  # only what a popup shows (a wide table costs seconds)
         row["site_id"] = ids[i]
         disp = _text(row.get("name")) or ids[i]
         props.append({"k": keys[i], "id": ids[i], "t": disp, "p": _site_popup(row, by_site.get(ids[i], []), layer_labels, own, brief=brief)})
