@@ -92,6 +92,7 @@ def make_figures(
     site_insets: bool = True,
     inset_sites: Collection[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    meanwhile: Callable[[list[tuple[int, str, str]], dict[str, int], dict[str, int]], Any] | None = None,
 ) -> tuple[list[Figure], dict[str, int], dict[str, int]]:
     """Draw the numbered 附图: location, each layer group present, each site's inset.
 
@@ -105,6 +106,10 @@ def make_figures(
         Draw insets for these site ids only (a summary report's sections); default every site.
     progress : callable, optional
         Called with (figures drawn, figures to draw) after each figure.
+    meanwhile : callable, optional
+        Called once with the numbered figures to be (number, caption, file name), layer -> group figure
+        number and site id -> inset number, as soon as they are known (after the county maps): the
+        caller's work (the report model) runs while a forked process draws the insets, when it may.
 
     Returns
     -------
@@ -154,11 +159,21 @@ def make_figures(
                 continue
             name = nm if isinstance(nm, str) and nm.strip() else sid
             jobs.append(dict(site=geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note))
-        for job, png in zip(jobs, render_sites(zoning, jobs), strict=True):  # two processes when it pays
-            n = len(figs) + 1
+        planned = []
+        for k, job in enumerate(jobs, start=len(figs) + 1):
             sid = job["site_id"]
-            site_fig[sid] = n
-            add(Figure(n, f"{sid} {job['name']}位置及周边分区示意图", f"附图{n}_{_safe(sid)}.png", png))
+            site_fig[sid] = k
+            planned.append((k, f"{sid} {job['name']}位置及周边分区示意图", f"附图{k}_{_safe(sid)}.png"))
+        listed = [(f.number, f.caption, f.filename) for f in figs] + planned
+
+        def between() -> None:
+            if meanwhile is not None:
+                meanwhile(listed, layer_fig, site_fig)
+
+        for (k, caption, filename), png in zip(planned, render_sites(zoning, jobs, meanwhile=between), strict=True):  # two processes when it pays
+            add(Figure(k, caption, filename, png))
+    elif meanwhile is not None:
+        meanwhile([(f.number, f.caption, f.filename) for f in figs], layer_fig, site_fig)
     return figs, layer_fig, site_fig
 
 
@@ -369,16 +384,24 @@ def write_report(
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
     step = on_stage or (lambda _stage, _fraction: None)
     step("draw", 0.0)
-    figures, layer_fig, site_fig = make_figures(
-        result, site_insets=site_insets, inset_sites=None if sections is None else set(sections), progress=lambda d, t: step("draw", d / t)
-    )
-    step("report", 0.0)
     part = result if sections is None else result.take(sections)  # a summary report models its sections' sites only
-    content = build_model(
-        part, indicators, title=title, project=None if sections is None else "建设项目选址", figure_numbers=layer_fig,
-        site_figures=site_fig, figures=[(f.number, f.caption, f.filename) for f in figures],
-        model=model if model is not None else output_model(part),
+    built: list[ReportModel] = []
+
+    def model_now(listed: list[tuple[int, str, str]], layer_fig: dict[str, int], site_fig: dict[str, int]) -> None:
+        built.append(
+            build_model(
+                part, indicators, title=title, project=None if sections is None else "建设项目选址", figure_numbers=layer_fig,
+                site_figures=site_fig, figures=listed, model=model if model is not None else output_model(part),
+            )
+        )  # fmt: skip
+
+    # The model is built while a forked copy of this process draws the insets (when one may: figures.render_sites).
+    figures, layer_fig, site_fig = make_figures(
+        result, site_insets=site_insets, inset_sites=None if sections is None else set(sections), progress=lambda d, t: step("draw", d / t),
+        meanwhile=model_now,
     )  # fmt: skip
+    step("report", 0.0)
+    content = built[0]
     sheets = content
     if sections is not None:
         table = summary_table(result.sites, list(part.sites["site_id"].astype(str)))
