@@ -987,7 +987,12 @@ def _render_shared() -> dict[int, bytes]:
 
 
 def render_sites(
-    zoning: Any, jobs: Sequence[Mapping[str, Any]], *, workers: int | None = None, meanwhile: Callable[[], Any] | None = None
+    zoning: Any,
+    jobs: Sequence[Mapping[str, Any]],
+    *,
+    workers: int | None = None,
+    meanwhile: Callable[[], Any] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[bytes]:
     """Draw many insets (:func:`render_site` keyword arguments each); return the PNGs in order.
 
@@ -1010,6 +1015,9 @@ def render_sites(
         :data:`PARALLEL_MIN_SITES` insets, forking is safe and a core is free.
     meanwhile : callable, optional
         Other work of the caller, run here once (before this process draws; while the copy draws).
+    progress : callable, optional
+        Called with the number of insets claimed so far (by either process) each time this process
+        finishes one (when drawing alone: the number drawn).
 
     Returns
     -------
@@ -1020,10 +1028,19 @@ def render_sites(
     n = len(jobs)
     if workers is None:
         workers = 2 if n >= PARALLEL_MIN_SITES and (os.cpu_count() or 1) >= 2 and fork_is_safe() and _core_free() else 1
-    if workers < 2 or n < 2:
+    tick = progress or (lambda _done: None)
+
+    def alone() -> list[bytes]:
         if meanwhile is not None:
             meanwhile()
-        return [render_site(zoning, **job) for job in jobs]
+        out = []
+        for job in jobs:
+            out.append(render_site(zoning, **job))
+            tick(len(out))
+        return out
+
+    if workers < 2 or n < 2:
+        return alone()
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -1039,9 +1056,7 @@ def render_sites(
     except Exception:  # no process could be started: everything here
         _BATCH = None
         gc.unfreeze()
-        if meanwhile is not None:
-            meanwhile()
-        return [render_site(zoning, **job) for job in jobs]
+        return alone()
     theirs: dict[int, bytes] | None = None
     try:
         if meanwhile is not None:
@@ -1049,6 +1064,7 @@ def render_sites(
         mine: dict[int, bytes] = {}
         while (i := _take(counter, n)) is not None:
             mine[i] = render_site(zoning, **jobs[i])
+            tick(min(int(counter.value), n))
         try:
             theirs = future.result()
         except Exception:  # the copy failed (killed, out of memory): what it claimed is drawn here

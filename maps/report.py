@@ -170,8 +170,14 @@ def make_figures(
             if meanwhile is not None:
                 meanwhile(listed, layer_fig, site_fig)
 
-        for (k, caption, filename), png in zip(planned, render_sites(zoning, jobs, meanwhile=between), strict=True):  # two processes when it pays
-            add(Figure(k, caption, filename, png))
+        def drawn(count: int) -> None:  # the insets done so far (by either process), for the progress bar
+            if progress is not None:
+                progress(len(figs) + count, total)
+
+        pngs = render_sites(zoning, jobs, meanwhile=between, progress=drawn)  # two processes when it pays
+        figs += [Figure(k, caption, filename, png) for (k, caption, filename), png in zip(planned, pngs, strict=True)]
+        if progress is not None:
+            progress(len(figs), total)
     elif meanwhile is not None:
         meanwhile([(f.number, f.caption, f.filename) for f in figs], layer_fig, site_fig)
     return figs, layer_fig, site_fig
