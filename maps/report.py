@@ -108,8 +108,9 @@ def make_figures(
         Called with (figures drawn, figures to draw) after each figure.
     meanwhile : callable, optional
         Called once with the numbered figures to be (number, caption, file name), layer -> group figure
-        number and site id -> inset number, as soon as they are known (after the county maps): the
-        caller's work (the report model) runs while a forked process draws the insets, when it may.
+        number and site id -> inset number, after the county maps: the caller's work (the report model)
+        runs while a forked process draws the insets, when it may (:func:`maps.figures.render_sites`;
+        the copy starts on the insets before the county maps are drawn here).
 
     Returns
     -------
@@ -131,55 +132,64 @@ def make_figures(
         if progress is not None:
             progress(len(figs), total)
 
-    add(Figure(1, "项目位置示意图", "附图1_项目位置示意图.png", render_overview(zoning, sites, note)))
+    county: list[tuple[int, str, str, list[str] | None]] = [(1, "项目位置示意图", "附图1_项目位置示意图.png", None)]
     layer_fig: dict[str, int] = {}
-    for title, present in groups:
-        n = len(figs) + 1
-        add(Figure(n, title, f"附图{n}_{title}.png", render_group(zoning, sites, present, note)))
+    for n, (title, present) in enumerate(groups, start=2):
+        county.append((n, title, f"附图{n}_{title}.png", present))
         layer_fig.update(dict.fromkeys(present, n))
+
+    def draw_county() -> None:
+        for n, title, filename, present in county:
+            png = render_overview(zoning, sites, note) if present is None else render_group(zoning, sites, present, note)
+            add(Figure(n, title, filename, png))
+
     site_fig: dict[str, int] = {}
-    if insets:
-        hits = getattr(result, "hits", None)
-        overlaps: dict[str, list[Any]] = {}
-        if hits is not None and len(hits) and "geometry" in hits:
-            g = np.asarray(hits["geometry"].to_numpy(), dtype=object)
-            ok = np.array([x is not None and isinstance(x, shapely.Geometry) for x in g], dtype=bool)
-            if ok.any():
-                dims = np.full(len(g), -1)
-                dims[ok] = shapely.get_dimensions(g[ok])
-                keep = ok & (dims >= 1) & (hits["verdict"].astype(str).to_numpy() != "compatible")
-                for sid, geom in zip(hits["site_id"].astype(str).to_numpy()[keep], g[keep], strict=True):
-                    overlaps.setdefault(sid, []).append(geom)
-        ids = sites["site_id"].astype(str).tolist()
-        names = sites["name"].tolist() if "name" in sites else ids
-        verdicts = sites["verdict"].astype(str).tolist() if "verdict" in sites else [""] * len(ids)
-        jobs: list[dict[str, Any]] = []
-        for sid, nm, v, geom in zip(ids, names, verdicts, sites.geometry.values, strict=True):
-            if wanted is not None and sid not in wanted:
-                continue
-            name = nm if isinstance(nm, str) and nm.strip() else sid
-            jobs.append(dict(site=geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note))
-        planned = []
-        for k, job in enumerate(jobs, start=len(figs) + 1):
-            sid = job["site_id"]
-            site_fig[sid] = k
-            planned.append((k, f"{sid} {job['name']}位置及周边分区示意图", f"附图{k}_{_safe(sid)}.png"))
-        listed = [(f.number, f.caption, f.filename) for f in figs] + planned
+    listed = [(n, Figure(n, title, filename, b"").caption, filename) for n, title, filename, _ in county]
+    if not insets:
+        draw_county()
+        if meanwhile is not None:
+            meanwhile(listed, layer_fig, site_fig)
+        return figs, layer_fig, site_fig
+    hits = getattr(result, "hits", None)
+    overlaps: dict[str, list[Any]] = {}
+    if hits is not None and len(hits) and "geometry" in hits:
+        g = np.asarray(hits["geometry"].to_numpy(), dtype=object)
+        ok = np.array([x is not None and isinstance(x, shapely.Geometry) for x in g], dtype=bool)
+        if ok.any():
+            dims = np.full(len(g), -1)
+            dims[ok] = shapely.get_dimensions(g[ok])
+            keep = ok & (dims >= 1) & (hits["verdict"].astype(str).to_numpy() != "compatible")
+            for sid, geom in zip(hits["site_id"].astype(str).to_numpy()[keep], g[keep], strict=True):
+                overlaps.setdefault(sid, []).append(geom)
+    ids = sites["site_id"].astype(str).tolist()
+    names = sites["name"].tolist() if "name" in sites else ids
+    verdicts = sites["verdict"].astype(str).tolist() if "verdict" in sites else [""] * len(ids)
+    jobs: list[dict[str, Any]] = []
+    for sid, nm, v, geom in zip(ids, names, verdicts, sites.geometry.values, strict=True):
+        if wanted is not None and sid not in wanted:
+            continue
+        name = nm if isinstance(nm, str) and nm.strip() else sid
+        jobs.append(dict(site=geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note))
+    planned = []
+    for k, job in enumerate(jobs, start=len(county) + 1):
+        sid = job["site_id"]
+        site_fig[sid] = k
+        planned.append((k, f"{sid} {job['name']}位置及周边分区示意图", f"附图{k}_{_safe(sid)}.png"))
+    listed += [(k, Figure(k, title, filename, b"").caption, filename) for k, title, filename in planned]
 
-        def between() -> None:
-            if meanwhile is not None:
-                meanwhile(listed, layer_fig, site_fig)
+    def county_and_model() -> None:  # this process's share while a forked copy (when one may) starts on the insets
+        draw_county()
+        if meanwhile is not None:
+            meanwhile(listed, layer_fig, site_fig)
 
-        def drawn(count: int) -> None:  # the insets done so far (by either process), for the progress bar
-            if progress is not None:
-                progress(len(figs) + count, total)
-
-        pngs = render_sites(zoning, jobs, meanwhile=between, progress=drawn)  # two processes when it pays
-        figs += [Figure(k, caption, filename, png) for (k, caption, filename), png in zip(planned, pngs, strict=True)]
+    def drawn(count: int) -> None:  # the insets done so far (by either process), for the progress bar
         if progress is not None:
-            progress(len(figs), total)
-    elif meanwhile is not None:
-        meanwhile([(f.number, f.caption, f.filename) for f in figs], layer_fig, site_fig)
+            progress(len(county) + count, total)
+
+    pngs = render_sites(zoning, jobs, meanwhile=county_and_model, progress=drawn)  # two processes when it pays
+    figs += [Figure(k, title, filename, png) for (k, title, filename), png in zip(planned, pngs, strict=True)]
+    if progress is not None:
+        progress(len(figs), total)
     return figs, layer_fig, site_fig
 
 
