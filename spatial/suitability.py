@@ -67,10 +67,10 @@ __all__ = [
 ]
 
 #: Largest gap (m) between a drawn buffer arc and the true distance circle.
-ARC_TOLERANCE_M = 0.02
+ARC_TOLERANCE_M = 0.1
 #: Grid the edges are snap-rounded to when noded (m).
 NODING_GRID_M = 1e-3
-#: Largest distance (m) stated between a drawn area edge and the true rule edge: arcs (2 cm), the
+#: Largest distance (m) stated between a drawn area edge and the true rule edge: arcs (10 cm), the
 #: two-step buffer check (5 cm), the noding grid (1 mm) and GEOS's own buffer, which may fill
 #: notches shallower than 1 % of the distance (0.63 m measured for 500 m; tests bound it by 1 m).
 TOLERANCE_M = 1.0
@@ -1088,7 +1088,7 @@ def screen_codes(
             if len(res.hits):
                 frames.append(pd.DataFrame({"s": res.hits["site_id"].astype(np.int64).to_numpy(), "rule_id": res.hits["rule_id"].to_numpy(), "verdict": res.hits["verdict"].to_numpy()}))
             continue
-        coded, _, rank = screen_core(prep, prepared, run_rules, threads=threads)
+        coded, _, rank = screen_core(prep, prepared, run_rules, threads=threads, nearest=False)  # verdicts only
         verdicts[start : start + len(chunk)] = names[rank]
         if len(coded):
             ids = np.array([r.id for r, _ in rule_table(run_rules)], dtype=object)

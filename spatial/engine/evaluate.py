@@ -81,7 +81,7 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def screen_core(
-    sites: gpd.GeoDataFrame, prepared: PreparedZoning, rules: RuleSet, *, threads: int = 1
+    sites: gpd.GeoDataFrame, prepared: PreparedZoning, rules: RuleSet, *, threads: int = 1, nearest: bool = True
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], np.ndarray]:
     """Screen prepared sites (in ``prepared.crs``): the engine core, hits coded as numbers.
 
@@ -95,6 +95,9 @@ def screen_core(
         Validated rules.
     threads : int, default 1
         Threads for the geometry work (results do not depend on it).
+    nearest : bool, default True
+        Name the nearest feature (and its distance) of ``outside`` hits.  False gives
+        the same verdicts and hits without that search (suitability reads verdicts only).
 
     Returns
     -------
@@ -130,7 +133,7 @@ def screen_core(
     # Phase 2: the extra queries some modes need (distances, outside the boundary).
     # Jobs on the same feature range share one task: two rules on one layer must not query
     # the same prepared geometries from two threads at once.
-    ctx = QueryContext(tree, sg, prepared, touch, threads, ranges)
+    ctx = QueryContext(tree, sg, prepared, touch, threads, ranges, nearest)
     groups: dict[Any, list[tuple[Any, ...]]] = {}
     for rule in rules:
         if is_coverage_rule(rule) or not any(rule.verdict_of(t) is not None for t in uniq):

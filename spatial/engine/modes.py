@@ -62,6 +62,9 @@ class QueryContext:
         Threads of the run.
     ranges : dict
         Layer -> feature ranges (:func:`~spatial.engine.queries.feature_ranges`).
+    nearest : bool
+        Name the nearest feature of an ``outside`` hit (False: verdicts only, as
+        suitability asks; the hit names no feature).
     """
 
     tree: shapely.STRtree
@@ -70,6 +73,7 @@ class QueryContext:
     touch: dict[str, pd.DataFrame]
     threads: int
     ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    nearest: bool = True
 
     def layer_ranges(self, layer: str) -> list[tuple[int, int]]:
         """Feature ranges of ``layer`` (computed for layers outside the touch phase).
@@ -335,7 +339,7 @@ class Outside(RuleMode):
             return [(("boundary", 0, 0), outside_pairs, ctx.prepared, ctx.sites)]
         selected = ctx.prepared.where_mask(rule.id, layer, rule.where)
         # Same group as the boundary job: both use the prepared boundary, which two threads must not share.
-        return [(("boundary", 0, 0), outside_layer_pairs, ctx.prepared, ctx.sites, layer, selected)]
+        return [(("boundary", 0, 0), outside_layer_pairs, ctx.prepared, ctx.sites, layer, selected, ctx.nearest)]
 
 
 @register

@@ -136,7 +136,10 @@ class PreparedZoning:
             Tree whose indexes are those of ``geoms[layer]`` (or of ``pieces[layer][0]``).
         """
         if layer not in self._trees:
-            self._trees[layer] = shapely.STRtree(self.pieces[layer][0] if layer in self.pieces else self.geoms[layer])
+            geoms = self.pieces[layer][0] if layer in self.pieces else self.geoms[layer]
+            tree = shapely.STRtree(geoms)
+            tree.query(geoms[:1])  # built here (shapely builds on first query), before threads share it
+            self._trees[layer] = tree
         return self._trees[layer]
 
     def type_lists(self, layer: str, column: str) -> list[set[str]]:

@@ -23,6 +23,11 @@ __all__ = [
 #: digitised on a shared edge in WGS84 lands a few nanometres off after
 #: reprojection, and must still hit both units.
 TOUCH_M = 1e-3
+#: Layers (feature ranges) with fewer features are queried whole: looking up the features
+#: near the sites first pays only when there are many (:func:`layer_pairs`).
+NEAR_FIRST_FEATURES = 64
+#: The near-first lookup is used when at most this share of the features is near the sites.
+NEAR_FIRST_SHARE = 0.5
 
 
 def obj(values: np.ndarray) -> pd.Series:
@@ -86,11 +91,13 @@ def layer_pairs(
     """(feature, site) pairs of features ``lo:hi`` of ``layer`` within ``distance`` of a site (per feature, or one for all).
 
     Many sites query their own tree with the layer's (prepared) geometries
-    (:func:`query_pairs`).  One site against a whole layer (an instant check)
-    searches the layer's own tree instead (:meth:`PreparedZoning.layer_tree`,
-    made once), so only the features near the site are looked at; the exact
-    test is the same prepared ``dwithin`` and the pairs come out in feature order,
-    so the answer is identical.
+    (:func:`query_pairs`).  When the sites cover a small part of a large layer
+    (a batch of suitability faces, a few drawn parcels, one site) only the
+    features near them are looked at: the layer's own tree
+    (:meth:`PreparedZoning.layer_tree`, made once) gives the features whose
+    envelope, grown by the distance, meets the sites' extent (one site: its
+    envelope).  The exact test is the same prepared ``dwithin``, and the pairs
+    come out in the same order, so the answer is identical.
 
     Parameters
     ----------
@@ -115,18 +122,30 @@ def layer_pairs(
     geoms = prepared.geoms[layer]
     whole = (lo, hi) == (0, len(geoms))
     pieces = prepared.pieces.get(layer) if whole else None
-    if len(sg) != 1 or not whole or not len(geoms):
+    if not len(sg) or hi - lo < NEAR_FIRST_FEATURES:
         f, s = query_pairs(tree, geoms[lo:hi], distance, pieces)
         return f + lo, s
     qgeoms, owner = pieces if pieces is not None else (geoms, None)
     per = isinstance(distance, np.ndarray)
-    reach = float(np.nanmax(distance)) if per and len(distance) else float(distance) if not per else 0.0
-    x0, y0, x1, y1 = shapely.bounds(sg[0])
+    reach = (float(np.nanmax(distance)) if len(distance) else 0.0) if per else float(distance)
+    x0, y0, x1, y1 = shapely.total_bounds(sg)
     cand = np.sort(prepared.layer_tree(layer).query(shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach)))
-    d = (distance[owner[cand]] if owner is not None else distance[cand]) if per else distance
-    hit = cand[shapely.dwithin(qgeoms[cand], sg[0], d)]
-    f = np.unique(owner[hit]).astype(np.intp) if owner is not None else hit.astype(np.intp)
-    return f, np.zeros(len(f), dtype=np.intp)
+    if owner is None:
+        cand = cand[(cand >= lo) & (cand < hi)]
+    if len(cand) > NEAR_FIRST_SHARE * (hi - lo if owner is None else len(qgeoms)):
+        f, s = query_pairs(tree, geoms[lo:hi], distance, pieces)  # the sites spread over the layer: no saving
+        return f + lo, s
+    d = (distance[owner[cand]] if owner is not None else distance[cand - lo]) if per else distance
+    if len(sg) == 1:  # one site: test the candidates against it directly
+        hit = cand[shapely.dwithin(qgeoms[cand], sg[0], d)]
+        f = np.unique(owner[hit]).astype(np.intp) if owner is not None else hit.astype(np.intp)
+        return f, np.zeros(len(f), dtype=np.intp)
+    pf, s = tree.query(qgeoms[cand], predicate="dwithin", distance=d)
+    if owner is None:
+        return cand[pf].astype(np.intp), s.astype(np.intp)
+    n = len(sg) + 1
+    key = np.unique(owner[cand[pf]].astype(np.int64) * n + s)
+    return (key // n).astype(np.intp), (key % n).astype(np.intp)
 
 
 def measure(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np.ndarray) -> pd.DataFrame:
@@ -324,7 +343,9 @@ def outside_pairs(prepared: PreparedZoning, sg: np.ndarray) -> pd.DataFrame:
     return pairs
 
 
-def outside_layer_pairs(prepared: PreparedZoning, sg: np.ndarray, layer: str, selected: np.ndarray | None) -> pd.DataFrame:
+def outside_layer_pairs(
+    prepared: PreparedZoning, sg: np.ndarray, layer: str, selected: np.ndarray | None, nearest: bool = True
+) -> pd.DataFrame:
     """Sites with a part inside the planning boundary that no selected feature of ``layer`` covers.
 
     "Outside every industrial park", "outside the development boundary": only
@@ -343,11 +364,15 @@ def outside_layer_pairs(prepared: PreparedZoning, sg: np.ndarray, layer: str, se
         Layer name (not ``boundary``).
     selected : ndarray of bool or None
         Features that count (a rule's ``where``); None: all.
+    nearest : bool, default True
+        Find the nearest selected feature and the distance to it (a nearest-neighbour
+        search over whole polygons, the costliest part).  False when only the
+        verdict is wanted: ``f`` is -1 and ``distance_m`` NaN.
 
     Returns
     -------
     DataFrame
-        ``f`` (nearest selected feature; -1 when none is selected), ``s``,
+        ``f`` (nearest selected feature; -1 when none is selected or ``nearest`` is False), ``s``,
         ``distance_m``, ``overlap_m2`` / ``overlap_pct`` (area of the site
         outside, polygons), ``length_m`` (length outside, lines), ``geometry``
         (that outside part; None for points) and ``label``.
@@ -373,7 +398,7 @@ def outside_layer_pairs(prepared: PreparedZoning, sg: np.ndarray, layer: str, se
     point_out = (dim == 0) & in_area & ~shapely.dwithin(cover, g, TOUCH_M)
     keep = point_out | (area > TOUCH_M**2) | (length > TOUCH_M)
     s, g = cand[keep], g[keep]
-    if len(idx):
+    if len(idx) and nearest:
         near, dist = shapely.STRtree(geoms[idx]).query_nearest(g, return_distance=True, all_matches=False)
         order = np.argsort(near[0], kind="stable")  # query_nearest returns pairs sorted by feature
         f = np.empty(len(g), dtype=np.intp)
