@@ -392,13 +392,33 @@ def write_report(
         A report file or 附图 exists and ``force`` is False (checked for all of them, once the
         content is laid out, before anything is written).
     """
-    from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
-    from maps.report_docx import write_docx
+    from maps.pdf import start_printer
 
     out = Path(out_dir)
     paths = report_paths(out)
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
     step = on_stage or (lambda _stage, _fraction: None)
+    # The browser starts now, while the 附图 are drawn: its start-up is then off the way to the PDF.
+    printer = start_printer() if "pdf" in wanted else None
+    try:
+        return _write_report(
+            result, out, paths, wanted, step, printer, indicators=indicators, force=force, title=title, site_insets=site_insets,
+            sections=sections, model=model, meanwhile=meanwhile,
+        )  # fmt: skip
+    finally:
+        if printer is not None:
+            printer.close()
+
+
+def _write_report(
+    result: Any, out: Path, paths: dict[str, Path], wanted: set[str], step: Callable[[str, float], None], printer: Any, *,
+    indicators: Any, force: bool, title: str | None, site_insets: bool, sections: Collection[str] | None,
+    model: OutputModel | None, meanwhile: Callable[[], Mapping[str, Path]] | None,
+) -> dict[str, Path]:  # fmt: skip
+    """Write the report set (:func:`write_report` does the arguments and the browser started ahead)."""
+    from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
+    from maps.report_docx import write_docx
+
     step("draw", 0.0)
     part = result if sections is None else result.take(sections)  # a summary report models its sections' sites only
     built: list[ReportModel] = []
@@ -449,7 +469,7 @@ def write_report(
     made = None
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecozone-pdf") as pool:  # waits for the browser on the way out
-            printing = pool.submit(html_to_pdf, html_path, part) if "pdf" in wanted else None
+            printing = pool.submit(html_to_pdf, html_path, part, printer=printer) if "pdf" in wanted else None
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
@@ -478,7 +498,7 @@ def write_report(
 
         from spatial.errors import DataWarning
 
-        warnings.warn(f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=2)
+        warnings.warn(f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=3)
     return written
 
 
