@@ -23,7 +23,7 @@ import re
 import threading
 import warnings
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -949,8 +949,9 @@ def render_site(
 
 #: Fewest insets worth a second process (forking and collecting cost about as much as a few maps).
 PARALLEL_MIN_SITES = 8
-#: The insets a forked process draws: set just before the fork, read by the child (nothing is pickled in).
-_BATCH: tuple[Any, Sequence[Mapping[str, Any]]] | None = None
+#: The insets a forked process draws and the shared next-inset counter: set just before the fork, read by the
+#: child (nothing is pickled in).
+_BATCH: tuple[Any, Sequence[Mapping[str, Any]], Any] | None = None
 
 
 def _core_free() -> bool:
@@ -965,21 +966,43 @@ def _core_free() -> bool:
         return False
 
 
-def _render_batch(start: int, stop: int) -> list[bytes]:
-    """Draw insets ``start:stop`` of :data:`_BATCH` (in the forked process)."""
+def _take(counter: Any, n: int) -> int | None:
+    """Claim the next inset to draw (shared by both processes), or None when all are claimed."""
+    with counter.get_lock():
+        i = int(counter.value)
+        if i >= n:
+            return None
+        counter.value = i + 1
+        return i
+
+
+def _render_shared() -> dict[int, bytes]:
+    """Draw insets of :data:`_BATCH` until none is left to claim (in the forked process)."""
     assert _BATCH is not None
-    zoning, jobs = _BATCH
-    return [render_site(zoning, **jobs[i]) for i in range(start, stop)]
+    zoning, jobs, counter = _BATCH
+    out: dict[int, bytes] = {}
+    while (i := _take(counter, len(jobs))) is not None:
+        out[i] = render_site(zoning, **jobs[i])
+    return out
 
 
-def render_sites(zoning: Any, jobs: Sequence[Mapping[str, Any]], *, workers: int | None = None) -> Iterable[bytes]:
-    """Draw many insets (:func:`render_site` keyword arguments each), yielding the PNGs in order.
+def render_sites(
+    zoning: Any,
+    jobs: Sequence[Mapping[str, Any]],
+    *,
+    workers: int | None = None,
+    meanwhile: Callable[[], Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[bytes]:
+    """Draw many insets (:func:`render_site` keyword arguments each); return the PNGs in order.
 
-    With enough insets and a core to spare, a forked copy of this process draws the second
-    half while this one draws the first: the same pixels in less wall time, for more CPU in
-    all (≈ +1 s for the 41-site demo).  A fork happens only where it is safe
-    (:func:`spatial.engine.parallel.fork_is_safe`) and when the load average leaves a core free (:func:`_core_free`);
-    anything going wrong in the copy falls back to drawing here.
+    With enough insets and a core to spare, a forked copy of this process draws insets
+    while this one first runs ``meanwhile`` (the report model), then draws insets too:
+    each process claims the next inset from a shared counter, so the work splits by what
+    each gets done.  The same pixels in less wall time, for more CPU in all.  A fork happens
+    only where it is safe (:func:`spatial.engine.parallel.fork_is_safe`) and when the load
+    average leaves a core free (:func:`_core_free`); anything going wrong in the copy falls
+    back to drawing here.
 
     Parameters
     ----------
@@ -990,49 +1013,65 @@ def render_sites(zoning: Any, jobs: Sequence[Mapping[str, Any]], *, workers: int
     workers : int, optional
         1 draws everything here, 2 forks a copy; default 2 when there are at least
         :data:`PARALLEL_MIN_SITES` insets, forking is safe and a core is free.
+    meanwhile : callable, optional
+        Other work of the caller, run here once (before this process draws; while the copy draws).
+    progress : callable, optional
+        Called with the number of insets claimed so far (by either process) each time this process
+        finishes one (when drawing alone: the number drawn).
 
-    Yields
-    ------
-    bytes
+    Returns
+    -------
+    list of bytes
         PNG of each inset, in the order of ``jobs``.
     """
     global _BATCH
     n = len(jobs)
     if workers is None:
         workers = 2 if n >= PARALLEL_MIN_SITES and (os.cpu_count() or 1) >= 2 and fork_is_safe() and _core_free() else 1
-    if workers < 2 or n < 2:
+    tick = progress or (lambda _done: None)
+
+    def alone() -> list[bytes]:
+        if meanwhile is not None:
+            meanwhile()
+        out = []
         for job in jobs:
-            yield render_site(zoning, **job)
-        return
+            out.append(render_site(zoning, **job))
+            tick(len(out))
+        return out
+
+    if workers < 2 or n < 2:
+        return alone()
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    half = (n + 1) // 2
-    theirs: list[bytes] | None = None
-    _BATCH = (zoning, jobs)
+    ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("i", 0)
+    _BATCH = (zoning, jobs, counter)
     # Objects alive now are left out of the copy's garbage collection: collecting would write to every
     # object's header and so copy the whole inherited heap page by page (seconds of CPU for nothing).
     gc.freeze()
     try:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        future = pool.submit(_render_batch, half, n)
-    except Exception:  # no process could be started: draw everything here
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+        future = pool.submit(_render_shared)
+    except Exception:  # no process could be started: everything here
         _BATCH = None
         gc.unfreeze()
-        for job in jobs:
-            yield render_site(zoning, **job)
-        return
+        return alone()
+    theirs: dict[int, bytes] | None = None
     try:
-        for job in jobs[:half]:
-            yield render_site(zoning, **job)
+        if meanwhile is not None:
+            meanwhile()
+        mine: dict[int, bytes] = {}
+        while (i := _take(counter, n)) is not None:
+            mine[i] = render_site(zoning, **jobs[i])
+            tick(min(int(counter.value), n))
         try:
             theirs = future.result()
-        except Exception:  # the copy failed (killed, out of memory): draw its half here
+        except Exception:  # the copy failed (killed, out of memory): what it claimed is drawn here
             theirs = None
     finally:
         pool.shutdown(wait=theirs is not None, cancel_futures=True)
         _BATCH = None
         gc.unfreeze()
-    if theirs is None or len(theirs) != n - half:
-        theirs = [render_site(zoning, **job) for job in jobs[half:]]
-    yield from theirs
+    done = {**(theirs or {}), **mine}
+    return [done[i] if i in done else render_site(zoning, **jobs[i]) for i in range(n)]

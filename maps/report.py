@@ -39,7 +39,8 @@ from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_sites
 from maps.model import OutputModel, output_model
 from maps.summary import summary_counts, summary_note, summary_table
-from spatial.io import FORMULA_TRIGGERS, atomic_output, ensure_writable
+from maps.xlsx import write_xlsx
+from spatial.io import atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
 __all__ = ["write_report", "report_tables", "render_report_html", "make_figures", "report_paths", "PENDING_ZH",
@@ -91,6 +92,7 @@ def make_figures(
     site_insets: bool = True,
     inset_sites: Collection[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    meanwhile: Callable[[list[tuple[int, str, str]], dict[str, int], dict[str, int]], Any] | None = None,
 ) -> tuple[list[Figure], dict[str, int], dict[str, int]]:
     """Draw the numbered 附图: location, each layer group present, each site's inset.
 
@@ -104,6 +106,11 @@ def make_figures(
         Draw insets for these site ids only (a summary report's sections); default every site.
     progress : callable, optional
         Called with (figures drawn, figures to draw) after each figure.
+    meanwhile : callable, optional
+        Called once with the numbered figures to be (number, caption, file name), layer -> group figure
+        number and site id -> inset number, after the county maps: the caller's work (the report model)
+        runs while a forked process draws the insets, when it may (:func:`maps.figures.render_sites`;
+        the copy starts on the insets before the county maps are drawn here).
 
     Returns
     -------
@@ -125,39 +132,64 @@ def make_figures(
         if progress is not None:
             progress(len(figs), total)
 
-    add(Figure(1, "项目位置示意图", "附图1_项目位置示意图.png", render_overview(zoning, sites, note)))
+    county: list[tuple[int, str, str, list[str] | None]] = [(1, "项目位置示意图", "附图1_项目位置示意图.png", None)]
     layer_fig: dict[str, int] = {}
-    for title, present in groups:
-        n = len(figs) + 1
-        add(Figure(n, title, f"附图{n}_{title}.png", render_group(zoning, sites, present, note)))
+    for n, (title, present) in enumerate(groups, start=2):
+        county.append((n, title, f"附图{n}_{title}.png", present))
         layer_fig.update(dict.fromkeys(present, n))
+
+    def draw_county() -> None:
+        for n, title, filename, present in county:
+            png = render_overview(zoning, sites, note) if present is None else render_group(zoning, sites, present, note)
+            add(Figure(n, title, filename, png))
+
     site_fig: dict[str, int] = {}
-    if insets:
-        hits = getattr(result, "hits", None)
-        overlaps: dict[str, list[Any]] = {}
-        if hits is not None and len(hits) and "geometry" in hits:
-            g = np.asarray(hits["geometry"].to_numpy(), dtype=object)
-            ok = np.array([x is not None and isinstance(x, shapely.Geometry) for x in g], dtype=bool)
-            if ok.any():
-                dims = np.full(len(g), -1)
-                dims[ok] = shapely.get_dimensions(g[ok])
-                keep = ok & (dims >= 1) & (hits["verdict"].astype(str).to_numpy() != "compatible")
-                for sid, geom in zip(hits["site_id"].astype(str).to_numpy()[keep], g[keep], strict=True):
-                    overlaps.setdefault(sid, []).append(geom)
-        ids = sites["site_id"].astype(str).tolist()
-        names = sites["name"].tolist() if "name" in sites else ids
-        verdicts = sites["verdict"].astype(str).tolist() if "verdict" in sites else [""] * len(ids)
-        jobs: list[dict[str, Any]] = []
-        for sid, nm, v, geom in zip(ids, names, verdicts, sites.geometry.values, strict=True):
-            if wanted is not None and sid not in wanted:
-                continue
-            name = nm if isinstance(nm, str) and nm.strip() else sid
-            jobs.append(dict(site=geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note))
-        for job, png in zip(jobs, render_sites(zoning, jobs), strict=True):  # two processes when it pays
-            n = len(figs) + 1
-            sid = job["site_id"]
-            site_fig[sid] = n
-            add(Figure(n, f"{sid} {job['name']}位置及周边分区示意图", f"附图{n}_{_safe(sid)}.png", png))
+    listed = [(n, Figure(n, title, filename, b"").caption, filename) for n, title, filename, _ in county]
+    if not insets:
+        draw_county()
+        if meanwhile is not None:
+            meanwhile(listed, layer_fig, site_fig)
+        return figs, layer_fig, site_fig
+    hits = getattr(result, "hits", None)
+    overlaps: dict[str, list[Any]] = {}
+    if hits is not None and len(hits) and "geometry" in hits:
+        g = np.asarray(hits["geometry"].to_numpy(), dtype=object)
+        ok = np.array([x is not None and isinstance(x, shapely.Geometry) for x in g], dtype=bool)
+        if ok.any():
+            dims = np.full(len(g), -1)
+            dims[ok] = shapely.get_dimensions(g[ok])
+            keep = ok & (dims >= 1) & (hits["verdict"].astype(str).to_numpy() != "compatible")
+            for sid, geom in zip(hits["site_id"].astype(str).to_numpy()[keep], g[keep], strict=True):
+                overlaps.setdefault(sid, []).append(geom)
+    ids = sites["site_id"].astype(str).tolist()
+    names = sites["name"].tolist() if "name" in sites else ids
+    verdicts = sites["verdict"].astype(str).tolist() if "verdict" in sites else [""] * len(ids)
+    jobs: list[dict[str, Any]] = []
+    for sid, nm, v, geom in zip(ids, names, verdicts, sites.geometry.values, strict=True):
+        if wanted is not None and sid not in wanted:
+            continue
+        name = nm if isinstance(nm, str) and nm.strip() else sid
+        jobs.append(dict(site=geom, site_id=sid, name=name, verdict=v, overlaps=overlaps.get(sid, ()), note=note))
+    planned = []
+    for k, job in enumerate(jobs, start=len(county) + 1):
+        sid = job["site_id"]
+        site_fig[sid] = k
+        planned.append((k, f"{sid} {job['name']}位置及周边分区示意图", f"附图{k}_{_safe(sid)}.png"))
+    listed += [(k, Figure(k, title, filename, b"").caption, filename) for k, title, filename in planned]
+
+    def county_and_model() -> None:  # this process's share while a forked copy (when one may) starts on the insets
+        draw_county()
+        if meanwhile is not None:
+            meanwhile(listed, layer_fig, site_fig)
+
+    def drawn(count: int) -> None:  # the insets done so far (by either process), for the progress bar
+        if progress is not None:
+            progress(len(county) + count, total)
+
+    pngs = render_sites(zoning, jobs, meanwhile=county_and_model, progress=drawn)  # two processes when it pays
+    figs += [Figure(k, title, filename, png) for (k, title, filename), png in zip(planned, pngs, strict=True)]
+    if progress is not None:
+        progress(len(figs), total)
     return figs, layer_fig, site_fig
 
 
@@ -216,45 +248,13 @@ _WIDTHS = {"管控要求（清单内容）": 60, "本项目情况": 50, "管控�
            "项目名称": 26, "条款": 60, "出处": 45, "适用地块": 30, "涉及要素": 30, "最近要素": 26, "最近要素（不涉及时）": 26, "要素名称": 24, "分析内容": 16}  # fmt: skip
 
 
-def _no_formulas(ws: Any) -> None:
-    """Every text cell stays text: nothing a site name or 建设单位 holds runs as a formula.
-
-    openpyxl stores a string starting with ``=`` as a formula; it is made a
-    string again, and every text led by ``= + - @``, a tab or CR (OWASP's
-    CSV-injection list) gets Excel's own quote prefix (the apostrophe typed
-    before text), so it stays text when the cell is edited.  The text itself
-    is unchanged.
-    """
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-            if cell.data_type == "s" and isinstance(cell.value, str) and cell.value[:1] in FORMULA_TRIGGERS:
-                cell.quotePrefix = True
+def _width(column: str) -> float:
+    """Width of a report column in Excel character units (from :data:`maps.xlsx.WRAP_MIN_WIDTH` its text wraps)."""
+    return _WIDTHS.get(column, max(10, min(20, len(column) * 2 + 2)))
 
 
 def _write_xlsx(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    head = PatternFill("solid", fgColor="DDE6F0")
-    wrap = Alignment(wrap_text=True, vertical="top")  # one style object for every wide cell (made per cell it was half the time)
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, frame in tables.items():
-            frame.to_excel(xw, sheet_name=name, index=False)
-            ws = xw.sheets[name]
-            _no_formulas(ws)
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-                cell.fill = head
-                cell.alignment = Alignment(wrap_text=True, vertical="center")
-            for j, col in enumerate(frame.columns, start=1):
-                letter = ws.cell(row=1, column=j).column_letter
-                width = _WIDTHS.get(str(col), max(10, min(20, len(str(col)) * 2 + 2)))
-                ws.column_dimensions[letter].width = width
-                if width >= 24:
-                    for cell in ws[letter][1:]:
-                        cell.alignment = wrap
+    write_xlsx(path, tables, _width)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -343,6 +343,7 @@ def write_report(
     sections: Collection[str] | None = None,
     on_stage: Callable[[str, float], None] | None = None,
     model: OutputModel | None = None,
+    meanwhile: Callable[[], Mapping[str, Path]] | None = None,
 ) -> dict[str, Path]:
     """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
 
@@ -375,6 +376,10 @@ def write_report(
     model : OutputModel, optional
         What the lower modules tell about the sites the report states (:func:`maps.model.output_model`, with
         the same ``sections``; default: computed here).
+    meanwhile : callable, optional
+        The caller's other writers (the tables, the map), run in this process once the XLSX and the DOCX
+        are written, while the browser prints the PDF on the other core; the files it returns (key -> path)
+        are in the result.
 
     Returns
     -------
@@ -387,24 +392,52 @@ def write_report(
         A report file or 附图 exists and ``force`` is False (checked for all of them, once the
         content is laid out, before anything is written).
     """
-    from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
-    from maps.report_docx import write_docx
+    from maps.pdf import start_printer
 
     out = Path(out_dir)
     paths = report_paths(out)
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
     step = on_stage or (lambda _stage, _fraction: None)
+    # The browser starts now, while the 附图 are drawn: its start-up is then off the way to the PDF.
+    printer = start_printer() if "pdf" in wanted else None
+    try:
+        return _write_report(
+            result, out, paths, wanted, step, printer, indicators=indicators, force=force, title=title, site_insets=site_insets,
+            sections=sections, model=model, meanwhile=meanwhile,
+        )  # fmt: skip
+    finally:
+        if printer is not None:
+            printer.close()
+
+
+def _write_report(
+    result: Any, out: Path, paths: dict[str, Path], wanted: set[str], step: Callable[[str, float], None], printer: Any, *,
+    indicators: Any, force: bool, title: str | None, site_insets: bool, sections: Collection[str] | None,
+    model: OutputModel | None, meanwhile: Callable[[], Mapping[str, Path]] | None,
+) -> dict[str, Path]:  # fmt: skip
+    """Write the report set (:func:`write_report` does the arguments and the browser started ahead)."""
+    from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
+    from maps.report_docx import write_docx
+
     step("draw", 0.0)
-    figures, layer_fig, site_fig = make_figures(
-        result, site_insets=site_insets, inset_sites=None if sections is None else set(sections), progress=lambda d, t: step("draw", d / t)
-    )
-    step("report", 0.0)
     part = result if sections is None else result.take(sections)  # a summary report models its sections' sites only
-    content = build_model(
-        part, indicators, title=title, project=None if sections is None else "建设项目选址", figure_numbers=layer_fig,
-        site_figures=site_fig, figures=[(f.number, f.caption, f.filename) for f in figures],
-        model=model if model is not None else output_model(part),
+    built: list[ReportModel] = []
+
+    def model_now(listed: list[tuple[int, str, str]], layer_fig: dict[str, int], site_fig: dict[str, int]) -> None:
+        built.append(
+            build_model(
+                part, indicators, title=title, project=None if sections is None else "建设项目选址", figure_numbers=layer_fig,
+                site_figures=site_fig, figures=listed, model=model if model is not None else output_model(part),
+            )
+        )  # fmt: skip
+
+    # The model is built while a forked copy of this process draws the insets (when one may: figures.render_sites).
+    figures, layer_fig, site_fig = make_figures(
+        result, site_insets=site_insets, inset_sites=None if sections is None else set(sections), progress=lambda d, t: step("draw", d / t),
+        meanwhile=model_now,
     )  # fmt: skip
+    step("report", 0.0)
+    content = built[0]
     sheets = content
     if sections is not None:
         table = summary_table(result.sites, list(part.sites["site_id"].astype(str)))
@@ -436,7 +469,7 @@ def write_report(
     made = None
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecozone-pdf") as pool:  # waits for the browser on the way out
-            printing = pool.submit(html_to_pdf, html_path, part) if "pdf" in wanted else None
+            printing = pool.submit(html_to_pdf, html_path, part, printer=printer) if "pdf" in wanted else None
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
@@ -448,6 +481,8 @@ def write_report(
                     write_docx(content, figures, tmp)
                 written["docx"] = paths["docx"]
             step("report", 0.8)
+            if meanwhile is not None:
+                written.update(meanwhile())
             made = printing.result() if printing is not None else None
         if made is not None:
             os.replace(part, paths["pdf"])
@@ -463,7 +498,7 @@ def write_report(
 
         from spatial.errors import DataWarning
 
-        warnings.warn(f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=2)
+        warnings.warn(f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=3)
     return written
 
 

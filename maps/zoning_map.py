@@ -970,7 +970,9 @@ def _add_sites(
         sites = sites.assign(name=sites[ncol] if ncol else None)
     by_site: dict[str, list[dict[str, Any]]] = {}  # a site's hits, in the table's order (one pass, no per-site lookup)
     if hits is not None and len(hits) and "site_id" in hits:
-        for h in pd.DataFrame(hits.drop(columns=[c for c in ("geometry",) if c in hits])).to_dict("records"):
+        read = ("site_id", "verdict", "layer", "feature_name", "feature_id", "rule_id", "message_zh", "basis",
+                "overlap_m2", "overlap_pct", "length_m", "distance_m")  # what a popup reads of a hit  # fmt: skip
+        for h in pd.DataFrame(hits[[c for c in read if c in hits]]).to_dict("records"):
             by_site.setdefault(str(h["site_id"]), []).append(h)
     keys = (
         sites["verdict"].astype(str).where(sites["verdict"].isin(list(st.VERDICT_COLOURS)), "site").tolist()
@@ -980,7 +982,8 @@ def _add_sites(
     label = len(sites) <= MAX_LABELLED_SITES
     brief = len(sites) > BRIEF_POPUP_SITES
     props = []
-    for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
+    shown = [c for c in dict.fromkeys(("site_id", "name", "verdict", "verdict_zh", "project_type", "n_hits", "summary_zh", *own)) if c in sites]
+    for i, row in enumerate(pd.DataFrame(sites[shown]).to_dict("records")):  # only what a popup shows (a wide table costs seconds)
         row["site_id"] = ids[i]
         disp = _text(row.get("name")) or ids[i]
         props.append({"k": keys[i], "id": ids[i], "t": disp, "p": _site_popup(row, by_site.get(ids[i], []), layer_labels, own, brief=brief)})

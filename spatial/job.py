@@ -64,8 +64,9 @@ MAP_MAX_SITES = 20_000
 #: Above this many sites the report is a summary (:mod:`maps.summary`): every site in the tables, a section
 #: only for sites that are not 符合 (``report-full`` asks for every site's section).
 SUMMARY_SITES = 200
-#: A summary report analyses at most this many sites one by one (not 符合, worst verdict first).
-SUMMARY_SECTIONS = 100
+#: A summary report analyses at most this many sites one by one (not 符合, worst verdict first): about 100
+#: printed pages; the report's note gives the counts and points to hits.csv and report.xlsx for the rest.
+SUMMARY_SECTIONS = 50
 
 
 class Product(enum.StrEnum):
@@ -417,8 +418,9 @@ class ScreeningJob:
         notify : callable, optional
             Called with a note per product skipped.
         on_stage : callable, optional
-            Called with ``(stage, fraction)`` through ``draw`` (map, 附图) and
-            ``report`` (the report files, then the tables).
+            Called with ``(stage, fraction)`` through ``draw`` (the 附图; the map when there is no report) and
+            ``report`` (the report files; with a report, the map and the tables are written while the
+            browser prints the PDF).
 
         Returns
         -------
@@ -442,36 +444,51 @@ class ScreeningJob:
                 f"{len(sections)} worst sites that are not 符合; --products report-full for all)"
             )
         model = output_model(result, report=report, sections=sections)  # what every writer needs from the lower modules, once
-        if Product.MAP in products:
+        share = 0.9 if tables or Product.MAP in products else 1.0  # the tables and the map follow the report files
+
+        def write_map() -> dict[str, Path]:
             from maps.zoning_map import save_map
 
-            on_stage("draw", 0.0)
-            files["map"] = save_map(result.zoning, visual_outputs(out_dir)["map"], result=result, force=force)
-            on_stage("draw", 0.25 if report else 1.0)
+            return {"map": save_map(result.zoning, visual_outputs(out_dir)["map"], result=result, force=force)}
+
+        def write_tables() -> dict[str, Path]:
+            return write_screening(
+                result, out_dir, force=force, fmt=self.fmt, tables=Product.TABLES in products, spatial=Product.GPKG in products,
+                columns=model.user_columns, sites_path=self.sites if isinstance(self.sites, (str, os.PathLike)) else None,
+            )  # fmt: skip
+
         if report:
             from maps.report import write_report
 
             formats = {p.value for p in products & REPORT_FORMATS}
-            drawn_before = 0.25 if Product.MAP in products else 0.0
-            share = 0.9 if tables else 1.0  # the tables follow the report files
 
             def report_stage(name: str, fraction: float) -> None:
-                on_stage(name, drawn_before + (1 - drawn_before) * fraction if name == "draw" else share * fraction)
+                on_stage(name, fraction if name == "draw" else share * fraction)
+
+            def meanwhile() -> dict[str, Path]:  # while the browser prints the PDF: the map and the tables on this core
+                done: dict[str, Path] = {}
+                if Product.MAP in products:
+                    on_stage("report", share * 0.85)
+                    done.update(write_map())
+                if tables:
+                    on_stage("report", share * 0.9)
+                    done.update(write_tables())
+                return done
 
             files.update(
                 write_report(
                     result, out_dir, indicators=self.indicators, force=force, formats=formats,
-                    site_insets=Product.FIGURES in products, sections=sections, on_stage=report_stage, model=model,
+                    site_insets=Product.FIGURES in products, sections=sections, on_stage=report_stage, model=model, meanwhile=meanwhile,
                 )
             )  # fmt: skip
-        if tables:
-            on_stage("report", 0.9 if report else 0.0)
-            files.update(
-                write_screening(
-                    result, out_dir, force=force, fmt=self.fmt, tables=Product.TABLES in products, spatial=Product.GPKG in products,
-                    columns=model.user_columns, sites_path=self.sites if isinstance(self.sites, (str, os.PathLike)) else None,
-                )
-            )  # fmt: skip
+        else:
+            if Product.MAP in products:
+                on_stage("draw", 0.0)
+                files.update(write_map())
+                on_stage("draw", 1.0)
+            if tables:
+                on_stage("report", 0.0)
+                files.update(write_tables())
         on_stage("report", 1.0)
         return files
 

@@ -76,8 +76,12 @@ def test_insets_by_two_processes_equal_one_process(toy_zoning) -> None:
         {"site": g, "site_id": i, "name": n, "verdict": v, "note": "底图：无"}
         for g, i, n, v in zip(res.sites.geometry, res.sites["site_id"], res.sites["name"], res.sites["verdict"], strict=True)
     ]
-    one = list(render_sites(toy_zoning, jobs, workers=1))
-    two = list(render_sites(toy_zoning, jobs, workers=2))
+    calls: dict[int, list[str]] = {1: [], 2: []}
+    ticks: dict[int, list[int]] = {1: [], 2: []}
+    one = list(render_sites(toy_zoning, jobs, workers=1, meanwhile=lambda: calls[1].append("model"), progress=ticks[1].append))
+    two = list(render_sites(toy_zoning, jobs, workers=2, meanwhile=lambda: calls[2].append("model"), progress=ticks[2].append))
     assert len(one) == 3 and all(p.startswith(b"\x89PNG") for p in one)
     assert one == two
     assert len(set(one)) == 3  # three different maps, not one repeated
+    assert calls == {1: ["model"], 2: ["model"]}  # the caller's work runs once, here, in both modes
+    assert ticks[1] == [1, 2, 3] and ticks[2] == sorted(ticks[2]) and all(1 <= t <= 3 for t in ticks[2])
