@@ -64,9 +64,8 @@ MAP_MAX_SITES = 20_000
 #: Above this many sites the report is a summary (:mod:`maps.summary`): every site in the tables, a section
 #: only for sites that are not 符合 (``report-full`` asks for every site's section).
 SUMMARY_SITES = 200
-#: A summary report analyses at most this many sites one by one (not 符合, worst verdict first): about 100
-#: printed pages; the report's note gives the counts and points to hits.csv and report.xlsx for the rest.
-SUMMARY_SECTIONS = 50
+#: A summary report analyses at most this many sites one by one (not 符合, worst verdict first).
+SUMMARY_SECTIONS = 100
 
 
 class Product(enum.StrEnum):
