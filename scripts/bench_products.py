@@ -44,6 +44,8 @@ for p in (ROOT, ROOT / "scripts"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
+from bench_procs import reap, subreaper  # noqa: E402
+
 
 def make_sites(n: int, seed: int, path: Path) -> dict[str, int]:
     """Write ``n`` random demo sites to ``path`` (GeoPackage, WGS84); return the point and polygon counts."""
@@ -58,29 +60,6 @@ def make_sites(n: int, seed: int, path: Path) -> dict[str, int]:
     return {"points": n - n // 5, "polygons": n // 5}
 
 
-def _subreaper() -> bool:
-    """Make orphaned descendants (Chromium's zygote children) this process's children, to count their CPU."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
-def _reap() -> None:
-    """Wait for every exited orphan handed to this process (their CPU joins ``RUSAGE_CHILDREN``)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            time.sleep(0.05)
-
-
 def _screen(sites: Path, out: Path, extra: list[str]) -> tuple[float, float]:
     """Run ``ecozone screen`` in a fresh process; return (wall s, CPU s of it and all its descendants)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
@@ -89,7 +68,7 @@ def _screen(sites: Path, out: Path, extra: list[str]) -> tuple[float, float]:
     w0 = time.perf_counter()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - w0
-    _reap()
+    reap(wait=True)
     ch1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode != 0:
         raise SystemExit(f"ecozone screen failed ({res.returncode}):\n{res.stderr[-3000:]}")
@@ -115,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts = make_sites(args.sites, args.seed, sites)
         print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (before)")
         print(f"{args.sites} sites ({counts['points']} points, {counts['polygons']} polygons), demo zoning\n")
-        counted = _subreaper()
+        counted = subreaper()
         _screen(sites, tmp / "warm", ["--products", "tables"])  # warm the zoning cache for both sides
         rows = []
         for label, extra in (("tables only (--products tables,gpkg)", ["--products", "tables,gpkg"]), ("default products", [])):

@@ -49,35 +49,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for p in (ROOT, ROOT / "scripts"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
 
-
-def _subreaper() -> bool:
-    """Make orphaned descendants (Chromium's zygote children) this process's children, to count their CPU."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        return False
-
-
-def _reap() -> None:
-    """Wait for every exited orphan handed to this process (their CPU joins ``RUSAGE_CHILDREN``)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+from bench_procs import reap, subreaper  # noqa: E402
 
 
 def _children_cpu() -> float:
-    _reap()
+    reap()
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ch.ru_utime + ch.ru_stime
 
@@ -179,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
     warnings.simplefilter("ignore")
-    counted = _subreaper()
+    counted = subreaper()
     from spatial.output import write_screening
 
     result = _demo_result()
