@@ -137,8 +137,6 @@ def test_map_in_chromium(tmp_path: Path, screened) -> None:
     print(f"screenshot: {shot}  map: {html_path} ({html_path.stat().st_size / 1e6:.2f} MB)")
 
 
-@pytest.mark.slow
-
 def _opened(page, details, timeout_ms: float = 2000) -> bool:
     """Wait until a ``<details>`` element is open; False when it is not within the timeout."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -150,6 +148,7 @@ def _opened(page, details, timeout_ms: float = 2000) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_amap_map_in_chromium_long_text_toggle(tmp_path: Path, screened) -> None:
     """高德 basemap page runs clean; a control unit popup truncates 准入清单 text with 更多/more."""
     zoning = screened.zoning
@@ -158,15 +157,17 @@ def test_amap_map_in_chromium_long_text_toggle(tmp_path: Path, screened) -> None
         assert page.evaluate("window.ecozone.basemap") == "amap"
         assert "高德" in page.locator(".eco-legend").inner_text()
         # open the first control unit's popup directly: long text must be collapsed
-        opened = page.evaluate(
-            """() => {
-                const gj = window.ecozone.layers['control_unit'][0];
-                let done = false;
-                gj.eachLayer(l => { if (!done) { l.openPopup(); done = true; } });
-                return done;
-            }"""
-        )
-        assert opened
+        def open_popup() -> bool:
+            return page.evaluate(
+                """() => {
+                    const gj = window.ecozone.layers['control_unit'][0];
+                    let done = false;
+                    gj.eachLayer(l => { if (!done) { l.openPopup(); done = true; } });
+                    return done;
+                }"""
+            )
+
+        assert open_popup()
         pop = page.locator(".leaflet-popup-content .eco-pop")
         pop.wait_for(state="visible")
         long_text = any(
@@ -177,9 +178,18 @@ def test_amap_map_in_chromium_long_text_toggle(tmp_path: Path, screened) -> None
             more = pop.locator("details.eco-more").first
             assert more.get_attribute("open") is None
             # The popup may still be panning into view when the mouse arrives (Leaflet's autoPan,
-            # slower on a loaded machine): a click that lands beside the moving summary is retried.
+            # slower on a loaded machine): a click that lands beside the moving summary lands on the
+            # map, which closes the popup.  Then the popup is opened again and the click retried.
+            from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
             for _ in range(3):
-                more.locator("summary").click()
+                if not pop.count():
+                    assert open_popup()
+                    pop.wait_for(state="visible")
+                try:
+                    more.locator("summary").click(timeout=5000)
+                except PlaywrightTimeout:
+                    continue
                 if _opened(page, more):
                     break
             assert more.get_attribute("open") is not None
