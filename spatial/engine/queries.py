@@ -140,12 +140,10 @@ def layer_pairs(
         hit = cand[shapely.dwithin(qgeoms[cand], sg[0], d)]
         f = np.unique(owner[hit]).astype(np.intp) if owner is not None else hit.astype(np.intp)
         return f, np.zeros(len(f), dtype=np.intp)
-    pf, s = tree.query(qgeoms[cand], predicate="dwithin", distance=d)
-    if owner is None:
-        return cand[pf].astype(np.intp), s.astype(np.intp)
-    n = len(sg) + 1
-    key = np.unique(owner[cand[pf]].astype(np.int64) * n + s)
-    return (key // n).astype(np.intp), (key % n).astype(np.intp)
+    if owner is not None:  # the candidate pieces, mapped back to their features as any piece query is
+        return query_pairs(tree, geoms, distance, (qgeoms[cand], owner[cand]))
+    f, s = query_pairs(tree, geoms[cand], d)
+    return cand[f].astype(np.intp), s
 
 
 def measure(site_geoms: np.ndarray, feat_geoms: np.ndarray, f: np.ndarray, s: np.ndarray) -> pd.DataFrame:
