@@ -57,6 +57,7 @@ __all__ = [
     "SiteSection",
     "ReportModel",
     "build_model",
+    "pack_pairs",
     "eia_word",
     "date_zh",
     "datetime_zh",
@@ -344,6 +345,36 @@ class ReportModel:
     stamp: str = ""
     #: A summary report's note under 逐个地块符合性分析 (empty for a full report).
     summary_note: str = ""
+
+
+def pack_pairs(items: list[tuple[str, str]], short: int = 16) -> list[list[tuple[str, str]]]:
+    """Pack short key/value items two to a row (a four-column facts table); long ones get a full row.
+
+    Parameters
+    ----------
+    items : list of (str, str)
+        A site's facts (:attr:`SiteSection.info`).
+    short : int, default 16
+        Longest value that shares a row.
+
+    Returns
+    -------
+    list of list of (str, str)
+        Rows of one or two items, in order.
+    """
+    rows: list[list[tuple[str, str]]] = []
+    pending: tuple[str, str] | None = None
+    for k, v in items:
+        if len(str(v)) > short:
+            rows.append([(k, v)])
+        elif pending is None:
+            pending = (k, v)
+        else:
+            rows.append([pending, (k, v)])
+            pending = None
+    if pending is not None:
+        rows.append([pending])
+    return rows
 
 
 def _county(zoning: Any) -> tuple[str, str]:

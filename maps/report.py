@@ -9,8 +9,10 @@
 * ``report.docx``: the same content as real Word tables with heading styles,
   the 附图 embedded and page numbers in the footer (python-docx), editable in
   Word, WPS or LibreOffice;
-* ``report.pdf``: the HTML printed by a local headless Chromium when one is
-  installed (otherwise a note says how to get one; the run still succeeds);
+* ``report.pdf``: the same content typeset by Typst (:mod:`maps.report_typst`,
+  no browser needed), or the HTML printed by a local headless Chromium
+  (``pdf_engine``; Typst needs a Chinese font, else the browser prints it, and
+  without either a note says how to get one; the run still succeeds);
 * ``report.xlsx``: the tables, one sheet each, with plain Chinese headers;
 * ``附图/附图N_标题.png``: the numbered maps.
 
@@ -35,7 +37,7 @@ import shapely
 from markupsafe import Markup
 
 from maps import style as st
-from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model
+from maps.eia import HITS_NOTE, PENDING, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, TO_FILL, ReportModel, build_model, pack_pairs
 from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, render_sites
 from maps.model import OutputModel, output_model
 from maps.summary import summary_counts, summary_note, summary_table
@@ -44,7 +46,7 @@ from spatial.io import atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
 __all__ = ["write_report", "report_tables", "render_report_html", "make_figures", "report_paths", "PENDING_ZH",
-           "REPORT_TITLE", "FIGURE_DIR", "MAX_SITE_FIGURES"]  # fmt: skip
+           "REPORT_TITLE", "FIGURE_DIR", "MAX_SITE_FIGURES", "PDF_ENGINES", "PDF_ENGINE_ENV"]  # fmt: skip
 
 REPORT_TITLE = "生态环境分区管控符合性分析报告"
 PENDING_ZH = PENDING
@@ -52,6 +54,10 @@ PENDING_ZH = PENDING
 FIGURE_DIR = FILES["figures_dir"].name
 #: Above this many sites the per-site insets are skipped (the county maps stay).
 MAX_SITE_FIGURES = 300
+#: Who makes report.pdf (:func:`write_report`'s ``pdf_engine``).
+PDF_ENGINES = ("auto", "typst", "chromium")
+#: Environment variable choosing the PDF engine (a deployment setting).
+PDF_ENGINE_ENV = "ECOZONE_PDF_ENGINE"
 _FONT_STACK = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimSun",sans-serif'
 _VERDICT_CLASS = {"符合": "ok", "不符合": "no", "有条件符合": "cond", "待核实": "pend"}
 
@@ -270,23 +276,6 @@ def _cell(text: str) -> Markup:
     return Markup(esc.replace(TO_FILL, f'<span class="fill">{TO_FILL}</span>'))
 
 
-def _pairs(items: list[tuple[str, str]], short: int = 16) -> list[list[tuple[str, str]]]:
-    """Pack short key/value items two to a row (a four-column facts table); long ones get a full row."""
-    rows: list[list[tuple[str, str]]] = []
-    pending: tuple[str, str] | None = None
-    for k, v in items:
-        if len(str(v)) > short:
-            rows.append([(k, v)])
-        elif pending is None:
-            pending = (k, v)
-        else:
-            rows.append([pending, (k, v)])
-            pending = None
-    if pending is not None:
-        rows.append([pending])
-    return rows
-
-
 def render_report_html(model: ReportModel, figures: list[Figure]) -> str:
     """Render ``report.html`` as a string.
 
@@ -305,7 +294,7 @@ def render_report_html(model: ReportModel, figures: list[Figure]) -> str:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["cell"] = _cell
     env.filters["vclass"] = lambda w: _VERDICT_CLASS.get(str(w), "")
-    env.filters["pairs"] = _pairs
+    env.filters["pairs"] = pack_pairs
     figs = {f.number: {"src": _b64(f.png), "caption": f.caption} for f in figures}
     return env.from_string(_TEMPLATE).render(
         m=model,
@@ -344,8 +333,9 @@ def write_report(
     on_stage: Callable[[str, float], None] | None = None,
     model: OutputModel | None = None,
     meanwhile: Callable[[], Mapping[str, Path]] | None = None,
+    pdf_engine: str | None = None,
 ) -> dict[str, Path]:
-    """Write the report set (HTML, DOCX, PDF when Chromium is present, XLSX, 附图 PNGs).
+    """Write the report set (HTML, DOCX, PDF, XLSX, 附图 PNGs).
 
     Parameters
     ----------
@@ -358,7 +348,7 @@ def write_report(
     force : bool, default False
         Overwrite existing reports.
     pdf : bool, default True
-        Try to print ``report.pdf`` with a local Chromium.
+        Write ``report.pdf`` (see ``pdf_engine``).
     title : str, optional
         Report title (default: county + project + 生态环境分区管控符合性分析报告).
     site_insets : bool, default True
@@ -380,6 +370,10 @@ def write_report(
         The caller's other writers (the tables, the map), run in this process once the XLSX and the DOCX
         are written, while the browser prints the PDF on the other core; the files it returns (key -> path)
         are in the result.
+    pdf_engine : {'auto', 'typst', 'chromium'}, optional
+        Who makes ``report.pdf``: ``typst`` typesets it from the model (:mod:`maps.report_typst`, needs a
+        Chinese font), ``chromium`` prints ``report.html`` with a local browser (:mod:`maps.pdf`); ``auto``
+        is Typst when it can run here, else the browser.  Default: ``$ECOZONE_PDF_ENGINE``, else ``auto``.
 
     Returns
     -------
@@ -393,16 +387,25 @@ def write_report(
         content is laid out, before anything is written).
     """
     from maps.pdf import start_printer
+    from maps.report_typst import typst_available
 
+    if pdf_engine is None:
+        pdf_engine = os.environ.get(PDF_ENGINE_ENV, "").strip().lower() or "auto"
+    if pdf_engine not in PDF_ENGINES:
+        raise ValueError(
+            f"PDF 引擎 {pdf_engine!r} 无效（{PDF_ENGINE_ENV} 或 pdf_engine），可选：{'、'.join(PDF_ENGINES)} / "
+            f"unknown PDF engine {pdf_engine!r}; choose one of {', '.join(PDF_ENGINES)}"
+        )
     out = Path(out_dir)
     paths = report_paths(out)
     wanted = set(formats) if formats is not None else {"html", "docx", "xlsx", *(["pdf"] if pdf else [])}
     step = on_stage or (lambda _stage, _fraction: None)
+    typeset = "pdf" in wanted and (pdf_engine == "typst" or (pdf_engine == "auto" and typst_available()))
     # The browser starts now, while the 附图 are drawn: its start-up is then off the way to the PDF.
-    printer = start_printer() if "pdf" in wanted else None
+    printer = start_printer() if "pdf" in wanted and not typeset else None
     try:
         return _write_report(
-            result, out, paths, wanted, step, printer, indicators=indicators, force=force, title=title, site_insets=site_insets,
+            result, out, paths, wanted, step, printer, typeset=typeset, indicators=indicators, force=force, title=title, site_insets=site_insets,
             sections=sections, model=model, meanwhile=meanwhile,
         )  # fmt: skip
     finally:
@@ -412,12 +415,13 @@ def write_report(
 
 def _write_report(
     result: Any, out: Path, paths: dict[str, Path], wanted: set[str], step: Callable[[str, float], None], printer: Any, *,
-    indicators: Any, force: bool, title: str | None, site_insets: bool, sections: Collection[str] | None,
+    typeset: bool, indicators: Any, force: bool, title: str | None, site_insets: bool, sections: Collection[str] | None,
     model: OutputModel | None, meanwhile: Callable[[], Mapping[str, Path]] | None,
 ) -> dict[str, Path]:  # fmt: skip
     """Write the report set (:func:`write_report` does the arguments and the browser started ahead)."""
     from maps.pdf import PDF_HINT_EN, PDF_HINT_ZH, html_to_pdf
     from maps.report_docx import write_docx
+    from maps.report_typst import NO_CJK_FONT_EN, NO_CJK_FONT_ZH, typst_available, write_pdf
 
     step("draw", 0.0)
     part = result if sections is None else result.take(sections)  # a summary report models its sections' sites only
@@ -447,7 +451,8 @@ def _write_report(
             counts=summary_counts(table), summary_note=summary_note(len(table), not_ok, len(part.sites)),
         )  # fmt: skip
         sheets = replace(content, summary=table)
-    text = render_report_html(content, figures) if wanted & {"html", "pdf"} else ""
+    printed = "pdf" in wanted and not typeset  # the PDF is the browser's print of the HTML
+    text = render_report_html(content, figures) if "html" in wanted or printed else ""
     tables = report_tables(sheets) if "xlsx" in wanted else {}
     # Everything is drawn and laid out: nothing is written unless every file may be (one check), then each is written atomically.
     fig_dir = out / FIGURE_DIR
@@ -457,19 +462,23 @@ def _write_report(
             tmp.write_bytes(f.png)
     step("report", 0.3)
     written: dict[str, Path] = {}
-    # The PDF is printed from the HTML (a hidden copy when the HTML itself is not asked for).
+    # The browser prints the PDF from the HTML (a hidden copy when the HTML itself is not asked for).
     html_path = paths["html"] if "html" in wanted else out / ".report.part.html"
-    if wanted & {"html", "pdf"}:
+    if "html" in wanted or printed:
         with atomic_output(html_path, force=True if html_path != paths["html"] else force) as tmp:
             tmp.write_text(text, encoding="utf-8")
         if "html" in wanted:
             written["html"] = paths["html"]
-    # The PDF is printed by a browser process while this one writes the XLSX and the DOCX (same files, less wall time).
+    # The PDF is typeset (Typst, in a thread) or printed by a browser process while this one writes the XLSX and
+    # the DOCX (same files, less wall time).
     part = out / ".report.part.pdf"
-    made = None
+    made, failure = None, ""
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecozone-pdf") as pool:  # waits for the browser on the way out
-            printing = pool.submit(html_to_pdf, html_path, part, printer=printer) if "pdf" in wanted else None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecozone-pdf") as pool:  # waits for the PDF on the way out
+            if typeset:
+                printing = pool.submit(write_pdf, content, figures, part, root=out, folder=FIGURE_DIR)
+            else:
+                printing = pool.submit(html_to_pdf, html_path, part, printer=printer) if "pdf" in wanted else None
             step("report", 0.4)
             if "xlsx" in wanted:
                 with atomic_output(paths["xlsx"], force=force) as tmp:
@@ -483,7 +492,10 @@ def _write_report(
             step("report", 0.8)
             if meanwhile is not None:
                 written.update(meanwhile())
-            made = printing.result() if printing is not None else None
+            try:
+                made = printing.result() if printing is not None else None
+            except Exception as err:  # Typst failed: the other files stand, the warning below says why
+                failure = f"Typst 排版 report.pdf 失败：{err} / Typst could not typeset report.pdf: {err}"
         if made is not None:
             os.replace(part, paths["pdf"])
             written["pdf"] = paths["pdf"]
@@ -498,7 +510,9 @@ def _write_report(
 
         from spatial.errors import DataWarning
 
-        warnings.warn(f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=3)
+        if not failure and not typeset and not typst_available():  # auto fell back to the browser: say why
+            failure = f"{NO_CJK_FONT_ZH}{PDF_HINT_ZH} / {NO_CJK_FONT_EN}{PDF_HINT_EN}"
+        warnings.warn(failure or f"{PDF_HINT_ZH} / {PDF_HINT_EN}", DataWarning, stacklevel=3)
     return written
 
 

@@ -83,7 +83,7 @@ class Product(enum.StrEnum):
     DOCX = "docx"
     #: ``report.xlsx``.
     XLSX = "xlsx"
-    #: ``report.pdf`` (printed from the HTML by a local Chromium, when present).
+    #: ``report.pdf`` (typeset by Typst, or printed from the HTML by a local Chromium: ``maps.report.PDF_ENGINES``).
     PDF = "pdf"
     #: Per-site inset maps in the report (the slow part of a report).
     FIGURES = "figures"

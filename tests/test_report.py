@@ -305,7 +305,7 @@ def test_no_browser_means_no_pdf_and_a_hint(tmp_path: Path, toy_zoning, monkeypa
     monkeypatch.setenv("PATH", str(tmp_path))
     res = _hand_result(toy_zoning)
     with pytest.warns(DataWarning, match="report.pdf"):
-        paths = write_report(res, tmp_path / "out")
+        paths = write_report(res, tmp_path / "out", pdf_engine="chromium")
     assert "pdf" not in paths and not (tmp_path / "out" / "report.pdf").exists()
     assert not list((tmp_path / "out").glob(".*part*"))
 

@@ -1,4 +1,4 @@
-"""report.pdf printed by a real headless Chromium: A4 page budget, page numbers, no local paths."""
+"""report.pdf, typeset by Typst or printed by a real headless Chromium: A4 page budget, page numbers, no local paths."""
 
 from __future__ import annotations
 
@@ -18,20 +18,39 @@ _REASON = browser_unavailable_reason()
 _DATA = Path(__file__).resolve().parents[1] / "spatial" / "data"
 
 pytestmark = [
-    pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(_REASON is not None, reason=f"browser test: {_REASON}"),
     pytest.mark.skipif(not (_DATA / "lianzhou_sites.gpkg").exists(), reason="demo data not built"),
 ]
+_BROWSER = [pytest.mark.browser, pytest.mark.skipif(_REASON is not None, reason=f"browser test: {_REASON}")]
+
+
+def _typst_reason() -> str | None:
+    try:
+        from maps.report_typst import typst_available
+    except ImportError:
+        return "typst not installed"
+    return None if typst_available() else "no Chinese font for Typst"
+
+
+_TYPST = [pytest.mark.skipif(_typst_reason() is not None, reason=f"typst: {_typst_reason()}")]
 
 
 def _pages(pdf: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
 
 
-@pytest.mark.parametrize("demo", ["demo", "lianzhou-without-list", "coast"])
-def test_demo_pdf_fits_the_page_budget(demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """At most 2 pages per site plus 10, page numbers printed, no absolute path.
+@pytest.mark.parametrize(
+    ("demo", "engine"),
+    [
+        pytest.param("demo", "typst", marks=_TYPST),
+        pytest.param("demo", "chromium", marks=_BROWSER),
+        pytest.param("lianzhou-without-list", "typst", marks=_TYPST),
+        pytest.param("coast", "chromium", marks=_BROWSER),
+        pytest.param("coast", "typst", marks=_TYPST),
+    ],
+)
+def test_demo_pdf_fits_the_page_budget(demo: str, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most 2 pages per site plus 10, page numbers printed, no absolute path, from either engine.
 
     ``demo`` is ``ecozone demo`` as a user runs it (41 sites of 连州 with the demo's 准入清单 and the
     indicators); the same sites without the list and the 12-site coastal demo are screened directly.
@@ -40,7 +59,9 @@ def test_demo_pdf_fits_the_page_budget(demo: str, tmp_path: Path, monkeypatch: p
     from spatial.screening import screen
     from spatial.zoning import coast_demo_sites_path, coast_demo_zoning_path, demo_sites_path, demo_zoning_path, load_zoning
 
-    monkeypatch.setenv("ECOZONE_CHROMIUM", chromium_path())
+    if engine == "chromium":
+        monkeypatch.setenv("ECOZONE_CHROMIUM", chromium_path())
+    monkeypatch.setenv("ECOZONE_PDF_ENGINE", engine)
     if demo == "demo":
         from click.testing import CliRunner
 
@@ -57,6 +78,7 @@ def test_demo_pdf_fits_the_page_budget(demo: str, tmp_path: Path, monkeypatch: p
             warnings.simplefilter("ignore")  # demo data quirks are the data tests' business
             res = screen(spath, load_zoning(zpath))
         pdf, n_sites = write_report(res, tmp_path)["pdf"], len(res.sites)
+    assert (b"/Creator(Typst" in pdf.read_bytes()) == (engine == "typst")  # the engine asked for made it
     n = _pages(pdf)
     assert 0 < n <= 2 * n_sites + 10, n
     if shutil.which("pdftotext"):
