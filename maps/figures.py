@@ -165,7 +165,7 @@ def new_figure(width_cm: float, height_cm: float) -> tuple[Any, Any]:
         cached_text_canvas(fig)
         pool[(width_cm, height_cm)] = fig
     else:  # the last map's artists go; its framed axes stay for the next map of this size
-        for artist in [*fig.legends, *fig.texts]:
+        for artist in [*fig.legends, *fig.texts, *fig.artists, *fig.patches, *fig.lines, *fig.images]:
             artist.remove()
         for ax in fig.axes:
             for artist in [*ax.collections, *ax.patches, *ax.texts, *ax.lines, *ax.images]:
@@ -550,72 +550,101 @@ def _north_arrow(ax: Any) -> None:
     ax.text(0.94, 0.87, "北", transform=t, ha="center", va="top", fontsize=8, fontweight="bold", zorder=72)
 
 
-def _legend(
-    fig: Any, ax: Any, keys: Sequence[str], verdicts: Sequence[str], note: str, *, loc_x: float, overlap: bool = False
-) -> None:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+#: Legend texts measured: (text, size in pt, dpi) -> (width, height) in pixels (the same rows recur on every map).
+_LEGEND_TEXT: dict[tuple[str, float, float], tuple[float, float]] = {}
+#: Legend layout in units of the font size, as matplotlib's legend defaults lay it out.
+_HANDLE_LENGTH, _HANDLE_HEIGHT, _HANDLE_PAD, _BORDER = 1.8, 0.7, 0.8, 0.6
 
-    handles, labels = [], []
+
+def _legend_rows(keys: Sequence[str], verdicts: Sequence[str], overlap: bool) -> list[tuple[str, dict[str, Any], str]]:
+    """The legend's rows: (swatch kind, swatch style, label), zoning classes first, then verdicts, overlap, boundary."""
+    rows: list[tuple[str, dict[str, Any], str]] = []
     for key, cs in st.legend_entries(list(dict.fromkeys(keys))):
         style = dict(cs.style)
         if key in ("redline", "redline:land"):  # hatched as drawn (the marine red line keeps its own legend)
-            handles.append(Patch(facecolor="none", edgecolor=_HATCH_RED, hatch="////", linewidth=1.2))
+            swatch = ("patch", {"facecolor": "none", "edgecolor": _HATCH_RED, "hatch": "////", "linewidth": 1.2})
         elif cs.kind == "line":
-            handles.append(Line2D([], [], color=style.get("color", "#333"), linewidth=2))
+            swatch = ("line", {"color": style.get("color", "#333"), "linewidth": 2})
         elif cs.kind == "outline":
-            handles.append(
-                Patch(
-                    facecolor="none",
-                    edgecolor=style.get("color", "#333"),
-                    linestyle="--" if style.get("dashArray") else "-",
-                    linewidth=1.2,
-                )
-            )
+            swatch = ("patch", {"facecolor": "none", "edgecolor": style.get("color", "#333"),
+                                "linestyle": "--" if style.get("dashArray") else "-", "linewidth": 1.2})  # fmt: skip
         else:
-            handles.append(Patch(facecolor=style.get("fillColor", "#ccc"), alpha=min(1.0, float(style.get("fillOpacity", 0.3)) * 1.4 + 0.1),
-                                 edgecolor=style.get("color", "#333"), linewidth=0.8))  # fmt: skip
+            swatch = ("patch", {"facecolor": style.get("fillColor", "#ccc"), "alpha": min(1.0, float(style.get("fillOpacity", 0.3)) * 1.4 + 0.1),
+                                "edgecolor": style.get("color", "#333"), "linewidth": 0.8})  # fmt: skip
         layer_zh = st.layer_label(key.split(":")[0])[0]
         if cs.label_zh == key:  # a layer kind without its own legend class: its Chinese name
-            labels.append(layer_zh)
+            label = layer_zh
         elif ":" not in key or key.split(":")[0] in ("redline", "farmland", "urban_boundary", "control_unit"):
-            labels.append(cs.label_zh)
+            label = cs.label_zh
         else:
-            labels.append(f"{layer_zh}·{cs.label_zh}")
+            label = f"{layer_zh}·{cs.label_zh}"
+        rows.append((*swatch, label))
     for v in VERDICT_MARKERS:
         if v in verdicts:
             m, text = VERDICT_MARKERS[v]
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker=m,
-                    linestyle="none",
-                    markersize=7,
-                    markerfacecolor=_verdict_colour(v),
-                    markeredgecolor="#111111",
-                )
-            )
-            labels.append(f"项目：{text}")
+            rows.append(("marker", {"marker": m, "markersize": 7, "markerfacecolor": _verdict_colour(v), "markeredgecolor": "#111111",
+                                    "linestyle": "none"}, f"项目：{text}"))  # fmt: skip
     if overlap:
-        handles.append(Patch(facecolor="#7a0177", alpha=0.55, edgecolor="#7a0177"))
-        labels.append("项目与分区重叠部分")
-    handles.append(Line2D([], [], color="#000000", linewidth=2))
-    labels.append("县（市、区）界")
+        rows.append(("patch", {"facecolor": "#7a0177", "alpha": 0.55, "edgecolor": "#7a0177"}, "项目与分区重叠部分"))
+    rows.append(("line", {"color": "#000000", "linewidth": 2}, "县（市、区）界"))
+    return rows
+
+
+def _legend(
+    fig: Any, ax: Any, keys: Sequence[str], verdicts: Sequence[str], note: str, *, loc_x: float, overlap: bool = False
+) -> None:
+    """Draw the legend (图例) right of the map and the source note under it.
+
+    Laid out here rather than by ``matplotlib.legend.Legend`` (whose box packing measured every
+    text again for each of its nested boxes: half of an inset's CPU): the rows are measured once
+    per font size, the size shrinks by 0.5 pt from 7 pt until the legend lies inside the frame,
+    right of the map and above the note (4.5 pt at least), and each row is one swatch and one text.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+    from matplotlib.transforms import IdentityTransform
+
+    rows = _legend_rows(keys, verdicts, overlap)
     renderer = fig.canvas.get_renderer()
-    frame = fig.bbox
     note_artist = _fitted_note(fig, note, renderer)
-    floor = note_artist.get_window_extent(renderer).y1 + 2 if note_artist is not None else 0
+    floor = note_artist.get_window_extent(renderer).y1 + 2 if note_artist is not None else 0.0
+    width, height = fig.bbox.width, fig.bbox.height
+    px = fig.dpi / 72.0
+
+    def measure(text: str, size: float) -> tuple[float, float]:
+        key = (text, size, fig.dpi)
+        if key not in _LEGEND_TEXT:
+            if len(_LEGEND_TEXT) > 4096:
+                _LEGEND_TEXT.clear()
+            w, h, _d = renderer.get_text_width_height_descent(text, FontProperties(size=size), ismath=False)
+            _LEGEND_TEXT[key] = (w, h)
+        return _LEGEND_TEXT[key]
+
     size = 7.0
-    while True:  # shrink the legend until it lies inside the frame, right of the map and above the note
-        leg = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(loc_x, 0.98), frameon=False, fontsize=size,
-                         handlelength=1.8, borderaxespad=0.2, labelspacing=0.45 * size / 7, title="图例",
-                         title_fontsize=size + 1, alignment="left")  # fmt: skip
-        bb = leg.get_window_extent(renderer)
-        if (bb.x1 <= frame.x1 - 2 and bb.y0 >= floor) or size <= 4.5:
+    while True:
+        fs = size * px
+        x0, top = loc_x * width + _BORDER * fs, 0.98 * height - _BORDER * fs
+        title_w, title_h = measure("图例", size + 1)
+        label_w = max(measure(label, size)[0] for *_s, label in rows)
+        pitch = fs * (1.0 + 0.45 * size / 7)
+        need_h = title_h + 0.5 * fs + len(rows) * pitch
+        need_w = max(title_w, (_HANDLE_LENGTH + _HANDLE_PAD) * fs + label_w)
+        if (x0 + need_w <= width - 2 and top - need_h >= floor) or size <= 4.5:
             break
-        leg.remove()
         size -= 0.5
+    ident = IdentityTransform()
+    fig.text(x0, top, "图例", fontsize=size + 1, ha="left", va="top", transform=ident)
+    hl, hh = _HANDLE_LENGTH * fs, _HANDLE_HEIGHT * fs
+    for i, (kind, style, label) in enumerate(rows):
+        yc = top - title_h - 0.5 * fs - (i + 0.5) * pitch
+        if kind == "patch":
+            fig.add_artist(Rectangle((x0, yc - hh / 2), hl, hh, transform=ident, **style))
+        elif kind == "line":
+            fig.add_artist(Line2D([x0, x0 + hl], [yc, yc], transform=ident, **style))
+        else:
+            fig.add_artist(Line2D([x0 + hl / 2], [yc], transform=ident, **style))
+        fig.text(x0 + (_HANDLE_LENGTH + _HANDLE_PAD) * fs, yc, label, fontsize=size, ha="left", va="center", transform=ident)
 
 
 #: Wrapped notes by (note, width in pixels): every map of a run carries the same note.
