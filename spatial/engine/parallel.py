@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-__all__ = ["run_tasks", "run_jobs", "default_threads", "fork_is_safe"]
+from spatial.errors import EcozoneError
+
+T = TypeVar("T")
+#: The work of the copy :func:`start_forked` is starting: set just before the fork, read by the child.
+_FORKED: tuple[Callable[[], Any], Any] | None = None
+
+
+class ForkedWorkLost(EcozoneError, RuntimeError):
+    """The forked copy ended without a result (killed, out of memory)."""
+
+__all__ = ["run_tasks", "run_jobs", "default_threads", "fork_is_safe", "start_forked", "ForkedWorkLost"]
 
 
 def run_tasks(tasks: list[tuple[Any, ...]], threads: int) -> list[Any]:
@@ -92,3 +103,93 @@ def fork_is_safe() -> bool:
         return False
     others = [t for t in threading.enumerate() if t is not threading.current_thread()]
     return not others if sys.version_info >= (3, 12) else all(t.daemon for t in others)
+
+
+def _forked_child() -> None:
+    """Run the work of :data:`_FORKED` in the forked copy; send back its result or error and its warnings."""
+    import pickle
+    import warnings
+
+    assert _FORKED is not None
+    fn, conn = _FORKED
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ok, value = True, fn()
+        except BaseException as err:  # handed to the parent, raised there
+            ok, value = False, err
+    said = [(str(w.message), w.category) for w in caught]
+    try:
+        pickle.dumps(value)
+    except Exception:  # an error that does not travel: its type and text do
+        ok, value = False, RuntimeError(f"{type(value).__name__}: {value}")
+    conn.send((ok, value, said))
+    conn.close()
+
+
+def start_forked(fn: Callable[[], T], *, worth: bool = True) -> Callable[[], T]:
+    """Start ``fn`` in a forked copy of this process; return a function that waits for its result.
+
+    For independent writers (the tables and the map beside the report): the copy works on the other
+    core while this process goes on.  The copy's warnings are raised again here, its error is raised
+    here.  When forking is not safe (:func:`fork_is_safe`), not worth it (``worth`` False, one core)
+    or fails, ``fn`` itself is returned: the caller runs it when it waits, as if nothing was forked.
+
+    Parameters
+    ----------
+    fn : callable
+        Work without arguments; its result must pickle.
+    worth : bool, default True
+        The caller's judgement that the work is long enough to pay for a fork (~0.1 s).
+
+    Returns
+    -------
+    callable
+        Call it to wait for (or, when nothing was forked, do) the work and get its result.
+
+    Raises
+    ------
+    ForkedWorkLost
+        From the returned function: the copy ended without a result.
+    """
+    global _FORKED
+    import gc
+    import multiprocessing
+
+    if not worth or (os.cpu_count() or 1) < 2 or not fork_is_safe():
+        return fn
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    _FORKED = (fn, send)
+    gc.freeze()  # the copy's garbage collection leaves the inherited heap alone (no page copied for nothing)
+    try:
+        proc = ctx.Process(target=_forked_child, daemon=True, name="ecozone-writer")
+        proc.start()
+    except OSError:
+        recv.close()
+        return fn
+    finally:
+        _FORKED = None
+        gc.unfreeze()
+        send.close()
+
+    def wait() -> T:
+        import warnings
+
+        try:
+            ok, value, said = recv.recv()
+        except EOFError:
+            proc.join()
+            raise ForkedWorkLost(
+                f"写出子进程意外退出（退出码 {proc.exitcode}），未返回结果 / the forked writer ended without a result (exit code {proc.exitcode})"
+            ) from None
+        finally:
+            recv.close()
+        proc.join()
+        for message, category in said:
+            warnings.warn(message, category, stacklevel=2)
+        if not ok:
+            raise value
+        return value
+
+    return wait
