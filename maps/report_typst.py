@@ -31,7 +31,7 @@ import pandas as pd
 from maps.eia import HITS_NOTE, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, ReportModel, pack_pairs
 from maps.figures import Figure
 
-__all__ = ["NO_CJK_FONT_ZH", "NO_CJK_FONT_EN", "CJK_FAMILIES", "LONG_RUN", "break_long_runs", "cjk_fonts", "typst_available", "report_data", "write_pdf"]
+__all__ = ["NO_CJK_FONT_ZH", "NO_CJK_FONT_EN", "CJK_FAMILIES", "KEEP_CHARS", "LONG_RUN", "break_long_runs", "cjk_fonts", "typst_available", "report_data", "write_pdf"]
 
 #: Chinese sans-serif families, in order of preference (the HTML report's font stack).
 CJK_FAMILIES = (
@@ -44,6 +44,9 @@ CJK_FAMILIES = (
     "WenQuanYi Micro Hei",
 )
 _TEMPLATE = "report.typ"
+#: A table row or kept block with more characters than this may break across pages (as ``tr.long`` in the HTML:
+#: a short row stays whole, a row longer than a page could hold must not be cut off at the page's foot).
+KEEP_CHARS = 260
 NO_CJK_FONT_ZH = "未找到可供 Typst 排版 PDF 的中文字体（Noto Sans CJK SC、思源黑体、微软雅黑、苹方、黑体或文泉驿，可安装 fonts-noto-cjk）；"
 NO_CJK_FONT_EN = "no Chinese font for Typst (Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, SimHei, WenQuanYi: install fonts-noto-cjk); "
 #: A run of this many printable ASCII characters (no space) gets break points (SHA-256, file names).
@@ -107,8 +110,13 @@ def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
     return [[break_long_runs(v) for v in r] for r in frame[list(columns)].itertuples(index=False)]
 
 
+def _long(texts: Sequence[str]) -> bool:
+    """Whether a row (or a block kept together) may run over a page break: more text than a third of a page holds."""
+    return sum(len(t) for t in texts) > KEEP_CHARS
+
+
 def _table(head: Sequence[str], rows: list[list[str]], widths: Sequence[float], *, verdict_col: int = -1, kv: bool = False) -> dict[str, Any]:
-    return {"head": list(head), "rows": rows, "widths": list(widths), "verdict_col": verdict_col, "kv": kv}
+    return {"head": list(head), "rows": rows, "widths": list(widths), "verdict_col": verdict_col, "kv": kv, "long": [_long(r) for r in rows]}
 
 
 def _figure(fig: Figure | None, folder: str) -> dict[str, str] | None:
@@ -187,13 +195,14 @@ def report_data(model: ReportModel, figures: Sequence[Figure], folder: str) -> d
                 "head": f"{s.n}. {s.site_id} {s.name}",
                 "verdict_zh": s.verdict_zh,
                 "info": _pairs(s.info),
+                "keep": not _long([str(v) for _k, v in s.info]),
                 "figure": _figure(figs.get(s.figure) if s.figure is not None else None, folder),
                 "tables": [
                     {
                         "title": f"（{numerals[i]}）{t.title}符合性分析",
                         "rows": [
                             {"n": j, "requirement": break_long_runs(r.requirement), "basis": break_long_runs(r.basis), "situation": break_long_runs(r.situation),
-                             "verdict": r.verdict, "long": len(r.requirement) + len(r.basis) > 260}  # fmt: skip
+                             "verdict": r.verdict, "long": _long((r.requirement, r.basis, r.situation))}  # fmt: skip
                             for j, r in enumerate(t.rows, start=1)
                         ],
                         "conclusion": t.conclusion,

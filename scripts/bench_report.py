@@ -13,9 +13,13 @@ report
     before), split into its phases from its ``on_stage`` calls: the 附图 (this
     thread and the forked process drawing half the insets), the facts and
     report model (and the figure files), HTML, XLSX, DOCX (CPU time of the
-    writing thread), and Chromium printing the PDF (CPU of the browser's
-    processes).  Then the 附图 alone once more (warm: the text caches of the
-    first run are kept).
+    writing thread), and the PDF (the rest of the call's CPU: Typst's thread,
+    or the browser's processes with ``ECOZONE_PDF_ENGINE=chromium``).  Then
+    the 附图 alone once more (warm: the text caches of the first run are kept).
+PDF engines
+    The same report's PDF made by each engine alone: Typst typesetting the
+    model, and Chromium printing ``report.html`` (the baseline: the engine of
+    earlier versions, start-up included), with the ratio of their CPU.
 demo
     ``ecozone demo`` as a subprocess: wall time and CPU (its own and its children's).
 
@@ -123,13 +127,49 @@ def report_phases(result: Any, out: Path, *, pdf: bool) -> list[tuple[str, float
             mark[:] = [t, w, ch if stage == "draw" else mark[2]]
 
     c, w, written = _timed(lambda: write_report(result, out, pdf=pdf, force=True, on_stage=on_stage))
-    browser = _children_cpu() - mark[2]
-    rows.append(
-        ("  PDF (Chromium processes)" + ("" if "pdf" in written or not pdf else ": no Chromium, no PDF"), browser, float("nan"))
-    )
+    rows.append(("  PDF: its thread and other processes", c - sum(r[1] for r in rows), float("nan")))
     rows.append(("report (write_report, cold)", c, w))
     c, w, _ = _timed(lambda: make_figures(result))
     rows.append(("附图 alone again (warm caches)", c, w))
+    return rows
+
+
+def pdf_engines(result: Any, out: Path) -> list[tuple[str, float, float]]:
+    """The PDF alone, each engine from the same report (warm: the 附图 and model are made first, not timed).
+
+    Typst typesets the model (``maps.report_typst.write_pdf``); Chromium prints ``report.html``
+    (start-up included, as a report pays it).  Returns (engine, CPU s, wall s) per engine that can run here.
+    """
+    from maps.eia import build_model
+    from maps.model import output_model
+    from maps.pdf import html_to_pdf, start_printer
+    from maps.report import FIGURE_DIR, make_figures, render_report_html
+    from maps.report_typst import typst_available, write_pdf
+
+    figures, layer_fig, site_fig = make_figures(result)
+    listed = [(f.number, f.caption, f.filename) for f in figures]
+    model = build_model(result, None, figure_numbers=layer_fig, site_figures=site_fig, figures=listed, model=output_model(result))
+    (out / FIGURE_DIR).mkdir(parents=True, exist_ok=True)
+    for f in figures:
+        (out / FIGURE_DIR / f.filename).write_bytes(f.png)
+    rows = []
+    if typst_available():
+        c, w, _ = _timed(lambda: write_pdf(model, figures, out / "typst.pdf", root=out, folder=FIGURE_DIR))
+        rows.append(("PDF alone: Typst", c, w))
+    html = out / "report.html"
+    html.write_text(render_report_html(model, figures), encoding="utf-8")
+
+    def chromium() -> Path | None:
+        printer = start_printer()
+        try:
+            return html_to_pdf(html, out / "chromium.pdf", printer=printer)
+        finally:
+            if printer is not None:
+                printer.close()
+
+    c, w, made = _timed(chromium)
+    if made is not None:
+        rows.append(("PDF alone: Chromium (baseline)", c, w))
     return rows
 
 
@@ -178,6 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{'phase':<40}{'CPU s':>8}{'wall s':>8}")
         for name, c, w in best:
             print(f"{name:<40}{c:8.2f}" + (f"{w:8.2f}" if w == w else f"{'(overlaps)':>10}"))
+        engines = pdf_engines(result, Path(tmp) / "engines") if not args.no_pdf else []
+        for name, c, w in engines:
+            print(f"{name:<40}{c:8.2f}{w:8.2f}")
+        if len(engines) == 2:
+            print(f"PDF: Typst takes ×{engines[0][1] / max(engines[1][1], 1e-9):.2f} the CPU of Chromium's print")
         total_c = best[-2][1]
         ok = "met" if total_c <= args.target_cpu else "NOT met"
         print(

@@ -130,3 +130,16 @@ def test_fonts_found_are_the_preferred_ones() -> None:
 
     found = cjk_fonts()
     assert list(found) == [f for f in CJK_FAMILIES if f in found]
+
+
+@needs_font
+@needs_poppler
+@pytest.mark.slow
+def test_text_longer_than_a_page_is_printed_whole(tmp_path: Path, toy_zoning) -> None:
+    """A finding whose text runs over a page breaks across pages: its last words are in the PDF, none cut off."""
+    res = _hand_result(toy_zoning)
+    long_text = "".join(f"第{i}款：禁止在饮用水水源一级保护区内新建、改建、扩建与供水设施和保护水源无关的建设项目。" for i in range(1, 121)) + "全文完毕。"
+    res.hits.loc[0, "message_zh"] = long_text
+    paths = write_report(res, tmp_path, pdf_engine="typst", formats={"pdf"}, site_insets=False)
+    flat = re.sub(r"\s+", "", _text(paths["pdf"]))
+    assert "第120款" in flat and "全文完毕" in flat
