@@ -557,7 +557,7 @@ _HANDLE_LENGTH, _HANDLE_HEIGHT, _HANDLE_PAD, _BORDER = 1.8, 0.7, 0.8, 0.6
 
 
 def _legend_rows(keys: Sequence[str], verdicts: Sequence[str], overlap: bool) -> list[tuple[str, dict[str, Any], str]]:
-    """The legend's rows: (swatch kind, swatch style, label), zoning classes first, then verdicts, overlap, boundary."""
+    """List the legend's rows: (swatch kind, swatch style, label), zoning classes first, then verdicts, overlap, boundary."""
     rows: list[tuple[str, dict[str, Any], str]] = []
     for key, cs in st.legend_entries(list(dict.fromkeys(keys))):
         style = dict(cs.style)

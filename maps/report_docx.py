@@ -222,7 +222,7 @@ def _table(
 
 
 def _counted_ids(doc: Any) -> None:
-    """Number the pictures' drawing ids by counting from the document's largest id.
+    """Give the pictures their drawing ids from a counter started above the document's largest id.
 
     python-docx finds the next id by collecting every ``@id`` of the whole document for each picture
     it adds (a second for the 104 pictures of a 15 000-site summary); nothing else here adds an id,

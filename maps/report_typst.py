@@ -21,7 +21,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ NO_CJK_FONT_ZH = "未找到可供 Typst 排版 PDF 的中文字体（Noto Sans C
 NO_CJK_FONT_EN = "no Chinese font for Typst (Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, SimHei, WenQuanYi: install fonts-noto-cjk); "
 #: A run of this many printable ASCII characters (no space) gets break points (SHA-256, file names).
 LONG_RUN = 24
-_TOKEN = re.compile(r"[!-~]{%d,}" % LONG_RUN)
+_TOKEN = re.compile(rf"[!-~]{{{LONG_RUN},}}")
 _NAN_COLUMNS = ("重叠面积（公顷）", "距离（米）")
 
 
@@ -129,7 +129,7 @@ def _pairs(items: Sequence[tuple[str, str]], short: int = 16) -> list[list[str]]
 
 
 def report_data(model: ReportModel, figures: Sequence[Figure], folder: str) -> dict[str, Any]:
-    """The report model as the JSON ``maps/report.typ`` lays out.
+    """Turn the report model into the JSON that ``maps/report.typ`` lays out.
 
     Parameters
     ----------
@@ -252,7 +252,7 @@ def write_pdf(model: ReportModel, figures: Sequence[Figure], path: Path, *, root
     template = resources.files("maps").joinpath(_TEMPLATE).read_bytes()
     data = json.dumps(report_data(model, figures, folder), ensure_ascii=False, allow_nan=False)
     pdf = typst.Compiler(root=str(root), font_paths=_fonts()).compile(
-        input=template, format="pdf", sys_inputs={"model": data}, timestamp=(when or datetime.now(timezone.utc)).replace(microsecond=0)
+        input=template, format="pdf", sys_inputs={"model": data}, timestamp=(when or datetime.now(UTC)).replace(microsecond=0)
     )
     assert isinstance(pdf, bytes)
     Path(path).write_bytes(pdf)

@@ -135,7 +135,7 @@ def report_phases(result: Any, out: Path, *, pdf: bool) -> list[tuple[str, float
 
 
 def pdf_engines(result: Any, out: Path) -> list[tuple[str, float, float]]:
-    """The PDF alone, each engine from the same report (warm: the 附图 and model are made first, not timed).
+    """Time the PDF alone, by each engine, from the same report (warm: the 附图 and model are made first, not timed).
 
     Typst typesets the model (``maps.report_typst.write_pdf``); Chromium prints ``report.html``
     (start-up included, as a report pays it).  Returns (engine, CPU s, wall s) per engine that can run here.

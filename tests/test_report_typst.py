@@ -14,9 +14,10 @@ from hypothesis import strategies as hs
 
 pytest.importorskip("typst")
 
+from test_report import _hand_result  # noqa: E402
+
 from maps.report import write_report  # noqa: E402
 from maps.report_typst import LONG_RUN, break_long_runs, cjk_fonts, typst_available  # noqa: E402
-from test_report import _hand_result  # noqa: E402
 
 _NO_FONT = not typst_available()
 needs_font = pytest.mark.skipif(_NO_FONT, reason="no Chinese font for Typst (fonts-noto-cjk)")
