@@ -91,6 +91,10 @@ def test_plain_install_demo(plain_install: Path, tmp_path: Path) -> None:
         assert (out / name).stat().st_size > 0, name
     assert seen["spatial"].startswith(str(plain_install)) and seen["pytest"] is False and seen["finders"] == []
     assert str(ROOT) not in (out / "report.html").read_text(encoding="utf-8")  # nothing points back at the checkout
+    from maps.report_typst import typst_available
+
+    if typst_available():  # the wheel ships the Typst layout (package data): the PDF is typeset, no browser asked
+        assert b"/Creator(Typst" in (out / "report.pdf").read_bytes()
 
 
 def _submodule_uses(tree: ast.AST) -> tuple[set[str], set[tuple[str, str]]]:
