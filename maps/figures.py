@@ -1073,8 +1073,12 @@ def render_sites(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    # The first inset is drawn here before the fork: the copy then starts with its canvas, fonts, glyphs and
+    # legend texts ready instead of paying for them a second time.
+    first = render_site(zoning, **jobs[0])
+    tick(1)
     ctx = multiprocessing.get_context("fork")
-    counter = ctx.Value("i", 0)
+    counter = ctx.Value("i", 1)
     _BATCH = (zoning, jobs, counter)
     # Objects alive now are left out of the copy's garbage collection: collecting would write to every
     # object's header and so copy the whole inherited heap page by page (seconds of CPU for nothing).
@@ -1085,7 +1089,9 @@ def render_sites(
     except Exception:  # no process could be started: everything here
         _BATCH = None
         gc.unfreeze()
-        return alone()
+        if meanwhile is not None:
+            meanwhile()
+        return [first, *(render_site(zoning, **job) for job in jobs[1:])]
     theirs: dict[int, bytes] | None = None
     try:
         if meanwhile is not None:
@@ -1102,5 +1108,5 @@ def render_sites(
         pool.shutdown(wait=theirs is not None, cancel_futures=True)
         _BATCH = None
         gc.unfreeze()
-    done = {**(theirs or {}), **mine}
+    done = {0: first, **(theirs or {}), **mine}
     return [done[i] if i in done else render_site(zoning, **jobs[i]) for i in range(n)]
