@@ -120,7 +120,7 @@ def _table(head: Sequence[str], rows: list[list[str]], widths: Sequence[float], 
 
 
 def _figure(fig: Figure | None, folder: str) -> dict[str, str] | None:
-    return None if fig is None else {"path": f"{folder}/{fig.filename}", "caption": fig.caption}
+    return None if fig is None else {"path": f"{folder}/{fig.filename}", "caption": break_long_runs(fig.caption)}
 
 
 def _pairs(items: Sequence[tuple[str, str]], short: int = 16) -> list[list[str]]:
@@ -171,13 +171,14 @@ def report_data(model: ReportModel, figures: Sequence[Figure], folder: str) -> d
     counts = list(model.counts.items())
     plans = "、".join(model.plans) if model.plans else "所在地“三线一单”生态环境分区管控方案"
     return {
-        "title": model.title,
+        "title": break_long_runs(model.title),
+        "doc_title": model.title,
         "stamp": model.stamp,
         "date": model.date,
         "fonts": list(cjk_fonts()) or list(CJK_FAMILIES),
-        "coverage": list(model.coverage),
-        "warnings": list(model.warnings),
-        "notes": ("依据注：" + " ".join(f"{i}. {n}" for i, n in enumerate(model.notes, start=1))) if model.notes else "",
+        "coverage": [break_long_runs(c) for c in model.coverage],
+        "warnings": [break_long_runs(w) for w in model.warnings],
+        "notes": break_long_runs("依据注：" + " ".join(f"{i}. {n}" for i, n in enumerate(model.notes, start=1))) if model.notes else "",
         "intro": f"本报告对照{plans}，逐个分析 {len(model.sites)} 个项目地块与生态保护红线、环境质量底线、资源利用上线和生态环境准入清单的符合性。结论：",
         "counts": [[w, int(n)] for w, n in counts],
         "summary": _rows(model.summary, ["序号", "地块编号", "项目名称", "项目类型", "符合性结论", "涉及情况"]),
@@ -185,14 +186,14 @@ def report_data(model: ReportModel, figures: Sequence[Figure], folder: str) -> d
         "shared": _table(["序号", "条款", "出处", "适用地块"], _rows(model.shared_list, ["序号", "条款", "出处", "适用地块"]), [8.5, 85, 0, 30])
         if len(model.shared_list)
         else None,
-        "figure_intro": model.figure_intro,
+        "figure_intro": break_long_runs(model.figure_intro),
         "fig1": _figure(figs.get(1), folder),
         "group_figs": [_figure(f, folder) for f in figures if f.number > 1 and f.number not in site_figs],
-        "summary_note": model.summary_note,
+        "summary_note": break_long_runs(model.summary_note),
         "rule_texts_intro": RULE_TEXTS_INTRO if len(model.rule_texts) else "",
         "sites": [
             {
-                "head": f"{s.n}. {s.site_id} {s.name}",
+                "head": break_long_runs(f"{s.n}. {s.site_id} {s.name}"),
                 "verdict_zh": s.verdict_zh,
                 "info": _pairs(s.info),
                 "keep": not _long([str(v) for _k, v in s.info]),
@@ -205,11 +206,11 @@ def report_data(model: ReportModel, figures: Sequence[Figure], folder: str) -> d
                              "verdict": r.verdict, "long": _long((r.requirement, r.basis, r.situation))}  # fmt: skip
                             for j, r in enumerate(t.rows, start=1)
                         ],
-                        "conclusion": t.conclusion,
+                        "conclusion": break_long_runs(t.conclusion),
                     }
                     for i, t in enumerate(s.tables)
                 ],
-                "conclusion": s.conclusion,
+                "conclusion": break_long_runs(s.conclusion),
             }
             for s in model.sites
         ],

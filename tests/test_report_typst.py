@@ -144,3 +144,32 @@ def test_text_longer_than_a_page_is_printed_whole(tmp_path: Path, toy_zoning) ->
     paths = write_report(res, tmp_path, pdf_engine="typst", formats={"pdf"}, site_insets=False)
     flat = re.sub(r"\s+", "", _text(paths["pdf"]))
     assert "第120款" in flat and "全文完毕" in flat
+
+
+@needs_font
+@pytest.mark.slow
+@given(name=hs.text(hs.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60))
+@settings(max_examples=25, deadline=None)
+def test_any_text_typesets(name: str, typst_model: tuple) -> None:
+    """Whatever a site's name and a row's text hold (markup, control characters, any script), the PDF is made."""
+    import dataclasses
+
+    from maps.report_typst import write_pdf
+
+    model, tmp = typst_model
+    site = model.sites[0]
+    table = dataclasses.replace(site.tables[0], rows=[dataclasses.replace(site.tables[0].rows[0], situation=name), *site.tables[0].rows[1:]])
+    changed = dataclasses.replace(model, sites=[dataclasses.replace(site, name=name, tables=[table, *site.tables[1:]])])
+    pdf = write_pdf(changed, [], tmp / "any.pdf", root=tmp, folder="附图")
+    assert pdf.read_bytes().startswith(b"%PDF-") and pdf.stat().st_size > 5_000
+
+
+@pytest.fixture(scope="module")
+def typst_model(tmp_path_factory: pytest.TempPathFactory, toy_gpkg: Path) -> tuple:
+    """A real report model of the toy county (no figures), built once for the property test."""
+    from maps.eia import build_model
+    from maps.model import output_model
+    from spatial.zoning import load_zoning
+
+    res = _hand_result(load_zoning(toy_gpkg))
+    return build_model(res, None, model=output_model(res)), tmp_path_factory.mktemp("typst")
