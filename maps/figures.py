@@ -66,15 +66,7 @@ VERDICT_MARKERS: dict[str, tuple[str, str]] = {
     "notice": ("D", "关注（待核实）"),
     "compatible": ("o", "符合"),
 }
-_FONTS = [
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "SimHei",
-    "WenQuanYi Zen Hei",
-    "DejaVu Sans",
-]
+_FONTS = [*st.CJK_SANS, "DejaVu Sans"]
 _NICE = (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000, 50_000)
 _CM = 1 / 2.54
 DPI = 150

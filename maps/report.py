@@ -58,7 +58,7 @@ MAX_SITE_FIGURES = 300
 PDF_ENGINES = ("auto", "typst", "chromium")
 #: Environment variable choosing the PDF engine (a deployment setting).
 PDF_ENGINE_ENV = "ECOZONE_PDF_ENGINE"
-_FONT_STACK = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimSun",sans-serif'
+_FONT_STACK = ",".join([*(f'"{f}"' for f in st.CJK_SANS), '"SimSun"', "sans-serif"])
 _VERDICT_CLASS = {"符合": "ok", "不符合": "no", "有条件符合": "cond", "待核实": "pend"}
 
 

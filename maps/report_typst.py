@@ -30,19 +30,12 @@ import pandas as pd
 
 from maps.eia import HITS_NOTE, RULE_TEXTS_INTRO, SHARED_LIST_INTRO, ReportModel, pack_pairs
 from maps.figures import Figure
+from maps.style import CJK_SANS
 
 __all__ = ["NO_CJK_FONT_ZH", "NO_CJK_FONT_EN", "CJK_FAMILIES", "KEEP_CHARS", "LONG_RUN", "break_long_runs", "cjk_fonts", "typst_available", "report_data", "write_pdf"]
 
-#: Chinese sans-serif families, in order of preference (the HTML report's font stack).
-CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "SimHei",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-)
+#: Chinese sans-serif families Typst may set the report in, in order of preference (:data:`maps.style.CJK_SANS`).
+CJK_FAMILIES = CJK_SANS
 _TEMPLATE = "report.typ"
 #: A table row or kept block with more characters than this may break across pages (as ``tr.long`` in the HTML:
 #: a short row stays whole, a row longer than a page could hold must not be cut off at the page's foot).

@@ -24,6 +24,7 @@ from layers import REGISTRY
 from layers.base import REACH_SUFFIX, ClassStyle
 
 __all__ = [
+    "CJK_SANS",
     "VERDICT_COLOURS",
     "VERDICT_ZH",
     "VERDICT_EN",
@@ -47,6 +48,10 @@ __all__ = [
     "project_type_zh",
     "swatch_html",
 ]
+
+#: Chinese sans-serif families, in order of preference: the HTML report's font stack, the 附图 (matplotlib)
+#: and the PDF (Typst) take the first one installed.
+CJK_SANS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "SimHei", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei")
 
 #: Site verdict -> colour.
 VERDICT_COLOURS: dict[str, str] = {
