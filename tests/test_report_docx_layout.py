@@ -94,6 +94,9 @@ def test_captions_keep_with_figures_and_fonts_named(tmp_path: Path, toy_zoning) 
         assert paras[i].find(f"{W}pPr/{W}keepNext") is not None
         caption = "".join(t.text or "" for t in paras[i + 1].iter(f"{W}t"))
         assert caption.startswith("附图"), caption
+    # Every picture has its own drawing id (counted, not found by scanning the document each time).
+    ids = [e.get("id") for e in root.iter("{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")]
+    assert len(ids) == len(pictures) and len(set(ids)) == len(ids) and all(i.isdigit() and int(i) > 0 for i in ids)
     assert 'w:eastAsia="宋体"' in styles and 'w:eastAsia="黑体"' in styles
     alt = {f.get(f"{W}name"): f.find(f"{W}altName").get(f"{W}val") for f in fonts if f.find(f"{W}altName") is not None}
     assert alt.get("宋体", "").startswith("Noto Serif CJK") and alt.get("黑体", "").startswith("Noto Sans CJK")
