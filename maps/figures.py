@@ -1083,7 +1083,11 @@ def render_sites(
         gc.unfreeze()
         if meanwhile is not None:
             meanwhile()
-        return [first, *(render_site(zoning, **job) for job in jobs[1:])]
+        out = [first]
+        for job in jobs[1:]:
+            out.append(render_site(zoning, **job))
+            tick(len(out))
+        return out
     theirs: dict[int, bytes] | None = None
     try:
         if meanwhile is not None:

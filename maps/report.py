@@ -368,8 +368,8 @@ def write_report(
         the same ``sections``; default: computed here).
     meanwhile : callable, optional
         The caller's other writers (the tables, the map), run in this process once the XLSX and the DOCX
-        are written, while the browser prints the PDF on the other core; the files it returns (key -> path)
-        are in the result.
+        are written, while the PDF is made on the other core; the files it returns (key -> path) are in
+        the result.
     pdf_engine : {'auto', 'typst', 'chromium'}, optional
         Who makes ``report.pdf``: ``typst`` typesets it from the model (:mod:`maps.report_typst`, needs a
         Chinese font), ``chromium`` prints ``report.html`` with a local browser (:mod:`maps.pdf`); ``auto``
@@ -495,6 +495,8 @@ def _write_report(
             try:
                 made = printing.result() if printing is not None else None
             except Exception as err:  # Typst failed: the other files stand, the warning below says why
+                if not typeset:
+                    raise
                 failure = f"Typst 排版 report.pdf 失败：{err} / Typst could not typeset report.pdf: {err}"
         if made is not None:
             os.replace(part, paths["pdf"])

@@ -239,10 +239,12 @@ def write_pdf(model: ReportModel, figures: Sequence[Figure], path: Path, *, root
     Raises
     ------
     RuntimeError
-        Typst failed (``typst.TypstError``: its message names the cause).
+        No Chinese font is installed, or Typst failed (``typst.TypstError``: its message names the cause).
     """
     import typst
 
+    if not cjk_fonts():  # Typst would set every Chinese character as a missing glyph, silently
+        raise RuntimeError(NO_CJK_FONT_ZH.rstrip("；") + " / " + NO_CJK_FONT_EN.rstrip("; "))
     template = resources.files("maps").joinpath(_TEMPLATE).read_bytes()
     data = json.dumps(report_data(model, figures, folder), ensure_ascii=False, allow_nan=False)
     pdf = typst.Compiler(root=str(root), font_paths=_fonts()).compile(

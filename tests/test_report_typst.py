@@ -173,3 +173,15 @@ def typst_model(tmp_path_factory: pytest.TempPathFactory, toy_gpkg: Path) -> tup
 
     res = _hand_result(load_zoning(toy_gpkg))
     return build_model(res, None, model=output_model(res)), tmp_path_factory.mktemp("typst")
+
+
+@pytest.mark.slow
+def test_typst_asked_for_without_a_chinese_font_says_so(tmp_path: Path, toy_zoning, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typst named explicitly on a machine without a Chinese font: no PDF of missing glyphs, a warning naming the font."""
+    from maps import report_typst
+    from spatial.errors import DataWarning
+
+    monkeypatch.setattr(report_typst, "cjk_fonts", lambda: ())
+    with pytest.warns(DataWarning, match="Typst.*中文字体"):
+        paths = write_report(_hand_result(toy_zoning), tmp_path, pdf_engine="typst", site_insets=False)
+    assert "pdf" not in paths and not (tmp_path / "report.pdf").exists() and {"html", "docx"} <= set(paths)
