@@ -421,21 +421,34 @@ class Labeller:
         self.ax = ax
         self.renderer = canvas.get_renderer()
         self.frame = ax.get_window_extent(self.renderer)
-        self.boxes: list[Any] = []
+        self._parts: list[np.ndarray] = []  # reserved boxes in pixels, (n, 4) x0 y0 x1 y1 with x0 <= x1, y0 <= y1
+        self._all = np.zeros((0, 4))
+
+    def _reserve(self, boxes: np.ndarray) -> None:
+        self._parts.append(np.asarray(boxes, dtype=float).reshape(-1, 4))
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """The reserved boxes in pixels, one row each: x0, y0, x1, y1."""
+        if self._parts:
+            self._all = np.concatenate([self._all, *self._parts])
+            self._parts = []
+        return self._all
+
+    def _taken(self, x0: float, y0: float, x1: float, y1: float) -> bool:
+        """Whether the box meets a reserved one (edges touching count, as ``Bbox.overlaps``)."""
+        b = self.boxes
+        return bool(np.any((x0 <= b[:, 2]) & (b[:, 0] <= x1) & (y0 <= b[:, 3]) & (b[:, 1] <= y1)))
 
     def block(self, xy: np.ndarray, radius_px: float = 6.0) -> None:
         """Reserve space around markers so labels do not cover them."""
-        from matplotlib.transforms import Bbox
-
-        for x, y in self.ax.transData.transform(xy):
-            self.boxes.append(Bbox.from_extents(x - radius_px, y - radius_px, x + radius_px, y + radius_px))
+        at = self.ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2))
+        self._reserve(np.column_stack([at - radius_px, at + radius_px]))
 
     def block_axes(self, x0: float, y0: float, x1: float, y1: float) -> None:
         """Reserve a rectangle given in axes fractions (the north arrow, the scale bar)."""
-        from matplotlib.transforms import Bbox
-
         (a, b), (c, d) = self.ax.transAxes.transform([(x0, y0), (x1, y1)])
-        self.boxes.append(Bbox.from_extents(a, b, c, d))
+        self._reserve([min(a, c), min(b, d), max(a, c), max(b, d)])
 
     def place(
         self, x: float, y: float, texts: Sequence[str], *, size: float = 7.5, colour: str = "#111111", weight: str = "normal",
@@ -457,10 +470,11 @@ class Labeller:
                     self.frame.contains(bb.x0, bb.y0)
                     and self.frame.contains(bb.x1, bb.y1)
                     and (fit_px is None or bb.width <= fit_px)
-                    and not any(bb.overlaps(o) for o in self.boxes)
+                    and not self._taken(bb.xmin, bb.ymin, bb.xmax, bb.ymax)
                 )
                 if free:
-                    self.boxes.append(bb.expanded(1.04, 1.15))
+                    grown = bb.expanded(1.04, 1.15)
+                    self._reserve([grown.xmin, grown.ymin, grown.xmax, grown.ymax])
                     return True
                 t.remove()
         return False

@@ -90,10 +90,11 @@ def test_static_labeller_never_overlaps() -> None:
     lab = Labeller(ax, canvas)
     placed = sum(lab.place(500, 400, [f"label {i}"]) for i in range(20))
     assert 1 <= placed <= 8  # eight candidate positions around one point, then no room
-    boxes = lab.boxes
+    boxes = lab.boxes  # one row per reserved box: x0, y0, x1, y1 (pixels)
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
-            assert not boxes[i].overlaps(boxes[j])
+            a, b = boxes[i], boxes[j]
+            assert not (a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3])
 
 
 _REASON = browser_unavailable_reason()
