@@ -5,12 +5,13 @@ the north arrow, zone names), with a CJK font whose text shaping costs about
 2 ms per string in matplotlib's Agg renderer.  The renderer here keeps, for
 the life of the canvas:
 
-* the shaped glyph run of each (font, size, string), so a string is shaped once;
+* the shaped glyph run of each (font, size, string), so a string is shaped once (for measuring and drawing);
 * each upright glyph's bitmap per sub-pixel phase (1/64 px): FreeType
   renders a glyph moved by whole pixels into the same bitmap moved by those
   pixels, so a cached bitmap drawn at the shifted place gives the same
   pixels as drawing it again;
-* the outline of each string drawn as a path (labels with a white halo).
+* the outline of each string drawn as a path (labels with a white halo);
+* the font files of each font properties (matplotlib looks them up for every string).
 
 The pixels are the same as the stock renderer's (checked by the figure tests
 against a stock canvas).  Anything else (rotated or slanted text, math text, a
@@ -22,7 +23,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-__all__ = ["cached_text_canvas"]
+__all__ = ["cached_text_canvas", "cached_text_renderer"]
 
 #: Cache sizes per canvas (entries); a cache is emptied when full, never grown past this.
 _MAX_LAYOUTS = 4096
@@ -33,6 +34,7 @@ _MAX_PATHS = 2048
 @cache
 def _classes() -> tuple[type, type]:
     """Build the renderer and canvas classes (matplotlib is imported only when a figure is drawn)."""
+    import matplotlib
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
     from matplotlib.font_manager import fontManager, get_font
@@ -71,7 +73,21 @@ def _classes() -> tuple[type, type]:
             self._layouts: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
             self._glyphs: dict[Any, tuple[Any, int, int]] = {}
             self._heights: dict[Any, tuple[Any, Any, Any]] = {}
+            self._files: dict[Any, Any] = {}
+            self._boxes: dict[Any, tuple[tuple[int, int, int, int], int, Any]] = {}
             self._text2path = _PathCache(self._text2path)
+
+        def _prepare_font(self, font_prop: Any) -> Any:
+            """Return the font of ``font_prop`` cleared and sized, its files looked up once per font properties."""
+            rc = matplotlib.rcParams  # generic family names resolve through these
+            key = (hash(font_prop), font_prop.get_size_in_points(), tuple(rc["font.family"]), tuple(rc["font.sans-serif"]))
+            files = self._files.get(key)
+            if files is None:
+                files = self._files[key] = fontManager._find_fonts_by_props(font_prop)
+            font = get_font(files)
+            font.clear()
+            font.set_size(font_prop.get_size_in_points(), self.dpi)
+            return font
 
         def _get_font_height_metrics(self, prop: Any) -> tuple[Any, Any, Any]:
             """Ascent, descent and line gap of ``prop``'s font in pixels, as ``Text`` reads them from its tables.
@@ -96,13 +112,8 @@ def _classes() -> tuple[type, type]:
                 self._heights[key] = hit
             return hit
 
-        def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False, mtext: Any = None) -> None:  # fmt: skip
-            if ismath or not hooks:
-                return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-            font = self._prepare_font(prop)
-            features = mtext.get_fontfeatures() if mtext is not None else None
-            language = mtext.get_language() if mtext is not None else None
-            size = prop.get_size_in_points()
+        def _run(self, font: Any, size: float, s: str, features: Any = None, language: Any = None) -> tuple[Any, tuple[Any, ...]]:
+            """Return the shaped glyph run of ``s`` (font, ((glyph font, glyph index, x, y), ...)), shaped once."""
             key = (id(font), size, s, features, language)
             hit = self._layouts.get(key)
             if hit is None:
@@ -111,6 +122,45 @@ def _classes() -> tuple[type, type]:
                     self._layouts.clear()
                 # The font is kept with its run so its id is not reused by another font while cached.
                 hit = self._layouts[key] = (font, tuple((i.ft_object, i.glyph_index, i.x, i.y) for i in items))
+            return hit
+
+        def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
+            """Measure ``s`` from its cached glyph run as ``FT2Font.set_text`` does: the pen's travel, the glyphs' heights.
+
+            The stock renderer shapes the string again to measure it; here a string is shaped once for
+            measuring and drawing, and each glyph's box is read once per font and size.
+            """
+            if ismath or not hooks or not s:
+                return super().get_text_width_height_descent(s, prop, ismath)
+            font = self._prepare_font(prop)
+            size = prop.get_size_in_points()
+            flags = get_hinting_flag()
+            x0 = x1 = 0
+            y0, y1 = 32000 * 64, -32000 * 64
+            for ft, glyph_index, gx, gy in self._run(font, size, s)[1]:
+                key = (id(ft), size, glyph_index, flags)
+                hit = self._boxes.get(key)
+                if hit is None:
+                    ft.set_size(size, self.dpi)
+                    glyph = ft.load_glyph(glyph_index, flags)
+                    hit = self._boxes[key] = (glyph.bbox, glyph.horiAdvance, ft)
+                (bx0, by0, bx1, by1), advance, _ft = hit
+                px, py = round(gx * 64), round(gy * 64)  # the pen in 26.6 fixed point
+                x1 = px + advance  # the width is the pen's travel (FT2Font.set_text's box in x)
+                y0, y1 = min(y0, py + by0), max(y1, py + by1)
+            font.set_size(size, self.dpi)
+            if y0 > y1:  # no glyph had a box (spaces only)
+                y0 = y1 = 0
+            return (x1 - x0) / 64.0, (y1 - y0) / 64.0, -y0 / 64.0
+
+        def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False, mtext: Any = None) -> None:  # fmt: skip
+            if ismath or not hooks:
+                return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+            font = self._prepare_font(prop)
+            features = mtext.get_fontfeatures() if mtext is not None else None
+            language = mtext.get_language() if mtext is not None else None
+            size = prop.get_size_in_points()
+            hit = self._run(font, size, s, features, language)
             glyphs = ((ft, size, gi, 0, 1, dx, dy) for ft, gi, dx, dy in hit[1])
             self._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, [])
 
@@ -171,3 +221,21 @@ def cached_text_canvas(figure: Any) -> Any:
         A canvas drawing the same pixels as the stock Agg canvas, faster when strings repeat.
     """
     return _classes()[1](figure)
+
+
+def cached_text_renderer(width: int, height: int, dpi: float) -> Any:
+    """Return an Agg renderer of this size that caches text (for drawing without a figure).
+
+    Parameters
+    ----------
+    width, height : int
+        Size in pixels.
+    dpi : float
+        Resolution (points to pixels).
+
+    Returns
+    -------
+    RendererAgg
+        A renderer drawing the stock pixels, remembering shaped strings, glyph bitmaps and text outlines.
+    """
+    return _classes()[0](width, height, dpi)

@@ -1,6 +1,6 @@
 """The report's numbered 附图 as PNG: location, each zoning layer group, each site's inset.
 
-Drawn with matplotlib (no tiles, no network), following planning-map
+Drawn with matplotlib's Agg rasteriser through :mod:`maps.sheet` (no tiles, no network), following planning-map
 conventions:
 
 * 生态保护红线: red outline with red hatching, so the layers underneath stay readable;
@@ -17,10 +17,8 @@ Colours come from :mod:`maps.style`, the same as the interactive map.
 from __future__ import annotations
 
 import gc
-import io
 import os
 import re
-import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,12 +31,11 @@ import shapely
 from layers import draw_order, figure_layers
 from layers.base import FIGURE_GROUPS
 from maps import style as st
+from maps.sheet import Frame, Sheet, TextBox, rgba
 from spatial.engine.parallel import fork_is_safe
 
 __all__ = [
     "Labeller",
-    "frame_axes",
-    "new_figure",
     "Figure",
     "LAYER_GROUPS",
     "VERDICT_MARKERS",
@@ -66,9 +63,7 @@ VERDICT_MARKERS: dict[str, tuple[str, str]] = {
     "notice": ("D", "关注（待核实）"),
     "compatible": ("o", "符合"),
 }
-_FONTS = [*st.CJK_SANS, "DejaVu Sans"]
 _NICE = (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000, 50_000)
-_CM = 1 / 2.54
 DPI = 150
 _HATCH_RED = "#e60000"
 
@@ -124,58 +119,6 @@ def short_name(text: str, county: str = "") -> str:
 # --------------------------------------------------------------------------- drawing helpers
 
 
-#: One figure and canvas per size and thread, cleared and drawn again for every map: the canvas keeps its
-#: renderer, and matplotlib caches text sizes per renderer, so the legend, the note and the labels every map
-#: shares are measured once per run instead of once per map (CJK glyph loading is most of a figure's time).
-_CANVASES = threading.local()
-
-
-def new_figure(width_cm: float, height_cm: float) -> tuple[Any, Any]:
-    """Return a blank figure of this size, from a pool: one per size is kept and cleared for reuse.
-
-    Reusing the figure keeps matplotlib's text-measuring caches warm (CJK glyphs are
-    measured once per run, not once per map).
-
-    Parameters
-    ----------
-    width_cm, height_cm : float
-        Page size of the figure in centimetres.
-
-    Returns
-    -------
-    tuple
-        The matplotlib ``Figure`` and its Agg canvas.
-    """
-    from matplotlib.figure import Figure as MplFigure
-
-    from maps.agg_text import cached_text_canvas
-
-    pool: dict[tuple[float, float], Any] = _CANVASES.__dict__.setdefault("pool", {})
-    fig = pool.get((width_cm, height_cm))
-    if fig is None:
-        fig = MplFigure(figsize=(width_cm * _CM, height_cm * _CM), dpi=DPI, facecolor="white")
-        cached_text_canvas(fig)
-        pool[(width_cm, height_cm)] = fig
-    else:  # the last map's artists go; its framed axes stay for the next map of this size
-        for artist in [*fig.legends, *fig.texts, *fig.artists, *fig.patches, *fig.lines, *fig.images]:
-            artist.remove()
-        for ax in fig.axes:
-            for artist in [*ax.collections, *ax.patches, *ax.texts, *ax.lines, *ax.images]:
-                artist.remove()
-    return fig, fig.canvas
-
-
-def _png(fig: Any) -> bytes:
-    """Render once and write a palette PNG (a third of the RGB size, same look for flat map colours)."""
-    from PIL import Image
-
-    fig.canvas.draw()
-    img = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-    out = io.BytesIO()
-    img.quantize(colors=192, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", compress_level=6)
-    return out.getvalue()
-
-
 def _colour(style: Mapping[str, Any], key: str, default: str) -> str:
     return str(style.get(key) or default)
 
@@ -208,47 +151,44 @@ def _polys(geoms: np.ndarray) -> Any:
     return out
 
 
-def _lines(geoms: np.ndarray) -> list[np.ndarray]:
+def _lines(geoms: np.ndarray) -> list[Any]:
+    """Matplotlib paths of the linear geometries (one per part)."""
+    from matplotlib.path import Path as MPath
+
     lines = geoms[shapely.get_dimensions(geoms) == 1]
     if not len(lines):
         return []
     parts = shapely.get_parts(lines)
     xy, idx = shapely.get_coordinates(parts, return_index=True)
     splits = np.flatnonzero(np.diff(idx)) + 1
-    return np.split(xy, splits)
+    return [MPath(seg) for seg in np.split(xy, splits)]
 
 
-def _add(ax: Any, collection: Any) -> None:
-    """Add a collection without growing the data limits (the frame is set by :func:`frame_axes`)."""
-    ax.add_collection(collection, autolim=False)
+#: Dash pattern of dashed outlines, in line widths.
+_DASH = (4.0, 2.5)
+_WHITE = (1.0, 1.0, 1.0, 1.0)
 
 
-def _draw_polygons(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], *, hatch: str | None = None, z: float = 1) -> None:
-    from matplotlib.collections import PathCollection
-
+def _draw_polygons(frame: Frame, geoms: np.ndarray, style: Mapping[str, Any], *, hatch: str | None = None, z: float = 1) -> None:
     paths = _polys(geoms)
     if not paths:
         return
     edge = _colour(style, "color", "#333333")
     filled = style.get("fill", True) is not False and not hatch
-    face = _colour(style, "fillColor", edge) if filled else "none"
-    alpha = float(style.get("fillOpacity", 0.3)) if filled else 1.0
     lw = min(float(style.get("weight", 1.0)), 2.5) * 0.7
-    dash = (0, (4, 2.5)) if style.get("dashArray") else "solid"
+    dash = _DASH if style.get("dashArray") else None
     if filled:
-        _add(ax, PathCollection(paths, facecolor=face, edgecolor="none", alpha=alpha, zorder=z))
-        _add(ax, PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, zorder=z + 0.1))
+        frame.paths(paths, face=rgba(_colour(style, "fillColor", edge), float(style.get("fillOpacity", 0.3))), z=z)
+        frame.paths(paths, edge=rgba(edge), lw=lw, dash=dash, z=z + 0.1)
     else:
-        _add(ax, PathCollection(paths, facecolor="none", edgecolor=edge, linewidth=lw, linestyle=dash, hatch=hatch, zorder=z))
+        frame.paths(paths, edge=rgba(edge), lw=lw, dash=dash, hatch=hatch, z=z)
 
 
-def _draw_lines(ax: Any, geoms: np.ndarray, style: Mapping[str, Any], z: float = 3) -> None:
-    from matplotlib.collections import LineCollection
-
+def _draw_lines(frame: Frame, geoms: np.ndarray, style: Mapping[str, Any], z: float = 3) -> None:
     segs = _lines(geoms)
     if segs:
         lw = min(float(style.get("weight", 2.0)), 3.0) * 0.6
-        _add(ax, LineCollection(segs, colors=_colour(style, "color", "#1f78b4"), linewidths=lw, zorder=z))
+        frame.paths(segs, edge=rgba(_colour(style, "color", "#1f78b4")), lw=lw, z=z)
 
 
 @dataclass
@@ -308,7 +248,7 @@ def _in_window(layer: _Layer, window: Any | None) -> np.ndarray | None:
     return np.sort(layer.frame.sindex.query(window, predicate="intersects"))
 
 
-def _draw_zoning(ax: Any, zoning: Any, layers: Iterable[str], window: Any | None, keys_out: list[str]) -> None:
+def _draw_zoning(frame: Frame, zoning: Any, layers: Iterable[str], window: Any | None, keys_out: list[str]) -> None:
     """Draw the given layers (bottom first), clipped to ``window`` when given."""
     wanted = set(layers)
     for z_index, name in enumerate(_DRAW_ORDER):
@@ -324,107 +264,92 @@ def _draw_zoning(ax: Any, zoning: Any, layers: Iterable[str], window: Any | None
             sel = geoms[keys == key]
             style = st.class_style(key)
             if name == "redline":
-                _draw_polygons(ax, sel, {"color": _HATCH_RED, "weight": 1.6}, hatch="////", z=10 + z_index)
+                _draw_polygons(frame, sel, {"color": _HATCH_RED, "weight": 1.6}, hatch="////", z=10 + z_index)
             elif zoning.spec(name).reach is not None:
                 if idx is not None:  # buffers are metres wide: visible only on an inset
                     zones = shapely.clip_by_rect(layer.reach(zoning.spec(name))[idx][keys == key], *shapely.bounds(window))
                     bkey = f"{key}{st.BUFFER_SUFFIX}"
-                    _draw_polygons(ax, zones, st.class_style(bkey), z=2 + z_index)
+                    _draw_polygons(frame, zones, st.class_style(bkey), z=2 + z_index)
                     keys_out.append(bkey)
-                _draw_lines(ax, sel, style, z=20)
+                _draw_lines(frame, sel, style, z=20)
             elif shapely.get_dimensions(sel).max(initial=-1) == 0:
-                pts = shapely.get_coordinates(sel)
-                ax.scatter(
-                    pts[:, 0], pts[:, 1], s=14, marker="s", c=_colour(style, "fillColor", "#666"), edgecolors="#333", zorder=21
-                )
+                frame.markers(shapely.get_coordinates(sel), "s", 14**0.5, face=rgba(_colour(style, "fillColor", "#666")),
+                              edge=rgba("#333333"), lw=1.0, z=21)  # fmt: skip
             else:
-                _draw_polygons(ax, sel, style, z=2 + z_index)
-                _draw_lines(ax, sel, style, z=2 + z_index)
+                _draw_polygons(frame, sel, style, z=2 + z_index)
+                _draw_lines(frame, sel, style, z=2 + z_index)
             keys_out.append(key)
 
 
-def _draw_boundary_and_towns(ax: Any, zoning: Any, window: Any | None) -> None:
+def _draw_boundary_and_towns(frame: Frame, zoning: Any, window: Any | None) -> None:
     town = zoning.layers.get("town")
     if town is not None and len(town):
         g = np.asarray(town.geometry.values, dtype=object)
         if window is not None:
             g = shapely.clip_by_rect(g, *shapely.bounds(window))
-        _draw_polygons(ax, g, {"color": "#8c8c8c", "weight": 0.9, "fill": False, "dashArray": "3 3"}, z=30)
+        _draw_polygons(frame, g, {"color": "#8c8c8c", "weight": 0.9, "fill": False, "dashArray": "3 3"}, z=30)
     b = zoning.layers.get("boundary")
     if b is not None and len(b):
         g = np.asarray(b.geometry.values, dtype=object)
         if window is not None:
             g = shapely.clip_by_rect(g, *shapely.bounds(window))
-        _draw_polygons(ax, g, {"color": "#000000", "weight": 2.6, "fill": False}, z=31)
+        _draw_polygons(frame, g, {"color": "#000000", "weight": 2.6, "fill": False}, z=31)
 
 
 def _verdict_colour(v: str) -> str:
     return st.VERDICT_COLOURS.get(v, st.UNSCREENED_COLOUR)
 
 
-def _draw_sites(ax: Any, geoms: np.ndarray, verdicts: Sequence[str], *, size: float, outline: bool) -> np.ndarray:
+def _draw_sites(frame: Frame, geoms: np.ndarray, verdicts: Sequence[str], *, size: float, outline: bool) -> np.ndarray:
     """Draw sites: polygons/lines in their verdict colour (inset), a shaped marker at each anchor.
 
-    Returns the marker anchors (n x 2).
+    ``size`` is the marker's area in square points.  Returns the marker anchors (n x 2).
     """
-    import matplotlib.patheffects as pe
-
     verdicts = np.asarray(verdicts, dtype=object)
     if outline:
         for v in dict.fromkeys(verdicts):
             sel = geoms[verdicts == v]
             c = _verdict_colour(v)
             paths = _polys(sel)
-            if paths:
-                from matplotlib.collections import PathCollection
-
-                _add(ax, PathCollection(paths, facecolor=c, alpha=0.25, edgecolor="none", zorder=40))
-                _add(ax, PathCollection(paths, facecolor="none", edgecolor="white", linewidth=4.5, zorder=41))
-                _add(ax, PathCollection(paths, facecolor="none", edgecolor=c, linewidth=2.2, zorder=42))
+            frame.paths(paths, face=rgba(c, 0.25), z=40)
+            frame.paths(paths, edge=_WHITE, lw=4.5, z=41)
+            frame.paths(paths, edge=rgba(c), lw=2.2, z=42)
             segs = _lines(sel)
-            if segs:
-                from matplotlib.collections import LineCollection
-
-                _add(ax, LineCollection(segs, colors="white", linewidths=5.5, zorder=41))
-                _add(ax, LineCollection(segs, colors=c, linewidths=2.8, zorder=42))
+            frame.paths(segs, edge=_WHITE, lw=5.5, z=41)
+            frame.paths(segs, edge=rgba(c), lw=2.8, z=42)
     anchors = shapely.get_coordinates(shapely.point_on_surface(geoms))
-    # The white halo is a path effect, which Agg draws marker by marker; above INDEX_LABEL_MAX sites it is an
-    # underlay of white markers instead (one draw call: 15 000 sites 1.7 → 0.2 s a map; halos then sit under every marker).
+    # Above INDEX_LABEL_MAX sites every marker's white halo goes under every marker (one stamp per verdict):
+    # halos then never cover a neighbouring marker of another verdict drawn earlier.
     many = len(anchors) > INDEX_LABEL_MAX
     for v in dict.fromkeys(verdicts):
         sel = verdicts == v
         marker = VERDICT_MARKERS.get(v, ("s", ""))[0]
         if many:
-            ax.scatter(anchors[sel, 0], anchors[sel, 1], s=size, marker=marker, c="white", edgecolors="white", linewidths=3.2, zorder=49)
-        ax.scatter(
-            anchors[sel, 0], anchors[sel, 1], s=size, marker=marker, c=_verdict_colour(v), edgecolors="#111111",
-            linewidths=1.1, zorder=50, path_effects=None if many else [pe.withStroke(linewidth=3.2, foreground="white")],
-        )  # fmt: skip
+            frame.markers(anchors[sel], marker, size**0.5, face=_WHITE, edge=_WHITE, lw=3.2, z=49)
+        frame.markers(anchors[sel], marker, size**0.5, face=rgba(_verdict_colour(v)), edge=rgba("#111111"), lw=1.1,
+                      halo=None if many else (3.2, _WHITE), z=50)  # fmt: skip
     return anchors
 
 
 class Labeller:
-    """Greedy, collision-aware label placement in display space.
+    """Greedy, collision-aware label placement in pixels.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        The axes labels are placed on.
-    canvas : FigureCanvasAgg
-        Its canvas (for the renderer that measures text).
+    frame : maps.sheet.Frame
+        The map window labels are placed in (a label lies wholly inside it).
     """
 
     _OFFSETS = ((7, 5, "left", "bottom"), (7, -5, "left", "top"), (-7, 5, "right", "bottom"), (-7, -5, "right", "top"),
                 (0, 9, "center", "bottom"), (0, -9, "center", "top"), (10, 0, "left", "center"), (-10, 0, "right", "center"))  # fmt: skip
 
-    def __init__(self, ax: Any, canvas: Any) -> None:
-        self.ax = ax
-        self.renderer = canvas.get_renderer()
-        self.frame = ax.get_window_extent(self.renderer)
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
+        self.sheet = frame.sheet
         self._parts: list[np.ndarray] = []  # reserved boxes in pixels, (n, 4) x0 y0 x1 y1 with x0 <= x1, y0 <= y1
         self._all = np.zeros((0, 4))
 
-    def _reserve(self, boxes: np.ndarray) -> None:
+    def _reserve(self, boxes: Any) -> None:
         self._parts.append(np.asarray(boxes, dtype=float).reshape(-1, 4))
 
     @property
@@ -436,47 +361,41 @@ class Labeller:
         return self._all
 
     def _taken(self, x0: float, y0: float, x1: float, y1: float) -> bool:
-        """Whether the box meets a reserved one (edges touching count, as ``Bbox.overlaps``)."""
+        """Whether the box meets a reserved one (edges touching count)."""
         b = self.boxes
         return bool(np.any((x0 <= b[:, 2]) & (b[:, 0] <= x1) & (y0 <= b[:, 3]) & (b[:, 1] <= y1)))
 
     def block(self, xy: np.ndarray, radius_px: float = 6.0) -> None:
-        """Reserve space around markers so labels do not cover them."""
-        at = self.ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2))
+        """Reserve space around markers (map coordinates) so labels do not cover them."""
+        at = self.frame.to_px(xy)
         self._reserve(np.column_stack([at - radius_px, at + radius_px]))
 
     def block_axes(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        """Reserve a rectangle given in axes fractions (the north arrow, the scale bar)."""
-        (a, b), (c, d) = self.ax.transAxes.transform([(x0, y0), (x1, y1)])
+        """Reserve a rectangle given in fractions of the map window (the north arrow, the scale bar)."""
+        (a, b), (c, d) = self.frame.at(x0, y0), self.frame.at(x1, y1)
         self._reserve([min(a, c), min(b, d), max(a, c), max(b, d)])
 
     def place(
         self, x: float, y: float, texts: Sequence[str], *, size: float = 7.5, colour: str = "#111111", weight: str = "normal",
-        centred: bool = False, fit_px: float | None = None, style: str = "normal",
+        centred: bool = False, fit_px: float | None = None,
     ) -> bool:  # fmt: skip
-        """Place the first text variant at the first free position; False when none fits."""
-        import matplotlib.patheffects as pe
-
+        """Place the first text variant at the first free position around map point ``(x, y)``; False when none fits."""
+        (ax_, ay_), = self.frame.to_px([x, y])
+        bx0, by0, bx1, by1 = self.frame.box
+        if not (bx0 <= ax_ <= bx1 and by0 <= ay_ <= by1):  # the point is off the map: no label
+            return False
         offsets = ((0, 0, "center", "center"),) if centred else self._OFFSETS
+        pt = self.sheet.px
         for text in texts:
             for dx, dy, ha, va in offsets:
-                t = self.ax.annotate(
-                    text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, fontsize=size, color=colour,
-                    fontweight=weight, fontstyle=style, zorder=60, annotation_clip=True,
-                    path_effects=[pe.withStroke(linewidth=2.4, foreground="white")],
-                )  # fmt: skip
-                bb = t.get_window_extent(self.renderer)
-                free = (
-                    self.frame.contains(bb.x0, bb.y0)
-                    and self.frame.contains(bb.x1, bb.y1)
-                    and (fit_px is None or bb.width <= fit_px)
-                    and not self._taken(bb.xmin, bb.ymin, bb.xmax, bb.ymax)
-                )
-                if free:
-                    grown = bb.expanded(1.04, 1.15)
-                    self._reserve([grown.xmin, grown.ymin, grown.xmax, grown.ymax])
+                tx, ty = ax_ + dx * pt, ay_ + dy * pt
+                bb, _lines = self.sheet.layout(tx, ty, text, size=size, weight=weight, ha=ha, va=va)
+                if (self.frame.contains(bb) and (fit_px is None or bb.width <= fit_px)
+                        and not self._taken(bb.x0, bb.y0, bb.x1, bb.y1)):  # fmt: skip
+                    g = bb.grown(1.04, 1.15)
+                    self._reserve([g.x0, g.y0, g.x1, g.y1])
+                    self.sheet.text(tx, ty, text, size=size, colour=colour, weight=weight, ha=ha, va=va, halo=2.4, z=60)
                     return True
-                t.remove()
         return False
 
 
@@ -485,98 +404,72 @@ def _nice_length(width_m: float) -> float:
     return max((n for n in _NICE if n <= target), default=_NICE[0])
 
 
-#: Where the north arrow sits, in axes fractions (x0, y0, x1, y1): labels keep out.
+#: Where the north arrow sits, in fractions of the map window (x0, y0, x1, y1): labels keep out.
 NORTH_ARROW_BOX = (0.9, 0.83, 0.98, 0.98)
 
 
-def _scale_bar_box(ax: Any) -> tuple[float, float, float, float]:
-    """Return the scale bar's area in axes fractions (labels keep out)."""
-    x0, x1 = ax.get_xlim()
+def _scale_bar_box(frame: Frame) -> tuple[float, float, float, float]:
+    """Return the scale bar's area in fractions of the map window (labels keep out)."""
+    x0, _y0, x1, _y1 = frame.extent
     frac = _nice_length(x1 - x0) / (x1 - x0)
     return (0.02, 0.02, 0.04 + frac + 0.05, 0.13)
 
 
-def _keep_out(lab: Labeller, ax: Any) -> None:
+def _keep_out(lab: Labeller, frame: Frame) -> None:
     lab.block_axes(*NORTH_ARROW_BOX)
-    lab.block_axes(*_scale_bar_box(ax))
+    lab.block_axes(*_scale_bar_box(frame))
 
 
-def _scale_bar(ax: Any) -> None:
-    from matplotlib.patches import Rectangle
-
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
+def _scale_bar(frame: Frame) -> None:
+    sheet = frame.sheet
+    x0, y0, x1, y1 = frame.extent
     length = _nice_length(x1 - x0)
     h = (y1 - y0) * 0.012
     bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
-    ax.add_patch(
-        Rectangle(
-            (bx - (x1 - x0) * 0.015, by - h * 1.6),
-            length * 1.0 + (x1 - x0) * 0.03,
-            h * 5.4,
-            facecolor="white",
-            alpha=0.85,
-            edgecolor="none",
-            zorder=70,
-        )
-    )
+    (a, b), (c, d) = frame.to_px([(bx - (x1 - x0) * 0.015, by - h * 1.6), (bx + length + (x1 - x0) * 0.015, by + h * 3.8)])
+    sheet.rect(a, b, c, d, face=rgba("white", 0.85), z=70)
     half = length / 2
-    for i, c in enumerate(("#111111", "white")):
-        ax.add_patch(Rectangle((bx + i * half, by), half, h, facecolor=c, edgecolor="#111111", linewidth=0.8, zorder=71))
+    for i, colour in enumerate(("#111111", "white")):
+        (a, b), (c, d) = frame.to_px([(bx + i * half, by), (bx + (i + 1) * half, by + h)])
+        sheet.rect(a, b, c, d, face=rgba(colour), edge=rgba("#111111"), lw=0.8, z=71)
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(bx, by + h * 1.5, "0", fontsize=6.5, ha="center", va="bottom", zorder=72)
-    ax.text(bx + length, by + h * 1.5, label, fontsize=6.5, ha="center", va="bottom", zorder=72)
+    (a, b), (c, _d) = frame.to_px([(bx, by + h * 1.5), (bx + length, by + h * 1.5)])
+    sheet.text(a, b, "0", size=6.5, ha="center", va="bottom", z=72)
+    sheet.text(c, b, label, size=6.5, ha="center", va="bottom", z=72)
 
 
-def _north_arrow(ax: Any) -> None:
-    from matplotlib.patches import Polygon as MplPolygon
-
-    t = ax.transAxes
-    ax.add_patch(
-        MplPolygon(
-            [(0.94, 0.965), (0.915, 0.885), (0.94, 0.905)],
-            closed=True,
-            facecolor="#111111",
-            edgecolor="#111111",
-            transform=t,
-            zorder=72,
-        )
-    )
-    ax.add_patch(
-        MplPolygon(
-            [(0.94, 0.965), (0.965, 0.885), (0.94, 0.905)],
-            closed=True,
-            facecolor="white",
-            edgecolor="#111111",
-            linewidth=0.8,
-            transform=t,
-            zorder=72,
-        )
-    )
-    ax.text(0.94, 0.87, "北", transform=t, ha="center", va="top", fontsize=8, fontweight="bold", zorder=72)
+def _north_arrow(frame: Frame) -> None:
+    sheet = frame.sheet
+    left = [frame.at(*p) for p in ((0.94, 0.965), (0.915, 0.885), (0.94, 0.905))]
+    right = [frame.at(*p) for p in ((0.94, 0.965), (0.965, 0.885), (0.94, 0.905))]
+    sheet.polygon(left, face=rgba("#111111"), edge=rgba("#111111"), lw=1.0, z=72)
+    sheet.polygon(right, face=_WHITE, edge=rgba("#111111"), lw=0.8, z=72)
+    sheet.text(*frame.at(0.94, 0.87), "北", size=8, weight="bold", ha="center", va="top", z=72)
 
 
-#: Legend texts measured: (text, size in pt, dpi) -> (width, height) in pixels (the same rows recur on every map).
-_LEGEND_TEXT: dict[tuple[str, float, float], tuple[float, float]] = {}
 #: Legend layout in units of the font size, as matplotlib's legend defaults lay it out.
 _HANDLE_LENGTH, _HANDLE_HEIGHT, _HANDLE_PAD, _BORDER = 1.8, 0.7, 0.8, 0.6
 
 
 def _legend_rows(keys: Sequence[str], verdicts: Sequence[str], overlap: bool) -> list[tuple[str, dict[str, Any], str]]:
-    """List the legend's rows: (swatch kind, swatch style, label), zoning classes first, then verdicts, overlap, boundary."""
+    """List the legend's rows: (swatch kind, swatch style, label), zoning classes first, then verdicts, overlap, boundary.
+
+    Swatch kinds: ``patch`` (face, edge, lw, hatch, dash), ``line`` (colour, lw) and ``marker``
+    (shape, size, face, edge), colours as RGBA.
+    """
     rows: list[tuple[str, dict[str, Any], str]] = []
     for key, cs in st.legend_entries(list(dict.fromkeys(keys))):
         style = dict(cs.style)
+        edge = style.get("color", "#333")
         if key in ("redline", "redline:land"):  # hatched as drawn (the marine red line keeps its own legend)
-            swatch = ("patch", {"facecolor": "none", "edgecolor": _HATCH_RED, "hatch": "////", "linewidth": 1.2})
+            swatch = ("patch", {"edge": rgba(_HATCH_RED), "hatch": "////", "lw": 1.2})
         elif cs.kind == "line":
-            swatch = ("line", {"color": style.get("color", "#333"), "linewidth": 2})
+            swatch = ("line", {"colour": rgba(edge), "lw": 2.0})
         elif cs.kind == "outline":
-            swatch = ("patch", {"facecolor": "none", "edgecolor": style.get("color", "#333"),
-                                "linestyle": "--" if style.get("dashArray") else "-", "linewidth": 1.2})  # fmt: skip
+            swatch = ("patch", {"edge": rgba(edge), "dash": (3.7, 1.6) if style.get("dashArray") else None, "lw": 1.2})
         else:
-            swatch = ("patch", {"facecolor": style.get("fillColor", "#ccc"), "alpha": min(1.0, float(style.get("fillOpacity", 0.3)) * 1.4 + 0.1),
-                                "edgecolor": style.get("color", "#333"), "linewidth": 0.8})  # fmt: skip
+            alpha = min(1.0, float(style.get("fillOpacity", 0.3)) * 1.4 + 0.1)
+            swatch = ("patch", {"face": rgba(style.get("fillColor", "#ccc"), alpha), "edge": rgba(edge, alpha), "lw": 0.8})
         layer_zh = st.layer_label(key.split(":")[0])[0]
         if cs.label_zh == key:  # a layer kind without its own legend class: its Chinese name
             label = layer_zh
@@ -588,95 +481,72 @@ def _legend_rows(keys: Sequence[str], verdicts: Sequence[str], overlap: bool) ->
     for v in VERDICT_MARKERS:
         if v in verdicts:
             m, text = VERDICT_MARKERS[v]
-            rows.append(("marker", {"marker": m, "markersize": 7, "markerfacecolor": _verdict_colour(v), "markeredgecolor": "#111111",
-                                    "linestyle": "none"}, f"项目：{text}"))  # fmt: skip
+            rows.append(("marker", {"shape": m, "size": 7.0, "face": rgba(_verdict_colour(v)), "edge": rgba("#111111")}, f"项目：{text}"))
     if overlap:
-        rows.append(("patch", {"facecolor": "#7a0177", "alpha": 0.55, "edgecolor": "#7a0177"}, "项目与分区重叠部分"))
-    rows.append(("line", {"color": "#000000", "linewidth": 2}, "县（市、区）界"))
+        rows.append(("patch", {"face": rgba("#7a0177", 0.55), "edge": rgba("#7a0177", 0.55), "lw": 1.0}, "项目与分区重叠部分"))
+    rows.append(("line", {"colour": rgba("#000000"), "lw": 2.0}, "县（市、区）界"))
     return rows
 
 
-def _legend(
-    fig: Any, ax: Any, keys: Sequence[str], verdicts: Sequence[str], note: str, *, loc_x: float, overlap: bool = False
-) -> None:
+def _legend(sheet: Sheet, keys: Sequence[str], verdicts: Sequence[str], note: str, *, loc_x: float, overlap: bool = False) -> None:
     """Draw the legend (图例) right of the map and the source note under it.
 
-    Laid out here rather than by ``matplotlib.legend.Legend`` (whose box packing measured every
-    text again for each of its nested boxes: half of an inset's CPU): the rows are measured once
-    per font size, the size shrinks by 0.5 pt from 7 pt until the legend lies inside the frame,
-    right of the map and above the note (4.5 pt at least), and each row is one swatch and one text.
+    The rows are measured once per font size; the size shrinks by 0.5 pt from 7 pt until the
+    legend lies inside the picture, right of the map and above the note (4.5 pt at least).
+    Each row is one swatch and one text.
     """
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Rectangle
-    from matplotlib.transforms import IdentityTransform
-
     rows = _legend_rows(keys, verdicts, overlap)
-    renderer = fig.canvas.get_renderer()
-    note_artist = _fitted_note(fig, note, renderer)
-    floor = note_artist.get_window_extent(renderer).y1 + 2 if note_artist is not None else 0.0
-    width, height = fig.bbox.width, fig.bbox.height
-    px = fig.dpi / 72.0
-
-    def measure(text: str, size: float) -> tuple[float, float]:
-        key = (text, size, fig.dpi)
-        if key not in _LEGEND_TEXT:
-            if len(_LEGEND_TEXT) > 4096:
-                _LEGEND_TEXT.clear()
-            w, h, _d = renderer.get_text_width_height_descent(text, FontProperties(size=size), ismath=False)
-            _LEGEND_TEXT[key] = (w, h)
-        return _LEGEND_TEXT[key]
-
+    note_box = _fitted_note(sheet, note)
+    floor = note_box.y1 + 2 if note_box is not None else 0.0
+    width, height = sheet.width, sheet.height
     size = 7.0
     while True:
-        fs = size * px
+        fs = size * sheet.px
         x0, top = loc_x * width + _BORDER * fs, 0.98 * height - _BORDER * fs
-        title_w, title_h = measure("图例", size + 1)
-        label_w = max(measure(label, size)[0] for *_s, label in rows)
+        title_w, title_h, _d = sheet.measure("图例", size + 1)
+        label_w = max(sheet.measure(label, size)[0] for *_s, label in rows)
         pitch = fs * (1.0 + 0.45 * size / 7)
         need_h = title_h + 0.5 * fs + len(rows) * pitch
         need_w = max(title_w, (_HANDLE_LENGTH + _HANDLE_PAD) * fs + label_w)
         if (x0 + need_w <= width - 2 and top - need_h >= floor) or size <= 4.5:
             break
         size -= 0.5
-    ident = IdentityTransform()
-    fig.text(x0, top, "图例", fontsize=size + 1, ha="left", va="top", transform=ident)
+    sheet.text(x0, top, "图例", size=size + 1, va="top", z=80)
     hl, hh = _HANDLE_LENGTH * fs, _HANDLE_HEIGHT * fs
-    for i, (kind, style, label) in enumerate(rows):
+    for i, (kind, sw, label) in enumerate(rows):
         yc = top - title_h - 0.5 * fs - (i + 0.5) * pitch
         if kind == "patch":
-            fig.add_artist(Rectangle((x0, yc - hh / 2), hl, hh, transform=ident, **style))
+            sheet.rect(x0, yc - hh / 2, x0 + hl, yc + hh / 2, face=sw.get("face"), edge=sw.get("edge"), lw=sw["lw"],
+                       hatch=sw.get("hatch"), dash=sw.get("dash"), z=80)  # fmt: skip
         elif kind == "line":
-            fig.add_artist(Line2D([x0, x0 + hl], [yc, yc], transform=ident, **style))
+            sheet.line([(x0, yc), (x0 + hl, yc)], colour=sw["colour"], lw=sw["lw"], z=80)
         else:
-            fig.add_artist(Line2D([x0 + hl / 2], [yc], transform=ident, **style))
-        fig.text(x0 + (_HANDLE_LENGTH + _HANDLE_PAD) * fs, yc, label, fontsize=size, ha="left", va="center", transform=ident)
+            sheet.markers([(x0 + hl / 2, yc)], sw["shape"], sw["size"], face=sw["face"], edge=sw["edge"], lw=1.0, z=80)
+        sheet.text(x0 + (_HANDLE_LENGTH + _HANDLE_PAD) * fs, yc, label, size=size, va="center", z=80)
 
 
 #: Wrapped notes by (note, width in pixels): every map of a run carries the same note.
 _NOTE_LINES: dict[tuple[str, float], str] = {}
 
 
-def _fitted_note(fig: Any, note: str, renderer: Any) -> Any:
+def _fitted_note(sheet: Sheet, note: str) -> TextBox | None:
     """Write the source note at the bottom, wrapped (at ｜ and 、, else anywhere) so no line runs past the right edge."""
     if not note:
         return None
-    width = fig.bbox.width * 0.97
+    width = sheet.width * 0.97
     key = (note, round(width, 3))
     if key not in _NOTE_LINES:
         if len(_NOTE_LINES) > 64:
             _NOTE_LINES.clear()
-        _NOTE_LINES[key] = _wrap_note(fig, note, renderer, width)
-    return fig.text(0.01, 0.012, _NOTE_LINES[key], fontsize=6, color="#444444", ha="left", va="bottom")
+        _NOTE_LINES[key] = _wrap_note(sheet, note, width)
+    return sheet.text(0.01 * sheet.width, 0.012 * sheet.height, _NOTE_LINES[key], size=6, colour="#444444", va="bottom", z=80)
 
 
-def _wrap_note(fig: Any, note: str, renderer: Any, width: float) -> str:
+def _wrap_note(sheet: Sheet, note: str, width: float) -> str:
     """Break ``note`` into lines no wider than ``width`` pixels at 6 pt."""
-    probe = fig.text(0, 0, "", fontsize=6)
 
     def fits(text: str) -> bool:
-        probe.set_text(text)
-        return probe.get_window_extent(renderer).width <= width
+        return sheet.measure(text, 6)[0] <= width
 
     tokens = [t for t in re.split(r"(?<=[｜、，])", note) if t]
     lines: list[str] = [""]
@@ -690,61 +560,12 @@ def _wrap_note(fig: Any, note: str, renderer: Any, width: float) -> str:
             if lines[-1] and not fits(lines[-1] + ch):
                 lines.append("")
             lines[-1] += ch
-    probe.remove()
     return "\n".join(lines)
-
-
-def frame_axes(fig: Any, bounds: tuple[float, float, float, float], rect: tuple[float, float, float, float]) -> Any:
-    """Return the map axes of a pooled figure at ``rect`` (figure fraction), framed to ``bounds``.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        A figure from :func:`new_figure`.
-    bounds : tuple of float
-        ``(minx, miny, maxx, maxy)`` in map units, drawn at equal aspect.
-    rect : tuple of float
-        ``(left, bottom, width, height)`` of the axes in the figure.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes (reused when the figure was framed for the same layout).
-    """
-    ax = next((a for a in fig.axes if getattr(a, "_ecozone_rect", None) == rect), None)
-    fresh = ax is None
-    if ax is None:
-        for old in list(fig.axes):  # a pooled figure framed for another layout
-            old.remove()
-        ax = fig.add_axes(rect)
-        ax._ecozone_rect = rect  # type: ignore[attr-defined]
-    minx, miny, maxx, maxy = bounds
-    # Equal scale in x and y (metres): widen the short side to fill the axes' aspect.
-    fw, fh = fig.get_size_inches()
-    aspect = (rect[2] * fw) / (rect[3] * fh)
-    w, h = maxx - minx, maxy - miny
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    if w / h < aspect:
-        w = h * aspect
-    else:
-        h = w / aspect
-    ax.set_xlim(cx - w / 2, cx + w / 2)
-    ax.set_ylim(cy - h / 2, cy + h / 2)
-    if fresh:
-        ax.set_aspect("equal", adjustable="box")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for s in ax.spines.values():
-            s.set_edgecolor("#666666")
-            s.set_linewidth(0.8)
-        ax.set_facecolor("#fbfbf8")
-    return ax
 
 
 def _zone_labels(lab: Labeller, zoning: Any, layers: Iterable[str], county: str, window: Any | None) -> None:
     """Labels for red-line patches, units, rivers and townships, where they fit."""
-    ax = lab.ax
-    px_per_m = lab.frame.width / (ax.get_xlim()[1] - ax.get_xlim()[0])
+    px_per_m = lab.frame.scale
     wanted = [n for n in ("redline", "control_unit", "corridor", "town") if n in set(layers) | {"town"}]
     for name in wanted:
         layer = _layer(zoning, name)
@@ -763,7 +584,7 @@ def _zone_labels(lab: Labeller, zoning: Any, layers: Iterable[str], county: str,
             pts = shapely.line_interpolate_point(shapely.line_merge(shapely.get_geometry(geoms, 0)), 0.5, normalized=True)
             for (x, y), text, k in zip(shapely.get_coordinates(pts), names, keep, strict=True):
                 if k and text:
-                    lab.place(x, y, [text], size=7, colour="#08519c", style="italic")
+                    lab.place(x, y, [text], size=7, colour="#08519c")
             continue
         pts = shapely.get_coordinates(shapely.point_on_surface(geoms))
         b = shapely.bounds(geoms)
@@ -803,21 +624,15 @@ def _county_name(zoning: Any) -> str:
     return ""
 
 
-def _mpl_context() -> Any:
-    import matplotlib
-
-    return matplotlib.rc_context({"font.sans-serif": _FONTS, "font.family": "sans-serif", "axes.unicode_minus": False,
-                                  "hatch.linewidth": 0.7, "hatch.color": _HATCH_RED})  # fmt: skip
-
-
-def _render(draw: Any) -> bytes:
-    with _mpl_context(), warnings.catch_warnings():
+def _render(draw: Callable[[Sheet], None], size: tuple[float, float]) -> bytes:
+    """Draw one picture of ``size`` (cm) with ``draw`` and return its PNG."""
+    with warnings.catch_warnings():
         # A machine without a CJK font draws boxes; say so once in the note rather than per glyph.
         warnings.filterwarnings("ignore", message=r"Glyph .* missing", category=UserWarning)
         warnings.filterwarnings("ignore", message=r"findfont", category=UserWarning)
-        fig, canvas = new_figure(*draw.size)
-        draw(fig, canvas)
-        return _png(fig)
+        sheet = Sheet(*size, dpi=DPI)
+        draw(sheet)
+        return sheet.png()
 
 
 @dataclass
@@ -848,15 +663,15 @@ def _county_map(zoning: Any, sites: Any, layers: Sequence[str], note: str, *, la
         else tuple(shapely.total_bounds(ss.geoms))
     )
 
-    def draw(fig: Any, canvas: Any) -> None:
-        ax = frame_axes(fig, bounds, (0.01, 0.06, 0.72, 0.92))
+    def draw(sheet: Sheet) -> None:
+        frame = Frame(sheet, bounds, (0.01, 0.06, 0.72, 0.92))
         keys: list[str] = []
-        _draw_zoning(ax, zoning, layers, None, keys)
-        _draw_boundary_and_towns(ax, zoning, None)
-        anchors = _draw_sites(ax, ss.geoms, ss.verdicts, size=34, outline=False) if len(ss.geoms) else np.zeros((0, 2))
-        lab = Labeller(ax, canvas)
+        _draw_zoning(frame, zoning, layers, None, keys)
+        _draw_boundary_and_towns(frame, zoning, None)
+        anchors = _draw_sites(frame, ss.geoms, ss.verdicts, size=34, outline=False) if len(ss.geoms) else np.zeros((0, 2))
+        lab = Labeller(frame)
         lab.block(anchors)
-        _keep_out(lab, ax)
+        _keep_out(lab, frame)
         if len(ss.ids) > INDEX_LABEL_MAX:  # too many to number legibly (and placing them is quadratic): markers only
             pass
         elif len(ss.ids) > INDEX_MAP_SITES:  # many sites: an index map, numbered as in the summary table
@@ -864,15 +679,14 @@ def _county_map(zoning: Any, sites: Any, layers: Sequence[str], note: str, *, la
         else:
             _site_labels(lab, anchors, ss.ids, ss.names, size=6.5)
         _zone_labels(lab, zoning, labels_for, county, None)
-        _scale_bar(ax)
-        _north_arrow(ax)
+        _scale_bar(frame)
+        _north_arrow(frame)
         index = "｜图中数字为汇总表序号" if INDEX_MAP_SITES < len(ss.ids) <= INDEX_LABEL_MAX else ""
         if len(ss.ids) > INDEX_LABEL_MAX:
             index = f"｜地块超过 {INDEX_LABEL_MAX} 个，图中未标注序号"
-        _legend(fig, ax, keys, ss.verdicts, note + index, loc_x=0.745)
+        _legend(sheet, keys, ss.verdicts, note + index, loc_x=0.745)
 
-    draw.size = (17.0, 12.5)  # type: ignore[attr-defined]
-    return _render(draw)
+    return _render(draw, (17.0, 12.5))
 
 
 def render_overview(zoning: Any, sites: Any, note: str) -> bytes:
@@ -959,27 +773,26 @@ def render_site(
     layers = [n for n in _DRAW_ORDER if n in zoning.layers]
     county = _county_name(zoning)
 
-    def draw(fig: Any, canvas: Any) -> None:
-        ax = frame_axes(fig, tuple(shapely.bounds(window)), (0.01, 0.1, 0.66, 0.88))
+    def draw(sheet: Sheet) -> None:
+        frame = Frame(sheet, tuple(shapely.bounds(window)), (0.01, 0.1, 0.66, 0.88))
         keys: list[str] = []
-        _draw_zoning(ax, zoning, layers, window, keys)
-        _draw_boundary_and_towns(ax, zoning, window)
+        _draw_zoning(frame, zoning, layers, window, keys)
+        _draw_boundary_and_towns(frame, zoning, window)
         ov = np.asarray([g for g in overlaps if g is not None and not shapely.is_empty(g)], dtype=object)
         if len(ov):
-            _draw_polygons(ax, ov, {"color": "#7a0177", "weight": 2, "fillColor": "#7a0177", "fillOpacity": 0.45}, z=45)
-            _draw_lines(ax, ov, {"color": "#7a0177", "weight": 5}, z=46)
-        anchors = _draw_sites(ax, np.asarray([site], dtype=object), [verdict], size=80, outline=True)
-        lab = Labeller(ax, canvas)
+            _draw_polygons(frame, ov, {"color": "#7a0177", "weight": 2, "fillColor": "#7a0177", "fillOpacity": 0.45}, z=45)
+            _draw_lines(frame, ov, {"color": "#7a0177", "weight": 5}, z=46)
+        anchors = _draw_sites(frame, np.asarray([site], dtype=object), [verdict], size=80, outline=True)
+        lab = Labeller(frame)
         lab.block(anchors, 8)
-        _keep_out(lab, ax)
+        _keep_out(lab, frame)
         _site_labels(lab, anchors, [site_id], [name], size=8.5, max_chars=24)
         _zone_labels(lab, zoning, layers, county, window)
-        _scale_bar(ax)
-        _north_arrow(ax)
-        _legend(fig, ax, keys, [verdict], note, loc_x=0.69, overlap=bool(len(ov)))
+        _scale_bar(frame)
+        _north_arrow(frame)
+        _legend(sheet, keys, [verdict], note, loc_x=0.69, overlap=bool(len(ov)))
 
-    draw.size = (17.0, 6.6)  # type: ignore[attr-defined]
-    return _render(draw)
+    return _render(draw, (17.0, 6.6))
 
 
 #: Fewest insets worth a second process (forking and collecting cost about as much as a few maps).

@@ -83,11 +83,10 @@ def test_overview_renders_every_site(toy_zoning, screened) -> None:
 
 
 def test_static_labeller_never_overlaps() -> None:
-    from maps.figures import Labeller, frame_axes, new_figure
+    from maps.figures import Labeller
+    from maps.sheet import Frame, Sheet
 
-    fig, canvas = new_figure(10, 8)
-    ax = frame_axes(fig, (0, 0, 1000, 800), (0, 0, 1, 1))
-    lab = Labeller(ax, canvas)
+    lab = Labeller(Frame(Sheet(10, 8), (0, 0, 1000, 800), (0, 0, 1, 1)))
     placed = sum(lab.place(500, 400, [f"label {i}"]) for i in range(20))
     assert 1 <= placed <= 8  # eight candidate positions around one point, then no room
     boxes = lab.boxes  # one row per reserved box: x0, y0, x1, y1 (pixels)
