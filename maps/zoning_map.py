@@ -25,6 +25,7 @@ are written as GeoJSON; a vertex budget keeps big packages under ~10 MB of HTML.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import json
 import math
@@ -315,6 +316,20 @@ def truncate_html(text: Any, limit: int = POPUP_TEXT_LIMIT) -> str:
         '<span class="eco-more-off">收起 / less</span></summary>'
         f"{html.escape(s)}</details>"
     )
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` as dicts, as ``to_dict("records")`` gives them, read column by column.
+
+    ``to_dict`` boxes every cell on its own; reading whole columns (``tolist``) is several times
+    faster on the tens of thousands of rows of a large batch.
+    """
+    cols = list(frame.columns)
+    return [dict(zip(cols, row, strict=True)) for row in zip(*(frame[c].tolist() for c in cols), strict=True)] if cols else [{} for _ in range(len(frame))]
+
+
+#: ``html.escape`` remembered: a batch's popups repeat the same layer names, rule ids and badges thousands of times.
+_escape = functools.lru_cache(maxsize=1 << 16)(html.escape)
 
 
 def _text(value: Any) -> str:
@@ -900,7 +915,7 @@ def _site_popup(
     sid = _text(row.get("site_id"))
     name = _text(row.get("name")) or sid
     verdict = _text(row.get("verdict"))
-    e = html.escape
+    e = _escape
     parts = [f'<div class="eco-pop eco-site"><div class="eco-pop-title">{e(name)}']
     if verdict in st.VERDICT_COLOURS:
         vz = _text(row.get("verdict_zh")) or st.VERDICT_ZH[verdict]
@@ -972,7 +987,7 @@ def _add_sites(
     if hits is not None and len(hits) and "site_id" in hits:
         read = ("site_id", "verdict", "layer", "feature_name", "feature_id", "rule_id", "message_zh", "basis",
                 "overlap_m2", "overlap_pct", "length_m", "distance_m")  # what a popup reads of a hit  # fmt: skip
-        for h in pd.DataFrame(hits[[c for c in read if c in hits]]).to_dict("records"):
+        for h in _records(pd.DataFrame(hits[[c for c in read if c in hits]])):
             by_site.setdefault(str(h["site_id"]), []).append(h)
     keys = (
         sites["verdict"].astype(str).where(sites["verdict"].isin(list(st.VERDICT_COLOURS)), "site").tolist()
@@ -983,7 +998,7 @@ def _add_sites(
     brief = len(sites) > BRIEF_POPUP_SITES
     props = []
     shown = [c for c in dict.fromkeys(("site_id", "name", "verdict", "verdict_zh", "project_type", "n_hits", "summary_zh", *own)) if c in sites]
-    for i, row in enumerate(pd.DataFrame(sites[shown]).to_dict("records")):  # only what a popup shows (a wide table costs seconds)
+    for i, row in enumerate(_records(pd.DataFrame(sites[shown]))):  # only what a popup shows (a wide table costs seconds)
         row["site_id"] = ids[i]
         disp = _text(row.get("name")) or ids[i]
         props.append({"k": keys[i], "id": ids[i], "t": disp, "p": _site_popup(row, by_site.get(ids[i], []), layer_labels, own, brief=brief)})
