@@ -39,6 +39,7 @@ from layers.base import REPORT_SECTIONS
 from maps import style as st
 from maps.model import OutputModel, output_model, scheme_citations
 from spatial.facts import M2_PER_MU, where_facts
+from spatial.frames import records
 from spatial.io import load_yaml
 from spatial.plan_sections import cite_sections, compact_sections
 from spatial.project_types import VERDICT_EIA
@@ -583,10 +584,21 @@ def _object_strings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**cols) if cols else frame
 
 
-def _site_hits(hits: pd.DataFrame, sid: str) -> pd.DataFrame:
-    if hits is None or not len(hits):
-        return pd.DataFrame(columns=["rule_id", "layer", "verdict", "message_zh", "basis", "feature_id", "feature_name"])
-    return hits[hits["site_id"].astype(str) == sid]
+def _per_site(frame: pd.DataFrame | None, empty: Sequence[str]) -> Callable[[str], pd.DataFrame]:
+    """Return a lookup of ``frame``'s rows of one site (in the frame's order), split once for every site.
+
+    Masking the whole frame per site cost about 1 ms a site; an empty frame with the ``empty``
+    columns answers when there are no rows.
+    """
+    if frame is None or not len(frame):
+        blank = pd.DataFrame(columns=list(empty))
+        return lambda _sid: blank
+    keys = frame["site_id"].astype(str).to_numpy(dtype=object)
+    rows: dict[str, list[int]] = {}
+    for i, k in enumerate(keys.tolist()):
+        rows.setdefault(k, []).append(i)
+    none = frame.iloc[:0]
+    return lambda sid: frame.take(rows[sid]) if sid in rows else none
 
 
 def _layer_rows(
@@ -649,7 +661,7 @@ def _unit_rows(
     dims = {**DIMENSIONS, **(names or {})}  # the city scheme's own dimension names where it has them
 
     rows = []
-    for u in units.to_dict("records"):
+    for u in records(units):
         where = f"项目位于“{_s(u.get('name'))}”（{_s(u.get('code'))}，{CATEGORY_ZH.get(_s(u.get('category')), '环境管控单元')}）"
         m2 = u.get("overlap_m2")
         if dim == 2 and not _blank(m2) and float(m2) > 0:
@@ -716,9 +728,9 @@ def _list_rows(
     """
     rows: list[Row] = []
     # The site's unit findings as records, read once (slicing the frame per unit cost more than the rows).
-    uh = [h for h in hits.to_dict("records") if str(h.get("layer")) == "control_unit"]
+    uh = [h for h in records(hits) if str(h.get("layer")) == "control_unit"]
     answered: set[str] = set()
-    for u in units.to_dict("records"):
+    for u in records(units):
         code, name = _s(u.get("code")), _s(u.get("name"))
         mine = [h for h in uh if str(h.get("feature_id")) == code or str(h.get("feature_name")) == name]
         ban_ids = [str(h.get("rule_id")) for h in mine if str(h.get("rule_id")) in banned_rules]
@@ -877,12 +889,6 @@ def _rule_texts(rules: Sequence[Any], rows: Sequence[Row]) -> pd.DataFrame:
     )
 
 
-def _site_units(units: pd.DataFrame | None, sid: str) -> pd.DataFrame:
-    if units is None or not len(units):
-        return pd.DataFrame(columns=["site_id", "code", "name"])
-    return units[units["site_id"].astype(str) == sid]
-
-
 #: Chinese labels of the columns the site readers add (coordinate files: spatial.coordfile).
 INFO_LABELS = {
     "declared_area_ha": "申报面积（公顷）",
@@ -979,7 +985,7 @@ def build_model(
     site_figures = dict(site_figures or {})
     county, _ = _county(zoning)
     ids = sites["site_id"].astype(str).tolist()
-    placeholders = model.placeholders.to_dict("records")
+    placeholders = records(model.placeholders)
     names = [  # a template placeholder (DKMC, FID_0, @) is no name: the 地块编号 (file stem + parcel number) stands in
         i if p["name"] else (_s(n) or i) for n, i, p in zip(sites["name"] if "name" in sites else ids, ids, placeholders, strict=True)
     ]
@@ -990,24 +996,25 @@ def build_model(
     banned_rules = {r.id for r in rules if getattr(r, "mode", None) == "unit_prohibited"} or {"CU-BANNED"}
     hits = result.hits if getattr(result, "hits", None) is not None else pd.DataFrame()
     shared_ids, shared_table = _shared_list(hits, dict.fromkeys(sites["site_id"].astype(str)))
-    per_site = _object_strings(hits)  # the same values, sliced per site many times (Arrow strings cost ~1 ms a slice)
+    # The same values as object columns (Arrow strings cost ~1 ms a slice), split per site once.
+    site_hits = _per_site(_object_strings(hits), ["rule_id", "layer", "verdict", "message_zh", "basis", "feature_id", "feature_name"])
     dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
     coords = model.coords
     plans = list(model.plans)
     extra_cols = list(model.user_columns)
     rowfacts = _RowFacts()
-    unit_table = _object_strings(model.units)  # sliced per site, as the hits
+    site_units = _per_site(_object_strings(model.units), ["site_id", "code", "name"])  # split per site, as the hits
     dim_names = dict(model.dimension_names)
     other_layers = [n for n in zoning.layers if n not in _NO_ROW and not any(n in v for v in SECTION_LAYERS.values())]
     sections: list[SiteSection] = []
     ends: list[tuple[str, str]] = []  # each section's conclusion word and what the package could not tell
     summary_rows = []
-    for i, row in enumerate(sites.drop(columns=sites.geometry.name).to_dict("records")):
+    for i, row in enumerate(records(sites.drop(columns=sites.geometry.name))):
         sid, name, dim = ids[i], names[i], int(dims[i])
         ptype = _s(row.get("project_type"))
         ptype_zh = model.type_zh.get(ptype, ptype)
-        sh = _site_hits(per_site, sid)
-        units = _site_units(unit_table, sid)
+        sh = site_hits(sid)
+        units = site_units(sid)
         fig = site_figures.get(sid)
         t1 = _layer_rows(SECTION_LAYERS["redline"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         t2 = _unit_rows(units, ("emission_control", "resource_efficiency"), dim, figure_numbers.get("control_unit"), dim_names)
@@ -1019,7 +1026,7 @@ def build_model(
         t5 = _layer_rows(SECTION_LAYERS["coast"], zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)  # where the package has them
         t4 = _layer_rows((*SECTION_LAYERS["other"], *other_layers), zoning, rowfacts, sid, dim, sh, rules, ptype, figure_numbers)
         out_hits = sh[sh["layer"].astype(str) == "boundary"]
-        for h in out_hits.to_dict("records"):
+        for h in records(out_hits):
             t4.append(
                 Row(
                     _s(h.get("message_zh")),
@@ -1031,7 +1038,7 @@ def build_model(
                     ("boundary",),
                 )
             )
-        for h in sh[sh["rule_id"].astype(str).str.startswith(_COVERAGE_PREFIXES)].to_dict("records"):
+        for h in records(sh[sh["rule_id"].astype(str).str.startswith(_COVERAGE_PREFIXES)]):
             # What the package cannot tell (missing layer, zone without loaded rules): 待核实, never 不涉及.
             t4.append(Row(_s(h.get("message_zh")), f"{_s(h.get('feature_name')) + '：' if _s(h.get('feature_name')) else ''}须补充数据或管控要求后核实。{TO_FILL}", PENDING, _s(h.get("rule_id")), layers=(_s(h.get("layer")),)))
         if "control_unit" in zoning.layers and not len(units):
@@ -1065,7 +1072,8 @@ def build_model(
                 figure=fig,
             )
         )
-        ends.append((word, _site_gaps(row, sh)))
+        gaps = _site_gaps(row, sh)
+        ends.append((word, gaps))
         involved = [_layer_zh(n) for n in _CONSTRAINT_LAYERS if (f := facts.get((sid, n))) is not None and f["inside"]]
         involved += [
             f"{_layer_zh(n)}管控范围" for n in _CONTROL_ZONE_LAYERS if (sh["layer"].astype(str) == n).any()
@@ -1082,9 +1090,9 @@ def build_model(
                 "涉及情况": "；".join(
                     t
                     for t in (
-                        "涉及" + "、".join(involved) if involved else ("" if _site_gaps(row, sh) else "不涉及生态保护红线等空间管控区"),
+                        "涉及" + "、".join(involved) if involved else ("" if gaps else "不涉及生态保护红线等空间管控区"),
                         where,
-                        _site_gaps(row, sh) and "待核实：" + _site_gaps(row, sh),
+                        gaps and "待核实：" + gaps,
                     )
                     if t
                 ),

@@ -35,6 +35,7 @@ from pyproj import CRS
 
 from layers import REGISTRY
 from spatial.crs import CGCS2000, GEOD, to_crs_geoms
+from spatial.frames import records
 from spatial.indicators import ellipsoidal_area
 
 __all__ = [
@@ -190,9 +191,11 @@ def _join_by_site(site: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, "", dtype=object)
     if not len(site):
         return out
-    frame = pd.DataFrame({"s": site, "v": values}).drop_duplicates()
-    joined = frame.groupby("s", sort=False)["v"].agg("、".join)
-    out[joined.index.to_numpy()] = joined.to_numpy()
+    seen: dict[int, dict[Any, None]] = {}  # per site, its distinct values in order (a few each: plain Python beats a groupby)
+    for k, v in zip(site.tolist(), values.tolist(), strict=True):
+        seen.setdefault(k, {})[v] = None
+    for k, vs in seen.items():
+        out[k] = "、".join(vs)
     return out
 
 
@@ -463,18 +466,14 @@ def layer_facts(sites: gpd.GeoDataFrame, zoning: Any, layers: list[str] | None =
         ``distance_m`` is 0 when inside; ``edge_distance_m`` is then the
         distance to that feature's edge.
     """
-    n = len(sites)
-    sg = np.asarray(sites.geometry.values, dtype=object)
-    ids = sites["site_id"].astype(str).to_numpy(dtype=object)
-    crs = CRS.from_user_input(zoning.crs)
-    dims = shapely.get_dimensions(sg)
-    site_area = np.where(dims == 2, ellipsoidal_area(sg, crs), np.nan) if n else np.zeros(0)
+    at = _Sites.of(sites, zoning)
     names = _fact_layers(zoning, layers)
     ready = index.layers if index is not None and index.zoning is zoning else {}
     frames = [  # a handful of layers; each is one vectorised pass over all sites
         _measure(
-            sg, ids, dims, site_area, crs, name, zoning.layers[name], zoning.spec(name) if hasattr(zoning, "spec") else None, ready.get(name)
-        )
+            at.geoms, at.ids, at.dims, at.area, at.crs, name, zoning.layers[name], zoning.spec(name) if hasattr(zoning, "spec") else None,
+            ready.get(name),
+        )  # fmt: skip
         for name in names
     ]
     if not frames:
@@ -505,6 +504,26 @@ def where_mask(layer: pd.DataFrame, where: Any) -> np.ndarray:
     return keep
 
 
+@dataclass(frozen=True)
+class _Sites:
+    """The arrays every measurement of a set of sites reads: geometries, ids, dimensions, areas, CRS."""
+
+    geoms: np.ndarray
+    ids: np.ndarray
+    dims: np.ndarray
+    area: np.ndarray
+    crs: CRS
+
+    @classmethod
+    def of(cls, sites: gpd.GeoDataFrame, zoning: Any) -> _Sites:
+        n = len(sites)
+        sg = np.asarray(sites.geometry.values, dtype=object)
+        crs = CRS.from_user_input(zoning.crs)
+        dims = shapely.get_dimensions(sg) if n else np.zeros(0, int)
+        area = np.where(dims == 2, ellipsoidal_area(sg, crs), np.nan) if n else np.zeros(0)
+        return cls(sg, sites["site_id"].astype(str).to_numpy(dtype=object), dims, area, crs)
+
+
 def feature_facts(sites: gpd.GeoDataFrame, zoning: Any, layer: str, keep: np.ndarray | None = None) -> pd.DataFrame:
     """Inside/overlap/nearest facts of every site against a selection of one layer's features.
 
@@ -528,17 +547,23 @@ def feature_facts(sites: gpd.GeoDataFrame, zoning: Any, layer: str, keep: np.nda
     DataFrame
         :data:`FACT_COLUMNS`, one row per site (empty selection: nothing inside, no nearest).
     """
-    n = len(sites)
-    sg = np.asarray(sites.geometry.values, dtype=object)
-    ids = sites["site_id"].astype(str).to_numpy(dtype=object)
-    crs = CRS.from_user_input(zoning.crs)
-    dims = shapely.get_dimensions(sg) if n else np.zeros(0, int)
-    site_area = np.where(dims == 2, ellipsoidal_area(sg, crs), np.nan) if n else np.zeros(0)
+    return _feature_facts(_Sites.of(sites, zoning), zoning, layer, keep)
+
+
+def _feature_facts(
+    at: _Sites, zoning: Any, layer: str, keep: np.ndarray | None = None, whole: LayerIndex | None = None
+) -> pd.DataFrame:  # fmt: skip
+    """:func:`feature_facts` of prepared sites; ``whole`` is the layer's index, whose arrays a selection takes from."""
     frame = zoning.layers[layer]
+    ready = None
     if keep is not None:
-        frame = frame[np.asarray(keep, dtype=bool)]
+        keep = np.asarray(keep, dtype=bool)
+        frame = frame[keep]
+        if whole is not None:  # the selection's names and codes are the whole layer's (features keep their ids)
+            geoms = whole.geoms[keep]
+            ready = LayerIndex(geoms, whole.label[keep], whole.code[keep], shapely.STRtree(geoms), None)
     spec = zoning.spec(layer) if hasattr(zoning, "spec") else None
-    return _measure(sg, ids, dims, site_area, crs, layer, frame, spec)[FACT_COLUMNS]
+    return _measure(at.geoms, at.ids, at.dims, at.area, at.crs, layer, frame, spec, ready)[FACT_COLUMNS]
 
 
 def where_facts(
@@ -566,6 +591,8 @@ def where_facts(
     """
     measured: dict[tuple[str, bytes], dict[str, dict[str, Any]]] = {}
     out: dict[Hashable, dict[str, dict[str, Any]] | None] = {}
+    at = _Sites.of(sites, zoning) if selections else None
+    whole: dict[str, LayerIndex | None] = {}  # per layer, names and codes made once for all its selections
     for key, (layer, wheres) in selections.items():
         frame = zoning.layers.get(layer)
         if frame is None or not len(frame):
@@ -576,8 +603,12 @@ def where_facts(
             keep |= where_mask(frame, w)
         picked = (layer, np.packbits(keep).tobytes() + len(keep).to_bytes(8, "little"))
         if picked not in measured:
-            ff = feature_facts(sites, zoning, layer, keep)
-            measured[picked] = {str(r["site_id"]): r for r in ff.to_dict("records")}
+            if layer not in whole:  # a layer without feature ids numbers a selection's features anew: made per selection
+                spec = zoning.spec(layer) if hasattr(zoning, "spec") else None
+                whole[layer] = LayerIndex.of(frame, spec, outline=False) if "feature_id" in frame else None
+            assert at is not None
+            ff = _feature_facts(at, zoning, layer, keep, whole[layer])
+            measured[picked] = {str(r["site_id"]): r for r in records(ff)}
         out[key] = measured[picked]
     return out
 

@@ -33,6 +33,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
             "spatial.project_types",
             "spatial.budget",
             "spatial.colnames",
+            "spatial.frames",
         ),
     ),
     (
