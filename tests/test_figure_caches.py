@@ -18,6 +18,8 @@ import matplotlib.patheffects as pe
 import numpy as np
 import pytest
 from conftest import km_box, km_line, km_point
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -85,3 +87,31 @@ def test_insets_by_two_processes_equal_one_process(toy_zoning) -> None:
     assert len(set(one)) == 3  # three different maps, not one repeated
     assert calls == {1: ["model"], 2: ["model"]}  # the caller's work runs once, here, in both modes
     assert ticks[1] == [1, 2, 3] and ticks[2] == sorted(ticks[2]) and all(1 <= t <= 3 for t in ticks[2])
+
+
+_PLAIN = [chr(c) for c in (*range(0x3000, 0x302A), *range(0x3036, 0x303B), *range(0x303C, 0x3040), *range(0xFF01, 0xFF61), *range(0xFFE0, 0xFFE7))]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    text=hs.lists(hs.one_of(hs.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), hs.sampled_from(_PLAIN)), min_size=1, max_size=12).map("".join),
+    tail=hs.sampled_from(["", " km", "·一级", "…", "LZ-06"]),
+    size=hs.sampled_from([6.0, 6.5, 7.5, 8.5]),
+    weight=hs.sampled_from(["normal", "bold"]),
+    shift=hs.floats(0, 0.01),
+)
+def test_plain_cjk_is_set_as_harfbuzz_sets_it(text: str, tail: str, size: float, weight: str, shift: float) -> None:
+    """CJK text set without HarfBuzz (glyph after glyph) measures and draws as the stock canvas (HarfBuzz) does."""
+    with matplotlib.rc_context(_RC), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph .* missing", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"findfont", category=UserWarning)
+        out = []
+        for make in (cached_text_canvas, FigureCanvasAgg):
+            fig = Figure(figsize=(4, 1), dpi=150)
+            canvas = make(fig)
+            for s in (text, text + tail):  # plain, and mixed (the whole string through HarfBuzz)
+                t = fig.text(0.05 + shift, 0.3, s, fontsize=size, fontweight=weight)
+                out.append(tuple(t.get_window_extent(canvas.get_renderer()).bounds))
+            out.append(_pixels(canvas).tobytes())
+    n = len(out) // 2
+    assert out[:n] == out[n:]
