@@ -32,6 +32,9 @@ __all__ = ["cached_text_canvas", "cached_text_renderer", "PLAIN_CJK"]
 #: and the kana repeat marks that join (U+3031–3035, U+303B), fullwidth forms and signs.
 PLAIN_CJK = re.compile("[\u3000-\u3029\u3036-\u303a\u303c-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60\uffe0-\uffe6]+")
 
+#: Size (points at 72 dpi) glyph outlines are read at, as matplotlib's ``TextToPath`` reads them.
+_OUTLINE_SIZE = 100
+
 #: Cache sizes per canvas (entries); a cache is emptied when full, never grown past this.
 _MAX_LAYOUTS = 4096
 _MAX_GLYPHS = 65536
@@ -82,6 +85,7 @@ def _classes() -> tuple[type, type]:
             self._heights: dict[Any, tuple[Any, Any, Any]] = {}
             self._files: dict[Any, Any] = {}
             self._boxes: dict[Any, tuple[tuple[int, int, int, int], int, Any]] = {}
+            self._outlines: dict[Any, tuple[Any, Any, Any]] = {}
             self._text2path = _PathCache(self._text2path)
 
         def _prepare_font(self, font_prop: Any) -> Any:
@@ -163,6 +167,36 @@ def _classes() -> tuple[type, type]:
                 # The font is kept with its run so its id is not reused by another font while cached.
                 hit = self._layouts[key] = (font, run)
             return hit
+
+        def text_outline(self, s: str, prop: Any) -> tuple[Any, Any]:
+            """Return the outline of ``s`` as drawn (vertices in pixels from the pen's start, codes), for a halo.
+
+            The glyphs' unhinted outlines placed at the positions the string is drawn at (its cached run),
+            each outline read once per font: matplotlib's ``TextToPath`` shapes the string once more, unhinted.
+            """
+            from matplotlib.ft2font import LoadFlags
+
+            font = self._prepare_font(prop)
+            size = prop.get_size_in_points()
+            scale = size * self.dpi / 72 / _OUTLINE_SIZE
+            verts, codes = [], []
+            for ft, glyph_index, gx, gy in self._run(font, size, s)[1]:
+                key = (id(ft), glyph_index)
+                hit = self._outlines.get(key)
+                if hit is None:
+                    ft.set_size(_OUTLINE_SIZE, 72)
+                    ft.load_glyph(glyph_index, flags=LoadFlags.NO_HINTING)
+                    v, c = ft.get_path()
+                    hit = self._outlines[key] = (np.asarray(v, dtype=float).reshape(-1, 2), np.asarray(c, dtype=np.uint8), ft)
+                    ft.set_size(size, self.dpi)
+                v, c, _ft = hit
+                if len(v):
+                    verts.append(v * scale + (gx, gy))
+                    codes.append(c)
+            font.set_size(size, self.dpi)
+            if not verts:
+                return np.zeros((0, 2)), np.zeros(0, dtype=np.uint8)
+            return np.concatenate(verts), np.concatenate(codes)
 
         def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
             """Measure ``s`` from its cached glyph run as ``FT2Font.set_text`` does: the pen's travel, the glyphs' heights.

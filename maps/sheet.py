@@ -348,12 +348,12 @@ class Sheet:
             for lx, base, line in lines:
                 if not line:
                     continue
-                if halo:
-                    verts, codes = r._text2path.get_text_path(prop, line)
-                    scale = size * self.px / r._text2path.FONT_SCALE
-                    gc = self._gc(r, colour=(1, 1, 1, 1), lw=halo)
-                    r.draw_path(gc, MPath(verts, codes), Affine2D().scale(scale).translate(lx, base), fill)
-                    gc.restore()
+                if halo:  # the glyphs' outlines stroked in white under them
+                    verts, codes = r.text_outline(line, prop)
+                    if len(verts):
+                        gc = self._gc(r, colour=(1, 1, 1, 1), lw=halo)
+                        r.draw_path(gc, MPath(verts, codes), Affine2D().translate(lx, base), fill)
+                        gc.restore()
                 gc = self._gc(r, colour=fill)
                 r.draw_text(gc, lx, self.height - base, line, prop, 0)  # Agg's text takes y from the top (flipy)
                 gc.restore()

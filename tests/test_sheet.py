@@ -96,3 +96,19 @@ def test_text_box_is_matplotlibs(text: str, lines: int, size: float, weight: str
         box, placed = sheet.layout(0.4 * fig.bbox.width, 0.5 * fig.bbox.height, text, size=size, weight=weight, ha=ha, va=va)
     assert [box.x0, box.y0, box.x1, box.y1] == pytest.approx([ref.x0, ref.y0, ref.x1, ref.y1], abs=1e-6)
     assert len(placed) == lines and all(box.y0 <= base <= box.y1 for _x, base, _t in placed)
+
+
+def test_halo_hugs_the_text_as_drawn() -> None:
+    """A label's white halo lies around its glyphs (as drawn, hinted) and nowhere else."""
+    sheet = Sheet(8, 3, dpi=150)
+    sheet.rect(0, 0, sheet.width, sheet.height, face=rgba("#000000"), z=0)
+    box = sheet.text(20, 60, "生态保护红线 Redline 123", size=8, colour="#ff0000", halo=2.4, z=1)
+    img = _rgb(sheet)
+    white = (img.min(axis=2) > 200)
+    ys, xs = np.nonzero(white)
+    assert len(xs) > 50
+    pad = 2.4 * sheet.px  # the stroke reaches half its width past the outline, plus antialiasing
+    assert xs.min() >= box.x0 - pad and xs.max() <= box.x1 + pad
+    assert ys.min() >= box.y0 - pad and ys.max() <= box.y1 + pad
+    inside = img[int(box.y0) : int(box.y1), int(box.x0) : int(box.x1)]
+    assert ((inside[..., 0] > 200) & (inside[..., 1] < 80)).any()  # the red glyphs on top of the halo
