@@ -301,9 +301,12 @@ def _dissolved_overlap(site_geoms: np.ndarray, feat_geoms: np.ndarray, s: np.nda
         # A site in several (possibly overlapping) features: clip the site by the union of those features.
         # (A union of the clipped pieces is not enough: pieces of one line cut by two polygons differ by
         # rounding, do not merge, and their lengths add up past the line's own length.)
-        multi = gpd.GeoDataFrame({"s": s[~one]}, geometry=feat_geoms[f[~one]]).dissolve(by="s")
-        idx = multi.index.to_numpy()
-        out[idx] = shapely.intersection(site_geoms[idx], np.asarray(multi.geometry.values, dtype=object))
+        # The pairs are sorted by site, then feature: each site's features are one run (unioned in that order).
+        ms, mg = s[~one], feat_geoms[f[~one]]
+        idx, starts = np.unique(ms, return_index=True)
+        ends = np.r_[starts[1:], len(ms)]
+        unions = np.array([shapely.union_all(mg[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], dtype=object)
+        out[idx] = shapely.intersection(site_geoms[idx], unions)
     return out
 
 
