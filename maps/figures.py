@@ -511,18 +511,27 @@ def _legend(sheet: Sheet, keys: Sequence[str], verdicts: Sequence[str], note: st
         if (x0 + need_w <= width - 2 and top - need_h >= floor) or size <= 4.5:
             break
         size -= 0.5
-    sheet.text(x0, top, "图例", size=size + 1, va="top", z=80)
     hl, hh = _HANDLE_LENGTH * fs, _HANDLE_HEIGHT * fs
-    for i, (kind, sw, label) in enumerate(rows):
-        yc = top - title_h - 0.5 * fs - (i + 0.5) * pitch
-        if kind == "patch":
-            sheet.rect(x0, yc - hh / 2, x0 + hl, yc + hh / 2, face=sw.get("face"), edge=sw.get("edge"), lw=sw["lw"],
-                       hatch=sw.get("hatch"), dash=sw.get("dash"), z=80)  # fmt: skip
-        elif kind == "line":
-            sheet.line([(x0, yc), (x0 + hl, yc)], colour=sw["colour"], lw=sw["lw"], z=80)
-        else:
-            sheet.markers([(x0 + hl / 2, yc)], sw["shape"], sw["size"], face=sw["face"], edge=sw["edge"], lw=1.0, z=80)
-        sheet.text(x0 + (_HANDLE_LENGTH + _HANDLE_PAD) * fs, yc, label, size=size, va="center", z=80)
+    label_x = x0 + (_HANDLE_LENGTH + _HANDLE_PAD) * fs
+
+    def draw() -> None:
+        sheet.text(x0, top, "图例", size=size + 1, va="top", z=80)
+        for i, (kind, sw, label) in enumerate(rows):
+            yc = top - title_h - 0.5 * fs - (i + 0.5) * pitch
+            if kind == "patch":
+                sheet.rect(x0, yc - hh / 2, x0 + hl, yc + hh / 2, face=sw.get("face"), edge=sw.get("edge"), lw=sw["lw"],
+                           hatch=sw.get("hatch"), dash=sw.get("dash"), z=80)  # fmt: skip
+            elif kind == "line":
+                sheet.line([(x0, yc), (x0 + hl, yc)], colour=sw["colour"], lw=sw["lw"], z=80)
+            else:
+                sheet.markers([(x0 + hl / 2, yc)], sw["shape"], sw["size"], face=sw["face"], edge=sw["edge"], lw=1.0, z=80)
+            sheet.text(label_x, yc, label, size=size, va="center", z=80)
+
+    # The legend lies alone right of the map: drawn once per set of rows, copied on the next map with them.
+    last = top - title_h - 0.5 * fs - len(rows) * pitch
+    pad = 3 + 1.2 * sheet.px  # antialiased edges, half a swatch's stroke, a marker's outline
+    box = (x0 - pad, min(last, top - need_h) - pad, max(x0 + need_w, label_x + label_w) + pad, top + pad)
+    sheet.block(("legend", repr(rows), size, x0, top), box, draw, z=80)
 
 
 #: Wrapped notes by (note, width in pixels): every map of a run carries the same note.
@@ -539,7 +548,13 @@ def _fitted_note(sheet: Sheet, note: str) -> TextBox | None:
         if len(_NOTE_LINES) > 64:
             _NOTE_LINES.clear()
         _NOTE_LINES[key] = _wrap_note(sheet, note, width)
-    return sheet.text(0.01 * sheet.width, 0.012 * sheet.height, _NOTE_LINES[key], size=6, colour="#444444", va="bottom", z=80)
+    lines = _NOTE_LINES[key]
+    x, y = 0.01 * sheet.width, 0.012 * sheet.height
+    box, _lines = sheet.layout(x, y, lines, size=6, va="bottom")
+    # Every map of a run carries the same note, alone under the map: drawn once, copied after.
+    sheet.block(("note", lines), (box.x0 - 3, box.y0 - 3, box.x1 + 3, box.y1 + 3),
+                lambda: sheet.text(x, y, lines, size=6, colour="#444444", va="bottom", z=80), z=80)  # fmt: skip
+    return box
 
 
 def _wrap_note(sheet: Sheet, note: str, width: float) -> str:

@@ -17,8 +17,9 @@ PNG is written, so callers draw in any order, as with matplotlib's zorder.
 from __future__ import annotations
 
 import io
+import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,6 +37,9 @@ _POOL = threading.local()
 #: Measured strings: (text, size, weight, dpi) -> (width, height, descent) in pixels (and font metrics).
 _MEASURED: dict[tuple[str, float, str, float], tuple[float, float, float]] = {}
 _MAX_MEASURED = 8192
+#: Pixels of picture parts kept by :meth:`Sheet.block` (key -> RGBA rows, bottom row first); emptied when full.
+_BLOCKS: dict[Hashable, np.ndarray] = {}
+_MAX_BLOCKS = 256
 
 Rgba = tuple[float, float, float, float]
 
@@ -114,6 +118,7 @@ class Sheet:
         #: Pixels per point.
         self.px = self.dpi / 72.0
         self._ops: list[tuple[float, int, Callable[[Any], None]]] = []
+        self._captures: list[tuple[Hashable, int, int, int, int]] = []
 
     # ------------------------------------------------------------------ recording
 
@@ -251,6 +256,42 @@ class Sheet:
 
         self._add(z, op)
 
+    def block(self, key: Hashable, box: tuple[float, float, float, float], draw: Callable[[], None], *, z: float) -> None:
+        """Draw a part of the picture that lies alone on the white margin once per ``key``; copy its pixels after.
+
+        The first picture with this part records it (``draw``) and keeps the pixels of ``box`` when it is
+        drawn; a later picture of the same size copies them.  The same pixels, as long as nothing else is
+        drawn in ``box`` (the legend right of the map, the source note under it) and ``key`` names all
+        the part depends on.
+
+        Parameters
+        ----------
+        key : hashable
+            What the part shows (its texts, swatches and size).
+        box : tuple of float
+            Left, bottom, right, top in pixels: everything the part draws, with its antialiased edges.
+        draw : callable
+            Records the part's drawing on this sheet (called when the part is not kept yet).
+        z : float
+            Drawing order of the copy.
+        """
+        x0, y0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
+        x1, y1 = min(self.width, math.ceil(box[2])), min(self.height, math.ceil(box[3]))
+        full = (key, self.width, self.height, self.dpi, x0, y0, x1, y1)
+        pixels = _BLOCKS.get(full)
+        if pixels is None:
+            draw()
+            if x1 > x0 and y1 > y0:
+                self._captures.append((full, x0, y0, x1, y1))
+            return
+
+        def op(r: Any) -> None:
+            gc = r.new_gc()
+            r.draw_image(gc, x0, y0, pixels)
+            gc.restore()
+
+        self._add(z, op)
+
     # ------------------------------------------------------------------ text
 
     def measure(self, text: str, size: float, weight: str = "normal") -> tuple[float, float, float]:
@@ -381,6 +422,13 @@ class Sheet:
         for _z, _i, op in sorted(self._ops, key=lambda t: (t[0], t[1])):
             op(r)
         self._ops.pop()  # the background added above
+        if self._captures:
+            buf = np.asarray(r.buffer_rgba())
+            if len(_BLOCKS) + len(self._captures) > _MAX_BLOCKS:
+                _BLOCKS.clear()
+            for key, x0, y0, x1, y1 in self._captures:
+                _BLOCKS[key] = buf[self.height - y1 : self.height - y0, x0:x1][::-1].copy()  # Agg's draw_image: bottom row first
+            self._captures = []
         return r
 
     def png(self, colours: int = 192) -> bytes:

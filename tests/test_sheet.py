@@ -112,3 +112,29 @@ def test_halo_hugs_the_text_as_drawn() -> None:
     assert ys.min() >= box.y0 - pad and ys.max() <= box.y1 + pad
     inside = img[int(box.y0) : int(box.y1), int(box.x0) : int(box.x1)]
     assert ((inside[..., 0] > 200) & (inside[..., 1] < 80)).any()  # the red glyphs on top of the halo
+
+
+def test_a_kept_block_copies_the_pixels_drawing_gives() -> None:
+    """A part drawn once and copied on the next picture gives the pixels of drawing it again."""
+
+    def picture(kept: bool, label: str) -> np.ndarray:
+        sheet = Sheet(9, 4, dpi=150)
+        frame = Frame(sheet, (0, 0, 100, 100), (0.02, 0.1, 0.5, 0.85))
+        frame.paths([MPath([(10, 10), (90, 30), (50, 90), (10, 10)], closed=True)], face=rgba("#2b8cbe", 0.4), edge=rgba("#000"), lw=1)
+
+        def part() -> None:
+            sheet.text(0.6 * sheet.width + 0.37, 0.8 * sheet.height + 0.21, label, size=7, va="top", z=80)
+            sheet.rect(0.6 * sheet.width, 0.3 * sheet.height, 0.7 * sheet.width, 0.4 * sheet.height, face=rgba("#e60000", 0.3),
+                       edge=rgba("#e60000"), lw=1.2, hatch="////", z=80)  # fmt: skip
+
+        if kept:
+            sheet.block(("test-part", label), (0.58 * sheet.width, 0.25 * sheet.height, sheet.width, sheet.height), part, z=80)
+        else:
+            part()
+        return _rgb(sheet)
+
+    label = "图例 test_a_kept_block_copies"  # a part no other test keeps
+    direct = picture(False, label)
+    first, copied = picture(True, label), picture(True, label)
+    assert np.array_equal(first, direct) and np.array_equal(copied, direct)
+    assert not np.array_equal(picture(True, label + "改"), direct)  # another key: drawn anew, not the kept pixels
