@@ -1111,7 +1111,7 @@ def build_model(
             }
         )
     # The rows are laid out: measure what they state (every site and selection at once), then cite plans by section.
-    rowfacts.state(where_facts(sites, zoning, rowfacts.selections))
+    rowfacts.state(where_facts(sites, zoning, rowfacts.selections, known=facts))
     rows = [r for x in sections for t in x.tables for r in t.rows]
     hit_table = _hit_table(hits, dict(zip(ids, names, strict=True)), model.hit_directions)
     rule_texts = _rule_texts(rules, [r for r in rows if r.brief])

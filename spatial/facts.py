@@ -570,7 +570,8 @@ def _feature_facts(
 
 
 def where_facts(
-    sites: gpd.GeoDataFrame, zoning: Any, selections: Mapping[Hashable, tuple[str, Sequence[Mapping[str, Any]]]]
+    sites: gpd.GeoDataFrame, zoning: Any, selections: Mapping[Hashable, tuple[str, Sequence[Mapping[str, Any]]]],
+    known: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
 ) -> dict[Hashable, dict[str, dict[str, Any]] | None]:
     """Facts of every site against several selections of features, each selection measured once.
 
@@ -586,6 +587,9 @@ def where_facts(
         The zoning package.
     selections : mapping
         Key -> (layer name, sequence of ``where`` mappings).
+    known : mapping, optional
+        (site id, layer) -> facts against every feature of the layer, already measured
+        (:func:`layer_facts` records): a selection of every feature takes them.
 
     Returns
     -------
@@ -605,6 +609,10 @@ def where_facts(
         for w in wheres or ({},):
             keep |= where_mask(frame, w)
         picked = (layer, np.packbits(keep).tobytes() + len(keep).to_bytes(8, "little"))
+        if picked not in measured and known is not None and keep.all():
+            ids = sites["site_id"].astype(str).tolist()
+            if all((i, layer) in known for i in ids):  # every feature: the layer's own facts, measured already
+                measured[picked] = {i: dict(known[(i, layer)]) for i in ids}
         if picked not in measured:
             if layer not in whole:  # a layer without feature ids numbers a selection's features anew: made per selection
                 spec = zoning.spec(layer) if hasattr(zoning, "spec") else None
