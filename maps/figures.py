@@ -16,7 +16,6 @@ Colours come from :mod:`maps.style`, the same as the interactive map.
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import warnings
@@ -32,7 +31,7 @@ from layers import draw_order, figure_layers
 from layers.base import FIGURE_GROUPS
 from maps import style as st
 from maps.sheet import Frame, Sheet, TextBox, rgba
-from spatial.engine.parallel import fork_is_safe
+from spatial.engine.parallel import fork_is_safe, frozen_heap
 
 __all__ = [
     "Labeller",
@@ -916,35 +915,33 @@ def render_sites(
     _BATCH = (zoning, jobs, counter)
     # Objects alive now are left out of the copy's garbage collection: collecting would write to every
     # object's header and so copy the whole inherited heap page by page (seconds of CPU for nothing).
-    gc.freeze()
-    try:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
-        future = pool.submit(_render_shared)
-    except Exception:  # no process could be started: everything here
-        _BATCH = None
-        gc.unfreeze()
-        if meanwhile is not None:
-            meanwhile()
-        out = [first]
-        for job in jobs[1:]:
-            out.append(render_site(zoning, **job))
-            tick(len(out))
-        return out
-    theirs: dict[int, bytes] | None = None
-    try:
-        if meanwhile is not None:
-            meanwhile()
-        mine: dict[int, bytes] = {}
-        while (i := _take(counter, n)) is not None:
-            mine[i] = render_site(zoning, **jobs[i])
-            tick(min(int(counter.value), n))
+    with frozen_heap():
         try:
-            theirs = future.result()
-        except Exception:  # the copy failed (killed, out of memory): what it claimed is drawn here
-            theirs = None
-    finally:
-        pool.shutdown(wait=theirs is not None, cancel_futures=True)
-        _BATCH = None
-        gc.unfreeze()
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            future = pool.submit(_render_shared)
+        except Exception:  # no process could be started: everything here
+            _BATCH = None
+            if meanwhile is not None:
+                meanwhile()
+            out = [first]
+            for job in jobs[1:]:
+                out.append(render_site(zoning, **job))
+                tick(len(out))
+            return out
+        theirs: dict[int, bytes] | None = None
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            mine: dict[int, bytes] = {}
+            while (i := _take(counter, n)) is not None:
+                mine[i] = render_site(zoning, **jobs[i])
+                tick(min(int(counter.value), n))
+            try:
+                theirs = future.result()
+            except Exception:  # the copy failed (killed, out of memory): what it claimed is drawn here
+                theirs = None
+        finally:
+            pool.shutdown(wait=theirs is not None, cancel_futures=True)
+            _BATCH = None
     done = {0: first, **(theirs or {}), **mine}
     return [done[i] if i in done else render_site(zoning, **jobs[i]) for i in range(n)]

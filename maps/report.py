@@ -42,6 +42,7 @@ from maps.figures import LAYER_GROUPS, Figure, render_group, render_overview, re
 from maps.model import OutputModel, output_model
 from maps.summary import summary_counts, summary_note, summary_table
 from maps.xlsx import write_xlsx
+from spatial.engine.parallel import frozen_heap
 from spatial.io import atomic_output, ensure_writable
 from spatial.output import FILES, output_path
 
@@ -404,10 +405,11 @@ def write_report(
     # The browser starts now, while the 附图 are drawn: its start-up is then off the way to the PDF.
     printer = start_printer() if "pdf" in wanted and not typeset else None
     try:
-        return _write_report(
-            result, out, paths, wanted, step, printer, typeset=typeset, indicators=indicators, force=force, title=title, site_insets=site_insets,
-            sections=sections, model=model, meanwhile=meanwhile,
-        )  # fmt: skip
+        with frozen_heap():  # the zoning and the screening are not walked again by every full collection
+            return _write_report(
+                result, out, paths, wanted, step, printer, typeset=typeset, indicators=indicators, force=force, title=title,
+                site_insets=site_insets, sections=sections, model=model, meanwhile=meanwhile,
+            )  # fmt: skip
     finally:
         if printer is not None:
             printer.close()

@@ -76,3 +76,21 @@ def test_forked_tables_and_map_equal_the_ones_written_here(tmp_path: Path, toy_z
     a, b = _digests(tmp_path / "here"), _digests(tmp_path / "forked")
     assert a == b and {"sites.csv", "hits.csv", "rules.csv"} <= set(a)
     assert (tmp_path / "forked" / "map.html").stat().st_size > 10_000
+
+
+def test_frozen_heap_is_reentrant_and_unfreezes_at_the_end() -> None:
+    """Nested blocks (a report around a fork) stay frozen until the outermost ends; then nothing is left frozen."""
+    import gc
+
+    from spatial.engine.parallel import frozen_heap
+
+    assert gc.get_freeze_count() == 0
+    keep = [[i] for i in range(1000)]  # objects alive before the block
+    with frozen_heap():
+        outer = gc.get_freeze_count()
+        assert outer >= len(keep)
+        with frozen_heap():
+            assert gc.get_freeze_count() >= outer
+        assert gc.get_freeze_count() >= outer  # the inner block's end does not unfreeze the outer one
+    assert gc.get_freeze_count() == 0
+    assert len(keep) == 1000
