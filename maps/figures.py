@@ -123,7 +123,7 @@ def _colour(style: Mapping[str, Any], key: str, default: str) -> str:
 
 
 def _polys(geoms: np.ndarray) -> Any:
-    """Matplotlib paths of polygonal geometries (holes kept), vectorised per ring."""
+    """Matplotlib paths of polygonal geometries, one per polygon part (holes kept), vectorised."""
     from matplotlib.path import Path as MPath
 
     polys = geoms[shapely.get_dimensions(geoms) == 2]
@@ -131,23 +131,16 @@ def _polys(geoms: np.ndarray) -> Any:
         return []
     parts = shapely.get_parts(polys)
     parts = parts[shapely.get_type_id(parts) == 3]
-    rings, owner = shapely.get_rings(parts, return_index=True)
+    rings, owner = shapely.get_rings(parts, return_index=True)  # a part's rings come together: exterior, then holes
     xy, ring_idx = shapely.get_coordinates(rings, return_index=True)
+    if not len(xy):
+        return []
     splits = np.flatnonzero(np.diff(ring_idx)) + 1
     codes = np.full(len(xy), MPath.LINETO, dtype=np.uint8)
-    starts = np.r_[0, splits]
-    codes[starts] = MPath.MOVETO
+    codes[np.r_[0, splits]] = MPath.MOVETO
     codes[np.r_[splits - 1, len(xy) - 1]] = MPath.CLOSEPOLY
-    part_of_ring = owner
-    ring_bounds = np.r_[starts, len(xy)]
-    by_part: dict[int, list[int]] = {}
-    for r, p in enumerate(part_of_ring):  # group ring ranges per polygon part (indexes only)
-        by_part.setdefault(int(p), []).append(r)
-    out = []
-    for rs in by_part.values():
-        sl = np.concatenate([np.arange(ring_bounds[r], ring_bounds[r + 1]) for r in rs])
-        out.append(MPath(xy[sl], codes[sl]))
-    return out
+    cuts = np.flatnonzero(np.diff(owner[ring_idx])) + 1  # where the next part's vertices start
+    return [MPath(v, c) for v, c in zip(np.split(xy, cuts), np.split(codes, cuts), strict=True)]
 
 
 def _lines(geoms: np.ndarray) -> list[Any]:
