@@ -15,7 +15,9 @@ report
     report model (and the figure files), HTML, XLSX, DOCX (CPU time of the
     writing thread), and the PDF (the rest of the call's CPU: Typst's thread,
     or the browser's processes with ``ECOZONE_PDF_ENGINE=chromium``).  Then
-    the 附图 alone once more (warm: the text caches of the first run are kept).
+    the report once more in the same process (warm, as a web worker writes
+    the files of its next screening: modules loaded, text caches kept), and
+    the 附图 alone once more.  The target is judged on the cold run.
 PDF engines
     The same report's PDF made by each engine alone: Typst typesetting the
     model, and Chromium printing ``report.html`` (the baseline: the engine of
@@ -129,6 +131,8 @@ def report_phases(result: Any, out: Path, *, pdf: bool) -> list[tuple[str, float
     c, w, written = _timed(lambda: write_report(result, out, pdf=pdf, force=True, on_stage=on_stage))
     rows.append(("  PDF: its thread and other processes", c - sum(r[1] for r in rows), float("nan")))
     rows.append(("report (write_report, cold)", c, w))
+    c, w, _ = _timed(lambda: write_report(result, out.with_name(out.name + "-again"), pdf=pdf, force=True))
+    rows.append(("report again (warm: a server's next one)", c, w))
     c, w, _ = _timed(lambda: make_figures(result))
     rows.append(("附图 alone again (warm caches)", c, w))
     return rows
@@ -223,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name:<40}{c:8.2f}{w:8.2f}")
         if len(engines) == 2:
             print(f"PDF: Typst takes ×{engines[0][1] / max(engines[1][1], 1e-9):.2f} the CPU of Chromium's print")
-        total_c = best[-2][1]
+        total_c = next(c for name, c, _w in best if name.startswith("report (write_report, cold)"))
         ok = "met" if total_c <= args.target_cpu else "NOT met"
         print(
             f"report target ≤ {args.target_cpu:g} s CPU: {ok}; the report costs ×{total_c / max(base_c, 1e-9):.0f} the tables' CPU"
