@@ -64,10 +64,10 @@ def _families() -> list[str]:
 
 
 @cache
-def _font(size: float, weight: str, style: str) -> Any:
+def _font(size: float, weight: str) -> Any:
     from matplotlib.font_manager import FontProperties
 
-    return FontProperties(family=_families(), size=size, weight=weight, style=style)
+    return FontProperties(family=_families(), size=size, weight=weight)
 
 
 @cache
@@ -301,7 +301,7 @@ class Sheet:
         if hit is None:
             if len(_MEASURED) >= _MAX_MEASURED:
                 _MEASURED.clear()
-            hit = _MEASURED[key] = tuple(self._renderer().get_text_width_height_descent(text, _font(size, weight, "normal"), ismath=False))  # type: ignore[assignment]
+            hit = _MEASURED[key] = tuple(self._renderer().get_text_width_height_descent(text, _font(size, weight), ismath=False))  # type: ignore[assignment]
         return hit
 
     def _font_metrics(self, size: float, weight: str) -> tuple[float, float, float]:
@@ -312,7 +312,7 @@ class Sheet:
             r = self._renderer()
             asc = desc = gap = None
             if hasattr(r, "_get_font_height_metrics"):
-                asc, desc, gap = r._get_font_height_metrics(_font(size, weight, "normal"))
+                asc, desc, gap = r._get_font_height_metrics(_font(size, weight))
             if asc is None or desc is None:  # no font tables: the extent of "lp"
                 _w, h, desc = self.measure("lp", size, weight)
                 asc, gap = h - desc, 0.0
@@ -380,7 +380,7 @@ class Sheet:
             Where the text lies.
         """
         box, lines = self.layout(x, y, text, size=size, weight=weight, ha=ha, va=va)
-        fill, prop = rgba(colour), _font(size, weight, "normal")
+        fill, prop = rgba(colour), _font(size, weight)
 
         def op(r: Any) -> None:
             from matplotlib.path import Path as MPath
