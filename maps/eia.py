@@ -576,43 +576,62 @@ def _conclusion(title: str, rows: list[Row]) -> str:
     return f"综合上表，项目符合{title}。"
 
 
-def _object_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with its string columns as object columns (same values; cheaper to slice row by row)."""
-    if frame is None or not len(frame):
-        return frame
-    cols = {c: frame[c].astype(object) for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype)}
-    return frame.assign(**cols) if cols else frame
+class _BySite:
+    """A frame's rows grouped by site, read once: as records (:func:`spatial.frames.records`) and as positions.
 
+    Slicing the frame per site cost about 1 ms a site, and every slice was read again row by row;
+    the records are made once for the whole frame, in its order.
 
-def _per_site(frame: pd.DataFrame | None, empty: Sequence[str]) -> Callable[[str], pd.DataFrame]:
-    """Return a lookup of ``frame``'s rows of one site (in the frame's order), split once for every site.
-
-    Masking the whole frame per site cost about 1 ms a site; an empty frame with the ``empty``
-    columns answers when there are no rows.
+    Parameters
+    ----------
+    frame : DataFrame, optional
+        Rows with a ``site_id`` column (None or empty: no site has rows).
     """
-    if frame is None or not len(frame):
-        blank = pd.DataFrame(columns=list(empty))
-        return lambda _sid: blank
-    keys = frame["site_id"].astype(str).to_numpy(dtype=object)
-    rows: dict[str, list[int]] = {}
-    for i, k in enumerate(keys.tolist()):
-        rows.setdefault(k, []).append(i)
-    none = frame.iloc[:0]
-    return lambda sid: frame.take(rows[sid]) if sid in rows else none
+
+    def __init__(self, frame: pd.DataFrame | None) -> None:
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._at: dict[str, list[int]] = {}
+        if frame is None or not len(frame):
+            return
+        keys = frame["site_id"].astype(str).tolist()
+        for i, (key, rec) in enumerate(zip(keys, records(frame), strict=True)):
+            self._rows.setdefault(key, []).append(rec)
+            self._at.setdefault(key, []).append(i)
+
+    def rows(self, sid: str) -> list[dict[str, Any]]:
+        """Return the site's rows as records (empty list: none)."""
+        return self._rows.get(sid, [])
+
+    def positions(self, sid: str) -> np.ndarray:
+        """Return the positions of the site's rows in the frame."""
+        return np.asarray(self._at.get(sid, []), dtype=np.intp)
 
 
-def _hit_arrays(hits: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Return a site's hits as arrays: layer, rule_id, message_zh and basis as text, and the verdicts.
+_HitArrays = tuple[dict[str, np.ndarray], np.ndarray]
+_HIT_TEXT = ("layer", "rule_id", "message_zh", "basis")
 
-    Made once per site for every section's rows (slicing the frame per layer and rule cost ~0.3 ms a slice).
+
+def _hit_arrays(hits: pd.DataFrame | None) -> _HitArrays:
+    """Return the findings as arrays: layer, rule_id, message_zh and basis as text, and the verdicts.
+
+    Made once for the whole frame and indexed per site (:func:`_site_arrays`) for every section's
+    rows (slicing the frame per layer and rule cost ~0.3 ms a slice).
     """
-    col = {c: hits[c].astype(str).to_numpy(dtype=object) for c in ("layer", "rule_id", "message_zh", "basis")}
+    if hits is None or not len(hits):
+        return {c: np.zeros(0, dtype=object) for c in _HIT_TEXT}, np.zeros(0, dtype=object)
+    col = {c: hits[c].astype(str).to_numpy(dtype=object) for c in _HIT_TEXT}
     return col, hits["verdict"].to_numpy(dtype=object)
+
+
+def _site_arrays(arrays: _HitArrays, at: np.ndarray) -> _HitArrays:
+    """Return the rows ``at`` of :func:`_hit_arrays`' arrays (one site's findings)."""
+    col, verdicts = arrays
+    return {c: a[at] for c, a in col.items()}, verdicts[at]
 
 
 def _layer_rows(
     layers: Sequence[str], zoning: Any, rowfacts: _RowFacts, sid: str, dim: int,
-    hits: tuple[dict[str, np.ndarray], np.ndarray], rules: Sequence[Any],
+    hits: _HitArrays, rules: Sequence[Any],
     ptype: str, figs: Mapping[str, int],
 ) -> list[Row]:  # fmt: skip
     """One row per requirement: each rule that fired (its own features' facts), then the other rules that apply.
@@ -621,7 +640,7 @@ def _layer_rows(
     (nothing printed as 未设定); a row's 本项目情况 is measured on the features
     its rules read (their ``where``: a river row on rivers, a road row on roads),
     and written once ``rowfacts`` has them measured (:meth:`_RowFacts.state`).  ``hits`` is the
-    site's hits as :func:`_hit_arrays` gives them.
+    site's hits as :func:`_site_arrays` gives them.
     """
     by_id = {r.id: r for r in rules}
     rows = []
@@ -662,15 +681,15 @@ def _layer_rows(
 
 
 def _unit_rows(
-    units: pd.DataFrame, keys: Sequence[str], dim: int, fig: int | None, names: Mapping[str, str] | None = None
+    units: Sequence[Mapping[str, Any]], keys: Sequence[str], dim: int, fig: int | None, names: Mapping[str, str] | None = None
 ) -> list[Row]:
-    """Rows for the quality/resource dimensions of every touched unit (person completes the situation)."""
+    """Rows for the quality/resource dimensions of every touched unit (records; person completes the situation)."""
     from layers.control_unit import CATEGORY_ZH, DIMENSIONS
 
     dims = {**DIMENSIONS, **(names or {})}  # the city scheme's own dimension names where it has them
 
     rows = []
-    for u in records(units):
+    for u in units:
         where = f"项目位于“{_s(u.get('name'))}”（{_s(u.get('code'))}，{CATEGORY_ZH.get(_s(u.get('category')), '环境管控单元')}）"
         m2 = u.get("overlap_m2")
         if dim == 2 and not _blank(m2) and float(m2) > 0:
@@ -726,20 +745,19 @@ def _known_positions(clause: str, zoning: Any, facts: LayerFacts, sid: str) -> t
 
 
 def _list_rows(
-    units: pd.DataFrame, hits: pd.DataFrame, ptype: str, ptype_zh: str, banned_rules: set[str], fig: int | None,
+    units: Sequence[Mapping[str, Any]], hits: Sequence[Mapping[str, Any]], ptype: str, ptype_zh: str, banned_rules: set[str], fig: int | None,
     known: Any = None, names: Mapping[str, str] | None = None, shared: Mapping[str, int] | None = None,
 ) -> list[Row]:  # fmt: skip
-    """One row per clause of each touched unit's list, its 禁止类, and the unit-level findings.
+    """One row per clause of each touched unit's list, its 禁止类, and the unit-level findings (units and hits as records).
 
     Published-list clauses (``LIST:`` rules) that are 待核实 are answered together in one row: those
     in ``shared`` (clauses several sites share, printed once under the summary) by their number, the
     site's others quoted; a decided clause keeps its own row.
     """
     rows: list[Row] = []
-    # The site's unit findings as records, read once (slicing the frame per unit cost more than the rows).
-    uh = [h for h in records(hits) if str(h.get("layer")) == "control_unit"]
+    uh = [h for h in hits if str(h.get("layer")) == "control_unit"]
     answered: set[str] = set()
-    for u in records(units):
+    for u in units:
         code, name = _s(u.get("code")), _s(u.get("name"))
         mine = [h for h in uh if str(h.get("feature_id")) == code or str(h.get("feature_name")) == name]
         ban_ids = [str(h.get("rule_id")) for h in mine if str(h.get("rule_id")) in banned_rules]
@@ -788,7 +806,7 @@ def _list_rows(
         rest = [h for h in mine if str(h.get("rule_id")) not in banned_rules]
         pending = [str(h.get("rule_id")).startswith("LIST:") and str(h.get("verdict")) == "notice" for h in rest]
         new = [h for h, p in zip(rest, pending, strict=True) if p and str(h.get("rule_id")) not in answered]  # a county-wide clause: once per site
-        rows.extend(_pending_list_rows(pd.DataFrame(new, columns=list(hits.columns)), head, ptype_zh, shared or {}))
+        rows.extend(_pending_list_rows(new, head, ptype_zh, shared or {}))
         answered.update(str(h.get("rule_id")) for h in new)
         for h in (h for h, p in zip(rest, pending, strict=True) if not p):
             cond = _s(h.get("conditions_zh"))  # an access-list clause's qualifiers (新建/入园/范围/规模)
@@ -806,25 +824,27 @@ def _list_rows(
     return rows
 
 
-def _pending_list_rows(pending: pd.DataFrame, head: str, ptype_zh: str, shared: Mapping[str, int]) -> list[Row]:
-    """Answer the 待核实 clauses of a published list for one unit in one row.
+def _pending_list_rows(pending: Sequence[Mapping[str, Any]], head: str, ptype_zh: str, shared: Mapping[str, int]) -> list[Row]:
+    """Answer the 待核实 clauses of a published list for one unit in one row (``pending``: the findings, as records).
 
     Clauses several sites share (``shared``: rule id -> its number in the
     model's ``shared_list`` table, printed once with the sites it applies to)
     are cited by number; the site's own clauses are quoted in full.
     """
-    if not len(pending):
+    if not pending:
         return []
-    pending = pending.drop_duplicates("rule_id")
-    ids = pending["rule_id"].astype(str)
+    first: dict[str, Mapping[str, Any]] = {}
+    for h in pending:  # each clause once, where it first appears
+        first.setdefault(str(h.get("rule_id")), h)
+    ids = list(first)
     nums = sorted({shared[r] for r in ids if r in shared})
-    own = pending[~ids.isin(list(shared))]
+    own = [h for r, h in first.items() if r not in shared]
     parts = []
     if nums:
         parts.append(f"准入清单共用条款表（见“一、选址符合性结论汇总”）第{'、'.join(map(str, nums))}条")
-    if len(own):
-        parts.append("；".join(f"（{i}）{_s(m)}" for i, m in enumerate(own["message_zh"], start=1)))
-    basis = "、".join(dict.fromkeys(_s(b).split("〔")[0] for b in own["basis"] if _s(b)))
+    if own:
+        parts.append("；".join(f"（{i}）{_s(h.get('message_zh'))}" for i, h in enumerate(own, start=1)))
+    basis = "、".join(dict.fromkeys(_s(h.get("basis")).split("〔")[0] for h in own if _s(h.get("basis"))))
     sit = f"项目位于{head}内，项目类型为{ptype_zh}；须对照各条逐一核实。{TO_FILL}"
     text = "准入清单中以下条款未能自动判定：" + "；".join(parts)
     return [Row(text, sit, PENDING, "、".join(dict.fromkeys(ids)), False, basis, ("control_unit",))]
@@ -1005,14 +1025,14 @@ def build_model(
     banned_rules = {r.id for r in rules if getattr(r, "mode", None) == "unit_prohibited"} or {"CU-BANNED"}
     hits = result.hits if getattr(result, "hits", None) is not None else pd.DataFrame()
     shared_ids, shared_table = _shared_list(hits, dict.fromkeys(sites["site_id"].astype(str)))
-    # The same values as object columns (Arrow strings cost ~1 ms a slice), split per site once.
-    site_hits = _per_site(_object_strings(hits), ["rule_id", "layer", "verdict", "message_zh", "basis", "feature_id", "feature_name"])
+    site_hits = _BySite(hits)  # read once, split per site
+    hit_arrays = _hit_arrays(hits)
     dims = shapely.get_dimensions(np.asarray(sites.geometry.values, dtype=object))
     coords = model.coords
     plans = list(model.plans)
     extra_cols = list(model.user_columns)
     rowfacts = _RowFacts()
-    site_units = _per_site(_object_strings(model.units), ["site_id", "code", "name"])  # split per site, as the hits
+    site_units = _BySite(model.units)  # read once, split per site, as the hits
     dim_names = dict(model.dimension_names)
     other_layers = [n for n in zoning.layers if n not in _NO_ROW and not any(n in v for v in SECTION_LAYERS.values())]
     sections: list[SiteSection] = []
@@ -1022,9 +1042,10 @@ def build_model(
         sid, name, dim = ids[i], names[i], int(dims[i])
         ptype = _s(row.get("project_type"))
         ptype_zh = model.type_zh.get(ptype, ptype)
-        sh = site_hits(sid)
-        arrays = _hit_arrays(sh)  # the site's hits as arrays, for every section's rows
-        units = site_units(sid)
+        sh = site_hits.rows(sid)
+        arrays = _site_arrays(hit_arrays, site_hits.positions(sid))  # the site's hits as arrays, for every section's rows
+        units = site_units.rows(sid)
+        here = {str(h.get("layer")) for h in sh}
         fig = site_figures.get(sid)
         t1 = _layer_rows(SECTION_LAYERS["redline"], zoning, rowfacts, sid, dim, arrays, rules, ptype, figure_numbers)
         t2 = _unit_rows(units, ("emission_control", "resource_efficiency"), dim, figure_numbers.get("control_unit"), dim_names)
@@ -1035,8 +1056,7 @@ def build_model(
         )  # fmt: skip
         t5 = _layer_rows(SECTION_LAYERS["coast"], zoning, rowfacts, sid, dim, arrays, rules, ptype, figure_numbers)  # where the package has them
         t4 = _layer_rows((*SECTION_LAYERS["other"], *other_layers), zoning, rowfacts, sid, dim, arrays, rules, ptype, figure_numbers)
-        out_hits = sh[sh["layer"].astype(str) == "boundary"]
-        for h in records(out_hits):
+        for h in (h for h in sh if str(h.get("layer")) == "boundary"):
             t4.append(
                 Row(
                     _s(h.get("message_zh")),
@@ -1048,7 +1068,7 @@ def build_model(
                     ("boundary",),
                 )
             )
-        for h in records(sh[sh["rule_id"].astype(str).str.startswith(_COVERAGE_PREFIXES)]):
+        for h in (h for h in sh if str(h.get("rule_id")).startswith(_COVERAGE_PREFIXES)):
             # What the package cannot tell (missing layer, zone without loaded rules): 待核实, never 不涉及.
             t4.append(Row(_s(h.get("message_zh")), f"{_s(h.get('feature_name')) + '：' if _s(h.get('feature_name')) else ''}须补充数据或管控要求后核实。{TO_FILL}", PENDING, _s(h.get("rule_id")), layers=(_s(h.get("layer")),)))
         if "control_unit" in zoning.layers and not len(units):
@@ -1086,7 +1106,7 @@ def build_model(
         ends.append((word, gaps))
         involved = [_layer_zh(n) for n in _CONSTRAINT_LAYERS if (f := facts.get((sid, n))) is not None and f["inside"]]
         involved += [
-            f"{_layer_zh(n)}管控范围" for n in _CONTROL_ZONE_LAYERS if (sh["layer"].astype(str) == n).any()
+            f"{_layer_zh(n)}管控范围" for n in _CONTROL_ZONE_LAYERS if n in here
         ]
         ub = facts.get((sid, "urban_boundary"))
         where = "位于城镇开发边界内" if ub is not None and ub["inside"] else ""
@@ -1223,8 +1243,8 @@ def _coverage_lines(audit: Mapping[str, Any]) -> list[str]:
 _COVERAGE_PREFIXES = ("COV-", "ZONE-")
 
 
-def _site_gaps(row: Mapping[str, Any], sh: pd.DataFrame) -> str:
-    """Return what the package could not tell for a site ('' when nothing), from its coverage line and hits."""
+def _site_gaps(row: Mapping[str, Any], sh: Sequence[Mapping[str, Any]]) -> str:
+    """Return what the package could not tell for a site ('' when nothing), from its coverage line and hits (records)."""
     cov = _s(row.get("coverage_zh"))
     parts = []
     if cov.startswith("不在分区数据范围内"):
@@ -1233,9 +1253,9 @@ def _site_gaps(row: Mapping[str, Any], sh: pd.DataFrame) -> str:
         parts.append("缺少" + cov.split("缺少：", 1)[1].split("；", 1)[0])
     if "在分区数据范围外" in cov:
         parts.append("部分" + "在分区数据范围外")
-    zones = sh[sh["rule_id"].astype(str).str.startswith("ZONE-")] if len(sh) else sh
-    if len(zones):
-        parts.append("所在" + "、".join(dict.fromkeys(zones["feature_name"].map(_s))) + "的管控要求未载入")
+    zones = [h for h in sh if str(h.get("rule_id")).startswith("ZONE-")]
+    if zones:
+        parts.append("所在" + "、".join(dict.fromkeys(_s(h.get("feature_name")) for h in zones)) + "的管控要求未载入")
     return "；".join(parts)
 
 
