@@ -90,12 +90,13 @@ def test_insets_by_two_processes_equal_one_process(toy_zoning) -> None:
 
 
 _PLAIN = [chr(c) for c in (*range(0x3000, 0x302A), *range(0x3036, 0x303B), *range(0x303C, 0x3040), *range(0xFF01, 0xFF61), *range(0xFFE0, 0xFFE7))]
+_PLAIN += [*"0123456789", "\u00b7"]  # digits and the middle dot, among CJK or alone
 
 
 @settings(max_examples=30, deadline=None)
 @given(
     text=hs.lists(hs.one_of(hs.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), hs.sampled_from(_PLAIN)), min_size=1, max_size=12).map("".join),
-    tail=hs.sampled_from(["", " km", "·一级", "…", "LZ-06"]),
+    tail=hs.sampled_from(["", " km", "·一级", "…", "LZ-06", "m2"]),
     size=hs.sampled_from([6.0, 6.5, 7.5, 8.5]),
     weight=hs.sampled_from(["normal", "bold"]),
     shift=hs.floats(0, 0.01),
