@@ -389,6 +389,9 @@ class Sheet:
             for lx, base, line in lines:
                 if not line:
                     continue
+                # The pen starts on a whole pixel: each glyph is then rendered once (its bitmap kept) rather than
+                # once per fraction of a pixel it lands on; the text moves by less than half a pixel.
+                lx, base = round(lx), round(base)
                 if halo:  # the glyphs' outlines stroked in white under them
                     verts, codes = r.text_outline(line, prop)
                     if len(verts):
