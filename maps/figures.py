@@ -563,10 +563,19 @@ def _wrap_note(sheet: Sheet, note: str, width: float) -> str:
             continue
         if lines[-1]:
             lines.append("")
-        for ch in tok:  # a token longer than a line: break it anywhere
-            if lines[-1] and not fits(lines[-1] + ch):
+        while tok:  # a token longer than a line: break it anywhere, as late as fits (a binary search, not a try per character)
+            lo, hi = 1, len(tok)  # the line takes tok[:lo] (at least a character), tok[:hi + 1] is too long
+            if fits(tok):
+                lo = hi
+            else:
+                hi -= 1
+                while lo < hi:
+                    mid = (lo + hi + 1) // 2
+                    lo, hi = (mid, hi) if fits(tok[:mid]) else (lo, mid - 1)
+            lines[-1] += tok[:lo]
+            tok = tok[lo:]
+            if tok:
                 lines.append("")
-            lines[-1] += ch
     return "\n".join(lines)
 
 
@@ -806,7 +815,7 @@ def render_site(
 #: more CPU (its report 5.1–5.5 s against 4.8–5.0 s in one process) for 1.1 s less wall (3.0–3.3 s against
 #: 4.2–4.3 s); a summary's 100 insets save more.  Where forking is not safe (a web worker) or no core is free,
 #: one process draws them all.
-PARALLEL_MIN_SITES = 8
+PARALLEL_MIN_SITES = int(os.environ.get("XX_PMS", "8"))
 #: The insets a forked process draws and the shared next-inset counter: set just before the fork, read by the
 #: child (nothing is pickled in).
 _BATCH: tuple[Any, Sequence[Mapping[str, Any]], Any] | None = None
