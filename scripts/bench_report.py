@@ -17,7 +17,10 @@ report
     or the browser's processes with ``ECOZONE_PDF_ENGINE=chromium``).  Then
     the report once more in the same process (warm, as a web worker writes
     the files of its next screening: modules loaded, text caches kept), and
-    the 附图 alone once more.  The target is judged on the cold run.
+    the 附图 alone once more.  Then ``--cold-runs`` more cold reports, each in a
+    fresh Python process (screened first, untimed): this machine's CPU time
+    drifts by ±8 % from run to run, so the target is judged on the median of
+    all cold runs, every one printed.
 PDF engines
     The same report's PDF made by each engine alone: Typst typesetting the
     model, and Chromium printing ``report.html`` (the baseline: the engine of
@@ -38,7 +41,7 @@ stretches wall time, much less CPU time).
 
 Usage::
 
-    python scripts/bench_report.py [--repeat 1] [--no-demo] [--no-pdf]
+    python scripts/bench_report.py [--repeat 1] [--cold-runs 4] [--no-demo] [--no-pdf]
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -177,6 +181,25 @@ def pdf_engines(result: Any, out: Path) -> list[tuple[str, float, float]]:
     return rows
 
 
+def _one_cold(out: Path, pdf: bool) -> None:
+    """Screen the demo, then time one cold report (this process's first) and print its CPU and wall seconds."""
+    from maps.report import write_report
+
+    subreaper()
+    result = _demo_result()
+    c, w, _ = _timed(lambda: write_report(result, out, pdf=pdf, force=True))
+    print(f"{c:.3f} {w:.3f}")
+
+
+def _cold_in_fresh_process(out: Path, pdf: bool) -> tuple[float, float]:
+    """Run :func:`_one_cold` in a new interpreter; return its (CPU s, wall s)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--one-cold", str(out)] + (["--no-pdf"] if not pdf else [])
+    done = subprocess.run(cmd, check=True, env=env, capture_output=True, text=True)
+    c, w = done.stdout.split()[-2:]
+    return float(c), float(w)
+
+
 def _run_demo(out: Path) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     ch0 = _children_cpu()
@@ -196,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--no-demo", action="store_true", help="skip `ecozone demo` end to end")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF phase")
+    p.add_argument("--cold-runs", type=int, default=4, help="more cold reports, each in a fresh process (median judged)")
+    p.add_argument("--one-cold", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--target-cpu", type=float, default=5.0)
     p.add_argument("--target-demo", type=float, default=10.0)
     args = p.parse_args(argv)
@@ -203,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
     warnings.simplefilter("ignore")
+    if args.one_cold is not None:
+        _one_cold(args.one_cold, pdf=not args.no_pdf)
+        return 0
     counted = subreaper()
     from spatial.output import write_screening
 
@@ -227,10 +255,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name:<40}{c:8.2f}{w:8.2f}")
         if len(engines) == 2:
             print(f"PDF: Typst takes ×{engines[0][1] / max(engines[1][1], 1e-9):.2f} the CPU of Chromium's print")
-        total_c = next(c for name, c, _w in best if name.startswith("report (write_report, cold)"))
+        first = next((c, w) for name, c, w in best if name.startswith("report (write_report, cold)"))
+        colds = [first] + [_cold_in_fresh_process(Path(tmp) / f"cold{i}", not args.no_pdf) for i in range(args.cold_runs)]
+        total_c = statistics.median(c for c, _w in colds)
+        print(
+            f"{'report, cold, each run (CPU s / wall s)':<40}  "
+            + ", ".join(f"{c:.2f}/{w:.2f}" for c, w in colds)
+            + f"; median CPU {total_c:.2f} s"
+        )
         ok = "met" if total_c <= args.target_cpu else "NOT met"
         print(
-            f"report target ≤ {args.target_cpu:g} s CPU: {ok}; the report costs ×{total_c / max(base_c, 1e-9):.0f} the tables' CPU"
+            f"report target ≤ {args.target_cpu:g} s CPU (median of {len(colds)} cold runs): {ok}; "
+            f"the report costs ×{total_c / max(base_c, 1e-9):.0f} the tables' CPU"
         )
         if not args.no_demo:
             wall, cpu = _run_demo(Path(tmp) / "demo")
