@@ -811,11 +811,11 @@ def render_site(
     return _render(draw, (17.0, 6.6))
 
 
-#: Fewest insets worth a second process.  The copy costs CPU to save wall time: the demo's 41 insets 0.3–0.5 s
-#: more CPU (its report 5.1–5.5 s against 4.8–5.0 s in one process) for 1.1 s less wall (3.0–3.3 s against
-#: 4.2–4.3 s); a summary's 100 insets save more.  Where forking is not safe (a web worker) or no core is free,
+#: Fewest insets worth a second process.  The copy costs CPU to save wall time: the demo's 41 insets 0.2–0.3 s
+#: more CPU (its report 4.3–4.4 s against 4.1–4.2 s in one process, pairs of fresh runs taken in turn) for 0.9 s
+#: less wall (2.6 s against 3.5 s); a summary's 100 insets save more.  Where forking is not safe (a web worker) or no core is free,
 #: one process draws them all.
-PARALLEL_MIN_SITES = int(os.environ.get("XX_PMS", "8"))
+PARALLEL_MIN_SITES = 8
 #: The insets a forked process draws and the shared next-inset counter: set just before the fork, read by the
 #: child (nothing is pickled in).
 _BATCH: tuple[Any, Sequence[Mapping[str, Any]], Any] | None = None
