@@ -98,7 +98,7 @@ def _demo_result() -> Any:
 
 #: ``write_report``'s ``on_stage`` marks -> the phase that ends there.
 _PHASES = {
-    ("draw", 1.0): "附图 (make_figures)",
+    ("draw", 1.0): "附图 and model: this process",
     ("report", 0.3): "facts, model, figure files",
     ("report", 0.4): "HTML",
     ("report", 0.5): "XLSX",
@@ -127,6 +127,8 @@ def report_phases(result: Any, out: Path, *, pdf: bool) -> list[tuple[str, float
 
     def on_stage(stage: str, fraction: float) -> None:
         name = _PHASES.get((stage, round(fraction, 2)))
+        if name is not None and any(r[0] == "  " + name for r in rows):  # the 附图 end again once the copy is joined
+            name = "附图: the forked copy (its CPU)"
         if name is not None:
             t, w, ch = time.thread_time(), time.perf_counter(), _waited_children_cpu()
             rows.append(("  " + name, t - mark[0] + (ch - mark[2] if stage == "draw" else 0.0), w - mark[1]))
