@@ -36,6 +36,24 @@ __all__ = ["cached_text_canvas", "cached_text_renderer", "PLAIN_CJK"]
 PLAIN_CJK = re.compile("[0-9\u00b7\u3000-\u3029\u3036-\u303a\u303c-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60\uffe0-\uffe6]+")
 #: A digit or middle dot in the same string as a fullwidth letter or digit: HarfBuzz may substitute glyphs.
 _NEEDS_SHAPING = re.compile("[0-9\u00b7].*[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]|[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a].*[0-9\u00b7]")
+#: The characters of :data:`PLAIN_CJK` that some fonts kern or substitute: checked per font before use.
+_NARROW = re.compile("[0-9\u00b7]")
+
+
+def _pairs(alphabet: str) -> str:
+    """Return a string holding every ordered pair of ``alphabet``'s characters (a de Bruijn sequence of order 2)."""
+    k, out = len(alphabet), []
+    for a in range(k):  # Lyndon words of length 1 and 2 in order: a, then a b for every b > a
+        out.append(a)
+        out.extend(x for b in range(a + 1, k) for x in (a, b))
+    seq = "".join(alphabet[x] for x in out)
+    return seq + seq[0]
+
+
+#: Every ordered pair of digits and the middle dot, then each of them between two ideographs: shaped once per
+#: font to check that HarfBuzz sets them at their advances (no kerning, no substitution) before strings with
+#: them skip HarfBuzz.
+_NARROW_PROBE = _pairs("0123456789\u00b7") + "".join(f"一{c}" for c in "0123456789\u00b7") + "一"
 
 #: Size (points at 72 dpi) glyph outlines are read at, as matplotlib's ``TextToPath`` reads them.
 _OUTLINE_SIZE = 100
@@ -86,6 +104,7 @@ def _classes() -> tuple[type, type]:
         def __init__(self, width: float, height: float, dpi: float) -> None:
             super().__init__(width, height, dpi)
             self._layouts: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+            self._narrow: dict[Any, bool] = {}  # font file -> sets digits and · plainly (_narrow_is_plain)
             self._glyphs: dict[Any, tuple[Any, int, int]] = {}
             self._heights: dict[Any, tuple[Any, Any, Any]] = {}
             self._files: dict[Any, Any] = {}
@@ -147,6 +166,12 @@ def _classes() -> tuple[type, type]:
             """
             if not PLAIN_CJK.fullmatch(s) or _NEEDS_SHAPING.search(s):
                 return None
+            if _NARROW.search(s) and not self._narrow_is_plain(font, size):
+                return None
+            return self._advance_run(font, size, s)
+
+        def _advance_run(self, font: Any, size: float, s: str) -> tuple[tuple[Any, int, float, float], ...] | None:
+            """Place the glyphs of ``s`` one after another at their advances (None if the font lacks one)."""
             indexes = [font.get_char_index(ord(c)) for c in s]
             if not all(indexes):
                 return None
@@ -157,6 +182,22 @@ def _classes() -> tuple[type, type]:
                 pen += self._glyph(font, size, glyph_index, flags)[1]
             font.set_size(size, self.dpi)
             return tuple(run)
+
+        def _narrow_is_plain(self, font: Any, size: float) -> bool:
+            """Return True when this font sets digits and the middle dot at their advances, as HarfBuzz does.
+
+            Checked once per font file by shaping :data:`_NARROW_PROBE` (every pair of them, and each beside
+            an ideograph): a font that kerns digit pairs or substitutes them gets HarfBuzz for such strings.
+            """
+            key = getattr(font, "fname", None) or id(font)
+            hit = self._narrow.get(key)
+            if hit is None:
+                mine = self._advance_run(font, size, _NARROW_PROBE)
+                items = font._layout(_NARROW_PROBE, flags=get_hinting_flag(), features=None, language=None)
+                theirs = tuple((i.glyph_index, i.x, i.y) for i in items)
+                hit = self._narrow[key] = mine is not None and theirs == tuple((g, x, y) for _f, g, x, y in mine)
+                font.set_size(size, self.dpi)
+            return hit
 
         def _run(self, font: Any, size: float, s: str, features: Any = None, language: Any = None) -> tuple[Any, tuple[Any, ...]]:
             """Return the shaped glyph run of ``s`` (font, ((glyph font, glyph index, x, y), ...)), shaped once."""

@@ -116,3 +116,30 @@ def test_plain_cjk_is_set_as_harfbuzz_sets_it(text: str, tail: str, size: float,
             out.append(_pixels(canvas).tobytes())
     n = len(out) // 2
     assert out[:n] == out[n:]
+
+
+@pytest.mark.parametrize("family", ["Liberation Serif", "DejaVu Sans", "Noto Sans CJK SC"])
+def test_digits_are_set_as_harfbuzz_sets_them_in_any_font(family: str) -> None:
+    """Digits and the middle dot skip HarfBuzz only in a font checked to set them plainly; elsewhere HarfBuzz sets them.
+
+    Liberation Serif kerns digit pairs (11, 71: the per-font check fails); Noto Sans CJK passes it.
+    Either way the boxes and pixels are the stock canvas's.
+    """
+    from matplotlib.font_manager import FontProperties, findfont
+
+    if family.split()[0].lower() not in findfont(FontProperties(family=family), fallback_to_default=False).lower():
+        pytest.skip(f"{family} is not installed")
+    strings = ["0123456789", "11", "1·2", "71", "111", "1171", "第7号", "7·一级"]
+    rc = {**_RC, "font.sans-serif": [family, "DejaVu Sans"]}
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph .* missing", category=UserWarning)
+        out = []
+        for make in (cached_text_canvas, FigureCanvasAgg):
+            fig = Figure(figsize=(4, 2), dpi=150)
+            canvas = make(fig)
+            for i, s in enumerate(strings):
+                t = fig.text(0.05 + 0.003 * i, 0.05 + 0.15 * i, s, fontsize=7 + i)
+                out.append(tuple(t.get_window_extent(canvas.get_renderer()).bounds))
+            out.append(_pixels(canvas).tobytes())
+    n = len(out) // 2
+    assert out[:n] == out[n:]
