@@ -267,7 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         ok = "met" if total_c <= args.target_cpu else "NOT met"
         print(
-            f"report target ≤ {args.target_cpu:g} s CPU (median of {len(colds)} cold runs): {ok}; "
+            f"report target ≤ {args.target_cpu:g} s CPU (median of {len(colds)} cold runs"
+            + (", WITHOUT the PDF: not the target's report" if args.no_pdf else "")
+            + f"): {ok}; "
             f"the report costs ×{total_c / max(base_c, 1e-9):.0f} the tables' CPU"
         )
         if not args.no_demo:
