@@ -32,10 +32,10 @@ __all__ = ["cached_text_canvas", "cached_text_renderer", "PLAIN_CJK"]
 #: and the kana repeat marks that join (U+3031–3035, U+303B), fullwidth forms and signs; and among them, or
 #: alone, the digits 0–9 and the middle dot · (a legend's 自然保护地·核心保护区, a site's number).  Letters are
 #: not: beside one a digit may change glyph (Noto Sans CJK's contextual forms: m2 is m², Ａ0 too), so digits and
-#: the dot are plain only in a string without fullwidth letters and digits (:data:`_NEEDS_SHAPING`).
+#: the dot are plain only in a string without fullwidth letters and digits (:data:`_FULLWIDTH_ALNUM`).
 PLAIN_CJK = re.compile("[0-9\u00b7\u3000-\u3029\u3036-\u303a\u303c-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60\uffe0-\uffe6]+")
-#: A digit or middle dot in the same string as a fullwidth letter or digit: HarfBuzz may substitute glyphs.
-_NEEDS_SHAPING = re.compile("[0-9\u00b7].*[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]|[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a].*[0-9\u00b7]")
+#: Fullwidth letters and digits: beside them HarfBuzz may substitute a digit or the middle dot.
+_FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 #: The characters of :data:`PLAIN_CJK` that some fonts kern or substitute: checked per font before use.
 _NARROW = re.compile("[0-9\u00b7]")
 
@@ -164,9 +164,9 @@ def _classes() -> tuple[type, type]:
             mark applies to them, and HarfBuzz (1 ms a string with a CJK font's large layout tables) gives the same
             positions (checked against it on 19 000 random strings, and 14 000 with digits and the middle dot).
             """
-            if not PLAIN_CJK.fullmatch(s) or _NEEDS_SHAPING.search(s):
+            if not PLAIN_CJK.fullmatch(s):
                 return None
-            if _NARROW.search(s) and not self._narrow_is_plain(font, size):
+            if _NARROW.search(s) and (_FULLWIDTH_ALNUM.search(s) or not self._narrow_is_plain(font, size)):
                 return None
             return self._advance_run(font, size, s)
 
